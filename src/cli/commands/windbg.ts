@@ -1,0 +1,12 @@
+import type { Command } from "commander";
+import type { Context } from "../context.js";
+import { notAvailable } from "./not-available.js";
+
+export function register(program: Command, _ctx: () => Context): void {
+  program
+    .command("windbg")
+    .description("(windbg: not available yet)")
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .action(() => notAvailable("'netdbg windbg'"));
+}

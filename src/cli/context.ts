@@ -1,0 +1,65 @@
+import pc from "picocolors";
+import type { Logger } from "../core/ports.js";
+import { redactText } from "../core/redact.js";
+import { InventoryStore } from "../io/inventory-store.js";
+import { type NetdbgPaths, resolvePaths } from "../io/paths.js";
+import { FileSecretStore } from "../io/secret-store.js";
+
+/** Global options every command sees (set on the root program). */
+export interface GlobalOptions {
+  json?: boolean;
+  verbose?: boolean;
+  color?: boolean;
+  config?: string;
+  stateDir?: string;
+  showSecrets?: boolean;
+}
+
+/** Everything a command needs, built once from the global options: the real adapters live here. */
+export interface Context {
+  opts: GlobalOptions;
+  paths: NetdbgPaths;
+  inventory: InventoryStore;
+  secrets: FileSecretStore;
+  log: Logger;
+  /** Human output (stdout). Suppressed in --json mode: commands print their one JSON object via `json`. */
+  out(text: string): void;
+  json(value: unknown): void;
+  /** Secrets seen in this run, redacted from every log line. */
+  secretsSeen: string[];
+  color: boolean;
+  isTTY: boolean;
+}
+
+export function createContext(opts: GlobalOptions, env: NodeJS.ProcessEnv = process.env): Context {
+  const paths = resolvePaths(opts.stateDir, env);
+  const color = opts.color !== false && !env.NO_COLOR && pc.isColorSupported && !opts.json;
+  const secretsSeen: string[] = [];
+  const scrub = (s: string) => (opts.showSecrets ? s : redactText(s, secretsSeen));
+  const log: Logger = {
+    debug: (m) => {
+      if (opts.verbose) process.stderr.write(`${scrub(m)}\n`);
+    },
+    info: (m) => {
+      if (!opts.json || opts.verbose) process.stderr.write(`${scrub(m)}\n`);
+    },
+    warn: (m) => process.stderr.write(`${color ? pc.yellow("warning:") : "warning:"} ${scrub(m)}\n`),
+    error: (m) => process.stderr.write(`${color ? pc.red("error:") : "error:"} ${scrub(m)}\n`),
+  };
+  return {
+    opts,
+    paths,
+    inventory: new InventoryStore(paths.inventory),
+    secrets: new FileSecretStore(paths.keys),
+    log,
+    out: (text) => {
+      if (!opts.json) process.stdout.write(`${scrub(text)}\n`);
+    },
+    json: (value) => {
+      process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+    },
+    secretsSeen,
+    color,
+    isTTY: Boolean(process.stdin.isTTY),
+  };
+}

@@ -1,0 +1,52 @@
+import { Command, Option } from "commander";
+import { readFileSync } from "node:fs";
+import { type Context, createContext, type GlobalOptions } from "./context.js";
+import { reportError } from "./exit.js";
+import { registerCommands } from "./commands/index.js";
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+  return pkg.version;
+}
+
+export function buildProgram(getContext: () => Context): Command {
+  const program = new Command("netdbg")
+    .description("Network kernel debugging in one command: KDNET (Windows) and kgdboe (Linux).")
+    .version(version(), "-V, --version")
+    .option("--json", "print one JSON object (errors: {error:{code,message,fix}})")
+    .option("-v, --verbose", "log every step and command")
+    .option("--no-color", "plain output (NO_COLOR is honoured too)")
+    .option("--config <file>", "read options from a YAML config file")
+    .option("--state-dir <dir>", "keep inventory, keys and journals here (default: XDG dirs; env NETDBG_HOME)")
+    .addOption(new Option("--show-secrets", "print keys in full instead of redacted"))
+    .showSuggestionAfterError()
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) });
+  registerCommands(program, getContext);
+  return program;
+}
+
+export async function main(argv: readonly string[] = process.argv): Promise<number> {
+  let ctx: Context | undefined;
+  let program: Command | undefined;
+  const getContext = (): Context => {
+    ctx ??= createContext((program?.opts() ?? {}) as GlobalOptions);
+    return ctx;
+  };
+  program = buildProgram(getContext);
+  program.commands.forEach(function apply(c: Command) {
+    c.exitOverride();
+    c.commands.forEach(apply);
+  });
+  try {
+    await program.parseAsync(argv as string[]);
+    return process.exitCode === undefined ? 0 : Number(process.exitCode);
+  } catch (err) {
+    const opts = (program.opts() ?? {}) as GlobalOptions;
+    return reportError(
+      err,
+      { json: Boolean(opts.json), secrets: ctx?.secretsSeen ?? [], verbose: Boolean(opts.verbose) },
+      { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s) },
+    );
+  }
+}

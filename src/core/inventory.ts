@@ -1,0 +1,96 @@
+/**
+ * The inventory schema: targets.yaml under the XDG config dir. Validation lives here (pure); reading and
+ * atomic writing live in src/io/inventory-store.ts.
+ */
+import { ipVersion } from "./ip.js";
+import { z } from "zod";
+
+export const TARGET_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
+
+export const DEBUG_PORT_MIN = 49152;
+export const DEBUG_PORT_MAX = 65535;
+export const DEFAULT_PORT_RANGE = { from: 50000, to: 50039 } as const;
+
+export function isValidAddress(value: string): boolean {
+  return ipVersion(value) !== 0 || HOSTNAME.test(value);
+}
+
+export const addressSchema = z.string().refine(isValidAddress, { message: "expected an IPv4 or IPv6 address or a DNS name" });
+
+export const sshSchema = z
+  .object({
+    /** Host alias from ~/.ssh/config, or a host name/address; defaults to the target's address. */
+    host: z.string().min(1).optional(),
+    user: z
+      .string()
+      .regex(/^[A-Za-z0-9._][A-Za-z0-9._-]{0,63}\$?$/, "not a valid user name")
+      .optional(),
+    port: z.number().int().min(1).max(65535).optional(),
+    identityFile: z.string().min(1).optional(),
+  })
+  .strict();
+
+export const targetSchema = z
+  .object({
+    name: z.string().regex(TARGET_NAME, "1–63 letters, digits, '.', '_' or '-'"),
+    os: z.enum(["windows", "linux"]),
+    address: addressSchema,
+    ssh: sshSchema.optional(),
+    /** Host UDP port the target's debugger traffic goes to (KDNET) or netdbg binds (kgdboe). */
+    port: z.number().int().min(DEBUG_PORT_MIN).max(DEBUG_PORT_MAX).optional(),
+    groups: z.array(z.string().regex(TARGET_NAME)).optional(),
+    transport: z
+      .object({
+        /** kgdboe: the UDP port on the target (default 31337). */
+        targetPort: z.number().int().min(1).max(65535).optional(),
+        /** Target NIC to debug through (name on Linux, alias or PCI b.d.f on Windows). */
+        nic: z.string().min(1).optional(),
+        /** Host address the target sends to, when route discovery is not wanted. */
+        hostIp: addressSchema.optional(),
+      })
+      .strict()
+      .optional(),
+    /** Free-form note; never interpreted. */
+    note: z.string().optional(),
+  })
+  .strict();
+
+export type Target = z.infer<typeof targetSchema>;
+
+export const inventorySchema = z
+  .object({
+    version: z.literal(1),
+    targets: z.array(targetSchema),
+  })
+  .strict()
+  .superRefine((inv, ctx) => {
+    const seenNames = new Map<string, number>();
+    const seenPorts = new Map<number, string>();
+    inv.targets.forEach((t, i) => {
+      const prev = seenNames.get(t.name);
+      if (prev !== undefined) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["targets", i, "name"],
+          message: `duplicate target name '${t.name}' (also entry ${prev + 1})`,
+        });
+      }
+      seenNames.set(t.name, i);
+      if (t.port !== undefined) {
+        const other = seenPorts.get(t.port);
+        if (other !== undefined) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["targets", i, "port"],
+            message: `port ${t.port} is also used by target '${other}'`,
+          });
+        }
+        seenPorts.set(t.port, t.name);
+      }
+    });
+  });
+
+export type Inventory = z.infer<typeof inventorySchema>;
+
+export const emptyInventory = (): Inventory => ({ version: 1, targets: [] });

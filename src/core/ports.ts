@@ -1,0 +1,73 @@
+/**
+ * Ports: the interfaces through which every side effect flows. Real adapters live in src/io; tests inject
+ * fakes (test/fakes). Nothing in core performs I/O itself.
+ */
+
+export interface CommandResult {
+  stdout: string;
+  stderr: string;
+  exitCode: number;
+}
+
+export interface RunOptions {
+  /** Text written to the command's stdin (e.g. a sudo password). Never logged. */
+  input?: string;
+  timeoutMs?: number;
+  /** Environment additions. */
+  env?: Record<string, string>;
+  cwd?: string;
+}
+
+/** Runs a local program with an argument vector (never through a shell). */
+export interface CommandRunner {
+  run(file: string, args: readonly string[], options?: RunOptions): Promise<CommandResult>;
+}
+
+/** A session on a remote machine (SSH). `exec` takes one command line for the remote shell: build it with quote.ts. */
+export interface RemoteSession {
+  readonly description: string;
+  exec(command: string, options?: RunOptions): Promise<CommandResult>;
+  upload(
+    localPathOrContent: { path: string } | { content: string | Uint8Array },
+    remotePath: string,
+    mode?: number,
+  ): Promise<void>;
+  download(remotePath: string): Promise<Uint8Array>;
+  close(): Promise<void>;
+}
+
+/** Runs a PowerShell script and returns its stdout/stderr/exit code. Values enter only as declared parameters. */
+export interface PowerShellRunner {
+  /** `params` are bound to the script's `param()` block; never spliced into its text. */
+  invoke(script: string, params?: Record<string, string | number | boolean | readonly string[]>): Promise<CommandResult>;
+  dispose(): Promise<void>;
+}
+
+export interface SecretStore {
+  /** A short description for doctor: "file (~/.config/netdbg/keys)" or "OS keyring". */
+  readonly kind: string;
+  get(name: string): Promise<string | undefined>;
+  set(name: string, secret: string): Promise<void>;
+  delete(name: string): Promise<boolean>;
+}
+
+export interface Clock {
+  now(): Date;
+  sleep(ms: number): Promise<void>;
+}
+
+export type LogLevel = "debug" | "info" | "warn" | "error";
+
+export interface Logger {
+  debug(message: string): void;
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+export const systemClock: Clock = {
+  now: () => new Date(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+
+export const nullLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
