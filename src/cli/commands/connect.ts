@@ -1,12 +1,20 @@
 import type { Command } from "commander";
 import type { Context } from "../context.js";
-import { notAvailable } from "./not-available.js";
+import * as linux from "../os/linux.js";
+import * as windows from "../os/windows.js";
 
-export function register(program: Command, _ctx: () => Context): void {
+/** `netdbg connect <target>`: the embedded debugger (dispatches to src/cli/os/<os>.ts). */
+export function register(program: Command, ctx: () => Context): void {
   program
     .command("connect")
-    .description("(connect: not available yet)")
-    .allowUnknownOption()
-    .allowExcessArguments()
-    .action(() => notAvailable("'netdbg connect'"));
+    .description("attach the embedded debugger: KDNET + KD for Windows, GDB remote protocol over UDP for kgdboe")
+    .argument("<target>", "inventory target name")
+    .option("--exec <commands>", "run ';'-separated debugger commands and exit")
+    .option("--port <port>", "override the target's host UDP port")
+    .option("--timeout <seconds>", "give up waiting for the target after this long")
+    .action(async (name: string, opts: Record<string, unknown>) => {
+      const c = ctx();
+      const target = await c.inventory.get(name);
+      await (target.os === "windows" ? windows : linux).connect(c, target, opts);
+    });
 }

@@ -5,6 +5,7 @@ import { kdnetErrors } from "./kdnet.js";
 import { labErrors } from "./lab.js";
 import { linuxErrors } from "./linux.js";
 import { rspErrors } from "./rsp.js";
+import { sshErrors } from "./ssh.js";
 import type { ErrorSpec } from "./types.js";
 import { windowsErrors } from "./windows.js";
 
@@ -17,6 +18,7 @@ export const catalog = {
   ...kdnetErrors,
   ...labErrors,
   ...journeyErrors,
+  ...sshErrors,
 };
 
 export type Catalog = typeof catalog;
@@ -38,4 +40,5 @@ export const sections = {
   kdnet: kdnetErrors,
   lab: labErrors,
   journey: journeyErrors,
+  ssh: sshErrors,
 } as const;

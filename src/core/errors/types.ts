@@ -12,6 +12,7 @@
  *   E500–E599 engine: KDNET / KD                  (kdnet.ts)
  *   E600–E699 the built-in lab                    (lab.ts)
  *   E700–E799 setup / doctor / teardown / fleets  (journey.ts)
+ *   E800–E849 SSH transport (both target kinds)   (ssh.ts)
  */
 
 /** How an error maps to the process exit code (decided once, in the CLI). */
