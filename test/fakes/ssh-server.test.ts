@@ -2,7 +2,7 @@
  * The SSH adapter against the in-process ssh2 Server fake (test/fakes/ssh-server.ts): the same contract as
  * against real sshd, so the fake is a faithful peer for target models.
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { isNetdbgError, type NetdbgError } from "../../src/core/error.js";
@@ -44,6 +44,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await srv?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 describe("adapter against the in-process fake", () => {
