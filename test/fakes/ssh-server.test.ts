@@ -110,6 +110,14 @@ describe("adapter against the in-process fake", () => {
     }
   });
 
+  it("a key that cannot be recorded in known_hosts is refused with E820", async () => {
+    const o = srv.connectOptions(dir);
+    writeFileSync(join(dir, "a-file"), "");
+    const e = await codeOf(connectSsh({ ...o, knownHostsPath: join(dir, "a-file", "known_hosts"), acceptNewHostKey: true }));
+    expect(e.code).toBe("NETDBG-E820");
+    expect(e.message).toContain(join(dir, "a-file", "known_hosts"));
+  });
+
   it("auth: unknown user and unknown key are E800", async () => {
     const o = srv.connectOptions(dir);
     const e = await codeOf(connectSsh({ ...o, target: { ...o.target, ssh: { ...o.target.ssh, user: "mallory" } } }));

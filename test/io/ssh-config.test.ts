@@ -175,6 +175,16 @@ describe("against real sshd: alias, ProxyJump, agent", () => {
         `  Port ${fake.port}`,
         "  User hop",
         "  IdentityFile ~/keys/id_fake",
+        "Host ndlab-twohops",
+        "  HostName 127.0.0.1",
+        `  Port ${target.port}`,
+        `  User ${TGT}`,
+        "  IdentityFile ~/keys/id_tgt",
+        "  ProxyJump ndfake,ndjump",
+        "Host ndlab-default-key",
+        "  HostName 127.0.0.1",
+        `  Port ${target.port}`,
+        `  User ${TGT}`,
         "Host ndlab-agent",
         "  HostName 127.0.0.1",
         `  Port ${target.port}`,
@@ -233,6 +243,33 @@ describe("against real sshd: alias, ProxyJump, agent", () => {
       await s.close();
     }
     expect(fake.forwards.slice(before)).toEqual([{ host: "127.0.0.1", port: target.port }]);
+  });
+
+  it("chains two ProxyJump hops: the fake, then the real jump sshd, then the target", async () => {
+    const before = fake.forwards.length;
+    const forwarded = () => jump.log().match(new RegExp(`target 127\\.0\\.0\\.1 port ${target.port}`, "g"))?.length ?? 0;
+    const jumpedBefore = forwarded();
+    const s = await connectSsh(base("ndlab-twohops"));
+    try {
+      expect((await s.exec("id -un")).stdout.trim()).toBe(TGT);
+    } finally {
+      await s.close();
+    }
+    expect(fake.forwards.slice(before)).toEqual([{ host: "127.0.0.1", port: jump.port }]);
+    await vi.waitFor(() => expect(forwarded()).toBe(jumpedBefore + 1));
+  });
+
+  it("falls back to the default key files (~/.ssh/id_rsa here) when none is configured", async () => {
+    const home2 = join(dir, "home2");
+    mkdirSync(join(home2, ".ssh"), { recursive: true });
+    const rsa = makeKeyPair(join(home2, ".ssh"), "id_rsa", "rsa");
+    writeFileSync(join(target.dir, "authorized_keys", TGT), `${tgtKey.publicKey}\n${lockedKey.publicKey}\n${rsa.publicKey}\n`);
+    const s = await connectSsh({ ...base("ndlab-default-key"), homeDir: home2 });
+    try {
+      expect((await s.exec("id -un")).stdout.trim()).toBe(TGT);
+    } finally {
+      await s.close();
+    }
   });
 
   it("names the jump host when the final hop refuses", async () => {

@@ -1,9 +1,10 @@
 /**
  * The SSH adapter against a REAL OpenSSH sshd on 127.0.0.1 (test/helpers/sshd.ts).
  */
+import { execFileSync } from "node:child_process";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { isNetdbgError, type NetdbgError } from "../../src/core/error.js";
 import { shCommand } from "../../src/core/quote.js";
 import { connectSsh, type HostKeyPrompt, type SshConnectOptions } from "../../src/io/ssh.js";
@@ -107,6 +108,25 @@ describe("exec against real sshd", () => {
     try {
       const r = await s.exec("kill -TERM $$");
       expect(r.exitCode).toBe(143);
+    } finally {
+      await s.close();
+    }
+  });
+});
+
+describe("a connection cut mid-command", () => {
+  it("is E808 naming step and command, and the session refuses further commands", async () => {
+    const s = await connectSsh(opts());
+    try {
+      const running = s.exec("echo started; sleep 20", { step: "long step" });
+      // Cut it for real: kill the user's sshd session process (and the command) on the server.
+      await vi.waitFor(() => execFileSync("pgrep", ["-u", USER, "-x", "sleep"])); // the command is running
+      execFileSync("pkill", ["-KILL", "-u", USER]);
+      const e = await codeOf(running);
+      expect(e.code).toBe("NETDBG-E808");
+      expect(e.message).toContain("long step");
+      expect(e.message).toContain("sleep 20");
+      expect((await codeOf(s.exec("true"))).code).toBe("NETDBG-E808");
     } finally {
       await s.close();
     }
