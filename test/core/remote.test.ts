@@ -2,12 +2,13 @@
  * runStep and sudo: unit checks on a recording session, then the real thing — sudo(8) behind a REAL sshd on
  * 127.0.0.1 with test users (ndssh…) and sudoers.d rules created here and removed in afterAll.
  */
+import { execFileSync } from "node:child_process";
 import { rmSync } from "node:fs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { isNetdbgError, type NetdbgError } from "../../src/core/error.js";
 import type { CommandResult, Logger, RemoteSession, RunOptions } from "../../src/core/ports.js";
-import { shCommand } from "../../src/core/quote.js";
-import { classifySudoFailure, elevate, probeSudo, runStep, stderrTail, withSudo } from "../../src/core/remote.js";
+import { shCommand, shQuote } from "../../src/core/quote.js";
+import { classifySudoFailure, elevate, probeSudo, runStep, stderrTail, sudoGuard, withSudo } from "../../src/core/remote.js";
 import { connectSsh, type SshSession } from "../../src/io/ssh.js";
 import {
   createTestUser,
@@ -73,12 +74,12 @@ describe("runStep and sudo wrapping (unit)", () => {
     const pw = "pa ss'word$(x)";
     const w = withSudo(s, { mode: "password", user: "kd", password: pw });
     await w.exec("cat > /etc/x", { input: "data", env: { A: "1" }, cwd: "/", timeoutMs: 5 });
-    expect(s.calls[0]!.command).toBe(`sudo -S -k -p '' -- sh -c 'cd / && env A=1 sh -c '\\''cat > /etc/x'\\'''`);
+    expect(s.calls[0]!.command).toBe(`sudo -S -k -p '' -- sh -c ${shQuote(sudoGuard("cd / && env A=1 sh -c 'cat > /etc/x'"))}`);
     expect(s.calls[0]!.command).not.toContain("pa ss");
     expect(s.calls[0]!.opts).toEqual({ timeoutMs: 5, input: `${pw}\ndata` });
     const n = withSudo(s, { mode: "nopasswd", user: "kd" });
     await n.exec("id -u");
-    expect(s.calls[1]).toEqual({ command: "sudo -n -- sh -c 'id -u'", opts: {} });
+    expect(s.calls[1]).toEqual({ command: `sudo -n -- sh -c ${shQuote(sudoGuard("id -u"))}`, opts: {} });
     expect(() => withSudo(s, { mode: "password", user: "kd" })).toThrow(/asks kd for a password/);
     expect(() => withSudo(s, { mode: "missing", user: "kd" })).toThrow(/sudo is not installed/);
   });
@@ -130,7 +131,7 @@ describe("sudo against real sshd + real sudo", () => {
 
   const connect = (user: string): Promise<SshSession> =>
     connectSsh({
-      target: { name: "t", address: "127.0.0.1", ssh: { user, port: sshd.port, identityFile: key.privateKeyPath } },
+      target: { name: "t", os: "linux", address: "127.0.0.1", ssh: { user, port: sshd.port, identityFile: key.privateKeyPath } },
       sshConfigPath: null,
       knownHostsPath: `${dir}/known_hosts`,
       acceptNewHostKey: true,
@@ -179,6 +180,11 @@ describe("sudo against real sshd + real sudo", () => {
       expect([...(await root.download(path))]).toEqual([0, 255, 1, 10]);
       expect((await s.exec("ls /tmp | grep -c netdbg-upload || true")).stdout.trim()).toBe("0");
       await root.exec(shCommand(["rm", "-f", path]));
+      // a timed-out command under sudo is stopped on the target, not left running as root
+      const tag = String(900 + (process.pid % 97));
+      const t = await codeOf(runStep(root, `sleep ${tag}`, { timeoutMs: 500, step: "sudo sleep" }));
+      expect(t.code).toBe("NETDBG-E807");
+      await vi.waitFor(() => expect(() => execFileSync("pgrep", ["-f", `^sleep ${tag}$`])).toThrow());
       // a failing command still reports its own exit code, not a sudo error
       expect((await root.exec("exit 4")).exitCode).toBe(4);
       const failed = await codeOf(runStep(root, "false", { step: "fail on purpose" }));

@@ -62,6 +62,16 @@ describe("adapter against the in-process fake", () => {
     }
   });
 
+  it("a POSIX-shell (linux) session's pid report is invisible to handlers and callers", async () => {
+    const s = await connectSsh({ ...srv.connectOptions(dir), posixShell: true });
+    try {
+      expect(await s.exec("rev", { input: "ab" })).toEqual({ stdout: "ba", stderr: "reversed\n", exitCode: 3 });
+      expect(srv.commands.at(-1)?.command).toBe("rev");
+    } finally {
+      await s.close();
+    }
+  });
+
   it("exec timeout: coded error, handler aborted, session still usable", async () => {
     const s = await connectSsh(srv.connectOptions(dir));
     try {

@@ -15,7 +15,7 @@ import { connect, type AddressInfo } from "node:net";
 import { join } from "node:path";
 import ssh2 from "ssh2";
 import type { Connection, ParsedKey, ServerChannel, SFTPWrapper } from "ssh2";
-import type { SshConnectOptions } from "../../src/io/ssh.js";
+import { PID_MARKER_COMMAND, type SshConnectOptions } from "../../src/io/ssh.js";
 
 const { Server, utils } = ssh2;
 const { STATUS_CODE, OPEN_MODE } = utils.sftp;
@@ -244,8 +244,12 @@ export async function startFakeSshServer(opts: FakeSshServerOptions = {}): Promi
           ch.on("data", (d: Buffer) => chunks.push(d));
           ch.on("close", () => abort.abort());
           const run = async () => {
+            // A POSIX-shell session prefixes every command with its pid report; handlers see the command itself.
+            const command = info.command.startsWith(PID_MARKER_COMMAND)
+              ? info.command.slice(PID_MARKER_COMMAND.length)
+              : info.command;
             const req: ExecRequest = {
-              command: info.command,
+              command,
               stdin: Buffer.concat(chunks).toString("utf8"),
               user,
               signal: abort.signal,

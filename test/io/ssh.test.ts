@@ -39,7 +39,12 @@ function opts(extra: Partial<SshConnectOptions> = {}): SshConnectOptions {
   const knownHostsPath = join(dir, "known_hosts");
   writeFileSync(knownHostsPath, `[127.0.0.1]:${sshd.port} ${sshd.hostPublicKey}\n`);
   return {
-    target: { name: "t", address: "127.0.0.1", ssh: { user: USER, port: sshd.port, identityFile: key.privateKeyPath } },
+    target: {
+      name: "t",
+      os: "linux",
+      address: "127.0.0.1",
+      ssh: { user: USER, port: sshd.port, identityFile: key.privateKeyPath },
+    },
     sshConfigPath: null,
     knownHostsPath,
     agentSocket: null,
@@ -96,6 +101,8 @@ describe("exec against real sshd", () => {
       expect(e.message).toContain("wait for godot");
       expect(e.message).toContain("sleep 30");
       expect(e.message).toContain("starting");
+      // the remote command was killed, not left running
+      await vi.waitFor(() => expect(() => execFileSync("pgrep", ["-u", USER, "-x", "sleep"])).toThrow());
       // the session is still usable afterwards
       expect((await s.exec("echo still here")).stdout).toBe("still here\n");
     } finally {
