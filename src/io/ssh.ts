@@ -350,6 +350,7 @@ export class SshSession implements RemoteSession {
     private readonly posix = false,
   ) {
     this.description = `${resolved.user}@${resolved.hostName}${resolved.port === 22 ? "" : ` port ${resolved.port}`}`;
+    client.setMaxListeners(100); // one "close" listener per command in flight
     client.on("close", () => {
       this.lostReason ??= "the connection was closed";
     });
@@ -366,6 +367,9 @@ export class SshSession implements RemoteSession {
   exec(command: string, options: SshExecOptions = {}): Promise<CommandResult> {
     this.assertOpen(`run '${command}'`);
     const step = options.step ?? "remote command";
+    if (!this.posix && (options.env !== undefined || options.cwd !== undefined)) {
+      throw new TypeError("env and cwd need a POSIX remote shell; on Windows targets put them in the PowerShell script");
+    }
     const line = posixCommandLine(command, {
       ...(options.env ? { env: options.env } : {}),
       ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
@@ -377,7 +381,13 @@ export class SshSession implements RemoteSession {
       const lost = (reason: string) => netdbgError("E808", { step, host: this.description, command, reason });
       if (this.lostReason) return reject(lost(this.lostReason));
       this.client.exec(this.posix ? `${PID_MARKER_COMMAND}${line}` : line, (err, ch) => {
-        if (err) return reject(lost(err.message));
+        if (err) {
+          // The connection is up but the server refused one more channel (sshd MaxSessions, default 10).
+          if (!this.lostReason && /open failure|open failed/i.test(err.message)) {
+            return reject(netdbgError("E821", { step, host: this.description, command, reason: err.message }));
+          }
+          return reject(lost(err.message));
+        }
         const out: Buffer[] = [];
         const errOut: Buffer[] = [];
         let code: number | undefined;
@@ -488,7 +498,9 @@ export class SshSession implements RemoteSession {
           err ? reject(err) : resolve(),
         ),
       );
-      await new Promise<void>((resolve, reject) => sftp.chmod(remotePath, mode, (err) => (err ? reject(err) : resolve())));
+      await new Promise<void>((resolve, reject) =>
+        sftp.chmod(remotePath, mode, (err) => (err && this.posix ? reject(err) : resolve())),
+      ); // Windows' sftp-server has no POSIX modes: a refused chmod is not an error there
     } catch (e) {
       throw this.sftpError("upload", remotePath, e);
     } finally {

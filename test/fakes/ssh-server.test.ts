@@ -72,6 +72,16 @@ describe("adapter against the in-process fake", () => {
     }
   });
 
+  it("env and cwd are refused on a non-POSIX (Windows) session rather than sent as sh syntax", async () => {
+    const s = await connectSsh(srv.connectOptions(dir));
+    try {
+      expect(() => s.exec("rev", { cwd: "C:/" })).toThrow(TypeError);
+      expect(srv.commands.at(-1)?.command).not.toContain("cd ");
+    } finally {
+      await s.close();
+    }
+  });
+
   it("exec timeout: coded error, handler aborted, session still usable", async () => {
     const s = await connectSsh(srv.connectOptions(dir));
     try {

@@ -313,3 +313,33 @@ describe("real sshd with a ForceCommand (how target models sit behind OpenSSH)",
     }
   });
 });
+
+describe("real sshd with MaxSessions 1", () => {
+  it("a second concurrent command is refused with E821, the first completes", async () => {
+    const limited = await startSshd({ authorizedKeys: { [USER]: [key.publicKey] }, extraConfig: ["MaxSessions 1"] });
+    try {
+      const s = await connectSsh({
+        ...opts(),
+        knownHostsPath: join(dir, "kh-limited"),
+        acceptNewHostKey: true,
+        target: {
+          name: "t",
+          os: "linux",
+          address: "127.0.0.1",
+          ssh: { user: USER, port: limited.port, identityFile: key.privateKeyPath },
+        },
+      });
+      try {
+        const first = s.exec("sleep 1; echo first");
+        const e = await codeOf(s.exec("echo second", { step: "second" }));
+        expect(e.code).toBe("NETDBG-E821");
+        expect(e.message).toContain("echo second");
+        expect((await first).stdout).toBe("first\n");
+      } finally {
+        await s.close();
+      }
+    } finally {
+      await limited.stop();
+    }
+  });
+});
