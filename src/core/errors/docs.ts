@@ -9,15 +9,17 @@ const EXIT_TEXT = {
   internal: "70 (a bug in netdbg)",
 };
 
-/** Example parameters: each placeholder shows its own name, so the page reads like a template. */
+/**
+ * Example parameters: each placeholder shows its own name, so the page reads like a template. A one-element
+ * array serves both uses: in a template string it prints as `<name>`, and list parameters can join/map it.
+ */
 function placeholders(): Record<string, unknown> {
   return new Proxy(
     {},
     {
       get: (_t, key) => {
         if (typeof key !== "string") return undefined;
-        if (key === "missing") return ["<option>"];
-        return `<${key}>`;
+        return [`<${key}>`];
       },
     },
   );
