@@ -114,3 +114,13 @@ describe("netdbg targets / keys (built CLI)", () => {
     expect(readFileSync(join(home, "keys", "w.key"), "utf8")).not.toBe(before);
   });
 });
+
+describe("non-interactive runs", () => {
+  it("never prompt without a TTY: the error names every missing flag", async () => {
+    const r = await runCli(["--json", "targets", "add", "x"], { home: tempHome() });
+    expect(r.code).toBe(2);
+    const err = JSON.parse(r.stdout).error as { code: string; message: string; fix: string };
+    expect(err.code).toBe("NETDBG-E002");
+    expect(err.fix).toBe("Pass --os and --address on the command line or in --config <file>.");
+  });
+});

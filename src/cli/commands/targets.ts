@@ -7,6 +7,7 @@ import { allocatePort, claimPort, parsePort } from "../../host/port-alloc.js";
 import { isUdpPortFree } from "../../io/port-probe.js";
 import type { Context } from "../context.js";
 import { table } from "../output.js";
+import { createPrompter, requireFlags } from "../prompts.js";
 import { secretStore } from "../secrets.js";
 
 interface TargetFlags {
@@ -118,14 +119,19 @@ export function register(program: Command, ctx: () => Context): void {
     .action(async (name: string, f: TargetFlags) => {
       const c = ctx();
       if (!TARGET_NAME.test(name)) throw netdbgError("E007", { name });
-      const missing = [!f.os && "os", !f.address && "address"].filter(Boolean) as string[];
-      if (missing.length) {
-        throw netdbgError("E003", {
-          option: missing.map((m) => `--${m}`).join(", "),
-          value: "",
-          reason: "required to add a target",
-          fix: `Pass ${missing.map((m) => `--${m} <…>`).join(" ")}.`,
-        });
+      if (!f.os || !f.address) {
+        const missing = [!f.os && "os", !f.address && "address"].filter(Boolean) as string[];
+        const ask = createPrompter();
+        if (!ask.interactive) requireFlags(missing);
+        if (!f.os)
+          f.os = await ask.select({ flag: "os", message: "Target OS", choices: [{ value: "windows" }, { value: "linux" }] });
+        if (!f.address) {
+          f.address = await ask.input({
+            flag: "address",
+            message: "Target address (IPv4, IPv6 or DNS name)",
+            validate: (v) => isValidAddress(v) || "not an IPv4 or IPv6 address or a DNS name",
+          });
+        }
       }
       const store = await secretStore(c);
       const saved = await c.inventory.update(async (inv) => {
