@@ -298,6 +298,8 @@ export class KdnetHostSession {
           o.resolve(undefined);
         }
         this.stopped = true;
+        if (this.breakTimer) clearTimeout(this.breakTimer);
+        this.breakTimer = undefined;
         this.lastState = s;
         this.emit({ kind: "state-change", state: s });
         const ws = this.stateWaiters;
@@ -343,11 +345,24 @@ export class KdnetHostSession {
     this.send(dg, this.peer);
   }
 
-  /** Send the break-in byte (RZ winkd_sync; CAP2's first host datagram). */
+  /**
+   * Send the break-in byte (RZ winkd_sync; CAP2's first host datagram), again every retransmit interval until the
+   * target reports a state change (a lost break-in datagram is never answered).
+   */
   breakIn(): void {
     if (!this.connected) throw netdbgError("E508", { what: "Breaking in", reason: "no target is connected" });
-    this.sendData(Buffer.from([BREAKIN_BYTE]));
+    if (this.breakTimer) clearTimeout(this.breakTimer);
+    let tries = 0;
+    const send = () => {
+      this.breakTimer = undefined;
+      if (this.closed || !this.connected || this.stopped || tries++ >= this.maxTries) return;
+      this.sendData(Buffer.from([BREAKIN_BYTE]));
+      this.breakTimer = setTimeout(send, this.retransmitMs);
+    };
+    this.stopped = false;
+    send();
   }
+  private breakTimer: NodeJS.Timeout | undefined;
 
   private finish(o: Outstanding): void {
     if (o.timer) clearTimeout(o.timer);
@@ -427,6 +442,7 @@ export class KdnetHostSession {
 
   async close(): Promise<void> {
     this.closed = true;
+    if (this.breakTimer) clearTimeout(this.breakTimer);
     const o = this.outstanding;
     if (o) {
       this.finish(o);

@@ -208,15 +208,15 @@ export class KdnetTargetPeer {
     this.memory.map(INITIAL_RIP - 0x100n, 0x1000, () => 0x90);
     this.memory.map(BULK_BASE, bulkSize, bulkByte);
     const n = PEER_MODULES.length;
-    const entrySize = 0x100n;
+    const entrySize = 0x200n;
     const entries = PEER_MODULES.map((_, i) => MODULE_LIST + 0x100n + BigInt(i) * entrySize);
-    this.memory.map(MODULE_LIST, 0x100 + n * 0x100 + 0x1000);
+    this.memory.map(MODULE_LIST, 0x100 + n * 0x200 + 0x1000);
     const head = Buffer.alloc(16);
     head.writeBigUInt64LE(entries[0]!, 0);
     head.writeBigUInt64LE(entries[n - 1]!, 8);
     this.memory.write(MODULE_LIST, head);
     PEER_MODULES.forEach((m, i) => {
-      const e = Buffer.alloc(0x100);
+      const e = Buffer.alloc(0x200);
       e.writeBigUInt64LE(i + 1 < n ? entries[i + 1]! : MODULE_LIST, 0);
       e.writeBigUInt64LE(i > 0 ? entries[i - 1]! : MODULE_LIST, 8);
       e.writeBigUInt64LE(m.base, 0x30);
@@ -225,7 +225,7 @@ export class KdnetTargetPeer {
       const full = Buffer.from(`\\SystemRoot\\system32\\${m.name}`, "utf16le");
       const base = Buffer.from(m.name, "utf16le");
       const fullAt = entries[i]! + 0x80n;
-      const baseAt = entries[i]! + 0xc0n;
+      const baseAt = entries[i]! + 0x180n;
       e.writeUInt16LE(full.length, 0x48);
       e.writeUInt16LE(full.length + 2, 0x4a);
       e.writeBigUInt64LE(fullAt, 0x50);
@@ -233,7 +233,7 @@ export class KdnetTargetPeer {
       e.writeUInt16LE(base.length + 2, 0x5a);
       e.writeBigUInt64LE(baseAt, 0x60);
       full.copy(e, 0x80);
-      base.copy(e, 0xc0);
+      base.copy(e, 0x180);
       this.memory.write(entries[i]!, e);
     });
     this.physical.map(PHYS_BASE, 0x10000, (o) => (o * 7 + 3) & 0xff);
