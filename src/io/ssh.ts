@@ -15,7 +15,7 @@ import type { AnyAuthMethod, AuthenticationType, Client as SshClient, ClientChan
 import { isNetdbgError, type NetdbgError, netdbgError } from "../core/error.js";
 import type { Target } from "../core/inventory.js";
 import { type CommandResult, type Logger, nullLogger, type RemoteSession, type RunOptions } from "../core/ports.js";
-import { shQuote } from "../core/quote.js";
+import { posixCommandLine, stderrTail as tail } from "../core/remote.js";
 import {
   appendKnownHost,
   checkHostKey,
@@ -85,15 +85,6 @@ export function hostKeyAlgorithmOrder(knownTypes: readonly string[]): HostKeyAlg
     for (const a of algos) if (DEFAULT_HOST_KEY_ALGOS.includes(a) && !preferred.includes(a)) preferred.push(a);
   }
   return [...preferred, ...DEFAULT_HOST_KEY_ALGOS.filter((a) => !preferred.includes(a))];
-}
-
-const TAIL_LINES = 5;
-const TAIL_CHARS = 600;
-
-/** The last few lines of a command's stderr, for error messages. */
-export function tail(text: string): string {
-  const lines = text.replace(/\r\n/g, "\n").trimEnd().split("\n").slice(-TAIL_LINES).join("\n").trim();
-  return lines.length > TAIL_CHARS ? `…${lines.slice(-TAIL_CHARS)}` : lines;
 }
 
 function describeHop(h: SshHop): string {
@@ -347,15 +338,10 @@ export class SshSession implements RemoteSession {
   exec(command: string, options: SshExecOptions = {}): Promise<CommandResult> {
     this.assertOpen(`run '${command}'`);
     const step = options.step ?? "remote command";
-    let line = command;
-    if (options.env && Object.keys(options.env).length > 0) {
-      const assigns = Object.entries(options.env).map(([k, v]) => {
-        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw new TypeError(`invalid environment variable name '${k}'`);
-        return shQuote(`${k}=${v}`);
-      });
-      line = `env ${assigns.join(" ")} sh -c ${shQuote(line)}`;
-    }
-    if (options.cwd !== undefined) line = `cd ${shQuote(options.cwd)} && ${line}`;
+    const line = posixCommandLine(command, {
+      ...(options.env ? { env: options.env } : {}),
+      ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+    });
     const timeoutMs = options.timeoutMs ?? this.defaultTimeoutMs;
     this.logger.debug(`ssh ${this.description}: ${command}`); // never the input (may hold a sudo password)
 
