@@ -219,17 +219,29 @@ async function connectHop(hop: SshHop, ctx: HopContext, sock: Duplex | undefined
       if (!ctx.opts.confirmHostKey) return false;
       return ctx.opts.confirmHostKey(prompt);
     };
-    decide().then(
-      async (ok) => {
-        if (!ok) return refuse(netdbgError("E804", { host: hop.hostKeyName, port: hop.port, keyType, fingerprint }));
+    const record = async (): Promise<void> => {
+      let ok: boolean;
+      try {
+        ok = await decide();
+      } catch (e) {
+        refuse(isNetdbgError(e) ? e : netdbgError("E804", { host: hop.hostKeyName, port: hop.port, keyType, fingerprint }));
+        return;
+      }
+      if (!ok) {
+        refuse(netdbgError("E804", { host: hop.hostKeyName, port: hop.port, keyType, fingerprint }));
+        return;
+      }
+      try {
         await appendKnownHost(ctx.knownHostsFile, keyName, key);
-        ctx.knownHosts.push({ line: 0, hosts: keyName, keyType, key: Buffer.from(key) });
-        ctx.logger.info(`Recorded the SSH host key of ${keyName} (${keyType} ${fingerprint}) in ${ctx.knownHostsFile}.`);
-        verify(true);
-      },
-      (e: unknown) =>
-        refuse(isNetdbgError(e) ? e : netdbgError("E804", { host: hop.hostKeyName, port: hop.port, keyType, fingerprint })),
-    );
+      } catch (e) {
+        refuse(netdbgError("E820", { name: keyName, file: ctx.knownHostsFile, reason: (e as Error).message }, { cause: e }));
+        return;
+      }
+      ctx.knownHosts.push({ line: 0, hosts: keyName, keyType, key: Buffer.from(key) });
+      ctx.logger.info(`Recorded the SSH host key of ${keyName} (${keyType} ${fingerprint}) in ${ctx.knownHostsFile}.`);
+      verify(true);
+    };
+    void record();
   };
 
   let next = 0;

@@ -70,6 +70,8 @@ export interface FakeSshServer {
   files: Map<string, FakeFile>;
   /** Every exec request seen, in order. */
   commands: ExecRequest[];
+  /** Every direct-tcpip (ProxyJump) destination asked for, in order. */
+  forwards: { host: string; port: number }[];
   /** Accept another client public key ("ssh-ed25519 AAAA…"). */
   authorize(publicKeyLine: string): void;
   /** A known_hosts line for this server ("[127.0.0.1]:port ssh-ed25519 AAAA…"). */
@@ -195,6 +197,7 @@ export async function startFakeSshServer(opts: FakeSshServerOptions = {}): Promi
   const authorized: ParsedKey[] = [parsePublic(clientKey.public)];
   const files = new Map<string, FakeFile>();
   const commands: ExecRequest[] = [];
+  const forwards: { host: string; port: number }[] = [];
   const connections = new Set<Connection>();
   const exec: ExecHandler = opts.exec ?? (({ command }) => ({ stderr: `fake: ${command}: command not found\n`, code: 127 }));
   const readOnly = opts.readOnly ?? (() => false);
@@ -220,6 +223,7 @@ export async function startFakeSshServer(opts: FakeSshServerOptions = {}): Promi
     client.on("ready", () => {
       client.on("tcpip", (accept, reject, info) => {
         // Only loopback destinations: this fake may be a ProxyJump hop in tests, never a way out.
+        forwards.push({ host: info.destIP, port: info.destPort });
         if (!/^(127\.|::1$|localhost$)/.test(info.destIP)) return reject();
         const sock = connect({ host: info.destIP, port: info.destPort });
         sock.once("connect", () => {
@@ -282,6 +286,7 @@ export async function startFakeSshServer(opts: FakeSshServerOptions = {}): Promi
     clientKey,
     files,
     commands,
+    forwards,
     authorize(line) {
       authorized.push(parsePublic(line));
     },

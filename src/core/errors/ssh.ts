@@ -171,4 +171,12 @@ export const sshErrors = defineErrors({
     message: (p: { host: string; what: string }) => `netdbg tried to ${p.what} on ${p.host} after closing the SSH session.`,
     fix: () => "This is a bug in netdbg: please report it with the command you ran.",
   },
+  E820: {
+    title: "Cannot record SSH host key",
+    exit: "environment",
+    message: (p: { name: string; file: string; reason: string }) =>
+      `The SSH host key of ${p.name} was accepted but cannot be recorded in ${p.file}: ${p.reason}. netdbg did not connect.`,
+    fix: (p: { file: string }) =>
+      `Make ${p.file} (and its directory) writable by you, or point netdbg at another known_hosts file.`,
+  },
 });
