@@ -1,4 +1,4 @@
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CommandResult, CommandRunner, PowerShellRunner } from "../../src/core/ports.js";
@@ -188,25 +188,16 @@ describe("real route on this machine", () => {
     });
     afterAll(() => pair.destroy());
 
-    const cli = (addr: string) =>
-      JSON.parse(
-        execFileSync(
-          "ip",
-          [
-            "netns",
-            "exec",
-            pair.hostNs,
-            process.execPath,
-            "--import",
-            "tsx",
-            "-e",
-            `import("./src/cli/main.ts").then(async (m) => { process.exitCode = await m.main(["node", "netdbg", "--json", "host", "${addr}"]); })`,
-          ],
-          { encoding: "utf8", env: { ...process.env, NETDBG_HOME: "/nonexistent-nd-host" } },
-        ),
-      ) as {
-        candidates: { localAddress: string; interface: string; medium: string; wired?: boolean; warnings: { kind: string }[] }[];
-      };
+    type CliRoute = { localAddress: string; interface: string; medium: string; wired?: boolean; warnings: { kind: string }[] };
+    const cli = (addr: string): { candidates: CliRoute[] } => {
+      const script = `import("./src/cli/main.ts").then(async (m) => { process.exitCode = await m.main(["node", "netdbg", "--json", "host", "${addr}"]); })`;
+      const r = spawnSync("ip", ["netns", "exec", pair.hostNs, process.execPath, "--import", "tsx", "-e", script], {
+        encoding: "utf8",
+        env: { ...process.env, NETDBG_HOME: "/nonexistent-nd-host" },
+      });
+      if (r.status !== 0) throw new Error(`netdbg host ${addr} exited ${r.status}: ${r.stdout}${r.stderr}${r.error ?? ""}`);
+      return JSON.parse(r.stdout) as { candidates: CliRoute[] };
+    };
 
     it("the CLI answers 127.0.0.1 with a loopback warning", () => {
       const r = cli("127.0.0.1").candidates[0]!;
