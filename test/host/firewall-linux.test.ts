@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CommandRunner } from "../../src/core/ports.js";
 import { HostFirewallStep } from "../../src/host/firewall/index.js";
 import { ExecaCommandRunner, NetnsCommandRunner } from "../../src/io/command-runner.js";
+import { netdbgInNetns } from "../fakes/cli-in-netns.js";
 import { NetnsPair, requireTool } from "../fakes/netns.js";
 
 const WINDOW = { windowMs: 800 };
@@ -107,6 +108,23 @@ describe("iptables (INPUT policy DROP)", () => {
     );
     await lifecycle(pair, runner, 50300, "iptables");
     expect(pair.inHost("iptables", "-S", "INPUT")).not.toMatch(/netdbg/);
+  }, 90_000);
+  it("the CLI: --check prints the exact command and changes nothing; open, status, close", async () => {
+    const base = ["host", "firewall"];
+    const check = netdbgInNetns(pair.hostNs, [...base, "open", pair.targetIp, "--port", "50301", "--check"]);
+    expect(check.status).toBe(0);
+    expect(check.stdout).toContain(
+      `iptables -I INPUT -s ${pair.targetIp} -p udp --dport 50301 -m comment --comment netdbg-udp-50301 -j ACCEPT`,
+    );
+    expect(pair.inHost("iptables", "-S", "INPUT")).not.toMatch(/netdbg/);
+    expect(netdbgInNetns(pair.hostNs, [...base, "status", pair.targetIp, "--port", "50301"]).status).toBe(1);
+    const open = netdbgInNetns(pair.hostNs, ["--json", ...base, "open", pair.targetIp, "--port", "50301"]);
+    expect(open.status).toBe(0);
+    expect(JSON.parse(open.stdout).report.changed).toBe(true);
+    expect(await pair.probe(50301, WINDOW)).toBe(true);
+    expect(netdbgInNetns(pair.hostNs, [...base, "status", pair.targetIp, "--port", "50301"]).status).toBe(0);
+    expect(netdbgInNetns(pair.hostNs, [...base, "close", pair.targetIp, "--port", "50301"]).status).toBe(0);
+    expect(await pair.probe(50301, WINDOW)).toBe(false);
   }, 90_000);
 });
 

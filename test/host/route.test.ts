@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CommandResult, CommandRunner, PowerShellRunner } from "../../src/core/ports.js";
@@ -13,6 +13,7 @@ import {
 } from "../../src/host/route.js";
 import { ExecaCommandRunner } from "../../src/io/command-runner.js";
 import { SystemNetProbe } from "../../src/io/net-probe.js";
+import { netdbgInNetns } from "../fakes/cli-in-netns.js";
 import { NetnsPair, requireTool } from "../fakes/netns.js";
 
 const SHARED = new URL("../../../shared/fixtures/linux/", import.meta.url);
@@ -190,12 +191,8 @@ describe("real route on this machine", () => {
 
     type CliRoute = { localAddress: string; interface: string; medium: string; wired?: boolean; warnings: { kind: string }[] };
     const cli = (addr: string): { candidates: CliRoute[] } => {
-      const script = `import("./src/cli/main.ts").then(async (m) => { process.exitCode = await m.main(["node", "netdbg", "--json", "host", "${addr}"]); })`;
-      const r = spawnSync("ip", ["netns", "exec", pair.hostNs, process.execPath, "--import", "tsx", "-e", script], {
-        encoding: "utf8",
-        env: { ...process.env, NETDBG_HOME: "/nonexistent-nd-host" },
-      });
-      if (r.status !== 0) throw new Error(`netdbg host ${addr} exited ${r.status}: ${r.stdout}${r.stderr}${r.error ?? ""}`);
+      const r = netdbgInNetns(pair.hostNs, ["--json", "host", addr]);
+      if (r.status !== 0) throw new Error(`netdbg host ${addr} exited ${r.status}: ${r.stdout}${r.stderr}`);
       return JSON.parse(r.stdout) as { candidates: CliRoute[] };
     };
 
