@@ -25,6 +25,8 @@ export class NetnsPair {
   readonly targetNs: string;
   readonly hostIp: string;
   readonly targetIp: string;
+  /** A second address in the target namespace: traffic from it must stay blocked by a scoped rule. */
+  readonly otherIp: string;
 
   /** `tag`: short unique word per test file; `subnet`: third octet of 10.231.<subnet>.0/24. */
   constructor(
@@ -35,6 +37,7 @@ export class NetnsPair {
     this.targetNs = `nd-host-${tag}-t`;
     this.hostIp = `10.231.${subnet}.1`;
     this.targetIp = `10.231.${subnet}.2`;
+    this.otherIp = `10.231.${subnet}.3`;
   }
 
   create(): void {
@@ -46,6 +49,7 @@ export class NetnsPair {
     ip("link", "add", hv, "netns", this.hostNs, "type", "veth", "peer", "name", tv, "netns", this.targetNs);
     ip("-n", this.hostNs, "addr", "add", `${this.hostIp}/24`, "dev", hv);
     ip("-n", this.targetNs, "addr", "add", `${this.targetIp}/24`, "dev", tv);
+    ip("-n", this.targetNs, "addr", "add", `${this.otherIp}/24`, "dev", tv);
     for (const [ns, dev] of [
       [this.hostNs, hv],
       [this.targetNs, tv],
@@ -54,6 +58,19 @@ export class NetnsPair {
     ] as const) {
       ip("-n", ns, "link", "set", dev, "up");
     }
+  }
+
+  /** Run a command inside the host namespace (test setup only). */
+  inHost(...argv: string[]): string {
+    return execFileSync("ip", ["netns", "exec", this.hostNs, ...argv], { encoding: "utf8", stdio: ["pipe", "pipe", "pipe"] });
+  }
+
+  inTarget(...argv: string[]): string {
+    return execFileSync("ip", ["netns", "exec", this.targetNs, ...argv], { encoding: "utf8", stdio: ["pipe", "pipe", "pipe"] });
+  }
+
+  get hostIf(): string {
+    return `ndh-${this.tag}-h`.slice(0, 15);
   }
 
   destroy(): void {
@@ -71,7 +88,8 @@ export class NetnsPair {
    * a listener in the host namespace received it. A datagram not received within `windowMs` counts as dropped
    * (on a veth pair delivery takes well under a millisecond; the window only bounds the negative case).
    */
-  async probe(port: number, srcPort = 31337, windowMs = 1500): Promise<boolean> {
+  async probe(port: number, options: { srcPort?: number; srcAddr?: string; windowMs?: number } = {}): Promise<boolean> {
+    const { srcPort = 31337, windowMs = 1500 } = options;
     const listener = spawn(
       "ip",
       ["netns", "exec", this.hostNs, process.execPath, UDP_TOOL, "listen", String(port), String(windowMs)],
@@ -101,6 +119,7 @@ export class NetnsPair {
       String(port),
       String(srcPort),
       "netdbg-probe",
+      ...(options.srcAddr ? [options.srcAddr] : []),
     ]);
     const code = await exited;
     if (code === 0) return out.includes("got netdbg-probe");

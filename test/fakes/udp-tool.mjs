@@ -1,5 +1,5 @@
 // Tiny UDP tool for namespace tests: `listen <port> <windowMs>` prints "ready", then "got <msg>" (exit 0) or
-// nothing (exit 3) when no datagram arrives within the window; `send <host> <port> <srcPort> <msg>`.
+// nothing (exit 3) when no datagram arrives within the window; `send <host> <port> <srcPort> <msg> [srcAddr]`.
 import { createSocket } from "node:dgram";
 
 const [cmd, ...a] = process.argv.slice(2);
@@ -14,7 +14,7 @@ if (cmd === "listen") {
   });
 } else if (cmd === "send") {
   const s = createSocket("udp4");
-  s.bind(Number(a[2]), () => {
+  s.bind({ port: Number(a[2]), ...(a[4] ? { address: a[4] } : {}) }, () => {
     s.send(a[3] ?? "probe", Number(a[1]), a[0], (err) => {
       if (err) {
         console.error(err.message);

@@ -13,6 +13,7 @@ import {
 } from "../../src/host/route.js";
 import { ExecaCommandRunner } from "../../src/io/command-runner.js";
 import { SystemNetProbe } from "../../src/io/net-probe.js";
+import { netdbgInNetns } from "../fakes/cli-in-netns.js";
 import { NetnsPair, requireTool } from "../fakes/netns.js";
 
 const SHARED = new URL("../../../shared/fixtures/linux/", import.meta.url);
@@ -188,25 +189,12 @@ describe("real route on this machine", () => {
     });
     afterAll(() => pair.destroy());
 
-    const cli = (addr: string) =>
-      JSON.parse(
-        execFileSync(
-          "ip",
-          [
-            "netns",
-            "exec",
-            pair.hostNs,
-            process.execPath,
-            "--import",
-            "tsx",
-            "-e",
-            `import("./src/cli/main.ts").then(async (m) => { process.exitCode = await m.main(["node", "netdbg", "--json", "host", "${addr}"]); })`,
-          ],
-          { encoding: "utf8", env: { ...process.env, NETDBG_HOME: "/nonexistent-nd-host" } },
-        ),
-      ) as {
-        candidates: { localAddress: string; interface: string; medium: string; wired?: boolean; warnings: { kind: string }[] }[];
-      };
+    type CliRoute = { localAddress: string; interface: string; medium: string; wired?: boolean; warnings: { kind: string }[] };
+    const cli = (addr: string): { candidates: CliRoute[] } => {
+      const r = netdbgInNetns(pair.hostNs, ["--json", "host", addr]);
+      if (r.status !== 0) throw new Error(`netdbg host ${addr} exited ${r.status}: ${r.stdout}${r.stderr}`);
+      return JSON.parse(r.stdout) as { candidates: CliRoute[] };
+    };
 
     it("the CLI answers 127.0.0.1 with a loopback warning", () => {
       const r = cli("127.0.0.1").candidates[0]!;

@@ -2,7 +2,10 @@ import type { Command } from "commander";
 import { ipVersion } from "../../core/ip.js";
 import type { Target } from "../../core/inventory.js";
 import { isNetdbgError } from "../../core/error.js";
-import { type HostRoute, type HostRouteReport, hostRoute } from "../../host/route.js";
+import { netdbgError } from "../../core/error.js";
+import { DEBUG_PORT_MAX, DEBUG_PORT_MIN } from "../../core/inventory.js";
+import { type FirewallPlan, type FirewallRequest, HostFirewallStep } from "../../host/firewall/index.js";
+import { candidatesFor, type HostRoute, type HostRouteReport, hostRoute, routeToAddress } from "../../host/route.js";
 import { ExecaCommandRunner } from "../../io/command-runner.js";
 import { SystemNetProbe } from "../../io/net-probe.js";
 import { NodePowerShellRunner } from "../../io/powershell.js";
@@ -74,4 +77,135 @@ export function register(program: Command, ctx: () => Context): void {
   registerFirewall(host, ctx);
 }
 
-function registerFirewall(_host: Command, _ctx: () => Context): void {}
+interface FirewallCliOptions {
+  check?: boolean;
+  port?: string;
+}
+
+/** The firewall request for a target name / address: address (DNS resolved), port, route interface. */
+async function firewallRequest(c: Context, query: string, opts: FirewallCliOptions): Promise<FirewallRequest> {
+  const { address, target } = await resolveQuery(c, query);
+  const net = new SystemNetProbe();
+  const addrs = await candidatesFor(address, net);
+  const ip = addrs.find((a) => ipVersion(a) === 4) ?? addrs[0]!;
+  let port = target?.port;
+  if (opts.port !== undefined) {
+    const n = Number(opts.port);
+    if (!Number.isInteger(n) || n < DEBUG_PORT_MIN || n > DEBUG_PORT_MAX) {
+      throw netdbgError("E003", {
+        option: "--port",
+        value: opts.port,
+        reason: `not a port in ${DEBUG_PORT_MIN}-${DEBUG_PORT_MAX}`,
+        fix: "Pass --port with a number from 49152 to 65535.",
+      });
+    }
+    port = n;
+  }
+  if (port === undefined) throw netdbgError("E124", { target: query });
+  const req: FirewallRequest = { address: ip, port };
+  if (process.platform === "linux") {
+    try {
+      const r = await routeToAddress(ip, { net, platform: "linux", runner: new ExecaCommandRunner() }, port);
+      if (r.interface) req.interface = r.interface;
+    } catch {
+      // no route: firewalld falls back to its default zone
+    }
+  }
+  return req;
+}
+
+function planJson(plan: FirewallPlan) {
+  return {
+    frontEnds: plan.frontEnds,
+    summary: plan.summary,
+    actions: plan.actions.map((a) => ({
+      id: a.id,
+      title: a.title,
+      command: a.command,
+      undo: a.undo,
+      satisfied: Boolean(a.satisfied),
+    })),
+    warnings: plan.warnings,
+    blockers: plan.blockers.map((b) => b.toJSON()),
+  };
+}
+
+function printPlan(c: Context, plan: FirewallPlan, mode: "check" | "status"): void {
+  c.out(plan.summary);
+  for (const a of plan.actions) {
+    if (a.satisfied) c.out(`  in place: ${a.title}\n    ${a.command}`);
+    else c.out(`  ${mode === "check" ? "would run" : "missing"}: ${a.title}\n    ${a.command}`);
+    if (a.undo) c.out(`    undo: ${a.undo}`);
+  }
+  for (const w of plan.warnings) c.log.warn(w);
+  for (const b of plan.blockers) c.log.warn(`${b.message} ${b.fix} [${b.code}]`);
+}
+
+async function firewallCommand(
+  c: Context,
+  op: "open" | "close" | "status",
+  query: string,
+  opts: FirewallCliOptions,
+): Promise<void> {
+  const req = await firewallRequest(c, query, opts);
+  const ps = process.platform === "win32" ? new NodePowerShellRunner() : undefined;
+  try {
+    const step = new HostFirewallStep(req, {
+      platform: process.platform,
+      runner: new ExecaCommandRunner(),
+      ...(ps ? { ps } : {}),
+      ...(process.getuid ? { elevated: process.getuid() === 0 } : {}),
+    });
+    if (op === "status") {
+      const plan = await step.status();
+      const missing = plan.actions.some((a) => !a.satisfied) || plan.blockers.length > 0;
+      if (c.opts.json) c.json({ op, request: req, plan: planJson(plan), open: !missing });
+      else printPlan(c, plan, "status");
+      if (missing) process.exitCode = 1;
+      return;
+    }
+    const out = await step.run(op, { check: Boolean(opts.check) });
+    if (c.opts.json) {
+      c.json({
+        op,
+        check: Boolean(opts.check),
+        request: req,
+        plan: planJson(out.plan),
+        ...(out.report ? { report: out.report } : {}),
+        ...(out.after ? { after: planJson(out.after) } : {}),
+      });
+      return;
+    }
+    if (opts.check) {
+      printPlan(c, out.plan, "check");
+      return;
+    }
+    c.out(out.plan.summary);
+    for (const a of out.report?.actions ?? []) c.out(`  ${a.outcome}: ${a.title}\n    ${a.command}`);
+    for (const a of out.after?.actions ?? []) if (a.undo && op === "open") c.out(`  undo later with: ${a.undo}`);
+    for (const w of out.plan.warnings) c.log.warn(w);
+  } finally {
+    await ps?.dispose();
+  }
+}
+
+function registerFirewall(host: Command, ctx: () => Context): void {
+  const fw = host
+    .command("firewall")
+    .description("open, close or show this machine's inbound UDP rule for a target's debug traffic (named netdbg-udp-<port>)");
+  for (const op of ["open", "close", "status"] as const) {
+    const sub = fw
+      .command(op)
+      .argument("<target>", "a target name, IP address or DNS name")
+      .option("--port <port>", "the local UDP port (default: the target's port from the inventory)")
+      .description(
+        op === "open"
+          ? "allow inbound UDP <port> from the target's address only, through the firewall in charge"
+          : op === "close"
+            ? "remove the rule netdbg added"
+            : "show whether the rule is in place (exit 1 when it is missing)",
+      );
+    if (op !== "status") sub.option("--check", "print the exact commands (and their undo) without running them");
+    sub.action((query: string, opts: FirewallCliOptions) => firewallCommand(ctx(), op, query, opts));
+  }
+}
