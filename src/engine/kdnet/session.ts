@@ -130,10 +130,17 @@ export class KdnetHostSession {
     return new Promise((resolve, reject) => {
       const t = setTimeout(() => {
         this.handshakeWaiters = this.handshakeWaiters.filter((w) => w !== done);
+        this.closers.delete(cancel);
         reject(netdbgError("E502", { port: this.transport.local.port, seconds: Math.round(timeoutMs / 100) / 10 }));
       }, timeoutMs);
+      const cancel = () => {
+        clearTimeout(t);
+        reject(netdbgError("E508", { what: "Waiting for the target", reason: "the session was closed" }));
+      };
+      this.closers.add(cancel);
       const done = () => {
         clearTimeout(t);
+        this.closers.delete(cancel);
         resolve();
       };
       this.handshakeWaiters.push(done);
@@ -145,15 +152,23 @@ export class KdnetHostSession {
     return new Promise((resolve, reject) => {
       const t = setTimeout(() => {
         this.stateWaiters = this.stateWaiters.filter((w) => w !== done);
+        this.closers.delete(cancel);
         reject(netdbgError("E504", { what: "with a state change", tries: 1 }));
       }, timeoutMs);
+      const cancel = () => {
+        clearTimeout(t);
+        reject(netdbgError("E508", { what: "Waiting for the target to stop", reason: "the session was closed" }));
+      };
       const done = (s: StateChange) => {
         clearTimeout(t);
+        this.closers.delete(cancel);
         resolve(s);
       };
+      this.closers.add(cancel);
       this.stateWaiters.push(done);
     });
   }
+  private readonly closers = new Set<() => void>();
 
   // ---------------------------------------------------------------- receive
 
@@ -443,6 +458,10 @@ export class KdnetHostSession {
   async close(): Promise<void> {
     this.closed = true;
     if (this.breakTimer) clearTimeout(this.breakTimer);
+    for (const c of [...this.closers]) c();
+    this.closers.clear();
+    this.stateWaiters = [];
+    this.handshakeWaiters = [];
     const o = this.outstanding;
     if (o) {
       this.finish(o);
