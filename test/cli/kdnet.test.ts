@@ -3,6 +3,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { createSocket } from "node:dgram";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { spawn } from "node:child_process";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { main } from "../../src/cli/main.js";
 import { parseKdnetKey } from "../../src/core/kdnet-key.js";
@@ -71,7 +72,7 @@ afterEach(async () => {
   for (const p of peers.splice(0)) await p.close();
 });
 
-async function startPeer(key = KEY): Promise<KdnetTargetPeer> {
+async function startPeer(key = KEY, extra: { stopAtBoot?: string } = {}): Promise<KdnetTargetPeer> {
   const t = await openUdp({ port: 0, address: "127.0.0.1" });
   const peer = new KdnetTargetPeer({
     transport: t,
@@ -80,6 +81,7 @@ async function startPeer(key = KEY): Promise<KdnetTargetPeer> {
     pokeIntervalMs: 100,
     retransmitMs: 100,
     bulkSize: 64 * 1024,
+    ...extra,
   });
   peers.push(peer);
   peer.start();
@@ -207,4 +209,33 @@ describe("netdbg connect <windows-target> --exec", () => {
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/NETDBG-E503/);
   });
+});
+
+describe("netdbg connect <windows-target> REPL", () => {
+  it("reads commands from stdin: a target already stopped (LoadSymbols at boot) is not broken into again", async () => {
+    const peer = await startPeer(KEY, { stopAtBoot: "winload.efi" });
+    const bp = (0xfffff8001241a2b0n + 0x20n).toString(16);
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", "test/helpers/kdnet-cli-entry.ts", "--state-dir", dir, "connect", "win1", "--timeout", "10"],
+      {
+        cwd: join(import.meta.dirname, "../.."),
+        stdio: ["pipe", "pipe", "pipe"],
+      },
+    );
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (d) => (out += d));
+    child.stderr.on("data", (d) => (err += d));
+    child.stdin.write(`version\nbp ${bp}\ng\nr\nbc *\nq\n`);
+    const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+    expect(err).toMatch(/handshake with 127\.0\.0\.1/);
+    expect(out).toMatch(/Kernel base = 0xfffff80012000000/);
+    expect(out).toMatch(new RegExp(`Break instruction exception .* at 0x${bp}`));
+    expect(out).toMatch(new RegExp(`rip=${bp}`));
+    expect(out).toMatch(/rax=0000000000001111/);
+    expect(code).toBe(0);
+    expect(out).not.toMatch(/Break instruction exception .* at 0xfffff8001241a2b0\b/);
+    expect(peer.received.filter((p) => p.type === 2).length).toBeGreaterThan(3);
+  }, 60_000);
 });

@@ -22,6 +22,9 @@ export interface CommandResult {
   data?: unknown;
 }
 
+/** Hex digits per register in 'r' output (WinDbg style: 64-bit registers in full). */
+const REG_WIDTH: Record<string, number> = { efl: 8, cs: 4, ss: 4, ds: 4, es: 4, fs: 4, gs: 4 };
+
 const MACHINES: Record<number, string> = { 34404: "x64", 332: "x86", 43620: "ARM64", 452: "ARM" };
 
 export function describeState(s: StateChange): string {
@@ -142,7 +145,7 @@ export class WindowsDebugger {
           lines.push(
             names
               .slice(i, i + 3)
-              .map((n) => `${n.padStart(3)}=${regs[n]!.toString(16).padStart(n.length <= 3 && regs[n]! > 0xffffn ? 16 : 4, "0")}`)
+              .map((n) => `${n.padStart(3)}=${regs[n]!.toString(16).padStart(REG_WIDTH[n] ?? 16, "0")}`)
               .join(" "),
           );
         }
@@ -376,13 +379,15 @@ async function repl(dbg: WindowsDebugger, ctx: Context, say: (t: string) => void
         if (r.text) ctx.out(r.text);
       } catch (e) {
         const err = e as { code?: string; message?: string; fix?: string };
-        if (!err.code?.startsWith("NETDBG-")) throw e;
-        process.stderr.write(`${err.message} ${err.fix} [${err.code}]\n`);
+        if (err.code?.startsWith("NETDBG-")) process.stderr.write(`${err.message} ${err.fix} [${err.code}]\n`);
+        else ctx.log.error(`internal error (please report): ${(e as Error)?.stack ?? String(e)}`);
       }
       rl.prompt();
     });
   }
   rl.close();
+  // A piped stdin would keep the process alive after 'q'.
+  if (!process.stdin.isTTY) process.stdin.destroy();
   // 'q' while the target runs: do not wait for it to stop (closing the session cancels the wait).
   if (dbg.kd.session.stopped) await busy;
 }
