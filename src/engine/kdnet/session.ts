@@ -70,6 +70,8 @@ interface Outstanding {
 }
 
 const INITIAL_HOST_ID = 0x80000000;
+/** Consecutive unauthenticated data datagrams after which the next poke re-handshakes. */
+const STALE_AFTER_FAILURES = 3;
 
 export class KdnetHostSession {
   readonly keys: KdnetKeys;
@@ -85,6 +87,7 @@ export class KdnetHostSession {
   /** Protocol version byte the target uses (echoed back). */
   version = 0;
   private boot: string | undefined;
+  private dataFailures = 0;
   private txSeq = 1;
   private nextId = INITIAL_HOST_ID;
   private lastRxId: number | undefined;
@@ -185,9 +188,11 @@ export class KdnetHostSession {
     const r = openDatagram(buf, this.keys);
     if (!r.ok) {
       this.stats.authFailed++;
+      this.dataFailures++;
       if (r.reason === "bad-tag") this.emit({ kind: "auth-failed", from, channel: hdr.channel, version: hdr.version });
       return;
     }
+    this.dataFailures = 0;
     const body = r.datagram.body;
     const p = parseKdPacket(body);
     if (!p) return;
@@ -205,8 +210,14 @@ export class KdnetHostSession {
     const poke = parsePoke(r.datagram.body);
     if (!poke || r.datagram.direction !== "target-to-host") return;
     const identity = bootIdentity(poke.nonce);
+    // Live = same target, same boot, and its data datagrams still authenticate (research/kdnet.md §4: otherwise
+    // drop the data key and answer the poke).
     const live =
-      this.connected && this.boot === identity && this.peer !== undefined && endpointKey(this.peer) === endpointKey(from);
+      this.connected &&
+      this.boot === identity &&
+      this.peer !== undefined &&
+      endpointKey(this.peer) === endpointKey(from) &&
+      this.dataFailures < STALE_AFTER_FAILURES;
     this.emit({
       kind: "poke",
       from,
@@ -218,7 +229,7 @@ export class KdnetHostSession {
     });
     // A poke from the target we already talk to must not reset a live session (CAP2: pokes keep coming).
     if (live) return;
-    const rebooted = this.boot !== undefined;
+    const rebooted = this.boot !== undefined && this.boot !== identity;
     const body = buildResponse(poke.nonce, this.random?.());
     this.version = r.datagram.version;
     this.send(
@@ -231,6 +242,7 @@ export class KdnetHostSession {
     this.keys.data = deriveDataKey(this.keys.control, body);
     this.peer = from;
     this.boot = identity;
+    this.dataFailures = 0;
     this.txSeq = 1;
     this.nextId = INITIAL_HOST_ID;
     this.lastRxId = undefined;

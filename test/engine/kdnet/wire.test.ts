@@ -95,6 +95,32 @@ describe("the host engine against capture 1", () => {
   });
 });
 
+describe("session recovery", () => {
+  it("answers a poke again once the target's data datagrams stop authenticating", async () => {
+    const net = new MemoryNetwork();
+    const hostT = net.open({ address: "192.168.2.1", port: 51111 });
+    const targetT = net.open({ address: "192.168.2.72", port: 51111 });
+    const got: Buffer[] = [];
+    targetT.onMessage((b) => got.push(b));
+    const host = new KdnetHostSession({ transport: hostT, key });
+    targetT.send(recs[0]!.payload, hostT.local);
+    await tick();
+    expect(got).toHaveLength(1);
+    targetT.send(recs[0]!.payload, hostT.local); // same boot, session healthy: ignored
+    await tick();
+    expect(got).toHaveLength(1);
+    // CAP1's data datagrams were keyed by WinDbg's response, not ours: they fail to authenticate here.
+    for (const f of [2, 3, 5]) targetT.send(recs[f]!.payload, hostT.local);
+    await tick();
+    expect(host.stats.authFailed).toBe(3);
+    targetT.send(recs[0]!.payload, hostT.local);
+    await tick();
+    expect(got).toHaveLength(2);
+    await host.close();
+    await targetT.close();
+  });
+});
+
 describe("the test peer's wire format matches capture 1", () => {
   it("poke, hello, ACK and break-in have CAP1's sizes and layouts", async () => {
     const bodies = capBodies();
