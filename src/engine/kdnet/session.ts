@@ -88,6 +88,8 @@ export class KdnetHostSession {
   version = 0;
   private boot: string | undefined;
   private dataFailures = 0;
+  private dataSeen = false;
+  private previousDataKey: Uint8Array | undefined;
   private txSeq = 1;
   private nextId = INITIAL_HOST_ID;
   private lastRxId: number | undefined;
@@ -185,7 +187,16 @@ export class KdnetHostSession {
       return;
     }
     if (hdr.channel !== CHANNEL_DATA || !this.peer || endpointKey(from) !== endpointKey(this.peer)) return;
-    const r = openDatagram(buf, this.keys);
+    let r = openDatagram(buf, this.keys);
+    if (!r.ok && this.previousDataKey) {
+      // We answered a repeated poke, but the target had kept the key of our earlier response: go back to it.
+      const alt = openDatagram(buf, { ...this.keys, data: this.previousDataKey });
+      if (alt.ok) {
+        this.keys.data = this.previousDataKey;
+        this.previousDataKey = undefined;
+        r = alt;
+      }
+    }
     if (!r.ok) {
       this.stats.authFailed++;
       this.dataFailures++;
@@ -193,6 +204,7 @@ export class KdnetHostSession {
       return;
     }
     this.dataFailures = 0;
+    this.dataSeen = true;
     const body = r.datagram.body;
     const p = parseKdPacket(body);
     if (!p) return;
@@ -217,7 +229,9 @@ export class KdnetHostSession {
       this.boot === identity &&
       this.peer !== undefined &&
       endpointKey(this.peer) === endpointKey(from) &&
-      this.dataFailures < STALE_AFTER_FAILURES;
+      this.dataFailures < STALE_AFTER_FAILURES &&
+      // No data since our response: it was probably lost, so the target still waits for one (answer again).
+      this.dataSeen;
     this.emit({
       kind: "poke",
       from,
@@ -239,7 +253,10 @@ export class KdnetHostSession {
       ),
       from,
     );
+    const sameBoot = this.boot === identity && this.peer !== undefined && endpointKey(this.peer) === endpointKey(from);
+    this.previousDataKey = sameBoot && !this.dataSeen ? this.keys.data : undefined;
     this.keys.data = deriveDataKey(this.keys.control, body);
+    this.dataSeen = false;
     this.peer = from;
     this.boot = identity;
     this.dataFailures = 0;
@@ -365,11 +382,18 @@ export class KdnetHostSession {
 
   private sendData(kdPacket: Uint8Array): void {
     if (!this.peer || !this.keys.data) return;
-    const dg = sealDatagram(
-      { version: this.version, channel: CHANNEL_DATA, seq: this.txSeq++, direction: "host-to-target", body: kdPacket },
-      this.keys,
-    );
-    this.send(dg, this.peer);
+    const input = {
+      version: this.version,
+      channel: CHANNEL_DATA,
+      seq: this.txSeq++,
+      direction: "host-to-target" as const,
+      body: kdPacket,
+    };
+    this.send(sealDatagram(input, this.keys), this.peer);
+    // Until the target's data shows which of our two responses it took, send under both keys: the target drops
+    // the copy it cannot authenticate.
+    if (this.previousDataKey && !this.dataSeen)
+      this.send(sealDatagram(input, { ...this.keys, data: this.previousDataKey }), this.peer);
   }
 
   /**

@@ -10,7 +10,8 @@ import { type KdnetKeys, openDatagram, sealDatagram } from "../../../src/engine/
 import { buildKdPacket, kdChecksum, PacketType, parseKdPacket } from "../../../src/engine/kdnet/kd.js";
 import { KdnetHostSession } from "../../../src/engine/kdnet/session.js";
 import { MemoryNetwork } from "../../../src/engine/kdnet/transport.js";
-import { KdnetTargetPeer } from "../../fakes/kdnet-target/index.js";
+import { KdClient } from "../../../src/engine/kdnet/api.js";
+import { KERNEL_BASE, KdnetTargetPeer } from "../../fakes/kdnet-target/index.js";
 
 const recs = readUdpCapture(readFileSync("/work/shared/fixtures/kdnet/windbg-uncut.pcapng.gz"));
 const key = parseKdnetKey("8.8.8.8");
@@ -106,18 +107,107 @@ describe("session recovery", () => {
     targetT.send(recs[0]!.payload, hostT.local);
     await tick();
     expect(got).toHaveLength(1);
-    targetT.send(recs[0]!.payload, hostT.local); // same boot, session healthy: ignored
+    targetT.send(recs[0]!.payload, hostT.local); // no data yet: the response may have been lost, answer again
     await tick();
-    expect(got).toHaveLength(1);
+    expect(got).toHaveLength(2);
+    // the target's hello with the current data key: the session is healthy, so a poke is ignored
+    const hello = Buffer.alloc(12);
+    targetT.send(
+      sealDatagram({ version: 4, channel: 0, seq: 1, direction: "target-to-host", body: hello }, { ...host.keys }),
+      hostT.local,
+    );
+    targetT.send(recs[0]!.payload, hostT.local);
+    await tick();
+    expect(got).toHaveLength(2);
     // CAP1's data datagrams were keyed by WinDbg's response, not ours: they fail to authenticate here.
     for (const f of [2, 3, 5]) targetT.send(recs[f]!.payload, hostT.local);
     await tick();
     expect(host.stats.authFailed).toBe(3);
     targetT.send(recs[0]!.payload, hostT.local);
     await tick();
-    expect(got).toHaveLength(2);
+    expect(got).toHaveLength(3);
     await host.close();
     await targetT.close();
+  });
+});
+
+describe("lost response", () => {
+  it("answers the target's next poke when its response was lost, and then works", async () => {
+    const net = new MemoryNetwork();
+    const hostT = net.open({ address: "10.1.0.1", port: 50000 });
+    const targetT = net.open({ address: "10.1.0.2", port: 50000 });
+    let dropped = 0;
+    const orig = hostT.send.bind(hostT);
+    hostT.send = (b, to) => {
+      if (dropped === 0 && b[5] === 1) {
+        dropped++;
+        return;
+      }
+      orig(b, to);
+    };
+    const host = new KdnetHostSession({ transport: hostT, key, retransmitMs: 10 });
+    const peer = new KdnetTargetPeer({
+      transport: targetT,
+      key,
+      host: hostT.local,
+      pokeIntervalMs: 20,
+      retransmitMs: 10,
+      bulkSize: 4096,
+    });
+    const handshakes: boolean[] = [];
+    host.on((e) => {
+      if (e.kind === "handshake") handshakes.push(e.rebooted);
+    });
+    peer.start();
+    await host.waitForHandshake(2000);
+    const kd = new KdClient(host, { stateTimeoutMs: 5000 });
+    await kd.breakIn();
+    expect((await kd.getVersion()).kernBase).toBe(KERNEL_BASE);
+    expect(dropped).toBe(1);
+    expect(handshakes).toEqual([false, false]);
+    expect(peer.stats.handshakes).toBe(1);
+    await host.close();
+    await peer.close();
+  });
+});
+
+describe("lost hello", () => {
+  it("goes back to the earlier data key when the target kept it (it ignored our second response)", async () => {
+    const net = new MemoryNetwork();
+    const hostT = net.open({ address: "10.1.0.1", port: 50000 });
+    const targetT = net.open({ address: "10.1.0.2", port: 50000 });
+    let droppedHello = false;
+    const orig = targetT.send.bind(targetT);
+    targetT.send = (b, to) => {
+      if (!droppedHello && b[5] === 0) {
+        droppedHello = true;
+        return;
+      }
+      orig(b, to);
+    };
+    const host = new KdnetHostSession({ transport: hostT, key, retransmitMs: 10 });
+    const peer = new KdnetTargetPeer({
+      transport: targetT,
+      key,
+      host: hostT.local,
+      pokeIntervalMs: 1000,
+      retransmitMs: 10,
+      bulkSize: 4096,
+    });
+    peer.start();
+    await host.waitForHandshake(2000);
+    while (!peer.connected) await tick();
+    const first = Buffer.from(host.keys.data!);
+    peer.sendPoke(); // a poke during the session, while the host has seen no data yet: answered, new key
+    await tick();
+    expect(Buffer.from(host.keys.data!).equals(first)).toBe(false);
+    const kd = new KdClient(host, { stateTimeoutMs: 5000 });
+    await kd.breakIn();
+    expect(Buffer.from(host.keys.data!).equals(first)).toBe(true);
+    expect((await kd.getVersion()).kernBase).toBe(KERNEL_BASE);
+    expect(droppedHello).toBe(true);
+    await host.close();
+    await peer.close();
   });
 });
 
