@@ -1,5 +1,5 @@
 /** The CLI commands of the KDNET engine: kdnet decode / listen, windbg, connect (Windows), run in-process. */
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createSocket } from "node:dgram";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -130,7 +130,43 @@ describe("netdbg kdnet decode", () => {
   });
 });
 
+describe("netdbg kdnet decode on a capture without KDNET", () => {
+  it("reports E501 for UDP that is not KDNET (a classic pcap, raw IPv4 link type)", async () => {
+    const gh = Buffer.alloc(24);
+    gh.writeUInt32LE(0xa1b2c3d4, 0);
+    gh.writeUInt16LE(2, 4);
+    gh.writeUInt16LE(4, 6);
+    gh.writeUInt32LE(65535, 16);
+    gh.writeUInt32LE(101, 20); // LINKTYPE_RAW
+    const ip = Buffer.alloc(20 + 8 + 4);
+    ip[0] = 0x45;
+    ip.writeUInt16BE(ip.length, 2);
+    ip[8] = 64;
+    ip[9] = 17;
+    ip.set([127, 0, 0, 1], 12);
+    ip.set([127, 0, 0, 1], 16);
+    ip.writeUInt16BE(1234, 20);
+    ip.writeUInt16BE(50000, 22);
+    ip.writeUInt16BE(12, 24);
+    ip.write("ping", 28);
+    const rec = Buffer.alloc(16);
+    rec.writeUInt32LE(ip.length, 8);
+    rec.writeUInt32LE(ip.length, 12);
+    const file = join(dir, "plain.pcap");
+    await writeFile(file, Buffer.concat([gh, rec, ip]));
+    const r = await run(["kdnet", "decode", "--key", "8.8.8.8", file]);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/holds 1 UDP datagram\(s\) but none is KDNET.*NETDBG-E501/s);
+  });
+});
+
 describe("netdbg kdnet listen", () => {
+  it("reports that nobody pokes (exit 1)", async () => {
+    const r = await run(["--json", "kdnet", "listen", String(port), "--seconds", "0.3"]);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.out)).toMatchObject({ port, targets: [], wrongKey: false });
+  });
+
   it("reports the poking target and that the key authenticates", async () => {
     await startPeer();
     const r = await run(["--json", "kdnet", "listen", String(port), "--key", KEY, "--seconds", "5"]);

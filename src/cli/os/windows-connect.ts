@@ -2,7 +2,7 @@
  * `netdbg connect <windows-target>`: listen on the target's port with its stored key, show pokes and the handshake,
  * break in, show the kernel version and base, then run debugger commands (REPL, or --exec "a; b; c").
  */
-import { writeFile } from "node:fs/promises";
+import { open } from "node:fs/promises";
 import { createInterface } from "node:readline";
 import { netdbgError } from "../../core/error.js";
 import type { Target } from "../../core/inventory.js";
@@ -211,19 +211,32 @@ export class WindowsDebugger {
         const addr = await this.address(args[0]!, line);
         const len = Number(parseNumber(args[1]!, "length", line));
         const file = args.slice(2).join(" ");
+        if (!Number.isSafeInteger(len) || len <= 0)
+          throw netdbgError("E507", { command: line, reason: "the length must be a positive hex number" });
         const t0 = process.hrtime.bigint();
         let last = 0;
-        const data = await kd.readVirtual(addr, len, (done) => {
-          const now = Date.now();
-          if (now - last >= 250 || done === len) {
-            last = now;
-            const s = Number(process.hrtime.bigint() - t0) / 1e9;
-            this.progress(
-              `  ${done}/${len} bytes (${Math.round((100 * done) / len)} %), ${Math.round(done / Math.max(s, 1e-6))} B/s`,
-            );
+        // Streamed to the file 1 MiB at a time, so a large dump does not sit in memory.
+        const fh = await open(file, "w");
+        try {
+          const piece = 1 << 20;
+          for (let off = 0; off < len; off += piece) {
+            const n = Math.min(piece, len - off);
+            const data = await kd.readVirtual(addr + BigInt(off), n, (doneInPiece) => {
+              const done = off + doneInPiece;
+              const now = Date.now();
+              if (now - last >= 250 || done === len) {
+                last = now;
+                const s = Number(process.hrtime.bigint() - t0) / 1e9;
+                this.progress(
+                  `  ${done}/${len} bytes (${Math.round((100 * done) / len)} %), ${Math.round(done / Math.max(s, 1e-6))} B/s`,
+                );
+              }
+            });
+            await fh.write(data);
           }
-        });
-        await writeFile(file, data);
+        } finally {
+          await fh.close();
+        }
         const secs = Number(process.hrtime.bigint() - t0) / 1e9;
         const rate = Math.round(len / Math.max(secs, 1e-6));
         return {
