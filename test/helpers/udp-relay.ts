@@ -14,6 +14,8 @@ export interface RelayOptions {
   /** One-way delay added to every datagram (ms). */
   delayMs?: number;
   seed?: number;
+  /** Hit the delay to within a few µs (polls the clock after sleeping most of it; costs CPU). */
+  precise?: boolean;
 }
 
 export interface UdpRelay {
@@ -56,15 +58,34 @@ export async function startRelay(opts: RelayOptions): Promise<UdpRelay> {
   let closed = false;
   const held: { fn: () => void }[] = [];
 
+  // Node timers fire late by up to ~1 ms; for a precise delay, sleep most of it, then poll with setImmediate.
   const later = (ms: number, fn: () => void) => {
     if (ms <= 0) {
       fn();
       return;
     }
+    const deadline = process.hrtime.bigint() + BigInt(Math.round(ms * 1e6));
+    const spin = () => {
+      if (closed) return;
+      if (process.hrtime.bigint() >= deadline) fn();
+      else setImmediate(spin);
+    };
+    if (!opts.precise || ms <= 1.5) {
+      if (opts.precise) {
+        spin();
+        return;
+      }
+      const t = setTimeout(() => {
+        timers.delete(t);
+        if (!closed) fn();
+      }, ms);
+      timers.add(t);
+      return;
+    }
     const t = setTimeout(() => {
       timers.delete(t);
-      if (!closed) fn();
-    }, ms);
+      spin();
+    }, ms - 1.5);
     timers.add(t);
   };
 

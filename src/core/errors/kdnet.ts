@@ -79,4 +79,10 @@ export const kdnetErrors = defineErrors({
     fix: (p: { name: string }) =>
       `Set it with 'netdbg targets edit ${p.name}' (a KDNET port is 49152–65535, usually 50000–50039).`,
   },
+  E511: {
+    title: "Not a Windows target",
+    exit: "usage",
+    message: (p: { name: string; os: string }) => `Target '${p.name}' is a ${p.os} target, not a Windows (KDNET) one.`,
+    fix: () => "Use 'netdbg gdb <target>' or 'netdbg connect <target>' for Linux targets.",
+  },
 });

@@ -293,8 +293,9 @@ export class KdClient {
     return next;
   }
 
-  /** Send the break-in byte and wait for the target to stop. */
+  /** Send the break-in byte and wait for the target to stop (at once when it already waits in the debugger). */
   async breakIn(): Promise<StateChange> {
+    if (this.session.stopped && this.session.lastState) return this.session.lastState;
     const next = this.session.waitForStateChange(this.stateTimeoutMs);
     next.catch(() => {});
     this.session.breakIn();

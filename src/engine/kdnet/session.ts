@@ -70,6 +70,8 @@ interface Outstanding {
 }
 
 const INITIAL_HOST_ID = 0x80000000;
+/** Consecutive unauthenticated data datagrams after which the next poke re-handshakes. */
+const STALE_AFTER_FAILURES = 3;
 
 export class KdnetHostSession {
   readonly keys: KdnetKeys;
@@ -85,6 +87,9 @@ export class KdnetHostSession {
   /** Protocol version byte the target uses (echoed back). */
   version = 0;
   private boot: string | undefined;
+  private dataFailures = 0;
+  private dataSeen = false;
+  private previousDataKey: Uint8Array | undefined;
   private txSeq = 1;
   private nextId = INITIAL_HOST_ID;
   private lastRxId: number | undefined;
@@ -130,10 +135,17 @@ export class KdnetHostSession {
     return new Promise((resolve, reject) => {
       const t = setTimeout(() => {
         this.handshakeWaiters = this.handshakeWaiters.filter((w) => w !== done);
+        this.closers.delete(cancel);
         reject(netdbgError("E502", { port: this.transport.local.port, seconds: Math.round(timeoutMs / 100) / 10 }));
       }, timeoutMs);
+      const cancel = () => {
+        clearTimeout(t);
+        reject(netdbgError("E508", { what: "Waiting for the target", reason: "the session was closed" }));
+      };
+      this.closers.add(cancel);
       const done = () => {
         clearTimeout(t);
+        this.closers.delete(cancel);
         resolve();
       };
       this.handshakeWaiters.push(done);
@@ -145,15 +157,23 @@ export class KdnetHostSession {
     return new Promise((resolve, reject) => {
       const t = setTimeout(() => {
         this.stateWaiters = this.stateWaiters.filter((w) => w !== done);
+        this.closers.delete(cancel);
         reject(netdbgError("E504", { what: "with a state change", tries: 1 }));
       }, timeoutMs);
+      const cancel = () => {
+        clearTimeout(t);
+        reject(netdbgError("E508", { what: "Waiting for the target to stop", reason: "the session was closed" }));
+      };
       const done = (s: StateChange) => {
         clearTimeout(t);
+        this.closers.delete(cancel);
         resolve(s);
       };
+      this.closers.add(cancel);
       this.stateWaiters.push(done);
     });
   }
+  private readonly closers = new Set<() => void>();
 
   // ---------------------------------------------------------------- receive
 
@@ -167,12 +187,24 @@ export class KdnetHostSession {
       return;
     }
     if (hdr.channel !== CHANNEL_DATA || !this.peer || endpointKey(from) !== endpointKey(this.peer)) return;
-    const r = openDatagram(buf, this.keys);
+    let r = openDatagram(buf, this.keys);
+    if (!r.ok && this.previousDataKey) {
+      // We answered a repeated poke, but the target had kept the key of our earlier response: go back to it.
+      const alt = openDatagram(buf, { ...this.keys, data: this.previousDataKey });
+      if (alt.ok) {
+        this.keys.data = this.previousDataKey;
+        this.previousDataKey = undefined;
+        r = alt;
+      }
+    }
     if (!r.ok) {
       this.stats.authFailed++;
+      this.dataFailures++;
       if (r.reason === "bad-tag") this.emit({ kind: "auth-failed", from, channel: hdr.channel, version: hdr.version });
       return;
     }
+    this.dataFailures = 0;
+    this.dataSeen = true;
     const body = r.datagram.body;
     const p = parseKdPacket(body);
     if (!p) return;
@@ -190,8 +222,16 @@ export class KdnetHostSession {
     const poke = parsePoke(r.datagram.body);
     if (!poke || r.datagram.direction !== "target-to-host") return;
     const identity = bootIdentity(poke.nonce);
+    // Live = same target, same boot, and its data datagrams still authenticate (research/kdnet.md §4: otherwise
+    // drop the data key and answer the poke).
     const live =
-      this.connected && this.boot === identity && this.peer !== undefined && endpointKey(this.peer) === endpointKey(from);
+      this.connected &&
+      this.boot === identity &&
+      this.peer !== undefined &&
+      endpointKey(this.peer) === endpointKey(from) &&
+      this.dataFailures < STALE_AFTER_FAILURES &&
+      // No data since our response: it was probably lost, so the target still waits for one (answer again).
+      this.dataSeen;
     this.emit({
       kind: "poke",
       from,
@@ -203,7 +243,7 @@ export class KdnetHostSession {
     });
     // A poke from the target we already talk to must not reset a live session (CAP2: pokes keep coming).
     if (live) return;
-    const rebooted = this.boot !== undefined;
+    const rebooted = this.boot !== undefined && this.boot !== identity;
     const body = buildResponse(poke.nonce, this.random?.());
     this.version = r.datagram.version;
     this.send(
@@ -213,9 +253,13 @@ export class KdnetHostSession {
       ),
       from,
     );
+    const sameBoot = this.boot === identity && this.peer !== undefined && endpointKey(this.peer) === endpointKey(from);
+    this.previousDataKey = sameBoot && !this.dataSeen ? this.keys.data : undefined;
     this.keys.data = deriveDataKey(this.keys.control, body);
+    this.dataSeen = false;
     this.peer = from;
     this.boot = identity;
+    this.dataFailures = 0;
     this.txSeq = 1;
     this.nextId = INITIAL_HOST_ID;
     this.lastRxId = undefined;
@@ -338,11 +382,18 @@ export class KdnetHostSession {
 
   private sendData(kdPacket: Uint8Array): void {
     if (!this.peer || !this.keys.data) return;
-    const dg = sealDatagram(
-      { version: this.version, channel: CHANNEL_DATA, seq: this.txSeq++, direction: "host-to-target", body: kdPacket },
-      this.keys,
-    );
-    this.send(dg, this.peer);
+    const input = {
+      version: this.version,
+      channel: CHANNEL_DATA,
+      seq: this.txSeq++,
+      direction: "host-to-target" as const,
+      body: kdPacket,
+    };
+    this.send(sealDatagram(input, this.keys), this.peer);
+    // Until the target's data shows which of our two responses it took, send under both keys: the target drops
+    // the copy it cannot authenticate.
+    if (this.previousDataKey && !this.dataSeen)
+      this.send(sealDatagram(input, { ...this.keys, data: this.previousDataKey }), this.peer);
   }
 
   /**
@@ -443,6 +494,10 @@ export class KdnetHostSession {
   async close(): Promise<void> {
     this.closed = true;
     if (this.breakTimer) clearTimeout(this.breakTimer);
+    for (const c of [...this.closers]) c();
+    this.closers.clear();
+    this.stateWaiters = [];
+    this.handshakeWaiters = [];
     const o = this.outstanding;
     if (o) {
       this.finish(o);

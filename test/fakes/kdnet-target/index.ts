@@ -128,6 +128,8 @@ export interface TargetPeerOptions {
   noGetContextEx?: boolean;
   /** Bytes of the bulk region (default 4 MiB). */
   bulkSize?: number;
+  /** After the handshake, stop in the debugger with a LoadSymbols state change for this image (CAP1 frame 8). */
+  stopAtBoot?: string;
 }
 
 export class KdnetTargetPeer {
@@ -163,6 +165,7 @@ export class KdnetTargetPeer {
   private readonly retransmitMs: number;
   private readonly maxTransfer: number;
   private readonly noGetContextEx: boolean;
+  private readonly stopAtBoot: string | undefined;
   private nonceTail = randomBytes(30);
   private pokeCounter = 0x370b;
   private pokeSeq = 2508;
@@ -189,6 +192,7 @@ export class KdnetTargetPeer {
     this.retransmitMs = opts.retransmitMs ?? 500;
     this.maxTransfer = opts.maxTransfer ?? 4000;
     this.noGetContextEx = opts.noGetContextEx ?? false;
+    this.stopAtBoot = opts.stopAtBoot;
     this.buildKernel(opts.bulkSize ?? 4 * 1024 * 1024);
     this.transport.onMessage((buf, from) => this.onDatagram(buf, from));
   }
@@ -308,6 +312,7 @@ export class KdnetTargetPeer {
       // CAP1 frame 3: a 12-byte UNUSED packet carrying the host's IPv4 address in the id slot.
       const hello = Buffer.alloc(12);
       this.sendData(hello);
+      if (this.stopAtBoot) this.loadSymbols(this.stopAtBoot, KERNEL_BASE, 0x1046000);
       return;
     }
     if (d.channel !== CHANNEL_DATA) return;
