@@ -111,7 +111,8 @@ export class GdbRemote {
    * also stops a running kgdboe target and switches a kdb-mode kgdb to gdb mode.
    */
   async attach(): Promise<AttachInfo> {
-    const sup = await this.request("qSupported:swbreak+;hwbreak+", (r) => !isStopReply(r));
+    // xmlRegisters=i386: gdbserver 13 asserts on a qXfer target.xml read without it (gdb always sends it)
+    const sup = await this.request("qSupported:swbreak+;hwbreak+;xmlRegisters=i386", (r) => !isStopReply(r));
     for (const item of sup.split(";")) {
       if (!item) continue;
       const eq = item.indexOf("=");
@@ -123,12 +124,13 @@ export class GdbRemote {
       // reply `m`: 2 hex chars per byte plus framing; stay well inside the advertised buffer
       this.maxMemory = Math.max(16, Math.min(8192, Math.floor((packetSize - 32) / 2)));
     }
+    const stop = parseStopReply(await this.request("?", isStopReply));
+    // after `?`: gdbserver picks its target description for the stopped thread then (as with gdb)
     if (!this.explicitArch && this.features["qXfer:features:read"] === true) {
       const xml = await this.readXfer("features", "target.xml").catch(() => "");
       if (/aarch64/.test(xml)) this.arch = "arm64";
       else if (/i386:x86-64|x86-64/.test(xml)) this.arch = "x86_64";
     }
-    const stop = parseStopReply(await this.request("?", isStopReply));
     return { stop, arch: this.arch, maxMemory: this.maxMemory, features: this.features };
   }
 
