@@ -47,6 +47,10 @@ export class SymbolTable {
     return this.byName.size;
   }
 
+  names(): IterableIterator<string> {
+    return this.byName.keys();
+  }
+
   lookup(name: string): ElfSymbol | undefined {
     return this.byName.get(name);
   }
