@@ -1,6 +1,7 @@
 import type { Target } from "../../core/inventory.js";
 import type { Context } from "../context.js";
 import { notAvailable } from "../commands/not-available.js";
+import { type ConnectOptions, runLinuxConnect } from "../debugger/linux-connect.js";
 
 /**
  * The linux half of setup / teardown / connect. The commands in ../commands dispatch here by target.os.
@@ -17,6 +18,6 @@ export async function teardown(_ctx: Context, _target: Target, _opts: Record<str
   notAvailable("Tearing down a linux target");
 }
 
-export async function connect(_ctx: Context, _target: Target, _opts: Record<string, unknown>): Promise<void> {
-  notAvailable("The embedded debugger for linux targets");
+export async function connect(ctx: Context, target: Target, opts: Record<string, unknown>): Promise<void> {
+  await runLinuxConnect(ctx, target, opts as ConnectOptions);
 }
