@@ -79,7 +79,7 @@ export const windowsErrors = defineErrors({
   E210: {
     title: "bcdedit failed",
     exit: "environment",
-    message: (p: { command: string; exitCode: number; output: string }) =>
+    message: (p: { command: string; exitCode: number | string; output: string }) =>
       `'${p.command}' failed (exit ${p.exitCode})${p.output ? `: ${p.output}` : "."}`,
     fix: (p: { fix?: string }) =>
       p.fix ??
