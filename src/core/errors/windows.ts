@@ -138,4 +138,12 @@ export const windowsErrors = defineErrors({
     fix: () =>
       "Check it in msinfo32 (Secure Boot State). If it is off, run setup again with --force; if it is on, turn it off in the firmware settings first.",
   },
+  E218: {
+    title: "Debug port unknown",
+    exit: "usage",
+    message: (p: { target: string }) =>
+      `netdbg does not know which host UDP port '${p.target}' should send its KDNET packets to.`,
+    fix: (p: { target: string }) =>
+      `Pass --port <49152–65535> (50000–50039 recommended, one per target), or set it once with 'netdbg targets edit ${p.target}'.`,
+  },
 });
