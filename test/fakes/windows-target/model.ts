@@ -204,9 +204,12 @@ export function defaultState(over: Partial<WindowsTargetState> = {}): WindowsTar
 
 /** Parse the `$netdbgParams = @{ … }` literal netdbg's wrapper writes (quote.ts psQuote / psArray forms). */
 export function parseParamsLiteral(text: string): Record<string, unknown> {
-  const m = /^\$netdbgParams = @\{ (.*) \}$/m.exec(text);
-  if (!m) throw new Error("no $netdbgParams line");
-  const s = m[1]!;
+  // The literal may span lines (a single-quoted string can hold a newline), so it is tokenized from its start
+  // up to the closing " }" that follows the last entry, not matched line by line.
+  const head = "\n$netdbgParams = @{ ";
+  const at = text.indexOf(head);
+  if (at < 0) throw new Error("no $netdbgParams line");
+  const s = text.slice(at + head.length);
   const out: Record<string, unknown> = {};
   let i = 0;
   const QUOTES = "'\u2018\u2019\u201A\u201B";
@@ -256,12 +259,15 @@ export function parseParamsLiteral(text: string): Record<string, unknown> {
     }
     return str();
   };
-  while (i < s.length) {
+  if (s.startsWith(" }\n")) return out; // no parameters
+  while (!s.startsWith("}\n", i)) {
     const k = /^([A-Za-z][A-Za-z0-9]*) = /.exec(s.slice(i));
     if (!k) throw new Error(`bad parameter at ${i}: ${s.slice(i, i + 20)}`);
     i += k[0].length;
     out[k[1]!] = value();
     if (s.startsWith("; ", i)) i += 2;
+    else if (s.startsWith(" }\n", i)) i += 1;
+    else throw new Error(`bad separator at ${i}`);
   }
   return out;
 }
