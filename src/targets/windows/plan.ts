@@ -140,6 +140,24 @@ function checkNic(n: NicFacts, force: boolean, warnings: string[]): void {
   if (!n.connected) warnings.push(`'${n.name}' reports no link (${n.status}); KDNET needs the cable plugged in.`);
 }
 
+/** kdnet.exe's own listing, when the target has it, as a second opinion on the NIC (never a stop). */
+function secondOpinion(facts: WindowsFacts, nic: NicFacts, warnings: string[]): void {
+  const k = facts.kdnet;
+  if (!k || nic.attachment !== "pci" || !nic.busparams) return;
+  if (!k.nics.some((n) => n.busparams === nic.busparams)) {
+    warnings.push(
+      `kdnet.exe on the target does not list '${nic.name}' (busparams ${nic.busparams}) among the NICs it supports${
+        k.nics.length ? `; it lists ${k.nics.map((n) => `${n.name} (${n.busparams})`).join(", ")}` : ""
+      }. Microsoft's table says it is supported; if the debugger never connects, try a NIC kdnet.exe lists.`,
+    );
+  }
+  const running = k.nics.find((n) => n.kdnetRunning && n.busparams !== nic.busparams);
+  if (running)
+    warnings.push(
+      `kdnet.exe reports KDNET running on '${running.name}' (${running.busparams}); setup moves it to '${nic.name}'.`,
+    );
+}
+
 function sameKey(a: string | undefined, b: string): boolean {
   return a !== undefined && a.toLowerCase() === b.toLowerCase();
 }
@@ -181,6 +199,7 @@ export function planWindowsSetup(facts: WindowsFacts, cfg: WindowsSetupConfig): 
 
   const nic = selectNic(facts, cfg);
   checkNic(nic, Boolean(cfg.force), warnings);
+  secondOpinion(facts, nic, warnings);
   if (cfg.noKdnic) {
     const other = facts.nics.some((n) => n !== nic && n.connected && !n.virtual);
     if (!other) throw netdbgError("E209", { nic: nic.name });

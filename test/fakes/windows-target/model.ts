@@ -55,7 +55,10 @@ export interface WindowsTargetState {
     embeddedTeamingEnabled: boolean;
   }[];
   isVm: boolean;
+  /** Where kdnet.exe is on the target (absent: not installed). */
   kdnetPath?: string;
+  /** What kdnet.exe prints, when a test wants a real captured listing instead of the generated one. */
+  kdnetOutput?: string;
   currentId: string;
   store: BcdStoreState;
   files: Record<string, string>;
@@ -490,7 +493,8 @@ export class WindowsTargetModel {
     }));
     // ConvertTo-Json writes a one-element array property as an array, but an empty @() as [] — keep both shapes.
     let kdnet: unknown = null;
-    if (kdnetPath && s.kdnetPath === kdnetPath) kdnet = { path: kdnetPath, exitCode: 0, output: this.kdnetListing() };
+    if (kdnetPath && s.kdnetPath === kdnetPath)
+      kdnet = { path: kdnetPath, exitCode: 0, output: s.kdnetOutput ?? this.kdnetListing() };
     const dir = exportDir.replace(/\\$/, "");
     return {
       user: s.user,

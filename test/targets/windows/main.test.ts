@@ -64,8 +64,14 @@ afterAll(async () => {
 async function netdbg(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const out: string[] = [];
   const err: string[] = [];
-  const o = vi.spyOn(process.stdout, "write").mockImplementation((s: string | Uint8Array) => (out.push(String(s)), true));
-  const e = vi.spyOn(process.stderr, "write").mockImplementation((s: string | Uint8Array) => (err.push(String(s)), true));
+  const o = vi.spyOn(process.stdout, "write").mockImplementation((s: string | Uint8Array) => {
+    out.push(String(s));
+    return true;
+  });
+  const e = vi.spyOn(process.stderr, "write").mockImplementation((s: string | Uint8Array) => {
+    err.push(String(s));
+    return true;
+  });
   try {
     const code = await main(["node", "netdbg", ...args]);
     return { code, stdout: out.join(""), stderr: err.join("") };

@@ -11,6 +11,7 @@ import {
 } from "../../../src/targets/windows/index.js";
 import { defaultState, WindowsTargetModel, type WindowsTargetState } from "../../fakes/windows-target/model.js";
 import { ModelSession } from "../../fakes/windows-target/session.js";
+import { fixture } from "./fixtures.js";
 
 const KEY = "1a2b3c4d5e6f7.2b3c4d5e6f7g8.3c4d5e6f7g8h9.4d5e6f7g8h9i0";
 
@@ -254,6 +255,27 @@ describe("setup details", () => {
     expect(back.hostipv6).toBe("2001:db8::10");
     expect(back.hostip).toBeUndefined();
     expect(r.plan.expected.hostipv6).toBe("2001:db8::10");
+  });
+});
+
+describe("kdnet.exe as a second opinion", () => {
+  const KDNET = "C:\\Program Files (x86)\\Windows Kits\\10\\Debuggers\\x64\\kdnet.exe";
+  it("agrees: no warning, and its listing is parsed into the facts", async () => {
+    const { run, store, config } = rig({ kdnetPath: KDNET });
+    const r = await setupWindows({ run, store, clock: systemClock, config, check: true });
+    expect(r.facts.kdnet?.nics.map((n) => [n.busparams, n.name, n.pluggedIn])).toEqual([
+      ["0.3.0", "Intel(R) 82574L Gigabit Network Connection", true],
+    ]);
+    expect(r.plan.warnings).toEqual([]);
+  });
+  it("disagrees (a real listing naming another NIC): a warning, not a stop", async () => {
+    const { run, store, config } = rig({
+      kdnetPath: KDNET,
+      kdnetOutput: fixture("kdnet-exe/docs-list-broadcom-plugged-in.txt").replace(/\n/g, "\r\n"),
+    });
+    const r = await setupWindows({ run, store, clock: systemClock, config, check: true });
+    expect(r.plan.warnings.join("\n")).toContain("does not list 'Ethernet' (busparams 0.3.0)");
+    expect(r.plan.warnings.join("\n")).toContain("Broadcom NetXtreme Gigabit Ethernet (1.0.0)");
   });
 });
 
