@@ -4,7 +4,7 @@
  * shared/research/linux-target.md A2/A6/A12 (old and new kernel wording), plus the real build log in
  * shared/fixtures/linux/kgdboe-build-fail-debian12-no-kgdb.txt.
  */
-import { netdbgError } from "../../core/error.js";
+import { type NetdbgError, netdbgError } from "../../core/error.js";
 import type { CatalogCode } from "../../core/errors/index.js";
 import { kmsgLines } from "./kmsg.js";
 
@@ -122,18 +122,22 @@ function salientLine(lines: string[]): string {
  * code (NETDBG-E339) and quotes its most telling line.
  */
 export function classifyModuleLoadFailure(text: string): ClassifiedFailure {
+  const e = moduleLoadError(text);
+  return { code: e.code, message: e.message, fix: e.fix };
+}
+
+/** The same classification as a throwable coded error. */
+export function moduleLoadError(text: string): NetdbgError {
   const lines = kmsgLines(text);
   const matches = lines.map(matchFailureLine).filter((m): m is FailureMatch => m !== undefined);
   const best = matches.find((m) => !m.generic) ?? matches[0];
   const code = (best ? best.code.slice("NETDBG-".length) : "E339") as FailureCode;
   const line = best?.line ?? salientLine(lines);
-  const e =
-    code === "E300"
-      ? netdbgError("E300", { source: "the kgdboe build (#error)" })
-      : code === "E323"
-        ? netdbgError("E323", { line, ...deviceOf(line) })
-        : netdbgError(code as Exclude<FailureCode, "E300" | "E323"> & CatalogCode, { line });
-  return { code: e.code, message: e.message, fix: e.fix };
+  return code === "E300"
+    ? netdbgError("E300", { source: "the kgdboe build (#error)" })
+    : code === "E323"
+      ? netdbgError("E323", { line, ...deviceOf(line) })
+      : netdbgError(code as Exclude<FailureCode, "E300" | "E323"> & CatalogCode, { line });
 }
 
 function deviceOf(line: string): { device?: string } {
