@@ -1,0 +1,192 @@
+/**
+ * Resolve how to reach a target over SSH: the inventory entry first (like options on the ssh command line),
+ * then ~/.ssh/config (parsed by the `ssh-config` package, OpenSSH first-match-wins semantics, keywords
+ * case-insensitive, `Match exec` never run), then OpenSSH's defaults. Keywords and tokens checked against
+ * ssh_config(5) of OpenSSH 9.2: HostName (%h, %%), User, Port, IdentityFile (~, %d, %u, %h, %r, %%),
+ * IdentitiesOnly, HostKeyAlias, ProxyJump (`[user@]host[:port]`, comma-separated, or `none`).
+ * Not supported (documented, not silently wrong): Include, ProxyCommand, CertificateFile.
+ */
+import { readFile } from "node:fs/promises";
+import { homedir, userInfo } from "node:os";
+import { join } from "node:path";
+import SSHConfig from "ssh-config";
+import { netdbgError } from "../core/error.js";
+import type { Target } from "../core/inventory.js";
+
+export interface SshHop {
+  /** The name looked up in ssh_config (alias), e.g. "lab" or "10.0.0.5". */
+  alias: string;
+  /** Where the TCP connection goes (HostName, or the alias). */
+  hostName: string;
+  port: number;
+  user: string;
+  /** Private key files to offer, in order (expanded, may not exist: defaults are skipped when missing). */
+  identityFiles: string[];
+  /** Which of identityFiles were named explicitly (a missing explicit file is an error). */
+  explicitIdentityFiles: string[];
+  identitiesOnly: boolean;
+  /** The name recorded in known_hosts (HostKeyAlias or HostName). */
+  hostKeyName: string;
+}
+
+export interface ResolvedSsh extends SshHop {
+  /** ProxyJump hops, first hop first; empty when connecting directly. */
+  jumps: SshHop[];
+  /** The ssh_config file read, if any. */
+  configFile?: string;
+}
+
+export interface ResolveOptions {
+  /** ssh_config path; default ~/.ssh/config; `null` reads none. */
+  sshConfigPath?: string | null;
+  /** Home directory for `~` and the default key files; default os.homedir(). */
+  homeDir?: string;
+  /** Local user name (default user, %u); default os.userInfo().username. */
+  localUser?: string;
+}
+
+type Computed = Record<string, string | string[]>;
+
+function first(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
+}
+
+function all(v: string | string[] | undefined): string[] {
+  return v === undefined ? [] : Array.isArray(v) ? v : [v];
+}
+
+function expandTokens(value: string, t: { home: string; localUser: string; host: string; user: string }): string {
+  let v = value;
+  if (v === "~" || v.startsWith("~/")) v = t.home + v.slice(1);
+  return v.replace(/%([%dhur])/g, (_m, c: string) =>
+    c === "%" ? "%" : c === "d" ? t.home : c === "u" ? t.localUser : c === "h" ? t.host : t.user,
+  );
+}
+
+/** `[user@]host[:port]`, `user@[v6addr]:port` or `ssh://[user@]host[:port]` (ssh_config(5) ProxyJump). */
+export function parseJumpSpec(spec: string): { user?: string; host: string; port?: number } | undefined {
+  let s = spec.trim();
+  if (s.startsWith("ssh://")) s = s.slice(6).replace(/\/$/, "");
+  let user: string | undefined;
+  const at = s.lastIndexOf("@");
+  if (at >= 0) {
+    user = s.slice(0, at);
+    s = s.slice(at + 1);
+  }
+  let host = s;
+  let port: number | undefined;
+  const v6 = /^\[([^\]]+)\](?::(\d+))?$/.exec(s);
+  if (v6) {
+    host = v6[1]!;
+    if (v6[2]) port = Number(v6[2]);
+  } else {
+    const m = /^([^:]+):(\d+)$/.exec(s);
+    if (m) {
+      host = m[1]!;
+      port = Number(m[2]);
+    } else if (s.includes(":")) return undefined;
+  }
+  if (!host || (port !== undefined && (port < 1 || port > 65535)) || user === "") return undefined;
+  const out: { user?: string; host: string; port?: number } = { host };
+  if (user !== undefined) out.user = user;
+  if (port !== undefined) out.port = port;
+  return out;
+}
+
+export async function loadSshConfig(file: string | null): Promise<SSHConfig | undefined> {
+  if (file === null) return undefined;
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw netdbgError("E817", { file, problem: (e as Error).message });
+  }
+  try {
+    return SSHConfig.parse(text);
+  } catch (e) {
+    throw netdbgError("E817", { file, problem: (e as Error).message });
+  }
+}
+
+function hopFrom(
+  alias: string,
+  computed: Computed,
+  explicit: { user?: string | undefined; port?: number | undefined; identityFile?: string | undefined },
+  env: { home: string; localUser: string },
+  configFile: string,
+): SshHop {
+  const hostName = first(computed.hostname) ? expandTokens(first(computed.hostname)!, { ...env, host: alias, user: "" }) : alias;
+  const user = explicit.user ?? first(computed.user) ?? env.localUser;
+  const portText = first(computed.port);
+  let port = explicit.port ?? 22;
+  if (explicit.port === undefined && portText !== undefined) {
+    port = Number(portText);
+    if (!Number.isInteger(port) || port < 1 || port > 65535) {
+      throw netdbgError("E817", { file: configFile, problem: `Port '${portText}' for host '${alias}' is not a port number` });
+    }
+  }
+  const tokens = { ...env, host: hostName, user };
+  const explicitFiles = [
+    ...(explicit.identityFile ? [explicit.identityFile] : []),
+    ...all(computed.identityfile).filter((f) => f.toLowerCase() !== "none"),
+  ].map((f) => expandTokens(f, tokens));
+  const defaults = ["id_ed25519", "id_ecdsa", "id_rsa"].map((f) => join(env.home, ".ssh", f));
+  const identityFiles = explicitFiles.length > 0 ? [...new Set(explicitFiles)] : defaults;
+  const hostKeyAlias = first(computed.hostkeyalias);
+  return {
+    alias,
+    hostName,
+    port,
+    user,
+    identityFiles,
+    explicitIdentityFiles: [...new Set(explicitFiles)],
+    identitiesOnly: first(computed.identitiesonly)?.toLowerCase() === "yes",
+    hostKeyName: hostKeyAlias ?? hostName,
+  };
+}
+
+/** Resolve the target's SSH endpoint and its ProxyJump chain. Reads only the ssh_config file. */
+export async function resolveSshTarget(
+  target: Pick<Target, "name" | "address" | "ssh">,
+  opts: ResolveOptions = {},
+): Promise<ResolvedSsh> {
+  const home = opts.homeDir ?? homedir();
+  const localUser = opts.localUser ?? userInfo().username;
+  const configFile = opts.sshConfigPath === undefined ? join(home, ".ssh", "config") : opts.sshConfigPath;
+  const config = await loadSshConfig(configFile);
+  const compute = (alias: string): Computed =>
+    config ? (config.compute(alias, { ignoreCase: true, matchExec: false }) as Computed) : {};
+  const env = { home, localUser };
+  const file = configFile ?? "(no ssh_config)";
+
+  const alias = target.ssh?.host ?? target.address;
+  const computed = compute(alias);
+  const main = hopFrom(
+    alias,
+    computed,
+    { user: target.ssh?.user, port: target.ssh?.port, identityFile: target.ssh?.identityFile },
+    env,
+    file,
+  );
+
+  const jumps: SshHop[] = [];
+  const jumpText = first(computed.proxyjump);
+  if (jumpText !== undefined && jumpText.toLowerCase() !== "none") {
+    for (const spec of jumpText.split(",")) {
+      const j = parseJumpSpec(spec);
+      if (!j) throw netdbgError("E817", { file, problem: `ProxyJump '${spec}' for host '${alias}' is not [user@]host[:port]` });
+      // A hop's own ProxyJump is not followed (the chain is the one listed here), as documented above.
+      jumps.push(hopFrom(j.host, compute(j.host), { user: j.user, port: j.port }, env, file));
+    }
+  }
+  if (first(computed.proxycommand) !== undefined && jumps.length === 0) {
+    throw netdbgError("E817", {
+      file,
+      problem: `host '${alias}' uses ProxyCommand, which netdbg does not run; use ProxyJump instead`,
+    });
+  }
+  const out: ResolvedSsh = { ...main, jumps };
+  if (config && configFile) out.configFile = configFile;
+  return out;
+}

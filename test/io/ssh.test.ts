@@ -1,0 +1,253 @@
+/**
+ * The SSH adapter against a REAL OpenSSH sshd on 127.0.0.1 (test/helpers/sshd.ts).
+ */
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { isNetdbgError, type NetdbgError } from "../../src/core/error.js";
+import { shCommand } from "../../src/core/quote.js";
+import { connectSsh, type HostKeyPrompt, type SshConnectOptions } from "../../src/io/ssh.js";
+import {
+  createTestUser,
+  makeKeyPair,
+  removeTestUser,
+  type Sshd,
+  sshKeygenFingerprint,
+  startSshd,
+  tempDir,
+} from "../helpers/sshd.js";
+
+const USER = "ndsshexec";
+let sshd: Sshd;
+let dir: string;
+let key: ReturnType<typeof makeKeyPair>;
+let otherKey: ReturnType<typeof makeKeyPair>;
+
+async function codeOf(p: Promise<unknown>): Promise<NetdbgError> {
+  try {
+    await p;
+  } catch (e) {
+    if (isNetdbgError(e)) return e;
+    throw e;
+  }
+  throw new Error("expected a NetdbgError, got success");
+}
+
+function opts(extra: Partial<SshConnectOptions> = {}): SshConnectOptions {
+  const knownHostsPath = join(dir, "known_hosts");
+  writeFileSync(knownHostsPath, `[127.0.0.1]:${sshd.port} ${sshd.hostPublicKey}\n`);
+  return {
+    target: { name: "t", address: "127.0.0.1", ssh: { user: USER, port: sshd.port, identityFile: key.privateKeyPath } },
+    sshConfigPath: null,
+    knownHostsPath,
+    agentSocket: null,
+    homeDir: dir,
+    ...extra,
+  };
+}
+
+beforeAll(async () => {
+  dir = tempDir("exec");
+  key = makeKeyPair(dir, "id_ed25519");
+  otherKey = makeKeyPair(dir, "id_other");
+  createTestUser(USER);
+  sshd = await startSshd({ authorizedKeys: { [USER]: [key.publicKey] } });
+});
+
+afterAll(async () => {
+  await sshd?.stop();
+  removeTestUser(USER);
+});
+
+describe("exec against real sshd", () => {
+  it("returns stdout, stderr and the exit code, and feeds stdin", async () => {
+    const s = await connectSsh(opts());
+    try {
+      const r = await s.exec("echo out; echo err >&2; exit 7");
+      expect(r).toEqual({ stdout: "out\n", stderr: "err\n", exitCode: 7 });
+      const who = await s.exec("id -un");
+      expect(who.stdout.trim()).toBe(USER);
+      const cat = await s.exec("tr a-z A-Z", { input: "hello\nworld\n" });
+      expect(cat.stdout).toBe("HELLO\nWORLD\n");
+      const nasty = 'it\'s $(rm -rf /) `x` ; "q" \\ \n done';
+      const echoed = await s.exec(shCommand(["printf", "%s", nasty]));
+      expect(echoed.stdout).toBe(nasty);
+      const env = await s.exec('printf %s "$NDVAR"', { env: { NDVAR: "a b'c" }, cwd: "/tmp" });
+      expect(env.stdout).toBe("a b'c");
+      expect(s.description).toBe(`${USER}@127.0.0.1 port ${sshd.port}`);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it("stops a command at its timeout with a coded error naming step, command and stderr tail", async () => {
+    const s = await connectSsh(opts());
+    try {
+      const e = await codeOf(s.exec("echo starting >&2; sleep 30", { timeoutMs: 500, step: "wait for godot" }));
+      expect(e.code).toBe("NETDBG-E807");
+      expect(e.message).toContain("wait for godot");
+      expect(e.message).toContain("sleep 30");
+      expect(e.message).toContain("starting");
+      // the session is still usable afterwards
+      expect((await s.exec("echo still here")).stdout).toBe("still here\n");
+    } finally {
+      await s.close();
+    }
+  });
+
+  it("reports a signal death as 128+n", async () => {
+    const s = await connectSsh(opts());
+    try {
+      const r = await s.exec("kill -TERM $$");
+      expect(r.exitCode).toBe(143);
+    } finally {
+      await s.close();
+    }
+  });
+});
+
+describe("SFTP against real sshd", () => {
+  it("uploads with a mode, runs the file, downloads it back", async () => {
+    const s = await connectSsh(opts());
+    const remote = `/tmp/nd-ssh-upload-${process.pid}.sh`;
+    try {
+      await s.upload({ content: "#!/bin/sh\necho ran $1\n" }, remote, 0o700);
+      const st = await s.exec(shCommand(["stat", "-c", "%a %U", remote]));
+      expect(st.stdout.trim()).toBe(`700 ${USER}`);
+      expect((await s.exec(shCommand([remote, "ok"]))).stdout).toBe("ran ok\n");
+      const bin = new Uint8Array([0, 1, 2, 255, 10, 13]);
+      await s.upload({ content: bin }, `${remote}.bin`, 0o600);
+      expect(Buffer.from(await s.download(`${remote}.bin`))).toEqual(Buffer.from(bin));
+      const local = join(dir, "local.txt");
+      writeFileSync(local, "from a file");
+      await s.upload({ path: local }, `${remote}.txt`);
+      expect(Buffer.from(await s.download(`${remote}.txt`)).toString()).toBe("from a file");
+      expect((await s.exec(shCommand(["stat", "-c", "%a", `${remote}.txt`]))).stdout.trim()).toBe("644");
+      const missing = await codeOf(s.download("/nonexistent/nd-ssh"));
+      expect(missing.code).toBe("NETDBG-E809");
+      expect(missing.message).toContain("no such file");
+      const denied = await codeOf(s.upload({ content: "x" }, "/etc/nd-ssh-denied"));
+      expect(denied.code).toBe("NETDBG-E809");
+      expect(denied.message).toContain("permission denied");
+    } finally {
+      await s.exec(shCommand(["rm", "-f", remote, `${remote}.bin`, `${remote}.txt`])).catch(() => {});
+      await s.close();
+    }
+  });
+});
+
+describe("host keys against real sshd", () => {
+  it("an unknown key is refused without confirmation, showing the ssh-keygen -lf fingerprint", async () => {
+    const o = opts();
+    writeFileSync(o.knownHostsPath!, "");
+    const e = await codeOf(connectSsh(o));
+    expect(e.code).toBe("NETDBG-E804");
+    expect(e.message).toContain(sshKeygenFingerprint(sshd.hostPublicKeyFile));
+    expect(readFileSync(o.knownHostsPath!, "utf8")).toBe("");
+  });
+
+  it("an unknown key is accepted on confirmation, recorded, then known", async () => {
+    const o = opts();
+    writeFileSync(o.knownHostsPath!, "# comment\n");
+    const prompts: HostKeyPrompt[] = [];
+    const s = await connectSsh({
+      ...o,
+      confirmHostKey: async (p) => {
+        prompts.push(p);
+        return true;
+      },
+    });
+    await s.close();
+    expect(prompts).toHaveLength(1);
+    expect(prompts[0]!.fingerprint).toBe(sshKeygenFingerprint(sshd.hostPublicKeyFile));
+    expect(prompts[0]!.name).toBe(`[127.0.0.1]:${sshd.port}`);
+    expect(readFileSync(o.knownHostsPath!, "utf8")).toBe(`# comment\n[127.0.0.1]:${sshd.port} ${sshd.hostPublicKey}\n`);
+    // second time: no question asked
+    const s2 = await connectSsh({
+      ...o,
+      confirmHostKey: async () => {
+        throw new Error("must not ask");
+      },
+    });
+    await s2.close();
+  });
+
+  it("a declined key is refused; acceptNewHostKey records it without asking", async () => {
+    const o = opts();
+    writeFileSync(o.knownHostsPath!, "");
+    expect((await codeOf(connectSsh({ ...o, confirmHostKey: async () => false }))).code).toBe("NETDBG-E804");
+    const s = await connectSsh({ ...o, acceptNewHostKey: true });
+    await s.close();
+    expect(readFileSync(o.knownHostsPath!, "utf8")).toContain(sshd.hostPublicKey);
+  });
+
+  it("a hashed known_hosts entry (ssh-keygen -H) is recognised", async () => {
+    const o = opts();
+    const { execFileSync } = await import("node:child_process");
+    execFileSync("ssh-keygen", ["-H", "-f", o.knownHostsPath!], { stdio: "ignore" });
+    expect(readFileSync(o.knownHostsPath!, "utf8")).toMatch(/^\|1\|/);
+    const s = await connectSsh({ ...o, confirmHostKey: async () => false });
+    await s.close();
+  });
+
+  it("a changed key is refused with the ssh-keygen -R fix", async () => {
+    const o = opts();
+    const fake = makeKeyPair(dir, `fakehost-${Date.now()}`);
+    writeFileSync(o.knownHostsPath!, `# x\n[127.0.0.1]:${sshd.port} ${fake.publicKey}\n`);
+    const e = await codeOf(connectSsh({ ...o, acceptNewHostKey: true }));
+    expect(e.code).toBe("NETDBG-E805");
+    expect(e.message).toContain("line 2");
+    expect(e.message).toContain(sshKeygenFingerprint(sshd.hostPublicKeyFile));
+    expect(e.fix).toContain(`ssh-keygen -R '[127.0.0.1]:${sshd.port}' -f ${o.knownHostsPath}`);
+  });
+});
+
+describe("connection failures against real sshd", () => {
+  it("a wrong key is an authentication error naming user, host and port", async () => {
+    const o = opts();
+    const e = await codeOf(
+      connectSsh({ ...o, target: { ...o.target, ssh: { ...o.target.ssh, identityFile: otherKey.privateKeyPath } } }),
+    );
+    expect(e.code).toBe("NETDBG-E800");
+    expect(e.message).toContain(`${USER}@127.0.0.1 port ${sshd.port}`);
+    expect(e.message).toContain(otherKey.privateKeyPath);
+  });
+
+  it("a missing explicit identity file is named", async () => {
+    const o = opts();
+    const e = await codeOf(
+      connectSsh({ ...o, target: { ...o.target, ssh: { ...o.target.ssh, identityFile: join(dir, "nope") } } }),
+    );
+    expect(e.code).toBe("NETDBG-E816");
+    expect(e.message).toContain(join(dir, "nope"));
+  });
+
+  it("a closed port is a socket error with the start-sshd fix", async () => {
+    const { createServer } = await import("node:net");
+    const srv = createServer();
+    await new Promise<void>((r) => srv.listen(0, "127.0.0.1", () => r()));
+    const port = (srv.address() as { port: number }).port;
+    await new Promise<void>((r) => srv.close(() => r()));
+    const o = opts();
+    const e = await codeOf(connectSsh({ ...o, target: { ...o.target, ssh: { ...o.target.ssh, port } } }));
+    expect(e.code).toBe("NETDBG-E801");
+    expect(e.message).toContain(`${USER}@127.0.0.1 port ${port}`);
+    expect(e.fix).toContain("Nothing listens");
+  });
+
+  it("a silent peer is a handshake timeout", async () => {
+    const { createServer } = await import("node:net");
+    const sockets: import("node:net").Socket[] = [];
+    const srv = createServer((c) => sockets.push(c));
+    await new Promise<void>((r) => srv.listen(0, "127.0.0.1", () => r()));
+    const port = (srv.address() as { port: number }).port;
+    const o = opts();
+    try {
+      const e = await codeOf(connectSsh({ ...o, readyTimeoutMs: 300, target: { ...o.target, ssh: { ...o.target.ssh, port } } }));
+      expect(e.code).toBe("NETDBG-E803");
+    } finally {
+      for (const c of sockets) c.destroy();
+      await new Promise<void>((r) => srv.close(() => r()));
+    }
+  });
+});
