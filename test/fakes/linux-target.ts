@@ -4,6 +4,7 @@
  * tests can run probe → plan → apply → verify → teardown and assert on what the target looks like afterwards.
  */
 import type { CommandResult, RemoteSession, RunOptions } from "../../src/core/ports.js";
+import { SUDO_PROBE } from "../../src/core/remote.js";
 import { PROBE } from "../../src/targets/linux/probe.js";
 
 export interface FakeLinuxState {
@@ -90,6 +91,8 @@ export class FakeLinuxTarget implements RemoteSession {
   private handle(cmd: string): CommandResult {
     const s = this.state;
     switch (cmd) {
+      case SUDO_PROBE:
+        return ok("root root\n");
       case PROBE.whoami:
         return ok("0\nroot\n10.0.2.2 41234 10.0.2.15 22\n");
       case PROBE.osRelease:

@@ -162,7 +162,7 @@ export function depsInstall(facts: LinuxFacts): { missing: string[]; install?: s
 /** Pre-flight: every stop that must happen before anything changes. */
 export function preflight(facts: LinuxFacts, c: LinuxSetupConfig): void {
   const release = facts.kernel.release;
-  if (facts.sudo === "none") throw netdbgError("E314", { user: facts.user.name || String(facts.user.uid) });
+  if (facts.sudo === "missing") throw netdbgError("E314", { user: facts.user.name || String(facts.user.uid) });
   if (!facts.config.source) throw netdbgError("E302", { release });
   const cfg = facts.config.cfg;
   if (!kconfigEnabled(cfg, "KGDB")) throw netdbgError("E300", { release, source: facts.config.source });

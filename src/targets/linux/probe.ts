@@ -24,7 +24,7 @@ export interface LinuxFacts {
   user: { uid: number; name: string };
   /** Client address of our SSH connection as the target sees it ($SSH_CONNECTION). */
   sshClientIp?: string;
-  sudo: "root" | "nopasswd" | "password" | "none";
+  sudo: "root" | "nopasswd" | "password" | "missing";
   os: { id: string; idLike: string[]; pretty: string; family: DistroFamily };
   kernel: { release: string; arch: string };
   config: { source: string | null; cfg: KernelConfig };
@@ -56,7 +56,6 @@ export interface LinuxFacts {
 
 export const PROBE = {
   whoami: `id -u; id -un; printf '%s\\n' "\${SSH_CONNECTION:-}"`,
-  sudo: "sudo -n true",
   osRelease: "cat /etc/os-release 2>/dev/null || cat /usr/lib/os-release",
   uname: "uname -r; uname -m",
   kernelConfig: [
@@ -199,34 +198,25 @@ export function lockdownMode(text: string): string | null {
 export interface ProbeOptions {
   /** The host address the target must reach (default: the SSH client address the target sees). */
   hostIp?: string;
-  /** Ask for a sudo password (only called when the user is not root and sudo needs one). */
-  sudoPassword?: () => Promise<string>;
+  /** How root is reached (from core/remote.ts `elevate`, run by the caller before probing). */
+  sudo?: LinuxFacts["sudo"];
+}
+
+/** Who we are on the target and where we connect from; runs on the login session ($SSH_CONNECTION survives). */
+export async function probeIdentity(remote: LinuxRemote): Promise<{ uid: number; name: string; sshClientIp?: string }> {
+  const who = (await remote.run("probe: user", PROBE.whoami, { readOnly: true, root: false })).stdout.split(/\r?\n/);
+  const sshClientIp = (who[2] ?? "").trim().split(/\s+/)[0];
+  return { uid: Number.parseInt(who[0] ?? "", 10), name: who[1]?.trim() ?? "", ...(sshClientIp ? { sshClientIp } : {}) };
 }
 
 /** Run every probe command (all read-only) and assemble the facts. */
 export async function probeLinuxTarget(remote: LinuxRemote, o: ProbeOptions = {}): Promise<LinuxFacts> {
-  const who = (await remote.run("probe: user", PROBE.whoami, { readOnly: true, root: false })).stdout.split(/\r?\n/);
-  const uid = Number.parseInt(who[0] ?? "", 10);
-  const name = who[1]?.trim() ?? "";
-  const sshClientIp = (who[2] ?? "").trim().split(/\s+/)[0] || undefined;
-  let sudo: LinuxFacts["sudo"] = "root";
-  if (uid !== 0) {
-    const s = await remote.run("probe: sudo", PROBE.sudo, { readOnly: true, root: false, allowFail: true });
-    if (s.exitCode === 0) {
-      sudo = "nopasswd";
-      remote.privilege = { kind: "sudo-nopasswd" };
-    } else if (o.sudoPassword && /password is required|a password/i.test(s.stderr)) {
-      sudo = "password";
-      remote.privilege = { kind: "sudo-password", password: await o.sudoPassword() };
-    } else {
-      sudo = "none";
-    }
-  }
+  const id = await probeIdentity(remote);
+  const sshClientIp = id.sshClientIp;
   const facts = {} as LinuxFacts;
-  facts.user = { uid, name };
+  facts.user = { uid: id.uid, name: id.name };
   if (sshClientIp) facts.sshClientIp = sshClientIp;
-  facts.sudo = sudo;
-  if (sudo === "none") return { ...emptyFacts(), ...facts };
+  facts.sudo = o.sudo ?? (id.uid === 0 ? "root" : "missing");
 
   const ro = { readOnly: true } as const;
   facts.os = parseOsRelease((await remote.run("probe: distro", PROBE.osRelease, { ...ro, allowFail: true })).stdout);
@@ -279,36 +269,4 @@ export async function probeLinuxTarget(remote: LinuxRemote, o: ProbeOptions = {}
     unitEnabled: st.get("unit_enabled") === "yes",
   };
   return facts;
-}
-
-function emptyFacts(): LinuxFacts {
-  return {
-    user: { uid: -1, name: "" },
-    sudo: "none",
-    os: { id: "", idLike: [], pretty: "", family: "unknown" },
-    kernel: { release: "", arch: "" },
-    config: { source: null, cfg: { options: {} } },
-    lockdown: null,
-    secureBoot: "unknown",
-    sigEnforce: false,
-    cmdline: "",
-    ibtCpu: false,
-    tools: { headers: false, systemd: false, have: [] },
-    nics: [],
-    kallsyms: { kptrRestrict: "?" },
-    kgdboc: "",
-    cpusOnline: [0],
-    nmiWatchdog: "",
-    watchdogDevices: [],
-    state: {
-      loaded: false,
-      params: {},
-      workdir: false,
-      sourceId: "",
-      builtId: "",
-      commit: "",
-      persistSum: "",
-      unitEnabled: false,
-    },
-  };
 }

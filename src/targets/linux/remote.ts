@@ -5,14 +5,11 @@
  */
 import { netdbgError } from "../../core/error.js";
 import type { CommandResult, RemoteSession } from "../../core/ports.js";
-import { shQuote } from "../../core/quote.js";
-
-export type Privilege = { kind: "root" } | { kind: "sudo-nopasswd" } | { kind: "sudo-password"; password: string };
 
 export interface RemoteCommandOptions {
   /** Read-only commands may run in check mode. */
   readOnly: boolean;
-  /** Run as root (through sudo unless the session already is root). Default true. */
+  /** Run on the login session instead of the root one (e.g. to read $SSH_CONNECTION, which sudo drops). */
   root?: boolean;
   timeoutMs?: number;
   /** Return non-zero exits instead of throwing. */
@@ -37,19 +34,22 @@ export function tail(text: string, lines = 6, chars = 600): string {
 
 export class LinuxRemote {
   readonly transcript: TranscriptEntry[] = [];
-  privilege: Privilege = { kind: "root" };
+  /** The session whose commands run as root (core/remote.ts `elevate`); the login session until set. */
+  rootSession: RemoteSession;
 
   constructor(
     readonly session: RemoteSession,
     readonly check: boolean,
     private readonly onCommand?: (e: TranscriptEntry) => void,
-  ) {}
+  ) {
+    this.rootSession = session;
+  }
 
-  /** The command line as sent: root sessions run it as is, others through `sudo … sh -c`. */
-  wrap(command: string, root: boolean): { line: string; input?: string } {
-    if (!root || this.privilege.kind === "root") return { line: command };
-    if (this.privilege.kind === "sudo-nopasswd") return { line: `sudo -n -- sh -c ${shQuote(command)}` };
-    return { line: `sudo -S -p '' -- sh -c ${shQuote(command)}`, input: `${this.privilege.password}\n` };
+  /** Record a command some other helper ran (e.g. the sudo probe), so the transcript stays complete. */
+  note(step: string, command: string, readOnly: boolean): void {
+    const e = { step, command, readOnly };
+    this.transcript.push(e);
+    this.onCommand?.(e);
   }
 
   async run(step: string, command: string, o: RemoteCommandOptions): Promise<CommandResult> {
@@ -57,7 +57,7 @@ export class LinuxRemote {
     if (this.check && !o.readOnly) throw new Error(`internal: check mode tried to run a changing command (${step})`);
     this.transcript.push(entry);
     this.onCommand?.(entry);
-    const { line, input } = this.wrap(command, o.root !== false);
+    const session = o.root === false ? this.session : this.rootSession;
     const timeoutMs = o.timeoutMs ?? DEFAULT_STEP_TIMEOUT_MS;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
@@ -66,7 +66,7 @@ export class LinuxRemote {
     });
     let r: CommandResult;
     try {
-      r = await Promise.race([this.session.exec(line, input === undefined ? { timeoutMs } : { timeoutMs, input }), timeout]);
+      r = await Promise.race([session.exec(command, { timeoutMs, step } as { timeoutMs: number }), timeout]);
     } finally {
       clearTimeout(timer);
     }
@@ -88,6 +88,6 @@ export class LinuxRemote {
     const entry: TranscriptEntry = { step, command: `sftp put ${remotePath}`, readOnly: false };
     this.transcript.push(entry);
     this.onCommand?.(entry);
-    await this.session.upload({ content }, remotePath, mode);
+    await this.rootSession.upload({ content }, remotePath, mode);
   }
 }

@@ -7,11 +7,12 @@ import { isNetdbgError, type NetdbgError, netdbgError } from "../../core/error.j
 import type { Journal, JournalStore } from "../../core/journal.js";
 import type { Clock, RemoteSession } from "../../core/ports.js";
 import { shCommand } from "../../core/quote.js";
+import { elevate, SUDO_PROBE } from "../../core/remote.js";
 import type { Action, ActionReport } from "../../core/step.js";
 import { parseKgdboeDmesg } from "./dmesg.js";
 import { moduleLoadError } from "./failures.js";
 import { type LinuxAction, type LinuxPlan, type LinuxSetupConfig, planLinuxSetup } from "./plan.js";
-import { type LinuxFacts, PROBE, probeLinuxTarget } from "./probe.js";
+import { type LinuxFacts, probeLinuxTarget } from "./probe.js";
 import { LinuxRemote, type TranscriptEntry, tail } from "./remote.js";
 import type { KgdboeSource } from "./source.js";
 
@@ -68,18 +69,8 @@ async function execute(remote: LinuxRemote, a: LinuxAction, facts: LinuxFacts): 
   const step = a.title;
   if (x.kind === "upload") {
     await remote.run(step, x.before, { readOnly: false });
-    const staged = remote.privilege.kind !== "root";
-    for (const f of x.files) {
-      if (!staged) {
-        await remote.upload(step, f.content, f.remotePath, f.mode);
-        continue;
-      }
-      // not root: SFTP writes as the SSH user; stage in /tmp, then install as root
-      const tmp = `/tmp/netdbg-stage-${Math.random().toString(36).slice(2, 10)}`;
-      await remote.upload(step, f.content, tmp, f.mode);
-      await remote.run(step, shCommand(["install", "-m", (f.mode ?? 0o644).toString(8), tmp, f.remotePath]), { readOnly: false });
-      await remote.run(step, shCommand(["rm", "-f", tmp]), { readOnly: false, root: false });
-    }
+    // the root session (core/remote.ts withSudo) stages non-root uploads through a temp file + install -m
+    for (const f of x.files) await remote.upload(step, f.content, f.remotePath, f.mode);
     await remote.run(step, x.after, { readOnly: false });
     return undefined;
   }
@@ -161,10 +152,8 @@ export async function setupLinuxTarget(input: LinuxSetupInput, deps: LinuxSetupD
   const remote = new LinuxRemote(deps.session, input.check, deps.onCommand);
   const journal = await deps.store.load(input.target);
   deps.onPhase?.("probe");
-  const facts = await probeLinuxTarget(remote, {
-    ...(input.hostIp ? { hostIp: input.hostIp } : {}),
-    ...(deps.sudoPassword ? { sudoPassword: deps.sudoPassword } : {}),
-  });
+  const sudo = await becomeRoot(remote, deps.sudoPassword);
+  const facts = await probeLinuxTarget(remote, { sudo, ...(input.hostIp ? { hostIp: input.hostIp } : {}) });
   deps.onPhase?.("plan");
   const cfg0: LinuxSetupConfig = { ...input.config, ownsLoadedModule: ownsLoaded(journal) };
   // stops that need no source come first (stock kernel → no-KGDB, before any network fetch)
@@ -277,8 +266,7 @@ export async function teardownLinuxTarget(
 ): Promise<LinuxTeardownResult> {
   const remote = new LinuxRemote(deps.session, input.check, deps.onCommand);
   const journal = await deps.store.load(input.target);
-  // privilege: the same user detection as probe (root, or sudo)
-  await probePrivilege(remote, deps.sudoPassword);
+  await becomeRoot(remote, deps.sudoPassword);
   let report: Awaited<ReturnType<typeof undoJournal>>;
   try {
     report = await undoJournal({
@@ -323,10 +311,10 @@ export async function teardownLinuxTarget(
   };
 }
 
-async function probePrivilege(remote: LinuxRemote, sudoPassword?: () => Promise<string>): Promise<void> {
-  const who = await remote.run("probe: user", PROBE.whoami, { readOnly: true, root: false });
-  if (who.stdout.split(/\r?\n/)[0]?.trim() === "0") return;
-  const s = await remote.run("probe: sudo", "sudo -n true", { readOnly: true, root: false, allowFail: true });
-  if (s.exitCode === 0) remote.privilege = { kind: "sudo-nopasswd" };
-  else if (sudoPassword) remote.privilege = { kind: "sudo-password", password: await sudoPassword() };
+/** Become root the shared way (core/remote.ts: root as is, `sudo -n`, or a password asked once). */
+async function becomeRoot(remote: LinuxRemote, sudoPassword?: () => Promise<string>): Promise<LinuxFacts["sudo"]> {
+  remote.note("probe: sudo", SUDO_PROBE, true);
+  const e = await elevate(remote.session, sudoPassword ? { askPassword: () => sudoPassword() } : {});
+  remote.rootSession = e.session;
+  return e.mode;
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { isNetdbgError } from "../../../src/core/error.js";
 import { systemClock } from "../../../src/core/ports.js";
+import { SUDO_PROBE } from "../../../src/core/remote.js";
 import { MemoryJournalStore } from "../../../src/io/journal-store.js";
 import { PROBE } from "../../../src/targets/linux/probe.js";
 import { type LinuxSetupInput, setupLinuxTarget, teardownLinuxTarget } from "../../../src/targets/linux/setup.js";
@@ -31,6 +32,7 @@ const input = (over: Partial<LinuxSetupInput["config"]> = {}, check = false): Li
 });
 
 const READ_ONLY = new Set<string>([
+  SUDO_PROBE,
   ...Object.values(PROBE).filter((v): v is string => typeof v === "string"),
   PROBE.route("10.0.2.2"),
 ]);
