@@ -130,6 +130,11 @@ export class FakeLinuxTarget implements RemoteSession {
         out.push(`commit=${(s.files.get("/var/lib/netdbg/kgdboe/src/.netdbg-commit") ?? "").trim()}`);
         return ok(`${out.join("\n")}\n`);
       }
+      case "echo > /sys/module/kgdboc/parameters/kgdboc":
+        if (s.loaded) return fail("sh: write error: Device or resource busy");
+        s.kgdboc = "";
+        s.dmesg.push("KGDB: Unregistered I/O driver kgdboc, debugger disabled");
+        return ok();
       case "dmesg | wc -l":
         return ok(`${s.dmesg.length}\n`);
       case "cat /sys/module/kgdboe/parameters/device_name /sys/module/kgdboe/parameters/udp_port":
@@ -156,6 +161,11 @@ export class FakeLinuxTarget implements RemoteSession {
         return ok();
     }
     let m: RegExpExecArray | null;
+    if ((m = /^printf '%s\\n' '?([^' ]+)'? > \/sys\/module\/kgdboc\/parameters\/kgdboc$/.exec(cmd))) {
+      if (s.loaded) return fail("sh: write error: Device or resource busy");
+      s.kgdboc = m[1]!;
+      return ok();
+    }
     if ((m = /^dmesg \| tail -n \+(\d+)$/.exec(cmd))) return ok(`${s.dmesg.slice(Number(m[1]) - 1).join("\n")}\n`);
     if ((m = /^printf '%s\\n' '?([^' ]+)'? > (\S+)$/.exec(cmd))) {
       s.files.set(m[2]!, `${m[1]}\n`);
@@ -176,6 +186,10 @@ export class FakeLinuxTarget implements RemoteSession {
       if (m[1]) this.unload();
       if (!s.files.has(m[2]!)) return fail(`insmod: ERROR: could not load module ${m[2]}: No such file or directory`);
       if (s.loaded) return fail(`insmod: ERROR: could not insert module ${m[2]}: File exists`);
+      if (s.kgdboc) {
+        s.dmesg.push("KGDB: KGDB I/O driver kgdboe can't replace kgdboc.");
+        return fail(`insmod: ERROR: could not insert module ${m[2]}: Device or resource busy`);
+      }
       if (s.insmodFailure) {
         s.dmesg.push(...s.insmodFailure.dmesg);
         const e = s.insmodFailure.stderr;

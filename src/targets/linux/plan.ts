@@ -170,7 +170,6 @@ export function preflight(facts: LinuxFacts, c: LinuxSetupConfig): void {
   if (missing.length) throw netdbgError("E301", { release, missing });
   if (facts.lockdown && facts.lockdown !== "none")
     throw netdbgError("E303", { mode: facts.lockdown, secureBoot: facts.secureBoot });
-  if (facts.kgdboc.trim()) throw netdbgError("E309", { value: facts.kgdboc.trim() });
   if (!facts.kallsyms.address) throw netdbgError("E308", { kptrRestrict: facts.kallsyms.kptrRestrict });
   if (facts.state.loaded && !c.ownsLoadedModule) throw netdbgError("E312", {});
   if (c.persist && !facts.tools.systemd) throw netdbgError("E355", {});
@@ -318,6 +317,21 @@ export function planLinuxSetup(facts: LinuxFacts, c: LinuxSetupConfig): LinuxPla
     satisfied: buildSatisfied,
     exec: { kind: "sh", script: build, timeoutMs: 30 * 60_000, classify: "build" },
   });
+
+  // ---- kgdboc: KGDB takes one I/O driver; release it for kgdboe, teardown gives it back
+  const kgdboc = facts.kgdboc.trim();
+  if (kgdboc) {
+    const release = "echo > /sys/module/kgdboc/parameters/kgdboc";
+    actions.push({
+      id: "kgdboc.release",
+      title: `Release KGDB from kgdboc (${kgdboc}) for kgdboe`,
+      where: "target",
+      command: release,
+      undo: `printf '%s\\n' ${shQuote(kgdboc)} > /sys/module/kgdboc/parameters/kgdboc`,
+      exec: { kind: "sh", script: release },
+    });
+    warnings.push(`kgdboc (${kgdboc}) held KGDB; setup releases it for kgdboe and teardown restores it.`);
+  }
 
   // ---- load
   const params = {

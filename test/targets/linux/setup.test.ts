@@ -139,7 +139,21 @@ describe("setup against a target", () => {
     expect(t.leftovers()).toEqual([]);
   });
 
-  it("lockdown, kgdboc and missing headers stop before any change", async () => {
+  it("kgdboc holding KGDB (the lab's kgdb kernel): released for kgdboe, restored by teardown", async () => {
+    const t = new FakeLinuxTarget({ kgdboc: "ttyS1,115200" });
+    const store = new MemoryJournalStore();
+    const r = await setupLinuxTarget(input(), { session: t, store, clock: systemClock });
+    expect(r.actions.map((a) => a.id)).toContain("kgdboc.release");
+    expect(r.verified?.loaded).toBe(true);
+    expect(t.state.kgdboc).toBe("");
+    const again = await setupLinuxTarget(input(), { session: t, store, clock: systemClock });
+    expect(again.changed).toBe(false);
+    await teardownLinuxTarget({ target: "lab", check: false }, { session: t, store, clock: systemClock });
+    expect(t.state.kgdboc).toBe("ttyS1,115200");
+    expect(t.state.loaded).toBeNull();
+  });
+
+  it("lockdown and missing headers stop before any change", async () => {
     await expectCode(
       setupLinuxTarget(input(), {
         session: new FakeLinuxTarget({ lockdown: "none [integrity] confidentiality" }),
@@ -147,14 +161,6 @@ describe("setup against a target", () => {
         clock: systemClock,
       }),
       "NETDBG-E303",
-    );
-    await expectCode(
-      setupLinuxTarget(input(), {
-        session: new FakeLinuxTarget({ kgdboc: "ttyS1,115200" }),
-        store: new MemoryJournalStore(),
-        clock: systemClock,
-      }),
-      "NETDBG-E309",
     );
     const t = new FakeLinuxTarget({ headers: false });
     const err = await setupLinuxTarget(input(), { session: t, store: new MemoryJournalStore(), clock: systemClock }).catch(
