@@ -298,7 +298,9 @@ export function planLinuxSetup(facts: LinuxFacts, c: LinuxSetupConfig): LinuxPla
 
   // ---- build
   const werror = kconfigEnabled(cfg, "WERROR");
+  // flock: a build left running by a cut SSH connection and the rerun's build never share the tree
   const make = shCommand([
+    ...(facts.tools.have.includes("flock") ? ["flock", `${REMOTE_DIR}/.build-lock`] : []),
     "make",
     "-C",
     `/lib/modules/${release}/build`,

@@ -75,7 +75,7 @@ export const PROBE = {
   ].join(" "),
   tools: [
     'r=$(uname -r); if [ -e "/lib/modules/$r/build/Makefile" ]; then echo headers=yes; else echo headers=no; fi;',
-    "for t in gcc make git tar insmod rmmod systemctl apt-get dnf yum zypper pacman dpkg rpm; do",
+    "for t in gcc make git tar flock insmod rmmod systemctl apt-get dnf yum zypper pacman dpkg rpm; do",
     'if command -v "$t" >/dev/null 2>&1; then echo "tool=$t"; fi; done;',
     "if [ -d /run/systemd/system ]; then echo systemd=yes; fi",
   ].join(" "),
