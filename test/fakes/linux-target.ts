@@ -3,6 +3,7 @@
  * for the commands setup/teardown send) over a small state model (files, loaded module, CPUs, kernel log), so
  * tests can run probe → plan → apply → verify → teardown and assert on what the target looks like afterwards.
  */
+import { createHash } from "node:crypto";
 import type { CommandResult, RemoteSession, RunOptions } from "../../src/core/ports.js";
 import { SUDO_PROBE } from "../../src/core/remote.js";
 import { PROBE } from "../../src/targets/linux/probe.js";
@@ -128,12 +129,34 @@ export class FakeLinuxTarget implements RemoteSession {
         out.push(`source_id=${(s.files.get("/var/lib/netdbg/kgdboe/src/.netdbg-source") ?? "").trim()}`);
         out.push(`built_id=${(s.files.get("/var/lib/netdbg/kgdboe/src/.netdbg-built") ?? "").trim()}`);
         out.push(`commit=${(s.files.get("/var/lib/netdbg/kgdboe/src/.netdbg-commit") ?? "").trim()}`);
+        const unit = s.files.get("/etc/systemd/system/netdbg-kgdboe.service");
+        if (unit !== undefined) {
+          const all =
+            unit + (s.files.get("/etc/netdbg/kgdboe.env") ?? "") + (s.files.get("/var/lib/netdbg/kgdboe/load.sh") ?? "");
+          out.push(`persist_sum=${createHash("sha256").update(all).digest("hex")}`);
+        }
+        if (s.unitEnabled) out.push("unit_enabled=yes");
         return ok(`${out.join("\n")}\n`);
       }
       case "echo > /sys/module/kgdboc/parameters/kgdboc":
         if (s.loaded) return fail("sh: write error: Device or resource busy");
         s.kgdboc = "";
         s.dmesg.push("KGDB: Unregistered I/O driver kgdboc, debugger disabled");
+        return ok();
+      case "mkdir -p /etc/netdbg":
+      case "systemctl daemon-reload":
+        return ok();
+      case "systemctl enable netdbg-kgdboe.service":
+        if (!s.files.has("/etc/systemd/system/netdbg-kgdboe.service"))
+          return fail("Failed to enable unit: Unit file netdbg-kgdboe.service does not exist.");
+        s.unitEnabled = true;
+        return ok();
+      case "systemctl disable netdbg-kgdboe.service":
+        s.unitEnabled = false;
+        return ok();
+      case "rm -f /etc/systemd/system/netdbg-kgdboe.service /etc/netdbg/kgdboe.env /var/lib/netdbg/kgdboe/load.sh; rmdir /etc/netdbg 2>/dev/null || true; systemctl daemon-reload":
+        for (const f of ["/etc/systemd/system/netdbg-kgdboe.service", "/etc/netdbg/kgdboe.env", "/var/lib/netdbg/kgdboe/load.sh"])
+          s.files.delete(f);
         return ok();
       case "dmesg | wc -l":
         return ok(`${s.dmesg.length}\n`);

@@ -187,6 +187,24 @@ describe("setup lab, KGDB kernel", () => {
     expect(existsSync(journalFile)).toBe(false);
   });
 
+  it("--persist: the systemd unit loads kgdboe with this boot's kallsyms address; teardown removes it", async () => {
+    const r = await netdbg([...setupArgs, "--persist"]);
+    expect(r.exitCode, r.all).toBe(0);
+    const en = await ssh(e, "systemctl is-enabled netdbg-kgdboe.service; cat /etc/netdbg/kgdboe.env");
+    expect(en.stdout).toMatch(/^enabled\n/);
+    expect(en.stdout).toContain("KGDBOE_DEVICE=eth0");
+    // what a boot does: the unit runs the loader, which reads kallsyms and loads the module
+    const run = await ssh(
+      e,
+      "rmmod kgdboe && systemctl start netdbg-kgdboe.service && cat /sys/module/kgdboe/parameters/device_name",
+    );
+    expect(run.exitCode, run.stderr).toBe(0);
+    expect(run.stdout.trim()).toBe("eth0");
+    const td = await netdbg(["teardown", "lab"]);
+    expect(td.exitCode, td.all).toBe(0);
+    expect(await snapshot(e)).toBe(pristine);
+  });
+
   it("an SSH connection cut in the middle of apply, then a rerun, converges; teardown restores", async () => {
     const child = netdbgChild(setupArgs);
     const t0 = Date.now();

@@ -5,6 +5,7 @@ import { SUDO_PROBE } from "../../../src/core/remote.js";
 import { MemoryJournalStore } from "../../../src/io/journal-store.js";
 import { PROBE } from "../../../src/targets/linux/probe.js";
 import { type LinuxSetupInput, setupLinuxTarget, teardownLinuxTarget } from "../../../src/targets/linux/setup.js";
+import { loadTemplates } from "../../../src/cli/os/linux-setup.js";
 import { FakeLinuxTarget } from "../../fakes/linux-target.js";
 
 const SOURCE = {
@@ -151,6 +152,25 @@ describe("setup against a target", () => {
     await teardownLinuxTarget({ target: "lab", check: false }, { session: t, store, clock: systemClock });
     expect(t.state.kgdboc).toBe("ttyS1,115200");
     expect(t.state.loaded).toBeNull();
+  });
+
+  it("--persist installs and enables the systemd unit with rendered parameters; rerun unchanged; teardown removes it", async () => {
+    const t = new FakeLinuxTarget();
+    const store = new MemoryJournalStore();
+    const templates = loadTemplates();
+    const r = await setupLinuxTarget(input({ persist: true, templates }), { session: t, store, clock: systemClock });
+    expect(r.actions.slice(-2).map((a) => [a.id, a.outcome])).toEqual([
+      ["persist.files", "changed"],
+      ["persist.enable", "changed"],
+    ]);
+    expect(t.state.files.get("/etc/netdbg/kgdboe.env")).toContain("KGDBOE_DEVICE=eth0\nKGDBOE_UDP_PORT=31337\n");
+    expect(t.state.files.get("/etc/systemd/system/netdbg-kgdboe.service")).toContain("After=network-online.target");
+    expect(t.state.unitEnabled).toBe(true);
+    const again = await setupLinuxTarget(input({ persist: true, templates }), { session: t, store, clock: systemClock });
+    expect(again.changed).toBe(false);
+    await teardownLinuxTarget({ target: "lab", check: false }, { session: t, store, clock: systemClock });
+    expect(t.state.unitEnabled).toBe(false);
+    expect(t.leftovers()).toEqual([]);
   });
 
   it("lockdown and missing headers stop before any change", async () => {
