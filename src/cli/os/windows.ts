@@ -1,22 +1,20 @@
 import type { Target } from "../../core/inventory.js";
 import type { Context } from "../context.js";
-import { notAvailable } from "../commands/not-available.js";
+import { connectWindows } from "./windows-connect.js";
+import { windowsSetup, windowsTeardown } from "./windows-setup.js";
 
 /**
  * The windows half of setup / teardown / connect. The commands in ../commands dispatch here by target.os.
  * `opts` are the parsed command options (see commands/setup.ts for the flags).
  */
-export async function setup(_ctx: Context, _target: Target, _opts: Record<string, unknown>): Promise<void> {
-  notAvailable(
-    "Setting up a windows target",
-    "Set it up by hand for now (docs/), or follow the project's issues; nothing was changed.",
-  );
+export async function setup(ctx: Context, target: Target, opts: Record<string, unknown>): Promise<void> {
+  await windowsSetup(ctx, target, opts);
 }
 
-export async function teardown(_ctx: Context, _target: Target, _opts: Record<string, unknown>): Promise<void> {
-  notAvailable("Tearing down a windows target");
+export async function teardown(ctx: Context, target: Target, opts: Record<string, unknown>): Promise<void> {
+  await windowsTeardown(ctx, target, opts);
 }
 
-export async function connect(_ctx: Context, _target: Target, _opts: Record<string, unknown>): Promise<void> {
-  notAvailable("The embedded debugger for windows targets");
+export async function connect(ctx: Context, target: Target, opts: Record<string, unknown>): Promise<void> {
+  await connectWindows(ctx, target, opts);
 }

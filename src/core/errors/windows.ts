@@ -1,4 +1,149 @@
 import { defineErrors } from "./types.js";
 
-/** Errors of this area: see the code ranges in types.ts. */
-export const windowsErrors = defineErrors({});
+/** Errors of Windows targets (E200–E299): see the code ranges in types.ts and shared/research/windows-target.md. */
+export const windowsErrors = defineErrors({
+  E200: {
+    title: "PowerShell session is not elevated",
+    exit: "environment",
+    message: (p: { target: string; user: string }) =>
+      `The SSH session on '${p.target}' runs as '${p.user}' without administrator rights, so bcdedit cannot open the boot store.`,
+    fix: () =>
+      "Log in with an account in the Administrators group (Windows OpenSSH gives administrators an elevated token), or add this user to it, then run setup again. Nothing was changed.",
+  },
+  E201: {
+    title: "Secure Boot is on",
+    exit: "check",
+    message: (p: { target: string }) =>
+      `Secure Boot is on on '${p.target}', so Windows refuses 'bcdedit /debug on' (the value is protected by Secure Boot policy).`,
+    fix: () =>
+      "Turn Secure Boot off in the firmware settings (Settings > Recovery > Advanced start-up > UEFI Firmware settings; for a Hyper-V VM clear 'Enable Secure Boot'), then run setup again. Nothing was changed.",
+  },
+  E202: {
+    title: "NIC not supported by KDNET",
+    exit: "check",
+    message: (p: { nic: string; ids: string; reason: string }) =>
+      `The NIC '${p.nic}' (${p.ids}) cannot be used for KDNET: ${p.reason}.`,
+    fix: () =>
+      "Pick a wired PCI NIC from Microsoft's supported list with --nic (see 'netdbg doctor'), or add one (a VM can use an emulated Intel e1000/e1000e NIC). Nothing was changed.",
+  },
+  E203: {
+    title: "NIC is wireless",
+    exit: "check",
+    message: (p: { nic: string }) => `The NIC '${p.nic}' is a wireless adapter; KDNET works only over wired Ethernet.`,
+    fix: () => "Choose a wired PCI Ethernet NIC with --nic. Nothing was changed.",
+  },
+  E204: {
+    title: "NIC is USB-attached",
+    exit: "check",
+    message: (p: { nic: string }) => `The NIC '${p.nic}' is attached over USB; KDNET cannot drive USB NICs.`,
+    fix: () => "Choose a PCI Ethernet NIC with --nic (a dock's Ethernet port is usually USB too). Nothing was changed.",
+  },
+  E205: {
+    title: "NIC is a team member",
+    exit: "check",
+    message: (p: { nic: string; team: string }) =>
+      `The NIC '${p.nic}' is a member of the team '${p.team}'; KDNET takes the NIC away from Windows, which breaks the team.`,
+    fix: (p: { team: string }) =>
+      `Remove the NIC from '${p.team}' (Remove-NetLbfoTeamMember, or rebuild the SET switch without it) or choose another NIC with --nic. Nothing was changed.`,
+  },
+  E206: {
+    title: "NIC is bound to a Hyper-V switch",
+    exit: "check",
+    message: (p: { nic: string; vswitch: string }) =>
+      `The NIC '${p.nic}' carries the external Hyper-V switch '${p.vswitch}'; once KDNET owns the NIC that switch and its VMs lose their network.`,
+    fix: (p: { vswitch: string }) =>
+      `Choose another NIC with --nic, or pass --force and afterwards rebind '${p.vswitch}' to the 'Microsoft Kernel Debug Network Adapter' (Set-VMSwitch -NetAdapterInterfaceDescription). Nothing was changed.`,
+  },
+  E207: {
+    title: "Debug port outside 49152–65535",
+    exit: "usage",
+    message: (p: { port: string }) => `The KDNET port ${p.port} is outside 49152–65535, which Windows rejects.`,
+    fix: () => "Pass --port with a value from 50000–50039 (recommended) or at least from 49152–65535.",
+  },
+  E208: {
+    title: "No usable NIC",
+    exit: "check",
+    message: (p: { target: string; reason: string }) => `No NIC on '${p.target}' can be chosen for KDNET: ${p.reason}.`,
+    fix: (p: { candidates: string }) =>
+      p.candidates
+        ? `Name one with --nic (candidates: ${p.candidates}). Nothing was changed.`
+        : "Add a supported wired PCI NIC (a VM can use an emulated Intel e1000/e1000e NIC). Nothing was changed.",
+  },
+  E209: {
+    title: "--no-kdnic needs a second NIC",
+    exit: "usage",
+    message: (p: { nic: string }) =>
+      `--no-kdnic would leave Windows without a network: '${p.nic}' is the only connected NIC and KDNIC is what carries its traffic while debugging.`,
+    fix: () => "Drop --no-kdnic, or connect a second NIC first. Nothing was changed.",
+  },
+  E210: {
+    title: "bcdedit failed",
+    exit: "environment",
+    message: (p: { command: string; exitCode: number | string; output: string }) =>
+      `'${p.command}' failed (exit ${p.exitCode})${p.output ? `: ${p.output}` : "."}`,
+    fix: (p: { fix?: string }) =>
+      p.fix ??
+      "netdbg undid the changes it had made in this run. Read bcdedit's message above, fix its cause, and run setup again.",
+  },
+  E211: {
+    title: "dbgsettings read back differ from the plan",
+    exit: "environment",
+    message: (p: { target: string; diffs: string }) =>
+      `After setup, the debug settings on '${p.target}' read back different: ${p.diffs}.`,
+    fix: () =>
+      "Something else changed {dbgsettings} (a policy, kdnet.exe, another tool). Run 'netdbg teardown' then setup again, or compare with 'bcdedit /dbgsettings' on the target.",
+  },
+  E212: {
+    title: "PowerShell script failed on the target",
+    exit: "environment",
+    message: (p: { script: string; target: string; exitCode: number; detail: string }) =>
+      `The netdbg script '${p.script}' failed on '${p.target}' (exit ${p.exitCode})${p.detail ? `: ${p.detail}` : "."}`,
+    fix: () =>
+      "Check that powershell.exe runs for this SSH user (try 'powershell -NoProfile -Command $PSVersionTable' over ssh), then run netdbg again.",
+  },
+  E213: {
+    title: "PowerShell answer is not JSON",
+    exit: "environment",
+    message: (p: { script: string; head: string }) =>
+      `The netdbg script '${p.script}' did not answer with JSON; it printed: ${p.head}`,
+    fix: () =>
+      "A profile or logon script may print text: netdbg passes -NoProfile, so check the SSH server's ForceCommand / DefaultShell settings.",
+  },
+  E214: {
+    title: "Unknown NIC name",
+    exit: "usage",
+    message: (p: { nic: string; target: string }) => `No NIC named '${p.nic}' exists on '${p.target}'.`,
+    fix: (p: { candidates: string }) => `Use one of: ${p.candidates || "(none found)"}; a PCI bus.device.function works too.`,
+  },
+  E215: {
+    title: "Host IP unknown",
+    exit: "usage",
+    message: (p: { target: string }) => `netdbg does not know which host address '${p.target}' should send its KDNET packets to.`,
+    fix: (p: { target: string }) =>
+      `Pass --host-ip <address of this host as the target sees it>, or set it once with 'netdbg targets edit ${p.target}' (transport.hostIp).`,
+  },
+  E216: {
+    title: "No journal and no export to restore",
+    exit: "usage",
+    message: (p: { target: string }) => `netdbg has no change journal for '${p.target}', so it does not know what to undo.`,
+    fix: (p: { exports: string }) =>
+      p.exports
+        ? `Restore the boot store exported before setup with 'netdbg teardown --restore-export <file>'; exports found on the target: ${p.exports}.`
+        : "Nothing recorded, nothing to undo. If you changed the target by hand, undo it with bcdedit (bcdedit /debug off, bcdedit /delete {guid}).",
+  },
+  E217: {
+    title: "Secure Boot state unknown",
+    exit: "check",
+    message: (p: { target: string }) => `netdbg could not tell whether Secure Boot is on on '${p.target}'.`,
+    fix: () =>
+      "Check it in msinfo32 (Secure Boot State). If it is off, run setup again with --force; if it is on, turn it off in the firmware settings first.",
+  },
+  E218: {
+    title: "Debug port unknown",
+    exit: "usage",
+    message: (p: { target: string }) =>
+      `netdbg does not know which host UDP port '${p.target}' should send its KDNET packets to.`,
+    fix: (p: { target: string }) =>
+      `Pass --port <49152–65535> (50000–50039 recommended, one per target), or set it once with 'netdbg targets edit ${p.target}'.`,
+  },
+});

@@ -1,0 +1,311 @@
+/**
+ * CLI glue for Windows targets: `netdbg setup` / `netdbg teardown` for a target whose os is windows.
+ * Options → WindowsSetupConfig (host IP from --host-ip or the inventory's transport.hostIp; port from --port or
+ * the inventory; key from the secret store, generated and stored when there is none), an SSH session
+ * (src/io/ssh.ts), the file journal, listr2 progress, `--check` printing every command, `--json` printing one
+ * final object. The work itself is src/targets/windows.
+ *
+ * Host IP discovery (route to the target) is not on main yet, so without --host-ip or transport.hostIp setup
+ * stops with NETDBG-E215 and its fix.
+ */
+import { Listr } from "listr2";
+import { netdbgError } from "../../core/error.js";
+import type { Target } from "../../core/inventory.js";
+import { generateKdnetKey, parseKdnetKey } from "../../core/kdnet-key.js";
+import { type RemoteSession, systemClock } from "../../core/ports.js";
+import { redactSecret } from "../../core/redact.js";
+import type { Action, ActionReport, StepReport } from "../../core/step.js";
+import type { JournalStore } from "../../core/journal.js";
+import { FileJournalStore } from "../../io/journal-store.js";
+import { connectSsh } from "../../io/ssh.js";
+import {
+  checkElevation,
+  DEFAULT_EXPORT_DIR,
+  displayCall,
+  probeWindows,
+  restoreExportCall,
+  restoreExport,
+  type ScriptRunner,
+  sessionRunner,
+  setupWindows,
+  teardownWindows,
+  type WindowsPlan,
+} from "../../targets/windows/index.js";
+import type { Context } from "../context.js";
+import { notAvailable } from "../commands/not-available.js";
+
+/** Seams for tests: where the SSH session and the journal come from. */
+export interface WindowsCliDeps {
+  openSession?: (ctx: Context, target: Target, opts: Record<string, unknown>) => Promise<RemoteSession>;
+  journalStore?: (ctx: Context) => JournalStore;
+  /** listr2 renderer; default: "default" on a terminal, "simple" otherwise, "silent" with --json. */
+  renderer?: "default" | "simple" | "verbose" | "silent";
+  now?: () => Date;
+}
+
+async function defaultOpenSession(ctx: Context, target: Target, opts: Record<string, unknown>): Promise<RemoteSession> {
+  return connectSsh({
+    target,
+    acceptNewHostKey: Boolean(opts.acceptNewHostKey),
+    logger: ctx.log,
+    ...(ctx.isTTY
+      ? {
+          confirmHostKey: async (p) => {
+            const { confirm } = await import("@inquirer/prompts");
+            return confirm({
+              message: `The ${p.keyType} host key of ${p.name} is ${p.fingerprint}, seen for the first time. Trust it?`,
+              default: false,
+            });
+          },
+        }
+      : {}),
+  });
+}
+
+const storeOf = (ctx: Context, deps: WindowsCliDeps) => deps.journalStore?.(ctx) ?? new FileJournalStore(ctx.paths.journals);
+
+function rendererOf(ctx: Context, deps: WindowsCliDeps) {
+  if (deps.renderer) return deps.renderer;
+  if (ctx.opts.json) return "silent" as const;
+  return process.stderr.isTTY ? ("default" as const) : ("simple" as const);
+}
+
+function stamp(d: Date): string {
+  return d
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d+Z$/, "Z");
+}
+
+function parsePort(raw: unknown, target: Target): number {
+  if (raw === undefined || raw === null || raw === "") {
+    if (target.port !== undefined) return target.port;
+    throw netdbgError("E218", { target: target.name });
+  }
+  const n = Number(raw);
+  if (!/^\d+$/.test(String(raw)) || n < 49152 || n > 65535) throw netdbgError("E207", { port: String(raw) });
+  return n;
+}
+
+function outcomeWord(o: string): string {
+  return o === "skipped" ? "would run" : o;
+}
+
+/** `netdbg setup <windows-target>`. */
+export async function windowsSetup(
+  ctx: Context,
+  target: Target,
+  opts: Record<string, unknown>,
+  deps: WindowsCliDeps = {},
+): Promise<void> {
+  const check = Boolean(opts.check);
+  if (opts.reboot) {
+    notAvailable(
+      "--reboot for Windows targets",
+      "Run setup without --reboot, then restart the target yourself (shutdown /r /t 0): the debug entry boots once. Nothing was changed.",
+    );
+  }
+  const hostIp = (opts.hostIp as string | undefined) ?? target.transport?.hostIp;
+  if (!hostIp) throw netdbgError("E215", { target: target.name });
+  const port = parsePort(opts.port, target);
+
+  let key = await ctx.secrets.get(target.name);
+  let keyNote: string | undefined;
+  if (key === undefined) {
+    if (check) {
+      key = "<new key, generated and stored at setup>";
+      keyNote = `No KDNET key is stored for '${target.name}': setup generates one and stores it in ${ctx.secrets.kind}.`;
+    } else {
+      key = generateKdnetKey().text;
+      await ctx.secrets.set(target.name, key);
+      keyNote = `Generated a new KDNET key for '${target.name}' and stored it in ${ctx.secrets.kind}.`;
+    }
+  } else key = parseKdnetKey(key).text;
+  ctx.secretsSeen.push(key);
+
+  const nic = (opts.nic as string | undefined) ?? target.transport?.nic;
+  const now = deps.now?.() ?? new Date();
+  const store = storeOf(ctx, deps);
+  const session = await (deps.openSession ?? defaultOpenSession)(ctx, target, opts);
+  const run: ScriptRunner = sessionRunner(session, target.name);
+  let plan: WindowsPlan | undefined;
+  let report: StepReport | undefined;
+  try {
+    const list = new Listr(
+      [
+        {
+          title: `Provision KDNET on '${target.name}' over ${session.description}`,
+          task: async (_c, task) => {
+            const r = await setupWindows({
+              run,
+              store,
+              clock: systemClock,
+              check,
+              config: {
+                target: target.name,
+                hostIp,
+                port,
+                key: key!,
+                exportDir: DEFAULT_EXPORT_DIR,
+                stamp: stamp(now),
+                ...(nic ? { nic } : {}),
+                ...(opts.kdnic === false ? { noKdnic: true } : {}),
+                ...(opts.makeDefault ? { makeDefault: true } : {}),
+                ...(opts.force ? { force: true } : {}),
+              },
+              onPlan: (p) => {
+                plan = p;
+                task.output = `NIC '${p.nic.name}'${p.nic.busparams ? ` at PCI ${p.nic.busparams}` : ""}; ${p.actions.length} actions`;
+              },
+              onStart: (a) => {
+                task.output = `${a.title}…`;
+              },
+              onDone: (a, o) => {
+                task.output = `${a.title}: ${outcomeWord(o)}`;
+              },
+            });
+            report = r.report;
+            task.title = check
+              ? `Planned KDNET on '${target.name}' (nothing changed)`
+              : `KDNET on '${target.name}': ${r.report.changed ? "changed" : "unchanged"}, read back and verified`;
+          },
+        },
+      ],
+      { renderer: rendererOf(ctx, deps), exitOnError: true, rendererOptions: { collapseErrors: false } },
+    );
+    await list.run();
+  } finally {
+    await session.close();
+  }
+  const p = plan!;
+  const rep = report!;
+  const windbg = `windbg -k net:port=${port},key=${key}`;
+  if (keyNote) ctx.log.info(keyNote);
+  for (const w of p.warnings) ctx.log.warn(w);
+  if (ctx.opts.json) {
+    const show = (s: string) => (ctx.opts.showSecrets ? s : s.split(key!).join(redactSecret(key!)));
+    ctx.json({
+      target: target.name,
+      os: "windows",
+      check,
+      changed: rep.changed,
+      nic: { name: p.nic.name, busparams: p.nic.busparams ?? null, pnpDeviceId: p.nic.pnpDeviceId },
+      entry: p.entryGuid ?? null,
+      export: p.exportPath,
+      expected: { ...p.expected, key: show(p.expected.key) },
+      actions: p.actions.map((a: Action) => {
+        const r = rep.actions.find((x: ActionReport) => x.id === a.id);
+        return { id: a.id, title: a.title, outcome: r?.outcome ?? "skipped", command: show(a.command), undo: a.undo ?? null };
+      }),
+      warnings: p.warnings,
+      debugger: show(windbg),
+    });
+    return;
+  }
+  printActions(ctx, p.actions, rep, check);
+  if (check) {
+    ctx.out("Nothing was changed (--check).");
+    return;
+  }
+  ctx.out("");
+  ctx.out(`Start the debugger on this host:  ${windbg}`);
+  ctx.out(
+    p.actions.some((a) => a.id === "bcd.default")
+      ? "Then restart the target (shutdown /r /t 0): it boots the debug entry from now on."
+      : "Then restart the target (shutdown /r /t 0): it boots the debug entry once; the next restart returns to the normal entry.",
+  );
+}
+
+function printActions(ctx: Context, actions: readonly Action[], rep: StepReport, check: boolean): void {
+  for (const a of actions) {
+    const r = rep.actions.find((x) => x.id === a.id);
+    const o = r?.outcome ?? "skipped";
+    ctx.out(`${check ? (o === "unchanged" ? "already done" : "would run") : o}: ${a.command}`);
+    if (check && a.undo !== undefined && o !== "unchanged") ctx.out(`    undo: ${a.undo}`);
+  }
+}
+
+/** `netdbg teardown <windows-target>`: replay the journal's undos, or restore an exported store. */
+export async function windowsTeardown(
+  ctx: Context,
+  target: Target,
+  opts: Record<string, unknown>,
+  deps: WindowsCliDeps = {},
+): Promise<void> {
+  const check = Boolean(opts.check);
+  const store = storeOf(ctx, deps);
+  const journal = await store.load(target.name);
+  const pending = journal.entries.filter((e) => e.status !== "undone");
+  const restore = opts.restoreExport as string | undefined;
+  const session = await (deps.openSession ?? defaultOpenSession)(ctx, target, opts);
+  const run = sessionRunner(session, target.name);
+  try {
+    await checkElevation(run, target.name);
+    if (restore) {
+      const cmd = displayCall(restoreExportCall(restore));
+      if (!check) {
+        await restoreExport(run, restore, target.name);
+        await store.remove(target.name);
+      }
+      if (ctx.opts.json)
+        ctx.json({
+          target: target.name,
+          os: "windows",
+          check,
+          changed: !check,
+          actions: [{ id: "bcd.import", outcome: check ? "skipped" : "changed", command: cmd }],
+        });
+      else ctx.out(`${check ? "would run" : "changed"}: ${cmd}`);
+      return;
+    }
+    if (pending.length === 0) {
+      const facts = await probeWindows(run, { exportDir: DEFAULT_EXPORT_DIR });
+      const exports = [...new Set([...((journal.facts.exports as string[] | undefined) ?? []), ...facts.exports])];
+      if (facts.netdbgEntries.length === 0 && journal.entries.length > 0) {
+        if (ctx.opts.json) ctx.json({ target: target.name, os: "windows", check, changed: false, actions: [] });
+        else ctx.out(`Nothing to undo on '${target.name}': every recorded change is already undone.`);
+        return;
+      }
+      throw netdbgError("E216", { target: target.name, exports: exports.join(", ") });
+    }
+    let report: StepReport | undefined;
+    const list = new Listr(
+      [
+        {
+          title: `Undo netdbg's changes on '${target.name}' over ${session.description}`,
+          task: async (_c, task) => {
+            report = await teardownWindows({
+              target: target.name,
+              run,
+              journal,
+              store,
+              clock: systemClock,
+              check,
+              onDone: (e, o) => {
+                task.output = `undo ${e.title}: ${outcomeWord(o)}`;
+              },
+            });
+            task.title = check
+              ? `Planned the undo on '${target.name}' (nothing changed)`
+              : `Undid netdbg's changes on '${target.name}'`;
+          },
+        },
+      ],
+      { renderer: rendererOf(ctx, deps), exitOnError: true },
+    );
+    await list.run();
+    const rep = report!;
+    if (ctx.opts.json) {
+      ctx.json({ target: target.name, os: "windows", check, changed: rep.changed, actions: rep.actions });
+      return;
+    }
+    for (const a of rep.actions) ctx.out(`${a.outcome === "skipped" ? "would run" : a.outcome}: ${a.command || a.title}`);
+    if (check) ctx.out("Nothing was changed (--check).");
+    else {
+      const exports = (journal.facts.exports as string[] | undefined) ?? [];
+      if (exports.length) ctx.out(`The store exports netdbg took stay on the target: ${exports.join(", ")}`);
+    }
+  } finally {
+    await session.close();
+  }
+}

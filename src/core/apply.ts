@@ -1,0 +1,157 @@
+/**
+ * Apply a plan: each action is journaled (pending) before it runs and marked applied after. A failure rolls
+ * back the actions this run applied, newest first, then rethrows. Check mode runs nothing and reports what
+ * would run. Actions already `satisfied` are reported unchanged (that is what makes a second run a no-op).
+ */
+import { netdbgError } from "./error.js";
+import { type Journal, type JournalStore, newEntry } from "./journal.js";
+import type { Clock } from "./ports.js";
+import type { Action, ActionReport, StepReport } from "./step.js";
+
+export interface ApplyHooks {
+  /** Perform the action. Return extra undo data learned while doing it (e.g. the GUID bcdedit printed). */
+  execute(action: Action): Promise<Record<string, unknown> | undefined>;
+  /** Undo an action (given the journaled form, with any undo data learned at execute time). */
+  undo(action: Action): Promise<void>;
+  /** Progress callbacks for the UI. */
+  onStart?(action: Action): void;
+  onDone?(action: Action, report: ActionReport): void;
+}
+
+export interface ApplyOptions {
+  step: string;
+  actions: readonly Action[];
+  journal: Journal;
+  store: JournalStore;
+  clock: Clock;
+  check?: boolean;
+  hooks: ApplyHooks;
+}
+
+export class ApplyFailed extends Error {
+  constructor(
+    readonly failed: ActionReport,
+    readonly report: StepReport,
+    readonly rollbackErrors: string[],
+    options: { cause: unknown },
+  ) {
+    super(`'${failed.title}' failed: ${failed.error ?? "unknown error"}`, options);
+    this.name = "ApplyFailed";
+  }
+}
+
+export async function applyActions(o: ApplyOptions): Promise<StepReport> {
+  const report: StepReport = { changed: false, actions: [] };
+  const done: Action[] = [];
+  for (const action of o.actions) {
+    if (action.satisfied) {
+      const r: ActionReport = { id: action.id, title: action.title, outcome: "unchanged", command: action.command };
+      report.actions.push(r);
+      o.hooks.onDone?.(action, r);
+      continue;
+    }
+    if (o.check) {
+      const r: ActionReport = { id: action.id, title: action.title, outcome: "skipped", command: action.command };
+      report.actions.push(r);
+      o.hooks.onDone?.(action, r);
+      continue;
+    }
+    const entry = newEntry(o.step, action, o.clock.now());
+    o.journal.entries.push(entry);
+    await o.store.save(o.journal);
+    o.hooks.onStart?.(action);
+    try {
+      const learned = await o.hooks.execute(action);
+      if (learned) entry.undoData = { ...entry.undoData, ...learned };
+      entry.status = "applied";
+      entry.finishedAt = o.clock.now().toISOString();
+      await o.store.save(o.journal);
+      done.push({ ...action, ...(entry.undoData ? { undoData: entry.undoData } : {}) });
+      report.changed = true;
+      const r: ActionReport = { id: action.id, title: action.title, outcome: "changed", command: action.command };
+      report.actions.push(r);
+      o.hooks.onDone?.(action, r);
+    } catch (err) {
+      entry.status = "failed";
+      entry.error = err instanceof Error ? err.message : String(err);
+      entry.finishedAt = o.clock.now().toISOString();
+      await o.store.save(o.journal);
+      const failed: ActionReport = {
+        id: action.id,
+        title: action.title,
+        outcome: "failed",
+        command: action.command,
+        error: entry.error,
+      };
+      report.actions.push(failed);
+      o.hooks.onDone?.(action, failed);
+      const rollbackErrors = await rollback(o, [...done, { ...action, ...(entry.undoData ? { undoData: entry.undoData } : {}) }]);
+      throw new ApplyFailed(failed, report, rollbackErrors, { cause: err });
+    }
+  }
+  return report;
+}
+
+/** Undo `actions` newest first, marking their journal entries undone. Returns the undo errors (never throws). */
+async function rollback(o: ApplyOptions, actions: Action[]): Promise<string[]> {
+  const errors: string[] = [];
+  for (const a of [...actions].reverse()) {
+    if (a.undo === undefined) continue;
+    const entry = o.journal.entries.findLast((e) => e.id === a.id && e.step === o.step);
+    try {
+      await o.hooks.undo(a);
+      if (entry) {
+        entry.status = "undone";
+        entry.finishedAt = o.clock.now().toISOString();
+      }
+    } catch (err) {
+      errors.push(`undo of '${a.title}' failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  await o.store.save(o.journal);
+  return errors;
+}
+
+/** Replay the journal's undos newest first (teardown). Entries without an undo are marked undone. */
+export async function undoJournal(o: {
+  journal: Journal;
+  store: JournalStore;
+  clock: Clock;
+  check?: boolean;
+  undo: (entry: import("./journal.js").JournalEntry) => Promise<void>;
+  onDone?: (entry: import("./journal.js").JournalEntry, outcome: "changed" | "skipped" | "failed", error?: string) => void;
+}): Promise<StepReport> {
+  const report: StepReport = { changed: false, actions: [] };
+  const pending = o.journal.entries.filter((e) => e.status !== "undone").reverse();
+  for (const e of pending) {
+    if (o.check) {
+      report.actions.push({ id: e.id, title: `undo: ${e.title}`, outcome: "skipped", command: e.undo ?? "(nothing to undo)" });
+      o.onDone?.(e, "skipped");
+      continue;
+    }
+    try {
+      if (e.undo !== undefined) await o.undo(e);
+      e.status = "undone";
+      e.finishedAt = o.clock.now().toISOString();
+      await o.store.save(o.journal);
+      report.changed = true;
+      report.actions.push({ id: e.id, title: `undo: ${e.title}`, outcome: "changed", command: e.undo ?? "" });
+      o.onDone?.(e, "changed");
+    } catch (err) {
+      const msg = err instanceof Error ? err.message : String(err);
+      report.actions.push({ id: e.id, title: `undo: ${e.title}`, outcome: "failed", command: e.undo ?? "", error: msg });
+      o.onDone?.(e, "failed", msg);
+      throw netdbgError(
+        "E017",
+        {
+          command: e.undo ?? e.title,
+          exitCode: "?",
+          stderrTail: msg,
+          fix: "Fix the cause and run 'netdbg teardown' again: it resumes where it stopped.",
+        },
+        { cause: err },
+      );
+    }
+  }
+  return report;
+}

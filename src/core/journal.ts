@@ -1,0 +1,73 @@
+/**
+ * The change journal: for each target, an ordered record of every change netdbg made, written BEFORE the
+ * change runs, with its exact undo. `teardown` replays the undos in reverse; an interrupted apply leaves a
+ * `pending` entry whose undo is tried too (undos are written to be idempotent).
+ *
+ * Pure types and transitions; persistence is a port (JournalStore) with a file adapter in src/io.
+ */
+import type { Action } from "./step.js";
+
+export type EntryStatus = "pending" | "applied" | "failed" | "undone";
+
+/** A journaled Action (same id, title, place, exact command and undo) plus what happened to it. */
+export interface JournalEntry extends Pick<Action, "id" | "title" | "where" | "command" | "undo" | "undoData"> {
+  /** Unique within the journal: `${step}:${action.id}`. */
+  key: string;
+  step: string;
+  status: EntryStatus;
+  /** ISO times. */
+  startedAt: string;
+  finishedAt?: string;
+  error?: string;
+}
+
+export interface Journal {
+  version: 1;
+  target: string;
+  /** Facts recorded for teardown checks (e.g. the BCD export path, the kgdboe module path). No secrets. */
+  facts: Record<string, unknown>;
+  entries: JournalEntry[];
+}
+
+export interface JournalStore {
+  /** The journal of a target, or an empty one. Throws NETDBG-E015 when the file is damaged. */
+  load(target: string): Promise<Journal>;
+  save(journal: Journal): Promise<void>;
+  /** Remove the journal (after a complete teardown). */
+  remove(target: string): Promise<void>;
+  /** Where it lives, for messages. */
+  locate(target: string): string;
+}
+
+export const emptyJournal = (target: string): Journal => ({ version: 1, target, facts: {}, entries: [] });
+
+export function entryKey(step: string, actionId: string): string {
+  return `${step}:${actionId}`;
+}
+
+export function findEntry(j: Journal, step: string, actionId: string): JournalEntry | undefined {
+  const key = entryKey(step, actionId);
+  for (let i = j.entries.length - 1; i >= 0; i--) if (j.entries[i]!.key === key) return j.entries[i];
+  return undefined;
+}
+
+/** Entries whose change may be in effect, newest first: the teardown order. */
+export function undoOrder(j: Journal): JournalEntry[] {
+  return j.entries.filter((e) => e.status === "applied" || e.status === "pending" || e.status === "failed").reverse();
+}
+
+export function newEntry(step: string, a: Action, now: Date): JournalEntry {
+  const e: JournalEntry = {
+    key: entryKey(step, a.id),
+    step,
+    id: a.id,
+    title: a.title,
+    where: a.where,
+    command: a.command,
+    status: "pending",
+    startedAt: now.toISOString(),
+  };
+  if (a.undo !== undefined) e.undo = a.undo;
+  if (a.undoData !== undefined) e.undoData = a.undoData;
+  return e;
+}

@@ -1,0 +1,206 @@
+/**
+ * Probe (read-only, also for doctor): what the Windows target is, from the JSON of templates/windows/probe.ps1
+ * plus netdbg's own parsing of the bcdedit text it carries (locale-free: element names and {GUID} shapes).
+ */
+import { netdbgError } from "../../core/error.js";
+import { type BcdObject, bcdElement, type DbgSettings, parseBcdEnum, parseDbgSettings } from "./bcdedit-parse.js";
+import { type KdnetList, parseKdnetList } from "./kdnet-parse.js";
+import { asArray, type ScriptRunner } from "./ps.js";
+import { SUPPORTED_NICS } from "./supported-nics.js";
+
+/** The suffix netdbg gives the description of the boot entry it copies. */
+export const ENTRY_SUFFIX = " [netdbg]";
+export const DEFAULT_EXPORT_DIR = "C:\\ProgramData\\netdbg";
+export const DEFAULT_KDNET_PATH = "C:\\Program Files (x86)\\Windows Kits\\10\\Debuggers\\x64\\kdnet.exe";
+
+export interface NicFacts {
+  name: string;
+  interfaceDescription: string;
+  pnpDeviceId: string;
+  vendorId?: string;
+  deviceId?: string;
+  /** From the PnP id: PCI\…, USB\…, VMBUS\… (Hyper-V synthetic NIC), anything else. */
+  attachment: "pci" | "usb" | "vmbus" | "other";
+  /** NDIS_PHYSICAL_MEDIUM (ntddndis.h order: 1 WirelessLan, 8 WirelessWan, 9 Native802_11, 10 Bluetooth, 14 802_3). */
+  medium: number;
+  wireless: boolean;
+  virtual: boolean;
+  connected: boolean;
+  status: string;
+  linkSpeed: string;
+  pci?: { segment: number; bus: number; device: number; function: number };
+  /** bus.device.function (decimal), or segment.bus.device.function when the segment is not 0. */
+  busparams?: string;
+  /** Microsoft's KDNET list says yes for this build (VMBUS: kdnet supports the Hyper-V synthetic NIC in guests). */
+  supported: boolean;
+  unsupportedReason?: string;
+  minBuild?: number;
+  team?: string;
+  vswitch?: string;
+}
+
+export interface WindowsFacts {
+  user: string;
+  os: { caption: string; version: string; build: number; arch: string; edition: string };
+  systemDrive: string;
+  secureBoot: { state: boolean | null; source: string };
+  bitlocker: { mountPoint: string; volumeStatus: string; protectionStatus: string }[];
+  nics: NicFacts[];
+  dbgsettings: DbgSettings;
+  current?: BcdObject;
+  bootmgr?: BcdObject;
+  loaders: BcdObject[];
+  /** Boot loaders whose description ends with " [netdbg]". */
+  netdbgEntries: BcdObject[];
+  /** bcdedit failed to read the store (exit code and its text), when it did. */
+  bcdError?: { exitCode: number; output: string };
+  kdnet?: KdnetList;
+  exports: string[];
+}
+
+interface RawProbe {
+  user: string;
+  os: WindowsFacts["os"];
+  systemDrive: string;
+  secureBoot: { state: boolean | null; source: string };
+  bitlocker: WindowsFacts["bitlocker"] | WindowsFacts["bitlocker"][number] | null;
+  hyperv: { switches: RawSwitch | RawSwitch[] | null } | null;
+  teams: { name: string; members: string | string[] | null } | { name: string; members: string | string[] | null }[] | null;
+  nics: RawNic | RawNic[] | null;
+  bcd: Record<"dbgsettings" | "current" | "bootmgr" | "loaders", { exitCode: number; output: string }>;
+  kdnet: { path: string; exitCode: number; output: string } | null;
+  exports: string | string[] | null;
+}
+interface RawSwitch {
+  name: string;
+  switchType: string;
+  embeddedTeamingEnabled: boolean;
+  netAdapterInterfaceDescriptions: string | string[] | null;
+}
+interface RawNic {
+  name: string;
+  interfaceDescription: string;
+  pnpDeviceId: string;
+  ndisPhysicalMedium: number;
+  virtual: boolean;
+  status: string;
+  linkSpeed: string;
+  segment: number | null;
+  bus: number | null;
+  device: number | null;
+  function: number | null;
+}
+
+const WIRELESS_MEDIA = new Set([1, 8, 9, 10, 12, 13]);
+
+export interface WhoAmI {
+  user: string;
+  elevated: boolean;
+}
+
+/** The elevation check that comes first: a non-elevated session is a coded stop (E200). */
+export async function checkElevation(run: ScriptRunner, target: string): Promise<WhoAmI> {
+  const who = await run.run<WhoAmI>("whoami");
+  if (!who.elevated) throw netdbgError("E200", { target, user: who.user });
+  return who;
+}
+
+export function classifyNic(n: RawNic, build: number): NicFacts {
+  const pnp = n.pnpDeviceId ?? "";
+  const attachment = /^PCI\\/i.test(pnp) ? "pci" : /^USB\\/i.test(pnp) ? "usb" : /^VMBUS\\/i.test(pnp) ? "vmbus" : "other";
+  const ids = /VEN_([0-9A-F]{4})&DEV_([0-9A-F]{4})/i.exec(pnp);
+  const f: NicFacts = {
+    name: n.name,
+    interfaceDescription: n.interfaceDescription,
+    pnpDeviceId: pnp,
+    attachment,
+    medium: n.ndisPhysicalMedium,
+    wireless: WIRELESS_MEDIA.has(n.ndisPhysicalMedium),
+    virtual: Boolean(n.virtual),
+    connected: n.status === "Up",
+    status: n.status,
+    linkSpeed: n.linkSpeed,
+    supported: false,
+  };
+  if (ids) {
+    f.vendorId = ids[1]!.toUpperCase();
+    f.deviceId = ids[2]!.toUpperCase();
+  }
+  if (n.bus !== null && n.device !== null && n.function !== null && attachment === "pci") {
+    const segment = n.segment ?? 0;
+    f.pci = { segment, bus: n.bus, device: n.device, function: n.function };
+    f.busparams = `${segment !== 0 ? `${segment}.` : ""}${n.bus}.${n.device}.${n.function}`;
+  }
+  if (f.wireless) f.unsupportedReason = "it is a wireless adapter";
+  else if (attachment === "usb") f.unsupportedReason = "it is attached over USB";
+  else if (attachment === "vmbus") f.supported = true;
+  else if (attachment !== "pci") f.unsupportedReason = "it is not a PCI device (a virtual or software adapter)";
+  else if (!f.vendorId || !f.deviceId) f.unsupportedReason = "its PCI vendor and device ids are unknown";
+  else {
+    const min = SUPPORTED_NICS.get(`${f.vendorId}:${f.deviceId}`);
+    if (min === undefined) f.unsupportedReason = `PCI ${f.vendorId}:${f.deviceId} is not on Microsoft's KDNET list`;
+    else if (build < min) {
+      f.minBuild = min;
+      f.unsupportedReason = `Microsoft supports PCI ${f.vendorId}:${f.deviceId} from Windows build ${min}; this is build ${build}`;
+    } else {
+      f.minBuild = min;
+      f.supported = true;
+    }
+  }
+  return f;
+}
+
+export interface ProbeOptions {
+  exportDir?: string;
+  kdnetPath?: string;
+}
+
+/** Run the probe script and turn its answer into facts. */
+export async function probeWindows(run: ScriptRunner, o: ProbeOptions = {}): Promise<WindowsFacts> {
+  const raw = await run.run<RawProbe>("probe", {
+    ExportDir: o.exportDir ?? DEFAULT_EXPORT_DIR,
+    KdnetPath: o.kdnetPath ?? DEFAULT_KDNET_PATH,
+  });
+  return factsFromProbe(raw);
+}
+
+export function factsFromProbe(raw: RawProbe): WindowsFacts {
+  const build = Number(raw.os?.build ?? 0);
+  const teams = asArray(raw.teams).map((t) => ({ name: t.name, members: asArray(t.members) }));
+  const switches = asArray(raw.hyperv?.switches).map((s) => ({ ...s, adapters: asArray(s.netAdapterInterfaceDescriptions) }));
+  const nics = asArray(raw.nics).map((n) => {
+    const f = classifyNic(n, build);
+    const team = teams.find((t) => t.members.some((m) => m.toLowerCase() === n.name.toLowerCase()));
+    if (team) f.team = team.name;
+    const sw = switches.find((s) => s.switchType === "External" && s.adapters.includes(n.interfaceDescription));
+    if (sw) {
+      f.vswitch = sw.name;
+      if (sw.embeddedTeamingEnabled && sw.adapters.length > 1 && !f.team) f.team = `${sw.name} (Switch Embedded Teaming)`;
+    }
+    return f;
+  });
+  const facts: WindowsFacts = {
+    user: raw.user,
+    os: raw.os,
+    systemDrive: raw.systemDrive || "C:",
+    secureBoot: raw.secureBoot ?? { state: null, source: "none" },
+    bitlocker: asArray(raw.bitlocker),
+    nics,
+    dbgsettings: parseDbgSettings(raw.bcd.dbgsettings.output),
+    loaders: [],
+    netdbgEntries: [],
+    exports: asArray(raw.exports),
+  };
+  for (const k of ["dbgsettings", "current", "bootmgr", "loaders"] as const) {
+    const r = raw.bcd[k];
+    if (r.exitCode !== 0 && !facts.bcdError) facts.bcdError = { exitCode: r.exitCode, output: r.output };
+  }
+  const current = parseBcdEnum(raw.bcd.current.output)[0];
+  if (current) facts.current = current;
+  const bootmgr = parseBcdEnum(raw.bcd.bootmgr.output)[0];
+  if (bootmgr) facts.bootmgr = bootmgr;
+  facts.loaders = parseBcdEnum(raw.bcd.loaders.output).filter((o) => o.guid !== undefined);
+  facts.netdbgEntries = facts.loaders.filter((o) => (bcdElement(o, "description") ?? "").endsWith(ENTRY_SUFFIX));
+  if (raw.kdnet && raw.kdnet.exitCode === 0) facts.kdnet = parseKdnetList(raw.kdnet.output);
+  return facts;
+}

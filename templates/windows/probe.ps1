@@ -1,0 +1,58 @@
+# netdbg template: probe — read-only facts for KDNET setup: OS, Secure Boot, BitLocker, Hyper-V switches,
+# LBFO teams, NICs with their PCI location, the BCD objects netdbg cares about, kdnet.exe's opinion, and the
+# store exports netdbg left earlier. Every section is best effort: a missing cmdlet yields null, not an error.
+param([string]$ExportDir, [string]$KdnetPath = '')
+$ErrorActionPreference = 'SilentlyContinue'
+$bcd = "$env:SystemRoot\System32\bcdedit.exe"
+function Run-Bcd([string[]]$BcdArgs) {
+  $o = & $bcd @BcdArgs 2>&1 | Out-String
+  [pscustomobject]@{ exitCode = $LASTEXITCODE; output = $o }
+}
+$id = [Security.Principal.WindowsIdentity]::GetCurrent()
+$os = Get-CimInstance Win32_OperatingSystem
+$sb = [pscustomobject]@{ state = $null; source = 'none' }
+try { $sb.state = [bool](Confirm-SecureBootUEFI -ErrorAction Stop); $sb.source = 'Confirm-SecureBootUEFI' } catch {
+  if ($_.Exception -is [System.PlatformNotSupportedException]) { $sb.state = $false; $sb.source = 'legacy-bios' }
+  else {
+    $r = Get-ItemProperty 'HKLM:\SYSTEM\CurrentControlSet\Control\SecureBoot\State' -Name UEFISecureBootEnabled -ErrorAction SilentlyContinue
+    if ($null -ne $r) { $sb.state = ($r.UEFISecureBootEnabled -eq 1); $sb.source = 'registry' }
+  }
+}
+$bitlocker = @(Get-BitLockerVolume | ForEach-Object {
+  [pscustomobject]@{ mountPoint = $_.MountPoint; volumeStatus = [string]$_.VolumeStatus; protectionStatus = [string]$_.ProtectionStatus }
+})
+$switches = @(Get-VMSwitch | ForEach-Object {
+  [pscustomobject]@{ name = $_.Name; switchType = [string]$_.SwitchType; embeddedTeamingEnabled = [bool]$_.EmbeddedTeamingEnabled;
+    netAdapterInterfaceDescriptions = @($_.NetAdapterInterfaceDescriptions) + @($_.NetAdapterInterfaceDescription) | Where-Object { $_ } | Select-Object -Unique }
+})
+$teams = @(Get-NetLbfoTeam | ForEach-Object { [pscustomobject]@{ name = $_.Name; members = @($_.Members) } })
+$hw = @{}
+Get-NetAdapterHardwareInfo | ForEach-Object { $hw[$_.Name] = $_ }
+$nics = @(Get-NetAdapter | ForEach-Object {
+  $h = $hw[$_.Name]
+  [pscustomobject]@{ name = $_.Name; interfaceDescription = $_.InterfaceDescription; pnpDeviceId = $_.PnPDeviceID;
+    ndisPhysicalMedium = [int]$_.NdisPhysicalMedium; virtual = [bool]$_.Virtual; hardwareInterface = [bool]$_.HardwareInterface;
+    status = [string]$_.Status; linkSpeed = [string]$_.LinkSpeed; macAddress = $_.MacAddress;
+    segment = if ($h) { [int]$h.Segment } else { $null }; bus = if ($h) { [int]$h.Bus } else { $null };
+    device = if ($h) { [int]$h.Device } else { $null }; function = if ($h) { [int]$h.Function } else { $null } }
+})
+$kdnet = $null
+if ($KdnetPath -and (Test-Path -LiteralPath $KdnetPath)) {
+  $ko = & $KdnetPath 2>&1 | Out-String
+  $kdnet = [pscustomobject]@{ path = $KdnetPath; exitCode = $LASTEXITCODE; output = $ko }
+}
+$exports = @(Get-ChildItem -LiteralPath $ExportDir -Filter 'bcd-*.bak' | Sort-Object Name | ForEach-Object { $_.FullName })
+[pscustomobject]@{
+  user = $id.Name
+  os = [pscustomobject]@{ caption = $os.Caption; version = $os.Version; build = [int]$os.BuildNumber; arch = $env:PROCESSOR_ARCHITECTURE; edition = (Get-ItemProperty 'HKLM:\SOFTWARE\Microsoft\Windows NT\CurrentVersion').EditionID }
+  systemDrive = $env:SystemDrive
+  secureBoot = $sb
+  bitlocker = $bitlocker
+  hyperv = [pscustomobject]@{ switches = $switches }
+  teams = $teams
+  nics = $nics
+  bcd = [pscustomobject]@{ dbgsettings = (Run-Bcd @('/dbgsettings')); current = (Run-Bcd @('/enum', '{current}', '/v'));
+    bootmgr = (Run-Bcd @('/enum', '{bootmgr}', '/v')); loaders = (Run-Bcd @('/enum', 'osloader', '/v')) }
+  kdnet = $kdnet
+  exports = $exports
+} | ConvertTo-Json -Compress -Depth 6

@@ -1,0 +1,116 @@
+import { describe, expect, it } from "vitest";
+import { ApplyFailed, applyActions, undoJournal } from "../../src/core/apply.js";
+import { emptyJournal } from "../../src/core/journal.js";
+import { systemClock } from "../../src/core/ports.js";
+import type { Action } from "../../src/core/step.js";
+import { MemoryJournalStore } from "../../src/io/journal-store.js";
+
+const act = (id: string, extra: Partial<Action> = {}): Action => ({
+  id,
+  title: `do ${id}`,
+  where: "target",
+  command: `run ${id}`,
+  undo: `unrun ${id}`,
+  ...extra,
+});
+
+describe("applyActions", () => {
+  it("journals each action before running it and reports changed", async () => {
+    const store = new MemoryJournalStore();
+    const journal = emptyJournal("t");
+    const seen: string[] = [];
+    const report = await applyActions({
+      step: "s",
+      actions: [act("a"), act("b", { satisfied: true }), act("c")],
+      journal,
+      store,
+      clock: systemClock,
+      hooks: {
+        execute: async (a) => {
+          // the journal was saved with this action pending before execute runs
+          const saved = await store.load("t");
+          expect(saved.entries.at(-1)).toMatchObject({ id: a.id, status: "pending" });
+          seen.push(a.id);
+          return a.id === "c" ? { guid: "{x}" } : undefined;
+        },
+        undo: async () => {},
+      },
+    });
+    expect(seen).toEqual(["a", "c"]);
+    expect(report.actions.map((r) => r.outcome)).toEqual(["changed", "unchanged", "changed"]);
+    const saved = await store.load("t");
+    expect(saved.entries.map((e) => [e.id, e.status])).toEqual([
+      ["a", "applied"],
+      ["c", "applied"],
+    ]);
+    expect(saved.entries[1]?.undoData).toEqual({ guid: "{x}" });
+  });
+
+  it("rolls back applied actions newest first when one fails, and undoes the failed one too", async () => {
+    const store = new MemoryJournalStore();
+    const undone: string[] = [];
+    const run = applyActions({
+      step: "s",
+      actions: [act("a"), act("b"), act("c"), act("d")],
+      journal: emptyJournal("t"),
+      store,
+      clock: systemClock,
+      hooks: {
+        execute: async (a) => {
+          if (a.id === "c") throw new Error("boom");
+          return undefined;
+        },
+        undo: async (a) => {
+          undone.push(a.id);
+        },
+      },
+    });
+    await expect(run).rejects.toBeInstanceOf(ApplyFailed);
+    expect(undone).toEqual(["c", "b", "a"]);
+    const saved = await store.load("t");
+    expect(saved.entries.map((e) => e.status)).toEqual(["undone", "undone", "undone"]);
+  });
+
+  it("check mode runs nothing and writes no journal", async () => {
+    const store = new MemoryJournalStore();
+    const report = await applyActions({
+      step: "s",
+      actions: [act("a")],
+      journal: emptyJournal("t"),
+      store,
+      clock: systemClock,
+      check: true,
+      hooks: {
+        execute: async () => {
+          throw new Error("must not run");
+        },
+        undo: async () => {},
+      },
+    });
+    expect(report.actions[0]?.outcome).toBe("skipped");
+    expect(store.saved.size).toBe(0);
+  });
+
+  it("teardown replays undos in reverse and resumes after a failure", async () => {
+    const store = new MemoryJournalStore();
+    const journal = emptyJournal("t");
+    await applyActions({
+      step: "s",
+      actions: [act("a"), act("b")],
+      journal,
+      store,
+      clock: systemClock,
+      hooks: { execute: async () => undefined, undo: async () => {} },
+    });
+    let fail = true;
+    const order: string[] = [];
+    const undo = async (e: { id: string }) => {
+      if (e.id === "a" && fail) throw new Error("target busy");
+      order.push(e.id);
+    };
+    await expect(undoJournal({ journal, store, clock: systemClock, undo })).rejects.toThrow(/target busy/);
+    fail = false;
+    await undoJournal({ journal: await store.load("t"), store, clock: systemClock, undo });
+    expect(order).toEqual(["b", "a"]);
+  });
+});

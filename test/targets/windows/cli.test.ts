@@ -1,0 +1,132 @@
+/**
+ * The CLI glue (src/cli/os/windows-setup.ts) against the target model: --check prints every command (key
+ * redacted), setup + teardown through the file journal, --json's final object, the host-IP / port stops.
+ */
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { isNetdbgError } from "../../../src/core/error.js";
+import type { Target } from "../../../src/core/inventory.js";
+import { type Context, createContext } from "../../../src/cli/context.js";
+import { windowsSetup, windowsTeardown } from "../../../src/cli/os/windows-setup.js";
+import { parseDbgSettings } from "../../../src/targets/windows/index.js";
+import { defaultState, WindowsTargetModel } from "../../fakes/windows-target/model.js";
+import { ModelSession } from "../../fakes/windows-target/session.js";
+
+const KEY = "2steg4fzbj2sz.23418vzkd4ko3.1g34ou07z4pev.1sp3yo9yz874p";
+const dirs: string[] = [];
+afterEach(() => {
+  vi.restoreAllMocks();
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+const target: Target = { name: "win", os: "windows", address: "192.0.2.50", port: 50005, transport: { hostIp: "192.0.2.10" } };
+
+async function rig(json = false, withKey = true) {
+  const dir = mkdtempSync(join(tmpdir(), "nd-windows-cli-"));
+  dirs.push(dir);
+  const ctx: Context = createContext({ stateDir: dir, json, color: false });
+  if (withKey) await ctx.secrets.set("win", KEY);
+  const model = new WindowsTargetModel(defaultState());
+  const out: string[] = [];
+  vi.spyOn(process.stdout, "write").mockImplementation((s: string | Uint8Array) => {
+    out.push(String(s));
+    return true;
+  });
+  vi.spyOn(process.stderr, "write").mockImplementation(() => true);
+  const deps = {
+    openSession: async () => new ModelSession(model),
+    renderer: "silent" as const,
+    now: () => new Date("2026-11-21T06:00:00Z"),
+  };
+  return { dir, ctx, model, out, deps };
+}
+
+describe("netdbg setup / teardown for a windows target (CLI glue)", () => {
+  it("--check prints every command byte for byte (key redacted) with its undo, and changes nothing", async () => {
+    const { ctx, model, out, deps } = await rig();
+    const original = model.storeBytes();
+    await windowsSetup(ctx, target, { check: true, kdnic: false }, deps);
+    const text = out.join("");
+    const lines = text.trimEnd().split("\n");
+    expect(lines.filter((l) => l.startsWith("would run: "))).toEqual([
+      "would run: templates/windows/bcd-export.ps1 -Path 'C:\\ProgramData\\netdbg\\bcd-20261121T060000Z.bak'",
+      "would run: templates/windows/bitlocker.ps1 -MountPoint 'C:' -Operation 'suspend' -RebootCount 2",
+      "would run: bcdedit.exe /copy '{current}' /d 'Windows 11 [netdbg]'",
+      "would run: bcdedit.exe /debug '{netdbg-entry}' on",
+      "would run: bcdedit.exe /dbgsettings net hostip:192.0.2.10 port:50005 key:2ste…",
+      "would run: bcdedit.exe /set '{dbgsettings}' busparams 0.3.0",
+      "would run: bcdedit.exe /set '{netdbg-entry}' loadoptions NO_KDNIC",
+      "would run: bcdedit.exe /bootsequence '{netdbg-entry}'",
+    ]);
+    expect(lines.filter((l) => l.startsWith("    undo: "))).toHaveLength(7);
+    expect(text).not.toContain(KEY);
+    expect(text).toContain("Nothing was changed (--check).");
+    expect(model.storeBytes()).toBe(original);
+  });
+
+  it("setup then teardown through the file journal; --json prints one object", async () => {
+    const { dir, ctx, model, out, deps } = await rig(true);
+    const original = model.storeBytes();
+    await windowsSetup(ctx, target, {}, deps);
+    const obj = JSON.parse(out.join(""));
+    expect(obj).toMatchObject({
+      target: "win",
+      os: "windows",
+      check: false,
+      changed: true,
+      nic: { name: "Ethernet", busparams: "0.3.0" },
+    });
+    expect(obj.expected).toEqual({ debugtype: "NET", hostip: "192.0.2.10", port: 50005, key: "2ste…", busparams: "0.3.0" });
+    expect(obj.actions.map((a: { outcome: string }) => a.outcome).every((o: string) => o === "changed")).toBe(true);
+    expect(obj.debugger).toBe("windbg -k net:port=50005,key=2ste…");
+    expect(JSON.stringify(obj)).not.toContain(KEY);
+    expect(parseDbgSettings(model.bcd(["/dbgsettings"]).output).key).toBe(KEY);
+    const journalFile = join(dir, "state", "journals", "win.json");
+    expect(readFileSync(journalFile, "utf8")).not.toContain(KEY);
+    out.length = 0;
+    await windowsTeardown(ctx, target, {}, deps);
+    expect(model.storeBytes()).toBe(original);
+    expect(JSON.parse(out.join(""))).toMatchObject({ target: "win", check: false, changed: true });
+    expect(readdirSync(join(dir, "state", "journals"))).toEqual([]);
+    out.length = 0;
+    // no journal left: teardown says which exports it could restore instead
+    const e = await windowsTeardown(ctx, target, {}, deps).then(
+      () => undefined,
+      (x: unknown) => x,
+    );
+    expect(isNetdbgError(e) && e.code).toBe("NETDBG-E216");
+    expect((e as Error & { fix: string }).fix).toContain("C:\\ProgramData\\netdbg\\bcd-20261121T060000Z.bak");
+  });
+
+  it("teardown --restore-export imports the exported store when the journal is lost", async () => {
+    const { ctx, model, deps, dir } = await rig();
+    const original = model.storeBytes();
+    await windowsSetup(ctx, target, {}, deps);
+    rmSync(join(dir, "state", "journals"), { recursive: true });
+    await windowsTeardown(ctx, target, { restoreExport: "C:\\ProgramData\\netdbg\\bcd-20261121T060000Z.bak" }, deps);
+    expect(model.storeBytes()).toBe(original);
+  });
+
+  it("generates and stores a key when none is stored", async () => {
+    const { ctx, model, deps } = await rig(false, false);
+    await windowsSetup(ctx, target, {}, deps);
+    const key = await ctx.secrets.get("win");
+    expect(key).toMatch(/^[0-9a-z]+\.[0-9a-z]+\.[0-9a-z]+\.[0-9a-z]+$/);
+    expect(parseDbgSettings(model.bcd(["/dbgsettings"]).output).key).toBe(key);
+  });
+
+  it("stops before connecting without a host IP (E215) or a port (E218)", async () => {
+    const { ctx, deps } = await rig();
+    const opened = vi.fn(deps.openSession);
+    const noIp: Target = { ...target, transport: {} };
+    await expect(windowsSetup(ctx, noIp, {}, { ...deps, openSession: opened })).rejects.toMatchObject({ code: "NETDBG-E215" });
+    const { port: _p, ...noPort } = target;
+    await expect(windowsSetup(ctx, noPort, {}, { ...deps, openSession: opened })).rejects.toMatchObject({ code: "NETDBG-E218" });
+    await expect(windowsSetup(ctx, target, { port: "5364" }, { ...deps, openSession: opened })).rejects.toMatchObject({
+      code: "NETDBG-E207",
+    });
+    expect(opened).not.toHaveBeenCalled();
+  });
+});
