@@ -29,12 +29,13 @@ export class NetnsPair {
   readonly otherIp: string;
 
   /** `tag`: short unique word per test file; `subnet`: third octet of 10.231.<subnet>.0/24. */
-  constructor(
-    readonly tag: string,
-    subnet: number,
-  ) {
-    this.hostNs = `nd-host-${tag}-h`;
-    this.targetNs = `nd-host-${tag}-t`;
+  readonly tag: string;
+
+  constructor(tag: string, subnet: number) {
+    // The pid keeps two test runs on one machine (two checkouts, two developers) out of each other's way.
+    this.tag = `${tag}${process.pid % 100000}`;
+    this.hostNs = `nd-host-${this.tag}-h`;
+    this.targetNs = `nd-host-${this.tag}-t`;
     this.hostIp = `10.231.${subnet}.1`;
     this.targetIp = `10.231.${subnet}.2`;
     this.otherIp = `10.231.${subnet}.3`;

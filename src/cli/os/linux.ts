@@ -1,6 +1,5 @@
 import type { Target } from "../../core/inventory.js";
 import type { Context } from "../context.js";
-import { notAvailable } from "../commands/not-available.js";
 import { type ConnectOptions, runLinuxConnect } from "../debugger/linux-connect.js";
 import { linuxSetup, linuxTeardown } from "./linux-setup.js";
 
