@@ -5,6 +5,7 @@ import { isNetdbgError } from "../../core/error.js";
 import { netdbgError } from "../../core/error.js";
 import { DEBUG_PORT_MAX, DEBUG_PORT_MIN } from "../../core/inventory.js";
 import { type FirewallPlan, type FirewallRequest, HostFirewallStep } from "../../host/firewall/index.js";
+import { probeIpsec } from "../../host/ipsec.js";
 import { candidatesFor, type HostRoute, type HostRouteReport, hostRoute, routeToAddress } from "../../host/route.js";
 import { ExecaCommandRunner } from "../../io/command-runner.js";
 import { SystemNetProbe } from "../../io/net-probe.js";
@@ -75,6 +76,42 @@ export function register(program: Command, ctx: () => Context): void {
       }
     });
   registerFirewall(host, ctx);
+  host
+    .command("ipsec")
+    .description("read-only: would an IPsec policy drop the target's plain UDP debug traffic? (prints the exemption to add)")
+    .argument("<target>", "a target name, IP address or DNS name")
+    .option("--port <port>", "the local UDP port (default: the target's port from the inventory)")
+    .action(async (query: string, opts: FirewallCliOptions) => {
+      const c = ctx();
+      const req = await firewallRequest(c, query, opts);
+      const net = new SystemNetProbe();
+      const local = await net.localAddressFor(req.address, req.port);
+      const ps = process.platform === "win32" ? new NodePowerShellRunner() : undefined;
+      try {
+        const q = { target: req.address, local, port: req.port };
+        const report = await probeIpsec(
+          { platform: process.platform, runner: new ExecaCommandRunner(), ...(ps ? { ps } : {}) },
+          q,
+        );
+        if (report.findings.length) process.exitCode = 1;
+        if (c.opts.json) {
+          c.json({ query: q, ...report });
+          return;
+        }
+        if (!report.readable) c.out(`IPsec policies could not be read. ${report.notes.join(" ")}`);
+        else if (report.findings.length === 0)
+          c.out(`No IPsec policy requires protection for UDP ${req.port} between ${req.address} and ${local}.`);
+        else {
+          c.out(`IPsec policies that drop plain UDP ${req.port} between ${req.address} and ${local}:`);
+          for (const f of report.findings) c.out(`  ${f.direction}: ${f.rule} (${f.detail})${f.certain ? "" : " [may apply]"}`);
+          c.out("Exemption to add:");
+          for (const e of report.exemption) c.out(`  ${e}`);
+          for (const n of report.notes) c.out(`note: ${n}`);
+        }
+      } finally {
+        await ps?.dispose();
+      }
+    });
 }
 
 interface FirewallCliOptions {
