@@ -1,6 +1,6 @@
 /**
  * KDNET engine benchmark (issue 7): against the test peer over real UDP on loopback,
- *  - bytes/s of a 4 MiB ReadVirtualMemory through a relay that adds a set one-way delay, and its ratio to the
+ *  - bytes/s of a 4 MiB ReadVirtualMemory through a relay (own thread) that adds a set one-way delay, and its ratio to the
  *    stop-and-wait limit (chunk size / round-trip time; RTT both nominal = 2 × delay and measured with GetVersion);
  *  - the same read with no relay (raw loopback);
  *  - the host's ACK turnaround (datagram received → ACK handed to the socket), median and p95, on loopback.
@@ -12,7 +12,8 @@ import { DEFAULT_CHUNK, KdClient } from "../src/engine/kdnet/api.js";
 import { KdnetHostSession } from "../src/engine/kdnet/session.js";
 import { openUdp } from "../src/engine/kdnet/udp.js";
 import { BULK_BASE, bulkByte, KdnetTargetPeer } from "../test/fakes/kdnet-target/index.js";
-import { startRelay, type UdpRelay } from "../test/helpers/udp-relay.js";
+import type { UdpRelay } from "../test/helpers/udp-relay.js";
+import { startThreadedRelay } from "../test/helpers/udp-relay-thread.js";
 
 export const name = "kdnet";
 
@@ -34,7 +35,7 @@ async function setup(opts: { delayMs?: number; bytes: number; onAck?: (ns: numbe
   let relay: UdpRelay | undefined;
   let to = hostT.local;
   if (opts.delayMs !== undefined) {
-    relay = await startRelay({ host: hostT.local, delayMs: opts.delayMs, precise: true });
+    relay = await startThreadedRelay({ host: hostT.local, delayMs: opts.delayMs });
     to = relay.targetSide;
   }
   const peerT = await openUdp({ port: 0, address: "127.0.0.1" });
@@ -70,7 +71,8 @@ export async function run(): Promise<Record<string, unknown>> {
   // 1. Through the delaying relay.
   const d = await setup({ delayMs, bytes });
   const rtts: number[] = [];
-  for (let i = 0; i < 20; i++) {
+  for (let i = 0; i < 10; i++) await d.kd.getVersion(); // warm-up
+  for (let i = 0; i < 50; i++) {
     const t0 = process.hrtime.bigint();
     await d.kd.getVersion();
     rtts.push(Number(process.hrtime.bigint() - t0) / 1e6);
