@@ -297,10 +297,15 @@ export class KdnetHostSession {
         if (this.lastSent) this.sendData(this.lastSent);
         return;
       case PacketType.Reset:
-        // The target reset the packet layer: answer with RESET, forget ids, re-send what is pending (CAP1 202/203).
-        this.sendData(buildKdPacket(PacketType.Reset, this.nextId));
         this.lastRxId = undefined;
         this.emit({ kind: "reset" });
+        if (this.resetWaiter) {
+          // The target's answer to our RESET (CAP1 frames 202/203).
+          this.resetWaiter();
+          return;
+        }
+        // The target reset the packet layer: answer with RESET, forget ids, re-send what is pending.
+        this.sendData(buildKdPacket(PacketType.Reset, this.nextId));
         if (this.outstanding) this.sendData(this.outstanding.packet);
         return;
       default:
@@ -414,6 +419,48 @@ export class KdnetHostSession {
     send();
   }
   private breakTimer: NodeJS.Timeout | undefined;
+
+  private resetWaiter: (() => void) | undefined;
+
+  /**
+   * Reset the KD packet layer: send RESET (id = our next id) until the target answers with RESET; both sides then
+   * forget the last packet id (CAP1 frames 202/203: WinDbg RESET, target RESET, target re-sends its pending packet).
+   */
+  resetPacketLayer(): Promise<void> {
+    const run = () =>
+      new Promise<void>((resolve, reject) => {
+        if (!this.connected) {
+          reject(netdbgError("E508", { what: "Resetting the KD packet layer", reason: "no target is connected" }));
+          return;
+        }
+        let tries = 0;
+        let timer: NodeJS.Timeout | undefined;
+        const done = (err?: unknown) => {
+          if (timer) clearTimeout(timer);
+          this.resetWaiter = undefined;
+          this.closers.delete(cancel);
+          if (err) reject(err);
+          else resolve();
+        };
+        const cancel = () =>
+          done(netdbgError("E508", { what: "Resetting the KD packet layer", reason: "the session was closed" }));
+        this.closers.add(cancel);
+        this.resetWaiter = () => done();
+        const attempt = () => {
+          if (tries >= this.maxTries) {
+            done(netdbgError("E504", { what: "a RESET", tries }));
+            return;
+          }
+          tries++;
+          this.sendData(buildKdPacket(PacketType.Reset, this.nextId));
+          timer = setTimeout(attempt, this.retransmitMs);
+        };
+        attempt();
+      });
+    const p = this.queue.then(run, run);
+    this.queue = p.catch(() => {});
+    return p;
+  }
 
   private finish(o: Outstanding): void {
     if (o.timer) clearTimeout(o.timer);

@@ -142,6 +142,17 @@ describe("KDNET host engine ↔ target peer (UDP loopback)", () => {
     expect(peer.breakpoints.size).toBe(0);
   });
 
+  it("resets the KD packet layer (RESET answered by RESET) and keeps working", async () => {
+    const { host, kd, peer, events } = await rig();
+    await host.waitForHandshake(5000);
+    await kd.breakIn();
+    await kd.getVersion();
+    await host.resetPacketLayer();
+    expect(peer.received.filter((p) => p.type === 6).length).toBeGreaterThanOrEqual(1);
+    expect(events.filter((e) => e.kind === "reset").length).toBeGreaterThanOrEqual(1);
+    expect((await kd.readVirtual(KERNEL_BASE, 2)).toString("latin1")).toBe("MZ");
+  });
+
   it("walks PsLoadedModuleList", async () => {
     const { host, kd } = await rig();
     await host.waitForHandshake(5000);
