@@ -223,19 +223,21 @@ describe("netdbg connect <windows-target> --exec", () => {
       version: { kernBase: `0x${KERNEL_BASE.toString(16)}`, machine: "x64" },
     });
     const byCmd = Object.fromEntries(j.results.map((x: { command: string }) => [x.command.split(" ")[0], x]));
-    expect(byCmd.lm.output.map((m: { name: string }) => m.name)).toContain("ntoskrnl.exe");
-    expect(byCmd.r.output.rip).toBe("0xfffff8001241a2b0");
-    expect(byCmd.db.output.hex.startsWith("4d5a")).toBe(true);
-    expect(byCmd.g.output.pc).toBe(`0x${bp}`);
-    expect(byCmd.t.output.state).toMatch(/Single step/);
+    expect(byCmd.lm.data.map((m: { name: string }) => m.name)).toContain("ntoskrnl.exe");
+    expect(byCmd.r.data.rip).toBe("0xfffff8001241a2b0");
+    expect(byCmd.db.data.hex.startsWith("4d5a")).toBe(true);
+    expect(byCmd.g.data.pc).toBe(`0x${bp}`);
+    expect(byCmd.t.data.state).toMatch(/Single step/);
     expect(byCmd.bc.ok).toBe(true);
-    expect(byCmd[".dump"].output.bytes).toBe(0x800);
+    expect(byCmd[".dump"].data.bytes).toBe(0x800);
     expect(byCmd.nonsense).toMatchObject({ ok: false, error: { code: "NETDBG-E507" } });
     expect(r.code).toBe(1);
     const file = await readFile(dump);
     expect(file.length).toBe(0x800);
     expect(file[0x7ff]).toBe(bulkByte(0x7ff));
     expect(peer.breakpoints.size).toBe(0);
+    expect(j.resumed).toBe(true);
+    expect(peer.running).toBe(true);
     expect(r.out).not.toContain(KEY);
   });
 
@@ -271,6 +273,8 @@ describe("netdbg connect <windows-target> REPL", () => {
     expect(out).toMatch(new RegExp(`rip=${bp}`));
     expect(out).toMatch(/rax=0000000000001111/);
     expect(code).toBe(0);
+    expect(err).toMatch(/the target runs on/);
+    expect(peer.running).toBe(true);
     expect(out).not.toMatch(/Break instruction exception .* at 0xfffff8001241a2b0\b/);
     expect(peer.received.filter((p) => p.type === 2).length).toBeGreaterThan(3);
   }, 60_000);

@@ -253,6 +253,25 @@ export class WindowsDebugger {
     }
   }
 
+  /**
+   * Before netdbg exits: never leave a kernel frozen. When the target waits in the debugger (a '.reboot' or 'g'
+   * leaves it running), remove our breakpoints and continue it. Returns whether it was resumed.
+   */
+  async leave(): Promise<boolean> {
+    const s = this.kd.session;
+    if (!s.connected || !s.stopped) return false;
+    try {
+      for (const [n, b] of [...this.bps]) {
+        await this.kd.restoreBreakpoint(b.handle);
+        this.bps.delete(n);
+      }
+      await this.kd.continue();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   /** hex address, or @reg from the current context. */
   private async address(text: string, line: string): Promise<bigint> {
     if (text.startsWith("@")) {
@@ -326,10 +345,10 @@ export async function connectWindows(ctx: Context, target: Target, opts: Record<
   const results: {
     command: string;
     ok: boolean;
-    output?: unknown;
-    text?: string;
+    data?: unknown;
     error?: { code: string; message: string; fix: string };
   }[] = [];
+  let resumed = false;
   try {
     say(`listening on UDP port ${port} for ${target.name} (${target.address}) …`);
     try {
@@ -349,7 +368,7 @@ export async function connectWindows(ctx: Context, target: Target, opts: Record<
         .filter(Boolean)) {
         try {
           const r = await dbg.exec(line);
-          results.push({ command: line, ok: true, output: r.data ?? null, text: r.text });
+          results.push({ command: line, ok: true, data: r.data ?? r.text });
           if (!json) ctx.out(`kd> ${line}\n${r.text}`);
         } catch (e) {
           const err = e as { code?: string; message?: string; fix?: string };
@@ -359,10 +378,14 @@ export async function connectWindows(ctx: Context, target: Target, opts: Record<
           process.exitCode = 1;
         }
       }
-      if (json) ctx.json({ target: target.name, port, handshake, results });
-      return;
+    } else {
+      await repl(dbg, ctx, say);
     }
-    await repl(dbg, ctx, say);
+    resumed = await dbg.leave();
+    if (resumed) say("breakpoints removed; the target runs on");
+    if (json && exec !== undefined) {
+      ctx.json({ target: target.name, port, handshake, results, resumed, stats: session.stats });
+    }
   } finally {
     await session.close();
   }
