@@ -209,6 +209,26 @@ describe("KDNET host engine ↔ target peer (UDP loopback)", () => {
     expect(peer.stats.handshakes).toBe(0);
   });
 
+  it("works over IPv6 loopback (::1), the poke carrying 16-byte IPv6 addresses", async () => {
+    const hostT = await openUdp({ port: 0, address: "::1" });
+    const host = new KdnetHostSession({ transport: hostT, key: KEY, retransmitMs: 100 });
+    cleanups.push(() => host.close());
+    const pokes: string[] = [];
+    host.on((e) => {
+      if (e.kind === "poke") pokes.push(`${e.poke.targetAddress}|${e.poke.hostAddress}`);
+    });
+    const peerT = await openUdp({ port: 0, address: "::1" });
+    const peer = new KdnetTargetPeer({ transport: peerT, key: KEY, host: hostT.local, pokeIntervalMs: 50, bulkSize: 4096 });
+    cleanups.push(() => peer.close());
+    peer.start();
+    await host.waitForHandshake(5000);
+    expect(host.peer?.address).toBe("::1");
+    expect(pokes[0]).toBe("0:0:0:0:0:0:0:1|0:0:0:0:0:0:0:1");
+    const kd = new KdClient(host);
+    await kd.breakIn();
+    expect((await kd.getVersion()).kernBase).toBe(KERNEL_BASE);
+  });
+
   it("reads 1 MiB byte-exact through 20 % loss, duplication and reordering", async () => {
     const { host, kd, relay } = await rig({
       relay: { loss: 0.2, duplicate: 0.2, reorder: 0.2, seed: 7 },
