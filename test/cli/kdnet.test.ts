@@ -215,20 +215,25 @@ describe("netdbg connect <windows-target> --exec", () => {
       "--timeout",
       "10",
       "--exec",
-      `version; lm; r; db ${KERNEL_BASE.toString(16)} 16; bp ${bp}; bl; g; t; bc *; .dump ${BULK_BASE.toString(16)} 0x800 ${dump}; nonsense`,
+      `version; lm; r; db ${KERNEL_BASE.toString(16)} 16; eb ${KERNEL_BASE.toString(16)}+0 4d; eq ${(KERNEL_BASE + 0x100n).toString(16)} 1122334455667788; r rbx=beef; bp ${bp}; bl; g; t; bc *; .dump ${BULK_BASE.toString(16)} 0x800 ${dump}; nonsense`,
     ]);
     const j = JSON.parse(r.out);
     expect(j.handshake).toMatchObject({
       protocolVersion: 5,
       version: { kernBase: `0x${KERNEL_BASE.toString(16)}`, machine: "x64" },
     });
-    const byCmd = Object.fromEntries(j.results.map((x: { command: string }) => [x.command.split(" ")[0], x]));
+    // first result per command word (reversed, so earlier entries win)
+    const byCmd = Object.fromEntries([...j.results].reverse().map((x: { command: string }) => [x.command.split(" ")[0], x]));
     expect(byCmd.lm.data.map((m: { name: string }) => m.name)).toContain("ntoskrnl.exe");
     expect(byCmd.r.data.rip).toBe("0xfffff8001241a2b0");
     expect(byCmd.db.data.hex.startsWith("4d5a")).toBe(true);
     expect(byCmd.g.data.pc).toBe(`0x${bp}`);
     expect(byCmd.t.data.state).toMatch(/Single step/);
     expect(byCmd.bc.ok).toBe(true);
+    expect(byCmd.eb).toMatchObject({ ok: false, error: { code: "NETDBG-E507" } }); // "addr+0" is not a hex number
+    expect(byCmd.eq.ok).toBe(true);
+    expect(peer.memory.read(KERNEL_BASE + 0x100n, 8).readBigUInt64LE(0)).toBe(0x1122334455667788n);
+    expect(peer.context.readBigUInt64LE(0x90)).toBe(0xbeefn);
     expect(byCmd[".dump"].data.bytes).toBe(0x800);
     expect(byCmd.nonsense).toMatchObject({ ok: false, error: { code: "NETDBG-E507" } });
     expect(r.code).toBe(1);

@@ -8,7 +8,7 @@ import { netdbgError } from "../../core/error.js";
 import type { Target } from "../../core/inventory.js";
 import { ipVersion } from "../../core/ip.js";
 import { parseKdnetKey } from "../../core/kdnet-key.js";
-import { contextRegisters, hex, KdClient } from "../../engine/kdnet/api.js";
+import { AMD64_REGS, contextRegisters, hex, KdClient } from "../../engine/kdnet/api.js";
 import type { StateChange } from "../../engine/kdnet/kd.js";
 import { type HostEvent, KdnetHostSession } from "../../engine/kdnet/session.js";
 import type { DatagramTransport } from "../../engine/kdnet/transport.js";
@@ -24,6 +24,26 @@ export interface CommandResult {
 
 /** Hex digits per register in 'r' output (WinDbg style: 64-bit registers in full). */
 const REG_WIDTH: Record<string, number> = { efl: 8, cs: 4, ss: 4, ds: 4, es: 4, fs: 4, gs: 4 };
+
+const COMMAND_NAMES = [
+  "version",
+  "lm",
+  "r",
+  "db",
+  "dq",
+  "eb",
+  "eq",
+  "bp",
+  "bl",
+  "bc",
+  "g",
+  "t",
+  "break",
+  ".dump",
+  ".reboot",
+  "help",
+  "q",
+];
 
 const MACHINES: Record<number, string> = { 34404: "x64", 332: "x86", 43620: "ARM64", 452: "ARM" };
 
@@ -95,7 +115,9 @@ export class WindowsDebugger {
             "version                 kernel version, base, PsLoadedModuleList",
             "lm                      loaded modules",
             "r                       registers of cpu 0",
+            "r <reg>=<value>         set a register",
             "db <addr> [len]         bytes (default 128)",
+            "eb <addr> <b> [b …]     write bytes;  eq <addr> <q> [q …]  write quadwords",
             "dq <addr> [len]         quadwords (default 128 bytes)",
             "bp <addr> | bl | bc <n|*>  breakpoints",
             "g                       continue (wait for the next stop)",
@@ -137,6 +159,21 @@ export class WindowsDebugger {
       }
       case "r": {
         this.needStopped("'r'");
+        if (args.length > 0) {
+          // r <reg>=<value>: GetContext, change one register, SetContext.
+          const m = /^([a-z0-9]+)=(.+)$/i.exec(args.join(""));
+          const spec = m ? AMD64_REGS.find(([n]) => n === m[1]!.toLowerCase()) : undefined;
+          if (!m || !spec)
+            throw netdbgError("E507", { command: line, reason: "use 'r' or 'r <register>=<hex value>' (rax … r15, rip, efl)" });
+          const value = parseNumber(m[2]!, "value", line);
+          const ctxBuf = await kd.getContext();
+          const [name, off, size] = spec;
+          if (size === 8) ctxBuf.writeBigUInt64LE(value & 0xffffffffffffffffn, off);
+          else if (size === 4) ctxBuf.writeUInt32LE(Number(value & 0xffffffffn), off);
+          else ctxBuf.writeUInt16LE(Number(value & 0xffffn), off);
+          await kd.setContext(ctxBuf);
+          return { text: `${name}=${value.toString(16)}`, data: { [name]: hex(value) } };
+        }
         const regs = contextRegisters(await kd.getContext());
         const data = Object.fromEntries(Object.entries(regs).map(([k, v]) => [k, hex(v)]));
         const names = Object.keys(regs);
@@ -160,6 +197,22 @@ export class WindowsDebugger {
         if (len <= 0 || len > 1 << 20) throw netdbgError("E507", { command: line, reason: "length must be 1..0x100000" });
         const data = await kd.readVirtual(addr, len);
         return { text: hexdump(addr, data, c === "dq" ? 8 : 1), data: { address: hex(addr), hex: data.toString("hex") } };
+      }
+      case "eb":
+      case "eq": {
+        this.needStopped(`'${c}'`);
+        if (args.length < 2) throw netdbgError("E507", { command: line, reason: `usage: ${c} <addr> <value> [value …]` });
+        const addr = await this.address(args[0]!, line);
+        const values = args.slice(1).map((a) => parseNumber(a, "value", line));
+        const unit = c === "eq" ? 8 : 1;
+        const buf = Buffer.alloc(values.length * unit);
+        values.forEach((v, i) => {
+          if (unit === 8) buf.writeBigUInt64LE(v & 0xffffffffffffffffn, i * 8);
+          else if (v > 0xffn) throw netdbgError("E507", { command: line, reason: `'${v.toString(16)}' is not a byte` });
+          else buf[i] = Number(v);
+        });
+        await kd.writeVirtual(addr, buf);
+        return { text: `wrote ${buf.length} bytes at ${hex(addr)}`, data: { address: hex(addr), bytes: buf.length } };
       }
       case "bp": {
         this.needStopped("'bp'");
@@ -392,7 +445,17 @@ export async function connectWindows(ctx: Context, target: Target, opts: Record<
 }
 
 async function repl(dbg: WindowsDebugger, ctx: Context, say: (t: string) => void): Promise<void> {
-  const rl = createInterface({ input: process.stdin, output: process.stdout, prompt: "kd> ", terminal: ctx.isTTY });
+  const rl = createInterface({
+    input: process.stdin,
+    output: process.stdout,
+    prompt: "kd> ",
+    terminal: ctx.isTTY,
+    historySize: 1000,
+    completer: (l: string) => {
+      const hits = COMMAND_NAMES.filter((n) => n.startsWith(l.trim()));
+      return [hits.length ? hits : COMMAND_NAMES, l.trim()];
+    },
+  });
   rl.on("SIGINT", () => {
     if (!dbg.kd.session.stopped) {
       say("breaking in …");

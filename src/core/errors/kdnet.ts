@@ -58,7 +58,7 @@ export const kdnetErrors = defineErrors({
     title: "Debugger command not understood",
     exit: "usage",
     message: (p: { command: string; reason: string }) => `The debugger command '${p.command}' is not valid: ${p.reason}.`,
-    fix: () => "Type 'help' for the commands: version, lm, r, db, dq, bp, bc, g, t, break, .dump, .reboot.",
+    fix: () => "Type 'help' for the commands: version, lm, r, db, dq, eb, eq, bp, bl, bc, g, t, break, .dump, .reboot.",
   },
   E508: {
     title: "Session lost during a request",
