@@ -327,13 +327,45 @@ export class WindowsDebugger {
 
   /** hex address, or @reg from the current context. */
   private async address(text: string, line: string): Promise<bigint> {
-    if (text.startsWith("@")) {
+    // term (('+'|'-') term)*, a term being a hex number, @register, 'nt' or a loaded module's name (lm).
+    const parts = text.split(/([+-])/);
+    let total = 0n;
+    let sign = 1n;
+    for (const part of parts) {
+      if (part === "+" || part === "-") {
+        sign = part === "+" ? 1n : -1n;
+        continue;
+      }
+      if (part === "") throw netdbgError("E507", { command: line, reason: `'${text}' is not an address` });
+      total += sign * (await this.term(part, line));
+    }
+    return total & 0xffffffffffffffffn;
+  }
+
+  private modulesCache: Map<string, bigint> | undefined;
+
+  private async term(t: string, line: string): Promise<bigint> {
+    if (t.startsWith("@")) {
       const regs = contextRegisters(await this.kd.getContext());
-      const v = regs[text.slice(1).toLowerCase()];
-      if (v === undefined) throw netdbgError("E507", { command: line, reason: `no register ${text}` });
+      const v = regs[t.slice(1).toLowerCase()];
+      if (v === undefined) throw netdbgError("E507", { command: line, reason: `no register ${t}` });
       return v;
     }
-    return parseNumber(text, "address", line);
+    if (/^(0x)?[0-9a-f`]+$/i.test(t)) return parseNumber(t, "address", line);
+    const name = t.toLowerCase();
+    if (name === "nt") return (this.kd.version ?? (await this.kd.getVersion())).kernBase;
+    if (!this.modulesCache) {
+      this.modulesCache = new Map();
+      for (const m of await this.kd.modules()) {
+        const base = m.name.toLowerCase();
+        this.modulesCache.set(base, m.base);
+        this.modulesCache.set(base.replace(/\.[^.]*$/, ""), m.base);
+      }
+    }
+    const v = this.modulesCache.get(name);
+    if (v === undefined)
+      throw netdbgError("E507", { command: line, reason: `'${t}' is neither a hex number, a register nor a loaded module` });
+    return v;
   }
 }
 

@@ -42,6 +42,11 @@ export interface HostSessionOptions {
   targetAddress?: string;
   /** Source of the response's 32 random bytes (tests). */
   random?: () => Uint8Array;
+  /**
+   * A poke of the same boot arriving this long after our response, with no data from the target since, is answered
+   * again (our response was lost). Pokes come every ≈3 s (CAP1), so 1 s separates "in flight" from "lost".
+   */
+  reanswerAfterMs?: number;
   /** Called with the host's ACK turnaround in nanoseconds (receive callback entry → ACK handed to the socket). */
   onAckTurnaround?: (ns: number) => void;
 }
@@ -89,6 +94,8 @@ export class KdnetHostSession {
   private boot: string | undefined;
   private dataFailures = 0;
   private dataSeen = false;
+  private answeredAt = 0;
+  private readonly reanswerAfterMs: number;
   private previousDataKey: Uint8Array | undefined;
   private txSeq = 1;
   private nextId = INITIAL_HOST_ID;
@@ -109,6 +116,7 @@ export class KdnetHostSession {
     this.keys = { control, hmac: kdnetHmacKey(control) };
     this.transport = opts.transport;
     this.retransmitMs = opts.retransmitMs ?? 500;
+    this.reanswerAfterMs = opts.reanswerAfterMs ?? 1000;
     this.maxTries = opts.maxTries ?? 32;
     this.random = opts.random;
     this.onAck = opts.onAckTurnaround;
@@ -230,8 +238,9 @@ export class KdnetHostSession {
       this.peer !== undefined &&
       endpointKey(this.peer) === endpointKey(from) &&
       this.dataFailures < STALE_AFTER_FAILURES &&
-      // No data since our response: it was probably lost, so the target still waits for one (answer again).
-      this.dataSeen;
+      // No data since our response, for longer than a poke could have been in flight: the response was probably
+      // lost and the target still waits for one (answer again).
+      (this.dataSeen || Date.now() - this.answeredAt < this.reanswerAfterMs);
     this.emit({
       kind: "poke",
       from,
@@ -257,6 +266,7 @@ export class KdnetHostSession {
     this.previousDataKey = sameBoot && !this.dataSeen ? this.keys.data : undefined;
     this.keys.data = deriveDataKey(this.keys.control, body);
     this.dataSeen = false;
+    this.answeredAt = Date.now();
     this.peer = from;
     this.boot = identity;
     this.dataFailures = 0;

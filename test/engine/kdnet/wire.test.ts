@@ -110,7 +110,7 @@ describe("session recovery", () => {
     const targetT = net.open({ address: "192.168.2.72", port: 51111 });
     const got: Buffer[] = [];
     targetT.onMessage((b) => got.push(b));
-    const host = new KdnetHostSession({ transport: hostT, key });
+    const host = new KdnetHostSession({ transport: hostT, key, reanswerAfterMs: 0 });
     targetT.send(recs[0]!.payload, hostT.local);
     await tick();
     expect(got).toHaveLength(1);
@@ -138,6 +138,23 @@ describe("session recovery", () => {
   });
 });
 
+describe("poke in flight", () => {
+  it("does not answer a same-boot poke that arrives right after our response (it crossed it on the wire)", async () => {
+    const net = new MemoryNetwork();
+    const hostT = net.open({ address: "192.168.2.1", port: 51111 });
+    const targetT = net.open({ address: "192.168.2.72", port: 51111 });
+    const got: Buffer[] = [];
+    targetT.onMessage((b) => got.push(b));
+    const host = new KdnetHostSession({ transport: hostT, key });
+    targetT.send(recs[0]!.payload, hostT.local);
+    targetT.send(recs[0]!.payload, hostT.local);
+    await tick();
+    expect(got).toHaveLength(1);
+    await host.close();
+    await targetT.close();
+  });
+});
+
 describe("lost response", () => {
   it("answers the target's next poke when its response was lost, and then works", async () => {
     const net = new MemoryNetwork();
@@ -152,7 +169,7 @@ describe("lost response", () => {
       }
       orig(b, to);
     };
-    const host = new KdnetHostSession({ transport: hostT, key, retransmitMs: 10 });
+    const host = new KdnetHostSession({ transport: hostT, key, retransmitMs: 10, reanswerAfterMs: 0 });
     const peer = new KdnetTargetPeer({
       transport: targetT,
       key,
@@ -192,7 +209,7 @@ describe("lost hello", () => {
       }
       orig(b, to);
     };
-    const host = new KdnetHostSession({ transport: hostT, key, retransmitMs: 10 });
+    const host = new KdnetHostSession({ transport: hostT, key, retransmitMs: 10, reanswerAfterMs: 0 });
     const peer = new KdnetTargetPeer({
       transport: targetT,
       key,
