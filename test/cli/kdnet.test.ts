@@ -60,8 +60,10 @@ beforeAll(async () => {
   await new InventoryStore(paths.inventory).update((inv) => {
     inv.targets.push({ name: "win1", os: "windows", address: "127.0.0.1", port });
     inv.targets.push({ name: "lin1", os: "linux", address: "127.0.0.1" });
+    inv.targets.push({ name: "win2", os: "windows", address: "127.0.0.9", port: port + 1 });
   });
   await new FileSecretStore(paths.keys).set("win1", KEY);
+  await new FileSecretStore(paths.keys).set("win2", KEY);
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
@@ -252,6 +254,14 @@ describe("netdbg connect <windows-target> --exec", () => {
     expect(j.resumed).toBe(true);
     expect(peer.running).toBe(true);
     expect(r.out).not.toContain(KEY);
+  });
+
+  it("says so when pokes come from another address than the inventory's", async () => {
+    await startPeer();
+    const r = await run(["connect", "win2", "--port", String(port), "--timeout", "1"]);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/ignoring KDNET datagrams from 127\.0\.0\.1/);
+    expect(r.err).toMatch(/NETDBG-E512/);
   });
 
   it("says the key is wrong when the target's pokes do not authenticate", async () => {

@@ -407,6 +407,14 @@ export async function connectWindows(ctx: Context, target: Target, opts: Record<
     });
   }
   const timeoutS = opts.timeout !== undefined ? Number(opts.timeout) : 60;
+  if (!Number.isFinite(timeoutS) || timeoutS <= 0) {
+    throw netdbgError("E003", {
+      option: "--timeout",
+      value: String(opts.timeout),
+      reason: "expected a positive number of seconds",
+      fix: "Use e.g. --timeout 60.",
+    });
+  }
   const exec = typeof opts.exec === "string" ? opts.exec : undefined;
   const json = Boolean(ctx.opts.json);
   const say = (t: string) => {
@@ -420,8 +428,13 @@ export async function connectWindows(ctx: Context, target: Target, opts: Record<
     ...(ipVersion(target.address) !== 0 ? { targetAddress: target.address } : {}),
   });
   let wrongKeyFrom: string | undefined;
+  let foreignFrom: string | undefined;
   session.on((e) => {
     if (e.kind === "auth-failed") wrongKeyFrom ??= `${e.from.address}:${e.from.port}`;
+    if (e.kind === "foreign-poke" && foreignFrom === undefined) {
+      foreignFrom = e.from.address;
+      say(`ignoring KDNET datagrams from ${e.from.address}: the inventory says ${target.name} is at ${target.address}`);
+    }
     const d = describeEvent(e);
     if (d) say(d);
   });
@@ -440,6 +453,7 @@ export async function connectWindows(ctx: Context, target: Target, opts: Record<
       await session.waitForHandshake(timeoutS * 1000);
     } catch (e) {
       if (wrongKeyFrom) throw netdbgError("E503", { from: wrongKeyFrom, port, target: target.name });
+      if (foreignFrom) throw netdbgError("E512", { name: target.name, expected: target.address, seen: foreignFrom, port });
       throw e;
     }
     const stop = await kd.breakIn();

@@ -85,4 +85,12 @@ export const kdnetErrors = defineErrors({
     message: (p: { name: string; os: string }) => `Target '${p.name}' is a ${p.os} target, not a Windows (KDNET) one.`,
     fix: () => "Use 'netdbg gdb <target>' or 'netdbg connect <target>' for Linux targets.",
   },
+  E512: {
+    title: "Pokes come from another address",
+    exit: "check",
+    message: (p: { name: string; expected: string; seen: string; port: number }) =>
+      `KDNET pokes reach port ${p.port} from ${p.seen}, but the inventory says '${p.name}' is at ${p.expected}, so netdbg ignored them.`,
+    fix: (p: { name: string; seen: string }) =>
+      `If ${p.seen} is ${p.name}, correct its address with 'netdbg targets edit ${p.name}'; otherwise another machine pokes this port: give ${p.name} its own port.`,
+  },
 });

@@ -54,6 +54,8 @@ export interface HostSessionOptions {
 export type HostEvent =
   | { kind: "poke"; from: Endpoint; version: number; seq: number; poke: Poke; authenticated: true; answered: boolean }
   | { kind: "auth-failed"; from: Endpoint; channel: number; version: number }
+  /** A control datagram from an address other than the expected target's (not even authenticated). */
+  | { kind: "foreign-poke"; from: Endpoint }
   | { kind: "handshake"; from: Endpoint; version: number; rebooted: boolean }
   | { kind: "hello"; from: Endpoint }
   | { kind: "state-change"; state: StateChange }
@@ -220,7 +222,10 @@ export class KdnetHostSession {
   }
 
   private onControl(buf: Buffer, from: Endpoint): void {
-    if (this.targetAddress !== undefined && from.address !== this.targetAddress) return;
+    if (this.targetAddress !== undefined && from.address !== this.targetAddress) {
+      this.emit({ kind: "foreign-poke", from });
+      return;
+    }
     const r = openDatagram(buf, this.keys);
     if (!r.ok) {
       this.stats.authFailed++;
