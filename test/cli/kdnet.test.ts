@@ -60,8 +60,10 @@ beforeAll(async () => {
   await new InventoryStore(paths.inventory).update((inv) => {
     inv.targets.push({ name: "win1", os: "windows", address: "127.0.0.1", port });
     inv.targets.push({ name: "lin1", os: "linux", address: "127.0.0.1" });
+    inv.targets.push({ name: "win2", os: "windows", address: "127.0.0.9", port: port + 1 });
   });
   await new FileSecretStore(paths.keys).set("win1", KEY);
+  await new FileSecretStore(paths.keys).set("win2", KEY);
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
@@ -215,28 +217,51 @@ describe("netdbg connect <windows-target> --exec", () => {
       "--timeout",
       "10",
       "--exec",
-      `version; lm; r; db ${KERNEL_BASE.toString(16)} 16; bp ${bp}; bl; g; t; bc *; .dump ${BULK_BASE.toString(16)} 0x800 ${dump}; nonsense`,
+      `version; lm; r; db ${KERNEL_BASE.toString(16)} 16; eb nt+1 5a; db ntoskrnl+0 2; db hal 2; db kd_02_8086-10+10 2; eq ${(KERNEL_BASE + 0x100n).toString(16)} 1122334455667788; r rbx=beef; bp ${bp}; bl; g; t; bc *; .dump ${BULK_BASE.toString(16)} 0x800 ${dump}; nonsense`,
     ]);
     const j = JSON.parse(r.out);
     expect(j.handshake).toMatchObject({
       protocolVersion: 5,
       version: { kernBase: `0x${KERNEL_BASE.toString(16)}`, machine: "x64" },
     });
-    const byCmd = Object.fromEntries(j.results.map((x: { command: string }) => [x.command.split(" ")[0], x]));
-    expect(byCmd.lm.output.map((m: { name: string }) => m.name)).toContain("ntoskrnl.exe");
-    expect(byCmd.r.output.rip).toBe("0xfffff8001241a2b0");
-    expect(byCmd.db.output.hex.startsWith("4d5a")).toBe(true);
-    expect(byCmd.g.output.pc).toBe(`0x${bp}`);
-    expect(byCmd.t.output.state).toMatch(/Single step/);
+    // first result per command word (reversed, so earlier entries win)
+    const byCmd = Object.fromEntries([...j.results].reverse().map((x: { command: string }) => [x.command.split(" ")[0], x]));
+    expect(byCmd.lm.data.map((m: { name: string }) => m.name)).toContain("ntoskrnl.exe");
+    expect(byCmd.r.data.rip).toBe("0xfffff8001241a2b0");
+    expect(byCmd.db.data.hex.startsWith("4d5a")).toBe(true);
+    const dbs = j.results.filter((x: { command: string }) => x.command.startsWith("db "));
+    expect(dbs.map((x: { data: { address: string } }) => x.data.address)).toEqual([
+      "0xfffff80012000000",
+      "0xfffff80012000000",
+      "0xfffff80011a00000",
+      "0xfffff80011b40000",
+    ]);
+    expect(dbs[1].data.hex).toBe("4d5a");
+    expect(byCmd.g.data.pc).toBe(`0x${bp}`);
+    expect(byCmd.t.data.state).toMatch(/Single step/);
     expect(byCmd.bc.ok).toBe(true);
-    expect(byCmd[".dump"].output.bytes).toBe(0x800);
+    expect(byCmd.eb.ok).toBe(true);
+    expect(byCmd.eq.ok).toBe(true);
+    expect(peer.memory.read(KERNEL_BASE + 0x100n, 8).readBigUInt64LE(0)).toBe(0x1122334455667788n);
+    expect(peer.context.readBigUInt64LE(0x90)).toBe(0xbeefn);
+    expect(byCmd[".dump"].data.bytes).toBe(0x800);
     expect(byCmd.nonsense).toMatchObject({ ok: false, error: { code: "NETDBG-E507" } });
     expect(r.code).toBe(1);
     const file = await readFile(dump);
     expect(file.length).toBe(0x800);
     expect(file[0x7ff]).toBe(bulkByte(0x7ff));
     expect(peer.breakpoints.size).toBe(0);
+    expect(j.resumed).toBe(true);
+    expect(peer.running).toBe(true);
     expect(r.out).not.toContain(KEY);
+  });
+
+  it("says so when pokes come from another address than the inventory's", async () => {
+    await startPeer();
+    const r = await run(["connect", "win2", "--port", String(port), "--timeout", "1"]);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/ignoring KDNET datagrams from 127\.0\.0\.1/);
+    expect(r.err).toMatch(/NETDBG-E512/);
   });
 
   it("says the key is wrong when the target's pokes do not authenticate", async () => {
@@ -271,6 +296,8 @@ describe("netdbg connect <windows-target> REPL", () => {
     expect(out).toMatch(new RegExp(`rip=${bp}`));
     expect(out).toMatch(/rax=0000000000001111/);
     expect(code).toBe(0);
+    expect(err).toMatch(/the target runs on/);
+    expect(peer.running).toBe(true);
     expect(out).not.toMatch(/Break instruction exception .* at 0xfffff8001241a2b0\b/);
     expect(peer.received.filter((p) => p.type === 2).length).toBeGreaterThan(3);
   }, 60_000);

@@ -8,7 +8,7 @@ import { netdbgError } from "../../core/error.js";
 import type { Target } from "../../core/inventory.js";
 import { ipVersion } from "../../core/ip.js";
 import { parseKdnetKey } from "../../core/kdnet-key.js";
-import { contextRegisters, hex, KdClient } from "../../engine/kdnet/api.js";
+import { AMD64_REGS, contextRegisters, hex, KdClient } from "../../engine/kdnet/api.js";
 import type { StateChange } from "../../engine/kdnet/kd.js";
 import { type HostEvent, KdnetHostSession } from "../../engine/kdnet/session.js";
 import type { DatagramTransport } from "../../engine/kdnet/transport.js";
@@ -24,6 +24,26 @@ export interface CommandResult {
 
 /** Hex digits per register in 'r' output (WinDbg style: 64-bit registers in full). */
 const REG_WIDTH: Record<string, number> = { efl: 8, cs: 4, ss: 4, ds: 4, es: 4, fs: 4, gs: 4 };
+
+const COMMAND_NAMES = [
+  "version",
+  "lm",
+  "r",
+  "db",
+  "dq",
+  "eb",
+  "eq",
+  "bp",
+  "bl",
+  "bc",
+  "g",
+  "t",
+  "break",
+  ".dump",
+  ".reboot",
+  "help",
+  "q",
+];
 
 const MACHINES: Record<number, string> = { 34404: "x64", 332: "x86", 43620: "ARM64", 452: "ARM" };
 
@@ -95,7 +115,9 @@ export class WindowsDebugger {
             "version                 kernel version, base, PsLoadedModuleList",
             "lm                      loaded modules",
             "r                       registers of cpu 0",
+            "r <reg>=<value>         set a register",
             "db <addr> [len]         bytes (default 128)",
+            "eb <addr> <b> [b …]     write bytes;  eq <addr> <q> [q …]  write quadwords",
             "dq <addr> [len]         quadwords (default 128 bytes)",
             "bp <addr> | bl | bc <n|*>  breakpoints",
             "g                       continue (wait for the next stop)",
@@ -137,6 +159,21 @@ export class WindowsDebugger {
       }
       case "r": {
         this.needStopped("'r'");
+        if (args.length > 0) {
+          // r <reg>=<value>: GetContext, change one register, SetContext.
+          const m = /^([a-z0-9]+)=(.+)$/i.exec(args.join(""));
+          const spec = m ? AMD64_REGS.find(([n]) => n === m[1]!.toLowerCase()) : undefined;
+          if (!m || !spec)
+            throw netdbgError("E507", { command: line, reason: "use 'r' or 'r <register>=<hex value>' (rax … r15, rip, efl)" });
+          const value = parseNumber(m[2]!, "value", line);
+          const ctxBuf = await kd.getContext();
+          const [name, off, size] = spec;
+          if (size === 8) ctxBuf.writeBigUInt64LE(value & 0xffffffffffffffffn, off);
+          else if (size === 4) ctxBuf.writeUInt32LE(Number(value & 0xffffffffn), off);
+          else ctxBuf.writeUInt16LE(Number(value & 0xffffn), off);
+          await kd.setContext(ctxBuf);
+          return { text: `${name}=${value.toString(16)}`, data: { [name]: hex(value) } };
+        }
         const regs = contextRegisters(await kd.getContext());
         const data = Object.fromEntries(Object.entries(regs).map(([k, v]) => [k, hex(v)]));
         const names = Object.keys(regs);
@@ -160,6 +197,22 @@ export class WindowsDebugger {
         if (len <= 0 || len > 1 << 20) throw netdbgError("E507", { command: line, reason: "length must be 1..0x100000" });
         const data = await kd.readVirtual(addr, len);
         return { text: hexdump(addr, data, c === "dq" ? 8 : 1), data: { address: hex(addr), hex: data.toString("hex") } };
+      }
+      case "eb":
+      case "eq": {
+        this.needStopped(`'${c}'`);
+        if (args.length < 2) throw netdbgError("E507", { command: line, reason: `usage: ${c} <addr> <value> [value …]` });
+        const addr = await this.address(args[0]!, line);
+        const values = args.slice(1).map((a) => parseNumber(a, "value", line));
+        const unit = c === "eq" ? 8 : 1;
+        const buf = Buffer.alloc(values.length * unit);
+        values.forEach((v, i) => {
+          if (unit === 8) buf.writeBigUInt64LE(v & 0xffffffffffffffffn, i * 8);
+          else if (v > 0xffn) throw netdbgError("E507", { command: line, reason: `'${v.toString(16)}' is not a byte` });
+          else buf[i] = Number(v);
+        });
+        await kd.writeVirtual(addr, buf);
+        return { text: `wrote ${buf.length} bytes at ${hex(addr)}`, data: { address: hex(addr), bytes: buf.length } };
       }
       case "bp": {
         this.needStopped("'bp'");
@@ -253,15 +306,66 @@ export class WindowsDebugger {
     }
   }
 
+  /**
+   * Before netdbg exits: never leave a kernel frozen. When the target waits in the debugger (a '.reboot' or 'g'
+   * leaves it running), remove our breakpoints and continue it. Returns whether it was resumed.
+   */
+  async leave(): Promise<boolean> {
+    const s = this.kd.session;
+    if (!s.connected || !s.stopped) return false;
+    try {
+      for (const [n, b] of [...this.bps]) {
+        await this.kd.restoreBreakpoint(b.handle);
+        this.bps.delete(n);
+      }
+      await this.kd.continue();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   /** hex address, or @reg from the current context. */
   private async address(text: string, line: string): Promise<bigint> {
-    if (text.startsWith("@")) {
+    // term (('+'|'-') term)*, a term being a hex number, @register, 'nt' or a loaded module's name (lm).
+    const parts = text.split(/([+-])/);
+    let total = 0n;
+    let sign = 1n;
+    for (const part of parts) {
+      if (part === "+" || part === "-") {
+        sign = part === "+" ? 1n : -1n;
+        continue;
+      }
+      if (part === "") throw netdbgError("E507", { command: line, reason: `'${text}' is not an address` });
+      total += sign * (await this.term(part, line));
+    }
+    return total & 0xffffffffffffffffn;
+  }
+
+  private modulesCache: Map<string, bigint> | undefined;
+
+  private async term(t: string, line: string): Promise<bigint> {
+    if (t.startsWith("@")) {
       const regs = contextRegisters(await this.kd.getContext());
-      const v = regs[text.slice(1).toLowerCase()];
-      if (v === undefined) throw netdbgError("E507", { command: line, reason: `no register ${text}` });
+      const v = regs[t.slice(1).toLowerCase()];
+      if (v === undefined) throw netdbgError("E507", { command: line, reason: `no register ${t}` });
       return v;
     }
-    return parseNumber(text, "address", line);
+    if (/^(0x)?[0-9a-f`]+$/i.test(t)) return parseNumber(t, "address", line);
+    const name = t.toLowerCase();
+    if (name === "nt") return (this.kd.version ?? (await this.kd.getVersion())).kernBase;
+    if (!this.modulesCache) {
+      this.modulesCache = new Map();
+      for (const m of await this.kd.modules()) {
+        const base = m.name.toLowerCase();
+        this.modulesCache.set(base, m.base);
+        this.modulesCache.set(base.replace(/\.[^.]*$/, ""), m.base);
+      }
+    }
+    const v = this.modulesCache.get(name);
+    if (v === undefined)
+      throw netdbgError("E507", { command: line, reason: `'${t}' is neither a hex number, a register nor a loaded module` });
+    return v;
   }
 }
 
@@ -303,6 +407,14 @@ export async function connectWindows(ctx: Context, target: Target, opts: Record<
     });
   }
   const timeoutS = opts.timeout !== undefined ? Number(opts.timeout) : 60;
+  if (!Number.isFinite(timeoutS) || timeoutS <= 0) {
+    throw netdbgError("E003", {
+      option: "--timeout",
+      value: String(opts.timeout),
+      reason: "expected a positive number of seconds",
+      fix: "Use e.g. --timeout 60.",
+    });
+  }
   const exec = typeof opts.exec === "string" ? opts.exec : undefined;
   const json = Boolean(ctx.opts.json);
   const say = (t: string) => {
@@ -316,8 +428,13 @@ export async function connectWindows(ctx: Context, target: Target, opts: Record<
     ...(ipVersion(target.address) !== 0 ? { targetAddress: target.address } : {}),
   });
   let wrongKeyFrom: string | undefined;
+  let foreignFrom: string | undefined;
   session.on((e) => {
     if (e.kind === "auth-failed") wrongKeyFrom ??= `${e.from.address}:${e.from.port}`;
+    if (e.kind === "foreign-poke" && foreignFrom === undefined) {
+      foreignFrom = e.from.address;
+      say(`ignoring KDNET datagrams from ${e.from.address}: the inventory says ${target.name} is at ${target.address}`);
+    }
     const d = describeEvent(e);
     if (d) say(d);
   });
@@ -326,16 +443,17 @@ export async function connectWindows(ctx: Context, target: Target, opts: Record<
   const results: {
     command: string;
     ok: boolean;
-    output?: unknown;
-    text?: string;
+    data?: unknown;
     error?: { code: string; message: string; fix: string };
   }[] = [];
+  let resumed = false;
   try {
     say(`listening on UDP port ${port} for ${target.name} (${target.address}) …`);
     try {
       await session.waitForHandshake(timeoutS * 1000);
     } catch (e) {
       if (wrongKeyFrom) throw netdbgError("E503", { from: wrongKeyFrom, port, target: target.name });
+      if (foreignFrom) throw netdbgError("E512", { name: target.name, expected: target.address, seen: foreignFrom, port });
       throw e;
     }
     const stop = await kd.breakIn();
@@ -349,7 +467,7 @@ export async function connectWindows(ctx: Context, target: Target, opts: Record<
         .filter(Boolean)) {
         try {
           const r = await dbg.exec(line);
-          results.push({ command: line, ok: true, output: r.data ?? null, text: r.text });
+          results.push({ command: line, ok: true, data: r.data ?? r.text });
           if (!json) ctx.out(`kd> ${line}\n${r.text}`);
         } catch (e) {
           const err = e as { code?: string; message?: string; fix?: string };
@@ -359,17 +477,31 @@ export async function connectWindows(ctx: Context, target: Target, opts: Record<
           process.exitCode = 1;
         }
       }
-      if (json) ctx.json({ target: target.name, port, handshake, results });
-      return;
+    } else {
+      await repl(dbg, ctx, say);
     }
-    await repl(dbg, ctx, say);
+    resumed = await dbg.leave();
+    if (resumed) say("breakpoints removed; the target runs on");
+    if (json && exec !== undefined) {
+      ctx.json({ target: target.name, port, handshake, results, resumed, stats: session.stats });
+    }
   } finally {
     await session.close();
   }
 }
 
 async function repl(dbg: WindowsDebugger, ctx: Context, say: (t: string) => void): Promise<void> {
-  const rl = createInterface({ input: process.stdin, output: process.stdout, prompt: "kd> ", terminal: ctx.isTTY });
+  const rl = createInterface({
+    input: process.stdin,
+    output: process.stdout,
+    prompt: "kd> ",
+    terminal: ctx.isTTY,
+    historySize: 1000,
+    completer: (l: string) => {
+      const hits = COMMAND_NAMES.filter((n) => n.startsWith(l.trim()));
+      return [hits.length ? hits : COMMAND_NAMES, l.trim()];
+    },
+  });
   rl.on("SIGINT", () => {
     if (!dbg.kd.session.stopped) {
       say("breaking in …");

@@ -58,7 +58,7 @@ export const kdnetErrors = defineErrors({
     title: "Debugger command not understood",
     exit: "usage",
     message: (p: { command: string; reason: string }) => `The debugger command '${p.command}' is not valid: ${p.reason}.`,
-    fix: () => "Type 'help' for the commands: version, lm, r, db, dq, bp, bc, g, t, break, .dump, .reboot.",
+    fix: () => "Type 'help' for the commands: version, lm, r, db, dq, eb, eq, bp, bl, bc, g, t, break, .dump, .reboot.",
   },
   E508: {
     title: "Session lost during a request",
@@ -84,5 +84,13 @@ export const kdnetErrors = defineErrors({
     exit: "usage",
     message: (p: { name: string; os: string }) => `Target '${p.name}' is a ${p.os} target, not a Windows (KDNET) one.`,
     fix: () => "Use 'netdbg gdb <target>' or 'netdbg connect <target>' for Linux targets.",
+  },
+  E512: {
+    title: "Pokes come from another address",
+    exit: "check",
+    message: (p: { name: string; expected: string; seen: string; port: number }) =>
+      `KDNET pokes reach port ${p.port} from ${p.seen}, but the inventory says '${p.name}' is at ${p.expected}, so netdbg ignored them.`,
+    fix: (p: { name: string; seen: string }) =>
+      `If ${p.seen} is ${p.name}, correct its address with 'netdbg targets edit ${p.name}'; otherwise another machine pokes this port: give ${p.name} its own port.`,
   },
 });

@@ -42,6 +42,11 @@ export interface HostSessionOptions {
   targetAddress?: string;
   /** Source of the response's 32 random bytes (tests). */
   random?: () => Uint8Array;
+  /**
+   * A poke of the same boot arriving this long after our response, with no data from the target since, is answered
+   * again (our response was lost). Pokes come every ≈3 s (CAP1), so 1 s separates "in flight" from "lost".
+   */
+  reanswerAfterMs?: number;
   /** Called with the host's ACK turnaround in nanoseconds (receive callback entry → ACK handed to the socket). */
   onAckTurnaround?: (ns: number) => void;
 }
@@ -49,6 +54,8 @@ export interface HostSessionOptions {
 export type HostEvent =
   | { kind: "poke"; from: Endpoint; version: number; seq: number; poke: Poke; authenticated: true; answered: boolean }
   | { kind: "auth-failed"; from: Endpoint; channel: number; version: number }
+  /** A control datagram from an address other than the expected target's (not even authenticated). */
+  | { kind: "foreign-poke"; from: Endpoint }
   | { kind: "handshake"; from: Endpoint; version: number; rebooted: boolean }
   | { kind: "hello"; from: Endpoint }
   | { kind: "state-change"; state: StateChange }
@@ -89,6 +96,8 @@ export class KdnetHostSession {
   private boot: string | undefined;
   private dataFailures = 0;
   private dataSeen = false;
+  private answeredAt = 0;
+  private readonly reanswerAfterMs: number;
   private previousDataKey: Uint8Array | undefined;
   private txSeq = 1;
   private nextId = INITIAL_HOST_ID;
@@ -109,6 +118,7 @@ export class KdnetHostSession {
     this.keys = { control, hmac: kdnetHmacKey(control) };
     this.transport = opts.transport;
     this.retransmitMs = opts.retransmitMs ?? 500;
+    this.reanswerAfterMs = opts.reanswerAfterMs ?? 1000;
     this.maxTries = opts.maxTries ?? 32;
     this.random = opts.random;
     this.onAck = opts.onAckTurnaround;
@@ -212,7 +222,10 @@ export class KdnetHostSession {
   }
 
   private onControl(buf: Buffer, from: Endpoint): void {
-    if (this.targetAddress !== undefined && from.address !== this.targetAddress) return;
+    if (this.targetAddress !== undefined && from.address !== this.targetAddress) {
+      this.emit({ kind: "foreign-poke", from });
+      return;
+    }
     const r = openDatagram(buf, this.keys);
     if (!r.ok) {
       this.stats.authFailed++;
@@ -230,8 +243,9 @@ export class KdnetHostSession {
       this.peer !== undefined &&
       endpointKey(this.peer) === endpointKey(from) &&
       this.dataFailures < STALE_AFTER_FAILURES &&
-      // No data since our response: it was probably lost, so the target still waits for one (answer again).
-      this.dataSeen;
+      // No data since our response, for longer than a poke could have been in flight: the response was probably
+      // lost and the target still waits for one (answer again).
+      (this.dataSeen || Date.now() - this.answeredAt < this.reanswerAfterMs);
     this.emit({
       kind: "poke",
       from,
@@ -257,6 +271,7 @@ export class KdnetHostSession {
     this.previousDataKey = sameBoot && !this.dataSeen ? this.keys.data : undefined;
     this.keys.data = deriveDataKey(this.keys.control, body);
     this.dataSeen = false;
+    this.answeredAt = Date.now();
     this.peer = from;
     this.boot = identity;
     this.dataFailures = 0;
@@ -297,10 +312,15 @@ export class KdnetHostSession {
         if (this.lastSent) this.sendData(this.lastSent);
         return;
       case PacketType.Reset:
-        // The target reset the packet layer: answer with RESET, forget ids, re-send what is pending (CAP1 202/203).
-        this.sendData(buildKdPacket(PacketType.Reset, this.nextId));
         this.lastRxId = undefined;
         this.emit({ kind: "reset" });
+        if (this.resetWaiter) {
+          // The target's answer to our RESET (CAP1 frames 202/203).
+          this.resetWaiter();
+          return;
+        }
+        // The target reset the packet layer: answer with RESET, forget ids, re-send what is pending.
+        this.sendData(buildKdPacket(PacketType.Reset, this.nextId));
         if (this.outstanding) this.sendData(this.outstanding.packet);
         return;
       default:
@@ -414,6 +434,48 @@ export class KdnetHostSession {
     send();
   }
   private breakTimer: NodeJS.Timeout | undefined;
+
+  private resetWaiter: (() => void) | undefined;
+
+  /**
+   * Reset the KD packet layer: send RESET (id = our next id) until the target answers with RESET; both sides then
+   * forget the last packet id (CAP1 frames 202/203: WinDbg RESET, target RESET, target re-sends its pending packet).
+   */
+  resetPacketLayer(): Promise<void> {
+    const run = () =>
+      new Promise<void>((resolve, reject) => {
+        if (!this.connected) {
+          reject(netdbgError("E508", { what: "Resetting the KD packet layer", reason: "no target is connected" }));
+          return;
+        }
+        let tries = 0;
+        let timer: NodeJS.Timeout | undefined;
+        const done = (err?: unknown) => {
+          if (timer) clearTimeout(timer);
+          this.resetWaiter = undefined;
+          this.closers.delete(cancel);
+          if (err) reject(err);
+          else resolve();
+        };
+        const cancel = () =>
+          done(netdbgError("E508", { what: "Resetting the KD packet layer", reason: "the session was closed" }));
+        this.closers.add(cancel);
+        this.resetWaiter = () => done();
+        const attempt = () => {
+          if (tries >= this.maxTries) {
+            done(netdbgError("E504", { what: "a RESET", tries }));
+            return;
+          }
+          tries++;
+          this.sendData(buildKdPacket(PacketType.Reset, this.nextId));
+          timer = setTimeout(attempt, this.retransmitMs);
+        };
+        attempt();
+      });
+    const p = this.queue.then(run, run);
+    this.queue = p.catch(() => {});
+    return p;
+  }
 
   private finish(o: Outstanding): void {
     if (o.timer) clearTimeout(o.timer);

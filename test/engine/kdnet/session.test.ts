@@ -142,6 +142,17 @@ describe("KDNET host engine ↔ target peer (UDP loopback)", () => {
     expect(peer.breakpoints.size).toBe(0);
   });
 
+  it("resets the KD packet layer (RESET answered by RESET) and keeps working", async () => {
+    const { host, kd, peer, events } = await rig();
+    await host.waitForHandshake(5000);
+    await kd.breakIn();
+    await kd.getVersion();
+    await host.resetPacketLayer();
+    expect(peer.received.filter((p) => p.type === 6).length).toBeGreaterThanOrEqual(1);
+    expect(events.filter((e) => e.kind === "reset").length).toBeGreaterThanOrEqual(1);
+    expect((await kd.readVirtual(KERNEL_BASE, 2)).toString("latin1")).toBe("MZ");
+  });
+
   it("walks PsLoadedModuleList", async () => {
     const { host, kd } = await rig();
     await host.waitForHandshake(5000);
@@ -196,6 +207,26 @@ describe("KDNET host engine ↔ target peer (UDP loopback)", () => {
     await expect(host.waitForHandshake(400)).rejects.toMatchObject({ code: "NETDBG-E502" });
     expect(events.some((e) => e.kind === "auth-failed")).toBe(true);
     expect(peer.stats.handshakes).toBe(0);
+  });
+
+  it("works over IPv6 loopback (::1), the poke carrying 16-byte IPv6 addresses", async () => {
+    const hostT = await openUdp({ port: 0, address: "::1" });
+    const host = new KdnetHostSession({ transport: hostT, key: KEY, retransmitMs: 100 });
+    cleanups.push(() => host.close());
+    const pokes: string[] = [];
+    host.on((e) => {
+      if (e.kind === "poke") pokes.push(`${e.poke.targetAddress}|${e.poke.hostAddress}`);
+    });
+    const peerT = await openUdp({ port: 0, address: "::1" });
+    const peer = new KdnetTargetPeer({ transport: peerT, key: KEY, host: hostT.local, pokeIntervalMs: 50, bulkSize: 4096 });
+    cleanups.push(() => peer.close());
+    peer.start();
+    await host.waitForHandshake(5000);
+    expect(host.peer?.address).toBe("::1");
+    expect(pokes[0]).toBe("0:0:0:0:0:0:0:1|0:0:0:0:0:0:0:1");
+    const kd = new KdClient(host);
+    await kd.breakIn();
+    expect((await kd.getVersion()).kernBase).toBe(KERNEL_BASE);
   });
 
   it("reads 1 MiB byte-exact through 20 % loss, duplication and reordering", async () => {

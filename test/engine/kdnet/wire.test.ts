@@ -5,7 +5,14 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { kdnetControlKey, kdnetHmacKey, parseKdnetKey } from "../../../src/core/kdnet-key.js";
 import { readUdpCapture } from "../../../src/engine/kdnet/capture.js";
-import { deriveDataKey, encodeAddress16, formatAddress16, isResponse, parsePoke } from "../../../src/engine/kdnet/control.js";
+import {
+  buildResponse,
+  deriveDataKey,
+  encodeAddress16,
+  formatAddress16,
+  isResponse,
+  parsePoke,
+} from "../../../src/engine/kdnet/control.js";
 import { type KdnetKeys, openDatagram, sealDatagram } from "../../../src/engine/kdnet/datagram.js";
 import { buildKdPacket, kdChecksum, PacketType, parseKdPacket } from "../../../src/engine/kdnet/kd.js";
 import { KdnetHostSession } from "../../../src/engine/kdnet/session.js";
@@ -103,7 +110,7 @@ describe("session recovery", () => {
     const targetT = net.open({ address: "192.168.2.72", port: 51111 });
     const got: Buffer[] = [];
     targetT.onMessage((b) => got.push(b));
-    const host = new KdnetHostSession({ transport: hostT, key });
+    const host = new KdnetHostSession({ transport: hostT, key, reanswerAfterMs: 0 });
     targetT.send(recs[0]!.payload, hostT.local);
     await tick();
     expect(got).toHaveLength(1);
@@ -131,6 +138,23 @@ describe("session recovery", () => {
   });
 });
 
+describe("poke in flight", () => {
+  it("does not answer a same-boot poke that arrives right after our response (it crossed it on the wire)", async () => {
+    const net = new MemoryNetwork();
+    const hostT = net.open({ address: "192.168.2.1", port: 51111 });
+    const targetT = net.open({ address: "192.168.2.72", port: 51111 });
+    const got: Buffer[] = [];
+    targetT.onMessage((b) => got.push(b));
+    const host = new KdnetHostSession({ transport: hostT, key });
+    targetT.send(recs[0]!.payload, hostT.local);
+    targetT.send(recs[0]!.payload, hostT.local);
+    await tick();
+    expect(got).toHaveLength(1);
+    await host.close();
+    await targetT.close();
+  });
+});
+
 describe("lost response", () => {
   it("answers the target's next poke when its response was lost, and then works", async () => {
     const net = new MemoryNetwork();
@@ -145,7 +169,7 @@ describe("lost response", () => {
       }
       orig(b, to);
     };
-    const host = new KdnetHostSession({ transport: hostT, key, retransmitMs: 10 });
+    const host = new KdnetHostSession({ transport: hostT, key, retransmitMs: 10, reanswerAfterMs: 0 });
     const peer = new KdnetTargetPeer({
       transport: targetT,
       key,
@@ -185,7 +209,7 @@ describe("lost hello", () => {
       }
       orig(b, to);
     };
-    const host = new KdnetHostSession({ transport: hostT, key, retransmitMs: 10 });
+    const host = new KdnetHostSession({ transport: hostT, key, retransmitMs: 10, reanswerAfterMs: 0 });
     const peer = new KdnetTargetPeer({
       transport: targetT,
       key,
@@ -262,5 +286,97 @@ describe("the test peer's wire format matches capture 1", () => {
     expect(sc.byteCount).toBe(240);
     await host.close();
     await peer.close();
+  });
+});
+
+describe("the test peer answers WinDbg's real requests from capture 1", () => {
+  it("ACKs each request with CAP1's exact ACK bytes and answers with the same API", async () => {
+    const bodies = capBodies();
+    const net = new MemoryNetwork();
+    const hostT = net.open({ address: "192.168.2.1", port: 51111 });
+    const targetT = net.open({ address: "192.168.2.72", port: 51111 });
+    const keys: KdnetKeys = { control, hmac: kdnetHmacKey(control) };
+    const fromPeer: Buffer[] = [];
+    hostT.onMessage((b) => {
+      const o = openDatagram(b, keys);
+      if (!o.ok) return;
+      if (o.datagram.channel === 1) {
+        const poke = parsePoke(o.datagram.body)!;
+        const resp = buildResponse(poke.nonce);
+        hostT.send(
+          sealDatagram({ version: 4, channel: 1, seq: o.datagram.seq, direction: "host-to-target", body: resp }, keys),
+          targetT.local,
+        );
+        keys.data = deriveDataKey(control, resp);
+        return;
+      }
+      fromPeer.push(o.datagram.body);
+    });
+    const peer = new KdnetTargetPeer({
+      transport: targetT,
+      key,
+      host: hostT.local,
+      version: 4,
+      pokeIntervalMs: 1000,
+      bulkSize: 4096,
+    });
+    peer.start();
+    while (!peer.connected) await tick();
+    await tick();
+    // stop the peer so it serves manipulate requests
+    hostT.send(
+      sealDatagram({ version: 4, channel: 0, seq: 1, direction: "host-to-target", body: Buffer.from([0x62]) }, keys),
+      targetT.local,
+    );
+    await tick();
+    const sc = fromPeer.map((b) => parseKdPacket(b)!).find((p) => p.type === PacketType.StateChange64)!;
+    hostT.send(
+      sealDatagram(
+        { version: 4, channel: 0, seq: 2, direction: "host-to-target", body: buildKdPacket(PacketType.Acknowledge, sc.id) },
+        keys,
+      ),
+      targetT.local,
+    );
+    await tick();
+    const requests = bodies.filter(
+      (b) => b.channel === 0 && b.direction === "host-to-target" && parseKdPacket(b.body)?.type === PacketType.StateManipulate,
+    );
+    expect(requests.length).toBeGreaterThan(50);
+    let seq = 3;
+    let checked = 0;
+    for (const req of requests.slice(0, 60)) {
+      const api = req.body.readUInt32LE(16);
+      if (api === 0x3136 || api === 0x313c || api === 0x313b) continue; // continue/reboot: no answer
+      fromPeer.length = 0;
+      hostT.send(
+        sealDatagram({ version: 4, channel: 0, seq: seq++, direction: "host-to-target", body: req.body }, keys),
+        targetT.local,
+      );
+      await tick();
+      const capAck = bodies.find(
+        (b) => b.frame > req.frame && b.direction === "target-to-host" && parseKdPacket(b.body)?.type === PacketType.Acknowledge,
+      )!;
+      expect(fromPeer[0]!.equals(capAck.body), `ACK for frame ${req.frame}`).toBe(true);
+      const answer = parseKdPacket(fromPeer[1]!)!;
+      expect(answer.type).toBe(PacketType.StateManipulate);
+      expect(answer.data.readUInt32LE(0)).toBe(api);
+      hostT.send(
+        sealDatagram(
+          {
+            version: 4,
+            channel: 0,
+            seq: seq++,
+            direction: "host-to-target",
+            body: buildKdPacket(PacketType.Acknowledge, answer.id),
+          },
+          keys,
+        ),
+        targetT.local,
+      );
+      checked++;
+    }
+    expect(checked).toBeGreaterThan(30);
+    await peer.close();
+    await hostT.close();
   });
 });

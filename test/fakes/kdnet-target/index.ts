@@ -211,6 +211,7 @@ export class KdnetTargetPeer {
     this.memory.map(KERNEL_BASE, 0x2000, (o) => (o === 0 ? 0x4d : o === 1 ? 0x5a : 0));
     this.memory.map(INITIAL_RIP - 0x100n, 0x1000, () => 0x90);
     this.memory.map(BULK_BASE, bulkSize, bulkByte);
+    for (const m of PEER_MODULES.slice(1)) this.memory.map(m.base, 0x1000, (o) => (o === 0 ? 0x4d : o === 1 ? 0x5a : 0));
     const n = PEER_MODULES.length;
     const entrySize = 0x200n;
     const entries = PEER_MODULES.map((_, i) => MODULE_LIST + 0x100n + BigInt(i) * entrySize);
