@@ -129,18 +129,30 @@ async function ensureArtifacts(
   const tasks = new Listr(
     [
       {
-        title: title(plan.kernel, "KGDB kernel (linux-source-6.1 + templates/lab/kgdb.config)"),
-        task: async (_: unknown, t) => {
-          art.kernel = await timed(plan.kernel, () =>
-            buildKernel(deps, paths, plan.kernel, { jobs, progress: (l) => (t.output = l) }),
-          );
-        },
-      },
-      {
-        title: title(plan.rootfs, "Debian bookworm root file system (debootstrap)"),
-        task: async (_: unknown, t) => {
-          art.rootfs = await timed(plan.rootfs, () => buildRootfs(deps, plan.rootfs, { progress: (l) => (t.output = l) }));
-        },
+        // The kernel compile is CPU-bound, debootstrap mostly waits on the mirror and dpkg: run them side by side.
+        title: "kernel and root file system",
+        task: (_: unknown, group) =>
+          group.newListr(
+            [
+              {
+                title: title(plan.kernel, "KGDB kernel (linux-source-6.1 + templates/lab/kgdb.config)"),
+                task: async (_: unknown, t) => {
+                  art.kernel = await timed(plan.kernel, () =>
+                    buildKernel(deps, paths, plan.kernel, { jobs, progress: (l) => (t.output = l) }),
+                  );
+                },
+              },
+              {
+                title: title(plan.rootfs, "Debian bookworm root file system (debootstrap)"),
+                task: async (_: unknown, t) => {
+                  art.rootfs = await timed(plan.rootfs, () =>
+                    buildRootfs(deps, plan.rootfs, { progress: (l) => (t.output = l) }),
+                  );
+                },
+              },
+            ],
+            { concurrent: true, exitOnError: true },
+          ),
       },
       {
         title: title(plan.image, "disk image (rootfs + KGDB kernel and headers)"),

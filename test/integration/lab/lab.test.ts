@@ -175,7 +175,7 @@ describe("lab, kgdb variant", () => {
   });
 
   it("answers a real gdb over UDP (kgdboc on ttyS1): registers and linux_banner match the vmlinux", async () => {
-    const offline = await execa("gdb", ["-q", "-batch", "-nx", e.vmlinux!, "-ex", "x/s linux_banner"]);
+    const offline = await execa("gdb", ["-q", "-batch", "-nx", e.vmlinux!, "-ex", "x/s (char *)&linux_banner"]);
     const banner = /"(Linux version [^"]+)"/.exec(offline.stdout)?.[1];
     expect(banner, offline.stdout).toContain(e.kernelRelease);
     const brk = await netdbg(["lab", "break"]);
@@ -194,7 +194,7 @@ describe("lab, kgdb variant", () => {
         "-ex",
         "info registers rip rsp",
         "-ex",
-        "x/s linux_banner",
+        "x/s (char *)&linux_banner",
         "-ex",
         "detach",
       ],
