@@ -74,7 +74,7 @@ export async function kernelInputs(deps: LabDeps, paths: LabPaths) {
   const v = await deps.runner.run("dpkg-query", ["-W", "-f=$" + "{Version}", KERNEL_SOURCE_PACKAGE]);
   return {
     kind: "kernel",
-    recipe: RECIPE_VERSION,
+    recipe: RECIPE_VERSION.kernel,
     base: ["x86_64_defconfig", "kvm_guest.config"],
     fragment,
     source: { package: KERNEL_SOURCE_PACKAGE, version: v.exitCode === 0 ? v.stdout.trim() : "not installed" },
@@ -84,7 +84,7 @@ export async function kernelInputs(deps: LabDeps, paths: LabPaths) {
 export function rootfsInputs() {
   return {
     kind: "rootfs",
-    recipe: RECIPE_VERSION,
+    recipe: RECIPE_VERSION.rootfs,
     suite: SUITE,
     variant: "minbase",
     packages: [...ROOTFS_PACKAGES],
@@ -93,7 +93,7 @@ export function rootfsInputs() {
 }
 
 export function imageInputs(kernelKey: string, rootfsKey: string) {
-  return { kind: "image", recipe: RECIPE_VERSION, kernel: kernelKey, rootfs: rootfsKey, size: DISK_SIZE, fs: "ext4" };
+  return { kind: "image", recipe: RECIPE_VERSION.image, kernel: kernelKey, rootfs: rootfsKey, size: DISK_SIZE, fs: "ext4" };
 }
 
 /** Keys and cache state of all three artifacts, without building anything. */
@@ -337,8 +337,19 @@ export async function buildImage(
   say("copying the root file system");
   await mustRun(deps, "cp", ["-a", "--reflink=auto", rootfs.tree, tree], { step: "image: copy rootfs", log, nice: true });
   say(`adding kernel ${kernel.release} with its headers (/lib/modules/${kernel.release}/build)`);
-  await mustRun(deps, "dpkg-deb", ["-x", kernel.imageDeb, tree], { step: "image: kernel package", log });
-  await mustRun(deps, "dpkg-deb", ["-x", kernel.headersDeb, tree], { step: "image: headers package", log });
+  // Not `dpkg-deb -x`: its /lib/modules would replace bookworm's merged-/usr symlink /lib -> usr/lib with a
+  // real directory, and the guest would find no init. tar --keep-directory-symlink follows it instead.
+  const unpack = 'dpkg-deb --fsys-tarfile "$1" | tar -x --keep-directory-symlink -C "$2"';
+  await mustRun(deps, "sh", ["-c", unpack, "sh", kernel.imageDeb, tree], { step: "image: kernel package", log });
+  await mustRun(deps, "sh", ["-c", unpack, "sh", kernel.headersDeb, tree], { step: "image: headers package", log });
+  if (!(await deps.fs.exists(join(tree, "usr/lib/modules", kernel.release)))) {
+    throw netdbgError("E602", {
+      step: "image: kernel package",
+      command: "tar -x",
+      detail: `left no /usr/lib/modules/${kernel.release}`,
+      log,
+    });
+  }
   await mustRun(deps, "depmod", ["-b", tree, kernel.release], { step: "image: depmod", log });
   say(`mkfs.ext4 -d (${DISK_SIZE}, sparse)`);
   await mustRun(deps, "mkfs.ext4", ["-q", "-F", "-L", "root", "-d", tree, join(tmp, "disk.img"), DISK_SIZE], {
@@ -353,4 +364,12 @@ export async function buildImage(
     inputs: imageInputs(kernel.dir, rootfs.dir),
   });
   return out;
+}
+
+/** Finished artifact directories in the cache that the current inputs no longer name (left by older inputs). */
+export async function staleArtifacts(deps: LabDeps, paths: LabPaths, plan: Record<ArtifactKind, Artifact>): Promise<string[]> {
+  const current = new Set(Object.values(plan).map((a) => a.dir.slice(a.dir.lastIndexOf("/") + 1)));
+  return (await deps.fs.list(paths.cache))
+    .filter((n) => /^(kernel|rootfs|image)-[0-9a-f]{16}$/.test(n) && !current.has(n))
+    .map((n) => join(paths.cache, n));
 }

@@ -6,8 +6,8 @@
 export const LAB_VARIANTS = ["kgdb", "stock"] as const;
 export type LabVariant = (typeof LAB_VARIANTS)[number];
 
-/** Bump when a recipe below changes in a way its inputs do not show (forces a rebuild). */
-export const RECIPE_VERSION = 1;
+/** Bump one when its recipe changes in a way its inputs do not show (forces a rebuild of that artifact). */
+export const RECIPE_VERSION = { kernel: 1, rootfs: 1, image: 2 } as const;
 
 export const SUITE = "bookworm";
 export const KERNEL_SOURCE_PACKAGE = "linux-source-6.1";

@@ -34,6 +34,7 @@ import {
   parseLabSubnet,
   planArtifacts,
   sshArgv,
+  staleArtifacts,
   TOOLS_IMAGE,
   TOOLS_KERNEL,
   TOOLS_ROOTFS,
@@ -129,18 +130,30 @@ async function ensureArtifacts(
   const tasks = new Listr(
     [
       {
-        title: title(plan.kernel, "KGDB kernel (linux-source-6.1 + templates/lab/kgdb.config)"),
-        task: async (_: unknown, t) => {
-          art.kernel = await timed(plan.kernel, () =>
-            buildKernel(deps, paths, plan.kernel, { jobs, progress: (l) => (t.output = l) }),
-          );
-        },
-      },
-      {
-        title: title(plan.rootfs, "Debian bookworm root file system (debootstrap)"),
-        task: async (_: unknown, t) => {
-          art.rootfs = await timed(plan.rootfs, () => buildRootfs(deps, plan.rootfs, { progress: (l) => (t.output = l) }));
-        },
+        // The kernel compile is CPU-bound, debootstrap mostly waits on the mirror and dpkg: run them side by side.
+        title: "kernel and root file system",
+        task: (_: unknown, group) =>
+          group.newListr(
+            [
+              {
+                title: title(plan.kernel, "KGDB kernel (linux-source-6.1 + templates/lab/kgdb.config)"),
+                task: async (_: unknown, t) => {
+                  art.kernel = await timed(plan.kernel, () =>
+                    buildKernel(deps, paths, plan.kernel, { jobs, progress: (l) => (t.output = l) }),
+                  );
+                },
+              },
+              {
+                title: title(plan.rootfs, "Debian bookworm root file system (debootstrap)"),
+                task: async (_: unknown, t) => {
+                  art.rootfs = await timed(plan.rootfs, () =>
+                    buildRootfs(deps, plan.rootfs, { progress: (l) => (t.output = l) }),
+                  );
+                },
+              },
+            ],
+            { concurrent: true, exitOnError: true },
+          ),
       },
       {
         title: title(plan.image, "disk image (rootfs + KGDB kernel and headers)"),
@@ -218,12 +231,24 @@ export function register(program: Command, ctx: () => Context): void {
     .command("build")
     .description("build (or reuse from the cache) the lab's kernel, root file system and disk image")
     .option("--jobs <n>", "parallel compile jobs", String(availableParallelism()))
-    .action(async (o: { jobs: string }) => {
+    .option("--prune", "remove cached artifacts that the current inputs no longer use")
+    .action(async (o: { jobs: string; prune?: boolean }) => {
       const c = ctx();
       const { deps, paths } = labContext(c);
       const { report } = await ensureArtifacts(c, deps, paths, Math.max(1, Number(o.jobs) || 1));
-      if (c.opts.json) c.json({ artifacts: report });
-      else printBuildReport(c, report);
+      const stale = await staleArtifacts(deps, paths, await planArtifacts(deps, paths));
+      if (o.prune) {
+        const live = await liveState(deps, paths); // it may be running from files that look stale now
+        if (live) throw netdbgError("E603", { variant: live.endpoints.variant, address: live.endpoints.ssh.host });
+        for (const d of stale) await nodeFs.remove(d);
+      }
+      if (c.opts.json) {
+        c.json({ artifacts: report, stale: o.prune ? [] : stale, removed: o.prune ? stale : [] });
+        return;
+      }
+      printBuildReport(c, report);
+      for (const d of stale)
+        c.out(`stale  ${o.prune ? "removed" : "kept   "}           ${d}${o.prune ? "" : "   (netdbg lab build --prune)"}`);
     });
 
   lab
