@@ -40,17 +40,21 @@ export function waitForOutput(child: ChildProcess, pattern: RegExp, ms = 15_000)
   });
 }
 
-/** The test C program: fills a 1 MiB array with xorshift32 bytes (seed 0x1234567), then calls ready(). */
+/**
+ * The test C program: fills a 1 MiB array with xorshift32 bytes (seed 0x1234567), calls ready(), exits.
+ * alarm(120): it never outlives a test run, even when a debugger detaches and lets it go.
+ */
 export const TEST_PROGRAM = `
+#include <unistd.h>
 char banner[64] = "netdbg gdbserver test banner";
 unsigned char big[1 << 20];
 volatile unsigned long counter;
 void ready(void) { counter++; }
 int main(void) {
+  alarm(120);
   unsigned int x = 0x1234567;
   for (unsigned int i = 0; i < sizeof big; i++) { x ^= x << 13; x ^= x >> 17; x ^= x << 5; big[i] = x & 0xff; }
   ready();
-  for (;;) counter++;
   return 0;
 }
 `;

@@ -51,6 +51,8 @@ export interface RequestOptions {
   accept?: (reply: string) => boolean;
   /** Do not wait for a reply (e.g. `k`): resolve once acked (or after one timeout). */
   noReply?: boolean;
+  /** Resolve with the reply as on the wire (escapes and run-length encoding kept), for relaying. */
+  raw?: boolean;
 }
 
 interface Exchange {
@@ -59,6 +61,7 @@ interface Exchange {
   kind: "request" | "resume";
   accept: ((reply: string) => boolean) | undefined;
   noReply: boolean;
+  raw: boolean;
   ackSeen: boolean;
   naksSinceTx: number;
   tries: number;
@@ -149,8 +152,8 @@ export class RspClient {
    * Resume (`c`, `s`, `C09`, `vCont;c`…) and wait for the stop reply, however long the target runs.
    * Only the request itself is retransmitted; once the stub acked it, no timeout applies.
    */
-  resume(body: string): Promise<string> {
-    return this.enqueue(() => this.exchange(body, "resume", {}));
+  resume(body: string | Buffer, options: { raw?: boolean } = {}): Promise<string> {
+    return this.enqueue(() => this.exchange(body, "resume", options));
   }
 
   /** Break in: a lone 0x03 (repeated until the pending resume sees its stop reply). */
@@ -200,6 +203,7 @@ export class RspClient {
         kind,
         accept: options.accept,
         noReply: options.noReply ?? false,
+        raw: options.raw ?? false,
         ackSeen: false,
         naksSinceTx: 0,
         tries: 0,
@@ -399,7 +403,7 @@ export class RspClient {
     }
     this.lastReplyRaw = raw;
     if (!ex.retransmitted && ex.kind === "request") this.sample(performance.now() - ex.sentAt);
-    this.finish(ex, text);
+    this.finish(ex, ex.raw ? raw.toString("latin1") : text);
   }
 
   /** RFC 6298-style smoothing (Karn: only clean exchanges are sampled). */
