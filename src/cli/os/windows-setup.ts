@@ -346,6 +346,7 @@ export async function windowsTeardown(
     else {
       const exports = (journal.facts.exports as string[] | undefined) ?? [];
       if (exports.length) ctx.out(`The store exports netdbg took stay on the target: ${exports.join(", ")}`);
+      ctx.out("If the target is running the debug entry now, KDNET stays active until it restarts (shutdown /r /t 0).");
     }
   } finally {
     await session.close();

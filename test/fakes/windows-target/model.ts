@@ -38,8 +38,11 @@ export interface ModelNic {
 export interface WindowsTargetState {
   user: string;
   elevated: boolean;
-  /** "unsupported" = legacy BIOS: Confirm-SecureBootUEFI throws PlatformNotSupportedException. */
-  secureBoot: "on" | "off" | "unsupported";
+  /**
+   * "unsupported" = legacy BIOS: Confirm-SecureBootUEFI throws PlatformNotSupportedException.
+   * "unknown" = the cmdlet fails otherwise and the registry value is missing: the probe reports null.
+   */
+  secureBoot: "on" | "off" | "unsupported" | "unknown";
   /** What the registry fallback says; Confirm-SecureBootUEFI is used first unless `confirmCmdletMissing`. */
   confirmCmdletMissing?: boolean;
   locale: Locale;
@@ -536,9 +539,11 @@ export class WindowsTargetModel {
     const sb =
       s.secureBoot === "unsupported"
         ? { state: false, source: "legacy-bios" }
-        : s.confirmCmdletMissing
-          ? { state: s.secureBoot === "on", source: "registry" }
-          : { state: s.secureBoot === "on", source: "Confirm-SecureBootUEFI" };
+        : s.secureBoot === "unknown"
+          ? { state: null, source: "none" }
+          : s.confirmCmdletMissing
+            ? { state: s.secureBoot === "on", source: "registry" }
+            : { state: s.secureBoot === "on", source: "Confirm-SecureBootUEFI" };
     const nics = s.nics.map((n) => ({
       name: n.name,
       interfaceDescription: n.interfaceDescription,
