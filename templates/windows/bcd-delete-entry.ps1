@@ -3,6 +3,7 @@
 # $Description and whose identifier is not one of $Known (the identifiers that existed before the copy).
 # Identifiers are found by their {GUID} shape and the description by its element name (both locale-free).
 param([string]$Guid = '', [string]$Description = '', [string[]]$Known = @())
+$ErrorActionPreference = 'Continue'  # native stderr under 2>&1 must not become a terminating error (PS 5.1)
 $bcd = "$env:SystemRoot\System32\bcdedit.exe"
 $targets = @()
 if ($Guid) { $targets = @($Guid) } else {

@@ -5,6 +5,7 @@
 # the heading (the line above the dashes) and the identifier line (first element; its label is localized) are
 # skipped; indented lines continue a multi-value element. Booleans display localized, so they are mapped back.
 param([string]$ExportPath, [string]$Id)
+$ErrorActionPreference = 'Continue'  # native stderr under 2>&1 must not become a terminating error (PS 5.1)
 $bcd = "$env:SystemRoot\System32\bcdedit.exe"
 $bool = @{ 'Yes' = 'on'; 'No' = 'off'; 'Ja' = 'on'; 'Nein' = 'off'; 'Oui' = 'on'; 'Non' = 'off'; "$([char]0x662F)" = 'on'; "$([char]0x5426)" = 'off' }
 function Read-Elements([string[]]$StoreArgs) {

@@ -34,7 +34,7 @@ $nics = @(Get-NetAdapter | ForEach-Object {
     ndisPhysicalMedium = [int]$_.NdisPhysicalMedium; virtual = [bool]$_.Virtual; hardwareInterface = [bool]$_.HardwareInterface;
     status = [string]$_.Status; linkSpeed = [string]$_.LinkSpeed; macAddress = $_.MacAddress;
     segment = if ($h) { [int]$h.Segment } else { $null }; bus = if ($h) { [int]$h.Bus } else { $null };
-    device = if ($h) { [int]$h.Device } else { $null }; function = if ($h) { [int]$h.Function } else { $null } }
+    device = if ($h) { [int]$h.Device } else { $null }; 'function' = if ($h) { [int]$h.Function } else { $null } }
 })
 $kdnet = $null
 if ($KdnetPath -and (Test-Path -LiteralPath $KdnetPath)) {

@@ -12,7 +12,7 @@ import { Listr } from "listr2";
 import { netdbgError } from "../../core/error.js";
 import type { Target } from "../../core/inventory.js";
 import { generateKdnetKey, parseKdnetKey } from "../../core/kdnet-key.js";
-import { type RemoteSession, systemClock } from "../../core/ports.js";
+import { type Clock, type RemoteSession, systemClock } from "../../core/ports.js";
 import { redactSecret } from "../../core/redact.js";
 import type { Action, ActionReport, StepReport } from "../../core/step.js";
 import type { JournalStore } from "../../core/journal.js";
@@ -23,6 +23,8 @@ import {
   DEFAULT_EXPORT_DIR,
   displayCall,
   probeWindows,
+  type RebootResult,
+  rebootAndWait,
   restoreExportCall,
   restoreExport,
   type ScriptRunner,
@@ -32,7 +34,6 @@ import {
   type WindowsPlan,
 } from "../../targets/windows/index.js";
 import type { Context } from "../context.js";
-import { notAvailable } from "../commands/not-available.js";
 
 /** Seams for tests: where the SSH session and the journal come from. */
 export interface WindowsCliDeps {
@@ -41,6 +42,8 @@ export interface WindowsCliDeps {
   /** listr2 renderer; default: "default" on a terminal, "simple" otherwise, "silent" with --json. */
   renderer?: "default" | "simple" | "verbose" | "silent";
   now?: () => Date;
+  /** Clock for --reboot's waiting (tests pass one whose sleep returns at once). */
+  clock?: Clock;
 }
 
 async function defaultOpenSession(ctx: Context, target: Target, opts: Record<string, unknown>): Promise<RemoteSession> {
@@ -99,12 +102,6 @@ export async function windowsSetup(
   deps: WindowsCliDeps = {},
 ): Promise<void> {
   const check = Boolean(opts.check);
-  if (opts.reboot) {
-    notAvailable(
-      "--reboot for Windows targets",
-      "Run setup without --reboot, then restart the target yourself (shutdown /r /t 0): the debug entry boots once. Nothing was changed.",
-    );
-  }
   const hostIp = (opts.hostIp as string | undefined) ?? target.transport?.hostIp;
   if (!hostIp) throw netdbgError("E215", { target: target.name });
   const port = parsePort(opts.port, target);
@@ -126,10 +123,12 @@ export async function windowsSetup(
   const nic = (opts.nic as string | undefined) ?? target.transport?.nic;
   const now = deps.now?.() ?? new Date();
   const store = storeOf(ctx, deps);
-  const session = await (deps.openSession ?? defaultOpenSession)(ctx, target, opts);
-  const run: ScriptRunner = sessionRunner(session, target.name);
+  const open = deps.openSession ?? defaultOpenSession;
+  let session = await open(ctx, target, opts);
+  let run: ScriptRunner = sessionRunner(session, target.name);
   let plan: WindowsPlan | undefined;
   let report: StepReport | undefined;
+  let rebooted: RebootResult | undefined;
   try {
     const list = new Listr(
       [
@@ -174,6 +173,32 @@ export async function windowsSetup(
       { renderer: rendererOf(ctx, deps), exitOnError: true, rendererOptions: { collapseErrors: false } },
     );
     await list.run();
+    if (opts.reboot && !check) {
+      const reboot = new Listr(
+        [
+          {
+            title: `Restart '${target.name}' into the debug entry and wait for SSH`,
+            task: async (_c, task) => {
+              rebooted = await rebootAndWait({
+                target: target.name,
+                run,
+                close: () => session.close(),
+                reconnect: async () => {
+                  task.output = "waiting for the target to answer over SSH…";
+                  session = await open(ctx, target, { ...opts, acceptNewHostKey: false });
+                  run = sessionRunner(session, target.name);
+                  return { run, close: () => session.close() };
+                },
+                clock: deps.clock ?? systemClock,
+              });
+              task.title = `'${target.name}' is back after ${rebooted.attempts} attempt(s)`;
+            },
+          },
+        ],
+        { renderer: rendererOf(ctx, deps), exitOnError: true },
+      );
+      await reboot.run();
+    }
   } finally {
     await session.close();
   }
@@ -199,6 +224,13 @@ export async function windowsSetup(
       }),
       warnings: p.warnings,
       debugger: show(windbg),
+      reboot: rebooted
+        ? {
+            bootedEntry: rebooted.bootedEntry ?? null,
+            debugEntry: rebooted.bootedEntry === p.entryGuid,
+            debug: rebooted.debug ?? null,
+          }
+        : null,
     });
     return;
   }
@@ -209,6 +241,16 @@ export async function windowsSetup(
   }
   ctx.out("");
   ctx.out(`Start the debugger on this host:  ${windbg}`);
+  if (rebooted) {
+    if (rebooted.bootedEntry === p.entryGuid && rebooted.debug !== false) {
+      ctx.out(`'${target.name}' restarted into the debug entry ${p.entryGuid}; KDNET now sends to ${hostIp} port ${port}.`);
+    } else {
+      ctx.log.warn(
+        `'${target.name}' restarted into ${rebooted.bootedEntry ?? "an unknown entry"}, not the debug entry ${p.entryGuid}: check its boot menu, then 'netdbg setup ${target.name} --reboot' again.`,
+      );
+    }
+    return;
+  }
   ctx.out(
     p.actions.some((a) => a.id === "bcd.default")
       ? "Then restart the target (shutdown /r /t 0): it boots the debug entry from now on."
@@ -304,6 +346,7 @@ export async function windowsTeardown(
     else {
       const exports = (journal.facts.exports as string[] | undefined) ?? [];
       if (exports.length) ctx.out(`The store exports netdbg took stay on the target: ${exports.join(", ")}`);
+      ctx.out("If the target is running the debug entry now, KDNET stays active until it restarts (shutdown /r /t 0).");
     }
   } finally {
     await session.close();

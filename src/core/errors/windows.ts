@@ -146,4 +146,12 @@ export const windowsErrors = defineErrors({
     fix: (p: { target: string }) =>
       `Pass --port <49152–65535> (50000–50039 recommended, one per target), or set it once with 'netdbg targets edit ${p.target}'.`,
   },
+  E219: {
+    title: "Target did not come back after the reboot",
+    exit: "environment",
+    message: (p: { target: string; seconds: number; last: string }) =>
+      `'${p.target}' did not answer over SSH within ${p.seconds} s of the reboot${p.last ? ` (last error: ${p.last})` : ""}.`,
+    fix: () =>
+      "Look at the target's console: a BitLocker recovery screen means the protectors were not suspended; a hang at boot means the debugger is waiting (start it with the windbg line above). Once it is up, 'netdbg teardown' undoes everything.",
+  },
 });

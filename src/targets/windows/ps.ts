@@ -26,7 +26,8 @@ export type TemplateName =
   | "bcd-export"
   | "bcd-delete-entry"
   | "bcd-restore-object"
-  | "bitlocker";
+  | "bitlocker"
+  | "reboot";
 
 export type PsValue = string | number | boolean | readonly string[];
 export type PsParams = Readonly<Record<string, PsValue>>;

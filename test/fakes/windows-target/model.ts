@@ -31,13 +31,18 @@ export interface ModelNic {
   linkSpeed: string;
   macAddress: string;
   pci?: { segment: number; bus: number; device: number; function: number };
+  /** KDNET owns this NIC since the last boot (its Windows driver is not started). */
+  kdnetOwned?: boolean;
 }
 
 export interface WindowsTargetState {
   user: string;
   elevated: boolean;
-  /** "unsupported" = legacy BIOS: Confirm-SecureBootUEFI throws PlatformNotSupportedException. */
-  secureBoot: "on" | "off" | "unsupported";
+  /**
+   * "unsupported" = legacy BIOS: Confirm-SecureBootUEFI throws PlatformNotSupportedException.
+   * "unknown" = the cmdlet fails otherwise and the registry value is missing: the probe reports null.
+   */
+  secureBoot: "on" | "off" | "unsupported" | "unknown";
   /** What the registry fallback says; Confirm-SecureBootUEFI is used first unless `confirmCmdletMissing`. */
   confirmCmdletMissing?: boolean;
   locale: Locale;
@@ -63,6 +68,8 @@ export interface WindowsTargetState {
   store: BcdStoreState;
   files: Record<string, string>;
   guidCounter: number;
+  /** Restarts so far (the reboot template). */
+  boots?: number;
 }
 
 export interface Injection {
@@ -416,8 +423,67 @@ export class WindowsTargetModel {
       }
       case "probe":
         return json(this.probe(String(p.ExportDir), String(p.KdnetPath ?? "")));
+      case "reboot":
+        if (!s.elevated) throw new Error("Access is denied.(5)");
+        this.reboot();
+        return json({ exitCode: 0 });
       default:
         throw new Error(`model: no behaviour for '${name}'`);
+    }
+  }
+
+  /**
+   * What a restart does to the state: boot manager takes the one-time bootsequence (and removes it) or the
+   * default; BitLocker counts the reboot down; if the booted entry debugs over NET on a NIC, KDNET takes that NIC
+   * (its driver is not started) and the "Microsoft Kernel Debug Network Adapter" (KDNIC) carries Windows'
+   * traffic instead (research windows-target.md §3, §8). The SSH server comes back after it (the caller decides
+   * how long it stays unreachable).
+   */
+  reboot(): void {
+    const s = this.state;
+    const bm = s.store.objects.find((o) => o.id === WELL_KNOWN["{bootmgr}"]);
+    const seq = bm?.elements.bootsequence;
+    const def = bm?.elements.default;
+    const next = Array.isArray(seq) && seq[0] ? seq[0] : Array.isArray(def) ? def[0] : undefined;
+    if (bm) delete bm.elements.bootsequence;
+    if (next && s.store.objects.some((o) => o.id === next)) s.currentId = next;
+    s.boots = (s.boots ?? 0) + 1;
+    for (const v of s.bitlocker) {
+      if (v.protectionStatus === "Off" && v.rebootCount !== undefined && v.rebootCount > 0) {
+        v.rebootCount--;
+        if (v.rebootCount === 0) {
+          v.protectionStatus = "On";
+          delete v.rebootCount;
+        }
+      }
+    }
+    const entry = s.store.objects.find((o) => o.id === s.currentId);
+    const dbg = s.store.objects.find((o) => o.id === WELL_KNOWN["{dbgsettings}"])?.elements;
+    const busparams = Array.isArray(dbg?.busparams) ? dbg.busparams[0] : undefined;
+    const debugging = entry?.elements.debug === true && Array.isArray(dbg?.debugtype) && dbg.debugtype[0] === "NET";
+    s.nics = s.nics.filter((n) => n.interfaceDescription !== "Microsoft Kernel Debug Network Adapter");
+    for (const n of s.nics) {
+      if (n.kdnetOwned) {
+        n.status = "Up";
+        delete n.kdnetOwned;
+      }
+    }
+    const taken = debugging
+      ? s.nics.find((n) => n.pci && `${n.pci.bus}.${n.pci.device}.${n.pci.function}` === busparams)
+      : undefined;
+    if (taken) {
+      taken.status = "Disabled";
+      taken.kdnetOwned = true;
+      s.nics.push({
+        name: `${taken.name} 2`,
+        interfaceDescription: "Microsoft Kernel Debug Network Adapter",
+        pnpDeviceId: "ROOT\\KDNIC\\0000",
+        ndisPhysicalMedium: 14,
+        virtual: true,
+        status: "Up",
+        linkSpeed: taken.linkSpeed,
+        macAddress: taken.macAddress,
+      });
     }
   }
 
@@ -473,9 +539,11 @@ export class WindowsTargetModel {
     const sb =
       s.secureBoot === "unsupported"
         ? { state: false, source: "legacy-bios" }
-        : s.confirmCmdletMissing
-          ? { state: s.secureBoot === "on", source: "registry" }
-          : { state: s.secureBoot === "on", source: "Confirm-SecureBootUEFI" };
+        : s.secureBoot === "unknown"
+          ? { state: null, source: "none" }
+          : s.confirmCmdletMissing
+            ? { state: s.secureBoot === "on", source: "registry" }
+            : { state: s.secureBoot === "on", source: "Confirm-SecureBootUEFI" };
     const nics = s.nics.map((n) => ({
       name: n.name,
       interfaceDescription: n.interfaceDescription,

@@ -109,6 +109,16 @@ describe("netdbg setup / teardown for a windows target (CLI glue)", () => {
     expect(model.storeBytes()).toBe(original);
   });
 
+  it("--reboot restarts into the debug entry and reports it in --json", async () => {
+    const { ctx, model, out, deps } = await rig(true);
+    let t = 0;
+    const clock = { now: () => new Date(t), sleep: async (ms: number) => void (t += ms) };
+    await windowsSetup(ctx, target, { reboot: true }, { ...deps, clock });
+    const obj = JSON.parse(out.join(""));
+    expect(obj.reboot).toEqual({ bootedEntry: obj.entry, debugEntry: true, debug: true });
+    expect(model.state.boots).toBe(1);
+  });
+
   it("generates and stores a key when none is stored", async () => {
     const { ctx, model, deps } = await rig(false, false);
     await windowsSetup(ctx, target, {}, deps);

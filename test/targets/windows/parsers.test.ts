@@ -223,3 +223,23 @@ describe("parseKdnetList on the real fixtures", () => {
     expect(p.usbControllers).toHaveLength(4);
   });
 });
+
+describe("the netdbg/windows library surface", () => {
+  it("package.json maps netdbg/windows to this index, which exports the five parsers by the issue's names", async () => {
+    const { readFileSync } = await import("node:fs");
+    const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as {
+      exports: Record<string, string>;
+    };
+    expect(pkg.exports["./windows"]).toBe("./dist/targets/windows/index.js");
+    const lib = await import("../../../src/targets/windows/index.js");
+    for (const name of [
+      "parseDbgSettings",
+      "parseBcdEnum",
+      "parseCopyResult",
+      "classifyBcdeditFailure",
+      "parseKdnetList",
+    ] as const) {
+      expect(typeof lib[name], name).toBe("function");
+    }
+  });
+});

@@ -248,6 +248,27 @@ describe("setup details", () => {
     expect(probeState.secureBoot).toBe("off");
   });
 
+  it("a Hyper-V guest's synthetic NIC (VMBUS) gets no busparams; a PCI segment shows in busparams", async () => {
+    const syn = {
+      name: "Ethernet",
+      interfaceDescription: "Microsoft Hyper-V Network Adapter",
+      pnpDeviceId: "VMBUS\\{F8615163-DF3E-46C5-913F-F2D2F965ED0E}\\{A1B2C3D4-0000-0000-0000-000000000001}",
+      ndisPhysicalMedium: 14,
+      virtual: false,
+      status: "Up" as const,
+      linkSpeed: "10 Gbps",
+      macAddress: "00-15-5D-00-00-01",
+    };
+    const { model, run, store, config } = rig({ nics: [syn], isVm: true });
+    const r = await setupWindows({ run, store, clock: systemClock, config });
+    expect(r.report.actions.map((a) => a.id)).not.toContain("bcd.busparams");
+    expect(r.plan.warnings.join(" ")).toContain("VMBus");
+    expect(parseDbgSettings(model.bcd(["/dbgsettings"]).output).busparams).toBeUndefined();
+    const seg = rig({ nics: [{ ...defaultState().nics[0]!, pci: { segment: 1, bus: 2, device: 0, function: 1 } }] });
+    const r2 = await setupWindows({ run: seg.run, store: seg.store, clock: systemClock, config });
+    expect(r2.plan.expected.busparams).toBe("1.2.0.1");
+  });
+
   it("an IPv6 host address uses hostipv6", async () => {
     const { model, run, store, config } = rig();
     const r = await setupWindows({ run, store, clock: systemClock, config: { ...config, hostIp: "2001:db8::10" } });
@@ -340,6 +361,35 @@ describe("refusals before any change", () => {
   });
   it("--no-kdnic without a second connected NIC", async () => {
     await refuse({ nics: [eth] }, { noKdnic: true }, "NETDBG-E209");
+  });
+  it("Secure Boot state unknown: a stop, unless --force (then bcdedit decides and netdbg rolls back if it refuses)", async () => {
+    await refuse({ secureBoot: "unknown" }, {}, "NETDBG-E217");
+    const { run, store, config } = rig({ secureBoot: "unknown" });
+    const r = await setupWindows({ run, store, clock: systemClock, config: { ...config, force: true } });
+    expect(r.plan.warnings.join(" ")).toContain("Secure Boot state unknown");
+  });
+  it("a member of a Switch Embedded Teaming switch is a team member", async () => {
+    const second = {
+      ...eth,
+      name: "Ethernet 3",
+      interfaceDescription: "Intel(R) 82574L Gigabit Network Connection #2",
+      pci: { segment: 0, bus: 0, device: 4, function: 0 },
+    };
+    const set = [
+      {
+        name: "SETswitch",
+        switchType: "External" as const,
+        netAdapterInterfaceDescriptions: [eth.interfaceDescription, second.interfaceDescription],
+        embeddedTeamingEnabled: true,
+      },
+    ];
+    const e = await refuse({ nics: [eth, second], vswitches: set }, { nic: "Ethernet" }, "NETDBG-E205");
+    expect(e.message).toContain("SETswitch (Switch Embedded Teaming)");
+  });
+  it("several usable NICs and no --nic: a stop that lists them", async () => {
+    const second = { ...eth, name: "Ethernet 3", pci: { segment: 0, bus: 0, device: 4, function: 0 } };
+    const e = await refuse({ nics: [eth, second] }, {}, "NETDBG-E208");
+    expect(e.fix).toContain("Ethernet (0.3.0), Ethernet 3 (0.4.0)");
   });
   it("unknown NIC name", async () => {
     await refuse({}, { nic: "Ethernet 9" }, "NETDBG-E214");

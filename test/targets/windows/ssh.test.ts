@@ -7,7 +7,7 @@
 import { chmodSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { isNetdbgError } from "../../../src/core/error.js";
 import { systemClock } from "../../../src/core/ports.js";
 import { MemoryJournalStore } from "../../../src/io/journal-store.js";
@@ -119,6 +119,7 @@ describe("over a real OpenSSH sshd with a ForceCommand into the model", () => {
   let dir: string;
   let stateFile: string;
   let session: SshSession;
+  let connect: () => Promise<SshSession>;
   const load = () => JSON.parse(readFileSync(stateFile, "utf8")) as ForcedState;
   const save = (f: ForcedState) => writeFileSync(stateFile, JSON.stringify(f));
 
@@ -137,16 +138,24 @@ describe("over a real OpenSSH sshd with a ForceCommand into the model", () => {
       forceCommand: `${process.execPath} --import file://${loader} ${script} ${stateFile}`,
     });
     writeFileSync(join(dir, "known_hosts"), `[127.0.0.1]:${sshd.port} ${sshd.hostPublicKey}\n`);
-    session = await connectSsh({
-      target: { name: "win", address: "127.0.0.1", ssh: { user, port: sshd.port, identityFile: key.privateKeyPath } },
-      knownHostsPath: join(dir, "known_hosts"),
-      agentSocket: null,
-      sshConfigPath: null,
-      homeDir: dir,
-    });
+    connect = () =>
+      connectSsh({
+        target: { name: "win", address: "127.0.0.1", ssh: { user, port: sshd.port, identityFile: key.privateKeyPath } },
+        knownHostsPath: join(dir, "known_hosts"),
+        agentSocket: null,
+        sshConfigPath: null,
+        homeDir: dir,
+      });
   }, 60_000);
-  afterAll(async () => {
+  beforeEach(async () => {
+    session = await connect();
+  });
+  afterEach(async (t) => {
     await session?.close();
+    // on failure, show what sshd saw (a dropped connection under heavy load is otherwise hard to tell apart)
+    if (t.task.result?.state === "fail") process.stderr.write(`sshd log tail:\n${sshd.log().slice(-3000)}\n`);
+  });
+  afterAll(async () => {
     await sshd?.stop();
     removeTestUser(user);
   });

@@ -74,6 +74,7 @@ describe("templates/windows", () => {
       "bcdedit",
       "bitlocker",
       "probe",
+      "reboot",
       "whoami",
     ]);
   });
@@ -84,6 +85,7 @@ describe("templates/windows", () => {
     "bcdedit",
     "bitlocker",
     "probe",
+    "reboot",
     "whoami",
   ] as const) {
     it(`${name}.ps1 parses without errors, has a param() block, and renders to a script that parses`, () => {
