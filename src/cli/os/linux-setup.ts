@@ -204,6 +204,7 @@ function phaseTitle(target: string, phase: string): string {
 
 async function withProgress<T>(
   ctx: Context,
+  target: string,
   title: string,
   quiet: boolean,
   run: (hooks: Pick<LinuxSetupDeps, "onPhase" | "onAction" | "onCommand">) => Promise<T>,
@@ -216,7 +217,7 @@ async function withProgress<T>(
         task: async (_c, task) => {
           result = await run({
             onPhase: (p) => {
-              task.title = phaseTitle(title.replace(/^\S+ /, ""), p);
+              task.title = phaseTitle(target, p);
             },
             onAction: (a, rep) => {
               task.output = rep ? `${rep.outcome}: ${a.title}` : `${a.title}: ${a.command.split("\n")[0]}`;
@@ -225,7 +226,7 @@ async function withProgress<T>(
               ctx.log.debug(`${e.readOnly ? "read" : "run"} [${e.step}] ${e.command}`);
             },
           });
-          task.title = title.replace(/^Set up/, "Set up").concat(" — done");
+          task.title = `${title}: done`;
         },
       },
     ],
@@ -259,7 +260,7 @@ export async function linuxSetup(
     const nic = (opts.nic as string | undefined) ?? target.transport?.nic;
     const sudoPassword = sudoPrompt(ctx);
     const quiet = Boolean(ctx.opts.json) || check;
-    const result = await withProgress(ctx, `Set up ${target.name}`, quiet, (hooks) =>
+    const result = await withProgress(ctx, target.name, `Set up ${target.name}`, quiet, (hooks) =>
       setupLinuxTarget(
         {
           target: target.name,
@@ -334,6 +335,7 @@ export async function linuxTeardown(
     const sudoPassword = sudoPrompt(ctx);
     const result: LinuxTeardownResult = await withProgress(
       ctx,
+      target.name,
       `Tear down ${target.name}`,
       Boolean(ctx.opts.json) || check,
       (hooks) =>
