@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCli, stateDirWith } from "../helpers/cli.js";
+import { runCli, stateDirWith } from "../helpers/cli-src.js";
 import { type GdbServer, gdbBatch, requireTool, startGdbServer, TEST_PROGRAM, waitForOutput } from "../helpers/tools.js";
 
 let dir: string;
