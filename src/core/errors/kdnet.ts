@@ -93,4 +93,10 @@ export const kdnetErrors = defineErrors({
     fix: (p: { name: string; seen: string }) =>
       `If ${p.seen} is ${p.name}, correct its address with 'netdbg targets edit ${p.name}'; otherwise another machine pokes this port: give ${p.name} its own port.`,
   },
+  E513: {
+    title: "Target did not stop",
+    exit: "environment",
+    message: (p: { seconds: number }) => `The target did not report a stop (break-in, breakpoint or step) within ${p.seconds} s.`,
+    fix: () => "It may be hung with interrupts off, or rebooting; try 'break' again, look at the target's console, or reconnect.",
+  },
 });
