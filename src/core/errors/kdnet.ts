@@ -72,13 +72,6 @@ export const kdnetErrors = defineErrors({
     message: (p: { what: string }) => `${p.what} needs the target stopped in the debugger, but it is running.`,
     fix: () => "Break in first ('break'), or wait for a breakpoint to hit.",
   },
-  E510: {
-    title: "Windows target lacks an address or port",
-    exit: "usage",
-    message: (p: { name: string; missing: string }) => `Target '${p.name}' has no ${p.missing} in the inventory.`,
-    fix: (p: { name: string }) =>
-      `Set it with 'netdbg targets edit ${p.name}' (a KDNET port is 49152–65535, usually 50000–50039).`,
-  },
   E511: {
     title: "Not a Windows target",
     exit: "usage",

@@ -212,6 +212,12 @@ describe("KDNET host engine ↔ target peer (UDP loopback)", () => {
     await expect(kd.getVersion()).rejects.toMatchObject({ code: "NETDBG-E504" });
   });
 
+  it("refuses a busy UDP port with E506", async () => {
+    const a = await openUdp({ port: 0, address: "127.0.0.1" });
+    cleanups.push(() => a.close());
+    await expect(openUdp({ port: a.local.port, address: "127.0.0.1" })).rejects.toMatchObject({ code: "NETDBG-E506" });
+  });
+
   it("reports a wrong key as auth failures and never answers", async () => {
     const { host, events, peer } = await rig({ key: "1.2.3.4" });
     await expect(host.waitForHandshake(400)).rejects.toMatchObject({ code: "NETDBG-E502" });
