@@ -125,6 +125,13 @@ describe("netdbg kdnet decode", () => {
     expect(r.out).toMatch(/poke/);
   });
 
+  it("exits 1 when nothing authenticates (wrong key), still listing every datagram", async () => {
+    const r = await run(["kdnet", "decode", "--key", "1.2.3.5", `${FIX}/aeroctf2021-kek.pcap`]);
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/704 KDNET datagrams .*: 0 authenticated, 704 not/);
+    expect(r.out).toMatch(/failed authentication: wrong key/);
+  });
+
   it("fails with a coded error on a file that is not a capture", async () => {
     const r = await run(["--json", "kdnet", "decode", "--key", "8.8.8.8", `${FIX}/README.md`]);
     expect(r.code).toBe(2);

@@ -80,6 +80,8 @@ export function register(program: Command, ctx: () => Context): void {
       }
       const { datagrams, summary } = decodeCapture(records, key);
       if (summary.datagrams === 0) throw netdbgError("E501", { file, udp: records.length });
+      // Nothing authenticates: the key is wrong for this capture (a failed check, exit 1); the listing still prints.
+      if (summary.authenticated === 0) process.exitCode = 1;
       if (c.opts.json) {
         // JSON Lines: one object per datagram, then one summary object.
         const lines = datagrams.map((d) => JSON.stringify(d));

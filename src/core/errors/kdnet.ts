@@ -72,13 +72,6 @@ export const kdnetErrors = defineErrors({
     message: (p: { what: string }) => `${p.what} needs the target stopped in the debugger, but it is running.`,
     fix: () => "Break in first ('break'), or wait for a breakpoint to hit.",
   },
-  E510: {
-    title: "Windows target lacks an address or port",
-    exit: "usage",
-    message: (p: { name: string; missing: string }) => `Target '${p.name}' has no ${p.missing} in the inventory.`,
-    fix: (p: { name: string }) =>
-      `Set it with 'netdbg targets edit ${p.name}' (a KDNET port is 49152–65535, usually 50000–50039).`,
-  },
   E511: {
     title: "Not a Windows target",
     exit: "usage",
@@ -92,5 +85,11 @@ export const kdnetErrors = defineErrors({
       `KDNET pokes reach port ${p.port} from ${p.seen}, but the inventory says '${p.name}' is at ${p.expected}, so netdbg ignored them.`,
     fix: (p: { name: string; seen: string }) =>
       `If ${p.seen} is ${p.name}, correct its address with 'netdbg targets edit ${p.name}'; otherwise another machine pokes this port: give ${p.name} its own port.`,
+  },
+  E513: {
+    title: "Target did not stop",
+    exit: "environment",
+    message: (p: { seconds: number }) => `The target did not report a stop (break-in, breakpoint or step) within ${p.seconds} s.`,
+    fix: () => "It may be hung with interrupts off, or rebooting; try 'break' again, look at the target's console, or reconnect.",
   },
 });

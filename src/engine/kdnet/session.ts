@@ -168,7 +168,7 @@ export class KdnetHostSession {
       const t = setTimeout(() => {
         this.stateWaiters = this.stateWaiters.filter((w) => w !== done);
         this.closers.delete(cancel);
-        reject(netdbgError("E504", { what: "with a state change", tries: 1 }));
+        reject(netdbgError("E513", { seconds: Math.round(timeoutMs / 100) / 10 }));
       }, timeoutMs);
       const cancel = () => {
         clearTimeout(t);

@@ -202,6 +202,22 @@ describe("KDNET host engine ↔ target peer (UDP loopback)", () => {
     expect(events.filter((e) => e.kind === "handshake")).toHaveLength(2);
   });
 
+  it("gives up with E513 when the target never stops, and with E504 when it never answers", async () => {
+    const { host, peer } = await rig({ retransmitMs: 20 });
+    await host.waitForHandshake(5000);
+    await peer.close();
+    const kd = new KdClient(host, { stateTimeoutMs: 300 });
+    await expect(kd.breakIn()).rejects.toMatchObject({ code: "NETDBG-E513" });
+    host.stopped = true; // pretend it had stopped, so a request is sent
+    await expect(kd.getVersion()).rejects.toMatchObject({ code: "NETDBG-E504" });
+  });
+
+  it("refuses a busy UDP port with E506", async () => {
+    const a = await openUdp({ port: 0, address: "127.0.0.1" });
+    cleanups.push(() => a.close());
+    await expect(openUdp({ port: a.local.port, address: "127.0.0.1" })).rejects.toMatchObject({ code: "NETDBG-E506" });
+  });
+
   it("reports a wrong key as auth failures and never answers", async () => {
     const { host, events, peer } = await rig({ key: "1.2.3.4" });
     await expect(host.waitForHandshake(400)).rejects.toMatchObject({ code: "NETDBG-E502" });

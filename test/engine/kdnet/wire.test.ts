@@ -138,6 +138,45 @@ describe("session recovery", () => {
   });
 });
 
+describe("RESEND both ways", () => {
+  it("asks for a packet again when its checksum is bad, and re-sends its own packet when asked", async () => {
+    const net = new MemoryNetwork();
+    const hostT = net.open({ address: "192.168.2.1", port: 51111 });
+    const targetT = net.open({ address: "192.168.2.72", port: 51111 });
+    const got: Buffer[] = [];
+    targetT.onMessage((b) => got.push(b));
+    const host = new KdnetHostSession({ transport: hostT, key, retransmitMs: 10_000 });
+    targetT.send(recs[0]!.payload, hostT.local);
+    await tick();
+    const keys: KdnetKeys = { ...host.keys };
+    const toHost = (body: Buffer, seq: number) =>
+      targetT.send(sealDatagram({ version: 4, channel: 0, seq, direction: "target-to-host", body }, keys), hostT.local);
+    const bodyOf = (b: Buffer) => {
+      const o = openDatagram(b, keys);
+      if (!o.ok) throw new Error(o.reason);
+      return parseKdPacket(o.datagram.body)!;
+    };
+    const bad = buildKdPacket(PacketType.DebugIo, 0, Buffer.from("xyz"));
+    bad.writeUInt32LE(1, 12); // wrong checksum
+    toHost(bad, 1);
+    await tick();
+    expect(bodyOf(got[1]!)).toMatchObject({ type: PacketType.Resend, id: 0 });
+    // host request outstanding; the target asks for it again
+    host.stopped = true;
+    const pending = new KdClient(host).getVersion().catch(() => undefined);
+    await tick();
+    const req = bodyOf(got[2]!);
+    expect(req.type).toBe(PacketType.StateManipulate);
+    toHost(buildKdPacket(PacketType.Resend, 0), 2);
+    await tick();
+    const again = bodyOf(got[3]!);
+    expect(again).toMatchObject({ type: PacketType.StateManipulate, id: req.id, checksum: req.checksum });
+    await host.close();
+    await pending;
+    await targetT.close();
+  });
+});
+
 describe("poke in flight", () => {
   it("does not answer a same-boot poke that arrives right after our response (it crossed it on the wire)", async () => {
     const net = new MemoryNetwork();
