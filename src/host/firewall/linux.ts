@@ -26,7 +26,7 @@ import {
   parseNftRuleset,
   ruleMatchesAddress,
 } from "./nft.js";
-import { type FirewallAction, type FirewallPlan, type FirewallRequest, type FrontEnd, ruleName } from "./types.js";
+import { type FirewallAction, type FirewallPlan, type FirewallRequest, type FrontEnd, checkRequest, ruleName } from "./types.js";
 
 export interface LinuxFirewallFacts {
   version: 4 | 6;
@@ -184,6 +184,7 @@ export function iptablesBackend(versionOut: string): "nf_tables" | "legacy" | un
 // ---- probe (read-only) -----------------------------------------------------------------------------------
 
 export async function probeLinuxFirewall(runner: CommandRunner, req: FirewallRequest): Promise<LinuxFirewallFacts> {
+  checkRequest(req);
   const version = ipFamily(req.address);
   const facts: LinuxFirewallFacts = {
     version,
@@ -284,6 +285,7 @@ function chainLabel(c: { family: string; table: string; name?: string; chain?: s
 
 /** Open: the rule(s) needed for inbound UDP req.port from req.address, through the front end in charge. */
 export function planLinuxOpen(f: LinuxFirewallFacts, req: FirewallRequest): FirewallPlan {
+  checkRequest(req);
   const name = ruleName(req.port);
   const what = `inbound UDP ${req.port} from ${req.address}`;
   if (f.firewalld.running) {
@@ -385,6 +387,7 @@ export function planLinuxOpen(f: LinuxFirewallFacts, req: FirewallRequest): Fire
 
 /** Close: remove every rule netdbg added for this port/address, whichever front end holds it. */
 export function planLinuxClose(f: LinuxFirewallFacts, req: FirewallRequest): FirewallPlan {
+  checkRequest(req);
   const actions: FirewallAction[] = [];
   const frontEnds: FrontEnd[] = [];
   if (f.firewalld.running && f.firewalld.hasRule) {

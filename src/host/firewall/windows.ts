@@ -8,7 +8,7 @@ import { netdbgError } from "../../core/error.js";
 import type { PowerShellRunner } from "../../core/ports.js";
 import { psQuote } from "../../core/quote.js";
 import { psJson } from "../exec.js";
-import { type FirewallAction, type FirewallPlan, type FirewallRequest, ruleName } from "./types.js";
+import { type FirewallAction, type FirewallPlan, type FirewallRequest, checkRequest, ruleName } from "./types.js";
 
 export const WIN_PROBE_PS = `param(
   [Parameter(Mandatory = $true)][string]$Name
@@ -94,6 +94,7 @@ export interface WindowsFirewallFacts {
 }
 
 export async function probeWindowsFirewall(ps: PowerShellRunner, req: FirewallRequest): Promise<WindowsFirewallFacts> {
+  checkRequest(req);
   const f = await psJson<WindowsFirewallFacts>(ps, "reading the Windows firewall", WIN_PROBE_PS, { Name: ruleName(req.port) });
   // ConvertTo-Json turns a one-element array into a scalar in Windows PowerShell 5.1
   const arr = <T>(v: T | T[] | null | undefined): T[] => (v == null ? [] : Array.isArray(v) ? v : [v]);
@@ -149,6 +150,7 @@ function findings(f: WindowsFirewallFacts): Pick<FirewallPlan, "warnings" | "blo
 }
 
 export function planWindowsOpen(f: WindowsFirewallFacts, req: FirewallRequest): FirewallPlan {
+  checkRequest(req);
   const { warnings, blockers, enabled } = findings(f);
   const cmd = windowsCommands(req);
   if (enabled.length === 0) {
@@ -189,6 +191,7 @@ export function planWindowsOpen(f: WindowsFirewallFacts, req: FirewallRequest): 
 }
 
 export function planWindowsClose(f: WindowsFirewallFacts, req: FirewallRequest): FirewallPlan {
+  checkRequest(req);
   const name = ruleName(req.port);
   const cmd = windowsCommands(req);
   if (!f.rule) {
