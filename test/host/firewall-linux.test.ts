@@ -103,6 +103,13 @@ describe("nftables (inet filter input policy drop)", () => {
       "-",
     );
     await lifecycle(pair, runner, 50200, "nftables");
+    // after open, the undo line names the real rule handle; running it by hand removes the rule
+    const step = new HostFirewallStep({ address: pair.targetIp, port: 50201 }, { platform: "linux", runner, elevated: true });
+    const out = await step.run("open");
+    const undo = out.after?.actions[0]?.undo ?? "";
+    expect(undo).toMatch(/^nft delete rule inet filter input handle \d+$/);
+    pair.inHost(...undo.split(" "));
+    expect((await step.status()).actions.map((a) => a.satisfied)).toEqual([false]);
     const after = JSON.parse(pair.inHost("nft", "-j", "list", "ruleset")) as { nftables: { rule?: { comment?: string } }[] };
     expect(after.nftables.filter((x) => x.rule?.comment === "netdbg-udp-50200")).toEqual([]);
   }, 90_000);
