@@ -6,15 +6,33 @@
  * dropped again.
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { cpSync, mkdirSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CommandRunner } from "../../src/core/ports.js";
 import { HostFirewallStep } from "../../src/host/firewall/index.js";
-import { ExecaCommandRunner, NetnsCommandRunner } from "../../src/io/command-runner.js";
+import { ExecaCommandRunner } from "../../src/io/command-runner.js";
 import { netdbgInNetns } from "../fakes/cli-in-netns.js";
 import { NetnsPair, requireTool } from "../fakes/netns.js";
 
 const WINDOW = { windowMs: 800 };
+
+/**
+ * Kill private D-Bus daemons that an interrupted earlier run of this file left behind: only when the test
+ * process named in the directory is gone (a concurrent run keeps its bus), and only the daemon whose command
+ * line names that directory.
+ */
+function reapStaleBuses(): void {
+  for (const d of readdirSync("/tmp").filter((n) => /^nd-host-fwd-\d+$/.test(n))) {
+    if (existsSync(`/proc/${d.slice("nd-host-fwd-".length)}`)) continue;
+    try {
+      const pid = Number(readFileSync(`/tmp/${d}/dbus.pid`, "utf8"));
+      if (readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(`/tmp/${d}/bus.conf`)) process.kill(pid, "SIGTERM");
+    } catch {
+      // no pid file or no such process
+    }
+    rmSync(`/tmp/${d}`, { recursive: true, force: true });
+  }
+}
 
 async function lifecycle(pair: NetnsPair, runner: CommandRunner, port: number, frontEnd: string): Promise<void> {
   const req = { address: pair.targetIp, port, interface: pair.hostIf };
@@ -23,14 +41,14 @@ async function lifecycle(pair: NetnsPair, runner: CommandRunner, port: number, f
 
   const check = await step.run("open", { check: true });
   expect(check.report).toBeUndefined();
-  expect(check.plan.frontEnds).toEqual([frontEnd]);
+  expect(check.plan.frontEnds, check.plan.summary).toEqual([frontEnd]);
   expect(check.plan.actions.length).toBeGreaterThan(0);
   expect(check.plan.actions.every((a) => !a.satisfied && a.command.length > 0 && a.undo)).toBe(true);
   expect(await pair.probe(port, WINDOW), "--check changed nothing").toBe(false);
 
   const opened = await step.run("open");
   expect(opened.report?.changed).toBe(true);
-  expect(await pair.probe(port, WINDOW), "open lets the target's datagram in").toBe(true);
+  expect(await pair.probe(port, WINDOW), `open lets the target's datagram in: ${JSON.stringify(opened.report)}`).toBe(true);
   expect(await pair.probe(port, { ...WINDOW, srcAddr: pair.otherIp }), "another source stays blocked").toBe(false);
 
   const again = await step.run("open");
@@ -49,14 +67,14 @@ async function lifecycle(pair: NetnsPair, runner: CommandRunner, port: number, f
 
 describe("no active firewall", () => {
   const pair = new NetnsPair("fw0", 240);
-  beforeAll(() => {
+  beforeAll(async () => {
     requireTool("nft", "nftables");
     requireTool("iptables", "iptables");
-    pair.create();
+    await pair.create();
   });
   afterAll(() => pair.destroy());
   it("says so, changes nothing, and the datagram arrives", async () => {
-    const runner = new NetnsCommandRunner(pair.hostNs);
+    const runner = pair.hostRunner();
     const step = new HostFirewallStep({ address: pair.targetIp, port: 50100 }, { platform: "linux", runner, elevated: true });
     const out = await step.run("open");
     expect(out.plan.frontEnds).toEqual([]);
@@ -69,20 +87,29 @@ describe("no active firewall", () => {
 
 describe("nftables (inet filter input policy drop)", () => {
   const pair = new NetnsPair("fwn", 243);
-  beforeAll(() => {
+  beforeAll(async () => {
     requireTool("nft", "nftables");
-    pair.create();
+    await pair.create();
   });
   afterAll(() => pair.destroy());
   it("open/close through the dropping chain; a private-table accept alone would not help", async () => {
-    const runner = new NetnsCommandRunner(pair.hostNs);
+    const runner = pair.hostRunner();
     // the dropping chain plus a private table that accepts the port: the drop still wins (accept is not final)
-    execFileSync("ip", ["netns", "exec", pair.hostNs, "nft", "-f", "-"], {
-      input:
-        "table inet filter {\n chain input {\n  type filter hook input priority 0; policy drop;\n }\n}\n" +
+    pair.inHostWithInput(
+      "table inet filter {\n chain input {\n  type filter hook input priority 0; policy drop;\n }\n}\n" +
         "table inet ndprivate {\n chain input {\n  type filter hook input priority -10; policy accept;\n  udp dport 50200 accept\n }\n}\n",
-    });
+      "nft",
+      "-f",
+      "-",
+    );
     await lifecycle(pair, runner, 50200, "nftables");
+    // after open, the undo line names the real rule handle; running it by hand removes the rule
+    const step = new HostFirewallStep({ address: pair.targetIp, port: 50201 }, { platform: "linux", runner, elevated: true });
+    const out = await step.run("open");
+    const undo = out.after?.actions[0]?.undo ?? "";
+    expect(undo).toMatch(/^nft delete rule inet filter input handle \d+$/);
+    pair.inHost(...undo.split(" "));
+    expect((await step.status()).actions.map((a) => a.satisfied)).toEqual([false]);
     const after = JSON.parse(pair.inHost("nft", "-j", "list", "ruleset")) as { nftables: { rule?: { comment?: string } }[] };
     expect(after.nftables.filter((x) => x.rule?.comment === "netdbg-udp-50200")).toEqual([]);
   }, 90_000);
@@ -90,61 +117,56 @@ describe("nftables (inet filter input policy drop)", () => {
 
 describe("iptables (INPUT policy DROP)", () => {
   const pair = new NetnsPair("fwi", 244);
-  beforeAll(() => {
+  beforeAll(async () => {
     requireTool("iptables", "iptables");
-    pair.create();
+    await pair.create();
     pair.inHost("iptables", "-P", "INPUT", "DROP");
   });
   afterAll(() => pair.destroy());
   it("open/close with iptables -I/-D, commented netdbg-udp-<port>", async () => {
-    const runner = new NetnsCommandRunner(pair.hostNs);
+    const runner = pair.hostRunner();
     const step = new HostFirewallStep({ address: pair.targetIp, port: 50300 }, { platform: "linux", runner, elevated: true });
     const plan = (await step.run("open", { check: true })).plan;
     expect(plan.actions[0]!.command).toBe(
-      `iptables -I INPUT -s ${pair.targetIp} -p udp --dport 50300 -m comment --comment netdbg-udp-50300 -j ACCEPT`,
+      `iptables -w -I INPUT -s ${pair.targetIp} -p udp --dport 50300 -m comment --comment netdbg-udp-50300 -j ACCEPT`,
     );
     expect(plan.actions[0]!.undo).toBe(
-      `iptables -D INPUT -s ${pair.targetIp} -p udp --dport 50300 -m comment --comment netdbg-udp-50300 -j ACCEPT`,
+      `iptables -w -D INPUT -s ${pair.targetIp} -p udp --dport 50300 -m comment --comment netdbg-udp-50300 -j ACCEPT`,
     );
     await lifecycle(pair, runner, 50300, "iptables");
     expect(pair.inHost("iptables", "-S", "INPUT")).not.toMatch(/netdbg/);
   }, 90_000);
   it("the CLI: --check prints the exact command and changes nothing; open, status, close", async () => {
     const base = ["host", "firewall"];
-    const check = netdbgInNetns(pair.hostNs, [...base, "open", pair.targetIp, "--port", "50301", "--check"]);
-    expect(check.status).toBe(0);
+    const check = netdbgInNetns(pair, [...base, "open", pair.targetIp, "--port", "50301", "--check"]);
+    expect(check.status, check.stderr).toBe(0);
     expect(check.stdout).toContain(
-      `iptables -I INPUT -s ${pair.targetIp} -p udp --dport 50301 -m comment --comment netdbg-udp-50301 -j ACCEPT`,
+      `iptables -w -I INPUT -s ${pair.targetIp} -p udp --dport 50301 -m comment --comment netdbg-udp-50301 -j ACCEPT`,
     );
     expect(pair.inHost("iptables", "-S", "INPUT")).not.toMatch(/netdbg/);
-    expect(netdbgInNetns(pair.hostNs, [...base, "status", pair.targetIp, "--port", "50301"]).status).toBe(1);
-    const open = netdbgInNetns(pair.hostNs, ["--json", ...base, "open", pair.targetIp, "--port", "50301"]);
+    expect(netdbgInNetns(pair, [...base, "status", pair.targetIp, "--port", "50301"]).status).toBe(1);
+    const open = netdbgInNetns(pair, ["--json", ...base, "open", pair.targetIp, "--port", "50301"]);
     expect(open.status).toBe(0);
     expect(JSON.parse(open.stdout).report.changed).toBe(true);
     expect(await pair.probe(50301, WINDOW)).toBe(true);
-    expect(netdbgInNetns(pair.hostNs, [...base, "status", pair.targetIp, "--port", "50301"]).status).toBe(0);
-    expect(netdbgInNetns(pair.hostNs, [...base, "close", pair.targetIp, "--port", "50301"]).status).toBe(0);
+    expect(netdbgInNetns(pair, [...base, "status", pair.targetIp, "--port", "50301"]).status).toBe(0);
+    expect(netdbgInNetns(pair, [...base, "close", pair.targetIp, "--port", "50301"]).status).toBe(0);
     expect(await pair.probe(50301, WINDOW)).toBe(false);
   }, 90_000);
 });
 
 describe("ufw (active, default deny incoming)", () => {
   const pair = new NetnsPair("fwu", 245);
-  const etc = `/etc/netns/${pair.hostNs}`;
-  beforeAll(() => {
+  beforeAll(async () => {
     requireTool("ufw", "ufw");
-    pair.create();
-    // `ip netns exec` bind-mounts /etc/netns/<ns>/ufw over /etc/ufw: this ufw's state stays private
-    mkdirSync(etc, { recursive: true });
-    cpSync("/etc/ufw", `${etc}/ufw`, { recursive: true });
+    // the namespace sees a private copy of /etc/ufw: this ufw's state stays out of the machine's
+    await pair.create({ ufw: "/etc/ufw" });
     pair.inHost("ufw", "--force", "enable");
+    expect(pair.inHost("ufw", "status")).toMatch(/^Status: active/m);
   });
-  afterAll(() => {
-    pair.destroy();
-    rmSync(etc, { recursive: true, force: true });
-  });
+  afterAll(() => pair.destroy());
   it("open/close with ufw allow/delete, commented netdbg-udp-<port>", async () => {
-    const runner = new NetnsCommandRunner(pair.hostNs);
+    const runner = pair.hostRunner();
     await lifecycle(pair, runner, 50400, "ufw");
     expect(pair.inHost("ufw", "show", "added")).not.toMatch(/50400/);
   }, 90_000);
@@ -152,7 +174,6 @@ describe("ufw (active, default deny incoming)", () => {
 
 describe("firewalld (running on a private D-Bus, zone of the veth)", () => {
   const pair = new NetnsPair("fwf", 246);
-  const etc = `/etc/netns/${pair.hostNs}`;
   const dir = `/tmp/nd-host-fwd-${process.pid}`;
   const bus = `unix:path=${dir}/bus`;
   let dbusPid: number | undefined;
@@ -162,10 +183,9 @@ describe("firewalld (running on a private D-Bus, zone of the veth)", () => {
   beforeAll(async () => {
     requireTool("firewall-cmd", "firewalld");
     requireTool("dbus-daemon", "dbus-daemon");
-    pair.create();
+    reapStaleBuses();
+    await pair.create({ firewalld: "/etc/firewalld" });
     mkdirSync(dir, { recursive: true });
-    mkdirSync(etc, { recursive: true });
-    cpSync("/etc/firewalld", `${etc}/firewalld`, { recursive: true });
     execFileSync("sh", [
       "-c",
       `cat > ${dir}/bus.conf <<'EOF'
@@ -177,14 +197,10 @@ EOF`,
     dbusPid = Number(
       execFileSync("dbus-daemon", [`--config-file=${dir}/bus.conf`, "--fork", "--print-pid"], { encoding: "utf8" }).trim(),
     );
-    firewalld = spawn(
-      "ip",
-      ["netns", "exec", pair.hostNs, "env", `DBUS_SYSTEM_BUS_ADDRESS=${bus}`, "firewalld", "--nofork", "--nopid"],
-      {
-        stdio: "ignore",
-      },
-    );
-    runner = new NetnsCommandRunner(pair.hostNs, new ExecaCommandRunner({ env: { DBUS_SYSTEM_BUS_ADDRESS: bus } }));
+    writeFileSync(`${dir}/dbus.pid`, String(dbusPid));
+    const [file, ...args] = pair.hostArgv("env", `DBUS_SYSTEM_BUS_ADDRESS=${bus}`, "firewalld", "--nofork", "--nopid");
+    firewalld = spawn(file!, args, { stdio: "ignore" });
+    runner = pair.hostRunner(new ExecaCommandRunner({ env: { DBUS_SYSTEM_BUS_ADDRESS: bus } }));
     // readiness, not timing: wait until firewall-cmd answers "running"
     for (let i = 0; i < 200; i++) {
       const r = await runner.run("firewall-cmd", ["--state"]);
@@ -196,7 +212,7 @@ EOF`,
   afterAll(() => {
     if (firewalld?.pid) {
       try {
-        // the namespace's firewalld is the child of `ip netns exec`, which execs into env and then firewalld
+        // nsenter execs env, which execs firewalld: the pid is firewalld's
         process.kill(firewalld.pid, "SIGTERM");
       } catch {
         // gone
@@ -210,7 +226,6 @@ EOF`,
       }
     }
     pair.destroy();
-    rmSync(etc, { recursive: true, force: true });
     rmSync(dir, { recursive: true, force: true });
   });
   it("open/close with a runtime rich rule scoped to the target's address", async () => {

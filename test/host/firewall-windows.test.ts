@@ -111,6 +111,18 @@ describe("plan (pure, from probe facts)", () => {
     expect(p.blockers[0]!.message).toContain("Domain");
     expect(p.warnings[0]).toContain("Block UDP from anywhere");
   });
+  it("a GPO on a profile no connected network uses is not a blocker", () => {
+    const f = facts({
+      profiles: [profile("Domain", { allowLocalFirewallRules: "False" }), profile("Private")],
+      activeCategories: ["Private"],
+    });
+    expect(planWindowsOpen(f, req).blockers).toEqual([]);
+    const onDomain = facts({
+      profiles: [profile("Domain", { allowLocalFirewallRules: "False" })],
+      activeCategories: ["DomainAuthenticated"],
+    });
+    expect(planWindowsOpen(onDomain, req).blockers.map((b) => b.code)).toEqual(["NETDBG-E122"]);
+  });
 });
 
 /** An injected runner scripted per script (what the step sends is recorded). */

@@ -12,7 +12,6 @@ import {
   windowsIpsecFindings,
   xfrmFindings,
 } from "../../src/host/ipsec.js";
-import { NetnsCommandRunner } from "../../src/io/command-runner.js";
 import { NetnsPair, requireTool } from "../fakes/netns.js";
 import { psSyntax } from "../fakes/ps-syntax.js";
 
@@ -58,9 +57,9 @@ describe("ip xfrm policy parser (fixture ip-xfrm-policy.txt)", () => {
 
 describe("Linux IPsec for real (namespaces): dropped before, delivered after the exemption", () => {
   const pair = new NetnsPair("xf", 247);
-  beforeAll(() => {
+  beforeAll(async () => {
     requireTool("ip", "iproute2");
-    pair.create();
+    await pair.create();
   });
   afterAll(() => pair.destroy());
   const run = (cmd: string) => pair.inHost(...cmd.split(" "));
@@ -107,7 +106,7 @@ describe("Linux IPsec for real (namespaces): dropped before, delivered after the
         );
       }
       expect(await pair.probe(50700, { windowMs: 800 })).toBe(false);
-      const report = await probeLinuxIpsec(new NetnsCommandRunner(pair.hostNs), q);
+      const report = await probeLinuxIpsec(pair.hostRunner(), q);
       expect(report.readable).toBe(true);
       expect(report.findings.map((f) => f.direction)).toEqual(["in"]);
       expect(ipsecError(report, q)?.code).toBe("NETDBG-E130");
@@ -119,7 +118,7 @@ describe("Linux IPsec for real (namespaces): dropped before, delivered after the
   }
   it("no policy: nothing found, no exemption", async () => {
     pair.inHost("ip", "xfrm", "policy", "flush");
-    const report = await probeLinuxIpsec(new NetnsCommandRunner(pair.hostNs), {
+    const report = await probeLinuxIpsec(pair.hostRunner(), {
       target: pair.targetIp,
       local: pair.hostIp,
       port: 50700,

@@ -1,4 +1,3 @@
-import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CommandResult, CommandRunner, PowerShellRunner } from "../../src/core/ports.js";
@@ -180,18 +179,19 @@ describe("real route on this machine", () => {
 
   describe("inside a network namespace (veth + tun)", () => {
     const pair = new NetnsPair("rt", 241);
-    beforeAll(() => {
+    beforeAll(async () => {
       requireTool("ip", "iproute2");
-      pair.create();
-      execFileSync("ip", ["-n", pair.hostNs, "tuntap", "add", "dev", "ndh-tun0", "mode", "tun"]);
-      execFileSync("ip", ["-n", pair.hostNs, "addr", "add", "10.231.242.1/24", "dev", "ndh-tun0"]);
-      execFileSync("ip", ["-n", pair.hostNs, "link", "set", "ndh-tun0", "up"]);
+      requireTool("nsenter", "util-linux");
+      await pair.create();
+      pair.inHost("ip", "tuntap", "add", "dev", "ndh-tun0", "mode", "tun");
+      pair.inHost("ip", "addr", "add", "10.231.242.1/24", "dev", "ndh-tun0");
+      pair.inHost("ip", "link", "set", "ndh-tun0", "up");
     });
     afterAll(() => pair.destroy());
 
     type CliRoute = { localAddress: string; interface: string; medium: string; wired?: boolean; warnings: { kind: string }[] };
     const cli = (addr: string): { candidates: CliRoute[] } => {
-      const r = netdbgInNetns(pair.hostNs, ["--json", "host", addr]);
+      const r = netdbgInNetns(pair, ["--json", "host", addr]);
       if (r.status !== 0) throw new Error(`netdbg host ${addr} exited ${r.status}: ${r.stdout}${r.stderr}`);
       return JSON.parse(r.stdout) as { candidates: CliRoute[] };
     };

@@ -88,6 +88,17 @@ describe("NodePowerShellRunner (real node-powershell against a stand-in executab
       }
     }
   });
+  it("a shell that dies at once is a coded error and leaves no unhandled rejection behind", async () => {
+    const ps = new NodePowerShellRunner({ executable: "/bin/false", env: { ...process.env, NODE_POWERSHELL: "" } });
+    const saved = process.env.NODE_POWERSHELL;
+    delete process.env.NODE_POWERSHELL;
+    try {
+      await expect(ps.invoke("1", {})).rejects.toMatchObject({ code: "NETDBG-E111" });
+    } finally {
+      await ps.dispose();
+      if (saved !== undefined) process.env.NODE_POWERSHELL = saved;
+    }
+  });
   it("a missing PowerShell is NETDBG-E110, found before anything is spawned", async () => {
     const ps = new NodePowerShellRunner({ executable: "/nonexistent/nd-host-pwsh", env: { PATH: "/nonexistent" } });
     await expect(ps.invoke("1", {})).rejects.toMatchObject({ code: "NETDBG-E110" });

@@ -28,6 +28,13 @@ export const hostErrors = defineErrors({
     message: (p: { command: string; problem: string }) => `The output of '${p.command}' could not be read: ${p.problem}.`,
     fix: () => "Run the command by hand to see what it prints; if it looks normal, report it to netdbg with that output.",
   },
+  E104: {
+    title: "Firewall scope is not an IP address",
+    exit: "usage",
+    message: (p: { value: string; field: string }) => `The ${p.field} '${p.value}' is not valid for a firewall rule.`,
+    fix: () =>
+      "A host firewall rule is scoped to one IPv4/IPv6 address and one UDP port 1-65535; give the target's IP (DNS names are resolved first).",
+  },
   E110: {
     title: "PowerShell not found",
     exit: "environment",

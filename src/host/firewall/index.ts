@@ -8,7 +8,7 @@ import type { CommandRunner, PowerShellRunner } from "../../core/ports.js";
 import type { ActionReport, StepReport } from "../../core/step.js";
 import { display, lastLines } from "../exec.js";
 import { type LinuxFirewallFacts, planLinuxClose, planLinuxOpen, probeLinuxFirewall } from "./linux.js";
-import type { Exec, FirewallPlan, FirewallRequest } from "./types.js";
+import { checkRequest, type Exec, type FirewallPlan, type FirewallRequest } from "./types.js";
 import { planWindowsClose, planWindowsOpen, probeWindowsFirewall, type WindowsFirewallFacts } from "./windows.js";
 
 export * from "./types.js";
@@ -38,7 +38,9 @@ export class HostFirewallStep {
   constructor(
     readonly req: FirewallRequest,
     private readonly deps: FirewallDeps,
-  ) {}
+  ) {
+    checkRequest(req);
+  }
 
   async probe(): Promise<FirewallFacts> {
     const { platform, runner, ps } = this.deps;

@@ -13,7 +13,7 @@
  * Output layouts: ../shared/fixtures/linux/{nft-iptables-rule-lifecycle,ufw-rule-lifecycle}.txt and
  * test/host/fixtures/nft-insert-and-iptables-nft.txt; firewall-cmd exit codes from firewall-cmd(1).
  */
-import { isNetdbgError } from "../../core/error.js";
+import { isNetdbgError, netdbgError } from "../../core/error.js";
 import { ipVersion } from "../../core/ip.js";
 import type { CommandResult, CommandRunner } from "../../core/ports.js";
 import { display } from "../exec.js";
@@ -26,7 +26,7 @@ import {
   parseNftRuleset,
   ruleMatchesAddress,
 } from "./nft.js";
-import { type FirewallAction, type FirewallPlan, type FirewallRequest, type FrontEnd, ruleName } from "./types.js";
+import { type FirewallAction, type FirewallPlan, type FirewallRequest, type FrontEnd, checkRequest, ruleName } from "./types.js";
 
 export interface LinuxFirewallFacts {
   version: 4 | 6;
@@ -34,6 +34,8 @@ export interface LinuxFirewallFacts {
   ufw: { installed: boolean; active: boolean; hasRule: boolean };
   nft: { installed: boolean; dropping: NftChain[]; ours: NftRule[] };
   iptables: { installed: boolean; backend?: "nf_tables" | "legacy"; dropping: boolean; hasRule: boolean };
+  /** Front ends that are installed but could not be read (not root): "ufw", "iptables", "nftables". */
+  unreadable: string[];
 }
 
 /** Run, but a missing program is `undefined` instead of an error. */
@@ -149,10 +151,11 @@ export const iptables = {
     "ACCEPT",
   ],
   version: (req: FirewallRequest) => [iptables.bin(req), "-V"],
-  list: (req: FirewallRequest) => [iptables.bin(req), "-S", "INPUT"],
-  check: (req: FirewallRequest) => [iptables.bin(req), "-C", ...iptables.spec(req)],
-  insert: (req: FirewallRequest) => [iptables.bin(req), "-I", ...iptables.spec(req)],
-  delete: (req: FirewallRequest) => [iptables.bin(req), "-D", ...iptables.spec(req)],
+  // -w: wait for the xtables lock instead of failing while another tool (docker, fail2ban…) holds it
+  list: (req: FirewallRequest) => [iptables.bin(req), "-w", "-S", "INPUT"],
+  check: (req: FirewallRequest) => [iptables.bin(req), "-w", "-C", ...iptables.spec(req)],
+  insert: (req: FirewallRequest) => [iptables.bin(req), "-w", "-I", ...iptables.spec(req)],
+  delete: (req: FirewallRequest) => [iptables.bin(req), "-w", "-D", ...iptables.spec(req)],
 };
 
 // ---- parsers ---------------------------------------------------------------------------------------------
@@ -181,6 +184,7 @@ export function iptablesBackend(versionOut: string): "nf_tables" | "legacy" | un
 // ---- probe (read-only) -----------------------------------------------------------------------------------
 
 export async function probeLinuxFirewall(runner: CommandRunner, req: FirewallRequest): Promise<LinuxFirewallFacts> {
+  checkRequest(req);
   const version = ipFamily(req.address);
   const facts: LinuxFirewallFacts = {
     version,
@@ -188,6 +192,7 @@ export async function probeLinuxFirewall(runner: CommandRunner, req: FirewallReq
     ufw: { installed: false, active: false, hasRule: false },
     nft: { installed: false, dropping: [], ours: [] },
     iptables: { installed: false, dropping: false, hasRule: false },
+    unreadable: [],
   };
 
   const fwState = await tryRun(runner, firewalld.state());
@@ -215,6 +220,7 @@ export async function probeLinuxFirewall(runner: CommandRunner, req: FirewallReq
   const us = facts.firewalld.running ? undefined : await tryRun(runner, ufw.status());
   if (us) {
     facts.ufw.installed = true;
+    if (us.exitCode !== 0) facts.unreadable.push("ufw");
     facts.ufw.active = us.exitCode === 0 && ufwActive(us.stdout);
     const added = await runner.run("ufw", ufw.added().slice(1));
     facts.ufw.hasRule = added.exitCode === 0 && ufwHasRule(added.stdout, req);
@@ -226,12 +232,14 @@ export async function probeLinuxFirewall(runner: CommandRunner, req: FirewallReq
     const backend = iptablesBackend(ipv.stdout);
     if (backend) facts.iptables.backend = backend;
     const list = await runner.run(iptables.bin(req), iptables.list(req).slice(1));
+    if (list.exitCode !== 0) facts.unreadable.push(iptables.bin(req));
     facts.iptables.dropping = list.exitCode === 0 && iptablesDropping(list.stdout);
     const check = await runner.run(iptables.bin(req), iptables.check(req).slice(1));
     facts.iptables.hasRule = check.exitCode === 0;
   }
 
   const rs = await tryRun(runner, nft.ruleset());
+  if (rs && rs.exitCode !== 0) facts.unreadable.push("nftables");
   if (rs && rs.exitCode === 0) {
     facts.nft.installed = true;
     const parsed = parseNftRuleset(rs.stdout);
@@ -277,6 +285,7 @@ function chainLabel(c: { family: string; table: string; name?: string; chain?: s
 
 /** Open: the rule(s) needed for inbound UDP req.port from req.address, through the front end in charge. */
 export function planLinuxOpen(f: LinuxFirewallFacts, req: FirewallRequest): FirewallPlan {
+  checkRequest(req);
   const name = ruleName(req.port);
   const what = `inbound UDP ${req.port} from ${req.address}`;
   if (f.firewalld.running) {
@@ -349,6 +358,15 @@ export function planLinuxOpen(f: LinuxFirewallFacts, req: FirewallRequest): Fire
       ),
     );
   }
+  if (actions.length === 0 && f.unreadable.length) {
+    return {
+      frontEnds: [],
+      summary: `Could not read ${f.unreadable.join(", ")} (reading the firewall needs root), so netdbg cannot tell whether ${what} is dropped.`,
+      actions: [],
+      warnings: [],
+      blockers: [netdbgError("E120", { what: `reading ${f.unreadable.join(", ")}` })],
+    };
+  }
   if (actions.length === 0) {
     return {
       frontEnds: [],
@@ -369,6 +387,7 @@ export function planLinuxOpen(f: LinuxFirewallFacts, req: FirewallRequest): Fire
 
 /** Close: remove every rule netdbg added for this port/address, whichever front end holds it. */
 export function planLinuxClose(f: LinuxFirewallFacts, req: FirewallRequest): FirewallPlan {
+  checkRequest(req);
   const actions: FirewallAction[] = [];
   const frontEnds: FrontEnd[] = [];
   if (f.firewalld.running && f.firewalld.hasRule) {
@@ -419,6 +438,15 @@ export function planLinuxClose(f: LinuxFirewallFacts, req: FirewallRequest): Fir
         false,
       ),
     );
+  }
+  if (actions.length === 0 && f.unreadable.length) {
+    return {
+      frontEnds: [],
+      summary: `Could not read ${f.unreadable.join(", ")} (reading the firewall needs root), so netdbg cannot tell whether its rule is present.`,
+      actions: [],
+      warnings: [],
+      blockers: [netdbgError("E120", { what: `reading ${f.unreadable.join(", ")}` })],
+    };
   }
   return {
     frontEnds,

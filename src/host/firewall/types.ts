@@ -4,7 +4,8 @@
  * Rules are named `netdbg-udp-<port>` wherever the front end has names or comments, so they can be found
  * and removed later.
  */
-import type { NetdbgError } from "../../core/error.js";
+import { type NetdbgError, netdbgError } from "../../core/error.js";
+import { ipVersion } from "../../core/ip.js";
 import type { Action } from "../../core/step.js";
 
 /** Open inbound UDP `port` from `address` only. `interface`: the NIC the target is reached through (zones). */
@@ -38,6 +39,19 @@ export interface FirewallPlan {
   warnings: string[];
   /** Findings that make the rule useless (GPO ignores local rules…): apply refuses while any exists. */
   blockers: NetdbgError[];
+}
+
+/**
+ * Check a request before any command is built: the address becomes a token of nft's and firewalld's own
+ * languages (not only an argv element), so only a plain IP address (no zone id) and an integer port pass.
+ */
+export function checkRequest(req: FirewallRequest): void {
+  if (ipVersion(req.address) === 0) throw netdbgError("E104", { value: req.address, field: "address" });
+  if (!Number.isInteger(req.port) || req.port < 1 || req.port > 65535)
+    throw netdbgError("E104", { value: String(req.port), field: "port" });
+  if (req.interface !== undefined && !/^[A-Za-z0-9_.:@-]{1,64}$/.test(req.interface)) {
+    throw netdbgError("E104", { value: req.interface, field: "interface name" });
+  }
 }
 
 /** The name every netdbg rule carries (Windows -Name, nft/iptables/ufw comment). */

@@ -8,7 +8,7 @@ import { netdbgError } from "../../core/error.js";
 import type { PowerShellRunner } from "../../core/ports.js";
 import { psQuote } from "../../core/quote.js";
 import { psJson } from "../exec.js";
-import { type FirewallAction, type FirewallPlan, type FirewallRequest, ruleName } from "./types.js";
+import { type FirewallAction, type FirewallPlan, type FirewallRequest, checkRequest, ruleName } from "./types.js";
 
 export const WIN_PROBE_PS = `param(
   [Parameter(Mandatory = $true)][string]$Name
@@ -41,9 +41,10 @@ if ($null -ne $rule) {
     remoteAddress = @($addrs.RemoteAddress | ForEach-Object { [string]$_ })
   }
 }
+$active = @(Get-NetConnectionProfile -ErrorAction SilentlyContinue | ForEach-Object { [string]$_.NetworkCategory })
 $blocks = @(Get-NetFirewallRule -Enabled True -Direction Inbound -Action Block -PolicyStore ActiveStore -ErrorAction SilentlyContinue |
   Select-Object -First 20 | ForEach-Object { [string]$_.DisplayName })
-[pscustomobject]@{ elevated = $elevated; profiles = $profiles; rule = $state; blockRules = $blocks } |
+[pscustomobject]@{ elevated = $elevated; profiles = $profiles; activeCategories = $active; rule = $state; blockRules = $blocks } |
   ConvertTo-Json -Compress -Depth 4
 `;
 
@@ -91,9 +92,12 @@ export interface WindowsFirewallFacts {
     remoteAddress: string[];
   } | null;
   blockRules: string[];
+  /** Get-NetConnectionProfile NetworkCategory of each connected network: Public, Private, DomainAuthenticated. */
+  activeCategories?: string[];
 }
 
 export async function probeWindowsFirewall(ps: PowerShellRunner, req: FirewallRequest): Promise<WindowsFirewallFacts> {
+  checkRequest(req);
   const f = await psJson<WindowsFirewallFacts>(ps, "reading the Windows firewall", WIN_PROBE_PS, { Name: ruleName(req.port) });
   // ConvertTo-Json turns a one-element array into a scalar in Windows PowerShell 5.1
   const arr = <T>(v: T | T[] | null | undefined): T[] => (v == null ? [] : Array.isArray(v) ? v : [v]);
@@ -102,6 +106,7 @@ export async function probeWindowsFirewall(ps: PowerShellRunner, req: FirewallRe
     profiles: arr(f.profiles),
     rule: f.rule ? { ...f.rule, localPort: arr(f.rule.localPort), remoteAddress: arr(f.rule.remoteAddress) } : null,
     blockRules: arr(f.blockRules),
+    activeCategories: arr(f.activeCategories),
   };
 }
 
@@ -135,10 +140,13 @@ export function windowsRuleMatches(f: WindowsFirewallFacts, req: FirewallRequest
 
 function findings(f: WindowsFirewallFacts): Pick<FirewallPlan, "warnings" | "blockers"> & { enabled: WinProfile[] } {
   const enabled = f.profiles.filter((p) => p.enabled === "True");
+  // policies only matter for the profiles of connected networks (when Windows says which those are)
+  const active = new Set((f.activeCategories ?? []).map((c) => (c === "DomainAuthenticated" ? "Domain" : c)));
+  const relevant = active.size ? enabled.filter((p) => active.has(p.name)) : enabled;
   const blockers = [];
-  const gpo = enabled.filter((p) => p.allowLocalFirewallRules === "False");
+  const gpo = relevant.filter((p) => p.allowLocalFirewallRules === "False");
   if (gpo.length) blockers.push(netdbgError("E122", { profiles: gpo.map((p) => p.name).join(", ") }));
-  const shields = enabled.filter((p) => p.allowInboundRules === "False");
+  const shields = relevant.filter((p) => p.allowInboundRules === "False");
   if (shields.length) blockers.push(netdbgError("E126", { profiles: shields.map((p) => p.name).join(", ") }));
   const warnings = f.blockRules.length
     ? [
@@ -149,6 +157,7 @@ function findings(f: WindowsFirewallFacts): Pick<FirewallPlan, "warnings" | "blo
 }
 
 export function planWindowsOpen(f: WindowsFirewallFacts, req: FirewallRequest): FirewallPlan {
+  checkRequest(req);
   const { warnings, blockers, enabled } = findings(f);
   const cmd = windowsCommands(req);
   if (enabled.length === 0) {
@@ -189,6 +198,7 @@ export function planWindowsOpen(f: WindowsFirewallFacts, req: FirewallRequest): 
 }
 
 export function planWindowsClose(f: WindowsFirewallFacts, req: FirewallRequest): FirewallPlan {
+  checkRequest(req);
   const name = ruleName(req.port);
   const cmd = windowsCommands(req);
   if (!f.rule) {
