@@ -365,3 +365,11 @@ export async function buildImage(
   });
   return out;
 }
+
+/** Finished artifact directories in the cache that the current inputs no longer name (left by older inputs). */
+export async function staleArtifacts(deps: LabDeps, paths: LabPaths, plan: Record<ArtifactKind, Artifact>): Promise<string[]> {
+  const current = new Set(Object.values(plan).map((a) => a.dir.slice(a.dir.lastIndexOf("/") + 1)));
+  return (await deps.fs.list(paths.cache))
+    .filter((n) => /^(kernel|rootfs|image)-[0-9a-f]{16}$/.test(n) && !current.has(n))
+    .map((n) => join(paths.cache, n));
+}

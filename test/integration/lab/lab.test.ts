@@ -10,13 +10,20 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isolationViolations, parseLabSubnet } from "../../../src/lab/net.js";
-import { DEFAULT_SUBNET, NETNS, VETH_HOST } from "../../../src/lab/spec.js";
+import { labNames } from "../../../src/lab/spec.js";
 
 const root = new URL("../../../", import.meta.url).pathname;
 const bin = join(root, "bin/netdbg.js");
 const config = mkdtempSync(join(tmpdir(), "lab-it-config-"));
-// Inventory in a throwaway config dir; artifacts in the real XDG cache so runs reuse them.
-const env = { XDG_CONFIG_HOME: config, NO_COLOR: "1" };
+const data = mkdtempSync(join(tmpdir(), "lab-it-data-"));
+// Inventory and lab state in throwaway dirs; artifacts in the real XDG cache so runs reuse them. Its own lab
+// instance (namespace, veth, subnet), so a lab someone runs on this machine with the defaults is left alone.
+const INSTANCE = process.env.NETDBG_LAB_INSTANCE ?? "7";
+const names = labNames(Number(INSTANCE));
+const NETNS = names.netns;
+const VETH_HOST = names.vethHost;
+const DEFAULT_SUBNET = names.defaultSubnet;
+const env = { XDG_CONFIG_HOME: config, XDG_DATA_HOME: data, NETDBG_LAB_INSTANCE: INSTANCE, NO_COLOR: "1" };
 
 interface Endpoints {
   variant: string;
@@ -40,7 +47,7 @@ function need(tool: string, pkg: string) {
   if (!found) throw new Error(`${tool} is missing: apt-get install ${pkg}`);
 }
 
-async function ssh(e: Endpoints, command: string) {
+async function ssh(e: Endpoints, command: string, input?: string) {
   return execa(
     "ssh",
     [
@@ -61,9 +68,18 @@ async function ssh(e: Endpoints, command: string) {
       `${e.ssh.user}@${e.ssh.host}`,
       command,
     ],
-    { reject: false, timeout: 120_000 },
+    { reject: false, timeout: 300_000, ...(input === undefined ? {} : { input }) },
   );
 }
+
+const HELLO_C = `#include <linux/module.h>
+#include <linux/init.h>
+static int __init hello_init(void) { pr_info("netdbg-lab-hello: loaded\\n"); return 0; }
+static void __exit hello_exit(void) { pr_info("netdbg-lab-hello: unloaded\\n"); }
+module_init(hello_init);
+module_exit(hello_exit);
+MODULE_LICENSE("GPL");
+`;
 
 async function up(variant: "kgdb" | "stock"): Promise<Endpoints> {
   const r = await netdbg(["--json", "lab", "up", "--variant", variant], 900_000);
@@ -79,17 +95,21 @@ async function down() {
 async function assertNothingLeft(qemuPid: number | undefined) {
   if (qemuPid !== undefined) expect(existsSync(`/proc/${qemuPid}`), "QEMU process gone").toBe(false);
   const ps = await execa("ps", ["-eo", "args"], { reject: false });
-  expect(ps.stdout).not.toMatch(/qemu-system-x86_64 -name netdbg-lab/);
-  expect(ps.stdout).not.toMatch(/serial-relay\.mjs/);
+  // this lab's relay and QEMU (matched by this run's state dir, not by name: other labs may run on the machine)
+  expect(ps.stdout).not.toContain(data);
   const ns = await execa("ip", ["netns", "list"]);
   expect(ns.stdout.split("\n").map((l) => l.split(" ")[0])).not.toContain(NETNS);
   const link = await execa("ip", ["link", "show", "dev", VETH_HOST], { reject: false });
   expect(link.exitCode).not.toBe(0);
-  expect(readFileSync("/proc/mounts", "utf8")).not.toContain(NETNS);
+  expect(
+    readFileSync("/proc/mounts", "utf8")
+      .split("\n")
+      .map((l) => l.split(" ")[1]),
+  ).not.toContain(`/run/netns/${NETNS}`);
 }
 
 function qemuPidFromStatus(): number | undefined {
-  const stateDir = join(process.env.XDG_DATA_HOME ?? join(process.env.HOME ?? "/root", ".local/share"), "netdbg/lab");
+  const stateDir = join(data, "netdbg/lab");
   try {
     return JSON.parse(readFileSync(join(stateDir, "state.json"), "utf8")).qemuPid as number;
   } catch {
@@ -112,6 +132,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await netdbg(["lab", "down"]);
   rmSync(config, { recursive: true, force: true });
+  rmSync(data, { recursive: true, force: true });
 });
 
 describe("lab, kgdb variant", () => {
@@ -143,7 +164,7 @@ describe("lab, kgdb variant", () => {
 
   it("registered inventory target 'lab' (os linux, the lab key)", () => {
     const inv = readFileSync(join(config, "netdbg/targets.yaml"), "utf8");
-    expect(inv).toMatch(/name: lab\n\s+os: linux\n\s+address: 10\.213\.77\.2/);
+    expect(inv).toMatch(new RegExp(`name: lab\\n\\s+os: linux\\n\\s+address: ${e.ssh.host.replaceAll(".", "\\.")}\\n`));
     expect(inv).toContain(`identityFile: ${e.ssh.identityFile}`);
   });
 
@@ -153,7 +174,22 @@ describe("lab, kgdb variant", () => {
       "id -u; uname -r; grep -E '^CONFIG_KGDB=' /boot/config-$(uname -r); test -f /lib/modules/$(uname -r)/build/Makefile && echo headers-ok",
     );
     expect(r.exitCode, r.stderr).toBe(0);
-    expect(r.stdout.split("\n")).toEqual(["0", e.kernelRelease, "CONFIG_KGDB=y", "headers-ok", ""]);
+    expect(r.stdout.split("\n")).toEqual(["0", e.kernelRelease, "CONFIG_KGDB=y", "headers-ok"]);
+  });
+
+  it("builds, loads and unloads an out-of-tree module in the guest against its own headers", async () => {
+    const put = await ssh(
+      e,
+      "mkdir -p /tmp/hello && cat > /tmp/hello/hello.c && echo 'obj-m := hello.o' > /tmp/hello/Makefile",
+      HELLO_C,
+    );
+    expect(put.exitCode, put.stderr).toBe(0);
+    const r = await ssh(
+      e,
+      "make -s -C /lib/modules/$(uname -r)/build M=/tmp/hello modules >/tmp/hello/build.log 2>&1 || { cat /tmp/hello/build.log; exit 1; }; insmod /tmp/hello/hello.ko && rmmod hello && dmesg | grep -c netdbg-lab-hello",
+    );
+    expect(r.exitCode, `${r.stdout}\n${r.stderr}`).toBe(0);
+    expect(r.stdout.trim()).toBe("2");
   });
 
   it("netdbg lab ssh runs a command in the guest", async () => {
@@ -233,7 +269,7 @@ describe("lab, stock variant", () => {
       "uname -r; grep -E 'CONFIG_KGDB[ =]' /boot/config-$(uname -r); test -f /lib/modules/$(uname -r)/build/Makefile && echo headers-ok",
     );
     expect(r.exitCode, r.stderr).toBe(0);
-    expect(r.stdout.split("\n")).toEqual([e.kernelRelease, "# CONFIG_KGDB is not set", "headers-ok", ""]);
+    expect(r.stdout.split("\n")).toEqual([e.kernelRelease, "# CONFIG_KGDB is not set", "headers-ok"]);
     expect(e.kernelRelease).toMatch(/^6\.1\.0-\d+-amd64$/);
   });
 
