@@ -43,11 +43,36 @@ export const ROOTFS_FILES: Readonly<Record<string, string>> = {
   "/etc/sysctl.d/90-netdbg-lab.conf": "kernel.sysrq = 1\n",
 };
 
-/** The private link between the normal namespace and the lab's namespace (a /30: host .1, lab .2). */
-export const DEFAULT_SUBNET = "10.213.77.0/30";
-export const NETNS = "netdbg-lab";
-export const VETH_HOST = "ndlab0";
-export const VETH_LAB = "ndlab1";
+/**
+ * Names of one lab instance. Namespaces, veths and the subnet are machine-wide, so two labs on one machine
+ * (two users, two test suites) need different instances: `--instance N` / NETDBG_LAB_INSTANCE (0–63).
+ * Instance 0: namespace netdbg-lab, veth ndlab0 (normal side) / ndlab1 (lab side), subnet 10.213.77.0/30;
+ * instance N: netdbg-lab-N, ndlN-h / ndlN-g, 10.213.(77+N).0/30.
+ */
+export interface LabNames {
+  instance: number;
+  netns: string;
+  vethHost: string;
+  vethLab: string;
+  defaultSubnet: string;
+}
+
+export const MAX_INSTANCE = 63;
+
+export function labNames(instance: number): LabNames {
+  if (!Number.isInteger(instance) || instance < 0 || instance > MAX_INSTANCE) throw new RangeError(`lab instance ${instance}`);
+  return instance === 0
+    ? { instance, netns: "netdbg-lab", vethHost: "ndlab0", vethLab: "ndlab1", defaultSubnet: "10.213.77.0/30" }
+    : {
+        instance,
+        netns: `netdbg-lab-${instance}`,
+        vethHost: `ndl${instance}-h`,
+        vethLab: `ndl${instance}-g`,
+        defaultSubnet: `10.213.${77 + instance}.0/30`,
+      };
+}
+
+export const DEFAULT_SUBNET = labNames(0).defaultSubnet;
 
 export const SSH_PORT = 22;
 /** kgdboe's default UDP port; forwarded from the lab address to the guest's eth0. */

@@ -13,14 +13,13 @@ import {
   GUEST_MEMORY_MB,
   KGDBOC_PORT,
   KGDBOE_PORT,
+  type LabNames,
   type LabVariant,
-  NETNS,
+  labNames,
   SERIAL_LOCAL_PORT,
   SERIAL_PEER_PORT,
   SSH_PORT,
   SSH_WAIT_SECONDS,
-  VETH_HOST,
-  VETH_LAB,
 } from "./spec.js";
 
 const join = (...parts: string[]) => parts.join("/").replace(/\/+/g, "/");
@@ -41,6 +40,7 @@ export interface LabState {
   endpoints: LabEndpoints;
   subnet: string;
   hostAddress: string;
+  instance: number;
   netns: string;
   vethHost: string;
   qemuPid: number;
@@ -82,6 +82,7 @@ export function stateFiles(paths: LabPaths): StateFiles {
 }
 
 export interface UpOptions {
+  names: LabNames;
   variant: LabVariant;
   smp: number;
   subnet: LabSubnet;
@@ -101,8 +102,8 @@ export async function processMatches(deps: LabDeps, pid: number | undefined, nee
   return cmdline?.includes(needle) === true;
 }
 
-export async function netnsExists(deps: LabDeps): Promise<boolean> {
-  return deps.fs.exists(`/run/netns/${NETNS}`);
+export async function netnsExists(deps: LabDeps, netns: string): Promise<boolean> {
+  return deps.fs.exists(`/run/netns/${netns}`);
 }
 
 /** KVM only when the CPU advertises virtualization and /dev/kvm exists; nested-virt hosts without vmx/svm get TCG. */
@@ -123,7 +124,7 @@ export async function liveState(deps: LabDeps, paths: LabPaths): Promise<LabStat
   const s = await readState(deps, paths);
   if (!s) return undefined;
   if (!(await processMatches(deps, s.qemuPid, "qemu-system"))) return undefined;
-  if (!(await netnsExists(deps))) return undefined;
+  if (!(await netnsExists(deps, s.netns))) return undefined;
   return s;
 }
 
@@ -153,8 +154,9 @@ export async function labUp(deps: LabDeps, paths: LabPaths, art: LabArtifacts, o
   const f = stateFiles(paths);
   const running = await liveState(deps, paths);
   if (running) throw netdbgError("E603", { variant: running.endpoints.variant, address: running.endpoints.ssh.host });
-  // Leftovers of a lab that died or was killed: clear them before building anew.
-  await labDown(deps, paths);
+  const { netns: NETNS, vethHost: VETH_HOST, vethLab: VETH_LAB } = o.names;
+  // Leftovers of a lab that died or was killed: clear them before building anew (refuses another user's lab).
+  await labDown(deps, paths, o.names);
 
   const routes = await deps.runner.run("ip", ["-j", "-4", "route", "show", "table", "all"]);
   const conflicts = conflictingRoutes(routes.stdout, o.subnet, VETH_HOST);
@@ -270,6 +272,7 @@ export async function labUp(deps: LabDeps, paths: LabPaths, art: LabArtifacts, o
     },
     subnet: o.subnet.cidr,
     hostAddress: o.subnet.hostAddress,
+    instance: o.names.instance,
     netns: NETNS,
     vethHost: VETH_HOST,
     qemuPid,
@@ -330,10 +333,31 @@ export async function labBreak(deps: LabDeps, paths: LabPaths): Promise<void> {
   });
 }
 
-/** Stop everything the lab started; safe to run when nothing is running. Returns what it stopped. */
-export async function labDown(deps: LabDeps, paths: LabPaths): Promise<string[]> {
+/**
+ * Stop everything this lab (this state directory) started; safe to run when nothing is running. Without a
+ * state file, the instance's namespace is removed only when nothing runs inside it (a leftover): a namespace
+ * with processes belongs to a lab started from another state directory and is refused (NETDBG-E611).
+ */
+export async function labDown(deps: LabDeps, paths: LabPaths, fallback: LabNames = labNames(0)): Promise<string[]> {
   const f = stateFiles(paths);
   const done: string[] = [];
+  const state = await readState(deps, paths);
+  const netns = state?.netns ?? fallback.netns;
+  const vethHost = state?.vethHost ?? fallback.vethHost;
+  const qemuPid = await readPid(deps, f.qemuPid);
+  const relayPid = await readPid(deps, f.relayPid);
+  const live = state !== undefined && (await processMatches(deps, qemuPid, "qemu-system"));
+  if (!live && (await netnsExists(deps, netns))) {
+    // Our QEMU is gone: any process in the namespace other than our own relay is someone else's lab.
+    const own = new Set<string>();
+    if (await processMatches(deps, relayPid, "serial-relay")) own.add(String(relayPid));
+    const pids = await deps.runner.run("ip", ["netns", "pids", netns]);
+    if (pids.stdout.split(/\s+/).some((p) => p !== "" && !own.has(p))) {
+      // Our own record is stale either way: drop it, leave the other lab alone.
+      for (const p of [f.state, f.qemuPid, f.relayReady, f.monitor, f.knownHosts]) await deps.fs.remove(p);
+      throw netdbgError("E611", { netns, state: f.state });
+    }
+  }
   const stop = async (pidFile: string, needle: string, what: string) => {
     const pid = await readPid(deps, pidFile);
     if (await processMatches(deps, pid, needle)) {
@@ -344,22 +368,22 @@ export async function labDown(deps: LabDeps, paths: LabPaths): Promise<string[]>
   };
   await stop(f.qemuPid, "qemu-system", "QEMU");
   await stop(f.relayPid, "serial-relay", "serial relay");
-  if (await netnsExists(deps)) {
-    // Anything else still running inside the lab's own namespace was started by the lab.
-    const pids = await deps.runner.run("ip", ["netns", "pids", NETNS]);
+  if (live && (await netnsExists(deps, netns))) {
+    // Anything else still running inside this lab's own namespace was started by this lab.
+    const pids = await deps.runner.run("ip", ["netns", "pids", netns]);
     for (const p of pids.stdout.split(/\s+/).filter(Boolean)) {
       await deps.runner.run("start-stop-daemon", ["--stop", "--quiet", "--pid", p, "--retry", "TERM/5/KILL/5"]);
-      done.push(`process ${p} in ${NETNS}`);
+      done.push(`process ${p} in ${netns}`);
     }
   }
-  const link = await deps.runner.run("ip", ["link", "show", "dev", VETH_HOST]);
+  const link = await deps.runner.run("ip", ["link", "show", "dev", vethHost]);
   if (link.exitCode === 0) {
-    await mustRun(deps, "ip", ["link", "del", VETH_HOST], { step: "down: veth" });
-    done.push(`veth ${VETH_HOST}`);
+    await mustRun(deps, "ip", ["link", "del", vethHost], { step: "down: veth" });
+    done.push(`veth ${vethHost}`);
   }
-  if (await netnsExists(deps)) {
-    await mustRun(deps, "ip", ["netns", "del", NETNS], { step: "down: namespace" });
-    done.push(`network namespace ${NETNS}`);
+  if (await netnsExists(deps, netns)) {
+    await mustRun(deps, "ip", ["netns", "del", netns], { step: "down: namespace" });
+    done.push(`network namespace ${netns}`);
   }
   for (const p of [f.state, f.relayReady, f.monitor, f.knownHosts]) await deps.fs.remove(p);
   return done;

@@ -3,6 +3,7 @@ import type { CommandResult, RunOptions } from "../../src/core/ports.js";
 import type { LabArtifacts } from "../../src/lab/artifacts.js";
 import { parseLabSubnet } from "../../src/lab/net.js";
 import type { LabDeps, LabFs, LabPaths } from "../../src/lab/ports.js";
+import { labNames } from "../../src/lab/spec.js";
 import { labDown, labUp, pickAccel, sshArgv, type LabState } from "../../src/lab/vm.js";
 
 /** A command-table runner (after np's tests): each call is recorded; answers come from `table` by prefix. */
@@ -84,6 +85,60 @@ describe("lab down", () => {
   });
 });
 
+describe("lab instances", () => {
+  it("instance 0 keeps the plain names; others get their own namespace, veths (<= 15 chars) and /30", () => {
+    expect(labNames(0)).toEqual({
+      instance: 0,
+      netns: "netdbg-lab",
+      vethHost: "ndlab0",
+      vethLab: "ndlab1",
+      defaultSubnet: "10.213.77.0/30",
+    });
+    expect(labNames(63)).toEqual({
+      instance: 63,
+      netns: "netdbg-lab-63",
+      vethHost: "ndl63-h",
+      vethLab: "ndl63-g",
+      defaultSubnet: "10.213.140.0/30",
+    });
+    for (let i = 0; i <= 63; i++) {
+      const n = labNames(i);
+      expect(n.vethHost.length).toBeLessThanOrEqual(15);
+      expect(parseLabSubnet(n.defaultSubnet), n.defaultSubnet).toBeDefined();
+    }
+    expect(() => labNames(64)).toThrow(RangeError);
+  });
+
+  it("without its own state, down refuses a namespace where another lab's processes run (NETDBG-E611)", async () => {
+    const { deps, calls } = fakeDeps({ "ip netns pids netdbg-lab": { stdout: "777\n" } }, { "/run/netns/netdbg-lab": "" });
+    const err = await labDown(deps, paths).catch((e) => e);
+    expect(err.code).toBe("NETDBG-E611");
+    expect(calls.some((c) => c.includes("--stop") || c.includes(" del "))).toBe(false);
+  });
+
+  it("a stale state file (its QEMU gone) does not make another lab's namespace ours", async () => {
+    const { deps, calls } = fakeDeps(
+      { "ip netns pids netdbg-lab": { stdout: "4343\n777\n" } },
+      {
+        "/s/state.json": JSON.stringify({ netns: "netdbg-lab", vethHost: "ndlab0" }),
+        "/s/qemu.pid": "4242\n",
+        "/s/relay.pid": "4343\n",
+        "/proc/4343/cmdline": "node\0/t/serial-relay.mjs",
+        "/run/netns/netdbg-lab": "",
+      },
+    );
+    const err = await labDown(deps, paths).catch((e) => e);
+    expect(err.code).toBe("NETDBG-E611");
+    expect(calls.some((c) => c.includes("--stop") || c.includes(" del "))).toBe(false);
+  });
+
+  it("without state, an empty leftover namespace is removed", async () => {
+    const { deps, calls } = fakeDeps({ "ip link show": { exitCode: 1 } }, { "/run/netns/netdbg-lab-3": "" });
+    await labDown(deps, paths, labNames(3));
+    expect(calls).toContain("ip netns del netdbg-lab-3");
+  });
+});
+
 describe("lab up", () => {
   const art = {} as LabArtifacts;
   it("refuses a subnet that overlaps an existing route before creating anything", async () => {
@@ -91,9 +146,12 @@ describe("lab up", () => {
       "ip link show": { exitCode: 1 },
       "ip -j -4 route show table all": { stdout: JSON.stringify([{ dst: "10.213.0.0/16", dev: "br0" }]) },
     });
-    const err = await labUp(deps, paths, art, { variant: "kgdb", smp: 1, subnet: parseLabSubnet("10.213.77.0/30")! }).catch(
-      (e) => e,
-    );
+    const err = await labUp(deps, paths, art, {
+      names: labNames(0),
+      variant: "kgdb",
+      smp: 1,
+      subnet: parseLabSubnet("10.213.77.0/30")!,
+    }).catch((e) => e);
     expect(err.code).toBe("NETDBG-E606");
     expect(err.message).toContain("10.213.0.0/16 dev br0");
     expect(calls.some((c) => c.startsWith("ip netns add"))).toBe(false);

@@ -24,13 +24,16 @@ import {
   type LabArtifacts,
   type LabDeps,
   type LabFs,
+  type LabNames,
   type LabPaths,
   type LabState,
   type LabVariant,
   labBreak,
   labDown,
+  labNames,
   labUp,
   liveState,
+  MAX_INSTANCE,
   parseLabSubnet,
   planArtifacts,
   sshArgv,
@@ -182,17 +185,27 @@ function printBuildReport(c: Context, report: BuildReport[]): void {
     c.out(`${r.kind.padEnd(6)} ${r.cached ? "cached " : "rebuilt"} ${fmt(r.seconds * 1000).padStart(8)}  ${r.dir}`);
 }
 
-function parseUpOptions(o: { variant?: string; smp?: string; subnet?: string }) {
+function parseInstance(value: string | undefined): LabNames {
+  const raw = value ?? process.env.NETDBG_LAB_INSTANCE ?? "0";
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || n > MAX_INSTANCE) {
+    throw netdbgError("E607", { option: "--instance", value: raw, expected: `a whole number 0–${MAX_INSTANCE}` });
+  }
+  return labNames(n);
+}
+
+function parseUpOptions(o: { variant?: string; smp?: string; subnet?: string; instance?: string }) {
   const variant = (o.variant ?? "kgdb") as LabVariant;
   if (!LAB_VARIANTS.includes(variant))
     throw netdbgError("E607", { option: "--variant", value: String(o.variant), expected: LAB_VARIANTS.join(" or ") });
   const smp = Number(o.smp ?? "1");
   if (!Number.isInteger(smp) || smp < 1 || smp > 8)
     throw netdbgError("E607", { option: "--smp", value: String(o.smp), expected: "a whole number 1–8" });
-  const subnet = parseLabSubnet(o.subnet ?? DEFAULT_SUBNET);
+  const names = parseInstance(o.instance);
+  const subnet = parseLabSubnet(o.subnet ?? names.defaultSubnet);
   if (!subnet)
     throw netdbgError("E607", { option: "--subnet", value: String(o.subnet), expected: "a private IPv4 network a.b.c.d/24–30" });
-  return { variant, smp, subnet };
+  return { variant, smp, subnet, names };
 }
 
 function labTarget(s: LabState): Target {
@@ -256,8 +269,9 @@ export function register(program: Command, ctx: () => Context): void {
     .description("start the lab VM (building what is not cached) and register it as inventory target 'lab'")
     .option("--variant <variant>", "kgdb (self-built KGDB kernel) or stock (Debian's kernel, no CONFIG_KGDB)", "kgdb")
     .option("--smp <n>", "virtual CPUs", "1")
-    .option("--subnet <cidr>", "private link between this machine and the lab", DEFAULT_SUBNET)
-    .action(async (o: { variant?: string; smp?: string; subnet?: string }) => {
+    .option("--subnet <cidr>", `private link between this machine and the lab (default ${DEFAULT_SUBNET}, per instance)`)
+    .option("--instance <n>", "run a second lab on this machine: its own namespace, veth and subnet (env NETDBG_LAB_INSTANCE)")
+    .action(async (o: { variant?: string; smp?: string; subnet?: string; instance?: string }) => {
       const c = ctx();
       const opts = parseUpOptions(o);
       const { deps, paths } = labContext(c);
@@ -340,11 +354,12 @@ export function register(program: Command, ctx: () => Context): void {
   lab
     .command("down")
     .description("stop the lab VM and remove its network namespace and veth")
-    .action(async () => {
+    .option("--instance <n>", "the instance to clean up when no lab state is left (env NETDBG_LAB_INSTANCE)")
+    .action(async (o: { instance?: string }) => {
       const c = ctx();
       const { deps, paths } = labContext(c);
       if (process.getuid?.() !== 0) throw netdbgError("E609", {});
-      const stopped = await labDown(deps, paths);
+      const stopped = await labDown(deps, paths, parseInstance(o.instance));
       if (c.opts.json) c.json({ stopped });
       else c.out(stopped.length > 0 ? `stopped: ${stopped.join(", ")}` : "the lab was not running; nothing to stop");
     });

@@ -74,4 +74,12 @@ export const labErrors = defineErrors({
     fix: () =>
       "templates/lab/kgdb.config no longer produces them on this linux-source-6.1; adjust the fragment and run 'netdbg lab build'.",
   },
+  E611: {
+    title: "Lab namespace in use by another lab",
+    exit: "environment",
+    message: (p: { netns: string; state: string }) =>
+      `Network namespace ${p.netns} is in use by a lab that ${p.state} does not describe (started from another state directory).`,
+    fix: () =>
+      "Stop that lab from where it was started, or run this one as another instance: 'netdbg lab up --instance N' (or NETDBG_LAB_INSTANCE=N), N 1–63.",
+  },
 });

@@ -2,8 +2,8 @@
  * setup / teardown of a Linux target: probe → plan → apply (journal first, rollback on failure) → verify;
  * teardown replays the journal's undos. All remote effects go through the RemoteSession port.
  */
-import { applyActions, undoJournal } from "../../core/apply.js";
-import { isNetdbgError, type NetdbgError, netdbgError } from "../../core/error.js";
+import { ApplyFailed, applyActions, undoJournal } from "../../core/apply.js";
+import { isNetdbgError, NetdbgError, netdbgError } from "../../core/error.js";
 import type { Journal, JournalStore } from "../../core/journal.js";
 import type { Clock, RemoteSession } from "../../core/ports.js";
 import { shCommand } from "../../core/quote.js";
@@ -212,6 +212,15 @@ export async function setupLinuxTarget(input: LinuxSetupInput, deps: LinuxSetupD
     });
   } catch (err) {
     const coded = codedCause(err);
+    const rollback = err instanceof ApplyFailed ? err.rollbackErrors : [];
+    if (coded && rollback.length)
+      throw new NetdbgError(
+        coded.code,
+        coded.message,
+        `${coded.fix} Undoing this run's changes also failed (${rollback.join("; ")}): run 'netdbg teardown ${input.target}' once the target is reachable.`,
+        coded.exitClass,
+        { cause: err },
+      );
     if (coded) throw coded;
     throw err;
   }

@@ -10,13 +10,20 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isolationViolations, parseLabSubnet } from "../../../src/lab/net.js";
-import { DEFAULT_SUBNET, NETNS, VETH_HOST } from "../../../src/lab/spec.js";
+import { labNames } from "../../../src/lab/spec.js";
 
 const root = new URL("../../../", import.meta.url).pathname;
 const bin = join(root, "bin/netdbg.js");
 const config = mkdtempSync(join(tmpdir(), "lab-it-config-"));
-// Inventory in a throwaway config dir; artifacts in the real XDG cache so runs reuse them.
-const env = { XDG_CONFIG_HOME: config, NO_COLOR: "1" };
+const data = mkdtempSync(join(tmpdir(), "lab-it-data-"));
+// Inventory and lab state in throwaway dirs; artifacts in the real XDG cache so runs reuse them. Its own lab
+// instance (namespace, veth, subnet), so a lab someone runs on this machine with the defaults is left alone.
+const INSTANCE = process.env.NETDBG_LAB_INSTANCE ?? "7";
+const names = labNames(Number(INSTANCE));
+const NETNS = names.netns;
+const VETH_HOST = names.vethHost;
+const DEFAULT_SUBNET = names.defaultSubnet;
+const env = { XDG_CONFIG_HOME: config, XDG_DATA_HOME: data, NETDBG_LAB_INSTANCE: INSTANCE, NO_COLOR: "1" };
 
 interface Endpoints {
   variant: string;
@@ -88,17 +95,21 @@ async function down() {
 async function assertNothingLeft(qemuPid: number | undefined) {
   if (qemuPid !== undefined) expect(existsSync(`/proc/${qemuPid}`), "QEMU process gone").toBe(false);
   const ps = await execa("ps", ["-eo", "args"], { reject: false });
-  expect(ps.stdout).not.toMatch(/qemu-system-x86_64 -name netdbg-lab/);
-  expect(ps.stdout).not.toMatch(/serial-relay\.mjs/);
+  // this lab's relay and QEMU (matched by this run's state dir, not by name: other labs may run on the machine)
+  expect(ps.stdout).not.toContain(data);
   const ns = await execa("ip", ["netns", "list"]);
   expect(ns.stdout.split("\n").map((l) => l.split(" ")[0])).not.toContain(NETNS);
   const link = await execa("ip", ["link", "show", "dev", VETH_HOST], { reject: false });
   expect(link.exitCode).not.toBe(0);
-  expect(readFileSync("/proc/mounts", "utf8")).not.toContain(NETNS);
+  expect(
+    readFileSync("/proc/mounts", "utf8")
+      .split("\n")
+      .map((l) => l.split(" ")[1]),
+  ).not.toContain(`/run/netns/${NETNS}`);
 }
 
 function qemuPidFromStatus(): number | undefined {
-  const stateDir = join(process.env.XDG_DATA_HOME ?? join(process.env.HOME ?? "/root", ".local/share"), "netdbg/lab");
+  const stateDir = join(data, "netdbg/lab");
   try {
     return JSON.parse(readFileSync(join(stateDir, "state.json"), "utf8")).qemuPid as number;
   } catch {
@@ -121,6 +132,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await netdbg(["lab", "down"]);
   rmSync(config, { recursive: true, force: true });
+  rmSync(data, { recursive: true, force: true });
 });
 
 describe("lab, kgdb variant", () => {
@@ -152,7 +164,7 @@ describe("lab, kgdb variant", () => {
 
   it("registered inventory target 'lab' (os linux, the lab key)", () => {
     const inv = readFileSync(join(config, "netdbg/targets.yaml"), "utf8");
-    expect(inv).toMatch(/name: lab\n\s+os: linux\n\s+address: 10\.213\.77\.2/);
+    expect(inv).toMatch(new RegExp(`name: lab\\n\\s+os: linux\\n\\s+address: ${e.ssh.host.replaceAll(".", "\\.")}\\n`));
     expect(inv).toContain(`identityFile: ${e.ssh.identityFile}`);
   });
 

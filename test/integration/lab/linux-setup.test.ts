@@ -18,7 +18,10 @@ const bin = join(root, "bin/netdbg.js");
 const COMPAT = join(root, "test/assets/kgdboe-compat");
 const home = mkdtempSync(join(tmpdir(), "nd-linux-it-"));
 // Inventory, journals, lab state and known_hosts in a throwaway home; the lab's artifact cache stays shared.
+// Its own lab instance (namespace, veth, /30), so labs others run on this machine are left alone.
+const INSTANCE = process.env.NETDBG_LAB_INSTANCE_LINUX ?? "4";
 const env = {
+  NETDBG_LAB_INSTANCE: INSTANCE,
   HOME: home,
   XDG_CONFIG_HOME: join(home, "config"),
   XDG_DATA_HOME: join(home, "data"),

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { kv, lockdownMode, parseCpuList, parseNics, parseRouteGet, secureBootState } from "../../../src/targets/linux/probe.js";
 import {
   classifyModuleLoadFailure,
   kconfigEnabled,
@@ -159,5 +160,38 @@ describe("classifyModuleLoadFailure", () => {
     );
     expect(c.code).toBe("NETDBG-E339");
     expect(c.message).toContain("kgdboe: something new happened");
+  });
+});
+
+/** Own captures from the netdbg lab (test/fixtures-own/linux/, provenance in each file's first line). */
+const own = (f: string) => readFileSync(new URL(`../../fixtures-own/linux/${f}`, import.meta.url), "utf8");
+
+describe("own lab captures", () => {
+  it("the compat module's real dmesg on the KGDB kernel: loaded, attach line (a continuation line without timestamp)", () => {
+    const r = parseKgdboeDmesg(own("lab-kgdb-compat-dmesg-loaded.txt"));
+    expect(r).toMatchObject({
+      loaded: true,
+      udpTarget: { host: "10.0.2.15", port: 31337 },
+      localIp: "10.0.2.15",
+      singleCore: true,
+    });
+    expect(r.failures).toEqual([]);
+  });
+
+  it("the compat module's real build log on Debian's stock headers classifies as no-KGDB", () => {
+    expect(classifyModuleLoadFailure(own("compat-build-fail-debian12-no-kgdb.txt")).code).toBe("NETDBG-E300");
+  });
+
+  it("the stock lab's real probe outputs parse", () => {
+    const nics = parseNics(own("lab-stock-probe-nics.txt"));
+    expect(nics).toEqual([
+      { name: "eth0", driver: "e1000", state: "up", flags: [], ipv4: "10.0.2.15" },
+      { name: "lo", driver: "-", state: "unknown", flags: ["virtual", "loopback"], ipv4: "127.0.0.1" },
+    ]);
+    const sec = kv(own("lab-stock-probe-security.txt"));
+    expect(lockdownMode(sec.get("lockdown") ?? "")).toBe("none");
+    expect(secureBootState(sec.get("sb") ?? "")).toBe("legacy");
+    expect(parseRouteGet(own("lab-stock-route-get.txt"))).toEqual({ dev: "eth0", src: "10.0.2.15" });
+    expect(parseCpuList(kv(own("lab-stock-probe-state.txt")).get("cpus_online") ?? "")).toEqual([0]);
   });
 });

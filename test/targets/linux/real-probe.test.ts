@@ -4,7 +4,7 @@
  * is compared with what this machine says directly, so the parsers meet real output, not only fixtures.
  */
 import { execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import { release } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -46,6 +46,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await sshd?.stop();
   removeTestUser(USER);
+  if (dir) rmSync(dir, { recursive: true, force: true });
+  if (sshd?.dir) rmSync(sshd.dir, { recursive: true, force: true });
 });
 
 const sh = (c: string) => execFileSync("sh", ["-c", c], { encoding: "utf8" });
