@@ -69,6 +69,9 @@ const storeOf = (ctx: Context, deps: WindowsCliDeps) => deps.journalStore?.(ctx)
 
 function rendererOf(ctx: Context, deps: WindowsCliDeps) {
   if (deps.renderer) return deps.renderer;
+  // a context may carry its own renderer (fleet children on main run "silent": one terminal, many targets)
+  const own = (ctx as { renderer?: string }).renderer;
+  if (own === "silent" || own === "simple" || own === "verbose" || own === "default") return own;
   if (ctx.opts.json) return "silent" as const;
   return process.stderr.isTTY ? ("default" as const) : ("simple" as const);
 }
