@@ -44,6 +44,12 @@ export interface WindowsCliDeps {
   now?: () => Date;
   /** Clock for --reboot's waiting (tests pass one whose sleep returns at once). */
   clock?: Clock;
+  /**
+   * Host address the target should send to, found from the route to it (src/host/route.ts on main:
+   * hostRoute(target.address, …).candidates[0].localAddress). Not wired by default on this branch: without it,
+   * --host-ip or transport.hostIp is required (NETDBG-E215).
+   */
+  discoverHostIp?: (ctx: Context, target: Target, port: number) => Promise<string | undefined>;
 }
 
 async function defaultOpenSession(ctx: Context, target: Target, opts: Record<string, unknown>): Promise<RemoteSession> {
@@ -105,9 +111,10 @@ export async function windowsSetup(
   deps: WindowsCliDeps = {},
 ): Promise<void> {
   const check = Boolean(opts.check);
-  const hostIp = (opts.hostIp as string | undefined) ?? target.transport?.hostIp;
-  if (!hostIp) throw netdbgError("E215", { target: target.name });
   const port = parsePort(opts.port, target);
+  const hostIp =
+    (opts.hostIp as string | undefined) ?? target.transport?.hostIp ?? (await deps.discoverHostIp?.(ctx, target, port));
+  if (!hostIp) throw netdbgError("E215", { target: target.name });
 
   let key = await ctx.secrets.get(target.name);
   let keyNote: string | undefined;

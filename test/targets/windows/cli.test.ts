@@ -139,4 +139,15 @@ describe("netdbg setup / teardown for a windows target (CLI glue)", () => {
     });
     expect(opened).not.toHaveBeenCalled();
   });
+
+  it("a host-IP discoverer, when wired, fills in the address (flag and inventory still win)", async () => {
+    const { ctx, model, deps } = await rig();
+    const noIp: Target = { ...target, transport: {} };
+    const discoverHostIp = async (_c: Context, t: Target, port: number) =>
+      t.address === "192.0.2.50" && port === 50005 ? "192.0.2.77" : undefined;
+    await windowsSetup(ctx, noIp, {}, { ...deps, discoverHostIp });
+    expect(parseDbgSettings(model.bcd(["/dbgsettings"]).output).hostip).toBe("192.0.2.77");
+    await windowsSetup(ctx, noIp, { hostIp: "192.0.2.10" }, { ...deps, discoverHostIp });
+    expect(parseDbgSettings(model.bcd(["/dbgsettings"]).output).hostip).toBe("192.0.2.10");
+  });
 });
