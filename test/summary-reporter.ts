@@ -16,8 +16,10 @@ export default class SummaryReporter implements Reporter {
         else if (state === "failed") failed++;
         else skipped++;
       }
-      // a module that failed to load (syntax error, throwing import) has no tests but is a failure
-      if (m.state() === "failed" && [...m.children.allTests()].length === 0) failed++;
+      // A module that failed outside any test (syntax error, throwing import, failing beforeAll) is a failure
+      // even though its tests only show as skipped.
+      const anyTestFailed = [...m.children.allTests()].some((t) => t.result().state === "failed");
+      if (m.state() === "failed" && !anyTestFailed) failed++;
     }
     failed += unhandledErrors.length;
     process.stdout.write(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}\n`);

@@ -29,6 +29,30 @@ export interface Context {
   secretsSeen: string[];
   color: boolean;
   isTTY: boolean;
+  /** The listr2 renderer long-running commands use: silent under --json or inside a fleet, simple when not a TTY. */
+  renderer: "default" | "simple" | "silent";
+}
+
+/**
+ * A child context whose output is captured instead of printed (fleets run several targets at once and print
+ * one summary). Logs go to `sink` too; secrets stay redacted.
+ */
+export function captureContext(parent: Context, sink: { out: string[]; json: unknown[]; log: string[] }): Context {
+  const scrub = (s: string) => (parent.opts.showSecrets ? s : redactText(s, parent.secretsSeen));
+  const line = (level: string) => (m: string) => {
+    sink.log.push(`${level}${scrub(m)}`);
+  };
+  return {
+    ...parent,
+    renderer: "silent",
+    log: { debug: line("debug: "), info: line(""), warn: line("warning: "), error: line("error: ") },
+    out: (text) => {
+      sink.out.push(scrub(text));
+    },
+    json: (value) => {
+      sink.json.push(value);
+    },
+  };
 }
 
 export function createContext(opts: GlobalOptions, env: NodeJS.ProcessEnv = process.env): Context {
@@ -61,5 +85,6 @@ export function createContext(opts: GlobalOptions, env: NodeJS.ProcessEnv = proc
     secretsSeen,
     color,
     isTTY: Boolean(process.stdin.isTTY),
+    renderer: opts.json ? "silent" : process.stderr.isTTY && !env.CI ? "default" : "simple",
   };
 }

@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { type Context, createContext, type GlobalOptions } from "./context.js";
 import { reportError } from "./exit.js";
 import { registerCommands } from "./commands/index.js";
+import { applyConfigFile } from "./config-file.js";
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
@@ -23,6 +24,10 @@ export function buildProgram(getContext: () => Context): Command {
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) });
   registerCommands(program, getContext);
+  program.hook("preAction", (root, action) => {
+    const file = (root.opts() as GlobalOptions).config;
+    if (file) applyConfigFile(file, root, action);
+  });
   return program;
 }
 

@@ -5,20 +5,15 @@
  *
  * Pure types and transitions; persistence is a port (JournalStore) with a file adapter in src/io.
  */
-import type { Action, Where } from "./step.js";
+import type { Action } from "./step.js";
 
 export type EntryStatus = "pending" | "applied" | "failed" | "undone";
 
-export interface JournalEntry {
+/** A journaled Action (same id, title, place, exact command and undo) plus what happened to it. */
+export interface JournalEntry extends Pick<Action, "id" | "title" | "where" | "command" | "undo" | "undoData"> {
   /** Unique within the journal: `${step}:${action.id}`. */
   key: string;
   step: string;
-  id: string;
-  title: string;
-  where: Where;
-  command: string;
-  undo?: string;
-  undoData?: Record<string, unknown>;
   status: EntryStatus;
   /** ISO times. */
   startedAt: string;

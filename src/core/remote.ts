@@ -101,6 +101,16 @@ export function classifySudoFailure(stderr: string, host: string, user: string):
   return undefined;
 }
 
+/**
+ * The root-side wrapper of a sudo'd command. A timeout (src/io/ssh.ts) signals the user's process group, which
+ * cannot reach root processes; sudo relays that SIGTERM to this shell only, so the shell turns it into
+ * `kill -TERM 0` for its whole group. Stdin is kept (fd 3: a background job would otherwise read /dev/null) and
+ * the exit code is the command's (`wait $!`). Checked with dash and bash under sudo 1.9.13.
+ */
+export function sudoGuard(command: string): string {
+  return `exec 3<&0; trap 'trap - TERM; kill -TERM 0' TERM; sh -c ${shQuote(command)} 0<&3 3<&- & wait $!`;
+}
+
 export interface SudoContext {
   mode: SudoMode;
   /** The remote user (for messages). */
@@ -124,7 +134,7 @@ export function withSudo(session: RemoteSession, ctx: SudoContext): RemoteSessio
   const exec = async (command: string, opts: RunOptions & { step?: string } = {}): Promise<CommandResult> => {
     const { env, cwd, input, ...rest } = opts;
     const inner = posixCommandLine(command, { ...(env ? { env } : {}), ...(cwd === undefined ? {} : { cwd }) });
-    const line = `${sudoPrefix(mode)} sh -c ${shQuote(inner)}`;
+    const line = `${sudoPrefix(mode)} sh -c ${shQuote(sudoGuard(inner))}`;
     const stdin = mode === "password" ? `${password}\n${input ?? ""}` : input;
     const r = await session.exec(line, { ...rest, ...(stdin === undefined ? {} : { input: stdin }) });
     if (r.exitCode !== 0) {

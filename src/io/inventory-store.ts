@@ -29,7 +29,11 @@ export function parseInventory(text: string, file: string): Inventory {
   if (doc.errors.length > 0) {
     const err = doc.errors[0];
     const line = err?.linePos?.[0]?.line ?? 1;
-    throw netdbgError("E004", { file, where: `line ${line}`, problem: err?.message.split("\n")[0] ?? "YAML syntax error" });
+    throw netdbgError("E004", {
+      file,
+      where: `line ${line}`,
+      problem: (err?.message.split("\n")[0] ?? "YAML syntax error").replace(/:$/, ""),
+    });
   }
   const data = doc.toJS() ?? { version: 1, targets: [] };
   const result = inventorySchema.safeParse(data);

@@ -7,6 +7,7 @@
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import { appendFile, mkdir, readFile, stat } from "node:fs/promises";
 import { dirname } from "node:path";
+import { netdbgError } from "../core/error.js";
 
 export interface KnownHostEntry {
   line: number;
@@ -133,8 +134,9 @@ export async function readKnownHosts(file: string): Promise<KnownHostEntry[]> {
   try {
     return parseKnownHosts(await readFile(file, "utf8"));
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ENOENT") return [];
-    throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR") return [];
+    throw netdbgError("E013", { file, reason: (e as Error).message }, { cause: e });
   }
 }
 

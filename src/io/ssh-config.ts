@@ -180,7 +180,8 @@ export async function resolveSshTarget(
       jumps.push(hopFrom(j.host, compute(j.host), { user: j.user, port: j.port }, env, file));
     }
   }
-  if (first(computed.proxycommand) !== undefined && jumps.length === 0) {
+  const proxyCommand = first(computed.proxycommand);
+  if (proxyCommand !== undefined && proxyCommand.toLowerCase() !== "none" && jumps.length === 0) {
     throw netdbgError("E817", {
       file,
       problem: `host '${alias}' uses ProxyCommand, which netdbg does not run; use ProxyJump instead`,

@@ -45,7 +45,7 @@ export interface HostKeyPrompt {
 }
 
 export interface SshConnectOptions extends ResolveOptions {
-  target: Pick<Target, "name" | "address" | "ssh">;
+  target: Pick<Target, "name" | "address" | "ssh"> & { os?: Target["os"] };
   /** known_hosts to check and append to; default ~/.ssh/known_hosts. */
   knownHostsPath?: string;
   /** Record an unknown host key without asking (`--accept-new-host-key`). */
@@ -58,6 +58,11 @@ export interface SshConnectOptions extends ResolveOptions {
   readyTimeoutMs?: number;
   /** Deadline of a command run without its own timeoutMs (default 10 min). */
   defaultTimeoutMs?: number;
+  /**
+   * The remote shell is POSIX sh, so a timed-out command's process group can be killed (see PID_MARKER_COMMAND).
+   * Default: true when target.os is "linux", false otherwise (Windows: cmd.exe or PowerShell).
+   */
+  posixShell?: boolean;
   logger?: Logger;
 }
 
@@ -219,17 +224,29 @@ async function connectHop(hop: SshHop, ctx: HopContext, sock: Duplex | undefined
       if (!ctx.opts.confirmHostKey) return false;
       return ctx.opts.confirmHostKey(prompt);
     };
-    decide().then(
-      async (ok) => {
-        if (!ok) return refuse(netdbgError("E804", { host: hop.hostKeyName, port: hop.port, keyType, fingerprint }));
+    const record = async (): Promise<void> => {
+      let ok: boolean;
+      try {
+        ok = await decide();
+      } catch (e) {
+        refuse(isNetdbgError(e) ? e : netdbgError("E804", { host: hop.hostKeyName, port: hop.port, keyType, fingerprint }));
+        return;
+      }
+      if (!ok) {
+        refuse(netdbgError("E804", { host: hop.hostKeyName, port: hop.port, keyType, fingerprint }));
+        return;
+      }
+      try {
         await appendKnownHost(ctx.knownHostsFile, keyName, key);
-        ctx.knownHosts.push({ line: 0, hosts: keyName, keyType, key: Buffer.from(key) });
-        ctx.logger.info(`Recorded the SSH host key of ${keyName} (${keyType} ${fingerprint}) in ${ctx.knownHostsFile}.`);
-        verify(true);
-      },
-      (e: unknown) =>
-        refuse(isNetdbgError(e) ? e : netdbgError("E804", { host: hop.hostKeyName, port: hop.port, keyType, fingerprint })),
-    );
+      } catch (e) {
+        refuse(netdbgError("E820", { name: keyName, file: ctx.knownHostsFile, reason: (e as Error).message }, { cause: e }));
+        return;
+      }
+      ctx.knownHosts.push({ line: 0, hosts: keyName, keyType, key: Buffer.from(key) });
+      ctx.logger.info(`Recorded the SSH host key of ${keyName} (${keyType} ${fingerprint}) in ${ctx.knownHostsFile}.`);
+      verify(true);
+    };
+    void record();
   };
 
   let next = 0;
@@ -301,6 +318,15 @@ function forwardOut(client: SshClient, hop: SshHop, via: SshHop): Promise<Client
   });
 }
 
+/**
+ * POSIX targets: the first thing the remote shell does is report its pid on stderr. sshd makes that shell a
+ * session and process-group leader (setsid in session.c, no-pty exec), so on a timeout netdbg can stop the whole
+ * command tree with `kill -TERM/-KILL -<pid>` (sudo relays TERM to its command) instead of leaving it running
+ * — an orphaned apt-get would keep the dpkg lock. The marker line is removed from the stderr callers see.
+ */
+export const PID_MARKER_COMMAND = "printf '\\036netdbg-pid %s\\n' \"$$\" >&2; ";
+const PID_MARKER = /\x1enetdbg-pid (\d+)\n/;
+
 function signalExitCode(signal: string | undefined): number {
   if (!signal) return 255;
   const n = (osConstants.signals as Record<string, number>)[signal.startsWith("SIG") ? signal : `SIG${signal}`];
@@ -320,8 +346,11 @@ export class SshSession implements RemoteSession {
     readonly resolved: ResolvedSsh,
     private readonly defaultTimeoutMs: number,
     private readonly logger: Logger,
+    /** The remote shell is POSIX sh (Linux targets): timeouts stop the command's whole process group. */
+    private readonly posix = false,
   ) {
     this.description = `${resolved.user}@${resolved.hostName}${resolved.port === 22 ? "" : ` port ${resolved.port}`}`;
+    client.setMaxListeners(100); // one "close" listener per command in flight
     client.on("close", () => {
       this.lostReason ??= "the connection was closed";
     });
@@ -338,6 +367,9 @@ export class SshSession implements RemoteSession {
   exec(command: string, options: SshExecOptions = {}): Promise<CommandResult> {
     this.assertOpen(`run '${command}'`);
     const step = options.step ?? "remote command";
+    if (!this.posix && (options.env !== undefined || options.cwd !== undefined)) {
+      throw new TypeError("env and cwd need a POSIX remote shell; on Windows targets put them in the PowerShell script");
+    }
     const line = posixCommandLine(command, {
       ...(options.env ? { env: options.env } : {}),
       ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
@@ -348,8 +380,14 @@ export class SshSession implements RemoteSession {
     return new Promise<CommandResult>((resolve, reject) => {
       const lost = (reason: string) => netdbgError("E808", { step, host: this.description, command, reason });
       if (this.lostReason) return reject(lost(this.lostReason));
-      this.client.exec(line, (err, ch) => {
-        if (err) return reject(lost(err.message));
+      this.client.exec(this.posix ? `${PID_MARKER_COMMAND}${line}` : line, (err, ch) => {
+        if (err) {
+          // The connection is up but the server refused one more channel (sshd MaxSessions, default 10).
+          if (!this.lostReason && /open failure|open failed/i.test(err.message)) {
+            return reject(netdbgError("E821", { step, host: this.description, command, reason: err.message }));
+          }
+          return reject(lost(err.message));
+        }
         const out: Buffer[] = [];
         const errOut: Buffer[] = [];
         let code: number | undefined;
@@ -363,21 +401,26 @@ export class SshSession implements RemoteSession {
           this.client.removeListener("close", onClientClose);
           f();
         };
+        const stderrText = () => Buffer.concat(errOut).toString("utf8").replace(PID_MARKER, "");
         const timer = setTimeout(() => {
           finish(() => {
+            const pid = PID_MARKER.exec(Buffer.concat(errOut).toString("utf8"))?.[1];
             try {
-              ch.signal("KILL");
+              ch.signal("KILL"); // honoured by some servers; OpenSSH 9.2 leaves children running
             } catch {}
-            ch.close();
-            reject(
-              netdbgError("E807", {
-                step,
-                host: this.description,
-                command,
-                seconds: Math.round(timeoutMs / 100) / 10,
-                stderrTail: tail(Buffer.concat(errOut).toString("utf8")),
-              }),
-            );
+            const stopped = pid ? this.killProcessGroup(Number(pid)) : Promise.resolve();
+            void stopped.then(() => {
+              ch.close();
+              reject(
+                netdbgError("E807", {
+                  step,
+                  host: this.description,
+                  command,
+                  seconds: Math.round(timeoutMs / 100) / 10,
+                  stderrTail: tail(stderrText()),
+                }),
+              );
+            });
           });
         }, timeoutMs);
         this.client.once("close", onClientClose);
@@ -391,7 +434,7 @@ export class SshSession implements RemoteSession {
           finish(() =>
             resolve({
               stdout: Buffer.concat(out).toString("utf8"),
-              stderr: Buffer.concat(errOut).toString("utf8"),
+              stderr: stderrText(),
               exitCode: code ?? signalExitCode(signal),
             }),
           ),
@@ -399,6 +442,28 @@ export class SshSession implements RemoteSession {
         ch.on("error", (e: Error) => finish(() => reject(lost(e.message))));
         if (options.input !== undefined) ch.end(options.input);
         else ch.end();
+      });
+    });
+  }
+
+  /** TERM then KILL the remote process group `pgid` (best effort, bounded: never throws). */
+  private async killProcessGroup(pgid: number): Promise<void> {
+    if (!Number.isSafeInteger(pgid) || pgid <= 1) return;
+    const cmd = `kill -TERM -${pgid} 2>/dev/null; sleep 1; kill -KILL -${pgid} 2>/dev/null; true`; // dash: no "--"
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, 10_000);
+      this.client.exec(cmd, (err, ch) => {
+        if (err) {
+          clearTimeout(t);
+          return resolve();
+        }
+        ch.on("close", () => {
+          clearTimeout(t);
+          resolve();
+        });
+        ch.resume();
+        ch.stderr.resume();
+        ch.end();
       });
     });
   }
@@ -433,7 +498,9 @@ export class SshSession implements RemoteSession {
           err ? reject(err) : resolve(),
         ),
       );
-      await new Promise<void>((resolve, reject) => sftp.chmod(remotePath, mode, (err) => (err ? reject(err) : resolve())));
+      await new Promise<void>((resolve, reject) =>
+        sftp.chmod(remotePath, mode, (err) => (err && this.posix ? reject(err) : resolve())),
+      ); // Windows' sftp-server has no POSIX modes: a refused chmod is not an error there
     } catch (e) {
       throw this.sftpError("upload", remotePath, e);
     } finally {
@@ -498,5 +565,6 @@ export async function connectSsh(opts: SshConnectOptions): Promise<SshSession> {
     throw e;
   }
   const main = clients.pop()!;
-  return new SshSession(main, clients, resolved, opts.defaultTimeoutMs ?? 600_000, ctx.logger);
+  const posix = opts.posixShell ?? opts.target.os === "linux";
+  return new SshSession(main, clients, resolved, opts.defaultTimeoutMs ?? 600_000, ctx.logger, posix);
 }

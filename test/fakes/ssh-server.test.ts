@@ -2,7 +2,7 @@
  * The SSH adapter against the in-process ssh2 Server fake (test/fakes/ssh-server.ts): the same contract as
  * against real sshd, so the fake is a faithful peer for target models.
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { isNetdbgError, type NetdbgError } from "../../src/core/error.js";
@@ -44,6 +44,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await srv?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 describe("adapter against the in-process fake", () => {
@@ -56,6 +57,26 @@ describe("adapter against the in-process fake", () => {
       expect(JSON.parse(r.stdout)).toEqual({ script });
       expect(srv.commands.at(-1)?.user).toBe("fake");
       expect((await s.exec("nope")).exitCode).toBe(127);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it("a POSIX-shell (linux) session's pid report is invisible to handlers and callers", async () => {
+    const s = await connectSsh({ ...srv.connectOptions(dir), posixShell: true });
+    try {
+      expect(await s.exec("rev", { input: "ab" })).toEqual({ stdout: "ba", stderr: "reversed\n", exitCode: 3 });
+      expect(srv.commands.at(-1)?.command).toBe("rev");
+    } finally {
+      await s.close();
+    }
+  });
+
+  it("env and cwd are refused on a non-POSIX (Windows) session rather than sent as sh syntax", async () => {
+    const s = await connectSsh(srv.connectOptions(dir));
+    try {
+      expect(() => s.exec("rev", { cwd: "C:/" })).toThrow(TypeError);
+      expect(srv.commands.at(-1)?.command).not.toContain("cd ");
     } finally {
       await s.close();
     }
@@ -107,6 +128,14 @@ describe("adapter against the in-process fake", () => {
     } finally {
       await other.stop();
     }
+  });
+
+  it("a key that cannot be recorded in known_hosts is refused with E820", async () => {
+    const o = srv.connectOptions(dir);
+    writeFileSync(join(dir, "a-file"), "");
+    const e = await codeOf(connectSsh({ ...o, knownHostsPath: join(dir, "a-file", "known_hosts"), acceptNewHostKey: true }));
+    expect(e.code).toBe("NETDBG-E820");
+    expect(e.message).toContain(join(dir, "a-file", "known_hosts"));
   });
 
   it("auth: unknown user and unknown key are E800", async () => {

@@ -15,7 +15,7 @@ import { connect, type AddressInfo } from "node:net";
 import { join } from "node:path";
 import ssh2 from "ssh2";
 import type { Connection, ParsedKey, ServerChannel, SFTPWrapper } from "ssh2";
-import type { SshConnectOptions } from "../../src/io/ssh.js";
+import { PID_MARKER_COMMAND, type SshConnectOptions } from "../../src/io/ssh.js";
 
 const { Server, utils } = ssh2;
 const { STATUS_CODE, OPEN_MODE } = utils.sftp;
@@ -70,6 +70,8 @@ export interface FakeSshServer {
   files: Map<string, FakeFile>;
   /** Every exec request seen, in order. */
   commands: ExecRequest[];
+  /** Every direct-tcpip (ProxyJump) destination asked for, in order. */
+  forwards: { host: string; port: number }[];
   /** Accept another client public key ("ssh-ed25519 AAAA…"). */
   authorize(publicKeyLine: string): void;
   /** A known_hosts line for this server ("[127.0.0.1]:port ssh-ed25519 AAAA…"). */
@@ -195,6 +197,7 @@ export async function startFakeSshServer(opts: FakeSshServerOptions = {}): Promi
   const authorized: ParsedKey[] = [parsePublic(clientKey.public)];
   const files = new Map<string, FakeFile>();
   const commands: ExecRequest[] = [];
+  const forwards: { host: string; port: number }[] = [];
   const connections = new Set<Connection>();
   const exec: ExecHandler = opts.exec ?? (({ command }) => ({ stderr: `fake: ${command}: command not found\n`, code: 127 }));
   const readOnly = opts.readOnly ?? (() => false);
@@ -220,6 +223,7 @@ export async function startFakeSshServer(opts: FakeSshServerOptions = {}): Promi
     client.on("ready", () => {
       client.on("tcpip", (accept, reject, info) => {
         // Only loopback destinations: this fake may be a ProxyJump hop in tests, never a way out.
+        forwards.push({ host: info.destIP, port: info.destPort });
         if (!/^(127\.|::1$|localhost$)/.test(info.destIP)) return reject();
         const sock = connect({ host: info.destIP, port: info.destPort });
         sock.once("connect", () => {
@@ -240,8 +244,12 @@ export async function startFakeSshServer(opts: FakeSshServerOptions = {}): Promi
           ch.on("data", (d: Buffer) => chunks.push(d));
           ch.on("close", () => abort.abort());
           const run = async () => {
+            // A POSIX-shell session prefixes every command with its pid report; handlers see the command itself.
+            const command = info.command.startsWith(PID_MARKER_COMMAND)
+              ? info.command.slice(PID_MARKER_COMMAND.length)
+              : info.command;
             const req: ExecRequest = {
-              command: info.command,
+              command,
               stdin: Buffer.concat(chunks).toString("utf8"),
               user,
               signal: abort.signal,
@@ -282,6 +290,7 @@ export async function startFakeSshServer(opts: FakeSshServerOptions = {}): Promi
     clientKey,
     files,
     commands,
+    forwards,
     authorize(line) {
       authorized.push(parsePublic(line));
     },

@@ -59,6 +59,16 @@ export function sshKeygenFingerprint(pubFile: string): string {
   return fp;
 }
 
+/**
+ * A test user name unique to this process: `ndssh<role><pid>`. Other worktrees run these same tests at the same
+ * time on this machine, and a shared fixed name would let one run delete the other's user mid-test.
+ */
+export function testUserName(role: string): string {
+  const name = `ndssh${role}${process.pid}`;
+  if (!/^[a-z][a-z0-9]{0,31}$/.test(name)) throw new Error(`bad test user name ${name}`);
+  return name;
+}
+
 export interface TestUserOptions {
   /** Login password (only sudo uses it: sshd runs key-only). */
   password?: string;
@@ -124,7 +134,7 @@ export interface SshdOptions {
   /** user → authorized public key lines. Only these users may log in. */
   authorizedKeys: Record<string, string[]>;
   forceCommand?: string;
-  /** More sshd_config lines. */
+  /** More sshd_config lines, placed first so they win over the defaults (e.g. "LogLevel DEBUG1"). */
   extraConfig?: string[];
 }
 
@@ -156,6 +166,7 @@ export async function startSshd(opts: SshdOptions): Promise<Sshd> {
   for (let attempt = 0; attempt < 5; attempt++) {
     const port = await freePort();
     const cfg = [
+      ...(opts.extraConfig ?? []), // first: sshd keeps the first value of a keyword
       `Port ${port}`,
       "ListenAddress 127.0.0.1",
       `HostKey ${join(dir, "host_ed25519")}`,
@@ -173,7 +184,6 @@ export async function startSshd(opts: SshdOptions): Promise<Sshd> {
       "LogLevel VERBOSE",
       `AllowUsers ${Object.keys(opts.authorizedKeys).join(" ")}`,
       "Subsystem sftp internal-sftp",
-      ...(opts.extraConfig ?? []),
       ...(opts.forceCommand ? [`ForceCommand ${opts.forceCommand}`] : []),
     ];
     const cfgFile = join(dir, "sshd_config");

@@ -1,9 +1,10 @@
 /**
  * The SSH adapter against a REAL OpenSSH sshd on 127.0.0.1 (test/helpers/sshd.ts).
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { isNetdbgError, type NetdbgError } from "../../src/core/error.js";
 import { shCommand } from "../../src/core/quote.js";
 import { connectSsh, type HostKeyPrompt, type SshConnectOptions } from "../../src/io/ssh.js";
@@ -15,9 +16,10 @@ import {
   sshKeygenFingerprint,
   startSshd,
   tempDir,
+  testUserName,
 } from "../helpers/sshd.js";
 
-const USER = "ndsshexec";
+const USER = testUserName("exec");
 let sshd: Sshd;
 let dir: string;
 let key: ReturnType<typeof makeKeyPair>;
@@ -37,7 +39,12 @@ function opts(extra: Partial<SshConnectOptions> = {}): SshConnectOptions {
   const knownHostsPath = join(dir, "known_hosts");
   writeFileSync(knownHostsPath, `[127.0.0.1]:${sshd.port} ${sshd.hostPublicKey}\n`);
   return {
-    target: { name: "t", address: "127.0.0.1", ssh: { user: USER, port: sshd.port, identityFile: key.privateKeyPath } },
+    target: {
+      name: "t",
+      os: "linux",
+      address: "127.0.0.1",
+      ssh: { user: USER, port: sshd.port, identityFile: key.privateKeyPath },
+    },
     sshConfigPath: null,
     knownHostsPath,
     agentSocket: null,
@@ -54,9 +61,15 @@ beforeAll(async () => {
   sshd = await startSshd({ authorizedKeys: { [USER]: [key.publicKey] } });
 });
 
+afterEach((ctx) => {
+  // Diagnosis for an unexpected failure: what sshd itself said.
+  if (ctx.task.result?.state === "fail" && sshd) console.error(`sshd log tail:\n${sshd.log().slice(-3000)}`);
+});
+
 afterAll(async () => {
   await sshd?.stop();
   removeTestUser(USER);
+  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 describe("exec against real sshd", () => {
@@ -88,6 +101,8 @@ describe("exec against real sshd", () => {
       expect(e.message).toContain("wait for godot");
       expect(e.message).toContain("sleep 30");
       expect(e.message).toContain("starting");
+      // the remote command was killed, not left running
+      await vi.waitFor(() => expect(() => execFileSync("pgrep", ["-u", USER, "-x", "sleep"])).toThrow());
       // the session is still usable afterwards
       expect((await s.exec("echo still here")).stdout).toBe("still here\n");
     } finally {
@@ -100,6 +115,25 @@ describe("exec against real sshd", () => {
     try {
       const r = await s.exec("kill -TERM $$");
       expect(r.exitCode).toBe(143);
+    } finally {
+      await s.close();
+    }
+  });
+});
+
+describe("a connection cut mid-command", () => {
+  it("is E808 naming step and command, and the session refuses further commands", async () => {
+    const s = await connectSsh(opts());
+    try {
+      const running = s.exec("echo started; sleep 20", { step: "long step" });
+      // Cut it for real: kill the user's sshd session process (and the command) on the server.
+      await vi.waitFor(() => execFileSync("pgrep", ["-u", USER, "-x", "sleep"])); // the command is running
+      execFileSync("pkill", ["-KILL", "-u", USER]);
+      const e = await codeOf(running);
+      expect(e.code).toBe("NETDBG-E808");
+      expect(e.message).toContain("long step");
+      expect(e.message).toContain("sleep 20");
+      expect((await codeOf(s.exec("true"))).code).toBe("NETDBG-E808");
     } finally {
       await s.close();
     }
@@ -248,6 +282,64 @@ describe("connection failures against real sshd", () => {
     } finally {
       for (const c of sockets) c.destroy();
       await new Promise<void>((r) => srv.close(() => r()));
+    }
+  });
+});
+
+describe("real sshd with a ForceCommand (how target models sit behind OpenSSH)", () => {
+  it("runs the forced command with the original command line in SSH_ORIGINAL_COMMAND, stdin included", async () => {
+    const forced = await startSshd({
+      authorizedKeys: { [USER]: [key.publicKey] },
+      forceCommand: 'printf "forced:%s|" "$SSH_ORIGINAL_COMMAND"; cat; exit 5',
+    });
+    try {
+      const s = await connectSsh({
+        ...opts(),
+        knownHostsPath: join(dir, "kh-forced"),
+        acceptNewHostKey: true,
+        target: { name: "t", address: "127.0.0.1", ssh: { user: USER, port: forced.port, identityFile: key.privateKeyPath } },
+      });
+      try {
+        expect(await s.exec("powershell.exe -NoProfile -EncodedCommand AAAA", { input: "in" })).toEqual({
+          stdout: "forced:powershell.exe -NoProfile -EncodedCommand AAAA|in",
+          stderr: "",
+          exitCode: 5,
+        });
+      } finally {
+        await s.close();
+      }
+    } finally {
+      await forced.stop();
+    }
+  });
+});
+
+describe("real sshd with MaxSessions 1", () => {
+  it("a second concurrent command is refused with E821, the first completes", async () => {
+    const limited = await startSshd({ authorizedKeys: { [USER]: [key.publicKey] }, extraConfig: ["MaxSessions 1"] });
+    try {
+      const s = await connectSsh({
+        ...opts(),
+        knownHostsPath: join(dir, "kh-limited"),
+        acceptNewHostKey: true,
+        target: {
+          name: "t",
+          os: "linux",
+          address: "127.0.0.1",
+          ssh: { user: USER, port: limited.port, identityFile: key.privateKeyPath },
+        },
+      });
+      try {
+        const first = s.exec("sleep 1; echo first");
+        const e = await codeOf(s.exec("echo second", { step: "second" }));
+        expect(e.code).toBe("NETDBG-E821");
+        expect(e.message).toContain("echo second");
+        expect((await first).stdout).toBe("first\n");
+      } finally {
+        await s.close();
+      }
+    } finally {
+      await limited.stop();
     }
   });
 });

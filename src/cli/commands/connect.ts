@@ -12,6 +12,12 @@ export function register(program: Command, ctx: () => Context): void {
     .option("--exec <commands>", "run ';'-separated debugger commands and exit")
     .option("--port <port>", "override the target's host UDP port")
     .option("--timeout <seconds>", "give up waiting for the target after this long")
+    .option(
+      "--endpoint <spec>",
+      "linux: talk RSP to udp:HOST:PORT[@LOCALPORT] or tcp:HOST:PORT instead of the inventory's kgdboe address",
+    )
+    .option("--vmlinux <file>", "linux: the target kernel's unstripped vmlinux, for symbols")
+    .option("--arch <arch>", "linux: x86_64 or arm64 (default: from --vmlinux, else x86_64)")
     .action(async (name: string, opts: Record<string, unknown>) => {
       const c = ctx();
       const target = await c.inventory.get(name);

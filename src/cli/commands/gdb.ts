@@ -1,12 +1,105 @@
 import type { Command } from "commander";
+import { netdbgError } from "../../core/error.js";
+import { shCommand } from "../../core/quote.js";
+import { RspBridge, RspClient } from "../../engine/rsp/index.js";
+import { formatEndpoint, openTransport } from "../../engine/transport/index.js";
 import type { Context } from "../context.js";
-import { notAvailable } from "./not-available.js";
+import { clientOptions, type LinuxDebugOptions, resolveEndpoint } from "../debugger/linux-session.js";
 
-export function register(program: Command, _ctx: () => Context): void {
+interface GdbOptions extends LinuxDebugOptions {
+  bridge?: boolean;
+  listen?: string;
+}
+
+/** The gdb command line for a remote spec (gdb's `target remote` syntax, gdbsupport/netstuff.cc). */
+export function gdbArgv(vmlinux: string | undefined, remote: string): string[] {
+  return ["gdb", vmlinux ?? "vmlinux", "-ex", "set remotetimeout 10", "-ex", `target remote ${remote}`];
+}
+
+/** `netdbg gdb <target> [--bridge]`: print the exact gdb command line, or serve a reliable local TCP bridge. */
+export function register(program: Command, ctx: () => Context): void {
   program
     .command("gdb")
-    .description("(gdb: not available yet)")
-    .allowUnknownOption()
-    .allowExcessArguments()
-    .action(() => notAvailable("'netdbg gdb'"));
+    .description("print the gdb command line for a linux target; --bridge serves a reliable local TCP port for stock gdb")
+    .argument("<target>", "inventory target name (linux)")
+    .option("--bridge", "relay a local TCP port to the target through netdbg's reliability layer")
+    .option("--listen <port>", "local TCP port of the bridge on 127.0.0.1 (default: a free one)")
+    .option("--endpoint <spec>", "the target's RSP endpoint: udp:HOST:PORT[@LOCALPORT] or tcp:HOST:PORT")
+    .option("--port <port>", "bind this host UDP port towards the target")
+    .option("--vmlinux <file>", "the target kernel's vmlinux (put on the gdb command line)")
+    .option("--timeout <seconds>", "give up on an unanswered request after about this long")
+    .action(async (name: string, opts: GdbOptions) => {
+      const c = ctx();
+      const target = await c.inventory.get(name);
+      if (target.os !== "linux") {
+        throw netdbgError("E003", {
+          option: "<target>",
+          value: name,
+          reason: "it is a windows target",
+          fix: `Use 'netdbg windbg ${name}' for KDNET targets.`,
+        });
+      }
+      const endpoint = resolveEndpoint(target, opts);
+      if (!opts.bridge) {
+        if (endpoint.localPort !== undefined) {
+          c.log.warn(
+            `the target only answers from host port ${endpoint.localPort}, which gdb cannot bind: run 'netdbg gdb ${name} --bridge' instead`,
+          );
+        }
+        const spec = `${endpoint.kind}:${endpoint.host.includes(":") ? `[${endpoint.host}]` : endpoint.host}:${endpoint.port}`;
+        const argv = gdbArgv(opts.vmlinux, spec);
+        if (c.opts.json) c.json({ target: name, endpoint: formatEndpoint(endpoint), argv, command: shCommand(argv) });
+        else {
+          c.out(shCommand(argv));
+          if (endpoint.kind === "udp") {
+            c.log.info(
+              "gdb over UDP has no retransmission ('may be unreliable'): add --bridge to go through netdbg's reliability layer.",
+            );
+          }
+        }
+        return;
+      }
+      const listen = opts.listen === undefined ? 0 : Number(opts.listen);
+      if (!Number.isInteger(listen) || listen < 0 || listen > 65535) {
+        throw netdbgError("E003", {
+          option: "--listen",
+          value: String(opts.listen),
+          reason: "not a TCP port",
+          fix: "Give a port 1-65535.",
+        });
+      }
+      let transport: Awaited<ReturnType<typeof openTransport>>;
+      try {
+        transport = await openTransport(endpoint);
+      } catch (e) {
+        throw netdbgError("E401", { endpoint: formatEndpoint(endpoint), reason: (e as Error).message }, { cause: e });
+      }
+      const client = new RspClient(transport, clientOptions(opts, { onConsole: (t) => c.log.debug(`target: ${t.trimEnd()}`) }));
+      const bridge = new RspBridge(client, { log: (l) => c.log.info(l) });
+      let port: number;
+      try {
+        port = await bridge.listen(listen);
+      } catch (e) {
+        await client.close();
+        throw netdbgError("E401", { endpoint: `tcp:127.0.0.1:${listen}`, reason: (e as Error).message }, { cause: e });
+      }
+      const argv = gdbArgv(opts.vmlinux, `127.0.0.1:${port}`);
+      if (c.opts.json)
+        c.json({ target: name, endpoint: formatEndpoint(endpoint), bridge: `127.0.0.1:${port}`, argv, command: shCommand(argv) });
+      else {
+        c.out(`bridge: 127.0.0.1:${port} -> ${formatEndpoint(endpoint)} (Ctrl-C to stop)`);
+        c.out(shCommand(argv));
+      }
+      await new Promise<void>((resolve) => {
+        const stop = () => resolve();
+        process.once("SIGINT", stop);
+        process.once("SIGTERM", stop);
+        transport.onClose(stop);
+      });
+      await bridge.close();
+      c.log.info(
+        `bridge closed: ${bridge.stats.packets} packets, ${client.stats.retransmits} retransmits, ${client.stats.naksSent} naks, ${client.stats.duplicates} duplicates`,
+      );
+      await client.close();
+    });
 }

@@ -1,12 +1,144 @@
+import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
+import { netdbgError } from "../../core/error.js";
+import { type KdnetKey, parseKdnetKey } from "../../core/kdnet-key.js";
+import { CaptureFormatError, readUdpCapture } from "../../engine/kdnet/capture.js";
+import { decodeCapture, formatDatagramLine, formatSummary } from "../../engine/kdnet/decode.js";
+import { listenForPokes, type PokeSource } from "../../engine/kdnet/listen.js";
+import { openUdp } from "../../engine/kdnet/udp.js";
 import type { Context } from "../context.js";
-import { notAvailable } from "./not-available.js";
 
-export function register(program: Command, _ctx: () => Context): void {
-  program
-    .command("kdnet")
-    .description("(kdnet: not available yet)")
-    .allowUnknownOption()
-    .allowExcessArguments()
-    .action(() => notAvailable("'netdbg kdnet'"));
+/** The key from --key, or the stored key of --target. Registered as a secret so it is redacted everywhere. */
+async function resolveKey(ctx: Context, opts: { key?: string; target?: string }): Promise<KdnetKey | undefined> {
+  if (opts.key !== undefined) {
+    ctx.secretsSeen.push(opts.key);
+    return parseKdnetKey(opts.key);
+  }
+  if (opts.target !== undefined) {
+    const stored = await ctx.secrets.get(opts.target);
+    if (stored === undefined) throw netdbgError("E009", { name: opts.target });
+    ctx.secretsSeen.push(stored);
+    return parseKdnetKey(stored);
+  }
+  return undefined;
+}
+
+function parsePort(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 65535) {
+    throw netdbgError("E003", {
+      option: "<port>",
+      value,
+      reason: "a UDP port is a whole number 1–65535",
+      fix: "Pass the port the target pokes, e.g. 50000.",
+    });
+  }
+  return n;
+}
+
+function describeSource(s: PokeSource): string {
+  const auth =
+    s.authenticated === null
+      ? "key not checked (no --key)"
+      : s.authenticated
+        ? "the key authenticates its pokes"
+        : "WRONG KEY: its pokes do not authenticate";
+  const cfg = s.hostAddress ? `, configured for host ${s.hostAddress}:${s.hostPort}` : "";
+  const data = s.dataDatagrams > 0 ? `, ${s.dataDatagrams} data datagram(s): a debugger session is live` : "";
+  return `${s.from}: KDNET protocol version ${s.version}, ${s.pokes} poke(s)${cfg}; ${auth}${data}`;
+}
+
+export function register(program: Command, ctx: () => Context): void {
+  const kdnet = program.command("kdnet").description("KDNET tools: decode captures, listen for target pokes");
+
+  kdnet
+    .command("decode")
+    .description("decode a KDNET capture (pcap, pcapng, optionally .gz): one line per datagram and a summary")
+    .argument("<capture>", "capture file")
+    .option("--key <key>", "the KDNET key (a.b.c.d)")
+    .option("--target <name>", "use this inventory target's stored key")
+    .action(async (file: string, opts: { key?: string; target?: string }) => {
+      const c = ctx();
+      const key = await resolveKey(c, opts);
+      if (!key) {
+        throw netdbgError("E002", { missing: ["key"] });
+      }
+      let raw: Buffer;
+      try {
+        raw = await readFile(file);
+      } catch (e) {
+        throw netdbgError("E500", { file, reason: (e as NodeJS.ErrnoException).code ?? (e as Error).message }, { cause: e });
+      }
+      let records: ReturnType<typeof readUdpCapture>;
+      try {
+        records = readUdpCapture(raw);
+      } catch (e) {
+        if (e instanceof CaptureFormatError || (e as { code?: string }).code?.startsWith("Z_")) {
+          throw netdbgError("E500", { file, reason: (e as Error).message }, { cause: e });
+        }
+        throw e;
+      }
+      const { datagrams, summary } = decodeCapture(records, key);
+      if (summary.datagrams === 0) throw netdbgError("E501", { file, udp: records.length });
+      // Nothing authenticates: the key is wrong for this capture (a failed check, exit 1); the listing still prints.
+      if (summary.authenticated === 0) process.exitCode = 1;
+      if (c.opts.json) {
+        // JSON Lines: one object per datagram, then one summary object.
+        const lines = datagrams.map((d) => JSON.stringify(d));
+        lines.push(JSON.stringify({ summary }));
+        process.stdout.write(`${lines.join("\n")}\n`);
+        return;
+      }
+      const t0 = datagrams[0]?.time ?? 0;
+      c.out(datagrams.map((d) => formatDatagramLine(d, t0)).join("\n"));
+      c.out(formatSummary(summary).join("\n"));
+    });
+
+  kdnet
+    .command("listen")
+    .description("report which targets poke this host on <port>, their protocol version, and whether the key authenticates them")
+    .argument("<port>", "UDP port to listen on", parsePort)
+    .option("--key <key>", "check pokes against this key")
+    .option("--target <name>", "check pokes against this inventory target's stored key")
+    .option("--seconds <s>", "how long to listen (pokes come every ~3 s)", "3.5")
+    .option("--all", "listen the whole time instead of stopping at the first poke")
+    .option("--address <addr>", "bind address", "0.0.0.0")
+    .action(async (port: number, opts: { key?: string; target?: string; seconds: string; all?: boolean; address: string }) => {
+      const c = ctx();
+      const key = await resolveKey(c, opts);
+      const seconds = Number(opts.seconds);
+      if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 3600) {
+        throw netdbgError("E003", {
+          option: "--seconds",
+          value: opts.seconds,
+          reason: "expected a number of seconds up to 3600",
+          fix: "Use e.g. --seconds 4.",
+        });
+      }
+      const transport = await openUdp({ port, address: opts.address });
+      c.log.info(`Listening on UDP ${opts.address}:${port} for ${seconds} s …`);
+      let sources: PokeSource[];
+      try {
+        sources = await listenForPokes(transport, {
+          ...(key ? { key } : {}),
+          durationMs: seconds * 1000,
+          stopAfterFirstPoke: !opts.all,
+        });
+      } finally {
+        await transport.close();
+      }
+      const wrong = sources.filter((s) => s.authenticated === false);
+      if (c.opts.json) {
+        c.json({ port, keyChecked: key !== undefined, targets: sources, wrongKey: wrong.length > 0 });
+      } else if (sources.length === 0) {
+        c.out(`No KDNET target poked UDP port ${port} within ${seconds} s.`);
+      } else {
+        c.out(sources.map(describeSource).join("\n"));
+      }
+      if (sources.length === 0) process.exitCode = 1;
+      if (wrong.length > 0) {
+        const w = wrong[0]!;
+        throw netdbgError("E503", opts.target ? { from: w.from, port, target: opts.target } : { from: w.from, port });
+      }
+    });
 }

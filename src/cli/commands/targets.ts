@@ -1,12 +1,240 @@
 import type { Command } from "commander";
+import { netdbgError } from "../../core/error.js";
+import { generateKdnetKey } from "../../core/kdnet-key.js";
+import { isValidAddress, type Target, TARGET_NAME, targetSchema } from "../../core/inventory.js";
+import { redactSecret } from "../../core/redact.js";
+import { allocatePort, claimPort, parsePort } from "../../host/port-alloc.js";
+import { isUdpPortFree } from "../../io/port-probe.js";
 import type { Context } from "../context.js";
-import { notAvailable } from "./not-available.js";
+import { table } from "../output.js";
+import { createPrompter, requireFlags } from "../prompts.js";
+import { secretStore } from "../secrets.js";
 
-export function register(program: Command, _ctx: () => Context): void {
-  program
-    .command("targets")
-    .description("(targets: not available yet)")
-    .allowUnknownOption()
-    .allowExcessArguments()
-    .action(() => notAvailable("'netdbg targets'"));
+interface TargetFlags {
+  os?: string;
+  address?: string;
+  sshHost?: string;
+  sshUser?: string;
+  sshPort?: string;
+  identityFile?: string;
+  port?: string;
+  nic?: string;
+  hostIp?: string;
+  targetPort?: string;
+  group?: string[];
+  note?: string;
+  key?: boolean;
+}
+
+function int(value: string, option: string, min: number, max: number): number {
+  if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
+    throw netdbgError("E003", {
+      option,
+      value,
+      reason: `expected a whole number from ${min} to ${max}`,
+      fix: `Pass ${option} <${min}-${max}>.`,
+    });
+  }
+  return Number(value);
+}
+
+/** Apply flags onto a target (new or existing); the result is validated by the inventory schema. */
+function applyFlags(t: Partial<Target>, f: TargetFlags): void {
+  if (f.os !== undefined) {
+    if (f.os !== "windows" && f.os !== "linux") {
+      throw netdbgError("E003", {
+        option: "--os",
+        value: f.os,
+        reason: "netdbg knows windows and linux targets",
+        fix: "Pass --os windows or --os linux.",
+      });
+    }
+    t.os = f.os;
+  }
+  if (f.address !== undefined) {
+    if (!isValidAddress(f.address)) {
+      throw netdbgError("E003", {
+        option: "--address",
+        value: f.address,
+        reason: "not an IPv4 or IPv6 address or a DNS name",
+        fix: "Pass the target's IP address or host name.",
+      });
+    }
+    t.address = f.address;
+  }
+  const ssh = { ...t.ssh };
+  if (f.sshHost !== undefined) ssh.host = f.sshHost;
+  if (f.sshUser !== undefined) ssh.user = f.sshUser;
+  if (f.sshPort !== undefined) ssh.port = int(f.sshPort, "--ssh-port", 1, 65535);
+  if (f.identityFile !== undefined) ssh.identityFile = f.identityFile;
+  if (Object.keys(ssh).length) t.ssh = ssh;
+  const tr = { ...t.transport };
+  if (f.nic !== undefined) tr.nic = f.nic;
+  if (f.hostIp !== undefined) tr.hostIp = f.hostIp;
+  if (f.targetPort !== undefined) tr.targetPort = int(f.targetPort, "--target-port", 1, 65535);
+  if (Object.keys(tr).length) t.transport = tr;
+  if (f.group !== undefined) t.groups = f.group;
+  if (f.note !== undefined) t.note = f.note;
+}
+
+/** Turn a zod failure on one target into the coded input error naming the field. */
+function validate(t: Partial<Target>): Target {
+  const r = targetSchema.safeParse(t);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0]!;
+  const field = issue.path.join(".") || "target";
+  throw netdbgError("E003", {
+    option: field,
+    value: String((t as Record<string, unknown>)[String(issue.path[0])] ?? ""),
+    reason: issue.message,
+    fix: `Correct ${field} and try again.`,
+  });
+}
+
+function targetOptions(cmd: Command): Command {
+  return cmd
+    .option("--os <os>", "windows or linux")
+    .option("--address <addr>", "target IPv4/IPv6 address or DNS name")
+    .option("--ssh-host <host>", "SSH host or ~/.ssh/config alias (default: the address)")
+    .option("--ssh-user <user>", "SSH user")
+    .option("--ssh-port <port>", "SSH port")
+    .option("--identity-file <file>", "SSH private key")
+    .option("--port <port>", "host UDP debug port (49152–65535; default: the first free of 50000–50039)")
+    .option("--nic <nic>", "target NIC to debug through")
+    .option("--host-ip <ip>", "host address the target sends to (default: discovered at setup)")
+    .option("--target-port <port>", "Linux: kgdboe UDP port on the target (default 31337)")
+    .option("--group <group...>", "inventory groups (for fleets)")
+    .option("--note <text>", "free-form note");
+}
+
+function describe(t: Target, keyShown: string | undefined): Record<string, unknown> {
+  return { ...t, ...(keyShown !== undefined ? { key: keyShown } : {}) };
+}
+
+export function register(program: Command, ctx: () => Context): void {
+  const targets = program.command("targets").description("the inventory of debug targets");
+
+  targetOptions(targets.command("add").description("add a target (Windows targets get a fresh KDNET key)").argument("<name>"))
+    .option("--no-key", "Windows: do not generate a KDNET key now")
+    .action(async (name: string, f: TargetFlags) => {
+      const c = ctx();
+      if (!TARGET_NAME.test(name)) throw netdbgError("E007", { name });
+      if (!f.os || !f.address) {
+        const missing = [!f.os && "os", !f.address && "address"].filter(Boolean) as string[];
+        const ask = createPrompter();
+        if (!ask.interactive) requireFlags(missing);
+        if (!f.os)
+          f.os = await ask.select({ flag: "os", message: "Target OS", choices: [{ value: "windows" }, { value: "linux" }] });
+        if (!f.address) {
+          f.address = await ask.input({
+            flag: "address",
+            message: "Target address (IPv4, IPv6 or DNS name)",
+            validate: (v) => isValidAddress(v) || "not an IPv4 or IPv6 address or a DNS name",
+          });
+        }
+      }
+      const store = await secretStore(c);
+      const saved = await c.inventory.update(async (inv) => {
+        if (inv.targets.some((t) => t.name === name)) throw netdbgError("E006", { name });
+        const t: Partial<Target> = { name };
+        applyFlags(t, f);
+        t.port =
+          f.port !== undefined
+            ? await claimPort(inv, parsePort(f.port), isUdpPortFree, name)
+            : await allocatePort(inv, isUdpPortFree, name);
+        const target = validate(t);
+        inv.targets.push(target);
+        return target;
+      });
+      let keyShown: string | undefined;
+      if (saved.os === "windows" && f.key !== false && !(await store.get(name))) {
+        const key = generateKdnetKey().text;
+        await store.set(name, key);
+        c.secretsSeen.push(key);
+        keyShown = c.opts.showSecrets ? key : redactSecret(key);
+      }
+      if (c.opts.json) c.json({ target: describe(saved, keyShown), keyStore: store.kind });
+      else {
+        c.out(`Added ${saved.os} target '${saved.name}' at ${saved.address}, debug port ${saved.port}.`);
+        if (keyShown)
+          c.out(
+            `KDNET key ${keyShown} stored in ${store.kind}${c.opts.showSecrets ? "" : " (shown redacted; --show-secrets to see it)"}.`,
+          );
+      }
+    });
+
+  targets
+    .command("list")
+    .description("list targets")
+    .action(async () => {
+      const c = ctx();
+      const inv = await c.inventory.load();
+      if (c.opts.json) return c.json({ targets: inv.targets });
+      if (inv.targets.length === 0)
+        return c.out("No targets yet. Add one with 'netdbg targets add <name> --os <windows|linux> --address <addr>'.");
+      c.out(
+        table(
+          ["name", "os", "address", "port", "ssh", "groups"],
+          inv.targets.map((t) => [
+            t.name,
+            t.os,
+            t.address,
+            t.port ?? "",
+            t.ssh ? `${t.ssh.user ? `${t.ssh.user}@` : ""}${t.ssh.host ?? t.address}${t.ssh.port ? `:${t.ssh.port}` : ""}` : "",
+            (t.groups ?? []).join(","),
+          ]),
+          c.color,
+        ),
+      );
+    });
+
+  targets
+    .command("show")
+    .description("show one target")
+    .argument("<name>")
+    .action(async (name: string) => {
+      const c = ctx();
+      const t = await c.inventory.get(name);
+      const key = t.os === "windows" ? await (await secretStore(c)).get(name) : undefined;
+      if (key) c.secretsSeen.push(key);
+      const shown = key === undefined ? undefined : c.opts.showSecrets ? key : redactSecret(key);
+      if (c.opts.json) return c.json({ target: describe(t, shown) });
+      const { stringify } = await import("yaml");
+      c.out(stringify(describe(t, shown)).trimEnd());
+    });
+
+  targetOptions(targets.command("edit").description("change fields of a target").argument("<name>")).action(
+    async (name: string, f: TargetFlags) => {
+      const c = ctx();
+      const saved = await c.inventory.update(async (inv) => {
+        const i = inv.targets.findIndex((t) => t.name === name);
+        if (i < 0) throw netdbgError("E005", { name });
+        const t: Partial<Target> = structuredClone(inv.targets[i]!);
+        applyFlags(t, f);
+        if (f.port !== undefined) t.port = await claimPort(inv, parsePort(f.port), isUdpPortFree, name);
+        const target = validate(t);
+        inv.targets[i] = target;
+        return target;
+      });
+      if (c.opts.json) c.json({ target: saved });
+      else c.out(`Updated target '${saved.name}'.`);
+    },
+  );
+
+  targets
+    .command("remove")
+    .description("remove a target from the inventory (and its stored key)")
+    .argument("<name>")
+    .option("--keep-key", "keep the stored KDNET key")
+    .action(async (name: string, f: { keepKey?: boolean }) => {
+      const c = ctx();
+      await c.inventory.update((inv) => {
+        const i = inv.targets.findIndex((t) => t.name === name);
+        if (i < 0) throw netdbgError("E005", { name });
+        inv.targets.splice(i, 1);
+      });
+      const keyRemoved = f.keepKey ? false : await (await secretStore(c)).delete(name);
+      if (c.opts.json) c.json({ removed: name, keyRemoved });
+      else c.out(`Removed target '${name}'${keyRemoved ? " and its key" : ""}.`);
+    });
 }

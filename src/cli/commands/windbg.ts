@@ -1,12 +1,53 @@
 import type { Command } from "commander";
+import { netdbgError } from "../../core/error.js";
+import { parseKdnetKey } from "../../core/kdnet-key.js";
 import type { Context } from "../context.js";
-import { notAvailable } from "./not-available.js";
 
-export function register(program: Command, _ctx: () => Context): void {
+/** The default KDNET port when a target has none stored (MSDOC: recommended range 50000–50039). */
+const DEFAULT_PORT = 50000;
+
+/**
+ * `netdbg windbg <target>`: the exact WinDbg / kd command lines for a Windows target
+ * (MSDOC setting-up-a-network-debugging-connection: `windbg -k net:port=<n>,key=<key>`).
+ */
+export function register(program: Command, ctx: () => Context): void {
   program
     .command("windbg")
-    .description("(windbg: not available yet)")
-    .allowUnknownOption()
-    .allowExcessArguments()
-    .action(() => notAvailable("'netdbg windbg'"));
+    .description("print the exact 'windbg -k net:port=…,key=…' and 'kd' lines for a Windows target")
+    .argument("<target>", "inventory target name")
+    .option("--port <port>", "override the target's host UDP port")
+    .action(async (name: string, opts: { port?: string }) => {
+      const c = ctx();
+      const target = await c.inventory.get(name);
+      if (target.os !== "windows") throw netdbgError("E511", { name, os: target.os });
+      const stored = await c.secrets.get(name);
+      if (stored === undefined) throw netdbgError("E009", { name });
+      parseKdnetKey(stored); // validates; the line keeps the stored spelling (leading zeros included)
+      const key = stored.trim().toLowerCase();
+      c.secretsSeen.push(stored, key);
+      const port = opts.port !== undefined ? Number(opts.port) : (target.port ?? DEFAULT_PORT);
+      if (!Number.isInteger(port) || port < 1 || port > 65535) {
+        throw netdbgError("E003", {
+          option: "--port",
+          value: String(opts.port),
+          reason: "a UDP port is a whole number 1–65535",
+          fix: "Use e.g. --port 50000.",
+        });
+      }
+      const arg = `net:port=${port},key=${key}`;
+      const shown = c.opts.showSecrets ? arg : `net:port=${port},key=${key.slice(0, 4)}…`;
+      if (c.opts.json) {
+        c.json({
+          target: name,
+          port,
+          windbg: ["windbg", "-k", shown],
+          kd: ["kd", "-k", shown],
+          keyRedacted: !c.opts.showSecrets,
+        });
+        return;
+      }
+      c.out(`windbg -k ${arg}`);
+      c.out(`kd -k ${arg}`);
+      if (!c.opts.showSecrets) c.log.info("(key redacted; add --show-secrets to print the full lines)");
+    });
 }

@@ -1,6 +1,6 @@
 import type { Target } from "../../core/inventory.js";
 import type { Context } from "../context.js";
-import { notAvailable } from "../commands/not-available.js";
+import { connectWindows } from "./windows-connect.js";
 import { windowsSetup, windowsTeardown } from "./windows-setup.js";
 
 /**
@@ -15,6 +15,6 @@ export async function teardown(ctx: Context, target: Target, opts: Record<string
   await windowsTeardown(ctx, target, opts);
 }
 
-export async function connect(_ctx: Context, _target: Target, _opts: Record<string, unknown>): Promise<void> {
-  notAvailable("The embedded debugger for windows targets");
+export async function connect(ctx: Context, target: Target, opts: Record<string, unknown>): Promise<void> {
+  await connectWindows(ctx, target, opts);
 }

@@ -1,4 +1,286 @@
 import { defineErrors } from "./types.js";
 
-/** Errors of this area: see the code ranges in types.ts. */
-export const linuxErrors = defineErrors({});
+/**
+ * Linux-target errors (E300–E399): kgdboe provisioning over SSH. Facts and fixes come from
+ * shared/research/linux-target.md (sections in brackets).
+ *
+ * E300–E319: probe / pre-flight stops. E320–E349: module load failures (classifyModuleLoadFailure maps kernel
+ * and kgdboe text to these). E350–E379: apply / verify / teardown steps.
+ */
+export const linuxErrors = defineErrors({
+  E300: {
+    title: "Kernel built without KGDB",
+    exit: "check",
+    message: (p: { release?: string; source: string }) =>
+      `The running kernel${p.release ? ` ${p.release}` : ""} is built without KGDB (${p.source} says CONFIG_KGDB is not set), so kgdboe cannot be built or loaded on it. Nothing was changed.`,
+    fix: () =>
+      "Boot a kernel with CONFIG_KGDB=y, CONFIG_NETPOLL=y, CONFIG_TRACEPOINTS=y and CONFIG_KALLSYMS_ALL=y: Ubuntu and Fedora/RHEL stock kernels have KGDB, Debian's do not — rebuild yours (e.g. from linux-source with those options), install it, reboot, then run setup again.",
+  },
+  E301: {
+    title: "Kernel lacks options kgdboe needs",
+    exit: "check",
+    message: (p: { release: string; missing: string[] }) =>
+      `The running kernel ${p.release} lacks ${p.missing.join(", ")}, which kgdboe needs. Nothing was changed.`,
+    fix: (p: { missing: string[] }) =>
+      `Rebuild the kernel with ${p.missing.map((m) => `${m}=y`).join(" ")} (NETPOLL comes with NETCONSOLE, TRACEPOINTS with FTRACE), boot it, then run setup again.`,
+  },
+  E302: {
+    title: "Kernel configuration not found",
+    exit: "check",
+    message: (p: { release: string }) =>
+      `netdbg found no configuration for the running kernel ${p.release} (/boot/config-${p.release}, /proc/config.gz and /lib/modules/${p.release}/build/.config are all missing).`,
+    fix: () =>
+      "Install the kernel headers for the running kernel (they carry its .config), or copy its config to /boot/config-$(uname -r), then run setup again.",
+  },
+  E303: {
+    title: "Kernel lockdown is on",
+    exit: "check",
+    message: (p: { mode: string; secureBoot: string }) =>
+      `Kernel lockdown is '${p.mode}' (Secure Boot: ${p.secureBoot}): under lockdown the kernel refuses unsigned modules and turns kgdb into kdb-only, so a debugger cannot attach even with a signed kgdboe. Nothing was changed.`,
+    fix: () =>
+      "Turn Secure Boot off in the firmware settings (or run 'mokutil --disable-validation' and confirm at the next boot), boot without lockdown= on the command line, check that /sys/kernel/security/lockdown reads [none], then run setup again.",
+  },
+  E304: {
+    title: "Kernel headers or toolchain missing",
+    exit: "check",
+    message: (p: { release: string; missing: string[] }) =>
+      `The target cannot build kgdboe for ${p.release}: ${p.missing.join(", ")} missing. Nothing was changed.`,
+    fix: (p: { install: string }) =>
+      `Run setup again with --install-deps (netdbg runs '${p.install}' and undoes it on teardown), or install them yourself.`,
+  },
+  E305: {
+    title: "No package manager to install dependencies",
+    exit: "check",
+    message: (p: { distro: string; missing: string[] }) =>
+      `netdbg does not know how to install ${p.missing.join(", ")} on this target (${p.distro}).`,
+    fix: () =>
+      "Install the headers for the running kernel (so /lib/modules/$(uname -r)/build exists), gcc and make by hand, then run setup again.",
+  },
+  E306: {
+    title: "No usable NIC",
+    exit: "check",
+    message: (p: { reason: string }) => `netdbg cannot pick the target NIC for kgdboe: ${p.reason}.`,
+    fix: (p: { candidates: string[] }) =>
+      p.candidates.length
+        ? `Name one with --nic (usable here: ${p.candidates.join(", ")}) and run setup again.`
+        : "Give the target a wired Ethernet NIC with an IPv4 address (not Wi-Fi, USB, bond or bridge member), then run setup again.",
+  },
+  E307: {
+    title: "NIC cannot carry kgdboe",
+    exit: "check",
+    message: (p: { nic: string; reason: string }) => `The NIC '${p.nic}' cannot carry kgdboe: ${p.reason}.`,
+    fix: (p: { candidates: string[] }) =>
+      p.candidates.length
+        ? `Pick another with --nic (usable here: ${p.candidates.join(", ")}).`
+        : "Use a wired Ethernet NIC that is not a bond slave or bridge port, with an IPv4 address.",
+  },
+  E308: {
+    title: "kallsyms_lookup_name address unreadable",
+    exit: "check",
+    message: (p: { kptrRestrict: string }) =>
+      `The address of kallsyms_lookup_name cannot be read from /proc/kallsyms (kernel.kptr_restrict=${p.kptrRestrict}, or the symbol is missing), and kgdboe refuses to load without it.`,
+    fix: () =>
+      "Run 'sysctl kernel.kptr_restrict=1' on the target (root then sees real addresses) and make sure setup runs as root or with sudo, then run setup again.",
+  },
+  E309: {
+    title: "kgdboc is configured",
+    exit: "check",
+    message: (p: { value: string }) =>
+      `kgdboc is configured on the target ('${p.value}'), and KGDB accepts only one I/O driver, so kgdboe cannot register.`,
+    fix: () =>
+      "Clear it with 'echo > /sys/module/kgdboc/parameters/kgdboc' (and drop kgdboc= from the kernel command line), then run setup again.",
+  },
+  E310: {
+    title: "kgdboe source cannot be fetched",
+    exit: "environment",
+    message: (p: { source: string; reason: string }) =>
+      `Neither the target nor this host could fetch the kgdboe source from ${p.source}: ${p.reason}.`,
+    fix: () =>
+      "Give a copy you already have: --kgdboe-source <local-dir|tarball> (a checkout or archive of the kgdboe repository; netdbg uploads it by SFTP), or --kgdboe-source <git-url> of a mirror the target can reach.",
+  },
+  E311: {
+    title: "kgdboe source is not usable",
+    exit: "usage",
+    message: (p: { source: string; reason: string }) => `The kgdboe source '${p.source}' is not usable: ${p.reason}.`,
+    fix: () =>
+      "Point --kgdboe-source at a directory or .tar/.tar.gz/.tgz archive holding kgdboe's Makefile and C sources, or at a git URL.",
+  },
+  E312: {
+    title: "kgdboe is already loaded outside netdbg",
+    exit: "check",
+    message: () => "kgdboe is already loaded on the target, and netdbg's change journal did not load it.",
+    fix: () => "Unload it with 'rmmod kgdboe' on the target (after 'detach' in any attached gdb), then run setup again.",
+  },
+  E313: {
+    title: "Invalid setup option for a Linux target",
+    exit: "usage",
+    message: (p: { option: string; value: string; reason: string }) => `${p.option} '${p.value}' cannot be used: ${p.reason}.`,
+    fix: (p: { fix: string }) => p.fix,
+  },
+  E314: {
+    title: "Not root and no sudo",
+    exit: "check",
+    message: (p: { user: string }) =>
+      `The SSH user '${p.user}' is not root and cannot use sudo on the target, and loading a kernel module needs root.`,
+    fix: () => "Connect as root (ssh.user in the inventory) or give the user sudo rights, then run setup again.",
+  },
+
+  // ---- module load failures (classifyModuleLoadFailure), research note A2 ----
+  E320: {
+    title: "Module refused by kernel lockdown",
+    exit: "check",
+    message: (p: { line: string }) => `The kernel refused to load kgdboe because of lockdown: '${p.line}'.`,
+    fix: () =>
+      "Lockdown also disables kgdb itself, so signing the module is not enough: turn Secure Boot off (or 'mokutil --disable-validation'), boot without lockdown, then run setup again.",
+  },
+  E321: {
+    title: "Module signature rejected",
+    exit: "check",
+    message: (p: { line: string }) =>
+      `The kernel enforces module signatures and rejected kgdboe's (unsigned or untrusted): '${p.line}'.`,
+    fix: () =>
+      "Boot without module.sig_enforce=1 (or a kernel without CONFIG_MODULE_SIG_FORCE), or sign kgdboe.ko with a key enrolled in MOK (mokutil --import), then run setup again.",
+  },
+  E322: {
+    title: "kallsyms_lookup_name address missing or wrong",
+    exit: "check",
+    message: (p: { line: string }) => `kgdboe was loaded without a valid kallsyms_lookup_name address: '${p.line}'.`,
+    fix: () =>
+      "Run setup again: it reads the address from /proc/kallsyms as root at load time (it changes at every boot under KASLR). If it still fails, check kernel.kptr_restrict <= 1.",
+  },
+  E323: {
+    title: "Network device not found",
+    exit: "check",
+    message: (p: { line: string; device?: string }) =>
+      `kgdboe found no network device${p.device ? ` named '${p.device}'` : ""}: '${p.line}'.`,
+    fix: () => "Pick an existing NIC with --nic (see 'ip -br link' on the target) and run setup again.",
+  },
+  E324: {
+    title: "NIC has no IPv4 address",
+    exit: "check",
+    message: (p: { line: string }) => `The kgdboe NIC has no IPv4 address yet: '${p.line}'.`,
+    fix: () =>
+      "Give the NIC an IPv4 address (wait for DHCP), or pick another with --nic; with --persist the unit waits for network-online.target.",
+  },
+  E325: {
+    title: "NIC already has an rx handler (bridge, bond, macvlan, OVS)",
+    exit: "check",
+    message: (p: { line: string }) =>
+      `kgdboe cannot attach to the NIC because it already belongs to a bridge, bond, macvlan or OVS: '${p.line}'.`,
+    fix: () => "Use a NIC that is not enslaved (no master in 'ip -d link'), or take it out of the bridge/bond for debugging.",
+  },
+  E326: {
+    title: "NIC does not support netpoll",
+    exit: "check",
+    message: (p: { line: string }) => `netpoll refused the NIC (many USB and virtual NICs cannot be polled): '${p.line}'.`,
+    fix: () => "Use a PCI Ethernet NIC (e1000, r8169, igb, virtio-net in VMs …) with --nic.",
+  },
+  E327: {
+    title: "Kernel tracepoints or data symbols missing",
+    exit: "check",
+    message: (p: { line: string }) => `kgdboe could not find the netif_receive_skb tracepoint: '${p.line}'.`,
+    fix: () => "Boot a kernel with CONFIG_TRACEPOINTS=y and CONFIG_KALLSYMS_ALL=y, then run setup again.",
+  },
+  E328: {
+    title: "Kernel symbols kgdboe needs are missing",
+    exit: "check",
+    message: (p: { line: string }) => `kgdboe could not resolve a kernel symbol it needs: '${p.line}'.`,
+    fix: () =>
+      "This kernel is newer or configured differently than kgdboe supports: use a kgdboe version made for it (--kgdboe-source), or, for SMP-mode symbols, load with --force-single-core 1.",
+  },
+  E329: {
+    title: "Single-CPU mode impossible without CPU hotplug",
+    exit: "check",
+    message: (p: { line: string }) => `kgdboe cannot take the other CPUs offline: '${p.line}'.`,
+    fix: () => "Boot a kernel with CONFIG_HOTPLUG_CPU=y, or boot with maxcpus=1 (nosmp), then run setup again.",
+  },
+  E330: {
+    title: "SMP-mode driver hooking failed",
+    exit: "check",
+    message: (p: { line: string }) => `kgdboe could not hook the NIC driver for multi-core mode: '${p.line}'.`,
+    fix: () =>
+      "Load in single-core mode (--force-single-core 1, the default); multi-core mode needs the NIC driver built as a module.",
+  },
+  E331: {
+    title: "Intel IBT blocks kgdboe",
+    exit: "check",
+    message: (p: { line: string }) =>
+      `The kernel's Indirect Branch Tracking (IBT) killed kgdboe's call through kallsyms_lookup_name: '${p.line}'. The target may need a reboot.`,
+    fix: () => "Boot the target with ibt=off on the kernel command line, then run setup again.",
+  },
+  E332: {
+    title: "Another KGDB I/O driver is registered",
+    exit: "check",
+    message: (p: { line: string }) => `KGDB already has another I/O driver (kgdboc): '${p.line}'.`,
+    fix: () =>
+      "Clear it with 'echo > /sys/module/kgdboc/parameters/kgdboc' and drop kgdboc= from the kernel command line, then run setup again.",
+  },
+  E333: {
+    title: "Invalid local IP parameter",
+    exit: "check",
+    message: (p: { line: string }) => `kgdboe rejected its local_ip parameter: '${p.line}'.`,
+    fix: () => "Do not pass local_ip (it is ignored by kgdboe anyway); make the wanted address the NIC's first IPv4 address.",
+  },
+  E334: {
+    title: "Module parameters rejected",
+    exit: "check",
+    message: (p: { line: string }) => `The kernel rejected kgdboe's parameters: '${p.line}'.`,
+    fix: () => "Run setup again with --verbose to see the exact insmod line, and check --nic and --force-single-core.",
+  },
+  E335: {
+    title: "Module built for another kernel",
+    exit: "check",
+    message: (p: { line: string }) => `The kgdboe module does not match the running kernel: '${p.line}'.`,
+    fix: () => "Run setup again: netdbg rebuilds kgdboe against the running kernel's headers.",
+  },
+  E339: {
+    title: "Unrecognized module load failure",
+    exit: "check",
+    message: (p: { line: string }) => `Loading kgdboe failed with a message netdbg does not know: '${p.line}'.`,
+    fix: () =>
+      "Read the kernel log on the target ('dmesg | tail -n 50') for the cause; please report this message so netdbg learns it.",
+  },
+
+  // ---- apply / verify / teardown ----
+  E350: {
+    title: "Remote step failed",
+    exit: "environment",
+    message: (p: { step: string; command: string; exitCode: number | string; stderrTail: string }) =>
+      `Step '${p.step}' failed on the target: '${p.command}' exited ${p.exitCode}${p.stderrTail ? `: ${p.stderrTail}` : "."}`,
+    fix: (p: { fix?: string }) =>
+      p.fix ?? "Fix the cause shown above and run setup again: netdbg resumes from its change journal.",
+  },
+  E351: {
+    title: "Remote step timed out",
+    exit: "environment",
+    message: (p: { step: string; command: string; seconds: number }) =>
+      `Step '${p.step}' did not finish within ${p.seconds} s on the target: '${p.command}'.`,
+    fix: () =>
+      "Check that the target is responsive (load, network), then run setup again: netdbg resumes from its change journal.",
+  },
+  E352: {
+    title: "kgdboe build failed",
+    exit: "environment",
+    message: (p: { release: string; tail: string }) => `Building kgdboe against ${p.release} failed: ${p.tail}`,
+    fix: () =>
+      "Check that the headers match the running kernel and the compiler is the one the kernel was built with; a kgdboe version made for this kernel may be needed (--kgdboe-source).",
+  },
+  E353: {
+    title: "kgdboe loaded but did not report success",
+    exit: "check",
+    message: (p: { detail: string }) => `kgdboe is loaded but the kernel log does not show it ready: ${p.detail}.`,
+    fix: () => "Read 'dmesg | grep -i kgdb' on the target; run 'netdbg teardown' and setup again.",
+  },
+  E354: {
+    title: "Module busy: a debugger is attached",
+    exit: "check",
+    message: () => "kgdboe cannot be unloaded: a debugger is attached to it (/sys/module/kgdboe/refcnt is not 0).",
+    fix: () => "Type 'detach' in the attached gdb (or quit netdbg connect), then run teardown again.",
+  },
+  E355: {
+    title: "Persistence needs systemd",
+    exit: "check",
+    message: () => "--persist installs a systemd unit, but the target does not run systemd.",
+    fix: () => "Run setup without --persist, and load kgdboe after each boot by running setup again.",
+  },
+});

@@ -171,4 +171,20 @@ export const sshErrors = defineErrors({
     message: (p: { host: string; what: string }) => `netdbg tried to ${p.what} on ${p.host} after closing the SSH session.`,
     fix: () => "This is a bug in netdbg: please report it with the command you ran.",
   },
+  E820: {
+    title: "Cannot record SSH host key",
+    exit: "environment",
+    message: (p: { name: string; file: string; reason: string }) =>
+      `The SSH host key of ${p.name} was accepted but cannot be recorded in ${p.file}: ${p.reason}. netdbg did not connect.`,
+    fix: (p: { file: string }) =>
+      `Make ${p.file} (and its directory) writable by you, or point netdbg at another known_hosts file.`,
+  },
+  E821: {
+    title: "SSH server refused a channel",
+    exit: "environment",
+    message: (p: { step: string; host: string; command: string; reason: string }) =>
+      `The SSH server on ${p.host} refused to open a channel for step '${p.step}' ('${p.command}'): ${p.reason}. The command did not run.`,
+    fix: () =>
+      "Too many commands may be open on one connection (sshd's MaxSessions, default 10), or the server forbids this channel type: raise MaxSessions in sshd_config or run fewer commands at once.",
+  },
 });

@@ -1,0 +1,232 @@
+/**
+ * RSP memory-pull benchmark: netdbg's client vs real gdb (`dump binary memory`) over the same link, in the
+ * same run, plus the one-request round trip (so throughput can be read against the per-request limit) and
+ * the cost of 20 % loss. Links:
+ *   - kgdb-like stub over UDP on loopback (kgdboe framing: 30-byte datagrams, empty qSupported, so gdb
+ *     uses 156-byte `m` and netdbg 496); gdb speaks `target remote udp:` to the same stub;
+ *   - real gdbserver over TCP on loopback (both use its PacketSize);
+ *   - loss: netdbg through a relay dropping 20 % of datagrams vs the same relay at 0 %;
+ *   - NETDBG_BENCH_RSP_ENDPOINT=udp:HOST:PORT[@LOCAL] (+ NETDBG_BENCH_RSP_ADDR=0x…): a real kgdb target,
+ *     e.g. the lab's serial-over-UDP relay; gdb gets the same endpoint (without @LOCAL).
+ */
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { readElfSymbols } from "../src/engine/elf.js";
+import { GdbRemote, RspClient } from "../src/engine/rsp/index.js";
+import { openTransport, parseEndpoint, TcpTransport, UdpTransport } from "../src/engine/transport/index.js";
+import { pattern, TEXT_BASE, UdpKgdbStub } from "../test/fakes/rsp-stub.js";
+import { LossyRelay } from "../test/helpers/lossy-relay.js";
+import { gdbBatch, startGdbServer, TEST_PROGRAM } from "../test/helpers/tools.js";
+
+export const name = "rsp";
+
+const MiB = 1 << 20;
+
+interface Pull {
+  bytes: number;
+  seconds: number;
+  bytesPerSecond: number;
+}
+
+async function netdbgPull(remote: GdbRemote, addr: bigint, bytes: number): Promise<Pull> {
+  const t0 = performance.now();
+  await remote.readMemory(addr, bytes);
+  const seconds = (performance.now() - t0) / 1000;
+  return { bytes, seconds, bytesPerSecond: Math.round(bytes / seconds) };
+}
+
+/** Median round trip of `count` requests of `size` bytes (ms). */
+async function rtt(remote: GdbRemote, addr: bigint, size: number, count = 100): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const t0 = performance.now();
+    await remote.readMemory(addr + BigInt((i % 8) * 8), size);
+    times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  return Number(times[Math.floor(times.length / 2)]!.toFixed(3));
+}
+
+/** gdb's own `dump binary memory`, timed inside gdb (its python's clock around the dump command). */
+async function gdbPull(
+  args: string[],
+  remoteSpec: string,
+  addr: bigint,
+  bytes: number,
+  dir: string,
+): Promise<Pull & { note?: string }> {
+  const out = join(dir, `gdb-${Date.now()}.bin`);
+  const r = await gdbBatch(
+    [
+      ...args,
+      "-ex",
+      "set remotetimeout 10",
+      "-ex",
+      `target remote ${remoteSpec}`,
+      "-ex",
+      "python import time; t0 = time.time()",
+      "-ex",
+      `dump binary memory ${out} 0x${addr.toString(16)} 0x${(addr + BigInt(bytes)).toString(16)}`,
+      "-ex",
+      'python print("DUMP-SECONDS %.6f" % (time.time() - t0))',
+      "-ex",
+      "detach",
+    ],
+    300_000,
+  );
+  const seconds = Number(/DUMP-SECONDS ([\d.]+)/.exec(r.stdout)?.[1] ?? Number.NaN);
+  let size = 0;
+  try {
+    size = statSync(out).size;
+  } catch {}
+  const res: Pull & { note?: string } = { bytes: size, seconds, bytesPerSecond: Math.round(size / seconds) };
+  if (size !== bytes)
+    res.note = `gdb dumped ${size} of ${bytes} bytes: ${(r.stderr.split("\n").find((l) => /error|warn|Ignoring/i.test(l)) ?? "").slice(0, 120)}`;
+  return res;
+}
+
+async function stubLink(dir: string): Promise<Record<string, unknown>> {
+  const size = MiB;
+  const stub = new UdpKgdbStub({ flushSize: 30, regions: [{ base: TEXT_BASE, data: pattern(size + 4096) }] });
+  const port = await stub.start();
+  try {
+    const client = new RspClient(await UdpTransport.open({ kind: "udp", host: "127.0.0.1", port }));
+    const remote = new GdbRemote(client);
+    await remote.attach();
+    const rttSmall = await rtt(remote, TEXT_BASE, 1);
+    const rttFull = await rtt(remote, TEXT_BASE, remote.maxMemory, 50);
+    const netdbg = await netdbgPull(remote, TEXT_BASE, size);
+    await remote.detach();
+    await client.close();
+    const gdb = await gdbPull(["-ex", "set architecture i386:x86-64"], `udp:127.0.0.1:${port}`, TEXT_BASE, size, dir);
+    return {
+      link: "kgdb-like stub, UDP loopback, 30-byte datagrams",
+      bytes: size,
+      netdbgBytesPerSec: netdbg.bytesPerSecond,
+      gdbBytesPerSec: gdb.bytesPerSecond,
+      ratio: Number((netdbg.bytesPerSecond / gdb.bytesPerSecond).toFixed(2)),
+      netdbgChunk: remote.maxMemory,
+      rtt1ByteMs: rttSmall,
+      rttFullChunkMs: rttFull,
+      netdbgRetransmits: client.stats.retransmits,
+      ...(gdb.note ? { gdbNote: gdb.note } : {}),
+    };
+  } finally {
+    await stub.stop();
+  }
+}
+
+async function gdbserverLink(dir: string): Promise<Record<string, unknown>> {
+  writeFileSync(join(dir, "prog.c"), TEST_PROGRAM);
+  const prog = join(dir, "prog");
+  execFileSync("gcc", ["-O0", "-no-pie", "-o", prog, join(dir, "prog.c")]);
+  const syms = await readElfSymbols(prog);
+  const big = syms.lookup("big")!.value;
+  const server = await startGdbServer(prog);
+  try {
+    const client = new RspClient(await TcpTransport.open({ kind: "tcp", host: "127.0.0.1", port: server.port }));
+    const remote = new GdbRemote(client);
+    await remote.attach();
+    const rttSmall = await rtt(remote, big, 1);
+    const netdbg = await netdbgPull(remote, big, MiB);
+    await client.close(); // gdbserver keeps the program for gdb
+    const gdb = await gdbPull([prog], `127.0.0.1:${server.port}`, big, MiB, dir);
+    return {
+      link: "gdbserver, TCP loopback",
+      bytes: MiB,
+      netdbgBytesPerSec: netdbg.bytesPerSecond,
+      gdbBytesPerSec: gdb.bytesPerSecond,
+      ratio: Number((netdbg.bytesPerSecond / gdb.bytesPerSecond).toFixed(2)),
+      netdbgChunk: remote.maxMemory,
+      rtt1ByteMs: rttSmall,
+      ...(gdb.note ? { gdbNote: gdb.note } : {}),
+    };
+  } finally {
+    await server.stop();
+  }
+}
+
+async function lossCase(): Promise<Record<string, unknown>> {
+  const size = MiB;
+  const stub = new UdpKgdbStub({ flushSize: 2048, regions: [{ base: TEXT_BASE, data: pattern(size) }] });
+  const stubPort = await stub.start();
+  const results: Record<string, unknown> = { link: "kgdb-like stub behind a UDP relay (whole-packet datagrams)", bytes: size };
+  try {
+    for (const drop of [0, 0.2]) {
+      const relay = new LossyRelay({ target: { host: "127.0.0.1", port: stubPort }, drop, seed: 3 });
+      const port = await relay.start();
+      const client = new RspClient(await UdpTransport.open({ kind: "udp", host: "127.0.0.1", port }), {
+        timeoutMs: 20,
+        minTimeoutMs: 4,
+      });
+      const remote = new GdbRemote(client);
+      await remote.attach();
+      const pull = await netdbgPull(remote, TEXT_BASE, size);
+      const data = await remote.readMemory(TEXT_BASE, 4096);
+      const key = drop === 0 ? "clean" : "loss20";
+      results[key] = {
+        bytesPerSec: pull.bytesPerSecond,
+        seconds: Number(pull.seconds.toFixed(2)),
+        retransmits: client.stats.retransmits,
+        naks: client.stats.naksSent,
+        timeouts: client.stats.timeouts,
+        dropped: relay.stats.dropped,
+        rttMs: client.roundTrip !== undefined ? Number(client.roundTrip.toFixed(3)) : undefined,
+        exact: data.equals(pattern(4096)),
+      };
+      await remote.detach().catch(() => undefined);
+      await client.close();
+      await relay.stop();
+    }
+    const c = results.clean as { seconds: number };
+    const l = results.loss20 as { seconds: number };
+    results.slowdown = Number((l.seconds / c.seconds).toFixed(2));
+  } finally {
+    await stub.stop();
+  }
+  return results;
+}
+
+async function realTarget(spec: string, dir: string): Promise<Record<string, unknown>> {
+  const ep = parseEndpoint(spec);
+  if (!ep) throw new Error(`NETDBG_BENCH_RSP_ENDPOINT=${spec} is not udp:HOST:PORT[@LOCAL] or tcp:HOST:PORT`);
+  const addr = BigInt(process.env.NETDBG_BENCH_RSP_ADDR ?? "0xffffffff81000000");
+  const size = Number(process.env.NETDBG_BENCH_RSP_BYTES ?? 256 * 1024);
+  const client = new RspClient(await openTransport(ep));
+  const remote = new GdbRemote(client);
+  await remote.attach();
+  const rttSmall = await rtt(remote, addr, 1, 20);
+  const netdbg = await netdbgPull(remote, addr, size);
+  await remote.detach();
+  await client.close();
+  const gdbSpec = process.env.NETDBG_BENCH_RSP_GDB_ENDPOINT ?? `${ep.kind}:${ep.host}:${ep.port}`;
+  const gdb = await gdbPull(["-ex", "set architecture i386:x86-64"], gdbSpec, addr, size, dir);
+  return {
+    link: `real target ${spec} (gdb: ${gdbSpec})`,
+    bytes: size,
+    netdbgBytesPerSec: netdbg.bytesPerSecond,
+    gdbBytesPerSec: gdb.bytesPerSecond,
+    ratio: Number((netdbg.bytesPerSecond / gdb.bytesPerSecond).toFixed(2)),
+    rtt1ByteMs: rttSmall,
+    ...(gdb.note ? { gdbNote: gdb.note } : {}),
+  };
+}
+
+export async function run(): Promise<Record<string, unknown>> {
+  const dir = mkdtempSync(join(tmpdir(), "rsp-bench-"));
+  try {
+    const links: Record<string, unknown>[] = [await stubLink(dir), await gdbserverLink(dir)];
+    const real = process.env.NETDBG_BENCH_RSP_ENDPOINT;
+    if (real) links.push(await realTarget(real, dir));
+    return { links, loss: await lossCase() };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// `npx tsx bench/rsp.ts` runs this module alone
+if (import.meta.url === `file://${process.argv[1]}`) {
+  console.log(JSON.stringify(await run(), null, 2));
+}

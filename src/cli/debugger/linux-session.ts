@@ -1,0 +1,92 @@
+import { netdbgError } from "../../core/error.js";
+import type { Target } from "../../core/inventory.js";
+import { readElfSymbols, type SymbolTable } from "../../engine/elf.js";
+import { GdbRemote, RspClient, type RspClientOptions } from "../../engine/rsp/index.js";
+import type { Arch } from "../../engine/rsp/registers.js";
+import { type Endpoint, formatEndpoint, openTransport, parseEndpoint } from "../../engine/transport/index.js";
+
+/** kgdboe's default UDP port on the target (shared/research/linux-target.md). */
+export const KGDBOE_DEFAULT_PORT = 31337;
+
+export interface LinuxDebugOptions {
+  endpoint?: string;
+  port?: string;
+  timeout?: string;
+  vmlinux?: string;
+  arch?: string;
+}
+
+/**
+ * Where the kgdboe stub of a target listens: `--endpoint` when given, else the inventory's address and
+ * transport.targetPort (default 31337) over UDP; the host side binds the target's `port` (or `--port`)
+ * when set, so a firewall rule can name it.
+ */
+export function resolveEndpoint(target: Target, opts: LinuxDebugOptions): Endpoint {
+  if (opts.endpoint) {
+    const ep = parseEndpoint(opts.endpoint);
+    if (!ep) throw netdbgError("E403", { value: opts.endpoint });
+    return ep;
+  }
+  if (!target.address) throw netdbgError("E410", { target: target.name });
+  const ep: Endpoint = { kind: "udp", host: target.address, port: target.transport?.targetPort ?? KGDBOE_DEFAULT_PORT };
+  const local = opts.port !== undefined ? Number(opts.port) : target.port;
+  if (local !== undefined) {
+    if (!Number.isInteger(local) || local < 1 || local > 65535) {
+      throw netdbgError("E003", {
+        option: "--port",
+        value: String(opts.port),
+        reason: "not a port number",
+        fix: "Give a UDP port 1-65535.",
+      });
+    }
+    ep.localPort = local;
+  }
+  return ep;
+}
+
+export function clientOptions(opts: LinuxDebugOptions, extra: RspClientOptions = {}): RspClientOptions {
+  const out: RspClientOptions = { ...extra };
+  if (opts.timeout !== undefined) {
+    const s = Number(opts.timeout);
+    if (!(s > 0 && s <= 3600)) {
+      throw netdbgError("E003", {
+        option: "--timeout",
+        value: opts.timeout,
+        reason: "not a number of seconds",
+        fix: "Give seconds, e.g. --timeout 10.",
+      });
+    }
+    // roughly: the retransmission ladder gives up after about this long
+    out.maxTries = Math.max(3, Math.ceil((s * 1000) / 400));
+  }
+  return out;
+}
+
+export function parseArch(value: string | undefined): Arch | undefined {
+  if (value === undefined) return undefined;
+  if (value === "x86_64" || value === "arm64") return value;
+  throw netdbgError("E003", { option: "--arch", value, reason: "unknown architecture", fix: "Use x86_64 or arm64." });
+}
+
+export interface OpenedRemote {
+  endpoint: Endpoint;
+  client: RspClient;
+  remote: GdbRemote;
+  symbols: SymbolTable | undefined;
+}
+
+export async function openRemote(target: Target, opts: LinuxDebugOptions, extra: RspClientOptions = {}): Promise<OpenedRemote> {
+  const endpoint = resolveEndpoint(target, opts);
+  const symbols = opts.vmlinux ? await readElfSymbols(opts.vmlinux) : undefined;
+  const arch = parseArch(opts.arch) ?? symbols?.arch;
+  const options = clientOptions(opts, extra);
+  let transport: Awaited<ReturnType<typeof openTransport>>;
+  try {
+    transport = await openTransport(endpoint);
+  } catch (e) {
+    throw netdbgError("E401", { endpoint: formatEndpoint(endpoint), reason: (e as Error).message }, { cause: e });
+  }
+  const client = new RspClient(transport, options);
+  const remote = new GdbRemote(client, arch ? { arch } : {});
+  return { endpoint, client, remote, symbols };
+}

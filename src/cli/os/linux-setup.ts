@@ -1,0 +1,370 @@
+/**
+ * CLI glue for `netdbg setup|teardown <linux target>`: flags → config, the real adapters (ssh2 session, file
+ * journal, templates, host-side git fallback), listr2 progress, `--check` printing every command, `--json`.
+ * The work itself is src/targets/linux (probe / plan / apply / verify / teardown).
+ */
+import { confirm, password } from "@inquirer/prompts";
+import { execa } from "execa";
+import { Listr } from "listr2";
+import { existsSync, readFileSync } from "node:fs";
+import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { basename, join, relative, sep } from "node:path";
+import { netdbgError } from "../../core/error.js";
+import type { Target } from "../../core/inventory.js";
+import { systemClock, type RemoteSession } from "../../core/ports.js";
+import { FileJournalStore } from "../../io/journal-store.js";
+import { connectSsh } from "../../io/ssh.js";
+import type { LinuxTemplates } from "../../targets/linux/plan.js";
+import { DEFAULT_KGDBOE_GIT, DEFAULT_UDP_PORT } from "../../targets/linux/paths.js";
+import type { TranscriptEntry } from "../../targets/linux/remote.js";
+import {
+  type LinuxSetupDeps,
+  type LinuxSetupResult,
+  type LinuxTeardownResult,
+  setupLinuxTarget,
+  teardownLinuxTarget,
+} from "../../targets/linux/setup.js";
+import type { KgdboeSource, SourceFile } from "../../targets/linux/source.js";
+import type { Context } from "../context.js";
+
+/** Seams for tests: the session opener (default ssh2) and the journal dir. */
+export interface LinuxCliDeps {
+  openSession?: (target: Target, opts: Record<string, unknown>) => Promise<RemoteSession>;
+}
+
+const MAX_SOURCE_BYTES = 32 * 1024 * 1024;
+
+function templatesDir(): string {
+  return new URL("../../../templates/linux/", import.meta.url).pathname;
+}
+
+export function loadTemplates(): LinuxTemplates {
+  const d = templatesDir();
+  return {
+    unit: readFileSync(join(d, "netdbg-kgdboe.service"), "utf8"),
+    env: readFileSync(join(d, "kgdboe.env"), "utf8"),
+    loader: readFileSync(join(d, "kgdboe-load.sh"), "utf8"),
+  };
+}
+
+async function readTree(dir: string): Promise<SourceFile[]> {
+  const out: SourceFile[] = [];
+  let total = 0;
+  async function walk(d: string): Promise<void> {
+    for (const e of await readdir(d, { withFileTypes: true })) {
+      if (e.name === ".git" || e.name.endsWith(".ko") || e.name.endsWith(".o")) continue;
+      const p = join(d, e.name);
+      if (e.isDirectory()) await walk(p);
+      else if (e.isFile()) {
+        const content = await readFile(p);
+        total += content.length;
+        if (total > MAX_SOURCE_BYTES)
+          throw netdbgError("E311", { source: dir, reason: `it is larger than ${MAX_SOURCE_BYTES >> 20} MiB` });
+        const mode = (await stat(p)).mode & 0o777;
+        out.push({ path: relative(dir, p).split(sep).join("/"), content, mode });
+      }
+    }
+  }
+  await walk(dir);
+  return out;
+}
+
+/** The commit of a local checkout, read from .git without running git (HEAD → ref → packed-refs). */
+function gitCommitOf(dir: string): string | undefined {
+  try {
+    const head = readFileSync(join(dir, ".git", "HEAD"), "utf8").trim();
+    if (/^[0-9a-f]{40}$/.test(head)) return head;
+    const ref = /^ref: (.+)$/.exec(head)?.[1];
+    if (!ref) return undefined;
+    const loose = join(dir, ".git", ref);
+    if (existsSync(loose)) return readFileSync(loose, "utf8").trim();
+    const packed = readFileSync(join(dir, ".git", "packed-refs"), "utf8");
+    return new RegExp(`^([0-9a-f]{40}) ${ref.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`, "m").exec(packed)?.[1];
+  } catch {
+    return undefined;
+  }
+}
+
+/** --kgdboe-source: a local directory, a local tarball, or a git URL (default: upstream, cloned on the target). */
+export async function resolveKgdboeSource(spec: string | undefined): Promise<KgdboeSource> {
+  const s = spec ?? DEFAULT_KGDBOE_GIT;
+  if (existsSync(s)) {
+    const st = await stat(s);
+    if (st.isDirectory()) {
+      const commit = gitCommitOf(s);
+      return { kind: "files", label: s, files: await readTree(s), ...(commit ? { commit } : {}) };
+    }
+    if (/\.(tar|tar\.gz|tgz|tar\.xz|tar\.bz2)$/.test(s))
+      return { kind: "tarball", label: s, name: basename(s), content: new Uint8Array(await readFile(s)) };
+    throw netdbgError("E311", { source: s, reason: "it is a file but not a .tar, .tar.gz, .tgz, .tar.xz or .tar.bz2 archive" });
+  }
+  if (/^(https?:\/\/|ssh:\/\/|git:\/\/|file:\/\/|[\w.-]+@[\w.-]+:)/.test(s)) return { kind: "git", url: s };
+  throw netdbgError("E311", { source: s, reason: "no such file or directory, and not a git URL" });
+}
+
+/** Host-side fallback: clone on this machine, then upload the files. */
+async function hostClone(url: string): Promise<KgdboeSource> {
+  const dir = await mkdtemp(join(tmpdir(), "netdbg-kgdboe-"));
+  try {
+    const r = await execa("git", ["clone", "--depth", "1", "--", url, join(dir, "src")], { reject: false, timeout: 120_000 });
+    if (r.exitCode !== 0) throw new Error((r.stderr || r.message || "git clone failed").toString());
+    const commit = (await execa("git", ["-C", join(dir, "src"), "rev-parse", "HEAD"])).stdout.trim();
+    return { kind: "files", label: `${url} (cloned on this host)`, files: await readTree(join(dir, "src")), commit };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function openSsh(ctx: Context, target: Target, opts: Record<string, unknown>): Promise<RemoteSession> {
+  return connectSsh({
+    target,
+    acceptNewHostKey: Boolean(opts.acceptNewHostKey),
+    logger: ctx.log,
+    ...(ctx.isTTY && !ctx.opts.json
+      ? {
+          confirmHostKey: (p) =>
+            confirm({
+              message: `The host key of ${p.name} is not known (${p.keyType} ${p.fingerprint}). Trust it and add it to ${p.knownHostsFile}?`,
+              default: false,
+            }),
+        }
+      : {}),
+  });
+}
+
+function sudoPrompt(ctx: Context): (() => Promise<string>) | undefined {
+  if (!ctx.isTTY || ctx.opts.json) return undefined;
+  return async () => {
+    const pw = await password({ message: "sudo password on the target:", mask: "*" });
+    ctx.secretsSeen.push(pw);
+    return pw;
+  };
+}
+
+function parseForceSingleCore(v: unknown): 0 | 1 {
+  if (v === undefined) return 1;
+  if (v === "0" || v === 0) return 0;
+  if (v === "1" || v === 1) return 1;
+  throw netdbgError("E313", {
+    option: "--force-single-core",
+    value: String(v),
+    reason: "it must be 0 or 1",
+    fix: "Pass --force-single-core 1 (default, safer) or 0.",
+  });
+}
+
+function refuseWindowsOnly(opts: Record<string, unknown>): void {
+  for (const [flag, key] of [
+    ["--no-kdnic", "kdnic"],
+    ["--make-default", "makeDefault"],
+    ["--reboot", "reboot"],
+  ] as const) {
+    const v = opts[key];
+    if ((key === "kdnic" && v === false) || (key !== "kdnic" && v))
+      throw netdbgError("E313", {
+        option: flag,
+        value: "set",
+        reason: "it applies to Windows targets only",
+        fix: `Drop ${flag}.`,
+      });
+  }
+}
+
+function printCommands(ctx: Context, commands: readonly { step: string; command: string; readOnly: boolean }[]): void {
+  for (const c of commands) ctx.out(`  # ${c.step}\n  ${c.command.split("\n").join("\n  ")}`);
+}
+
+function printCheck(ctx: Context, r: LinuxSetupResult): void {
+  ctx.out(`Read-only probe commands sent to ${r.target} (they change nothing):`);
+  printCommands(ctx, r.commands);
+  ctx.out("");
+  ctx.out(`Plan for ${r.target} (kernel ${r.kernel}, NIC ${r.nic}, UDP ${r.udpPort}) — nothing below was run:`);
+  for (const a of r.actions) {
+    ctx.out(`  [${a.outcome === "unchanged" ? "unchanged" : "would run"}] ${a.title}`);
+    ctx.out(`    ${a.command.split("\n").join("\n    ")}`);
+    if (a.undo) ctx.out(`    undo: ${a.undo}`);
+  }
+  printNotes(ctx, r);
+}
+
+function printNotes(ctx: Context, r: { warnings: string[]; advice: string[] }): void {
+  for (const w of r.warnings) ctx.log.warn(w);
+  for (const a of r.advice) ctx.out(`advice: ${a}`);
+}
+
+function phaseTitle(target: string, phase: string): string {
+  return {
+    probe: `Probe ${target}`,
+    plan: `Plan ${target}`,
+    apply: `Apply changes to ${target}`,
+    verify: `Verify kgdboe on ${target}`,
+  }[phase]!;
+}
+
+async function withProgress<T>(
+  ctx: Context,
+  target: string,
+  title: string,
+  quiet: boolean,
+  run: (hooks: Pick<LinuxSetupDeps, "onPhase" | "onAction" | "onCommand">) => Promise<T>,
+): Promise<T> {
+  let result: T | undefined;
+  const list = new Listr(
+    [
+      {
+        title,
+        task: async (_c, task) => {
+          result = await run({
+            onPhase: (p) => {
+              task.title = phaseTitle(target, p);
+            },
+            onAction: (a, rep) => {
+              task.output = rep ? `${rep.outcome}: ${a.title}` : `${a.title}: ${a.command.split("\n")[0]}`;
+            },
+            onCommand: (e: TranscriptEntry) => {
+              ctx.log.debug(`${e.readOnly ? "read" : "run"} [${e.step}] ${e.command}`);
+            },
+          });
+          task.title = `${title}: done`;
+        },
+      },
+    ],
+    {
+      renderer: "default",
+      fallbackRenderer: "simple",
+      silentRendererCondition: quiet,
+      fallbackRendererCondition: !process.stderr.isTTY,
+      exitOnError: true,
+      rendererOptions: { collapseErrors: false },
+    },
+  );
+  await list.run();
+  return result as T;
+}
+
+export async function linuxSetup(
+  ctx: Context,
+  target: Target,
+  opts: Record<string, unknown>,
+  deps: LinuxCliDeps = {},
+): Promise<void> {
+  refuseWindowsOnly(opts);
+  const check = Boolean(opts.check);
+  const forceSingleCore = parseForceSingleCore(opts.forceSingleCore);
+  const source = await resolveKgdboeSource(opts.kgdboeSource as string | undefined);
+  const persist = Boolean(opts.persist);
+  const session = await (deps.openSession ?? ((t, o) => openSsh(ctx, t, o)))(target, opts);
+  try {
+    const hostIp = (opts.hostIp as string | undefined) ?? target.transport?.hostIp;
+    const nic = (opts.nic as string | undefined) ?? target.transport?.nic;
+    const sudoPassword = sudoPrompt(ctx);
+    const quiet = Boolean(ctx.opts.json) || check;
+    const result = await withProgress(ctx, target.name, `Set up ${target.name}`, quiet, (hooks) =>
+      setupLinuxTarget(
+        {
+          target: target.name,
+          address: target.address,
+          check,
+          ...(hostIp ? { hostIp } : {}),
+          config: {
+            ...(nic ? { nic } : {}),
+            udpPort: target.transport?.targetPort ?? DEFAULT_UDP_PORT,
+            forceSingleCore,
+            installDeps: Boolean(opts.installDeps),
+            persist,
+            applyCmdline: Boolean(opts.applyCmdline),
+            source,
+            ...(persist ? { templates: loadTemplates() } : {}),
+          },
+        },
+        {
+          session,
+          store: new FileJournalStore(ctx.paths.journals),
+          clock: systemClock,
+          hostFetch: hostClone,
+          ...(sudoPassword ? { sudoPassword } : {}),
+          ...hooks,
+        },
+      ),
+    );
+    const gdb = `target remote udp:${target.address}:${result.udpPort}`;
+    if (ctx.opts.json) {
+      ctx.json({ ...result, gdb: check ? undefined : gdb });
+      return;
+    }
+    if (check) {
+      printCheck(ctx, result);
+      return;
+    }
+    const changed = result.actions.filter((a) => a.outcome === "changed").length;
+    ctx.out(
+      result.changed
+        ? `${target.name}: kgdboe loaded and verified (${changed} change${changed === 1 ? "" : "s"}; undo with 'netdbg teardown ${target.name}').`
+        : `${target.name}: unchanged — kgdboe already loaded and verified.`,
+    );
+    ctx.out(
+      `  kernel ${result.kernel}, NIC ${result.nic}, UDP port ${result.udpPort}, force_single_core=${result.forceSingleCore}`,
+    );
+    if (result.verified?.udpTarget)
+      ctx.out(`  kgdboe says: target remote udp:${result.verified.udpTarget.host}:${result.verified.udpTarget.port}`);
+    if (result.commit) ctx.out(`  kgdboe source ${result.source} (commit ${result.commit})`);
+    ctx.out(`  attach: gdb vmlinux -ex '${gdb}'`);
+    printNotes(ctx, result);
+  } finally {
+    await session.close();
+  }
+}
+
+export async function linuxTeardown(
+  ctx: Context,
+  target: Target,
+  opts: Record<string, unknown>,
+  deps: LinuxCliDeps = {},
+): Promise<void> {
+  if (opts.restoreExport !== undefined)
+    throw netdbgError("E313", {
+      option: "--restore-export",
+      value: String(opts.restoreExport),
+      reason: "it applies to Windows targets only",
+      fix: "Drop --restore-export.",
+    });
+  const check = Boolean(opts.check);
+  const session = await (deps.openSession ?? ((t, o) => openSsh(ctx, t, o)))(target, opts);
+  try {
+    const sudoPassword = sudoPrompt(ctx);
+    const result: LinuxTeardownResult = await withProgress(
+      ctx,
+      target.name,
+      `Tear down ${target.name}`,
+      Boolean(ctx.opts.json) || check,
+      (hooks) =>
+        teardownLinuxTarget(
+          { target: target.name, check },
+          {
+            session,
+            store: new FileJournalStore(ctx.paths.journals),
+            clock: systemClock,
+            ...(sudoPassword ? { sudoPassword } : {}),
+            ...hooks,
+          },
+        ),
+    );
+    if (ctx.opts.json) {
+      ctx.json(result);
+      return;
+    }
+    if (check) {
+      ctx.out(`Undo plan for ${target.name}, newest first — nothing below was run:`);
+      for (const a of result.actions) ctx.out(`  [would run] ${a.title}\n    ${a.command}`);
+      return;
+    }
+    ctx.out(
+      result.actions.length
+        ? `${target.name}: ${result.actions.length} recorded change${result.actions.length === 1 ? "" : "s"} undone; the journal is removed.`
+        : `${target.name}: nothing to undo (no recorded changes).`,
+    );
+  } finally {
+    await session.close();
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * Every interactive question netdbg asks goes through this module (the wizard and single commands alike), so
+ * tests can replace it wholesale and non-interactive runs fail the same way everywhere: when stdin is not a
+ * TTY nothing is asked and the error names the flags to pass instead (NETDBG-E002).
+ */
+import { netdbgError } from "../core/error.js";
+
+export interface Question<T> {
+  /** The flag that answers this question on the command line, without dashes (named in the E002 error). */
+  flag: string;
+  message: string;
+  default?: T;
+}
+
+export interface Prompter {
+  readonly interactive: boolean;
+  input(q: Question<string> & { validate?: (v: string) => string | true }): Promise<string>;
+  select<T extends string>(q: Question<T> & { choices: { value: T; name?: string; description?: string }[] }): Promise<T>;
+  confirm(q: Question<boolean>): Promise<boolean>;
+  password(q: Question<string>): Promise<string>;
+}
+
+/** Fail with one error naming every flag the non-interactive run is missing. */
+export function requireFlags(missing: string[]): never {
+  throw netdbgError("E002", { missing });
+}
+
+async function guarded<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if ((e as Error).name === "ExitPromptError" || (e as Error).name === "AbortPromptError") throw netdbgError("E014", {});
+    throw e;
+  }
+}
+
+/** The real prompter (@inquirer/prompts, loaded only when a question is actually asked). */
+export function createPrompter(isTTY = Boolean(process.stdin.isTTY && process.stdout.isTTY)): Prompter {
+  const needTTY = (flag: string) => {
+    if (!isTTY) requireFlags([flag]);
+  };
+  return {
+    interactive: isTTY,
+    async input(q) {
+      needTTY(q.flag);
+      const { input } = await import("@inquirer/prompts");
+      return guarded(() =>
+        input({
+          message: q.message,
+          ...(q.default !== undefined ? { default: q.default } : {}),
+          ...(q.validate ? { validate: q.validate } : {}),
+        }),
+      );
+    },
+    async select(q) {
+      needTTY(q.flag);
+      const { select } = await import("@inquirer/prompts");
+      return guarded(() =>
+        select({ message: q.message, choices: q.choices, ...(q.default !== undefined ? { default: q.default } : {}) }),
+      );
+    },
+    async confirm(q) {
+      needTTY(q.flag);
+      const { confirm } = await import("@inquirer/prompts");
+      return guarded(() => confirm({ message: q.message, ...(q.default !== undefined ? { default: q.default } : {}) }));
+    },
+    async password(q) {
+      needTTY(q.flag);
+      const { password } = await import("@inquirer/prompts");
+      return guarded(() => password({ message: q.message, mask: "*" }));
+    },
+  };
+}

@@ -1,0 +1,82 @@
+/** Render the error catalog as Markdown pages (docs/errors/). Pure: scripts/gen-docs.ts writes the files. */
+import { sections } from "./index.js";
+import type { ErrorSpec } from "./types.js";
+
+const EXIT_TEXT = {
+  check: "1 (a check failed)",
+  usage: "2 (usage or input error)",
+  environment: "3 (environment or remote failure)",
+  internal: "70 (a bug in netdbg)",
+};
+
+/**
+ * Example parameters: each placeholder shows its own name, so the page reads like a template. A one-element
+ * array serves both uses: in a template string it prints as `<name>`, and list parameters can join/map it.
+ */
+function placeholders(): Record<string, unknown> {
+  return new Proxy(
+    {},
+    {
+      get: (_t, key) => {
+        if (typeof key !== "string") return undefined;
+        return [`<${key}>`];
+      },
+    },
+  );
+}
+
+export interface ErrorPage {
+  code: string;
+  area: string;
+  file: string;
+  markdown: string;
+}
+
+export function renderErrorPages(): ErrorPage[] {
+  const pages: ErrorPage[] = [];
+  for (const [area, specs] of Object.entries(sections)) {
+    for (const [code, raw] of Object.entries(specs)) {
+      const spec = raw as ErrorSpec<Record<string, unknown>>;
+      const p = placeholders();
+      const full = `NETDBG-${code}`;
+      pages.push({
+        code: full,
+        area,
+        file: `${full}.md`,
+        markdown: [
+          `# ${full}: ${spec.title}`,
+          "",
+          `Area: ${area}. Exit code: ${EXIT_TEXT[spec.exit]}.`,
+          "",
+          "## What netdbg says",
+          "",
+          `> ${spec.message(p)}`,
+          "",
+          "## Fix",
+          "",
+          `> ${spec.fix(p)}`,
+          "",
+          "Values in `<angle brackets>` are filled in from your situation when the error happens.",
+          "",
+        ].join("\n"),
+      });
+    }
+  }
+  return pages.sort((a, b) => a.code.localeCompare(b.code));
+}
+
+export function renderErrorIndex(pages: ErrorPage[]): string {
+  const rows = pages.map(
+    (p) => `| [${p.code}](${p.file}) | ${p.area} | ${p.markdown.split("\n")[0]!.replace(/^# [^:]+: /, "")} |`,
+  );
+  return [
+    "# netdbg error codes",
+    "",
+    "Generated from src/core/errors by `npm run docs`; a test keeps it current.",
+    "",
+    "| code | area | title |",
+    "|---|---|---|",
+    ...rows,
+    "",
+  ].join("\n");
+}

@@ -1,0 +1,420 @@
+import { netdbgError } from "../../core/error.js";
+import type { Transport } from "../transport/types.js";
+import { decodeBody, framePacket, INTERRUPT, PacketParser, type RspEvent } from "./packet.js";
+
+/**
+ * The reliability layer of netdbg's GDB remote-protocol client: one request in flight, `+`/`-` acks,
+ * retransmission with an adaptive timeout and backoff, duplicate-reply detection and resync, written for
+ * the behaviour of Linux kgdb's stub over lossy UDP (shared/research/gdb-rsp.md §B4, §B9):
+ *
+ * - every good packet is acked; the ack rides in front of the next request when one follows at once
+ *   (`+$m…#cc` in one datagram), otherwise it is sent on its own;
+ * - after a timeout, if the stub acked our request, send a lone `-` (the stub resends its reply if it is
+ *   still waiting for our ack); otherwise resend the request; a `-` from the stub resends the request;
+ * - a reply that equals the previous reply and was not preceded by an ack of the current request is a
+ *   duplicate (kgdb resending its previous reply, or the network duplicating it): acked and ignored;
+ *   callers make consecutive replies distinguishable where it matters (see GdbRemote.readMemory);
+ * - bytes outside packets (kdb text, console output) are collected, never fatal.
+ */
+
+export interface RspClientOptions {
+  /** First retransmission timeout (ms). Default 300 (UDP) / 3000 (TCP, memory). */
+  timeoutMs?: number;
+  /** Floor and ceiling of the adaptive timeout. Defaults 10 / 4000 ms. */
+  minTimeoutMs?: number;
+  maxTimeoutMs?: number;
+  /** Transmissions (requests and `-`) per request before giving up. Default 30 (UDP) / 4. */
+  maxTries?: number;
+  /** Console text: `O` packets and bytes outside packets (kdb prompt, printk). */
+  onConsole?: (text: string) => void;
+  /** Debug log of the wire (one line per event). */
+  trace?: (line: string) => void;
+}
+
+export interface RspStats {
+  requests: number;
+  /** Requests sent again (timeout, `-` from the stub, suspected duplicate). */
+  retransmits: number;
+  /** Lone `-` sent after a timeout or a bad checksum. */
+  naksSent: number;
+  naksReceived: number;
+  timeouts: number;
+  badPackets: number;
+  duplicates: number;
+  /** Packets that arrived with nothing waiting for them (late duplicates, unsolicited stops). */
+  stray: number;
+  junkBytes: number;
+}
+
+export interface RequestOptions {
+  /** A reply this rejects is treated as stray (stale) and waited past. */
+  accept?: (reply: string) => boolean;
+  /** Do not wait for a reply (e.g. `k`): resolve once acked (or after one timeout). */
+  noReply?: boolean;
+  /** Resolve with the reply as on the wire (escapes and run-length encoding kept), for relaying. */
+  raw?: boolean;
+}
+
+interface Exchange {
+  label: string;
+  frame: Buffer;
+  kind: "request" | "resume";
+  accept: ((reply: string) => boolean) | undefined;
+  noReply: boolean;
+  raw: boolean;
+  ackSeen: boolean;
+  naksSinceTx: number;
+  tries: number;
+  rto: number;
+  sentAt: number;
+  retransmitted: boolean;
+  /** A stop reply equal to the previous one arrived before any ack: maybe a duplicate, maybe ours. */
+  suspect: boolean;
+  timer: NodeJS.Timeout | undefined;
+  resolve: (reply: string) => void;
+  reject: (e: Error) => void;
+}
+
+const STOP_REPLY = /^[TSWX][0-9a-fA-F]{2}/;
+
+export function isStopReply(reply: string): boolean {
+  return STOP_REPLY.test(reply) || reply.startsWith("W") || reply.startsWith("X");
+}
+
+export class RspClient {
+  readonly stats: RspStats = {
+    requests: 0,
+    retransmits: 0,
+    naksSent: 0,
+    naksReceived: 0,
+    timeouts: 0,
+    badPackets: 0,
+    duplicates: 0,
+    stray: 0,
+    junkBytes: 0,
+  };
+  private readonly parser = new PacketParser();
+  private pending: Exchange | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+  private ackOwed = false;
+  private lastReplyRaw: Buffer | undefined;
+  private srtt: number | undefined;
+  private rttvar = 0;
+  private rto: number;
+  private readonly minRto: number;
+  private readonly maxRto: number;
+  private readonly maxTries: number;
+  private junkTail = "";
+  private everReceived = false;
+  private closedReason: Error | undefined;
+  /** Stop replies that arrived while nothing was resumed (the REPL shows them). */
+  readonly unsolicited: string[] = [];
+  private interruptTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    readonly transport: Transport,
+    private readonly options: RspClientOptions = {},
+  ) {
+    const udp = transport.kind === "udp";
+    this.rto = options.timeoutMs ?? (udp ? 300 : 3000);
+    this.minRto = options.minTimeoutMs ?? (udp ? 10 : Math.min(this.rto, 1000));
+    this.maxRto = options.maxTimeoutMs ?? Math.max(4000, this.rto);
+    this.maxTries = options.maxTries ?? (udp ? 30 : 4);
+    transport.onData((chunk) => this.onChunk(chunk));
+    transport.onClose((reason) => {
+      this.closedReason = reason ?? new Error("closed");
+      const p = this.pending;
+      if (p) this.finish(p, undefined, netdbgError("E406", { endpoint: transport.label }, { cause: reason }));
+    });
+  }
+
+  /** The current retransmission timeout (ms), adapted from measured round trips. */
+  get timeout(): number {
+    return this.rto;
+  }
+
+  /** Smoothed round-trip time of clean exchanges (ms), if measured. */
+  get roundTrip(): number | undefined {
+    return this.srtt;
+  }
+
+  /** Recent text seen outside packets (kdb prompt, console), for diagnostics. */
+  get consoleTail(): string {
+    return this.junkTail;
+  }
+
+  /** Send one request and return its (decoded) reply. Requests are serialized. */
+  request(body: string | Buffer, options: RequestOptions = {}): Promise<string> {
+    return this.enqueue(() => this.exchange(body, "request", options));
+  }
+
+  /**
+   * Resume (`c`, `s`, `C09`, `vCont;c`…) and wait for the stop reply, however long the target runs.
+   * Only the request itself is retransmitted; once the stub acked it, no timeout applies.
+   */
+  resume(body: string | Buffer, options: { raw?: boolean } = {}): Promise<string> {
+    return this.enqueue(() => this.exchange(body, "resume", options));
+  }
+
+  /** Break in: a lone 0x03 (repeated until the pending resume sees its stop reply). */
+  interrupt(): void {
+    this.sendRaw(Buffer.of(INTERRUPT));
+    if (this.pending?.kind === "resume" && this.interruptTimer === undefined) {
+      let n = 0;
+      const again = () => {
+        if (this.pending?.kind !== "resume" || ++n > this.maxTries) {
+          this.interruptTimer = undefined;
+          return;
+        }
+        this.sendRaw(Buffer.of(INTERRUPT));
+        this.interruptTimer = setTimeout(again, this.rto * 2);
+      };
+      this.interruptTimer = setTimeout(again, this.rto * 2);
+    }
+  }
+
+  /** Is a resume outstanding (target running)? */
+  get running(): boolean {
+    return this.pending?.kind === "resume";
+  }
+
+  async close(): Promise<void> {
+    this.flushAck();
+    if (this.interruptTimer) clearTimeout(this.interruptTimer);
+    await this.transport.close();
+  }
+
+  private enqueue<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private exchange(body: string | Buffer, kind: Exchange["kind"], options: RequestOptions): Promise<string> {
+    if (this.closedReason || this.transport.closed) {
+      return Promise.reject(netdbgError("E406", { endpoint: this.transport.label }));
+    }
+    const raw = typeof body === "string" ? Buffer.from(body, "latin1") : body;
+    const label = raw.subarray(0, 40).toString("latin1");
+    return new Promise<string>((resolve, reject) => {
+      const ex: Exchange = {
+        label,
+        frame: framePacket(raw),
+        kind,
+        accept: options.accept,
+        noReply: options.noReply ?? false,
+        raw: options.raw ?? false,
+        ackSeen: false,
+        naksSinceTx: 0,
+        tries: 0,
+        rto: this.rto,
+        sentAt: 0,
+        retransmitted: false,
+        suspect: false,
+        timer: undefined,
+        resolve,
+        reject,
+      };
+      this.pending = ex;
+      this.stats.requests++;
+      this.transmit(ex);
+    });
+  }
+
+  private transmit(ex: Exchange): void {
+    ex.tries++;
+    ex.ackSeen = false;
+    ex.naksSinceTx = 0;
+    ex.sentAt = performance.now();
+    if (ex.tries > 1) {
+      ex.retransmitted = true;
+      this.stats.retransmits++;
+    }
+    const frame = this.ackOwed ? Buffer.concat([Buffer.of(0x2b), ex.frame]) : ex.frame;
+    this.ackOwed = false;
+    this.options.trace?.(`-> ${frame.subarray(0, 80).toString("latin1")}`);
+    this.transport.write(frame);
+    this.arm(ex);
+  }
+
+  private arm(ex: Exchange): void {
+    if (ex.timer) clearTimeout(ex.timer);
+    ex.timer = setTimeout(() => this.onTimeout(ex), ex.rto);
+  }
+
+  private onTimeout(ex: Exchange): void {
+    if (this.pending !== ex) return;
+    this.stats.timeouts++;
+    if (ex.noReply && ex.ackSeen) {
+      this.finish(ex, "");
+      return;
+    }
+    if (ex.tries + ex.naksSinceTx >= this.maxTries) {
+      this.finish(ex, undefined, this.notAnswering(ex));
+      return;
+    }
+    ex.rto = Math.min(this.maxRto, Math.ceil(ex.rto * 1.5));
+    if ((ex.ackSeen || ex.suspect) && ex.naksSinceTx < 2) {
+      // the stub has our request: its reply was lost or mangled; ask for it again
+      ex.naksSinceTx++;
+      ex.retransmitted = true;
+      this.stats.naksSent++;
+      this.sendRaw(Buffer.of(0x2d));
+      this.arm(ex);
+    } else {
+      this.transmit(ex);
+    }
+  }
+
+  private notAnswering(ex: Exchange): Error {
+    const t = this.transport.stats;
+    let diagnosis: string;
+    if (t.refused > 0 && t.bytesIn === 0) diagnosis = "the port is unreachable (ICMP port unreachable: nothing listens there)";
+    else if (t.bytesIn === 0) diagnosis = "nothing at all came back";
+    else if (!this.everReceived && this.junkTail.trim())
+      diagnosis = `only text came back (${JSON.stringify(this.junkTail.trim().slice(-60))}): the target may be in kdb or printing a console`;
+    else diagnosis = "replies were lost or damaged every time";
+    return netdbgError(
+      "E400",
+      { endpoint: this.transport.label, request: ex.label, tries: ex.tries + ex.naksSinceTx, diagnosis },
+      { details: { stats: { ...this.stats }, transport: { ...t } } },
+    );
+  }
+
+  private finish(ex: Exchange, reply: string | undefined, error?: Error): void {
+    if (ex.timer) clearTimeout(ex.timer);
+    ex.timer = undefined;
+    if (this.pending === ex) this.pending = undefined;
+    if (this.interruptTimer && ex.kind === "resume") {
+      clearTimeout(this.interruptTimer);
+      this.interruptTimer = undefined;
+    }
+    if (error) ex.reject(error);
+    else ex.resolve(reply ?? "");
+  }
+
+  private sendRaw(bytes: Buffer): void {
+    this.options.trace?.(`-> ${bytes.toString("latin1")}`);
+    this.transport.write(bytes);
+  }
+
+  private owe(): void {
+    this.ackOwed = true;
+    setImmediate(() => this.flushAck());
+  }
+
+  /** Send an owed ack now (before closing or after a final reply such as `D`). */
+  flushAck(): void {
+    if (!this.ackOwed) return;
+    this.ackOwed = false;
+    this.sendRaw(Buffer.of(0x2b));
+  }
+
+  private onChunk(chunk: Buffer): void {
+    let events: RspEvent[];
+    try {
+      events = this.parser.feed(chunk);
+    } catch {
+      return;
+    }
+    for (const ev of events) this.onEvent(ev);
+  }
+
+  private onEvent(ev: RspEvent): void {
+    const ex = this.pending;
+    switch (ev.type) {
+      case "ack":
+        if (ex) {
+          ex.ackSeen = true;
+          if (ex.kind === "resume") {
+            // the target runs now: no timeout until its stop reply
+            if (ex.timer) clearTimeout(ex.timer);
+            ex.timer = undefined;
+          }
+        }
+        return;
+      case "nak":
+        this.stats.naksReceived++;
+        if (ex && !(ex.kind === "resume" && ex.ackSeen)) {
+          if (ex.tries + ex.naksSinceTx >= this.maxTries) this.finish(ex, undefined, this.notAnswering(ex));
+          else this.transmit(ex);
+        }
+        return;
+      case "interrupt":
+        return;
+      case "junk": {
+        this.stats.junkBytes += ev.bytes.length;
+        const text = ev.bytes.toString("latin1");
+        this.junkTail = (this.junkTail + text).slice(-1024);
+        this.options.onConsole?.(text);
+        return;
+      }
+      case "bad-packet":
+        this.stats.badPackets++;
+        this.stats.naksSent++;
+        this.sendRaw(Buffer.of(0x2d));
+        return;
+      case "packet":
+        this.onPacket(ev.raw);
+        return;
+    }
+  }
+
+  private onPacket(raw: Buffer): void {
+    this.everReceived = true;
+    this.options.trace?.(`<- $${raw.subarray(0, 80).toString("latin1")}`);
+    this.owe();
+    const ex = this.pending;
+    const text = decodeBody(raw).toString("latin1");
+    // console output pushed by the stub (kgdbcon, qRcmd): `O` + hex text
+    if (text.length > 1 && text[0] === "O" && /^O([0-9a-fA-F]{2})+$/.test(text)) {
+      this.options.onConsole?.(Buffer.from(text.slice(1), "hex").toString("latin1"));
+      return;
+    }
+    if (!ex) {
+      this.stats.stray++;
+      if (isStopReply(text) && !(this.lastReplyRaw && raw.equals(this.lastReplyRaw))) this.unsolicited.push(text);
+      return;
+    }
+    // equal to the previous reply, before any ack of this request and not an answer to our `-`:
+    // kgdb resending its previous reply because our ack of it was lost
+    const dupLike = !ex.ackSeen && ex.naksSinceTx === 0 && this.lastReplyRaw !== undefined && raw.equals(this.lastReplyRaw);
+    if (ex.kind === "resume") {
+      if (!isStopReply(text)) {
+        this.stats.stray++;
+        return;
+      }
+      if (dupLike) {
+        this.stats.duplicates++;
+        ex.suspect = true;
+        return;
+      }
+    } else {
+      if (dupLike) {
+        // a duplicate (relay duplication or kgdb resending): ignore it; if it was in fact our reply
+        // (identical content, ack lost), the timeout resends the request and kgdb answers again
+        this.stats.duplicates++;
+        return;
+      }
+      if (ex.accept && !ex.accept(text)) {
+        this.stats.stray++;
+        return;
+      }
+    }
+    this.lastReplyRaw = raw;
+    if (!ex.retransmitted && ex.kind === "request") this.sample(performance.now() - ex.sentAt);
+    this.finish(ex, ex.raw ? raw.toString("latin1") : text);
+  }
+
+  /** RFC 6298-style smoothing (Karn: only clean exchanges are sampled). */
+  private sample(ms: number): void {
+    if (this.srtt === undefined) {
+      this.srtt = ms;
+      this.rttvar = ms / 2;
+    } else {
+      this.rttvar = 0.75 * this.rttvar + 0.25 * Math.abs(this.srtt - ms);
+      this.srtt = 0.875 * this.srtt + 0.125 * ms;
+    }
+    this.rto = Math.min(this.maxRto, Math.max(this.minRto, Math.ceil(this.srtt + 4 * this.rttvar)));
+  }
+}

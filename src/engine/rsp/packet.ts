@@ -1,0 +1,206 @@
+/**
+ * GDB remote serial protocol framing: `$data#cc`, acks, escapes and run-length decoding.
+ *
+ * Layout checked against the GDB manual, "Overview" (Remote Protocol) and the notes in
+ * shared/research/gdb-rsp.md §B1/§B4: checksum = sum of the data bytes mod 256 as two hex digits; `}` escapes
+ * the next byte XOR 0x20; in replies `X*n` repeats X (n - 29) more times; a bare 0x03 outside a packet is
+ * the interrupt. Bytes outside packets (kdb text, stray acks, duplicated fragments) are junk and skipped.
+ */
+
+export const INTERRUPT = 0x03;
+const DOLLAR = 0x24;
+const HASH = 0x23;
+const ESC = 0x7d;
+const STAR = 0x2a;
+const PLUS = 0x2b;
+const MINUS = 0x2d;
+
+export function checksum(data: Uint8Array): number {
+  let sum = 0;
+  for (const b of data) sum = (sum + b) & 0xff;
+  return sum;
+}
+
+const HEX = "0123456789abcdef";
+
+/** Frame a packet body exactly as given (the caller escapes binary data with `escapeBinary`). */
+export function framePacket(body: Uint8Array | string): Buffer {
+  const data = typeof body === "string" ? Buffer.from(body, "latin1") : body;
+  const out = Buffer.allocUnsafe(data.length + 4);
+  out[0] = DOLLAR;
+  out.set(data, 1);
+  const cs = checksum(data);
+  out[data.length + 1] = HASH;
+  out[data.length + 2] = HEX.charCodeAt(cs >> 4);
+  out[data.length + 3] = HEX.charCodeAt(cs & 15);
+  return out;
+}
+
+/** Escape binary data for `X`/`vFile` packets: `#`, `$`, `}` and `*` become `}` + (byte ^ 0x20). */
+export function escapeBinary(data: Uint8Array): Buffer {
+  const out: number[] = [];
+  for (const b of data) {
+    if (b === HASH || b === DOLLAR || b === ESC || b === STAR) out.push(ESC, b ^ 0x20);
+    else out.push(b);
+  }
+  return Buffer.from(out);
+}
+
+/**
+ * Undo `}` escapes and run-length encoding of a received packet body. Never throws: a dangling escape or a
+ * run count out of range is dropped (the checksum already matched, so this only happens with a broken peer).
+ * Runs are bounded by the protocol (at most 97 repeats per `*`), so output is at most ~50× the input.
+ */
+export function decodeBody(raw: Uint8Array): Buffer {
+  const out: number[] = [];
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw[i]!;
+    if (c === ESC) {
+      i++;
+      if (i < raw.length) out.push(raw[i]! ^ 0x20);
+    } else if (c === STAR && out.length > 0 && i + 1 < raw.length) {
+      i++;
+      const n = raw[i]! - 29;
+      const last = out[out.length - 1]!;
+      for (let k = 0; k < n && k < 100; k++) out.push(last);
+    } else {
+      out.push(c);
+    }
+  }
+  return Buffer.from(out);
+}
+
+export type RspEvent =
+  | { type: "ack" }
+  | { type: "nak" }
+  | { type: "interrupt" }
+  /** A packet with a good checksum; `raw` is the body as on the wire (escapes and runs not yet decoded). */
+  | { type: "packet"; raw: Buffer }
+  /** A complete packet whose checksum did not match (answer `-`). */
+  | { type: "bad-packet"; raw: Buffer }
+  /** Bytes outside any packet (console/kdb text, garbage). */
+  | { type: "junk"; bytes: Buffer };
+
+export interface ParserOptions {
+  /** Longest packet body accepted; longer input is dropped as junk and the parser resyncs on the next `$`. */
+  maxPacket?: number;
+  /** Treat a 0x03 outside a packet as an interrupt event (server side: the bridge, stubs). */
+  interrupts?: boolean;
+}
+
+/**
+ * Incremental parser over a byte stream: feed it whatever the transport delivered (UDP datagrams split
+ * packets arbitrarily), get events. Memory is bounded by `maxPacket`. A `$` inside a packet restarts the
+ * packet (resync after a lost tail), as kgdb's get_packet does.
+ */
+export class PacketParser {
+  private state: "idle" | "body" | "cs1" | "cs2" = "idle";
+  private body: number[] = [];
+  private cs1 = 0;
+  private junk: number[] = [];
+  private readonly maxPacket: number;
+  private readonly interrupts: boolean;
+
+  constructor(options: ParserOptions = {}) {
+    this.maxPacket = options.maxPacket ?? 256 * 1024;
+    this.interrupts = options.interrupts ?? false;
+  }
+
+  feed(chunk: Uint8Array): RspEvent[] {
+    const events: RspEvent[] = [];
+    const flushJunk = () => {
+      if (this.junk.length > 0) {
+        events.push({ type: "junk", bytes: Buffer.from(this.junk) });
+        this.junk = [];
+      }
+    };
+    for (const b of chunk) {
+      switch (this.state) {
+        case "idle":
+          if (b === DOLLAR) {
+            flushJunk();
+            this.state = "body";
+            this.body = [];
+          } else if (b === PLUS) {
+            flushJunk();
+            events.push({ type: "ack" });
+          } else if (b === MINUS) {
+            flushJunk();
+            events.push({ type: "nak" });
+          } else if (b === INTERRUPT && this.interrupts) {
+            flushJunk();
+            events.push({ type: "interrupt" });
+          } else {
+            this.junk.push(b);
+            if (this.junk.length >= 4096) flushJunk();
+          }
+          break;
+        case "body":
+          if (b === HASH) this.state = "cs1";
+          else if (b === DOLLAR) this.body = [];
+          else if (this.body.length >= this.maxPacket) {
+            this.state = "idle";
+            this.body = [];
+          } else this.body.push(b);
+          break;
+        case "cs1":
+          if (b === DOLLAR) {
+            this.state = "body";
+            this.body = [];
+          } else {
+            this.cs1 = b;
+            this.state = "cs2";
+          }
+          break;
+        case "cs2": {
+          this.state = "idle";
+          if (b === DOLLAR) {
+            this.state = "body";
+            this.body = [];
+            break;
+          }
+          const raw = Buffer.from(this.body);
+          this.body = [];
+          const want = parseHexByte(this.cs1, b);
+          events.push(want !== undefined && want === checksum(raw) ? { type: "packet", raw } : { type: "bad-packet", raw });
+          break;
+        }
+      }
+    }
+    flushJunk();
+    return events;
+  }
+
+  /** True while a packet has started but not ended. */
+  get inPacket(): boolean {
+    return this.state !== "idle";
+  }
+}
+
+function hexVal(c: number): number {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  if (c >= 0x61 && c <= 0x66) return c - 0x57;
+  if (c >= 0x41 && c <= 0x46) return c - 0x37;
+  return -1;
+}
+
+function parseHexByte(hi: number, lo: number): number | undefined {
+  const h = hexVal(hi);
+  const l = hexVal(lo);
+  return h < 0 || l < 0 ? undefined : (h << 4) | l;
+}
+
+/** Hex text -> bytes; undefined when the text is not an even run of hex digits. */
+export function fromHex(text: string): Buffer | undefined {
+  if (text.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(text)) return undefined;
+  return Buffer.from(text, "hex");
+}
+
+export function toHex(data: Uint8Array): string {
+  return Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString("hex");
+}
+
+/** `E` + two digits: kgdb uses decimal errno digits, gdbserver hex; either way a 3-char error reply. */
+export function isErrorReply(body: string): boolean {
+  return /^E[0-9a-fA-F]{2}$/.test(body);
+}

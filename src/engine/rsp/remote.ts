@@ -1,0 +1,290 @@
+import { netdbgError } from "../../core/error.js";
+import { escapeBinary, fromHex, isErrorReply, toHex } from "./packet.js";
+import type { RspClient } from "./client.js";
+import { type Arch, parseRegisters, type Registers, SPECIAL } from "./registers.js";
+
+/**
+ * Debugger operations over the reliable RSP client, within Linux kgdb's limits
+ * (shared/research/gdb-rsp.md §B2, §B3, §B8):
+ * - capabilities are never taken from `qSupported` alone (kgdb answers empty); without a `PacketSize`
+ *   memory transfers stay at 496 bytes per `m`/`M` (x86 BUFMAX 1024 overflows above 511);
+ * - `?` is sent only at attach: on kgdb it removes all breakpoints;
+ * - `qsThreadInfo` may end with an empty reply instead of `l`;
+ * - `E17` after a retransmitted `Z` and `E02` after a retransmitted `z` mean the first copy worked.
+ */
+
+/** kgdb-safe memory packet payload (bytes). */
+export const KGDB_MAX_MEM = 496;
+
+export interface StopReply {
+  raw: string;
+  /** Signal number (5 = SIGTRAP for breakpoints and steps), or exit status for `W`. */
+  signal: number;
+  kind: "stopped" | "exited" | "terminated";
+  thread?: string;
+  pairs: Record<string, string>;
+}
+
+export function parseStopReply(raw: string): StopReply {
+  const kind = raw[0] === "W" ? "exited" : raw[0] === "X" ? "terminated" : "stopped";
+  const signal = Number.parseInt(raw.slice(1, 3), 16);
+  const pairs: Record<string, string> = {};
+  if (raw[0] === "T") {
+    for (const part of raw.slice(3).split(";")) {
+      const i = part.indexOf(":");
+      if (i > 0) pairs[part.slice(0, i)] = part.slice(i + 1);
+    }
+  }
+  const out: StopReply = { raw, signal: Number.isNaN(signal) ? 0 : signal, kind, pairs };
+  if (pairs.thread !== undefined) out.thread = pairs.thread;
+  return out;
+}
+
+export interface RemoteOptions {
+  /** Architecture; default: from target.xml when the stub offers it, else x86_64. */
+  arch?: Arch;
+  /** Largest `m`/`M` payload; default: from PacketSize when advertised, else 496. */
+  maxMemory?: number;
+}
+
+export interface AttachInfo {
+  stop: StopReply;
+  arch: Arch;
+  maxMemory: number;
+  features: Record<string, string | boolean>;
+}
+
+export type ProgressFn = (done: number, total: number) => void;
+
+const ERRNO: Record<string, string> = {
+  "01": "operation not permitted",
+  "02": "no such entry",
+  "14": "bad address: memory not mapped or not readable",
+  "16": "busy",
+  "17": "already exists",
+  "22": "invalid argument or address",
+};
+
+function errorMeaning(reply: string): string {
+  return ERRNO[reply.slice(1)] ?? "error reply";
+}
+
+export class GdbRemote {
+  arch: Arch;
+  maxMemory: number;
+  features: Record<string, string | boolean> = {};
+  private explicitArch: boolean;
+  private explicitMax: boolean;
+
+  constructor(
+    readonly client: RspClient,
+    options: RemoteOptions = {},
+  ) {
+    this.arch = options.arch ?? "x86_64";
+    this.explicitArch = options.arch !== undefined;
+    this.maxMemory = options.maxMemory ?? KGDB_MAX_MEM;
+    this.explicitMax = options.maxMemory !== undefined;
+  }
+
+  /** Raw request returning the decoded reply text. */
+  request(body: string, accept?: (r: string) => boolean): Promise<string> {
+    return this.client.request(body, accept ? { accept } : {});
+  }
+
+  private async ok(body: string, hint?: string): Promise<void> {
+    const r = await this.request(body, (x) => x === "OK" || x === "" || isErrorReply(x));
+    this.check(body, r, hint);
+  }
+
+  private check(request: string, reply: string, hint?: string): void {
+    if (reply === "") throw netdbgError("E407", hint ? { request, hint } : { request });
+    if (isErrorReply(reply)) {
+      throw netdbgError(
+        "E402",
+        hint ? { request, reply, meaning: errorMeaning(reply), hint } : { request, reply, meaning: errorMeaning(reply) },
+      );
+    }
+  }
+
+  /**
+   * Attach: learn what the stub offers (an empty qSupported is normal for kgdb), then `?`. The first packet
+   * also stops a running kgdboe target and switches a kdb-mode kgdb to gdb mode.
+   */
+  async attach(): Promise<AttachInfo> {
+    // xmlRegisters=i386: gdbserver 13 asserts on a qXfer target.xml read without it (gdb always sends it)
+    const sup = await this.request("qSupported:swbreak+;hwbreak+;xmlRegisters=i386", (r) => !isStopReply(r));
+    for (const item of sup.split(";")) {
+      if (!item) continue;
+      const eq = item.indexOf("=");
+      if (eq > 0) this.features[item.slice(0, eq)] = item.slice(eq + 1);
+      else if (item.endsWith("+") || item.endsWith("-")) this.features[item.slice(0, -1)] = item.endsWith("+");
+    }
+    const packetSize = typeof this.features.PacketSize === "string" ? Number.parseInt(this.features.PacketSize, 16) : 0;
+    if (!this.explicitMax && packetSize > 0) {
+      // reply `m`: 2 hex chars per byte plus framing; stay well inside the advertised buffer
+      this.maxMemory = Math.max(16, Math.min(8192, Math.floor((packetSize - 32) / 2)));
+    }
+    const stop = parseStopReply(await this.request("?", isStopReply));
+    // after `?`: gdbserver picks its target description for the stopped thread then (as with gdb)
+    if (!this.explicitArch && this.features["qXfer:features:read"] === true) {
+      const xml = await this.readXfer("features", "target.xml").catch(() => "");
+      if (/aarch64/.test(xml)) this.arch = "arm64";
+      else if (/i386:x86-64|x86-64/.test(xml)) this.arch = "x86_64";
+    }
+    return { stop, arch: this.arch, maxMemory: this.maxMemory, features: this.features };
+  }
+
+  /** `qXfer:<object>:read:<annex>:off,len` until `l`. */
+  async readXfer(object: string, annex: string): Promise<string> {
+    let out = "";
+    for (let off = 0; off < 1 << 20; ) {
+      const r = await this.request(`qXfer:${object}:read:${annex}:${off.toString(16)},fff`);
+      if (r === "" || isErrorReply(r)) throw netdbgError("E407", { request: `qXfer:${object}` });
+      out += r.slice(1);
+      off += r.length - 1;
+      if (r[0] === "l") break;
+    }
+    return out;
+  }
+
+  async registers(): Promise<Registers> {
+    const r = await this.request("g", (x) => isErrorReply(x) || /^[0-9a-fA-Fx]+$/.test(x));
+    this.check("g", r);
+    return parseRegisters(this.arch, r);
+  }
+
+  async pc(): Promise<bigint> {
+    const regs = await this.registers();
+    const v = regs.values.get(SPECIAL[this.arch].pc);
+    if (v === undefined) throw netdbgError("E409", { request: "g", reply: "(no program counter)" });
+    return v;
+  }
+
+  /**
+   * Read memory in chunks of at most maxMemory bytes. Consecutive requests never ask for the same length
+   * (the size cycles max, max-1, max-2) and a reply must have exactly the asked length: without sequence
+   * numbers this is what tells a late duplicate of the previous reply (UDP duplication, a request executed
+   * twice) from the answer to this request.
+   */
+  async readMemory(addr: bigint, length: number, progress?: ProgressFn): Promise<Buffer> {
+    const out = Buffer.allocUnsafe(length);
+    let done = 0;
+    let prev = -1;
+    for (let i = 0; done < length; i++) {
+      let n = Math.min(Math.max(1, this.maxMemory - (i % 3)), length - done);
+      if (n === prev && n > 1) n--;
+      prev = n;
+      const a = addr + BigInt(done);
+      const req = `m${a.toString(16)},${n.toString(16)}`;
+      const r = await this.request(req, (x) => isErrorReply(x) || x === "" || (x.length === 2 * n && /^[0-9a-fA-F]*$/.test(x)));
+      if (r === "" || isErrorReply(r)) {
+        throw netdbgError("E402", {
+          request: req,
+          reply: r || "(empty)",
+          meaning: `${errorMeaning(r)} at 0x${a.toString(16)}`,
+        });
+      }
+      fromHex(r)!.copy(out, done);
+      done += n;
+      progress?.(done, length);
+    }
+    return out;
+  }
+
+  /** Write memory with `M` (hex) in kgdb-safe chunks. */
+  async writeMemory(addr: bigint, data: Uint8Array, progress?: ProgressFn): Promise<void> {
+    const chunk = Math.min(this.maxMemory, KGDB_MAX_MEM);
+    for (let done = 0; done < data.length; ) {
+      const n = Math.min(chunk, data.length - done);
+      const a = addr + BigInt(done);
+      await this.ok(`M${a.toString(16)},${n.toString(16)}:${toHex(data.subarray(done, done + n))}`);
+      done += n;
+      progress?.(done, data.length);
+    }
+  }
+
+  /** Binary write with `X` (escaped): fewer bytes on the wire. */
+  async writeMemoryBinary(addr: bigint, data: Uint8Array): Promise<void> {
+    const head = Buffer.from(`X${addr.toString(16)},${data.length.toString(16)}:`, "latin1");
+    const r = await this.client.request(Buffer.concat([head, escapeBinary(data)]), {
+      accept: (x) => x === "OK" || x === "" || isErrorReply(x),
+    });
+    this.check(`X${addr.toString(16)},${data.length.toString(16)}`, r);
+  }
+
+  /** Software (`Z0`) or hardware (`Z1`) breakpoint. Idempotent across retransmissions. */
+  async setBreakpoint(addr: bigint, hardware = false): Promise<void> {
+    const req = `Z${hardware ? 1 : 0},${addr.toString(16)},${SPECIAL[this.arch].breakKind}`;
+    const r = await this.request(req, (x) => x === "OK" || x === "" || isErrorReply(x));
+    if (r === "E17") return; // EEXIST: an earlier copy of this request set it
+    this.check(req, r, hardware ? "The target has no free hardware breakpoint (x86 has 4) or no support for them." : undefined);
+  }
+
+  async removeBreakpoint(addr: bigint, hardware = false): Promise<void> {
+    const req = `z${hardware ? 1 : 0},${addr.toString(16)},${SPECIAL[this.arch].breakKind}`;
+    const r = await this.request(req, (x) => x === "OK" || x === "" || isErrorReply(x));
+    if (r === "E02") return; // ENOENT: an earlier copy of this request removed it
+    this.check(req, r);
+  }
+
+  /** Continue until the target stops again (breakpoint, interrupt()). */
+  async cont(): Promise<StopReply> {
+    return parseStopReply(await this.client.resume("c"));
+  }
+
+  async step(): Promise<StopReply> {
+    return parseStopReply(await this.client.resume("s"));
+  }
+
+  /** Break in with 0x03 (while `cont()` is pending, its promise resolves with the stop). */
+  interrupt(): void {
+    this.client.interrupt();
+  }
+
+  /** `D`: kgdb removes all breakpoints and resumes the kernel. */
+  async detach(): Promise<void> {
+    await this.ok("D");
+    this.client.flushAck(); // kgdb resumes the kernel only once its OK is acked
+  }
+
+  /** Thread ids: qfThreadInfo/qsThreadInfo until `l` or (kgdb) an empty reply. */
+  async threads(): Promise<string[]> {
+    const ids: string[] = [];
+    let r = await this.request("qfThreadInfo");
+    for (let i = 0; i < 10_000; i++) {
+      if (r === "" || r === "l" || isErrorReply(r)) break;
+      if (r[0] !== "m") throw netdbgError("E409", { request: "qfThreadInfo", reply: r.slice(0, 40) });
+      ids.push(...r.slice(1).split(",").filter(Boolean));
+      r = await this.request("qsThreadInfo");
+    }
+    return ids;
+  }
+
+  async threadInfo(id: string): Promise<string | undefined> {
+    const r = await this.request(`qThreadExtraInfo,${id}`);
+    if (r === "" || isErrorReply(r)) return undefined;
+    return Buffer.from(r, "hex").toString("latin1");
+  }
+
+  async currentThread(): Promise<string | undefined> {
+    const r = await this.request("qC");
+    return r.startsWith("QC") ? r.slice(2) : undefined;
+  }
+
+  async selectThread(id: string, op: "g" | "c" = "g"): Promise<void> {
+    await this.ok(`H${op}${id}`);
+  }
+
+  /** `qRcmd` (gdb `monitor`): kdb commands on kgdb with CONFIG_KGDB_KDB. */
+  async monitor(command: string): Promise<string> {
+    let text = "";
+    const r = await this.request(`qRcmd,${Buffer.from(command, "latin1").toString("hex")}`);
+    if (r === "") throw netdbgError("E407", { request: "qRcmd", hint: "The kernel was built without CONFIG_KGDB_KDB." });
+    if (r !== "OK" && !isErrorReply(r)) text += Buffer.from(r, "hex").toString("latin1");
+    return text;
+  }
+}
+
+function isStopReply(r: string): boolean {
+  return /^[TS][0-9a-fA-F]{2}/.test(r) || /^[WX][0-9a-fA-F]{2}/.test(r);
+}

@@ -1,0 +1,62 @@
+/**
+ * Debug-port allocation: one unique host UDP port per target. Pure policy; whether a port is bound by a local
+ * process is asked through `isFree` (an io adapter tries to bind it).
+ */
+import { netdbgError } from "../core/error.js";
+import { DEBUG_PORT_MAX, DEBUG_PORT_MIN, DEFAULT_PORT_RANGE, type Inventory } from "../core/inventory.js";
+
+export type PortProbe = (port: number) => Promise<boolean>;
+
+export function parsePort(raw: string | number, option = "--port"): number {
+  const text = String(raw).trim();
+  const n = /^\d+$/.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isInteger(n) || n < DEBUG_PORT_MIN || n > DEBUG_PORT_MAX) {
+    throw netdbgError("E003", {
+      option,
+      value: text,
+      reason: `a debug port must be a whole number from ${DEBUG_PORT_MIN} to ${DEBUG_PORT_MAX} (bcdedit refuses lower ports)`,
+      fix: `Pick a port in ${DEBUG_PORT_MIN}–${DEBUG_PORT_MAX}, or leave ${option} out to get one from ${DEFAULT_PORT_RANGE.from}–${DEFAULT_PORT_RANGE.to}.`,
+    });
+  }
+  return n;
+}
+
+function holder(inv: Inventory, port: number, except?: string): string | undefined {
+  return inv.targets.find((t) => t.port === port && t.name !== except)?.name;
+}
+
+/** Check a requested port: in range, not held by another target, not bound locally. */
+export async function claimPort(inv: Inventory, port: number, isFree: PortProbe, forTarget?: string): Promise<number> {
+  const other = holder(inv, port, forTarget);
+  if (other) {
+    throw netdbgError("E003", {
+      option: "--port",
+      value: String(port),
+      reason: `target '${other}' already uses it`,
+      fix: "Each target needs its own port: pick another, or leave --port out to get a free one.",
+    });
+  }
+  if (!(await isFree(port))) {
+    throw netdbgError("E003", {
+      option: "--port",
+      value: String(port),
+      reason: "a local process has UDP port bound already",
+      fix: "Stop that process or pick another port (see 'ss -ulpn').",
+    });
+  }
+  return port;
+}
+
+/** The first port of the default range that no target holds and no local process has bound. */
+export async function allocatePort(inv: Inventory, isFree: PortProbe, forTarget?: string): Promise<number> {
+  for (let p = DEFAULT_PORT_RANGE.from; p <= DEFAULT_PORT_RANGE.to; p++) {
+    if (holder(inv, p, forTarget)) continue;
+    if (await isFree(p)) return p;
+  }
+  throw netdbgError("E003", {
+    option: "--port",
+    value: "(automatic)",
+    reason: `every port of ${DEFAULT_PORT_RANGE.from}–${DEFAULT_PORT_RANGE.to} is held by a target or a local process`,
+    fix: `Pass --port with a free port in ${DEBUG_PORT_MIN}–${DEBUG_PORT_MAX}, or remove targets you no longer use.`,
+  });
+}

@@ -1,0 +1,97 @@
+/**
+ * The lab's fixed facts: names, addresses, ports, the recipes of its three artifacts and the packages each
+ * step needs. Everything that goes into a cache key is here or in templates/lab/.
+ */
+
+export const LAB_VARIANTS = ["kgdb", "stock"] as const;
+export type LabVariant = (typeof LAB_VARIANTS)[number];
+
+/** Bump one when its recipe changes in a way its inputs do not show (forces a rebuild of that artifact). */
+export const RECIPE_VERSION = { kernel: 1, rootfs: 1, image: 2 } as const;
+
+export const SUITE = "bookworm";
+export const KERNEL_SOURCE_PACKAGE = "linux-source-6.1";
+export const KERNEL_SOURCE_TARBALL = "/usr/src/linux-source-6.1.tar.xz";
+export const KERNEL_FRAGMENT = "kgdb.config";
+
+/** debootstrap --include: sshd, a compiler and the stock Debian kernel with its headers (module builds). */
+export const ROOTFS_PACKAGES = [
+  "systemd-sysv",
+  "udev",
+  "iproute2",
+  "ifupdown",
+  "isc-dhcp-client",
+  "openssh-server",
+  "gcc",
+  "make",
+  "libc6-dev",
+  "kmod",
+  "procps",
+  "netbase",
+  "linux-image-amd64",
+  "linux-headers-amd64",
+] as const;
+
+/** Files written into the root file system after debootstrap (path inside the guest -> content). */
+export const ROOTFS_FILES: Readonly<Record<string, string>> = {
+  "/etc/hostname": "netdbg-lab\n",
+  "/etc/hosts": "127.0.0.1 localhost\n127.0.1.1 netdbg-lab\n",
+  "/etc/fstab": "/dev/vda / ext4 rw,errors=remount-ro 0 1\n",
+  "/etc/network/interfaces": "auto lo\niface lo inet loopback\nallow-hotplug eth0\niface eth0 inet dhcp\n",
+  "/etc/ssh/sshd_config.d/netdbg-lab.conf": "PermitRootLogin prohibit-password\nPasswordAuthentication no\nUseDNS no\n",
+  // systemd's default (0x1b6) leaves out the debug bit, so `sendkey alt-sysrq-g` would not enter kgdb.
+  "/etc/sysctl.d/90-netdbg-lab.conf": "kernel.sysrq = 1\n",
+};
+
+/** The private link between the normal namespace and the lab's namespace (a /30: host .1, lab .2). */
+export const DEFAULT_SUBNET = "10.213.77.0/30";
+export const NETNS = "netdbg-lab";
+export const VETH_HOST = "ndlab0";
+export const VETH_LAB = "ndlab1";
+
+export const SSH_PORT = 22;
+/** kgdboe's default UDP port; forwarded from the lab address to the guest's eth0. */
+export const KGDBOE_PORT = 31337;
+/** The serial relay: clients (gdb `target remote udp:LAB:31338`) send here. */
+export const KGDBOC_PORT = 31338;
+/** QEMU's `-serial udp:127.0.0.1:PEER@127.0.0.1:LOCAL` inside the lab namespace (the relay binds PEER). */
+export const SERIAL_PEER_PORT = 5555;
+export const SERIAL_LOCAL_PORT = 5556;
+
+export const GUEST_MEMORY_MB = 1024;
+export const DISK_SIZE = "4G";
+export const SSH_WAIT_SECONDS = 300;
+
+/** Program -> the Debian package that provides it (for "missing tool" errors). */
+export const TOOL_PACKAGES: Readonly<Record<string, string>> = {
+  "qemu-system-x86_64": "qemu-system-x86",
+  ip: "iproute2",
+  ssh: "openssh-client",
+  "ssh-keygen": "openssh-client",
+  "start-stop-daemon": "dpkg",
+  "dpkg-deb": "dpkg",
+  socat: "socat",
+  debootstrap: "debootstrap",
+  "mkfs.ext4": "e2fsprogs",
+  depmod: "kmod",
+  make: "make",
+  gcc: "gcc",
+  bc: "bc",
+  bison: "bison",
+  flex: "flex",
+  xz: "xz-utils",
+  rsync: "rsync",
+  fakeroot: "fakeroot",
+  "dpkg-buildpackage": "dpkg-dev",
+  pahole: "dwarves",
+  tar: "tar",
+  cpio: "cpio",
+};
+
+/** Packages that are libraries (no program to look for): checked with dpkg-query. */
+export const KERNEL_BUILD_PACKAGES = ["libelf-dev", "libssl-dev", KERNEL_SOURCE_PACKAGE] as const;
+
+export const TOOLS_KERNEL = ["make", "gcc", "bc", "bison", "flex", "xz", "rsync", "fakeroot", "dpkg-buildpackage", "tar", "cpio"];
+export const TOOLS_ROOTFS = ["debootstrap", "ssh-keygen"];
+export const TOOLS_IMAGE = ["mkfs.ext4", "depmod", "dpkg-deb"];
+export const TOOLS_UP = ["qemu-system-x86_64", "ip", "ssh", "start-stop-daemon"];

@@ -1,0 +1,459 @@
+/**
+ * Plan: pure. Facts + config → pre-flight stops (coded errors, nothing changed), warnings, advice, and the
+ * ordered Actions, each with the exact command line(s) and the exact undo. Facts: research note
+ * shared/research/linux-target.md (A1 parameters, A3 config, A5 CPUs, A6 hazards, A9 persistence, A11 packages).
+ */
+import { createHash } from "node:crypto";
+import { netdbgError } from "../../core/error.js";
+import { shCommand, shQuote } from "../../core/quote.js";
+import type { Action } from "../../core/step.js";
+import { KGDBOE_REQUIRED, kconfigEnabled, kconfigValue } from "./kconfig.js";
+import {
+  BUILT_MARK,
+  COMMIT_MARK,
+  REMOTE_BASE,
+  REMOTE_DIR,
+  REMOTE_ENV,
+  REMOTE_ENV_DIR,
+  REMOTE_LOADER,
+  REMOTE_MODULE,
+  REMOTE_SRC,
+  REMOTE_UNIT,
+  SOURCE_MARK,
+  UNIT_NAME,
+} from "./paths.js";
+import type { LinuxFacts, Nic } from "./probe.js";
+import { type KgdboeSource, isSafeRelPath, sourceId } from "./source.js";
+import { renderTemplate } from "./template.js";
+
+export interface LinuxTemplates {
+  unit: string;
+  env: string;
+  loader: string;
+}
+
+export interface LinuxSetupConfig {
+  nic?: string;
+  udpPort: number;
+  forceSingleCore: 0 | 1;
+  installDeps: boolean;
+  persist: boolean;
+  applyCmdline: boolean;
+  source: KgdboeSource;
+  templates?: LinuxTemplates;
+  /** The change journal shows netdbg loaded the kgdboe that is loaded now. */
+  ownsLoadedModule: boolean;
+}
+
+/** How apply carries out an action beyond running its command. */
+export type Execution =
+  | { kind: "sh"; script: string; timeoutMs?: number; classify?: "build" | "load" }
+  | {
+      kind: "upload";
+      before: string;
+      files: { remotePath: string; content: Uint8Array | string; mode?: number }[];
+      after: string;
+    };
+
+export interface LinuxAction extends Action {
+  exec: Execution;
+}
+
+export interface LinuxPlan {
+  actions: LinuxAction[];
+  nic: Nic;
+  udpPort: number;
+  forceSingleCore: 0 | 1;
+  kallsymsAddress: string;
+  sourceId: string;
+  buildId: string;
+  warnings: string[];
+  advice: string[];
+}
+
+const BAD_FLAGS: Record<string, string> = {
+  loopback: "it is the loopback device",
+  wireless: "it is a wireless NIC (netpoll cannot drive it)",
+  usb: "it is a USB NIC (most cannot be polled by netpoll)",
+  enslaved: "it belongs to a bond, bridge or team (netpoll cannot use it; its rx handler is taken)",
+  "bridge-port": "it is a bridge port (its rx handler is taken)",
+  "bond-slave": "it is a bond slave (its rx handler is taken)",
+  bridge: "it is a bridge, not a NIC",
+  bond: "it is a bond, not a NIC",
+};
+
+function nicProblem(n: Nic): string | undefined {
+  for (const f of n.flags) if (BAD_FLAGS[f]) return BAD_FLAGS[f];
+  if (!n.ipv4) return "it has no IPv4 address (kgdboe takes the NIC's first IPv4 address)";
+  return undefined;
+}
+
+const usable = (nics: Nic[]) => nics.filter((n) => !nicProblem(n) && !n.flags.includes("virtual"));
+
+export function pickNic(facts: LinuxFacts, wanted?: string): Nic {
+  const candidates = usable(facts.nics).map((n) => n.name);
+  if (wanted) {
+    const n = facts.nics.find((x) => x.name === wanted);
+    if (!n) throw netdbgError("E306", { reason: `the target has no NIC named '${wanted}'`, candidates });
+    const p = nicProblem(n);
+    if (p) throw netdbgError("E307", { nic: n.name, reason: p, candidates });
+    return n;
+  }
+  if (facts.route) {
+    const n = facts.nics.find((x) => x.name === facts.route!.dev);
+    if (n && !nicProblem(n)) return n;
+    if (n)
+      throw netdbgError("E307", {
+        nic: n.name,
+        reason: `${nicProblem(n)}; it is the NIC that routes to ${facts.route.to}`,
+        candidates,
+      });
+  }
+  const u = usable(facts.nics);
+  if (u.length === 1) return u[0]!;
+  throw netdbgError("E306", {
+    reason: u.length
+      ? "several NICs could carry kgdboe and none routes to this host"
+      : "no NIC is a wired Ethernet NIC with an IPv4 address",
+    candidates,
+  });
+}
+
+/** Packages that provide what is missing, per distro family (research note A11). */
+export function depsInstall(facts: LinuxFacts): { missing: string[]; install?: string; undo?: string } {
+  const r = facts.kernel.release;
+  const missing: string[] = [];
+  if (!facts.tools.headers) missing.push(`headers for ${r}`);
+  if (!facts.tools.have.includes("gcc")) missing.push("gcc");
+  if (!facts.tools.have.includes("make")) missing.push("make");
+  if (!missing.length) return { missing };
+  const tools = ["gcc", "make"].filter((t) => !facts.tools.have.includes(t));
+  let pkgs: string[];
+  let install: (p: string[]) => string;
+  let undo: (p: string[]) => string;
+  switch (facts.os.family) {
+    case "debian":
+      pkgs = [...(facts.tools.headers ? [] : [`linux-headers-${r}`]), ...tools];
+      install = (p) =>
+        `DEBIAN_FRONTEND=noninteractive ${shCommand(["apt-get", "install", "-y", "--no-install-recommends", ...p])}`;
+      undo = (p) => `DEBIAN_FRONTEND=noninteractive ${shCommand(["apt-get", "remove", "-y", ...p])}`;
+      break;
+    case "fedora":
+      pkgs = [...(facts.tools.headers ? [] : [`kernel-devel-${r}`, "elfutils-libelf-devel"]), ...tools];
+      install = (p) => shCommand(["dnf", "install", "-y", ...p]);
+      undo = (p) => shCommand(["dnf", "remove", "-y", ...p]);
+      break;
+    case "suse":
+      pkgs = [...(facts.tools.headers ? [] : ["kernel-default-devel"]), ...tools];
+      install = (p) => shCommand(["zypper", "--non-interactive", "install", ...p]);
+      undo = (p) => shCommand(["zypper", "--non-interactive", "remove", ...p]);
+      break;
+    case "arch":
+      pkgs = [...(facts.tools.headers ? [] : ["linux-headers"]), ...tools];
+      install = (p) => shCommand(["pacman", "-S", "--noconfirm", ...p]);
+      undo = (p) => shCommand(["pacman", "-R", "--noconfirm", ...p]);
+      break;
+    default:
+      return { missing };
+  }
+  return { missing, install: install(pkgs), undo: undo(pkgs) };
+}
+
+/** Pre-flight: every stop that must happen before anything changes. */
+export function preflight(facts: LinuxFacts, c: LinuxSetupConfig): void {
+  const release = facts.kernel.release;
+  if (facts.sudo === "missing") throw netdbgError("E314", { user: facts.user.name || String(facts.user.uid) });
+  if (!facts.config.source) throw netdbgError("E302", { release });
+  const cfg = facts.config.cfg;
+  if (!kconfigEnabled(cfg, "KGDB")) throw netdbgError("E300", { release, source: facts.config.source });
+  const missing = KGDBOE_REQUIRED.filter((o) => !kconfigEnabled(cfg, o)).map((o) => `CONFIG_${o}`);
+  if (missing.length) throw netdbgError("E301", { release, missing });
+  if (facts.lockdown && facts.lockdown !== "none")
+    throw netdbgError("E303", { mode: facts.lockdown, secureBoot: facts.secureBoot });
+  if (!facts.kallsyms.address) throw netdbgError("E308", { kptrRestrict: facts.kallsyms.kptrRestrict });
+  if (facts.state.loaded && !c.ownsLoadedModule) throw netdbgError("E312", {});
+  if (c.persist && !facts.tools.systemd) throw netdbgError("E355", {});
+  if (c.applyCmdline)
+    throw netdbgError("E001", {
+      what: "Applying kernel command-line changes (--apply-cmdline)",
+      instead: "Run setup without --apply-cmdline and apply the printed advice by hand; nothing was changed.",
+    });
+  if (c.source.kind === "files") {
+    if (!c.source.files.some((f) => f.path === "Makefile" || f.path === "Kbuild"))
+      throw netdbgError("E311", { source: c.source.label, reason: "it has no Makefile or Kbuild at its top" });
+    const bad = c.source.files.find((f) => !isSafeRelPath(f.path));
+    if (bad) throw netdbgError("E311", { source: c.source.label, reason: `it holds an unsafe path '${bad.path}'` });
+  }
+  const deps = depsInstall(facts);
+  if (deps.missing.length && !deps.install)
+    throw netdbgError("E305", { distro: facts.os.pretty || "unknown distro", missing: deps.missing });
+  if (deps.missing.length && !c.installDeps)
+    throw netdbgError("E304", { release, missing: deps.missing, install: deps.install ?? "" });
+}
+
+const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
+
+export function planLinuxSetup(facts: LinuxFacts, c: LinuxSetupConfig): LinuxPlan {
+  preflight(facts, c);
+  const release = facts.kernel.release;
+  const cfg = facts.config.cfg;
+  const nic = pickNic(facts, c.nic);
+  const warnings: string[] = [];
+  const advice: string[] = [];
+  const actions: LinuxAction[] = [];
+  const kallsymsAddress = facts.kallsyms.address!;
+  const sid = sourceId(c.source);
+  const buildId = `${sid}@${release}`;
+
+  // ---- deps
+  const deps = depsInstall(facts);
+  if (deps.install) {
+    actions.push({
+      id: "deps.install",
+      title: `Install ${deps.missing.join(", ")}`,
+      where: "target",
+      command: deps.install,
+      ...(deps.undo ? { undo: deps.undo } : {}),
+      exec: { kind: "sh", script: deps.install, timeoutMs: 30 * 60_000 },
+    });
+  }
+
+  // ---- work dir
+  const mk = `mkdir -p ${REMOTE_DIR}`;
+  actions.push({
+    id: "workdir.create",
+    title: `Create ${REMOTE_DIR}`,
+    where: "target",
+    command: mk,
+    undo: `rm -rf ${REMOTE_DIR}; rmdir ${REMOTE_BASE} 2>/dev/null || true`,
+    satisfied: facts.state.workdir,
+    exec: { kind: "sh", script: mk },
+  });
+
+  // ---- source
+  const sourceSatisfied = facts.state.sourceId === sid;
+  const mark = `printf '%s\\n' ${shQuote(sid)} > ${SOURCE_MARK}`;
+  const srcUndo = `rm -rf ${REMOTE_SRC}`;
+  if (c.source.kind === "git") {
+    const clone = [
+      `rm -rf ${REMOTE_SRC}`,
+      shCommand(["git", "clone", "--depth", "1", "--", c.source.url, REMOTE_SRC]),
+      `git -C ${REMOTE_SRC} rev-parse HEAD > ${COMMIT_MARK}`,
+      mark,
+    ].join(" && ");
+    actions.push({
+      id: "source.fetch",
+      title: `Clone kgdboe from ${c.source.url} on the target`,
+      where: "target",
+      command: clone,
+      undo: srcUndo,
+      satisfied: sourceSatisfied,
+      exec: { kind: "sh", script: clone, timeoutMs: 10 * 60_000 },
+    });
+  } else {
+    const commitLine = c.source.commit ? ` && printf '%s\\n' ${shQuote(c.source.commit)} > ${COMMIT_MARK}` : "";
+    if (c.source.kind === "files") {
+      const dirs = [...new Set(c.source.files.map((f) => f.path.split("/").slice(0, -1).join("/")).filter(Boolean))].sort();
+      const before = [
+        `rm -rf ${REMOTE_SRC}`,
+        `mkdir -p ${shCommand([REMOTE_SRC, ...dirs.map((d) => `${REMOTE_SRC}/${d}`)])}`,
+      ].join(" && ");
+      const files = c.source.files.map((f) => ({
+        remotePath: `${REMOTE_SRC}/${f.path}`,
+        content: f.content,
+        ...(f.mode === undefined ? {} : { mode: f.mode }),
+      }));
+      const after = `${mark}${commitLine}`;
+      actions.push({
+        id: "source.upload",
+        title: `Upload the kgdboe source (${c.source.label}, ${files.length} files) by SFTP`,
+        where: "target",
+        command: [before, `sftp put ${shCommand(c.source.files.map((f) => f.path))} -> ${REMOTE_SRC}/`, after].join("\n"),
+        undo: srcUndo,
+        satisfied: sourceSatisfied,
+        exec: { kind: "upload", before, files, after },
+      });
+    } else {
+      const tar = `${REMOTE_DIR}/kgdboe-source.tar`;
+      const before = `rm -rf ${REMOTE_SRC} && mkdir -p ${REMOTE_SRC}`;
+      // an archive with one top directory (as git archives and GitHub tarballs have) is unpacked one level up
+      const after = [
+        `tar -xf ${tar} -C ${REMOTE_SRC}`,
+        `rm -f ${tar}`,
+        `if [ ! -e ${REMOTE_SRC}/Makefile ] && [ "$(ls -A ${REMOTE_SRC} | wc -l)" -eq 1 ]; then d=$(ls -A ${REMOTE_SRC}); mv ${REMOTE_SRC}/"$d" ${REMOTE_DIR}/src.tmp && rmdir ${REMOTE_SRC} && mv ${REMOTE_DIR}/src.tmp ${REMOTE_SRC}; fi`,
+        `test -e ${REMOTE_SRC}/Makefile`,
+        `${mark}${commitLine}`,
+      ].join(" && ");
+      actions.push({
+        id: "source.upload",
+        title: `Upload the kgdboe source (${c.source.label}) by SFTP and unpack it`,
+        where: "target",
+        command: [before, `sftp put ${shQuote(c.source.name)} -> ${tar}`, after].join("\n"),
+        undo: srcUndo,
+        satisfied: sourceSatisfied,
+        exec: { kind: "upload", before, files: [{ remotePath: tar, content: c.source.content }], after },
+      });
+    }
+  }
+
+  // ---- build
+  const werror = kconfigEnabled(cfg, "WERROR");
+  // flock: a build left running by a cut SSH connection and the rerun's build never share the tree
+  const make = shCommand([
+    ...(facts.tools.have.includes("flock") ? ["flock", `${REMOTE_DIR}/.build-lock`] : []),
+    "make",
+    "-C",
+    `/lib/modules/${release}/build`,
+    `M=${REMOTE_SRC}`,
+    ...(werror ? ["KCFLAGS=-Wno-error"] : []),
+    "modules",
+  ]);
+  const build = `${make} && printf '%s\\n' ${shQuote(buildId)} > ${BUILT_MARK}`;
+  const buildSatisfied = sourceSatisfied && facts.state.builtId === buildId;
+  actions.push({
+    id: "module.build",
+    title: `Build kgdboe against ${release} with kbuild`,
+    where: "target",
+    command: build,
+    undo: `rm -f ${BUILT_MARK} ${REMOTE_MODULE}`,
+    satisfied: buildSatisfied,
+    exec: { kind: "sh", script: build, timeoutMs: 30 * 60_000, classify: "build" },
+  });
+
+  // ---- kgdboc: KGDB takes one I/O driver; release it for kgdboe, teardown gives it back
+  const kgdboc = facts.kgdboc.trim();
+  if (kgdboc) {
+    const release = "echo > /sys/module/kgdboc/parameters/kgdboc";
+    actions.push({
+      id: "kgdboc.release",
+      title: `Release KGDB from kgdboc (${kgdboc}) for kgdboe`,
+      where: "target",
+      command: release,
+      undo: `printf '%s\\n' ${shQuote(kgdboc)} > /sys/module/kgdboc/parameters/kgdboc`,
+      exec: { kind: "sh", script: release },
+    });
+    warnings.push(`kgdboc (${kgdboc}) held KGDB; setup releases it for kgdboe and teardown restores it.`);
+  }
+
+  // ---- load
+  const params = {
+    device_name: nic.name,
+    udp_port: String(c.udpPort),
+    kallsyms_lookup_name_address: kallsymsAddress,
+    force_single_core: String(c.forceSingleCore),
+  };
+  const insmod = shCommand(["insmod", REMOTE_MODULE, ...Object.entries(params).map(([k, v]) => `${k}=${v}`)]);
+  const p = facts.state.params;
+  const loadSatisfied =
+    buildSatisfied &&
+    facts.state.loaded &&
+    p.device_name === nic.name &&
+    p.udp_port === String(c.udpPort) &&
+    p.force_single_core === String(c.forceSingleCore);
+  const reload = facts.state.loaded && !loadSatisfied;
+  const otherCpus = facts.cpusOnline.filter((n) => n !== 0);
+  const offlines = c.forceSingleCore === 1 && otherCpus.length > 0;
+  const unload = "if [ -d /sys/module/kgdboe ]; then rmmod kgdboe; fi";
+  const restoreCpus = offlines
+    ? ` && for c in ${otherCpus.join(" ")}; do echo 1 > /sys/devices/system/cpu/cpu$c/online; done`
+    : "";
+  const load = reload ? `rmmod kgdboe && ${insmod}` : insmod;
+  actions.push({
+    id: "module.load",
+    title: `Load kgdboe on ${nic.name}, UDP port ${c.udpPort}`,
+    where: "target",
+    command: load,
+    undo: `${unload}${restoreCpus}`,
+    undoData: { nic: nic.name, udpPort: c.udpPort, cpusOnlineBefore: facts.cpusOnline },
+    satisfied: loadSatisfied,
+    exec: { kind: "sh", script: load, classify: "load", timeoutMs: 120_000 },
+  });
+  if (offlines)
+    warnings.push(
+      `force_single_core=1 takes CPU${otherCpus.length > 1 ? "s" : ""} ${otherCpus.join(",")} offline while kgdboe is loaded (the target runs on one CPU; safer breakpoints). Teardown brings ${otherCpus.length > 1 ? "them" : "it"} back. --force-single-core 0 keeps them but hooks the NIC driver (riskier).`,
+    );
+
+  // ---- persist
+  if (c.persist) {
+    if (!c.templates) throw new Error("internal: --persist without templates");
+    const env = renderTemplate(c.templates.env, {
+      module: REMOTE_MODULE,
+      device_name: nic.name,
+      udp_port: String(c.udpPort),
+      force_single_core: String(c.forceSingleCore),
+    });
+    const unit = renderTemplate(c.templates.unit, {});
+    const loader = renderTemplate(c.templates.loader, {});
+    const sum = sha256(unit + env + loader);
+    const before = `mkdir -p ${REMOTE_ENV_DIR}`;
+    actions.push({
+      id: "persist.files",
+      title: `Install ${UNIT_NAME} (loads kgdboe after network-online at every boot)`,
+      where: "target",
+      command: [before, `sftp put ${REMOTE_UNIT} ${REMOTE_ENV} ${REMOTE_LOADER}`].join("\n"),
+      undo: `rm -f ${REMOTE_UNIT} ${REMOTE_ENV} ${REMOTE_LOADER}; rmdir ${REMOTE_ENV_DIR} 2>/dev/null || true; systemctl daemon-reload`,
+      satisfied: facts.state.persistSum === sum,
+      exec: {
+        kind: "upload",
+        before,
+        files: [
+          { remotePath: REMOTE_UNIT, content: unit, mode: 0o644 },
+          { remotePath: REMOTE_ENV, content: env, mode: 0o644 },
+          { remotePath: REMOTE_LOADER, content: loader, mode: 0o755 },
+        ],
+        after: "systemctl daemon-reload",
+      },
+    });
+    const enable = `systemctl enable ${UNIT_NAME}`;
+    actions.push({
+      id: "persist.enable",
+      title: `Enable ${UNIT_NAME}`,
+      where: "target",
+      command: enable,
+      undo: `systemctl disable ${UNIT_NAME}`,
+      satisfied: facts.state.unitEnabled && facts.state.persistSum === sum,
+      exec: { kind: "sh", script: enable },
+    });
+  }
+
+  // ---- warnings and advice (printed, never applied: --apply-cmdline is refused above)
+  const cmd = ` ${facts.cmdline} `;
+  if (kconfigEnabled(cfg, "RANDOMIZE_BASE") && !cmd.includes(" nokaslr "))
+    advice.push(
+      "Add 'nokaslr' to the kernel command line so symbol addresses match vmlinux (else the debugger must compute the KASLR slide).",
+    );
+  if (kconfigEnabled(cfg, "STRICT_KERNEL_RWX") && facts.kernel.arch !== "x86_64")
+    advice.push(
+      "If software breakpoints fail on this architecture, add 'rodata=off' to the kernel command line (STRICT_KERNEL_RWX).",
+    );
+  if ((facts.ibtCpu || kconfigEnabled(cfg, "X86_KERNEL_IBT")) && !/\sibt=(off|warn)\s/.test(cmd))
+    warnings.push(
+      "This CPU/kernel uses Intel IBT: kgdboe's indirect calls can oops at load. If loading fails, boot with 'ibt=off'.",
+    );
+  if (kconfigEnabled(cfg, "KGDB_KDB"))
+    warnings.push("CONFIG_KGDB_KDB=y: the first break may land in kdb; the debugger switches to gdb mode by sending a packet.");
+  if (!kconfigEnabled(cfg, "HOTPLUG_CPU") && c.forceSingleCore === 1 && facts.cpusOnline.length > 1)
+    warnings.push("CONFIG_HOTPLUG_CPU is off, so single-core mode will fail on this SMP target: boot with maxcpus=1.");
+  if (facts.watchdogDevices.length)
+    warnings.push(
+      `A hardware watchdog (${facts.watchdogDevices.join(", ")}) can reset the target during a long break: stop its user (watchdog daemon, systemd RuntimeWatchdogSec).`,
+    );
+  if (facts.nmiWatchdog === "1")
+    advice.push("Run 'sysctl kernel.nmi_watchdog=0' on the target while debugging (long stops can trip it).");
+  if (!["e1000", "e1000e", "r8169", "pcnet32", "igb", "virtio_net"].includes(nic.driver))
+    warnings.push(`kgdboe is known to work with e1000, r8169 and pcnet32; '${nic.driver}' on ${nic.name} is untested.`);
+  if (kconfigValue(cfg, "MODULE_SIG_FORCE") === "y" || facts.sigEnforce)
+    warnings.push("The kernel enforces module signatures: an unsigned kgdboe will be refused (sign it with a MOK key).");
+
+  return {
+    actions,
+    nic,
+    udpPort: c.udpPort,
+    forceSingleCore: c.forceSingleCore,
+    kallsymsAddress,
+    sourceId: sid,
+    buildId,
+    warnings,
+    advice,
+  };
+}

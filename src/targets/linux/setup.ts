@@ -1,0 +1,320 @@
+/**
+ * setup / teardown of a Linux target: probe → plan → apply (journal first, rollback on failure) → verify;
+ * teardown replays the journal's undos. All remote effects go through the RemoteSession port.
+ */
+import { applyActions, undoJournal } from "../../core/apply.js";
+import { isNetdbgError, type NetdbgError, netdbgError } from "../../core/error.js";
+import type { Journal, JournalStore } from "../../core/journal.js";
+import type { Clock, RemoteSession } from "../../core/ports.js";
+import { shCommand } from "../../core/quote.js";
+import { elevate, SUDO_PROBE } from "../../core/remote.js";
+import type { Action, ActionReport } from "../../core/step.js";
+import { parseKgdboeDmesg } from "./dmesg.js";
+import { moduleLoadError } from "./failures.js";
+import { type LinuxAction, type LinuxPlan, type LinuxSetupConfig, planLinuxSetup } from "./plan.js";
+import { type LinuxFacts, probeLinuxTarget } from "./probe.js";
+import { LinuxRemote, type TranscriptEntry, tail } from "./remote.js";
+import type { KgdboeSource } from "./source.js";
+
+export const STEP = "linux";
+
+export interface LinuxSetupDeps {
+  session: RemoteSession;
+  store: JournalStore;
+  clock: Clock;
+  /** Host-side fallback when the target cannot fetch a git source: clone on the host, return the files. */
+  hostFetch?: (url: string) => Promise<KgdboeSource>;
+  sudoPassword?: () => Promise<string>;
+  onCommand?: (e: TranscriptEntry) => void;
+  onPhase?: (phase: "probe" | "plan" | "apply" | "verify", detail?: string) => void;
+  onAction?: (a: Action, report?: ActionReport) => void;
+}
+
+export interface LinuxSetupResult {
+  target: string;
+  check: boolean;
+  changed: boolean;
+  kernel: string;
+  nic: string;
+  udpPort: number;
+  forceSingleCore: 0 | 1;
+  kallsymsAddress: string;
+  source: string;
+  commit?: string;
+  actions: { id: string; title: string; outcome: string; command: string; undo?: string }[];
+  /** Every command sent to the target, in order (read-only probes included). */
+  commands: { step: string; command: string; readOnly: boolean }[];
+  verified?: { loaded: boolean; udpTarget?: { host: string; port: number }; params: Record<string, string> };
+  warnings: string[];
+  advice: string[];
+}
+
+export interface LinuxSetupInput {
+  target: string;
+  /** Address netdbg reaches the target by (for the gdb line). */
+  address: string;
+  hostIp?: string;
+  check: boolean;
+  config: Omit<LinuxSetupConfig, "ownsLoadedModule">;
+}
+
+function ownsLoaded(j: Journal): boolean {
+  const e = j.entries.findLast((x) => x.step === STEP && x.id === "module.load");
+  return e !== undefined && (e.status === "applied" || e.status === "pending" || e.status === "failed");
+}
+
+/** Apply one planned action through the remote. */
+async function execute(remote: LinuxRemote, a: LinuxAction, facts: LinuxFacts): Promise<Record<string, unknown> | undefined> {
+  const x = a.exec;
+  const step = a.title;
+  if (x.kind === "upload") {
+    await remote.run(step, x.before, { readOnly: false });
+    // the root session (core/remote.ts withSudo) stages non-root uploads through a temp file + install -m
+    for (const f of x.files) await remote.upload(step, f.content, f.remotePath, f.mode);
+    await remote.run(step, x.after, { readOnly: false });
+    return undefined;
+  }
+  if (x.classify === "load") {
+    const before = await remote.run("count kernel log lines", "dmesg | wc -l", { readOnly: true, allowFail: true });
+    const from = Number.parseInt(before.stdout.trim(), 10) || 0;
+    const r = await remote.run(step, x.script, {
+      readOnly: false,
+      allowFail: true,
+      ...(x.timeoutMs ? { timeoutMs: x.timeoutMs } : {}),
+    });
+    if (r.exitCode !== 0) {
+      const log = await remote.run("read the kernel log", `dmesg | tail -n +${from + 1}`, { readOnly: true, allowFail: true });
+      throw moduleLoadError(`${r.stderr}\n${log.stdout}`);
+    }
+    return undefined;
+  }
+  const r = await remote.run(step, x.script, {
+    readOnly: false,
+    allowFail: true,
+    ...(x.timeoutMs ? { timeoutMs: x.timeoutMs } : {}),
+  });
+  if (r.exitCode !== 0) {
+    const out = `${r.stdout}\n${r.stderr}`;
+    if (x.classify === "build") {
+      if (moduleLoadError(out).code === "NETDBG-E300")
+        throw netdbgError("E300", { release: facts.kernel.release, source: "the kgdboe build (#error)" });
+      throw netdbgError("E352", { release: facts.kernel.release, tail: tail(errorLines(out) || out, 8, 900) });
+    }
+    throw netdbgError("E350", { step, command: a.command, exitCode: r.exitCode, stderrTail: tail(r.stderr || r.stdout) });
+  }
+  return undefined;
+}
+
+function errorLines(out: string): string {
+  return out
+    .split(/\r?\n/)
+    .filter((l) => /error|Error \d|undefined!/.test(l))
+    .join("\n");
+}
+
+/** Unwrap the coded cause of an apply failure (ApplyFailed wraps the thrown error). */
+function codedCause(err: unknown): NetdbgError | undefined {
+  for (let e: unknown = err; e; e = (e as { cause?: unknown }).cause) {
+    if (isNetdbgError(e)) return e;
+  }
+  return undefined;
+}
+
+async function resolveSource(remote: LinuxRemote, input: LinuxSetupInput, deps: LinuxSetupDeps): Promise<KgdboeSource> {
+  const s = input.config.source;
+  if (s.kind !== "git") return s;
+  const ls = await remote.run(
+    "probe: can the target fetch the kgdboe source",
+    `command -v git >/dev/null && ${shCommand(["git", "ls-remote", "--exit-code", "--", s.url, "HEAD"])}`,
+    {
+      readOnly: true,
+      root: false,
+      allowFail: true,
+      timeoutMs: 60_000,
+    },
+  );
+  if (ls.exitCode === 0) return s;
+  const targetReason = tail(ls.stderr, 2, 200) || "git is not installed on the target";
+  if (!deps.hostFetch) throw netdbgError("E310", { source: s.url, reason: `the target: ${targetReason}` });
+  try {
+    return await deps.hostFetch(s.url);
+  } catch (e) {
+    const hostReason = isNetdbgError(e) ? e.message : e instanceof Error ? e.message : String(e);
+    throw netdbgError(
+      "E310",
+      { source: s.url, reason: `the target: ${targetReason}; this host: ${tail(hostReason, 2, 200)}` },
+      { cause: e },
+    );
+  }
+}
+
+export async function setupLinuxTarget(input: LinuxSetupInput, deps: LinuxSetupDeps): Promise<LinuxSetupResult> {
+  const remote = new LinuxRemote(deps.session, input.check, deps.onCommand);
+  const journal = await deps.store.load(input.target);
+  deps.onPhase?.("probe");
+  const sudo = await becomeRoot(remote, deps.sudoPassword);
+  const facts = await probeLinuxTarget(remote, { sudo, ...(input.hostIp ? { hostIp: input.hostIp } : {}) });
+  deps.onPhase?.("plan");
+  const cfg0: LinuxSetupConfig = { ...input.config, ownsLoadedModule: ownsLoaded(journal) };
+  // stops that need no source come first (stock kernel → no-KGDB, before any network fetch)
+  planLinuxSetup(facts, {
+    ...cfg0,
+    source: { kind: "files", label: "(pre-flight)", files: [{ path: "Makefile", content: "" }] },
+  });
+  const source = await resolveSource(remote, input, deps);
+  const plan: LinuxPlan = planLinuxSetup(facts, { ...cfg0, source });
+  const result: LinuxSetupResult = {
+    target: input.target,
+    check: input.check,
+    changed: false,
+    kernel: facts.kernel.release,
+    nic: plan.nic.name,
+    udpPort: plan.udpPort,
+    forceSingleCore: plan.forceSingleCore,
+    kallsymsAddress: plan.kallsymsAddress,
+    source: plan.sourceId,
+    actions: [],
+    commands: remote.transcript,
+    warnings: plan.warnings,
+    advice: plan.advice,
+  };
+  const commit = source.kind !== "git" ? source.commit : undefined;
+  if (commit) result.commit = commit;
+  else if (facts.state.commit && facts.state.sourceId === plan.sourceId) result.commit = facts.state.commit;
+
+  deps.onPhase?.("apply");
+  journal.facts = {
+    ...journal.facts,
+    kernel: facts.kernel.release,
+    nic: plan.nic.name,
+    udpPort: plan.udpPort,
+    source: plan.sourceId,
+    cpusOnlineBefore: facts.cpusOnline,
+  };
+  const byId = new Map(plan.actions.map((a) => [a.id, a]));
+  let report: Awaited<ReturnType<typeof applyActions>>;
+  try {
+    report = await applyActions({
+      step: STEP,
+      actions: plan.actions,
+      journal,
+      store: deps.store,
+      clock: deps.clock,
+      check: input.check,
+      hooks: {
+        execute: (a) => execute(remote, byId.get(a.id)!, facts),
+        undo: async (a) => {
+          if (a.undo) await remote.run(`undo: ${a.title}`, a.undo, { readOnly: false });
+        },
+        onStart: (a) => deps.onAction?.(a),
+        onDone: (a, r) => deps.onAction?.(a, r),
+      },
+    });
+  } catch (err) {
+    const coded = codedCause(err);
+    if (coded) throw coded;
+    throw err;
+  }
+  result.changed = report.changed;
+  result.actions = report.actions.map((r) => {
+    const a = byId.get(r.id)!;
+    return { id: r.id, title: r.title, outcome: r.outcome, command: r.command, ...(a.undo ? { undo: a.undo } : {}) };
+  });
+  if (input.check) return result;
+
+  // ---- verify: sysfs parameters and the kernel log's success line
+  deps.onPhase?.("verify");
+  const st = await remote.run(
+    "verify: module parameters",
+    "cat /sys/module/kgdboe/parameters/device_name /sys/module/kgdboe/parameters/udp_port",
+    {
+      readOnly: true,
+      allowFail: true,
+    },
+  );
+  const [dev, port] = st.stdout.split(/\r?\n/).map((s) => s.trim());
+  const log = await remote.run("verify: kernel log", "dmesg | grep -E 'kgdboe|KGDB|kgdb|target remote udp:' | tail -n 200", {
+    readOnly: true,
+    allowFail: true,
+  });
+  const d = parseKgdboeDmesg(log.stdout);
+  const params = { device_name: dev ?? "", udp_port: port ?? "" };
+  result.verified = { loaded: st.exitCode === 0 && d.loaded, params, ...(d.udpTarget ? { udpTarget: d.udpTarget } : {}) };
+  if (st.exitCode !== 0) throw netdbgError("E353", { detail: "/sys/module/kgdboe does not exist after loading" });
+  if (dev !== plan.nic.name || port !== String(plan.udpPort))
+    throw netdbgError("E353", {
+      detail: `it runs with device_name=${dev} udp_port=${port}, not ${plan.nic.name}/${plan.udpPort}`,
+    });
+  if (!d.loaded)
+    throw netdbgError("E353", {
+      detail: d.failures.length ? `the log shows '${d.failures.at(-1)!.line}'` : "no 'kgdboe: Successfully initialized' line",
+    });
+  return result;
+}
+
+export interface LinuxTeardownResult {
+  target: string;
+  check: boolean;
+  changed: boolean;
+  actions: { id: string; title: string; outcome: string; command: string; error?: string }[];
+  commands: { step: string; command: string; readOnly: boolean }[];
+}
+
+export async function teardownLinuxTarget(
+  input: { target: string; check: boolean },
+  deps: Omit<LinuxSetupDeps, "hostFetch">,
+): Promise<LinuxTeardownResult> {
+  const remote = new LinuxRemote(deps.session, input.check, deps.onCommand);
+  const journal = await deps.store.load(input.target);
+  await becomeRoot(remote, deps.sudoPassword);
+  let report: Awaited<ReturnType<typeof undoJournal>>;
+  try {
+    report = await undoJournal({
+      journal,
+      store: deps.store,
+      clock: deps.clock,
+      check: input.check,
+      undo: async (e) => {
+        const r = await remote.run(`undo: ${e.title}`, e.undo!, { readOnly: false, allowFail: true });
+        if (r.exitCode !== 0) {
+          if (e.id === "module.load" && /in use|busy/i.test(r.stderr)) throw netdbgError("E354", {});
+          throw netdbgError("E350", {
+            step: `undo: ${e.title}`,
+            command: e.undo!,
+            exitCode: r.exitCode,
+            stderrTail: tail(r.stderr || r.stdout),
+          });
+        }
+      },
+      onDone: (e, outcome) =>
+        deps.onAction?.(
+          { id: e.id, title: `undo: ${e.title}`, where: e.where, command: e.undo ?? "" },
+          {
+            id: e.id,
+            title: e.title,
+            outcome: outcome === "changed" ? "changed" : outcome,
+            command: e.undo ?? "",
+          },
+        ),
+    });
+  } catch (err) {
+    for (let e: unknown = err; e; e = (e as { cause?: unknown }).cause) if (isNetdbgError(e) && e.code === "NETDBG-E354") throw e;
+    throw err;
+  }
+  if (!input.check && journal.entries.every((e) => e.status === "undone")) await deps.store.remove(input.target);
+  return {
+    target: input.target,
+    check: input.check,
+    changed: report.changed,
+    actions: report.actions,
+    commands: remote.transcript,
+  };
+}
+
+/** Become root the shared way (core/remote.ts: root as is, `sudo -n`, or a password asked once). */
+async function becomeRoot(remote: LinuxRemote, sudoPassword?: () => Promise<string>): Promise<LinuxFacts["sudo"]> {
+  remote.note("probe: sudo", SUDO_PROBE, true);
+  const e = await elevate(remote.session, sudoPassword ? { askPassword: () => sudoPassword() } : {});
+  remote.rootSession = e.session;
+  return e.mode;
+}

@@ -1,0 +1,129 @@
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readElfSymbols } from "../../src/engine/elf.js";
+import { BANNER, BANNER_ADDR, pattern, TEXT_BASE, UdpKgdbStub } from "../fakes/rsp-stub.js";
+import { runCli, stateDirWith } from "../helpers/cli-src.js";
+import { type GdbServer, requireTool, startGdbServer, TEST_PROGRAM } from "../helpers/tools.js";
+
+let dir: string;
+let home: string;
+let prog: string;
+const cli = (args: string[], o: { input?: string } = {}) => runCli(args, { ...o, env: { NETDBG_HOME: home } });
+
+beforeAll(() => {
+  requireTool("gcc", "gcc");
+  requireTool("gdbserver", "gdbserver");
+  dir = mkdtempSync(join(tmpdir(), "rsp-connect-"));
+  writeFileSync(join(dir, "prog.c"), TEST_PROGRAM);
+  prog = join(dir, "prog");
+  execFileSync("gcc", ["-O0", "-g", "-no-pie", "-fno-omit-frame-pointer", "-o", prog, join(dir, "prog.c")]);
+  home = stateDirWith([{ name: "box", os: "linux", address: "127.0.0.1" }]);
+});
+
+afterAll(() => {
+  for (const d of [dir, home]) if (d) rmSync(d, { recursive: true, force: true });
+});
+
+describe("netdbg connect <linux target>", () => {
+  let server: GdbServer | undefined;
+  afterAll(async () => server?.stop());
+
+  it("--exec against real gdbserver: break, continue, regs, x/s, x/xb, bt, threads, dump, --json, detach", async () => {
+    server = await startGdbServer(prog);
+    const detached = new Promise<void>((r) =>
+      server!.child.stderr!.on("data", (d: Buffer) => /Detaching/.test(d.toString()) && r()),
+    );
+    const out = join(dir, "dump.bin");
+    const syms = await readElfSymbols(prog);
+    const r = await cli([
+      "--json",
+      "connect",
+      "box",
+      "--endpoint",
+      `tcp:127.0.0.1:${server.port}`,
+      "--vmlinux",
+      prog,
+      "--exec",
+      `break ready; continue; regs; x/s banner; x/4xb big; bt; threads; delete; dump big 65536 ${out}`,
+    ]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout) as { results: { command: string; data: Record<string, unknown> }[]; arch: string };
+    expect(j.arch).toBe("x86_64");
+    const by = (c: string) => j.results.find((x) => x.command.startsWith(c))!.data;
+    expect(by("continue")).toMatchObject({ signal: 5, symbol: "ready" });
+    expect(by("regs").rip).toBe(`0x${syms.lookup("ready")!.value.toString(16)}`);
+    expect(by("x/s")).toMatchObject({ strings: ["netdbg gdbserver test banner"] });
+    expect((by("x/4xb") as { hex: string }).hex).toBe(pattern(4, 0x1234567).toString("hex"));
+    const frames = (by("bt") as { frames: { symbol?: string }[] }).frames;
+    expect(frames[0]!.symbol).toBe("ready");
+    expect(frames.some((f) => f.symbol?.startsWith("main+"))).toBe(true);
+    expect((by("threads") as { total: number }).total).toBeGreaterThanOrEqual(1);
+    expect(by("dump")).toMatchObject({ bytes: 65536 });
+    expect(readFileSync(out).equals(pattern(65536, 0x1234567))).toBe(true);
+    await detached; // the session ended with D: gdbserver lets the program go
+  });
+
+  it("human output over UDP against a kgdb-like stub, and the kernel runs on after the session", async () => {
+    const stub = new UdpKgdbStub({ flushSize: 30 });
+    const port = await stub.start();
+    try {
+      const r = await cli([
+        "connect",
+        "box",
+        "--endpoint",
+        `udp:127.0.0.1:${port}`,
+        "--exec",
+        `regs; x/s ${BANNER_ADDR}; x/2xg 0x${TEXT_BASE.toString(16)}; detach`,
+      ]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/attached to box \(udp:127\.0\.0\.1:\d+, x86_64, 496-byte memory packets\): stopped, signal 5/);
+      expect(r.stdout).toMatch(/^rip\s+0xffffffff81001234$/m);
+      expect(r.stdout).toContain(JSON.stringify(BANNER));
+      const q = pattern(16);
+      expect(r.stdout).toContain(`0x${q.readBigUInt64LE(0).toString(16).padStart(16, "0")}`);
+      expect(r.stdout).toContain("detached: the target runs on");
+      expect(stub.stub.running).toBe(true);
+      expect(stub.stub.connected).toBe(false);
+      expect(stub.stub.stats.overflows).toBe(0);
+    } finally {
+      await stub.stop();
+    }
+  });
+
+  it("the REPL reads commands from stdin and reports a bad command with its code without ending", async () => {
+    const stub = new UdpKgdbStub();
+    const port = await stub.start();
+    try {
+      const r = await cli(["connect", "box", "--endpoint", `udp:127.0.0.1:${port}`], {
+        input: "frobnicate\nx/s linux_banner\nx/s 0xffffffff82000000\nquit\n",
+      });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toContain("NETDBG-E408");
+      expect(r.stderr).toContain("NETDBG-E404"); // a symbol without --vmlinux
+      expect(r.stdout).toContain(JSON.stringify(BANNER));
+      expect(stub.stub.connected).toBe(false);
+    } finally {
+      await stub.stop();
+    }
+  });
+
+  it("reports a target that does not answer with E400 and a diagnosis", async () => {
+    const stub = new UdpKgdbStub();
+    const port = await stub.start();
+    await stub.stop();
+    const r = await cli(["connect", "box", "--endpoint", `udp:127.0.0.1:${port}`, "--timeout", "1", "--exec", "regs"]);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain("NETDBG-E400");
+    expect(r.stderr).toMatch(/unreachable/);
+  });
+
+  it("rejects a malformed endpoint with E403", async () => {
+    const r = await cli(["connect", "box", "--endpoint", "udp:nowhere", "--exec", "regs"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("NETDBG-E403");
+  });
+});

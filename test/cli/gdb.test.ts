@@ -1,0 +1,91 @@
+import { execFileSync, spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runCli, stateDirWith } from "../helpers/cli-src.js";
+import { type GdbServer, gdbBatch, requireTool, startGdbServer, TEST_PROGRAM, waitForOutput } from "../helpers/tools.js";
+
+let dir: string;
+let home: string;
+let prog: string;
+const cli = (args: string[]) => runCli(args, { env: { NETDBG_HOME: home } });
+
+beforeAll(() => {
+  requireTool("gcc", "gcc");
+  requireTool("gdb", "gdb");
+  requireTool("gdbserver", "gdbserver");
+  dir = mkdtempSync(join(tmpdir(), "rsp-gdbcmd-"));
+  writeFileSync(join(dir, "prog.c"), TEST_PROGRAM);
+  prog = join(dir, "prog");
+  execFileSync("gcc", ["-O0", "-g", "-no-pie", "-o", prog, join(dir, "prog.c")]);
+  home = stateDirWith([
+    { name: "kbox", os: "linux", address: "127.0.0.1", transport: { targetPort: 31337 } },
+    { name: "serial", os: "linux", address: "127.0.0.1", port: 50001, transport: { targetPort: 5556 } },
+  ]);
+});
+afterAll(() => {
+  for (const d of [dir, home]) if (d) rmSync(d, { recursive: true, force: true });
+});
+
+describe("netdbg gdb <target>", () => {
+  it("prints the exact gdb command line for the target's kgdboe endpoint", async () => {
+    const r = await cli(["gdb", "kbox", "--vmlinux", "/boot/my vmlinux"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe("gdb '/boot/my vmlinux' -ex 'set remotetimeout 10' -ex 'target remote udp:127.0.0.1:31337'");
+    const j = await cli(["--json", "gdb", "kbox"]);
+    expect(JSON.parse(j.stdout)).toMatchObject({
+      argv: ["gdb", "vmlinux", "-ex", "set remotetimeout 10", "-ex", "target remote udp:127.0.0.1:31337"],
+    });
+  });
+
+  it("warns that gdb cannot bind the fixed host port some targets need", async () => {
+    const r = await cli(["gdb", "serial"]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/host port 50001.*--bridge/);
+  });
+
+  describe("--bridge", () => {
+    let server: GdbServer | undefined;
+    afterAll(async () => server?.stop());
+
+    it("serves a stock gdb on a local TCP port, relaying to real gdbserver", async () => {
+      server = await startGdbServer(prog);
+      const entry = fileURLToPath(new URL("../helpers/cli-entry.ts", import.meta.url));
+      const child = spawn(
+        process.execPath,
+        ["--import", "tsx", entry, "--json", "gdb", "kbox", "--bridge", "--endpoint", `tcp:127.0.0.1:${server.port}`],
+        {
+          env: { ...process.env, NETDBG_HOME: home },
+          stdio: ["ignore", "pipe", "pipe"],
+        },
+      );
+      try {
+        const out = await waitForOutput(child, /"bridge": "127\.0\.0\.1:\d+"/, 30_000);
+        const port = Number(/"bridge": "127\.0\.0\.1:(\d+)"/.exec(out)![1]);
+        const r = await gdbBatch([
+          prog,
+          "-ex",
+          `target remote 127.0.0.1:${port}`,
+          "-ex",
+          "break ready",
+          "-ex",
+          "continue",
+          "-ex",
+          "x/s banner",
+          "-ex",
+          "print/x $pc",
+          "-ex",
+          "kill",
+        ]);
+        expect(r.stdout, r.stderr).toMatch(/Breakpoint 1, [^\n]*ready \(\)/);
+        expect(r.stdout).toContain('"netdbg gdbserver test banner"');
+      } finally {
+        const exited = new Promise((res) => child.once("exit", res));
+        child.kill("SIGTERM");
+        await exited;
+      }
+    });
+  });
+});

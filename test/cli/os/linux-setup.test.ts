@@ -1,0 +1,140 @@
+/**
+ * The CLI glue end to end: linuxSetup / linuxTeardown through the REAL ssh2 adapter (connectSsh, known_hosts,
+ * exec, SFTP) against the in-process SSH server, with the fake Linux target model behind its exec handler.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { createContext } from "../../../src/cli/context.js";
+import { linuxSetup, linuxTeardown, loadTemplates, resolveKgdboeSource } from "../../../src/cli/os/linux-setup.js";
+import { isNetdbgError } from "../../../src/core/error.js";
+import type { Target } from "../../../src/core/inventory.js";
+import { connectSsh } from "../../../src/io/ssh.js";
+import { renderTemplate } from "../../../src/targets/linux/template.js";
+import { FakeLinuxTarget } from "../../fakes/linux-target.js";
+import { type FakeSshServer, startFakeSshServer } from "../../fakes/ssh-server.js";
+
+const COMPAT = new URL("../../assets/kgdboe-compat", import.meta.url).pathname;
+
+let dir: string;
+let srv: FakeSshServer;
+let target: FakeLinuxTarget;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "nd-linux-cli-"));
+  srv = await startFakeSshServer({
+    exec: async ({ command }) => {
+      // SFTP writes land in srv.files: mirror them into the model, run, then mirror deletions back
+      for (const [p, f] of srv.files) target.state.files.set(p, f.data.toString("latin1"));
+      const r = await target.exec(command);
+      for (const p of [...srv.files.keys()]) if (!target.state.files.has(p)) srv.files.delete(p);
+      return { stdout: r.stdout, stderr: r.stderr, code: r.exitCode };
+    },
+  });
+});
+afterAll(async () => {
+  await srv.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+afterEach(() => vi.restoreAllMocks());
+
+function capture() {
+  const out: string[] = [];
+  vi.spyOn(process.stdout, "write").mockImplementation((s: string | Uint8Array) => {
+    out.push(String(s));
+    return true;
+  });
+  vi.spyOn(process.stderr, "write").mockImplementation(() => true);
+  return out;
+}
+
+const lab: Target = { name: "lab", os: "linux", address: "127.0.0.1" };
+const open = async () => connectSsh(srv.connectOptions(dir));
+
+describe("netdbg setup/teardown <linux target> (CLI glue over real ssh2)", () => {
+  it("--check prints every command, sends only read-only ones, uploads nothing", async () => {
+    target = new FakeLinuxTarget();
+    srv.files.clear();
+    const out = capture();
+    const ctx = createContext({ stateDir: join(dir, "state1") });
+    await linuxSetup(ctx, lab, { check: true, kgdboeSource: COMPAT }, { openSession: open });
+    const text = out.join("");
+    expect(text).toContain("Read-only probe commands sent to lab");
+    expect(text).toContain("would run] Build kgdboe against 6.1.192-kgdb with kbuild");
+    expect(text).toMatch(
+      /insmod \/var\/lib\/netdbg\/kgdboe\/src\/kgdboe\.ko device_name=eth0 udp_port=31337 kallsyms_lookup_name_address=0xffffffff8113d2a0 force_single_core=1/,
+    );
+    expect(text).toContain("sftp put Makefile kgdboe.c -> /var/lib/netdbg/kgdboe/src/");
+    expect(srv.files.size).toBe(0);
+    expect(target.state.loaded).toBeNull();
+    expect(target.log.some((c) => c.startsWith("insmod") || c.startsWith("make") || c.startsWith("mkdir"))).toBe(false);
+  });
+
+  it("setup uploads the compat source by SFTP, loads, verifies; --json second run is unchanged; teardown restores", async () => {
+    target = new FakeLinuxTarget();
+    srv.files.clear();
+    const stateDir = join(dir, "state2");
+    let out = capture();
+    await linuxSetup(createContext({ stateDir }), lab, { kgdboeSource: COMPAT }, { openSession: open });
+    expect(out.join("")).toContain("lab: kgdboe loaded and verified");
+    expect(out.join("")).toContain("attach: gdb vmlinux -ex 'target remote udp:127.0.0.1:31337'");
+    expect(target.state.loaded).toMatchObject({ device_name: "eth0", udp_port: "31337" });
+    expect(srv.files.has("/var/lib/netdbg/kgdboe/src/kgdboe.c")).toBe(true);
+
+    vi.restoreAllMocks();
+    out = capture();
+    await linuxSetup(createContext({ stateDir, json: true }), lab, { kgdboeSource: COMPAT }, { openSession: open });
+    const j = JSON.parse(out.join("")) as { changed: boolean; actions: { outcome: string }[]; verified: { loaded: boolean } };
+    expect(j.changed).toBe(false);
+    expect(j.actions.map((a) => a.outcome)).toEqual(["unchanged", "unchanged", "unchanged", "unchanged"]);
+    expect(j.verified.loaded).toBe(true);
+
+    vi.restoreAllMocks();
+    out = capture();
+    await linuxTeardown(createContext({ stateDir }), lab, {}, { openSession: open });
+    expect(out.join("")).toContain("4 recorded changes undone");
+    expect(target.state.loaded).toBeNull();
+    expect(target.leftovers()).toEqual([]);
+    expect(target.state.cpusOnline).toEqual([0, 1]);
+  });
+
+  it("rejects Windows-only flags and a bad --force-single-core before connecting", async () => {
+    const ctx = createContext({ stateDir: join(dir, "state3") });
+    const never = async () => {
+      throw new Error("must not connect");
+    };
+    for (const opts of [{ reboot: true }, { forceSingleCore: "2" }]) {
+      const err = await linuxSetup(ctx, lab, { kgdboeSource: COMPAT, ...opts }, { openSession: never }).catch((e: unknown) => e);
+      expect(isNetdbgError(err) && err.code).toBe("NETDBG-E313");
+    }
+  });
+});
+
+describe("kgdboe source and templates", () => {
+  it("a local directory becomes an SFTP bundle; a missing path or non-URL is E311; a URL is a git source", async () => {
+    const s = await resolveKgdboeSource(COMPAT);
+    expect(s.kind).toBe("files");
+    expect(s.kind === "files" && s.files.map((f) => f.path).sort()).toEqual(["Makefile", "kgdboe.c"]);
+    const err = await resolveKgdboeSource("/nonexistent/kgdboe").catch((e: unknown) => e);
+    expect(isNetdbgError(err) && err.code).toBe("NETDBG-E311");
+    expect(await resolveKgdboeSource(undefined)).toEqual({ kind: "git", url: "https://github.com/sysprogs/kgdboe.git" });
+  });
+
+  it("the systemd files render only declared, validated parameters", () => {
+    const t = loadTemplates();
+    const env = renderTemplate(t.env, {
+      module: "/var/lib/netdbg/kgdboe/src/kgdboe.ko",
+      device_name: "eth0",
+      udp_port: "31337",
+      force_single_core: "1",
+    });
+    expect(env).toContain("KGDBOE_DEVICE=eth0\n");
+    expect(env).not.toContain("netdbg-params");
+    expect(() =>
+      renderTemplate(t.env, { module: "/x.ko", device_name: "eth0; reboot", udp_port: "1", force_single_core: "1" }),
+    ).toThrow(/device_name/);
+    expect(() => renderTemplate(t.unit, { device_name: "eth0" })).toThrow(/not declared/);
+    expect(renderTemplate(t.unit, {})).toContain("After=network-online.target");
+  });
+});

@@ -1,0 +1,115 @@
+import { describe, expect, it } from "vitest";
+import { checksum, decodeBody, escapeBinary, framePacket, PacketParser, type RspEvent } from "../../../src/engine/rsp/packet.js";
+
+const packets = (evs: RspEvent[]) =>
+  evs.filter((e) => e.type === "packet").map((e) => (e as { raw: Buffer }).raw.toString("latin1"));
+
+describe("RSP framing (GDB manual 'Overview')", () => {
+  it("frames with a two-digit lower-case mod-256 checksum", () => {
+    // `$?#3f` and `$g#67` are the frames gdb sends (lab transcript in shared/research/lab.md §3.3)
+    expect(framePacket("?").toString()).toBe("$?#3f");
+    expect(framePacket("g").toString()).toBe("$g#67");
+    expect(framePacket("").toString()).toBe("$#00");
+    expect(checksum(Buffer.from("OK"))).toBe(0x9a);
+  });
+
+  it("escapes # $ } * and decodes them back", () => {
+    const data = Buffer.from([0x23, 0x24, 0x7d, 0x2a, 0x00, 0xff, 0x41]);
+    const esc = escapeBinary(data);
+    expect([...esc]).toEqual([0x7d, 0x03, 0x7d, 0x04, 0x7d, 0x5d, 0x7d, 0x0a, 0x00, 0xff, 0x41]);
+    expect(decodeBody(esc).equals(data)).toBe(true);
+  });
+
+  it("decodes run-length encoding: X*n repeats X n-29 more times", () => {
+    // '0* ' = '0' + 3 more ('space' is 32 = 29 + 3), the manual's example
+    expect(decodeBody(Buffer.from("0* ")).toString()).toBe("0000");
+    expect(decodeBody(Buffer.from('ab*"c')).toString()).toBe("abbbbbbc");
+  });
+
+  it("reassembles a packet split across arbitrary chunks and skips junk before it", () => {
+    const p = new PacketParser();
+    const wire = Buffer.from("\r\n[0]kdb> +$S05#b8$OK#9a-");
+    const evs: RspEvent[] = [];
+    for (const b of wire) evs.push(...p.feed(Buffer.of(b)));
+    expect(evs.map((e) => e.type)).toEqual([
+      "junk",
+      "junk",
+      "junk",
+      "junk",
+      "junk",
+      "junk",
+      "junk",
+      "junk",
+      "junk",
+      "junk",
+      "ack",
+      "packet",
+      "packet",
+      "nak",
+    ]);
+    expect(packets(evs)).toEqual(["S05", "OK"]);
+    const whole = new PacketParser().feed(wire);
+    expect(whole[0]).toEqual({ type: "junk", bytes: Buffer.from("\r\n[0]kdb> ") });
+  });
+
+  it("reports a bad checksum and resyncs on a new $ inside a damaged packet", () => {
+    const p = new PacketParser();
+    const evs = p.feed(Buffer.from("$OK#00$m1$OK#9a"));
+    expect(evs.map((e) => e.type)).toEqual(["bad-packet", "packet"]);
+    expect(packets(evs)).toEqual(["OK"]);
+  });
+
+  it("drops packets longer than maxPacket and recovers", () => {
+    const p = new PacketParser({ maxPacket: 8 });
+    const evs = p.feed(Buffer.from(`$${"a".repeat(20)}#00$OK#9a`));
+    expect(packets(evs)).toEqual(["OK"]);
+  });
+
+  it("reports 0x03 as an interrupt only when asked (server side)", () => {
+    expect(new PacketParser({ interrupts: true }).feed(Buffer.of(3)).map((e) => e.type)).toEqual(["interrupt"]);
+    expect(new PacketParser().feed(Buffer.of(3)).map((e) => e.type)).toEqual(["junk"]);
+  });
+});
+
+describe("packet parser fuzz", () => {
+  it("survives 10^5 mutated inputs with bounded buffers", () => {
+    const seeds = ["$S05#b8", "+$OK#9a", "$T05thread:fffffffe;#4a", `$${"ab".repeat(300)}#00`, "}$#*-+\x03", "$0*!#4b"].map((s) =>
+      Buffer.from(s, "latin1"),
+    );
+    let x = 0x9e3779b9;
+    const rnd = (n: number) => {
+      x ^= x << 13;
+      x >>>= 0;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      x >>>= 0;
+      return x % n;
+    };
+    const special = [0x23, 0x24, 0x7d, 0x2a, 0x2b, 0x2d, 0x03, 0x30, 0x61];
+    const p = new PacketParser({ maxPacket: 4096 });
+    let events = 0;
+    let good = 0;
+    for (let i = 0; i < 100_000; i++) {
+      const base = Buffer.from(seeds[rnd(seeds.length)]!);
+      const muts = 1 + rnd(4);
+      for (let k = 0; k < muts; k++) {
+        const at = rnd(base.length);
+        base[at] = rnd(2) ? special[rnd(special.length)]! : rnd(256);
+      }
+      const cut = rnd(base.length + 1);
+      for (const ev of [...p.feed(base.subarray(0, cut)), ...p.feed(base.subarray(cut))]) {
+        events++;
+        if (ev.type === "packet") {
+          good++;
+          expect(ev.raw.length).toBeLessThanOrEqual(4096);
+          expect(() => decodeBody(ev.raw)).not.toThrow();
+          expect(decodeBody(ev.raw).length).toBeLessThanOrEqual(ev.raw.length * 100);
+        }
+      }
+    }
+    expect(events).toBeGreaterThan(100_000);
+    expect(good).toBeGreaterThan(0);
+    // the parser resynchronises: a clean packet after all that garbage still parses
+    expect(packets(p.feed(Buffer.from("#00$OK#9a")))).toContain("OK");
+  });
+});

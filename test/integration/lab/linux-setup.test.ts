@@ -1,0 +1,237 @@
+/**
+ * `netdbg setup|teardown lab` against real kernels under QEMU (npm run test:lab): Debian's stock kernel (no
+ * CONFIG_KGDB) and the lab's self-built KGDB kernel, over real SSH, with the kgdboe-compatible module from
+ * test/assets/kgdboe-compat uploaded by SFTP and built by kbuild inside the guest. Traffic goes only to the lab's
+ * own address inside the namespace `netdbg lab up` creates.
+ *
+ * The SSH cut is real: the netdbg process is SIGKILLed while its journal shows the kbuild step running, so the
+ * TCP connection dies mid-command; the rerun must converge.
+ */
+import { execa } from "execa";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { homedir, tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const root = new URL("../../../", import.meta.url).pathname;
+const bin = join(root, "bin/netdbg.js");
+const COMPAT = join(root, "test/assets/kgdboe-compat");
+const home = mkdtempSync(join(tmpdir(), "nd-linux-it-"));
+// Inventory, journals, lab state and known_hosts in a throwaway home; the lab's artifact cache stays shared.
+const env = {
+  HOME: home,
+  XDG_CONFIG_HOME: join(home, "config"),
+  XDG_DATA_HOME: join(home, "data"),
+  XDG_CACHE_HOME: process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"),
+  NO_COLOR: "1",
+};
+const journalFile = join(home, "data/netdbg/journals/lab.json");
+
+interface Endpoints {
+  variant: string;
+  ssh: { host: string; port: number; user: string; identityFile: string };
+  kernelRelease: string;
+}
+
+function need(tool: string, pkg: string) {
+  if (!process.env.PATH?.split(":").some((d) => existsSync(join(d, tool))))
+    throw new Error(`${tool} is missing: apt-get install ${pkg}`);
+}
+
+function netdbgChild(args: string[], timeout = 1_500_000) {
+  return execa(process.execPath, [bin, ...args], { env, reject: false, timeout, all: true });
+}
+
+async function netdbg(args: string[], timeout?: number) {
+  const t0 = Date.now();
+  const r = await netdbgChild(args, timeout);
+  console.log(`[linux-it] netdbg ${args.join(" ")} -> exit ${r.exitCode} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  return r;
+}
+
+async function ssh(e: Endpoints, command: string) {
+  const r = await execa(
+    "ssh",
+    [
+      ...["-i", e.ssh.identityFile, "-p", String(e.ssh.port)],
+      ...["-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes", "-o", "StrictHostKeyChecking=no"],
+      ...["-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR"],
+      `${e.ssh.user}@${e.ssh.host}`,
+      command,
+    ],
+    { reject: false, timeout: 120_000 },
+  );
+  return r;
+}
+
+/** Everything setup may touch, as one comparable text. */
+const SNAPSHOT = [
+  "echo netdbg-dir: $(ls -A /var/lib/netdbg 2>&1)",
+  "echo module: $(lsmod | awk '$1==\"kgdboe\"')",
+  "echo kgdboc: $(cat /sys/module/kgdboc/parameters/kgdboc 2>&1)",
+  "echo cpus: $(cat /sys/devices/system/cpu/online)",
+  "echo units: $(ls /etc/systemd/system | grep -c netdbg)",
+  "echo etc: $(ls -A /etc/netdbg 2>&1)",
+].join("; ");
+
+async function snapshot(e: Endpoints): Promise<string> {
+  const r = await ssh(e, SNAPSHOT);
+  expect(r.exitCode, r.stderr).toBe(0);
+  return r.stdout;
+}
+
+async function up(variant: "kgdb" | "stock"): Promise<Endpoints> {
+  const r = await netdbg(["--json", "lab", "up", "--variant", variant], 900_000);
+  if (r.exitCode !== 0) throw new Error(`netdbg lab up --variant ${variant} failed (exit ${r.exitCode}):\n${r.all}`);
+  return JSON.parse(r.stdout) as Endpoints;
+}
+
+const setupArgs = ["setup", "lab", "--accept-new-host-key", "--kgdboe-source", COMPAT];
+
+beforeAll(async () => {
+  need("qemu-system-x86_64", "qemu-system-x86");
+  need("ssh", "openssh-client");
+  need("ip", "iproute2");
+  await netdbg(["lab", "down"]);
+  const r = await netdbg(["lab", "build"], 3_000_000);
+  if (r.exitCode !== 0) throw new Error(`netdbg lab build failed (exit ${r.exitCode}):\n${r.all}`);
+}, 3_000_000);
+
+afterAll(async () => {
+  await netdbg(["lab", "down"]);
+  rmSync(home, { recursive: true, force: true });
+});
+
+describe("setup lab, stock Debian kernel (no CONFIG_KGDB)", () => {
+  let e: Endpoints;
+  beforeAll(async () => {
+    e = await up("stock");
+  }, 900_000);
+  afterAll(async () => {
+    await netdbg(["lab", "down"]);
+  });
+
+  it("stops with the no-KGDB error and changes nothing", async () => {
+    const before = await snapshot(e);
+    const r = await netdbg(["--json", ...setupArgs]);
+    expect(r.exitCode, r.all).toBe(1);
+    const err = JSON.parse(r.stdout) as { error: { code: string; message: string; fix: string } };
+    expect(err.error.code).toBe("NETDBG-E300");
+    expect(err.error.message).toContain(e.kernelRelease);
+    expect(err.error.fix).toMatch(/CONFIG_KGDB=y/);
+    expect(await snapshot(e)).toBe(before);
+    expect(
+      existsSync(journalFile) ? (JSON.parse(readFileSync(journalFile, "utf8")) as { entries: unknown[] }).entries : [],
+    ).toEqual([]);
+  });
+});
+
+describe("setup lab, KGDB kernel", () => {
+  let e: Endpoints;
+  let pristine: string;
+  beforeAll(async () => {
+    e = await up("kgdb");
+    pristine = await snapshot(e);
+  }, 900_000);
+
+  it("--check prints every command and runs none of the changing ones", async () => {
+    const r = await netdbg([...setupArgs, "--check"]);
+    expect(r.exitCode, r.all).toBe(0);
+    expect(r.stdout).toContain("Read-only probe commands sent to lab");
+    expect(r.stdout).toMatch(/would run\] Build kgdboe against \S+-kgdb with kbuild/);
+    expect(r.stdout).toMatch(
+      /insmod \/var\/lib\/netdbg\/kgdboe\/src\/kgdboe\.ko device_name=eth0 udp_port=31337 kallsyms_lookup_name_address=0xffffffff[0-9a-f]{8} force_single_core=1/,
+    );
+    expect(await snapshot(e)).toBe(pristine);
+  });
+
+  it("uploads, builds with kbuild in the guest, loads with computed parameters and verifies from dmesg", async () => {
+    const r = await netdbg(["--json", ...setupArgs]);
+    expect(r.exitCode, r.all).toBe(0);
+    const j = JSON.parse(r.stdout) as {
+      changed: boolean;
+      nic: string;
+      kallsymsAddress: string;
+      actions: { id: string; outcome: string }[];
+      verified: { loaded: boolean; udpTarget: { host: string; port: number } };
+    };
+    expect(j.changed).toBe(true);
+    expect(j.nic).toBe("eth0");
+    expect(j.verified.loaded).toBe(true);
+    expect(j.verified.udpTarget.port).toBe(31337);
+    expect(j.actions.filter((a) => a.outcome === "changed").map((a) => a.id)).toEqual(
+      expect.arrayContaining(["source.upload", "module.build", "module.load"]),
+    );
+    const g = await ssh(
+      e,
+      "cat /sys/module/kgdboe/parameters/device_name; grep -w kallsyms_lookup_name /proc/kallsyms | awk '$3==\"kallsyms_lookup_name\"{print $1}'; dmesg | grep -E 'kgdboe|target remote'",
+    );
+    expect(g.stdout).toContain("eth0\n");
+    expect(j.kallsymsAddress).toBe(`0x${g.stdout.split("\n")[1]}`);
+    expect(g.stdout).toContain("kgdboe: Successfully initialized");
+    console.log(`[linux-it] guest dmesg after setup:\n${g.stdout}`);
+  });
+
+  it("a second run reports unchanged", async () => {
+    const r = await netdbg(["--json", ...setupArgs]);
+    expect(r.exitCode, r.all).toBe(0);
+    const j = JSON.parse(r.stdout) as { changed: boolean; actions: { outcome: string }[] };
+    expect(j.changed).toBe(false);
+    expect(j.actions.every((a) => a.outcome === "unchanged")).toBe(true);
+  });
+
+  it("teardown leaves the target as it found it", async () => {
+    const r = await netdbg(["teardown", "lab", "--accept-new-host-key"]);
+    expect(r.exitCode, r.all).toBe(0);
+    expect(await snapshot(e)).toBe(pristine);
+    expect(existsSync(journalFile)).toBe(false);
+  });
+
+  it("--persist: the systemd unit loads kgdboe with this boot's kallsyms address; teardown removes it", async () => {
+    const r = await netdbg([...setupArgs, "--persist"]);
+    expect(r.exitCode, r.all).toBe(0);
+    const en = await ssh(e, "systemctl is-enabled netdbg-kgdboe.service; cat /etc/netdbg/kgdboe.env");
+    expect(en.stdout).toMatch(/^enabled\n/);
+    expect(en.stdout).toContain("KGDBOE_DEVICE=eth0");
+    // what a boot does: the unit runs the loader, which reads kallsyms and loads the module
+    const run = await ssh(
+      e,
+      "rmmod kgdboe && systemctl start netdbg-kgdboe.service && cat /sys/module/kgdboe/parameters/device_name",
+    );
+    expect(run.exitCode, run.stderr).toBe(0);
+    expect(run.stdout.trim()).toBe("eth0");
+    const td = await netdbg(["teardown", "lab"]);
+    expect(td.exitCode, td.all).toBe(0);
+    expect(await snapshot(e)).toBe(pristine);
+  });
+
+  it("an SSH connection cut in the middle of apply, then a rerun, converges; teardown restores", async () => {
+    const child = netdbgChild(setupArgs);
+    const t0 = Date.now();
+    let cut = false;
+    while (Date.now() - t0 < 600_000) {
+      await new Promise((r) => setTimeout(r, 200));
+      if (!existsSync(journalFile)) continue;
+      const j = JSON.parse(readFileSync(journalFile, "utf8")) as { entries: { id: string; status: string }[] };
+      if (j.entries.some((x) => x.id === "module.build" && x.status === "pending")) {
+        child.kill("SIGKILL");
+        cut = true;
+        break;
+      }
+    }
+    await child;
+    expect(cut).toBe(true);
+    const pending = (JSON.parse(readFileSync(journalFile, "utf8")) as { entries: { id: string; status: string }[] }).entries;
+    expect(pending.find((x) => x.id === "module.build")?.status).toBe("pending");
+
+    const again = await netdbg(["--json", ...setupArgs]);
+    expect(again.exitCode, again.all).toBe(0);
+    expect((JSON.parse(again.stdout) as { verified: { loaded: boolean } }).verified.loaded).toBe(true);
+    const third = await netdbg(["--json", ...setupArgs]);
+    expect((JSON.parse(third.stdout) as { changed: boolean }).changed).toBe(false);
+
+    const td = await netdbg(["teardown", "lab"]);
+    expect(td.exitCode, td.all).toBe(0);
+    expect(await snapshot(e)).toBe(pristine);
+  });
+});

@@ -1,0 +1,208 @@
+import { describe, expect, it } from "vitest";
+import { isNetdbgError } from "../../../src/core/error.js";
+import { systemClock } from "../../../src/core/ports.js";
+import { SUDO_PROBE } from "../../../src/core/remote.js";
+import { MemoryJournalStore } from "../../../src/io/journal-store.js";
+import { PROBE } from "../../../src/targets/linux/probe.js";
+import { type LinuxSetupInput, setupLinuxTarget, teardownLinuxTarget } from "../../../src/targets/linux/setup.js";
+import { loadTemplates } from "../../../src/cli/os/linux-setup.js";
+import { FakeLinuxTarget } from "../../fakes/linux-target.js";
+
+const SOURCE = {
+  kind: "files" as const,
+  label: "test/assets/kgdboe-compat",
+  files: [
+    { path: "Makefile", content: "obj-m := kgdboe.o\n" },
+    { path: "kgdboe.c", content: "/* compat */\n" },
+  ],
+};
+
+const input = (over: Partial<LinuxSetupInput["config"]> = {}, check = false): LinuxSetupInput => ({
+  target: "lab",
+  address: "127.0.0.1",
+  check,
+  config: {
+    udpPort: 31337,
+    forceSingleCore: 1,
+    installDeps: false,
+    persist: false,
+    applyCmdline: false,
+    source: SOURCE,
+    ...over,
+  },
+});
+
+const READ_ONLY = new Set<string>([
+  SUDO_PROBE,
+  ...Object.values(PROBE).filter((v): v is string => typeof v === "string"),
+  PROBE.route("10.0.2.2"),
+]);
+
+async function expectCode(p: Promise<unknown>, code: string) {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(isNetdbgError(err) ? err.code : err).toBe(code);
+}
+
+describe("setup against a target", () => {
+  it("stock kernel without KGDB: stops with E300 and sends only read-only probes", async () => {
+    const t = new FakeLinuxTarget({ release: "6.1.0-56-amd64", config: "# CONFIG_KGDB is not set\nCONFIG_NETPOLL=y" });
+    const store = new MemoryJournalStore();
+    await expectCode(setupLinuxTarget(input(), { session: t, store, clock: systemClock }), "NETDBG-E300");
+    expect(t.log.every((c) => READ_ONLY.has(c))).toBe(true);
+    expect(t.uploads).toEqual([]);
+    expect((await store.load("lab")).entries).toEqual([]);
+  });
+
+  it("kgdb kernel: uploads, builds, loads with computed parameters, verifies from dmesg; second run is unchanged; teardown restores", async () => {
+    const t = new FakeLinuxTarget();
+    const store = new MemoryJournalStore();
+    const r = await setupLinuxTarget(input(), { session: t, store, clock: systemClock });
+    expect(r.changed).toBe(true);
+    expect(r.actions.map((a) => [a.id, a.outcome])).toEqual([
+      ["workdir.create", "changed"],
+      ["source.upload", "changed"],
+      ["module.build", "changed"],
+      ["module.load", "changed"],
+    ]);
+    expect(t.log).toContain(
+      "insmod /var/lib/netdbg/kgdboe/src/kgdboe.ko device_name=eth0 udp_port=31337 kallsyms_lookup_name_address=0xffffffff8113d2a0 force_single_core=1",
+    );
+    expect(t.uploads).toEqual(["/var/lib/netdbg/kgdboe/src/Makefile", "/var/lib/netdbg/kgdboe/src/kgdboe.c"]);
+    expect(r.verified).toMatchObject({ loaded: true, udpTarget: { host: "10.0.2.15", port: 31337 } });
+    expect(t.state.cpusOnline).toEqual([0]);
+    expect(r.warnings.join("\n")).toMatch(/CPU 1 offline/);
+
+    const again = await setupLinuxTarget(input(), { session: t, store, clock: systemClock });
+    expect(again.changed).toBe(false);
+    expect(again.actions.every((a) => a.outcome === "unchanged")).toBe(true);
+    expect(again.verified?.loaded).toBe(true);
+
+    const td = await teardownLinuxTarget({ target: "lab", check: false }, { session: t, store, clock: systemClock });
+    expect(td.changed).toBe(true);
+    expect(t.state.loaded).toBeNull();
+    expect(t.state.cpusOnline).toEqual([0, 1]);
+    expect(t.leftovers()).toEqual([]);
+    expect((await store.load("lab")).entries).toEqual([]); // journal removed after a complete teardown
+  });
+
+  it("check mode: plans every command but sends only read-only ones and journals nothing", async () => {
+    const t = new FakeLinuxTarget();
+    const store = new MemoryJournalStore();
+    const r = await setupLinuxTarget(input({}, true), { session: t, store, clock: systemClock });
+    expect(t.log.every((c) => READ_ONLY.has(c))).toBe(true);
+    expect(t.uploads).toEqual([]);
+    expect(r.actions.map((a) => a.outcome)).toEqual(["skipped", "skipped", "skipped", "skipped"]);
+    expect(r.actions.find((a) => a.id === "module.load")?.command).toMatch(/^insmod .* device_name=eth0 udp_port=31337 /);
+    expect(r.actions.find((a) => a.id === "module.load")?.undo).toBe(
+      "if [ -d /sys/module/kgdboe ]; then rmmod kgdboe; fi && for c in 1; do echo 1 > /sys/devices/system/cpu/cpu$c/online; done",
+    );
+    expect((await store.load("lab")).entries).toEqual([]);
+  });
+
+  it("a failing insmod is classified from the kernel log and rolled back", async () => {
+    const t = new FakeLinuxTarget();
+    t.state.insmodFailure = {
+      dmesg: ["[  77.1] kgdboe: Failed to register rx handler for eth0, code -16"],
+      stderr: "insmod: ERROR: could not insert module /var/lib/netdbg/kgdboe/src/kgdboe.ko: Device or resource busy",
+    };
+    const store = new MemoryJournalStore();
+    await expectCode(setupLinuxTarget(input(), { session: t, store, clock: systemClock }), "NETDBG-E325");
+    expect(t.leftovers()).toEqual([]);
+    expect((await store.load("lab")).entries.map((e) => [e.id, e.status])).toEqual([
+      ["workdir.create", "undone"],
+      ["source.upload", "undone"],
+      ["module.build", "undone"],
+      ["module.load", "undone"],
+    ]);
+  });
+
+  it("an SSH cut in the middle of apply, then a rerun, converges; teardown leaves nothing", async () => {
+    const t = new FakeLinuxTarget();
+    const store = new MemoryJournalStore();
+    let dead = false;
+    t.cut = (c) => {
+      if (c.startsWith("make ")) dead = true;
+      return dead;
+    };
+    await expect(setupLinuxTarget(input(), { session: t, store, clock: systemClock })).rejects.toThrow();
+    const j = await store.load("lab");
+    expect(j.entries.map((e) => e.id)).toContain("module.build");
+    t.cut = undefined;
+    const r = await setupLinuxTarget(input(), { session: t, store, clock: systemClock });
+    expect(r.verified?.loaded).toBe(true);
+    const again = await setupLinuxTarget(input(), { session: t, store, clock: systemClock });
+    expect(again.changed).toBe(false);
+    await teardownLinuxTarget({ target: "lab", check: false }, { session: t, store, clock: systemClock });
+    expect(t.state.loaded).toBeNull();
+    expect(t.leftovers()).toEqual([]);
+  });
+
+  it("kgdboc holding KGDB (the lab's kgdb kernel): released for kgdboe, restored by teardown", async () => {
+    const t = new FakeLinuxTarget({ kgdboc: "ttyS1,115200" });
+    const store = new MemoryJournalStore();
+    const r = await setupLinuxTarget(input(), { session: t, store, clock: systemClock });
+    expect(r.actions.map((a) => a.id)).toContain("kgdboc.release");
+    expect(r.verified?.loaded).toBe(true);
+    expect(t.state.kgdboc).toBe("");
+    const again = await setupLinuxTarget(input(), { session: t, store, clock: systemClock });
+    expect(again.changed).toBe(false);
+    await teardownLinuxTarget({ target: "lab", check: false }, { session: t, store, clock: systemClock });
+    expect(t.state.kgdboc).toBe("ttyS1,115200");
+    expect(t.state.loaded).toBeNull();
+  });
+
+  it("--persist installs and enables the systemd unit with rendered parameters; rerun unchanged; teardown removes it", async () => {
+    const t = new FakeLinuxTarget();
+    const store = new MemoryJournalStore();
+    const templates = loadTemplates();
+    const r = await setupLinuxTarget(input({ persist: true, templates }), { session: t, store, clock: systemClock });
+    expect(r.actions.slice(-2).map((a) => [a.id, a.outcome])).toEqual([
+      ["persist.files", "changed"],
+      ["persist.enable", "changed"],
+    ]);
+    expect(t.state.files.get("/etc/netdbg/kgdboe.env")).toContain("KGDBOE_DEVICE=eth0\nKGDBOE_UDP_PORT=31337\n");
+    expect(t.state.files.get("/etc/systemd/system/netdbg-kgdboe.service")).toContain("After=network-online.target");
+    expect(t.state.unitEnabled).toBe(true);
+    const again = await setupLinuxTarget(input({ persist: true, templates }), { session: t, store, clock: systemClock });
+    expect(again.changed).toBe(false);
+    await teardownLinuxTarget({ target: "lab", check: false }, { session: t, store, clock: systemClock });
+    expect(t.state.unitEnabled).toBe(false);
+    expect(t.leftovers()).toEqual([]);
+  });
+
+  it("lockdown and missing headers stop before any change", async () => {
+    await expectCode(
+      setupLinuxTarget(input(), {
+        session: new FakeLinuxTarget({ lockdown: "none [integrity] confidentiality" }),
+        store: new MemoryJournalStore(),
+        clock: systemClock,
+      }),
+      "NETDBG-E303",
+    );
+    const t = new FakeLinuxTarget({ headers: false });
+    const err = await setupLinuxTarget(input(), { session: t, store: new MemoryJournalStore(), clock: systemClock }).catch(
+      (e: unknown) => e,
+    );
+    expect(isNetdbgError(err) && err.code).toBe("NETDBG-E304");
+    expect(isNetdbgError(err) && err.fix).toContain("apt-get install -y --no-install-recommends linux-headers-6.1.192-kgdb");
+  });
+
+  it("the default git source: a target that cannot fetch and no host fallback gives E310 naming --kgdboe-source", async () => {
+    const t = new FakeLinuxTarget();
+    const err = await setupLinuxTarget(input({ source: { kind: "git", url: "https://github.com/sysprogs/kgdboe.git" } }), {
+      session: t,
+      store: new MemoryJournalStore(),
+      clock: systemClock,
+      hostFetch: async () => {
+        throw new Error("fatal: unable to access 'https://github.com/sysprogs/kgdboe.git/': Could not resolve host: github.com");
+      },
+    }).catch((e: unknown) => e);
+    expect(isNetdbgError(err) && err.code).toBe("NETDBG-E310");
+    expect(isNetdbgError(err) && err.fix).toContain("--kgdboe-source");
+    expect(isNetdbgError(err) && err.message).toContain("Could not resolve host");
+    expect(t.uploads).toEqual([]);
+  });
+});
