@@ -5,8 +5,8 @@
  * (src/io/ssh.ts), the file journal, listr2 progress, `--check` printing every command, `--json` printing one
  * final object. The work itself is src/targets/windows.
  *
- * Host IP discovery (route to the target) is not on main yet, so without --host-ip or transport.hostIp setup
- * stops with NETDBG-E215 and its fix.
+ * Without --host-ip or transport.hostIp, the host address is the local end of the route to the target
+ * (src/host/route.ts); when no route is found setup stops with NETDBG-E215 and its fix.
  */
 import { Listr } from "listr2";
 import { netdbgError } from "../../core/error.js";
@@ -45,9 +45,8 @@ export interface WindowsCliDeps {
   /** Clock for --reboot's waiting (tests pass one whose sleep returns at once). */
   clock?: Clock;
   /**
-   * Host address the target should send to, found from the route to it (src/host/route.ts on main:
-   * hostRoute(target.address, …).candidates[0].localAddress). Not wired by default on this branch: without it,
-   * --host-ip or transport.hostIp is required (NETDBG-E215).
+   * Host address the target should send to when neither --host-ip nor transport.hostIp says: by default the
+   * local address of the route to the target (src/host/route.ts). Tests inject their own.
    */
   discoverHostIp?: (ctx: Context, target: Target, port: number) => Promise<string | undefined>;
 }
@@ -69,6 +68,25 @@ async function defaultOpenSession(ctx: Context, target: Target, opts: Record<str
         }
       : {}),
   });
+}
+
+/** The host address on the route to the target (src/host/route.ts: UDP connect, no packet leaves, refined by `ip route get`). */
+async function defaultDiscoverHostIp(ctx: Context, target: Target, port: number): Promise<string | undefined> {
+  const { hostRoute } = await import("../../host/route.js");
+  const { SystemNetProbe } = await import("../../io/net-probe.js");
+  const { ExecaCommandRunner } = await import("../../io/command-runner.js");
+  const r = await hostRoute(
+    target.address,
+    { net: new SystemNetProbe(), platform: process.platform, runner: new ExecaCommandRunner() },
+    port,
+  );
+  const best = r.candidates[0];
+  if (!best) return undefined;
+  for (const w of best.warnings) ctx.log.warn(w.message);
+  ctx.log.info(
+    `KDNET host address for '${target.name}': ${best.localAddress} (the route to ${best.address}; --host-ip overrides).`,
+  );
+  return best.localAddress.replace(/%.*$/, "");
 }
 
 const storeOf = (ctx: Context, deps: WindowsCliDeps) => deps.journalStore?.(ctx) ?? new FileJournalStore(ctx.paths.journals);
@@ -113,7 +131,9 @@ export async function windowsSetup(
   const check = Boolean(opts.check);
   const port = parsePort(opts.port, target);
   const hostIp =
-    (opts.hostIp as string | undefined) ?? target.transport?.hostIp ?? (await deps.discoverHostIp?.(ctx, target, port));
+    (opts.hostIp as string | undefined) ??
+    target.transport?.hostIp ??
+    (await (deps.discoverHostIp ?? defaultDiscoverHostIp)(ctx, target, port));
   if (!hostIp) throw netdbgError("E215", { target: target.name });
 
   let key = await ctx.secrets.get(target.name);

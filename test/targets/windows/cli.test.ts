@@ -131,7 +131,10 @@ describe("netdbg setup / teardown for a windows target (CLI glue)", () => {
     const { ctx, deps } = await rig();
     const opened = vi.fn(deps.openSession);
     const noIp: Target = { ...target, transport: {} };
-    await expect(windowsSetup(ctx, noIp, {}, { ...deps, openSession: opened })).rejects.toMatchObject({ code: "NETDBG-E215" });
+    const noRoute = async () => undefined;
+    await expect(windowsSetup(ctx, noIp, {}, { ...deps, openSession: opened, discoverHostIp: noRoute })).rejects.toMatchObject({
+      code: "NETDBG-E215",
+    });
     const { port: _p, ...noPort } = target;
     await expect(windowsSetup(ctx, noPort, {}, { ...deps, openSession: opened })).rejects.toMatchObject({ code: "NETDBG-E218" });
     await expect(windowsSetup(ctx, target, { port: "5364" }, { ...deps, openSession: opened })).rejects.toMatchObject({
