@@ -5,8 +5,8 @@
  * (src/io/ssh.ts), the file journal, listr2 progress, `--check` printing every command, `--json` printing one
  * final object. The work itself is src/targets/windows.
  *
- * Host IP discovery (route to the target) is not on main yet, so without --host-ip or transport.hostIp setup
- * stops with NETDBG-E215 and its fix.
+ * Without --host-ip or transport.hostIp, the host address is the local end of the route to the target
+ * (src/host/route.ts); when no route is found setup stops with NETDBG-E215 and its fix.
  */
 import { Listr } from "listr2";
 import { netdbgError } from "../../core/error.js";
@@ -44,6 +44,11 @@ export interface WindowsCliDeps {
   now?: () => Date;
   /** Clock for --reboot's waiting (tests pass one whose sleep returns at once). */
   clock?: Clock;
+  /**
+   * Host address the target should send to when neither --host-ip nor transport.hostIp says: by default the
+   * local address of the route to the target (src/host/route.ts). Tests inject their own.
+   */
+  discoverHostIp?: (ctx: Context, target: Target, port: number) => Promise<string | undefined>;
 }
 
 async function defaultOpenSession(ctx: Context, target: Target, opts: Record<string, unknown>): Promise<RemoteSession> {
@@ -65,10 +70,32 @@ async function defaultOpenSession(ctx: Context, target: Target, opts: Record<str
   });
 }
 
+/** The host address on the route to the target (src/host/route.ts: UDP connect, no packet leaves, refined by `ip route get`). */
+async function defaultDiscoverHostIp(ctx: Context, target: Target, port: number): Promise<string | undefined> {
+  const { hostRoute } = await import("../../host/route.js");
+  const { SystemNetProbe } = await import("../../io/net-probe.js");
+  const { ExecaCommandRunner } = await import("../../io/command-runner.js");
+  const r = await hostRoute(
+    target.address,
+    { net: new SystemNetProbe(), platform: process.platform, runner: new ExecaCommandRunner() },
+    port,
+  );
+  const best = r.candidates[0];
+  if (!best) return undefined;
+  for (const w of best.warnings) ctx.log.warn(w.message);
+  ctx.log.info(
+    `KDNET host address for '${target.name}': ${best.localAddress} (the route to ${best.address}; --host-ip overrides).`,
+  );
+  return best.localAddress.replace(/%.*$/, "");
+}
+
 const storeOf = (ctx: Context, deps: WindowsCliDeps) => deps.journalStore?.(ctx) ?? new FileJournalStore(ctx.paths.journals);
 
 function rendererOf(ctx: Context, deps: WindowsCliDeps) {
   if (deps.renderer) return deps.renderer;
+  // a context may carry its own renderer (fleet children on main run "silent": one terminal, many targets)
+  const own = (ctx as { renderer?: string }).renderer;
+  if (own === "silent" || own === "simple" || own === "verbose" || own === "default") return own;
   if (ctx.opts.json) return "silent" as const;
   return process.stderr.isTTY ? ("default" as const) : ("simple" as const);
 }
@@ -102,9 +129,12 @@ export async function windowsSetup(
   deps: WindowsCliDeps = {},
 ): Promise<void> {
   const check = Boolean(opts.check);
-  const hostIp = (opts.hostIp as string | undefined) ?? target.transport?.hostIp;
-  if (!hostIp) throw netdbgError("E215", { target: target.name });
   const port = parsePort(opts.port, target);
+  const hostIp =
+    (opts.hostIp as string | undefined) ??
+    target.transport?.hostIp ??
+    (await (deps.discoverHostIp ?? defaultDiscoverHostIp)(ctx, target, port));
+  if (!hostIp) throw netdbgError("E215", { target: target.name });
 
   let key = await ctx.secrets.get(target.name);
   let keyNote: string | undefined;

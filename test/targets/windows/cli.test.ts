@@ -131,12 +131,26 @@ describe("netdbg setup / teardown for a windows target (CLI glue)", () => {
     const { ctx, deps } = await rig();
     const opened = vi.fn(deps.openSession);
     const noIp: Target = { ...target, transport: {} };
-    await expect(windowsSetup(ctx, noIp, {}, { ...deps, openSession: opened })).rejects.toMatchObject({ code: "NETDBG-E215" });
+    const noRoute = async () => undefined;
+    await expect(windowsSetup(ctx, noIp, {}, { ...deps, openSession: opened, discoverHostIp: noRoute })).rejects.toMatchObject({
+      code: "NETDBG-E215",
+    });
     const { port: _p, ...noPort } = target;
     await expect(windowsSetup(ctx, noPort, {}, { ...deps, openSession: opened })).rejects.toMatchObject({ code: "NETDBG-E218" });
     await expect(windowsSetup(ctx, target, { port: "5364" }, { ...deps, openSession: opened })).rejects.toMatchObject({
       code: "NETDBG-E207",
     });
     expect(opened).not.toHaveBeenCalled();
+  });
+
+  it("a host-IP discoverer, when wired, fills in the address (flag and inventory still win)", async () => {
+    const { ctx, model, deps } = await rig();
+    const noIp: Target = { ...target, transport: {} };
+    const discoverHostIp = async (_c: Context, t: Target, port: number) =>
+      t.address === "192.0.2.50" && port === 50005 ? "192.0.2.77" : undefined;
+    await windowsSetup(ctx, noIp, {}, { ...deps, discoverHostIp });
+    expect(parseDbgSettings(model.bcd(["/dbgsettings"]).output).hostip).toBe("192.0.2.77");
+    await windowsSetup(ctx, noIp, { hostIp: "192.0.2.10" }, { ...deps, discoverHostIp });
+    expect(parseDbgSettings(model.bcd(["/dbgsettings"]).output).hostip).toBe("192.0.2.10");
   });
 });

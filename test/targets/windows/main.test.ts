@@ -44,7 +44,6 @@ beforeAll(async () => {
       "    address: 127.0.0.1",
       `    ssh: { user: admin, port: ${srv.port}, identityFile: ${join(home, ".ssh", "id_ed25519")} }`,
       "    port: 50007",
-      "    transport: { hostIp: 127.0.0.1 }",
       "",
     ].join("\n"),
   );
@@ -82,7 +81,7 @@ async function netdbg(...args: string[]): Promise<{ code: number; stdout: string
 }
 
 describe("netdbg CLI → SSH → Windows target model", () => {
-  it("setup --check, setup --json, setup again (unchanged), teardown: the store ends byte for byte as it began", async () => {
+  it("setup --check, setup --json, setup again (unchanged), teardown: the store ends byte for byte as it began (host IP from the route)", async () => {
     const original = model.storeBytes();
     const check = await netdbg("setup", "win", "--check");
     expect(check.code, check.stderr).toBe(0);

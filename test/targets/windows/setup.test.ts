@@ -395,3 +395,53 @@ describe("refusals before any change", () => {
     await refuse({}, { nic: "Ethernet 9" }, "NETDBG-E214");
   });
 });
+
+describe("convergence", () => {
+  it("changing the port later re-runs only what differs; teardown still ends at the original store", async () => {
+    const { model, run, store, config } = rig();
+    const original = model.storeBytes();
+    await setupWindows({ run, store, clock: systemClock, config });
+    const r2 = await setupWindows({
+      run,
+      store,
+      clock: systemClock,
+      config: { ...config, port: 50006, stamp: "20261121T070000Z" },
+    });
+    expect(r2.report.actions.filter((a) => a.outcome === "changed").map((a) => a.id)).toEqual(["bcd.export", "bcd.dbgsettings"]);
+    expect(parseDbgSettings(model.bcd(["/dbgsettings"]).output).port).toBe(50006);
+    await teardownWindows({ target: "win", run, journal: await store.load("win"), store, clock: systemClock });
+    expect(model.storeBytes()).toBe(original);
+  });
+
+  it("the connection dies mid-apply and stays down (rollback impossible): teardown later converges from the journal", async () => {
+    const { model, store, config } = rig();
+    const original = model.storeBytes();
+    let down = false;
+    const session = new ModelSession(model);
+    const exec = session.exec.bind(session);
+    session.exec = async (cmd, o) => {
+      if (down) throw new Error("the SSH connection was lost");
+      return exec(cmd, o);
+    };
+    const run = sessionRunner(session, "win");
+    // the dbgsettings change is made, then the link drops for good
+    model.injections.push({ script: "bcdedit", bcdArg: "/dbgsettings", mode: "after" });
+    const origExec = model.exec.bind(model);
+    model.exec = (line, input) => {
+      const r = origExec(line, input);
+      if (r.dropped) down = true;
+      return r;
+    };
+    const e = await setupWindows({ run, store, clock: systemClock, config }).then(
+      () => undefined,
+      (x: unknown) => x,
+    );
+    expect(isNetdbgError(e) && e.code).toBe("NETDBG-E210");
+    expect((e as Error & { fix: string }).fix).toContain("netdbg teardown win");
+    expect(model.storeBytes()).not.toBe(original);
+    down = false;
+    await teardownWindows({ target: "win", run, journal: await store.load("win"), store, clock: systemClock });
+    expect(model.storeBytes()).toBe(original);
+    expect(model.state.bitlocker[0]!.protectionStatus).toBe("On");
+  });
+});
