@@ -7,22 +7,23 @@
  * sets and hits a breakpoint, walks the stack, steps and detaches, and the kernel runs on.
  * Run by `npm run test:lab`.
  */
-import { type ChildProcess, spawn } from "node:child_process";
-import dgram from "node:dgram";
 import { execa } from "execa";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import net from "node:net";
-import { homedir, tmpdir } from "node:os";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readElfSymbols } from "../../../src/engine/elf.js";
-import { SerialRelay } from "../../helpers/serial-relay.js";
+import { findLabImage, KgdbVm } from "../../helpers/kgdb-vm.js";
 
 const root = new URL("../../../", import.meta.url).pathname;
 const bin = join(root, "bin/netdbg.js");
 const work = mkdtempSync(join(tmpdir(), "rsp-lab-"));
 const env = { NETDBG_HOME: work, NO_COLOR: "1" };
-const cache = join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "netdbg/lab");
+const vm = new KgdbVm(work);
+let vmlinux: string;
+let endpoint: string;
+const consoleLog = vm.consoleLog;
+const breakIn = () => vm.breakIn();
 
 async function netdbg(args: string[], timeout = 600_000) {
   const t0 = Date.now();
@@ -38,114 +39,21 @@ function need(tool: string, pkg: string) {
     throw new Error(`${tool} is missing: apt-get install ${pkg}`);
 }
 
-function findImage(): { kernelDir: string; disk: string } | undefined {
-  if (!existsSync(cache)) return undefined;
-  for (const d of readdirSync(cache).filter((x) => x.startsWith("image-"))) {
-    try {
-      const m = JSON.parse(readFileSync(join(cache, d, "manifest.json"), "utf8")) as { inputs: { kernel: string } };
-      const disk = join(cache, d, "disk.img");
-      if (existsSync(disk) && existsSync(join(m.inputs.kernel, "bzImage")) && existsSync(join(m.inputs.kernel, "vmlinux"))) {
-        return { kernelDir: m.inputs.kernel, disk };
-      }
-    } catch {}
-  }
-  return undefined;
-}
-
-async function freeUdpPort(): Promise<number> {
-  const s = dgram.createSocket("udp4");
-  await new Promise<void>((r) => s.bind(0, "127.0.0.1", () => r()));
-  const port = s.address().port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
-let qemu: ChildProcess | undefined;
-const relay = new SerialRelay();
-let vmlinux: string;
-let endpoint: string;
-const monitor = join(work, "monitor.sock");
-const consoleLog = join(work, "console.log");
-
-/** sysrq-g through the QEMU monitor: the kernel enters kgdb (and waits on ttyS1). */
-async function breakIn(): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    const s = net.connect(monitor, () => {
-      s.write("sendkey alt-sysrq-g\n");
-      setTimeout(() => {
-        s.end();
-        resolve();
-      }, 500);
-    });
-    s.on("error", reject);
-  });
-  await new Promise((r) => setTimeout(r, 1500));
-}
-
 beforeAll(async () => {
   need("qemu-system-x86_64", "qemu-system-x86");
   need("gdb", "gdb");
-  if (!findImage()) {
+  if (!findLabImage()) {
     const b = await netdbg(["lab", "build"], 3_000_000);
     if (b.exitCode !== 0) throw new Error(`netdbg lab build failed:\n${b.all}`);
   }
-  const img = findImage();
-  if (!img) throw new Error(`no lab image with a KGDB kernel under ${cache} after 'netdbg lab build'`);
-  vmlinux = join(img.kernelDir, "vmlinux");
   writeFileSync(join(work, "targets.yaml"), "version: 1\ntargets:\n  - { name: lab, os: linux, address: 127.0.0.1 }\n");
-  const local = await freeUdpPort();
-  await relay.start(local);
-  endpoint = `udp:127.0.0.1:${relay.port}`;
-  qemu = spawn(
-    "qemu-system-x86_64",
-    [
-      "-name",
-      "rsp-lab-kgdb",
-      "-accel",
-      "tcg",
-      "-m",
-      "1024",
-      "-smp",
-      "1",
-      "-display",
-      "none",
-      "-no-reboot",
-      "-nic",
-      "none",
-      "-kernel",
-      join(img.kernelDir, "bzImage"),
-      "-append",
-      "root=/dev/vda rw console=ttyS0,115200 panic=-1 nokaslr kgdboc=ttyS1,115200",
-      "-drive",
-      `file=${img.disk},if=virtio,format=raw,snapshot=on`,
-      "-serial",
-      `file:${consoleLog}`,
-      "-serial",
-      `udp:127.0.0.1:${relay.peerPort}@127.0.0.1:${local}`,
-      "-monitor",
-      `unix:${monitor},server,nowait`,
-    ],
-    { stdio: "ignore" },
-  );
-  const t0 = Date.now();
-  for (;;) {
-    const text = existsSync(consoleLog) ? readFileSync(consoleLog, "latin1") : "";
-    if (/login:|Reached target.*(Multi-User|Login Prompts)/.test(text)) break;
-    if (qemu.exitCode !== null) throw new Error(`QEMU exited during boot:\n${text.slice(-2000)}`);
-    if (Date.now() - t0 > 400_000) throw new Error(`the KGDB kernel did not boot in 400 s:\n${text.slice(-2000)}`);
-    await new Promise((r) => setTimeout(r, 1000));
-  }
-  console.log(`[rsp-lab] KGDB kernel booted in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-  await new Promise((r) => setTimeout(r, 3000));
+  await vm.boot((m) => console.log(`[rsp-lab] ${m}`));
+  vmlinux = vm.vmlinux;
+  endpoint = vm.endpoint;
 }, 3_000_000);
 
 afterAll(async () => {
-  if (qemu && qemu.exitCode === null) {
-    const done = new Promise((r) => qemu!.once("exit", r));
-    qemu.kill("SIGKILL");
-    await done;
-  }
-  await relay.stop();
+  await vm.stop();
   rmSync(work, { recursive: true, force: true });
 });
 
@@ -245,7 +153,7 @@ describe("netdbg connect against real kgdb (lab, kgdboc over UDP)", () => {
     const frames = (by("bt") as { frames: { symbol?: string }[] }).frames;
     expect(frames[0]!.symbol).toBe("process_one_work");
     expect(frames.length).toBeGreaterThanOrEqual(2);
-    expect(frames[1]!.symbol, JSON.stringify(frames)).toMatch(/^worker_thread\+/);
+    expect(frames[1]!.symbol, JSON.stringify(frames)).toMatch(/^(worker_thread|rescuer_thread)\+0x/); // both call process_one_work
     expect(by("step")).toMatchObject({ signal: 5 });
     expect(by("detach")).toEqual({ detached: true });
     // the kernel runs on: its console keeps going and it can be broken into again
