@@ -110,6 +110,7 @@ export class RspClient {
   private readonly maxRto: number;
   private readonly maxTries: number;
   private junkTail = "";
+  private lastRx = 0;
   private everReceived = false;
   private closedReason: Error | undefined;
   /** Stop replies that arrived while nothing was resumed (the REPL shows them). */
@@ -286,6 +287,12 @@ export class RspClient {
 
   private onTimeout(ex: Exchange): void {
     if (this.pending !== ex) return;
+    // a reply still streaming in (kgdb over a serial port sends ~100 KiB/s, so a 496-byte read takes tens
+    // of ms): keep waiting rather than asking for a copy of what is arriving
+    if (this.parser.inPacket && performance.now() - this.lastRx < Math.max(this.minRto, ex.rto / 2)) {
+      ex.timer = setTimeout(() => this.onTimeout(ex), Math.max(this.minRto, Math.ceil(ex.rto / 2)));
+      return;
+    }
     this.stats.timeouts++;
     if (ex.noReply && ex.ackSeen) {
       this.finish(ex, "");
@@ -368,6 +375,7 @@ export class RspClient {
   }
 
   private onChunk(chunk: Buffer): void {
+    this.lastRx = performance.now();
     let events: RspEvent[];
     try {
       events = this.parser.feed(chunk);
