@@ -19,12 +19,12 @@ import { decodeBody, framePacket, INTERRUPT, PacketParser, type RspEvent } from 
  */
 
 export interface RspClientOptions {
-  /** First retransmission timeout (ms). Default 300 (UDP) / 3000 (TCP, memory). */
+  /** First retransmission timeout (ms). Default 300 (UDP), 20000 (TCP), 3000 (memory). */
   timeoutMs?: number;
   /** Floor and ceiling of the adaptive timeout. Defaults 10 / 4000 ms. */
   minTimeoutMs?: number;
   maxTimeoutMs?: number;
-  /** Transmissions (requests and `-`) per request before giving up. Default 30 (UDP) / 4. */
+  /** Transmissions (requests and `-`) per request before giving up. Default 30 (UDP), 1 (TCP), 4. */
   maxTries?: number;
   /** Console text: `O` packets and bytes outside packets (kdb prompt, printk). */
   onConsole?: (text: string) => void;
@@ -122,10 +122,13 @@ export class RspClient {
     private readonly options: RspClientOptions = {},
   ) {
     const udp = transport.kind === "udp";
-    this.rto = options.timeoutMs ?? (udp ? 300 : 3000);
+    // TCP delivers or fails by itself: no retransmission (a resent request would run twice on a slow peer),
+    // just a long wait before declaring the target dead
+    const tcp = transport.kind === "tcp";
+    this.rto = options.timeoutMs ?? (udp ? 300 : tcp ? 20_000 : 3000);
     this.minRto = options.minTimeoutMs ?? (udp ? 10 : Math.min(this.rto, 1000));
     this.maxRto = options.maxTimeoutMs ?? Math.max(4000, this.rto);
-    this.maxTries = options.maxTries ?? (udp ? 30 : 4);
+    this.maxTries = options.maxTries ?? (udp ? 30 : tcp ? 1 : 4);
     transport.onData((chunk) => this.onChunk(chunk));
     transport.onClose((reason) => {
       this.closedReason = reason ?? new Error("closed");
@@ -254,7 +257,7 @@ export class RspClient {
   private arm(ex: Exchange): void {
     if (ex.timer) clearTimeout(ex.timer);
     let wait = ex.rto;
-    if (!ex.ackSeen && ex.naksSinceTx === 0 && this.ackRtt !== undefined) {
+    if (this.transport.kind === "udp" && !ex.ackSeen && ex.naksSinceTx === 0 && this.ackRtt !== undefined) {
       wait = Math.min(wait, Math.max(2, Math.ceil(2 * this.ackRtt + 4 * this.ackVar)));
     }
     ex.timer = setTimeout(() => this.onTimeout(ex), wait);
