@@ -6,11 +6,14 @@
  *     uses 156-byte `m` and netdbg 496); gdb speaks `target remote udp:` to the same stub;
  *   - real gdbserver over TCP on loopback (both use its PacketSize);
  *   - loss: netdbg through a relay dropping 20 % of datagrams vs the same relay at 0 %;
- *   - NETDBG_BENCH_RSP_ENDPOINT=udp:HOST:PORT[@LOCAL] (+ NETDBG_BENCH_RSP_ADDR=0x…): a real kgdb target,
- *     e.g. the lab's serial-over-UDP relay; gdb gets the same endpoint (without @LOCAL).
+ *   - real kgdb: the lab's KGDB kernel (cached by `netdbg lab build`) in a private QEMU, kgdboc on ttyS1 over
+ *     UDP through a relay (test/helpers/kgdb-vm.ts); netdbg and gdb pull the same range in the same stop;
+ *     plus netdbg through 20 % loss on that link (skip with NETDBG_BENCH_RSP_LAB=0);
+ *   - NETDBG_BENCH_RSP_ENDPOINT=udp:HOST:PORT[@LOCAL] (+ NETDBG_BENCH_RSP_ADDR=0x…): any other kgdb target
+ *     already stopped in the debugger; gdb gets the same endpoint (without @LOCAL).
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readElfSymbols } from "../src/engine/elf.js";
@@ -18,6 +21,7 @@ import { GdbRemote, RspClient } from "../src/engine/rsp/index.js";
 import { openTransport, parseEndpoint, TcpTransport, UdpTransport } from "../src/engine/transport/index.js";
 import { pattern, TEXT_BASE, UdpKgdbStub } from "../test/fakes/rsp-stub.js";
 import { LossyRelay } from "../test/helpers/lossy-relay.js";
+import { findLabImage, KgdbVm } from "../test/helpers/kgdb-vm.js";
 import { gdbBatch, startGdbServer, TEST_PROGRAM } from "../test/helpers/tools.js";
 
 export const name = "rsp";
@@ -214,10 +218,68 @@ async function realTarget(spec: string, dir: string): Promise<Record<string, unk
   };
 }
 
+async function labKgdb(dir: string): Promise<Record<string, unknown>> {
+  const vm = new KgdbVm(dir);
+  await vm.boot();
+  try {
+    const syms = await readElfSymbols(vm.vmlinux);
+    const text = syms.lookup("_text")?.value ?? syms.lookup("startup_64")!.value;
+    const size = Number(process.env.NETDBG_BENCH_RSP_BYTES ?? 256 * 1024);
+    await vm.breakIn();
+    const client = new RspClient(await UdpTransport.open({ kind: "udp", host: "127.0.0.1", port: vm.relay.port }));
+    const remote = new GdbRemote(client, { arch: "x86_64" });
+    await remote.attach();
+    const rttSmall = await rtt(remote, text, 1, 20);
+    const rttFull = await rtt(remote, text, remote.maxMemory, 10);
+    const netdbg = await netdbgPull(remote, text, size);
+    const clean64 = await netdbgPull(remote, text, 64 * 1024);
+    const cleanStats = { ...client.stats };
+    await client.close(); // the kernel stays stopped for the next client
+    const relay = new LossyRelay({ target: { host: "127.0.0.1", port: vm.relay.port }, drop: 0.2, seed: 5 });
+    const lport = await relay.start();
+    const lossy = new RspClient(await UdpTransport.open({ kind: "udp", host: "127.0.0.1", port: lport }));
+    const lremote = new GdbRemote(lossy, { arch: "x86_64" });
+    await lremote.attach();
+    const t0 = performance.now();
+    const got = await lremote.readMemory(text, 64 * 1024);
+    const lossSeconds = (performance.now() - t0) / 1000;
+    await lossy.close();
+    await relay.stop();
+    const gdb = await gdbPull([vm.vmlinux], vm.endpoint, text, size, dir);
+    const dumps = readdirSync(dir).filter((f) => f.startsWith("gdb-"));
+    const gdbBytes = dumps.length ? readFileSync(join(dir, dumps[dumps.length - 1]!)) : Buffer.alloc(0);
+    return {
+      link: "real kgdb (lab KGDB kernel, QEMU TCG, kgdboc ttyS1 -> UDP relay, loopback)",
+      bytes: size,
+      netdbgBytesPerSec: netdbg.bytesPerSecond,
+      gdbBytesPerSec: gdb.bytesPerSecond,
+      ratio: Number((netdbg.bytesPerSecond / gdb.bytesPerSecond).toFixed(2)),
+      netdbgChunk: remote.maxMemory,
+      rtt1ByteMs: rttSmall,
+      rttFullChunkMs: rttFull,
+      netdbgRetransmits: cleanStats.retransmits,
+      loss20: {
+        bytes: 64 * 1024,
+        cleanSeconds: Number(clean64.seconds.toFixed(2)),
+        lossSeconds: Number(lossSeconds.toFixed(2)),
+        slowdown: Number((lossSeconds / clean64.seconds).toFixed(2)),
+        retransmits: lossy.stats.retransmits,
+        naks: lossy.stats.naksSent,
+        dropped: relay.stats.dropped,
+        sameAsGdb: gdbBytes.length >= 65536 ? got.equals(gdbBytes.subarray(0, 65536)) : undefined,
+      },
+      ...(gdb.note ? { gdbNote: gdb.note } : {}),
+    };
+  } finally {
+    await vm.stop();
+  }
+}
+
 export async function run(): Promise<Record<string, unknown>> {
   const dir = mkdtempSync(join(tmpdir(), "rsp-bench-"));
   try {
     const links: Record<string, unknown>[] = [await stubLink(dir), await gdbserverLink(dir)];
+    if (process.env.NETDBG_BENCH_RSP_LAB !== "0" && findLabImage()) links.push(await labKgdb(dir));
     const real = process.env.NETDBG_BENCH_RSP_ENDPOINT;
     if (real) links.push(await realTarget(real, dir));
     return { links, loss: await lossCase() };

@@ -62,6 +62,8 @@ describe("netdbg gdb <target>", () => {
         },
       );
       try {
+        let bridgeLog = "";
+        child.stderr!.on("data", (d: Buffer) => (bridgeLog += d.toString()));
         const out = await waitForOutput(child, /"bridge": "127\.0\.0\.1:\d+"/, 30_000);
         const port = Number(/"bridge": "127\.0\.0\.1:(\d+)"/.exec(out)![1]);
         const r = await gdbBatch([
@@ -79,7 +81,7 @@ describe("netdbg gdb <target>", () => {
           "-ex",
           "kill",
         ]);
-        expect(r.stdout, r.stderr).toMatch(/Breakpoint 1, [^\n]*ready \(\)/);
+        expect(r.stdout, `${r.stderr}\nbridge: ${bridgeLog}`).toMatch(/Breakpoint 1, [^\n]*ready \(\)/);
         expect(r.stdout).toContain('"netdbg gdbserver test banner"');
       } finally {
         const exited = new Promise((res) => child.once("exit", res));

@@ -283,6 +283,14 @@ export class KgdbStub {
         return this.putPacket(this.regHex());
       case "G":
         return this.putPacket("OK");
+      case "P": {
+        // x86 kgdb: registers below DBG_MAX_REG_NUM (24) and GDB_ORIG_AX (57)
+        const m = /^P([0-9a-f]+)=([0-9a-f]+)$/i.exec(cmd);
+        const n = m ? Number.parseInt(m[1]!, 16) : 99;
+        if (!m || (n >= 24 && n !== 57)) return this.putPacket("E22");
+        if (n <= 16 && m[2]!.length === 16) this.regs[n] = BigInt(`0x${Buffer.from(m[2]!, "hex").reverse().toString("hex")}`);
+        return this.putPacket("OK");
+      }
       case "p": {
         const n = Number.parseInt(cmd.slice(1), 16);
         if (n >= 24) return this.putPacket("E22");
@@ -331,7 +339,8 @@ export class KgdbStub {
         const bp = [...this.breakpoints, ...this.hwBreakpoints][0];
         if (bp !== undefined) {
           this.hitTimer = setTimeout(() => {
-            this.regs[16] = bp;
+            // int3 traps with rip one past the breakpoint; kgdb reports it raw (hardware ones: exact)
+            this.regs[16] = this.breakpoints.has(bp) ? bp + 1n : bp;
             this.stop("T05thread:fffffffe;");
           }, this.options.hitAfterMs ?? 20);
         }

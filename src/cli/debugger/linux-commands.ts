@@ -48,6 +48,7 @@ const HELP = `commands:
   dump <addr> <len> <file>      save memory to a file (progress, bytes/s)
   monitor <cmd>                 kdb command (kernels with CONFIG_KGDB_KDB)
   detach                        leave the debugger; the kernel runs on     quit   detach and exit
+  disconnect                    exit but leave the target stopped (another debugger may attach)
 addresses: 0x…, decimal, a symbol (needs --vmlinux), $reg, with +/- offsets: linux_banner+0x10`;
 
 const UNIT: Record<string, number> = { b: 1, h: 2, w: 4, g: 8 };
@@ -56,7 +57,8 @@ export class LinuxDebugger {
   private breakpoints: { id: number; addr: bigint; hw: boolean }[] = [];
   private nextId = 1;
   private lastRegs: Map<string, bigint> | undefined;
-  detached = false;
+  /** The session is over for the target: detached, or disconnected leaving it stopped. */
+  done = false;
 
   constructor(
     readonly remote: GdbRemote,
@@ -239,12 +241,20 @@ export class LinuxDebugger {
       case "quit":
       case "q":
       case "exit": {
-        if (!this.detached) {
+        if (!this.done) {
           await this.remote.detach();
-          this.detached = true;
+          this.done = true;
         }
         return { command: input, text: "detached: the target runs on", data: { detached: true }, end: true };
       }
+      case "disconnect":
+        this.done = true;
+        return {
+          command: input,
+          text: "disconnected: the target stays stopped in the debugger",
+          data: { detached: false },
+          end: true,
+        };
       default:
         this.bad(input, `unknown command '${word}'`);
     }

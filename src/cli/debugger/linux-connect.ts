@@ -61,9 +61,9 @@ export async function runLinuxConnect(ctx: Context, target: Target, opts: Connec
     } else {
       await repl(ctx, dbg, show);
     }
-    if (!dbg.detached) {
+    if (!dbg.done) {
       await remote.detach();
-      dbg.detached = true;
+      dbg.done = true;
       ctx.out("detached: the target runs on");
     }
     if (ctx.opts.json) {
@@ -78,7 +78,7 @@ export async function runLinuxConnect(ctx: Context, target: Target, opts: Connec
     }
   } catch (e) {
     // never leave a kernel stopped because of an error on our side: try to detach, then report
-    if (!dbg.detached && !client.transport.closed && isNetdbgError(e) && e.code !== "NETDBG-E400" && e.code !== "NETDBG-E406") {
+    if (!dbg.done && !client.transport.closed && isNetdbgError(e) && e.code !== "NETDBG-E400" && e.code !== "NETDBG-E406") {
       await remote.detach().catch(() => undefined);
     }
     throw e;

@@ -12,7 +12,8 @@ import { KGDB_MAX_MEM } from "./remote.js";
  * - acks to gdb are local; `QStartNoAckMode` is granted on the gdb side only (the target keeps acks);
  * - resume packets (`c`, `s`, `C`, `S`, `vCont;c|s…`) get their stop reply whenever the target stops;
  *   a 0x03 from gdb meanwhile breaks in;
- * - an `m` longer than the target's safe limit (kgdb: 496 bytes) is split and its replies joined;
+ * - `m` is served in pieces within the target's safe limit (kgdb: 496 bytes) whose lengths never repeat
+ *   back to back, so a stale duplicate reply is recognised by its length;
  * - one gdb at a time; when it disconnects the target stays as it is and the next gdb may connect.
  */
 export interface BridgeOptions {
@@ -35,6 +36,8 @@ export class RspBridge {
   private server: net.Server | undefined;
   private active: net.Socket | undefined;
   private readonly maxMemory: number;
+  /** Length of the last `m` sent to the target. */
+  private lastLen = -1;
 
   constructor(
     readonly client: RspClient,
@@ -129,32 +132,44 @@ export class RspBridge {
       return undefined;
     }
     const m = /^m([0-9a-fA-F]+),([0-9a-fA-F]+)$/.exec(text);
-    if (m) {
-      const addr = BigInt(`0x${m[1]}`);
-      const len = Number.parseInt(m[2]!, 16);
-      if (len > this.maxMemory) return this.splitRead(addr, len);
-      return this.client.request(raw, { raw: true, accept: (r) => isErrorReply(r) || r === "" || r.length === 2 * len });
-    }
-    return this.client.request(raw, { raw: true });
+    if (m) return this.readRange(BigInt(`0x${m[1]}`), Number.parseInt(m[2]!, 16));
+    const reply = await this.client.request(raw, { raw: true });
+    if (text[0] === "D" && reply === "OK") await this.client.ackFinal();
+    return reply;
   }
 
-  private async splitRead(addr: bigint, len: number): Promise<string> {
-    this.stats.splitReads++;
+  /**
+   * Serve gdb's `m` in target-safe pieces where no two consecutive requests to the target ask for the same
+   * length (gdb asks the same size again and again): a reply must have exactly the asked length, so a late
+   * duplicate of the previous reply cannot pass for this one. When the size would repeat, read one byte
+   * more (dropped) or, if that fails (end of mapped memory), one byte less.
+   */
+  private async readRange(addr: bigint, len: number): Promise<string> {
     let hex = "";
-    let prev = -1;
-    for (let done = 0, i = 0; done < len; i++) {
-      let n = Math.min(this.maxMemory - (i % 3), len - done);
-      if (n === prev && n > 1) n--;
-      prev = n;
-      const r = await this.client.request(`m${(addr + BigInt(done)).toString(16)},${n.toString(16)}`, {
-        accept: (x) => isErrorReply(x) || x === "" || x.length === 2 * n,
+    let done = 0;
+    let noOverRead = false;
+    if (len > this.maxMemory) this.stats.splitReads++;
+    while (done < len) {
+      const n = Math.min(this.maxMemory, len - done);
+      let ask = n;
+      if (ask === this.lastLen) ask = !noOverRead && n + 1 <= this.maxMemory ? n + 1 : n - 1;
+      if (ask === 0) ask = 1;
+      this.lastLen = ask;
+      const r = await this.client.request(`m${(addr + BigInt(done)).toString(16)},${ask.toString(16)}`, {
+        accept: (x) => isErrorReply(x) || x === "" || x.length === 2 * ask,
       });
       if (r === "" || isErrorReply(r) || !fromHex(r)) {
-        // like a stub: a partial read returns what was read, a failed first chunk the error
+        if (ask > n) {
+          noOverRead = true;
+          continue;
+        }
+        // like a stub: a partial read returns what was read, a failed first piece the error
         return done > 0 ? hex : r || "E14";
       }
-      hex += r;
-      done += n;
+      const take = Math.min(ask, n);
+      hex += r.slice(0, 2 * take);
+      done += take;
+      noOverRead = false;
     }
     return hex;
   }

@@ -10,7 +10,8 @@ import { decodeBody, framePacket, INTERRUPT, PacketParser, type RspEvent } from 
  * - every good packet is acked; the ack rides in front of the next request when one follows at once
  *   (`+$m…#cc` in one datagram), otherwise it is sent on its own;
  * - after a timeout, if the stub acked our request, send a lone `-` (the stub resends its reply if it is
- *   still waiting for our ack); otherwise resend the request; a `-` from the stub resends the request;
+ *   still waiting for our ack); otherwise resend the request; a `-` from the stub resends the request
+ *   unless the stub acks it right after (a stale `-`);
  * - a reply that equals the previous reply and was not preceded by an ack of the current request is a
  *   duplicate (kgdb resending its previous reply, or the network duplicating it): acked and ignored;
  *   callers make consecutive replies distinguishable where it matters (see GdbRemote.readMemory);
@@ -18,12 +19,12 @@ import { decodeBody, framePacket, INTERRUPT, PacketParser, type RspEvent } from 
  */
 
 export interface RspClientOptions {
-  /** First retransmission timeout (ms). Default 300 (UDP) / 3000 (TCP, memory). */
+  /** First retransmission timeout (ms). Default 300 (UDP), 20000 (TCP), 3000 (memory). */
   timeoutMs?: number;
   /** Floor and ceiling of the adaptive timeout. Defaults 10 / 4000 ms. */
   minTimeoutMs?: number;
   maxTimeoutMs?: number;
-  /** Transmissions (requests and `-`) per request before giving up. Default 30 (UDP) / 4. */
+  /** Transmissions (requests and `-`) per request before giving up. Default 30 (UDP), 1 (TCP), 4. */
   maxTries?: number;
   /** Console text: `O` packets and bytes outside packets (kdb prompt, printk). */
   onConsole?: (text: string) => void;
@@ -70,6 +71,7 @@ interface Exchange {
   retransmitted: boolean;
   /** A stop reply equal to the previous one arrived before any ack: maybe a duplicate, maybe ours. */
   suspect: boolean;
+  nakTimer: NodeJS.Timeout | undefined;
   timer: NodeJS.Timeout | undefined;
   resolve: (reply: string) => void;
   reject: (e: Error) => void;
@@ -100,11 +102,15 @@ export class RspClient {
   private lastReplyRaw: Buffer | undefined;
   private srtt: number | undefined;
   private rttvar = 0;
+  /** Smoothed time from sending a request to the stub's `+` (ms). */
+  private ackRtt: number | undefined;
+  private ackVar = 0;
   private rto: number;
   private readonly minRto: number;
   private readonly maxRto: number;
   private readonly maxTries: number;
   private junkTail = "";
+  private lastRx = 0;
   private everReceived = false;
   private closedReason: Error | undefined;
   /** Stop replies that arrived while nothing was resumed (the REPL shows them). */
@@ -116,10 +122,13 @@ export class RspClient {
     private readonly options: RspClientOptions = {},
   ) {
     const udp = transport.kind === "udp";
-    this.rto = options.timeoutMs ?? (udp ? 300 : 3000);
+    // TCP delivers or fails by itself: no retransmission (a resent request would run twice on a slow peer),
+    // just a long wait before declaring the target dead
+    const tcp = transport.kind === "tcp";
+    this.rto = options.timeoutMs ?? (udp ? 300 : tcp ? 20_000 : 3000);
     this.minRto = options.minTimeoutMs ?? (udp ? 10 : Math.min(this.rto, 1000));
     this.maxRto = options.maxTimeoutMs ?? Math.max(4000, this.rto);
-    this.maxTries = options.maxTries ?? (udp ? 30 : 4);
+    this.maxTries = options.maxTries ?? (udp ? 30 : tcp ? 1 : 4);
     transport.onData((chunk) => this.onChunk(chunk));
     transport.onClose((reason) => {
       this.closedReason = reason ?? new Error("closed");
@@ -211,6 +220,7 @@ export class RspClient {
         sentAt: 0,
         retransmitted: false,
         suspect: false,
+        nakTimer: undefined,
         timer: undefined,
         resolve,
         reject,
@@ -222,6 +232,8 @@ export class RspClient {
   }
 
   private transmit(ex: Exchange): void {
+    if (ex.nakTimer) clearTimeout(ex.nakTimer);
+    ex.nakTimer = undefined;
     ex.tries++;
     ex.ackSeen = false;
     ex.naksSinceTx = 0;
@@ -237,13 +249,53 @@ export class RspClient {
     this.arm(ex);
   }
 
+  /**
+   * Until the stub acks the request, a shorter timer runs: the 1-byte `+` comes back after about one
+   * round trip, long before a big reply is complete (kgdb over a serial port), so a lost request is
+   * resent early. Once acked, the rest of the full timeout applies to the reply.
+   */
   private arm(ex: Exchange): void {
     if (ex.timer) clearTimeout(ex.timer);
-    ex.timer = setTimeout(() => this.onTimeout(ex), ex.rto);
+    let wait = ex.rto;
+    if (this.transport.kind === "udp" && !ex.ackSeen && ex.naksSinceTx === 0 && this.ackRtt !== undefined) {
+      wait = Math.min(wait, Math.max(2, Math.ceil(2 * this.ackRtt + 4 * this.ackVar)));
+    }
+    ex.timer = setTimeout(() => this.onTimeout(ex), wait);
+  }
+
+  private onAck(ex: Exchange): void {
+    if (ex.ackSeen) return;
+    ex.ackSeen = true;
+    if (ex.kind === "resume") {
+      // the target runs now: no timeout until its stop reply
+      if (ex.timer) clearTimeout(ex.timer);
+      ex.timer = undefined;
+      return;
+    }
+    const elapsed = performance.now() - ex.sentAt;
+    if (!ex.retransmitted) {
+      if (this.ackRtt === undefined) {
+        this.ackRtt = elapsed;
+        this.ackVar = elapsed / 2;
+      } else {
+        this.ackVar = 0.75 * this.ackVar + 0.25 * Math.abs(this.ackRtt - elapsed);
+        this.ackRtt = 0.875 * this.ackRtt + 0.125 * elapsed;
+      }
+    }
+    if (ex.timer && ex.naksSinceTx === 0) {
+      clearTimeout(ex.timer);
+      ex.timer = setTimeout(() => this.onTimeout(ex), Math.max(1, ex.rto - elapsed));
+    }
   }
 
   private onTimeout(ex: Exchange): void {
     if (this.pending !== ex) return;
+    // a reply still streaming in (kgdb over a serial port sends ~100 KiB/s, so a 496-byte read takes tens
+    // of ms): keep waiting rather than asking for a copy of what is arriving
+    if (this.parser.inPacket && performance.now() - this.lastRx < Math.max(this.minRto, ex.rto / 2)) {
+      ex.timer = setTimeout(() => this.onTimeout(ex), Math.max(this.minRto, Math.ceil(ex.rto / 2)));
+      return;
+    }
     this.stats.timeouts++;
     if (ex.noReply && ex.ackSeen) {
       this.finish(ex, "");
@@ -282,6 +334,8 @@ export class RspClient {
   }
 
   private finish(ex: Exchange, reply: string | undefined, error?: Error): void {
+    if (ex.nakTimer) clearTimeout(ex.nakTimer);
+    ex.nakTimer = undefined;
     if (ex.timer) clearTimeout(ex.timer);
     ex.timer = undefined;
     if (this.pending === ex) this.pending = undefined;
@@ -303,6 +357,19 @@ export class RspClient {
     setImmediate(() => this.flushAck());
   }
 
+  /**
+   * After a final reply (`OK` to `D`) nothing follows that would make kgdb resend it, so a lost ack would
+   * leave the kernel stopped: repeat the ack as lone 1-byte datagrams (kgdboe never breaks in on a single
+   * non-0x03 byte, and a stub reading requests skips stray `+`).
+   */
+  async ackFinal(copies = 3, spacingMs = 5): Promise<void> {
+    this.flushAck();
+    for (let i = 1; i < copies; i++) {
+      await new Promise((r) => setTimeout(r, spacingMs));
+      if (!this.transport.closed) this.sendRaw(Buffer.of(0x2b));
+    }
+  }
+
   /** Send an owed ack now (before closing or after a final reply such as `D`). */
   flushAck(): void {
     if (!this.ackOwed) return;
@@ -311,6 +378,7 @@ export class RspClient {
   }
 
   private onChunk(chunk: Buffer): void {
+    this.lastRx = performance.now();
     let events: RspEvent[];
     try {
       events = this.parser.feed(chunk);
@@ -324,20 +392,22 @@ export class RspClient {
     const ex = this.pending;
     switch (ev.type) {
       case "ack":
-        if (ex) {
-          ex.ackSeen = true;
-          if (ex.kind === "resume") {
-            // the target runs now: no timeout until its stop reply
-            if (ex.timer) clearTimeout(ex.timer);
-            ex.timer = undefined;
-          }
-        }
+        if (ex) this.onAck(ex);
         return;
       case "nak":
+        // kgdb sends `-` for a request with a bad checksum, and when a request arrives while it waits for
+        // the ack of its reply (it abandons the reply). The second kind is often stale: it answers an
+        // earlier (re)transmission and arrives just before the ack of the current one. Resending at once
+        // would feed a cycle of abandoned replies, so wait briefly for that ack first.
         this.stats.naksReceived++;
-        if (ex && !(ex.kind === "resume" && ex.ackSeen)) {
-          if (ex.tries + ex.naksSinceTx >= this.maxTries) this.finish(ex, undefined, this.notAnswering(ex));
-          else this.transmit(ex);
+        if (ex && !ex.ackSeen && ex.nakTimer === undefined) {
+          const delay = Math.max(1, Math.min(ex.rto / 2, 2 * (this.srtt ?? 1)));
+          ex.nakTimer = setTimeout(() => {
+            ex.nakTimer = undefined;
+            if (this.pending !== ex || ex.ackSeen) return;
+            if (ex.tries + ex.naksSinceTx >= this.maxTries) this.finish(ex, undefined, this.notAnswering(ex));
+            else this.transmit(ex);
+          }, delay);
         }
         return;
       case "interrupt":

@@ -52,6 +52,8 @@ export function escapeBinary(data: Uint8Array): Buffer {
  * Runs are bounded by the protocol (at most 97 repeats per `*`), so output is at most ~50× the input.
  */
 export function decodeBody(raw: Uint8Array): Buffer {
+  const buf = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+  if (buf.indexOf(ESC) < 0 && buf.indexOf(STAR) < 0) return buf;
   const out: number[] = [];
   for (let i = 0; i < raw.length; i++) {
     const c = raw[i]!;
@@ -95,7 +97,8 @@ export interface ParserOptions {
  */
 export class PacketParser {
   private state: "idle" | "body" | "cs1" | "cs2" = "idle";
-  private body: number[] = [];
+  private parts: Buffer[] = [];
+  private bodyLen = 0;
   private cs1 = 0;
   private junk: number[] = [];
   private readonly maxPacket: number;
@@ -106,7 +109,15 @@ export class PacketParser {
     this.interrupts = options.interrupts ?? false;
   }
 
+  private startBody(): void {
+    this.state = "body";
+    this.parts = [];
+    this.bodyLen = 0;
+  }
+
   feed(chunk: Uint8Array): RspEvent[] {
+    const buf = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    const n = buf.length;
     const events: RspEvent[] = [];
     const flushJunk = () => {
       if (this.junk.length > 0) {
@@ -114,13 +125,40 @@ export class PacketParser {
         this.junk = [];
       }
     };
-    for (const b of chunk) {
+    let i = 0;
+    while (i < n) {
+      if (this.state === "body") {
+        // fast path: copy the run of data bytes up to the next `#` or `$` at once
+        let end = buf.indexOf(HASH, i);
+        if (end < 0) end = n;
+        const dollar = buf.indexOf(DOLLAR, i);
+        if (dollar >= 0 && dollar < end) end = dollar;
+        if (end > i) {
+          const room = this.maxPacket - this.bodyLen;
+          if (end - i > room) {
+            // too long: drop the packet; the byte that overflowed is lost, what follows is outside any packet
+            this.state = "idle";
+            this.parts = [];
+            this.bodyLen = 0;
+            i += room + 1;
+            continue;
+          }
+          this.parts.push(Buffer.from(buf.subarray(i, end)));
+          this.bodyLen += end - i;
+          i = end;
+          if (i >= n) break;
+        }
+        const b = buf[i++]!;
+        if (b === HASH) this.state = "cs1";
+        else this.startBody(); // `$`: restart (resync after a lost tail)
+        continue;
+      }
+      const b = buf[i++]!;
       switch (this.state) {
         case "idle":
           if (b === DOLLAR) {
             flushJunk();
-            this.state = "body";
-            this.body = [];
+            this.startBody();
           } else if (b === PLUS) {
             flushJunk();
             events.push({ type: "ack" });
@@ -135,19 +173,9 @@ export class PacketParser {
             if (this.junk.length >= 4096) flushJunk();
           }
           break;
-        case "body":
-          if (b === HASH) this.state = "cs1";
-          else if (b === DOLLAR) this.body = [];
-          else if (this.body.length >= this.maxPacket) {
-            this.state = "idle";
-            this.body = [];
-          } else this.body.push(b);
-          break;
         case "cs1":
-          if (b === DOLLAR) {
-            this.state = "body";
-            this.body = [];
-          } else {
+          if (b === DOLLAR) this.startBody();
+          else {
             this.cs1 = b;
             this.state = "cs2";
           }
@@ -155,12 +183,12 @@ export class PacketParser {
         case "cs2": {
           this.state = "idle";
           if (b === DOLLAR) {
-            this.state = "body";
-            this.body = [];
+            this.startBody();
             break;
           }
-          const raw = Buffer.from(this.body);
-          this.body = [];
+          const raw = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.bodyLen);
+          this.parts = [];
+          this.bodyLen = 0;
           const want = parseHexByte(this.cs1, b);
           events.push(want !== undefined && want === checksum(raw) ? { type: "packet", raw } : { type: "bad-packet", raw });
           break;

@@ -1,7 +1,7 @@
 import { netdbgError } from "../../core/error.js";
 import { escapeBinary, fromHex, isErrorReply, toHex } from "./packet.js";
 import type { RspClient } from "./client.js";
-import { type Arch, parseRegisters, type Registers, SPECIAL } from "./registers.js";
+import { type Arch, bigIntToLeHex, parseRegisters, type Registers, SPECIAL } from "./registers.js";
 
 /**
  * Debugger operations over the reliable RSP client, within Linux kgdb's limits
@@ -75,6 +75,8 @@ export class GdbRemote {
   features: Record<string, string | boolean> = {};
   private explicitArch: boolean;
   private explicitMax: boolean;
+  /** Software breakpoints we inserted (for the x86 pc fix-up after a hit). */
+  private readonly swBreakpoints = new Set<bigint>();
 
   constructor(
     readonly client: RspClient,
@@ -125,6 +127,7 @@ export class GdbRemote {
       this.maxMemory = Math.max(16, Math.min(8192, Math.floor((packetSize - 32) / 2)));
     }
     const stop = parseStopReply(await this.request("?", isStopReply));
+    this.swBreakpoints.clear(); // kgdb removes all breakpoints on `?`
     // after `?`: gdbserver picks its target description for the stopped thread then (as with gdb)
     if (!this.explicitArch && this.features["qXfer:features:read"] === true) {
       const xml = await this.readXfer("features", "target.xml").catch(() => "");
@@ -216,24 +219,48 @@ export class GdbRemote {
   async setBreakpoint(addr: bigint, hardware = false): Promise<void> {
     const req = `Z${hardware ? 1 : 0},${addr.toString(16)},${SPECIAL[this.arch].breakKind}`;
     const r = await this.request(req, (x) => x === "OK" || x === "" || isErrorReply(x));
-    if (r === "E17") return; // EEXIST: an earlier copy of this request set it
-    this.check(req, r, hardware ? "The target has no free hardware breakpoint (x86 has 4) or no support for them." : undefined);
+    if (r !== "E17") {
+      // E17 (EEXIST): an earlier copy of this request set it
+      this.check(req, r, hardware ? "The target has no free hardware breakpoint (x86 has 4) or no support for them." : undefined);
+    }
+    if (!hardware) this.swBreakpoints.add(addr);
   }
 
   async removeBreakpoint(addr: bigint, hardware = false): Promise<void> {
     const req = `z${hardware ? 1 : 0},${addr.toString(16)},${SPECIAL[this.arch].breakKind}`;
     const r = await this.request(req, (x) => x === "OK" || x === "" || isErrorReply(x));
-    if (r === "E02") return; // ENOENT: an earlier copy of this request removed it
-    this.check(req, r);
+    if (r !== "E02") this.check(req, r); // E02 (ENOENT): an earlier copy of this request removed it
+    if (!hardware) this.swBreakpoints.delete(addr);
   }
 
   /** Continue until the target stops again (breakpoint, interrupt()). */
   async cont(): Promise<StopReply> {
-    return parseStopReply(await this.client.resume("c"));
+    return this.afterStop(parseStopReply(await this.client.resume("c")));
   }
 
   async step(): Promise<StopReply> {
-    return parseStopReply(await this.client.resume("s"));
+    return this.afterStop(parseStopReply(await this.client.resume("s")));
+  }
+
+  /**
+   * x86 `int3` traps with the pc one byte past the breakpoint. Linux kgdb reports that raw pc (gdb fixes it
+   * up itself: gdbarch decr_pc_after_break = 1 for i386/amd64); gdbserver reports the fixed pc. So when the
+   * pc is one past a breakpoint of ours, write pc - 1 back, or resuming would execute from the middle of an
+   * instruction.
+   */
+  private async afterStop(stop: StopReply): Promise<StopReply> {
+    if (this.arch !== "x86_64" || stop.kind !== "stopped" || stop.signal !== 5 || this.swBreakpoints.size === 0) return stop;
+    const regs = await this.registers();
+    const pc = regs.values.get("rip");
+    if (pc === undefined || !this.swBreakpoints.has(pc - 1n)) return stop;
+    const r = await this.request(`P10=${bigIntToLeHex(pc - 1n, 8)}`, (x) => x === "OK" || x === "" || isErrorReply(x));
+    if (r === "OK") return stop;
+    // no `P`: write the whole register block back with `G`
+    const g = await this.request("g", (x) => isErrorReply(x) || /^[0-9a-fA-Fx]+$/.test(x));
+    this.check("g", g);
+    const off = 16 * 16;
+    await this.ok(`G${g.slice(0, off)}${bigIntToLeHex(pc - 1n, 8)}${g.slice(off + 16)}`);
+    return stop;
   }
 
   /** Break in with 0x03 (while `cont()` is pending, its promise resolves with the stop). */
@@ -244,7 +271,8 @@ export class GdbRemote {
   /** `D`: kgdb removes all breakpoints and resumes the kernel. */
   async detach(): Promise<void> {
     await this.ok("D");
-    this.client.flushAck(); // kgdb resumes the kernel only once its OK is acked
+    this.swBreakpoints.clear();
+    await this.client.ackFinal(); // kgdb resumes the kernel only once its OK is acked
   }
 
   /** Thread ids: qfThreadInfo/qsThreadInfo until `l` or (kgdb) an empty reply. */

@@ -75,6 +75,7 @@ describe("gdb bridge", () => {
       expect(regs.get("rbx")).toBe(0x2222n);
       expect(r.stdout).toContain(JSON.stringify(BANNER).replace(/\\n/, "\\n"));
       expect(readFileSync(out).equals(pattern(1 << 20).subarray(0, 0x10000))).toBe(true);
+      expect(r.stdout, r.stdout + r.stderr).toContain("hit Breakpoint 1");
       const rips = [...r.stdout.matchAll(/^rip\s+(0x[0-9a-f]+)/gm)].map((m) => BigInt(m[1]!));
       expect(rips).toEqual([TEXT_BASE + 0x1234n, TEXT_BASE + 0x400n]);
       expect(r.stdout).toContain("[Inferior 1 (Remote target) detached]");

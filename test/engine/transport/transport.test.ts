@@ -38,8 +38,7 @@ describe("transports", () => {
 
   it("tcp: sets TCP_NODELAY and reports the peer closing", async () => {
     const server = net.createServer((s) => {
-      s.on("data", (d) => s.write(d));
-      setTimeout(() => s.end(), 50);
+      s.on("data", (d) => s.end(d)); // echo, then close
     });
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
     cleanups.push(() => new Promise<void>((r) => server.close(() => r())));

@@ -1,0 +1,51 @@
+import dgram from "node:dgram";
+
+/**
+ * Loopback relay for QEMU's `-serial udp:127.0.0.1:PEER@127.0.0.1:LOCAL` (QEMU sends to PEER, accepts only
+ * from PEER): binds PEER before QEMU starts (QEMU's UDP chardev goes deaf after one ECONNREFUSED), lets any
+ * client talk through `port`, answers the last client, and coalesces QEMU's one-datagram-per-byte output
+ * (flush after 1 ms idle or 1400 bytes), as in shared/research/lab.md §3.2/§3.3.
+ */
+export class SerialRelay {
+  private qemuSide: dgram.Socket | undefined;
+  private clientSide: dgram.Socket | undefined;
+  private client: { address: string; port: number } | undefined;
+  private pending: Buffer[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  peerPort = 0;
+  port = 0;
+
+  async start(qemuLocalPort: number): Promise<void> {
+    const q = dgram.createSocket({ type: "udp4", recvBufferSize: 4 << 20 });
+    const c = dgram.createSocket({ type: "udp4", recvBufferSize: 4 << 20 });
+    q.on("error", () => {});
+    c.on("error", () => {});
+    const flush = () => {
+      this.timer = undefined;
+      const data = Buffer.concat(this.pending);
+      this.pending = [];
+      if (!this.client) return;
+      for (let i = 0; i < data.length; i += 1400) c.send(data.subarray(i, i + 1400), this.client.port, this.client.address);
+    };
+    q.on("message", (m) => {
+      this.pending.push(m);
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = setTimeout(flush, 1);
+    });
+    c.on("message", (m, r) => {
+      this.client = { address: r.address, port: r.port };
+      q.send(m, qemuLocalPort, "127.0.0.1");
+    });
+    await new Promise<void>((r) => q.bind(0, "127.0.0.1", () => r()));
+    await new Promise<void>((r) => c.bind(0, "127.0.0.1", () => r()));
+    this.qemuSide = q;
+    this.clientSide = c;
+    this.peerPort = q.address().port;
+    this.port = c.address().port;
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    for (const s of [this.qemuSide, this.clientSide]) if (s) await new Promise<void>((r) => s.close(() => r()));
+  }
+}
