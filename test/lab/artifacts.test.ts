@@ -78,7 +78,10 @@ function kernelDeps(opts: { failCompile?: boolean } = {}) {
             fs.files.set(`${tmp(build)}/${d}`, d);
           }
         }
-        if (argv[0] === "cp") fs.files.set(argv[2]!, fs.files.get(argv[1]!) ?? "");
+        if (argv[0] === "cp") {
+          if (argv[1] === argv[2]) return { ...ok, exitCode: 1, stderr: `cp: '${argv[1]}' and '${argv[2]}' are the same file\n` };
+          fs.files.set(argv[2]!, fs.files.get(argv[1]!) ?? "");
+        }
         return ok;
       },
     },
