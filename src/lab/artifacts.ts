@@ -219,7 +219,8 @@ export async function buildKernel(
     [imageDeb, base(imageDeb)],
     [headersDeb, base(headersDeb)],
   ] as const) {
-    await mustRun(deps, "cp", [from, join(tmp, to)], { step: "kernel: collect" });
+    // bindeb-pkg writes the .debs next to the build tree, i.e. already where they belong
+    if (from !== join(tmp, to)) await mustRun(deps, "cp", [from, join(tmp, to)], { step: "kernel: collect" });
   }
   say("removing the build tree");
   await deps.fs.remove(src);

@@ -91,6 +91,7 @@ export const SSH_WAIT_SECONDS = 300;
 export const TOOL_PACKAGES: Readonly<Record<string, string>> = {
   "qemu-system-x86_64": "qemu-system-x86",
   ip: "iproute2",
+  sysctl: "procps",
   ssh: "openssh-client",
   "ssh-keygen": "openssh-client",
   "start-stop-daemon": "dpkg",
@@ -119,4 +120,4 @@ export const KERNEL_BUILD_PACKAGES = ["libelf-dev", "libssl-dev", KERNEL_SOURCE_
 export const TOOLS_KERNEL = ["make", "gcc", "bc", "bison", "flex", "xz", "rsync", "fakeroot", "dpkg-buildpackage", "tar", "cpio"];
 export const TOOLS_ROOTFS = ["debootstrap", "ssh-keygen"];
 export const TOOLS_IMAGE = ["mkfs.ext4", "depmod", "dpkg-deb"];
-export const TOOLS_UP = ["qemu-system-x86_64", "ip", "ssh", "start-stop-daemon"];
+export const TOOLS_UP = ["qemu-system-x86_64", "ip", "sysctl", "ssh", "start-stop-daemon"];

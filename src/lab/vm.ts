@@ -170,11 +170,12 @@ export async function labUp(deps: LabDeps, paths: LabPaths, art: LabArtifacts, o
   await mustRun(deps, "ip", ["netns", "add", NETNS], { step });
   await mustRun(deps, "ip", ["-n", NETNS, "link", "set", "lo", "up"], { step });
   // IPv6 off inside the lab namespace: no link-local routes, nothing but the /30 in its tables.
-  for (const k of ["all", "default"]) {
-    await deps.runner.run("ip", ["netns", "exec", NETNS, "sysctl", "-q", "-w", `net.ipv6.conf.${k}.disable_ipv6=1`]);
+  const ipv6 = await deps.fs.exists("/proc/sys/net/ipv6"); // absent when the host boots with ipv6.disable=1
+  for (const k of ipv6 ? ["all", "default"] : []) {
+    await mustRun(deps, "ip", ["netns", "exec", NETNS, "sysctl", "-q", "-w", `net.ipv6.conf.${k}.disable_ipv6=1`], { step });
   }
   await mustRun(deps, "ip", ["link", "add", VETH_HOST, "type", "veth", "peer", "name", VETH_LAB, "netns", NETNS], { step });
-  await deps.runner.run("sysctl", ["-q", "-w", `net.ipv6.conf.${VETH_HOST}.disable_ipv6=1`]);
+  if (ipv6) await deps.runner.run("sysctl", ["-q", "-w", `net.ipv6.conf.${VETH_HOST}.disable_ipv6=1`]);
   await mustRun(deps, "ip", ["addr", "add", `${o.subnet.hostAddress}/${o.subnet.prefix}`, "dev", VETH_HOST], { step });
   await mustRun(deps, "ip", ["link", "set", VETH_HOST, "up"], { step });
   await mustRun(deps, "ip", ["-n", NETNS, "addr", "add", `${o.subnet.labAddress}/${o.subnet.prefix}`, "dev", VETH_LAB], { step });
