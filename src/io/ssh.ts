@@ -54,7 +54,7 @@ export interface SshConnectOptions extends ResolveOptions {
   confirmHostKey?: (prompt: HostKeyPrompt) => Promise<boolean>;
   /** ssh-agent socket; default $SSH_AUTH_SOCK; null disables the agent. */
   agentSocket?: string | null;
-  /** Handshake + authentication deadline per hop (default 20 s). */
+  /** Handshake + authentication deadline per hop (default 20 s); paused while confirmHostKey is waiting. */
   readyTimeoutMs?: number;
   /** Deadline of a command run without its own timeoutMs (default 10 min). */
   defaultTimeoutMs?: number;
@@ -157,7 +157,7 @@ function mapConnectError(
       return netdbgError("E801", { ...ep, reason: err.message, ...(errno ? { errno } : {}) }, { cause: err });
     }
     case "client-timeout":
-      return netdbgError("E803", { ...ep, seconds: Math.round(ctx.readyTimeoutMs / 1000) }, { cause: err });
+      return netdbgError("E803", { ...ep, seconds: Math.round(ctx.readyTimeoutMs / 100) / 10 }, { cause: err });
     default:
       return netdbgError("E802", { ...ep, reason: err.message }, { cause: err });
   }
@@ -167,6 +167,14 @@ async function connectHop(hop: SshHop, ctx: HopContext, sock: Duplex | undefined
   const readyTimeoutMs = ctx.opts.readyTimeoutMs ?? 20_000;
   const { methods, tried } = await credentialsFor(hop, ctx);
   const keyName = knownHostsName(hop.hostKeyName, hop.port);
+  // Our own handshake deadline (ssh2's readyTimeout is off): it pauses while a person reads the host-key
+  // question, so a slow answer is not a "timeout"; it restarts in full after the answer.
+  const deadline = { timer: undefined as NodeJS.Timeout | undefined, onExpire: () => {} };
+  const startDeadline = () => {
+    clearTimeout(deadline.timer);
+    deadline.timer = setTimeout(() => deadline.onExpire(), readyTimeoutMs);
+  };
+  const pauseDeadline = () => clearTimeout(deadline.timer);
   const state: { hostKeyError: NetdbgError | undefined; tried: string[]; readyTimeoutMs: number } = {
     hostKeyError: undefined,
     tried,
@@ -222,7 +230,12 @@ async function connectHop(hop: SshHop, ctx: HopContext, sock: Duplex | undefined
     const decide = async (): Promise<boolean> => {
       if (ctx.opts.acceptNewHostKey) return true;
       if (!ctx.opts.confirmHostKey) return false;
-      return ctx.opts.confirmHostKey(prompt);
+      pauseDeadline();
+      try {
+        return await ctx.opts.confirmHostKey(prompt);
+      } finally {
+        startDeadline();
+      }
     };
     const record = async (): Promise<void> => {
       let ok: boolean;
@@ -259,7 +272,7 @@ async function connectHop(hop: SshHop, ctx: HopContext, sock: Duplex | undefined
     host: hop.hostName,
     port: hop.port,
     username: hop.user,
-    readyTimeout: readyTimeoutMs,
+    readyTimeout: 0,
     keepaliveInterval: 15_000,
     keepaliveCountMax: 4,
     hostVerifier: hostVerifier as NonNullable<ConnectConfig["hostVerifier"]>,
@@ -271,19 +284,36 @@ async function connectHop(hop: SshHop, ctx: HopContext, sock: Duplex | undefined
   const client = new Client();
   return new Promise<SshClient>((resolve, reject) => {
     let settled = false;
+    deadline.onExpire = () => {
+      if (settled) return;
+      settled = true;
+      client.destroy();
+      reject(
+        netdbgError("E803", {
+          host: hop.hostName,
+          user: hop.user,
+          port: hop.port,
+          seconds: Math.round(readyTimeoutMs / 100) / 10,
+          ...(via ? { via } : {}),
+        }),
+      );
+    };
     client.once("ready", () => {
       settled = true;
+      pauseDeadline();
       resolve(client);
     });
     client.on("error", (err: Error & { level?: string }) => {
       if (settled) return; // later errors surface through exec/close handling
       settled = true;
+      pauseDeadline();
       client.end();
       reject(mapConnectError(err, hop, via, state));
     });
     client.once("close", () => {
       if (settled) return;
       settled = true;
+      pauseDeadline();
       reject(
         state.hostKeyError ??
           netdbgError("E802", {
@@ -296,6 +326,7 @@ async function connectHop(hop: SshHop, ctx: HopContext, sock: Duplex | undefined
       );
     });
     ctx.logger.debug(`ssh: connecting to ${describeHop(hop)}${via ? ` via ${via}` : ""}`);
+    startDeadline();
     client.connect(config);
   });
 }

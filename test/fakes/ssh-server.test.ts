@@ -130,6 +130,19 @@ describe("adapter against the in-process fake", () => {
     }
   });
 
+  it("the handshake deadline pauses while the host-key question is open", async () => {
+    const o = srv.connectOptions(dir);
+    writeFileSync(o.knownHostsPath!, "");
+    const s = await connectSsh({
+      ...o,
+      // generous enough for a handshake on a loaded CI machine, shorter than the person's answer below
+      readyTimeoutMs: 2500,
+      confirmHostKey: () => new Promise((resolve) => setTimeout(() => resolve(true), 3500)), // a person reading it
+    });
+    expect((await s.exec("rev", { input: "ok" })).stdout).toBe("ko");
+    await s.close();
+  });
+
   it("a key that cannot be recorded in known_hosts is refused with E820", async () => {
     const o = srv.connectOptions(dir);
     writeFileSync(join(dir, "a-file"), "");
