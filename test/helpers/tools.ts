@@ -107,3 +107,13 @@ export function parseInfoRegisters(text: string): Map<string, bigint> {
   }
   return out;
 }
+
+/**
+ * Wait until `cond()` holds, polling, or give up after `ms` (the caller then asserts the condition itself, so a
+ * timeout shows as the assertion that failed). For effects that travel over lossy links, where retransmission
+ * makes the delay variable.
+ */
+export async function eventually(cond: () => boolean, ms = 10_000, everyMs = 20): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!cond() && Date.now() < deadline) await new Promise((res) => setTimeout(res, everyMs));
+}

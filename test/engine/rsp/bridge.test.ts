@@ -7,7 +7,7 @@ import { RspClient } from "../../../src/engine/rsp/client.js";
 import { UdpTransport } from "../../../src/engine/transport/udp.js";
 import { BANNER, BANNER_ADDR, pattern, TEXT_BASE, UdpKgdbStub } from "../../fakes/rsp-stub.js";
 import { LossyRelay } from "../../helpers/lossy-relay.js";
-import { gdbBatch, parseInfoRegisters, requireTool } from "../../helpers/tools.js";
+import { eventually, gdbBatch, parseInfoRegisters, requireTool } from "../../helpers/tools.js";
 
 /**
  * A stock gdb (`gdb -batch -ex 'target remote 127.0.0.1:PORT'`) through the bridge, to a kgdb-like stub
@@ -79,7 +79,8 @@ describe("gdb bridge", () => {
       const rips = [...r.stdout.matchAll(/^rip\s+(0x[0-9a-f]+)/gm)].map((m) => BigInt(m[1]!));
       expect(rips).toEqual([TEXT_BASE + 0x1234n, TEXT_BASE + 0x400n]);
       expect(r.stdout).toContain("[Inferior 1 (Remote target) detached]");
-      await new Promise((res) => setTimeout(res, 100));
+      // The detach and its final acks cross the lossy link too: wait for the stub to resume rather than a fixed time.
+      await eventually(() => stub.stub.running && !stub.stub.connected);
       expect(stub.stub.running).toBe(true);
       expect(stub.stub.connected).toBe(false);
       expect(relay.stats.dropped).toBeGreaterThan(0);
