@@ -1,3 +1,4 @@
+import { eventually } from "../helpers/tools.js";
 /** The Windows REPL command executor over an in-memory network and the test peer. */
 import { afterEach, describe, expect, it } from "vitest";
 import { WindowsDebugger } from "../../src/cli/os/windows-connect.js";
@@ -62,7 +63,7 @@ describe("WindowsDebugger", () => {
     expect(peer.breakpoints.size).toBe(1);
     expect(await dbg.leave()).toBe(true);
     expect(peer.breakpoints.size).toBe(0);
-    await new Promise((r) => setTimeout(r, 20));
+    await eventually(() => peer.running);
     expect(peer.running).toBe(true);
     expect(await dbg.leave()).toBe(false);
   });

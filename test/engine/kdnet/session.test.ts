@@ -1,3 +1,4 @@
+import { eventually } from "../../helpers/tools.js";
 /** Engine ↔ KDNET target peer over real UDP sockets on loopback. */
 import { afterEach, describe, expect, it } from "vitest";
 import { parseKdnetKey } from "../../../src/core/kdnet-key.js";
@@ -176,7 +177,7 @@ describe("KDNET host engine ↔ target peer (UDP loopback)", () => {
     expect(events.some((e) => e.kind === "file-io" && e.path === "\\Windows\\system32\\en-GB\\winload.efi.MUI")).toBe(true);
     const live = host.keys.data;
     peer.sendPoke();
-    await new Promise((r) => setTimeout(r, 50));
+    await eventually(() => events.some((e) => e.kind === "poke" && !e.answered));
     expect(host.keys.data).toBe(live);
     expect(events.filter((e) => e.kind === "handshake")).toHaveLength(1);
     expect(events.some((e) => e.kind === "poke" && !e.answered)).toBe(true);
