@@ -6,6 +6,7 @@
 import { createHash } from "node:crypto";
 import type { CommandResult, RemoteSession, RunOptions } from "../../src/core/ports.js";
 import { SUDO_PROBE } from "../../src/core/remote.js";
+import { bootProbe } from "../../src/targets/linux/cmdline.js";
 import { PROBE } from "../../src/targets/linux/probe.js";
 
 export interface FakeLinuxState {
@@ -19,6 +20,15 @@ export interface FakeLinuxState {
   unitEnabled: boolean;
   kgdboc: string;
   headers: boolean;
+  /** Boot configuration (for --apply-cmdline): tools, /etc/default/grub text, grubby kernels, regenerations. */
+  boot: {
+    tools: string[];
+    files: string[];
+    systemdBoot: boolean;
+    grubDefaults?: string;
+    grubby: { kernel: string; args: string[] }[];
+    regenerated: string[];
+  };
   /** Lines the next insmod prints to the kernel log instead of succeeding (and its stderr). */
   insmodFailure?: { dmesg: string[]; stderr: string };
 }
@@ -59,6 +69,7 @@ export class FakeLinuxTarget implements RemoteSession {
       unitEnabled: false,
       kgdboc: "",
       headers: true,
+      boot: { tools: [], files: [], systemdBoot: false, grubby: [], regenerated: [] },
       ...init,
     };
   }
@@ -183,6 +194,8 @@ export class FakeLinuxTarget implements RemoteSession {
         this.rmTree("/var/lib/netdbg/kgdboe/src");
         return ok();
     }
+    const boot = this.boot(cmd);
+    if (boot) return boot;
     let m: RegExpExecArray | null;
     if ((m = /^printf '%s\\n' '?([^' ]+)'? > \/sys\/module\/kgdboc\/parameters\/kgdboc$/.exec(cmd))) {
       if (s.loaded) return fail("sh: write error: Device or resource busy");
@@ -245,6 +258,67 @@ export class FakeLinuxTarget implements RemoteSession {
       return ok();
     }
     return fail(`fake target: unknown command: ${cmd}`, 127);
+  }
+
+  /** --apply-cmdline commands (src/targets/linux/cmdline.ts) over the boot state. */
+  private boot(cmd: string): CommandResult | undefined {
+    const b = this.state.boot;
+    const files = this.state.files;
+    const sum = (t: string) => createHash("sha256").update(t).digest("hex");
+    const grubSum = () => sum(b.grubDefaults ?? "");
+    if (cmd === bootProbe()) {
+      const out = [...b.tools.map((t) => `tool=${t}`), ...b.files.map((f) => `file=${f}`)];
+      if (b.systemdBoot) out.push("sdboot=yes");
+      if (b.tools.includes("grubby"))
+        for (const k of b.grubby) out.push(`grubby.kernel="${k.kernel}"`, `grubby.args="${k.args.join(" ")}"`);
+      let text = `${out.join("\n")}\n`;
+      if (b.grubDefaults !== undefined) text += `grub_sha256=${grubSum()}\n--- netdbg grub defaults\n${b.grubDefaults}`;
+      return ok(text);
+    }
+    const SUM = String.raw`"\$\(sha256sum < /etc/default/grub \| cut -d' ' -f1\)"`;
+    let m = new RegExp(
+      `^mkdir -p /var/lib/netdbg/cmdline && \\[ ${SUM} = ([0-9a-f]{64}) \\] && \\{ \\[ -e (\\S+) \\] \\|\\| cp -p /etc/default/grub \\2; \\}$`,
+    ).exec(cmd);
+    if (m) {
+      if (grubSum() !== m[1]) return fail("", 1);
+      if (!files.has(m[2]!)) files.set(m[2]!, b.grubDefaults ?? "");
+      return ok();
+    }
+    m = new RegExp(
+      `^\\[ ${SUM} = ([0-9a-f]{64}) \\] && cat (\\S+) > /etc/default/grub && rm -f \\2 && (update-grub|grub-mkconfig -o \\S+|grub2-mkconfig -o \\S+)$`,
+    ).exec(cmd);
+    if (m) {
+      if (grubSum() !== m[1]) return fail("", 1);
+      b.grubDefaults = files.get(m[2]!)!;
+      files.delete(m[2]!);
+      b.regenerated.push(m[3]!);
+      return ok();
+    }
+    m = new RegExp(
+      `^if \\[ -e (\\S+) \\]; then if \\[ ${SUM} != ([0-9a-f]{64}) \\]; then echo '([^']*)' >&2; exit 1; fi; cat \\1 > /etc/default/grub && rm -f \\1 && \\{ rmdir /var/lib/netdbg/cmdline 2>/dev/null \\|\\| true; \\} && (update-grub|grub-mkconfig -o \\S+|grub2-mkconfig -o \\S+); fi$`,
+    ).exec(cmd);
+    if (m) {
+      if (!files.has(m[1]!)) return ok();
+      if (grubSum() !== m[2]) return fail(m[3]!, 1);
+      b.grubDefaults = files.get(m[1]!)!;
+      files.delete(m[1]!);
+      b.regenerated.push(m[4]!);
+      return ok();
+    }
+    if (cmd.startsWith("grubby ")) {
+      for (const part of cmd.split(" && ")) {
+        const g = /^grubby --update-kernel=(\S+) '?--(args|remove-args)=([^']*)'?$/.exec(part);
+        if (!g) return fail(`grubby: bad command ${part}`, 1);
+        const ks = b.grubby.filter((k) => g[1] === "ALL" || k.kernel === g[1]);
+        if (!ks.length) return fail(`grubby: no kernel ${g[1]}`, 1);
+        const words = g[3]!.split(" ");
+        for (const k of ks)
+          k.args =
+            g[2] === "args" ? [...k.args, ...words.filter((w) => !k.args.includes(w))] : k.args.filter((w) => !words.includes(w));
+      }
+      return ok();
+    }
+    return undefined;
   }
 
   private unload() {

@@ -283,4 +283,20 @@ export const linuxErrors = defineErrors({
     message: () => "--persist installs a systemd unit, but the target does not run systemd.",
     fix: () => "Run setup without --persist, and load kgdboe after each boot by running setup again.",
   },
+  E356: {
+    title: "Bootloader not supported by --apply-cmdline",
+    exit: "check",
+    message: (p: { bootloader: string; params: string[] }) =>
+      `--apply-cmdline cannot add ${p.params.join(" ")} to the kernel command line: the target boots with ${p.bootloader}, which netdbg does not edit. Nothing was changed.`,
+    fix: (p: { params: string[] }) =>
+      `Add ${p.params.join(" ")} to the kernel command line by hand (systemd-boot: /etc/kernel/cmdline and the 'options' line of the loader entries), reboot, then run setup without --apply-cmdline.`,
+  },
+  E357: {
+    title: "GRUB defaults file cannot be edited safely",
+    exit: "check",
+    message: (p: { file: string; variable: string; line: string }) =>
+      `${p.file} sets ${p.variable} with shell expansion, escapes or commands ('${p.line}'), so netdbg will not rewrite it. Nothing was changed.`,
+    fix: (p: { file: string }) =>
+      `Add the kernel parameters to GRUB_CMDLINE_LINUX in ${p.file} by hand and regenerate the GRUB config (update-grub or grub-mkconfig), or make the line a plain quoted list and run setup again.`,
+  },
 });

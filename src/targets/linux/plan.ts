@@ -25,6 +25,7 @@ import {
 import type { LinuxFacts, Nic } from "./probe.js";
 import { type KgdboeSource, isSafeRelPath, sourceId } from "./source.js";
 import { renderTemplate } from "./template.js";
+import { planCmdline } from "./cmdline.js";
 
 export interface LinuxTemplates {
   unit: string;
@@ -173,11 +174,10 @@ export function preflight(facts: LinuxFacts, c: LinuxSetupConfig): void {
   if (!facts.kallsyms.address) throw netdbgError("E308", { kptrRestrict: facts.kallsyms.kptrRestrict });
   if (facts.state.loaded && !c.ownsLoadedModule) throw netdbgError("E312", {});
   if (c.persist && !facts.tools.systemd) throw netdbgError("E355", {});
-  if (c.applyCmdline)
-    throw netdbgError("E001", {
-      what: "Applying kernel command-line changes (--apply-cmdline)",
-      instead: "Run setup without --apply-cmdline and apply the printed advice by hand; nothing was changed.",
-    });
+  if (c.applyCmdline) {
+    if (!facts.boot) throw new Error("internal: --apply-cmdline without a boot configuration probe");
+    planCmdline(facts.boot, cmdlineParams(facts)); // a bootloader netdbg cannot edit stops here (E356/E357)
+  }
   if (c.source.kind === "files") {
     if (!c.source.files.some((f) => f.path === "Makefile" || f.path === "Kbuild"))
       throw netdbgError("E311", { source: c.source.label, reason: "it has no Makefile or Kbuild at its top" });
@@ -189,6 +189,15 @@ export function preflight(facts: LinuxFacts, c: LinuxSetupConfig): void {
     throw netdbgError("E305", { distro: facts.os.pretty || "unknown distro", missing: deps.missing });
   if (deps.missing.length && !c.installDeps)
     throw netdbgError("E304", { release, missing: deps.missing, install: deps.install ?? "" });
+}
+
+/** Kernel parameters the kernel config calls for (research note A6 KASLR, A7 rodata), running or not. */
+export function cmdlineParams(facts: LinuxFacts): string[] {
+  const cfg = facts.config.cfg;
+  const out: string[] = [];
+  if (kconfigEnabled(cfg, "RANDOMIZE_BASE")) out.push("nokaslr");
+  if (kconfigEnabled(cfg, "STRICT_KERNEL_RWX") && facts.kernel.arch !== "x86_64") out.push("rodata=off");
+  return out;
 }
 
 const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
@@ -416,16 +425,27 @@ export function planLinuxSetup(facts: LinuxFacts, c: LinuxSetupConfig): LinuxPla
     });
   }
 
-  // ---- warnings and advice (printed, never applied: --apply-cmdline is refused above)
+  // ---- kernel command line: --apply-cmdline writes it into the boot configuration (next boot); else advice
   const cmd = ` ${facts.cmdline} `;
-  if (kconfigEnabled(cfg, "RANDOMIZE_BASE") && !cmd.includes(" nokaslr "))
-    advice.push(
-      "Add 'nokaslr' to the kernel command line so symbol addresses match vmlinux (else the debugger must compute the KASLR slide).",
-    );
-  if (kconfigEnabled(cfg, "STRICT_KERNEL_RWX") && facts.kernel.arch !== "x86_64")
-    advice.push(
-      "If software breakpoints fail on this architecture, add 'rodata=off' to the kernel command line (STRICT_KERNEL_RWX).",
-    );
+  const wanted = cmdlineParams(facts);
+  if (c.applyCmdline && facts.boot) {
+    const a = planCmdline(facts.boot, wanted);
+    if (a) actions.push(a);
+    const notRunning = wanted.filter((p) => !cmd.includes(` ${p} `));
+    if (notRunning.length)
+      warnings.push(
+        `The kernel command line of the next boot has ${notRunning.join(" ")}; the running kernel does not (it was not touched): reboot the target for it to take effect. Teardown restores the boot configuration (also effective at the next reboot).`,
+      );
+  } else {
+    if (wanted.includes("nokaslr") && !cmd.includes(" nokaslr "))
+      advice.push(
+        "Add 'nokaslr' to the kernel command line so symbol addresses match vmlinux (else the debugger must compute the KASLR slide); --apply-cmdline does it for the next boot.",
+      );
+    if (wanted.includes("rodata=off") && !cmd.includes(" rodata=off "))
+      advice.push(
+        "If software breakpoints fail on this architecture, add 'rodata=off' to the kernel command line (STRICT_KERNEL_RWX); --apply-cmdline does it for the next boot.",
+      );
+  }
   if ((facts.ibtCpu || kconfigEnabled(cfg, "X86_KERNEL_IBT")) && !/\sibt=(off|warn)\s/.test(cmd))
     warnings.push(
       "This CPU/kernel uses Intel IBT: kgdboe's indirect calls can oops at load. If loading fails, boot with 'ibt=off'.",

@@ -5,6 +5,7 @@
  * sysfs files named in shared/research/linux-target.md (A1, A6, A12, doctor checklist).
  */
 import { shQuote } from "../../core/quote.js";
+import { type BootFacts, bootProbe, GRUB_DEFAULTS, parseBootProbe } from "./cmdline.js";
 import { type KernelConfig, parseKernelConfig } from "./kconfig.js";
 import { BUILT_MARK, COMMIT_MARK, REMOTE_DIR, REMOTE_ENV, REMOTE_LOADER, REMOTE_UNIT, SOURCE_MARK, UNIT_NAME } from "./paths.js";
 import type { LinuxRemote } from "./remote.js";
@@ -41,6 +42,8 @@ export interface LinuxFacts {
   cpusOnline: number[];
   nmiWatchdog: string;
   watchdogDevices: string[];
+  /** Boot configuration (bootloader, grub defaults file): probed only for --apply-cmdline. */
+  boot?: BootFacts;
   state: {
     loaded: boolean;
     params: Record<string, string>;
@@ -200,6 +203,8 @@ export interface ProbeOptions {
   hostIp?: string;
   /** How root is reached (from core/remote.ts `elevate`, run by the caller before probing). */
   sudo?: LinuxFacts["sudo"];
+  /** Probe the boot configuration too (for --apply-cmdline); the path is the grub defaults file. */
+  boot?: boolean | { grubDefaults: string };
 }
 
 /** Who we are on the target and where we connect from; runs on the login session ($SSH_CONNECTION survives). */
@@ -254,6 +259,10 @@ export async function probeLinuxTarget(remote: LinuxRemote, o: ProbeOptions = {}
   facts.cpusOnline = parseCpuList(st.get("cpus_online") ?? "0");
   facts.nmiWatchdog = st.get("nmi_watchdog") ?? "";
   facts.watchdogDevices = (st.get("watchdogs") ?? "").split(/\s+/).filter(Boolean);
+  if (o.boot) {
+    const path = typeof o.boot === "object" ? o.boot.grubDefaults : GRUB_DEFAULTS;
+    facts.boot = parseBootProbe((await remote.run("probe: boot configuration", bootProbe(path), ro)).stdout, path);
+  }
   const params: Record<string, string> = {};
   for (const [k, v] of st) if (k.startsWith("param.")) params[k.slice(6)] = v;
   const refcnt = Number.parseInt(st.get("refcnt") ?? "", 10);

@@ -64,7 +64,11 @@ function ownsLoaded(j: Journal): boolean {
 }
 
 /** Apply one planned action through the remote. */
-async function execute(remote: LinuxRemote, a: LinuxAction, facts: LinuxFacts): Promise<Record<string, unknown> | undefined> {
+export async function execute(
+  remote: LinuxRemote,
+  a: LinuxAction,
+  facts: LinuxFacts,
+): Promise<Record<string, unknown> | undefined> {
   const x = a.exec;
   const step = a.title;
   if (x.kind === "upload") {
@@ -153,7 +157,11 @@ export async function setupLinuxTarget(input: LinuxSetupInput, deps: LinuxSetupD
   const journal = await deps.store.load(input.target);
   deps.onPhase?.("probe");
   const sudo = await becomeRoot(remote, deps.sudoPassword);
-  const facts = await probeLinuxTarget(remote, { sudo, ...(input.hostIp ? { hostIp: input.hostIp } : {}) });
+  const facts = await probeLinuxTarget(remote, {
+    sudo,
+    ...(input.hostIp ? { hostIp: input.hostIp } : {}),
+    ...(input.config.applyCmdline ? { boot: true } : {}),
+  });
   deps.onPhase?.("plan");
   const cfg0: LinuxSetupConfig = { ...input.config, ownsLoadedModule: ownsLoaded(journal) };
   // stops that need no source come first (stock kernel → no-KGDB, before any network fetch)

@@ -119,7 +119,23 @@ describe("planLinuxSetup", () => {
     expect(codeOf(() => planLinuxSetup(facts({ kallsyms: { kptrRestrict: "2" } }), config))).toBe("NETDBG-E308");
     const loaded = facts({ state: { ...facts().state, loaded: true, params: { device_name: "eth0" } } });
     expect(codeOf(() => planLinuxSetup(loaded, config))).toBe("NETDBG-E312");
-    expect(codeOf(() => planLinuxSetup(facts(), { ...config, applyCmdline: true }))).toBe("NETDBG-E001");
+    const kaslr = parseKernelConfig(`${KGDB_CONFIG}\nCONFIG_RANDOMIZE_BASE=y`);
+    const sdboot = facts({
+      config: { source: "/proc/config.gz", cfg: kaslr },
+      boot: { tools: ["bootctl"], files: ["/etc/kernel/cmdline"], systemdBoot: true, grubby: [] },
+    });
+    expect(codeOf(() => planLinuxSetup(sdboot, { ...config, applyCmdline: true }))).toBe("NETDBG-E356");
+    const expanding = facts({
+      config: { source: "/proc/config.gz", cfg: kaslr },
+      boot: {
+        tools: ["update-grub"],
+        files: [],
+        systemdBoot: false,
+        grubby: [],
+        grubDefaults: { path: "/etc/default/grub", text: 'GRUB_CMDLINE_LINUX="$X"\n', sha256: "0".repeat(64) },
+      },
+    });
+    expect(codeOf(() => planLinuxSetup(expanding, { ...config, applyCmdline: true }))).toBe("NETDBG-E357");
   });
 
   it("adds KCFLAGS=-Wno-error on CONFIG_WERROR kernels and re-onlines offlined CPUs on undo", () => {
