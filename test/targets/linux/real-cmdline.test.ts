@@ -13,9 +13,9 @@ import { bootProbe, parseBootProbe, planCmdline } from "../../../src/targets/lin
 import { LinuxRemote } from "../../../src/targets/linux/remote.js";
 import { execute } from "../../../src/targets/linux/setup.js";
 import type { LinuxFacts } from "../../../src/targets/linux/probe.js";
-import { createTestUser, makeKeyPair, removeTestUser, type Sshd, startSshd, tempDir } from "../../helpers/sshd.js";
+import { createTestUser, makeKeyPair, removeTestUser, type Sshd, startSshd, tempDir, testUserName } from "../../helpers/sshd.js";
 
-const USER = "ndsshlinuxcmd";
+const USER = testUserName("lxcmd");
 const PASSWORD = "nd-linux-cmd-pw-1";
 let sshd: Sshd;
 let dir: string;

@@ -16,9 +16,9 @@ import { parseCpuList, probeLinuxTarget } from "../../../src/targets/linux/probe
 import { LinuxRemote } from "../../../src/targets/linux/remote.js";
 import { setupLinuxTarget } from "../../../src/targets/linux/setup.js";
 import { elevate } from "../../../src/core/remote.js";
-import { createTestUser, makeKeyPair, removeTestUser, type Sshd, startSshd, tempDir } from "../../helpers/sshd.js";
+import { createTestUser, makeKeyPair, removeTestUser, type Sshd, startSshd, tempDir, testUserName } from "../../helpers/sshd.js";
 
-const USER = "ndsshlinux";
+const USER = testUserName("linux");
 const PASSWORD = "nd-linux-pw-1";
 let sshd: Sshd;
 let dir: string;

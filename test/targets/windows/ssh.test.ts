@@ -23,7 +23,7 @@ import {
 import { startFakeSshServer, type FakeSshServer } from "../../fakes/ssh-server.js";
 import type { ForcedState } from "../../fakes/windows-target/forced-command.js";
 import { defaultState, WindowsTargetModel } from "../../fakes/windows-target/model.js";
-import { createTestUser, makeKeyPair, removeTestUser, type Sshd, startSshd, tempDir } from "../../helpers/sshd.js";
+import { createTestUser, makeKeyPair, removeTestUser, type Sshd, startSshd, tempDir, testUserName } from "../../helpers/sshd.js";
 import { serializeStore } from "../../fakes/windows-target/bcd.js";
 
 const KEY = "1a2b3c4d5e6f7.2b3c4d5e6f7g8.3c4d5e6f7g8h9.4d5e6f7g8h9i0";
@@ -114,7 +114,7 @@ describe("over the in-process ssh2 Server fake", () => {
 });
 
 describe("over a real OpenSSH sshd with a ForceCommand into the model", () => {
-  const user = "ndsshwin";
+  const user = testUserName("win");
   let sshd: Sshd;
   let dir: string;
   let stateFile: string;
