@@ -11,17 +11,22 @@
 import { Listr } from "listr2";
 import { netdbgError } from "../../core/error.js";
 import type { Target } from "../../core/inventory.js";
-import { generateKdnetKey, parseKdnetKey } from "../../core/kdnet-key.js";
+import { generateKdnetKey, type KdnetKey, parseKdnetKey } from "../../core/kdnet-key.js";
 import { type Clock, type RemoteSession, systemClock } from "../../core/ports.js";
 import { redactSecret } from "../../core/redact.js";
 import type { Action, ActionReport, StepReport } from "../../core/step.js";
 import type { JournalStore } from "../../core/journal.js";
 import { FileJournalStore } from "../../io/journal-store.js";
 import { connectSsh } from "../../io/ssh.js";
+import { listenForPokes } from "../../engine/kdnet/listen.js";
+import type { DatagramTransport } from "../../engine/kdnet/transport.js";
+import { openUdp } from "../../engine/kdnet/udp.js";
 import {
   checkElevation,
   DEFAULT_EXPORT_DIR,
   displayCall,
+  type KdnetPoke,
+  type PokeWatch,
   probeWindows,
   type RebootResult,
   rebootAndWait,
@@ -49,7 +54,62 @@ export interface WindowsCliDeps {
    * local address of the route to the target (src/host/route.ts). Tests inject their own.
    */
   discoverHostIp?: (ctx: Context, target: Target, port: number) => Promise<string | undefined>;
+  /**
+   * Bind the host debug port for --reboot's poke watch: by default UDP 0.0.0.0 (or :: for an IPv6 host address)
+   * on `port`. Tests bind loopback. A NETDBG-E506 (port taken) falls back to waiting for SSH only.
+   */
+  openKdnetPort?: (port: number, hostIp: string) => Promise<DatagramTransport>;
+  /** --reboot: how long to still wait for a poke once SSH is back in the debug entry (default 30 s). */
+  pokeGraceMs?: number;
 }
+
+/**
+ * A passive watch on the host debug port (the engine's listener: it never answers a poke, so no handshake is
+ * completed and the debugger can take over later). Listens in 1 s windows so closing it never leaves a long timer.
+ */
+function pokeWatch(transport: DatagramTransport, key: KdnetKey): PokeWatch & { close(): Promise<void> } {
+  let seen: KdnetPoke | undefined;
+  let closed = false;
+  const waiters = new Set<(p: KdnetPoke | undefined) => void>();
+  void (async () => {
+    while (!closed && !seen) {
+      const s = (await listenForPokes(transport, { key, durationMs: 1000, stopAfterFirstPoke: true })).find((x) => x.pokes > 0);
+      if (s && !closed) {
+        seen = {
+          from: s.from,
+          version: s.version,
+          authenticated: s.authenticated,
+          ...(s.hostAddress !== undefined ? { hostAddress: s.hostAddress } : {}),
+          ...(s.hostPort !== undefined ? { hostPort: s.hostPort } : {}),
+        };
+        for (const w of waiters) w(seen);
+      }
+    }
+  })();
+  return {
+    port: transport.local.port,
+    first: (timeoutMs) =>
+      seen || closed
+        ? Promise.resolve(seen)
+        : new Promise((resolve) => {
+            const done = (p: KdnetPoke | undefined) => {
+              clearTimeout(t);
+              waiters.delete(done);
+              resolve(p);
+            };
+            const t = setTimeout(() => done(undefined), timeoutMs);
+            waiters.add(done);
+          }),
+    close: async () => {
+      closed = true;
+      for (const w of [...waiters]) w(undefined);
+      await transport.close();
+    },
+  };
+}
+
+const defaultOpenKdnetPort = (port: number, hostIp: string) =>
+  openUdp({ port, ...(hostIp.includes(":") ? { family: 6 as const } : {}) });
 
 async function defaultOpenSession(ctx: Context, target: Target, opts: Record<string, unknown>): Promise<RemoteSession> {
   return connectSsh({
@@ -204,12 +264,24 @@ export async function windowsSetup(
     );
     await list.run();
     if (opts.reboot && !check) {
+      // Open the host debug port before the reboot so the first poke cannot be missed.
+      let watch: (PokeWatch & { close(): Promise<void> }) | undefined;
+      try {
+        watch = pokeWatch(await (deps.openKdnetPort ?? defaultOpenKdnetPort)(port, hostIp), parseKdnetKey(key));
+      } catch (e) {
+        if ((e as { code?: string }).code !== "NETDBG-E506") throw e;
+        ctx.log.warn(`${(e as Error).message} Waiting for SSH only, without checking the target's KDNET poke.`);
+      }
       const reboot = new Listr(
         [
           {
-            title: `Restart '${target.name}' into the debug entry and wait for SSH`,
+            title: watch
+              ? `Restart '${target.name}' into the debug entry and wait for its KDNET poke on UDP port ${port}`
+              : `Restart '${target.name}' into the debug entry and wait for SSH`,
             task: async (_c, task) => {
               rebooted = await rebootAndWait({
+                ...(watch ? { poke: watch } : {}),
+                ...(deps.pokeGraceMs !== undefined ? { pokeGraceMs: deps.pokeGraceMs } : {}),
                 target: target.name,
                 run,
                 close: () => session.close(),
@@ -221,13 +293,20 @@ export async function windowsSetup(
                 },
                 clock: deps.clock ?? systemClock,
               });
-              task.title = `'${target.name}' is back after ${rebooted.attempts} attempt(s)`;
+              const r = rebooted;
+              task.title = r.poke
+                ? `'${target.name}' pokes UDP port ${port} (KDNET v${r.poke.version}, the stored key authenticates it)${r.ssh ? "; SSH is back" : ""}`
+                : `'${target.name}' is back over SSH after ${r.attempts} attempt(s)`;
             },
           },
         ],
         { renderer: rendererOf(ctx, deps), exitOnError: true },
       );
-      await reboot.run();
+      try {
+        await reboot.run();
+      } finally {
+        await watch?.close();
+      }
     }
   } finally {
     await session.close();
@@ -257,8 +336,10 @@ export async function windowsSetup(
       reboot: rebooted
         ? {
             bootedEntry: rebooted.bootedEntry ?? null,
-            debugEntry: rebooted.bootedEntry === p.entryGuid,
+            debugEntry: rebooted.poke ? true : rebooted.bootedEntry === p.entryGuid,
             debug: rebooted.debug ?? null,
+            poke: rebooted.poke ?? null,
+            ssh: rebooted.ssh,
           }
         : null,
     });
@@ -272,6 +353,15 @@ export async function windowsSetup(
   ctx.out("");
   ctx.out(`Start the debugger on this host:  ${windbg}`);
   if (rebooted) {
+    const poke = rebooted.poke;
+    if (poke) {
+      ctx.out(
+        `'${target.name}' restarted into the debug entry: its KDNET pokes (protocol version ${poke.version}) reach this host on UDP port ${port} from ${poke.from} and authenticate with the stored key.`,
+      );
+      if (!rebooted.ssh)
+        ctx.log.warn(`SSH to '${target.name}' did not come back after the reboot: ${rebooted.sshError ?? "no answer"}`);
+      return;
+    }
     if (rebooted.bootedEntry === p.entryGuid && rebooted.debug !== false) {
       ctx.out(`'${target.name}' restarted into the debug entry ${p.entryGuid}; KDNET now sends to ${hostIp} port ${port}.`);
     } else {
