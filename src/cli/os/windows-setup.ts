@@ -5,6 +5,9 @@
  * (src/io/ssh.ts), the file journal, listr2 progress, `--check` printing every command, `--json` printing one
  * final object. The work itself is src/targets/windows.
  *
+ * `--via winrm` (netdbg on Windows): the same scripts run through Invoke-Command in a local PowerShell
+ * (src/targets/windows/winrm.ts); without PowerShell on this host that is NETDBG-E223.
+ *
  * Without --host-ip or transport.hostIp, the host address is the local end of the route to the target
  * (src/host/route.ts); when no route is found setup stops with NETDBG-E215 and its fix.
  */
@@ -12,7 +15,7 @@ import { Listr } from "listr2";
 import { netdbgError } from "../../core/error.js";
 import type { Target } from "../../core/inventory.js";
 import { generateKdnetKey, type KdnetKey, parseKdnetKey } from "../../core/kdnet-key.js";
-import { type Clock, type RemoteSession, systemClock } from "../../core/ports.js";
+import { type Clock, type PowerShellRunner, type RemoteSession, systemClock } from "../../core/ports.js";
 import { redactSecret } from "../../core/redact.js";
 import type { Action, ActionReport, StepReport } from "../../core/step.js";
 import type { JournalStore } from "../../core/journal.js";
@@ -37,6 +40,7 @@ import {
   setupWindows,
   teardownWindows,
   type WindowsPlan,
+  winrmRunner,
 } from "../../targets/windows/index.js";
 import type { Context } from "../context.js";
 
@@ -61,6 +65,37 @@ export interface WindowsCliDeps {
   openKdnetPort?: (port: number, hostIp: string) => Promise<DatagramTransport>;
   /** --reboot: how long to still wait for a poke once SSH is back in the debug entry (default 30 s). */
   pokeGraceMs?: number;
+  /** --via winrm: the local PowerShell that runs Invoke-Command (default: node-powershell, after checking it exists). */
+  powershell?: () => Promise<PowerShellRunner>;
+}
+
+/** How netdbg reaches the target: SSH (default) or, with --via winrm, Invoke-Command in a local PowerShell. */
+interface Link {
+  run: ScriptRunner;
+  description: string;
+  close(): Promise<void>;
+}
+
+async function defaultPowerShell(): Promise<PowerShellRunner> {
+  const { findExecutable, NodePowerShellRunner, powershellExecutable } = await import("../../io/powershell.js");
+  const exe = powershellExecutable();
+  if (!(await findExecutable(exe))) throw netdbgError("E223", { platform: process.platform, executable: exe });
+  return new NodePowerShellRunner({ executable: exe });
+}
+
+async function openLink(ctx: Context, target: Target, opts: Record<string, unknown>, deps: WindowsCliDeps): Promise<Link> {
+  const via = String(opts.via ?? "ssh");
+  if (via === "winrm") {
+    const ps = await (deps.powershell ?? defaultPowerShell)();
+    return {
+      run: winrmRunner(ps, target.address, target.name),
+      description: `WinRM (Invoke-Command -ComputerName ${target.address})`,
+      close: () => ps.dispose(),
+    };
+  }
+  if (via !== "ssh") throw netdbgError("E224", { via });
+  const session = await (deps.openSession ?? defaultOpenSession)(ctx, target, opts);
+  return { run: sessionRunner(session, target.name), description: session.description, close: () => session.close() };
 }
 
 /**
@@ -213,9 +248,8 @@ export async function windowsSetup(
   const nic = (opts.nic as string | undefined) ?? target.transport?.nic;
   const now = deps.now?.() ?? new Date();
   const store = storeOf(ctx, deps);
-  const open = deps.openSession ?? defaultOpenSession;
-  let session = await open(ctx, target, opts);
-  let run: ScriptRunner = sessionRunner(session, target.name);
+  let session = await openLink(ctx, target, opts, deps);
+  let run: ScriptRunner = session.run;
   let plan: WindowsPlan | undefined;
   let report: StepReport | undefined;
   let rebooted: RebootResult | undefined;
@@ -286,9 +320,9 @@ export async function windowsSetup(
                 run,
                 close: () => session.close(),
                 reconnect: async () => {
-                  task.output = "waiting for the target to answer over SSH…";
-                  session = await open(ctx, target, { ...opts, acceptNewHostKey: false });
-                  run = sessionRunner(session, target.name);
+                  task.output = `waiting for the target to answer over ${session.description}…`;
+                  session = await openLink(ctx, target, { ...opts, acceptNewHostKey: false }, deps);
+                  run = session.run;
                   return { run, close: () => session.close() };
                 },
                 clock: deps.clock ?? systemClock,
@@ -399,8 +433,8 @@ export async function windowsTeardown(
   const journal = await store.load(target.name);
   const pending = journal.entries.filter((e) => e.status !== "undone");
   const restore = opts.restoreExport as string | undefined;
-  const session = await (deps.openSession ?? defaultOpenSession)(ctx, target, opts);
-  const run = sessionRunner(session, target.name);
+  const session = await openLink(ctx, target, opts, deps);
+  const run = session.run;
   try {
     await checkElevation(run, target.name);
     if (restore) {

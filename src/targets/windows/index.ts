@@ -60,3 +60,4 @@ export {
 } from "./ps.js";
 export { setupWindows, type SetupWindowsOptions, type SetupWindowsResult } from "./setup.js";
 export { type KdnetPoke, type PokeWatch, rebootAndWait, type RebootOptions, type RebootResult } from "./reboot.js";
+export { winrmParams, winrmRunner, winrmWrapperText } from "./winrm.js";
