@@ -370,7 +370,8 @@ export async function windowsSetup(
       reboot: rebooted
         ? {
             bootedEntry: rebooted.bootedEntry ?? null,
-            debugEntry: rebooted.poke ? true : rebooted.bootedEntry === p.entryGuid,
+            // SSH says which entry booted; without SSH, a poke shows a debugging entry booted
+            debugEntry: rebooted.bootedEntry !== undefined ? rebooted.bootedEntry === p.entryGuid : rebooted.poke !== undefined,
             debug: rebooted.debug ?? null,
             poke: rebooted.poke ?? null,
             ssh: rebooted.ssh,

@@ -114,7 +114,8 @@ describe("over the in-process ssh2 Server fake", () => {
 });
 
 describe("over a real OpenSSH sshd with a ForceCommand into the model", () => {
-  const user = "ndsshwin";
+  // per process: other worktrees run this same file at the same time, and a shared name would be removed under us
+  const user = `ndsshwin${process.pid}`;
   let sshd: Sshd;
   let dir: string;
   let stateFile: string;
