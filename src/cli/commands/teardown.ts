@@ -12,6 +12,7 @@ export function register(program: Command, ctx: () => Context): void {
     .option("--check", "print the undo plan, change nothing")
     .option("--accept-new-host-key", "trust an SSH host key seen for the first time")
     .option("--restore-export <file>", "Windows: restore the BCD store exported before setup (when the journal is lost)")
+    .option("--via <transport>", "Windows: reach the target over ssh (default) or winrm (Invoke-Command; netdbg on Windows)")
     .action(async (name: string, opts: Record<string, unknown>) => {
       const c = ctx();
       const target = await c.inventory.get(name);

@@ -5,23 +5,31 @@
  * (src/io/ssh.ts), the file journal, listr2 progress, `--check` printing every command, `--json` printing one
  * final object. The work itself is src/targets/windows.
  *
+ * `--via winrm` (netdbg on Windows): the same scripts run through Invoke-Command in a local PowerShell
+ * (src/targets/windows/winrm.ts); without PowerShell on this host that is NETDBG-E223.
+ *
  * Without --host-ip or transport.hostIp, the host address is the local end of the route to the target
  * (src/host/route.ts); when no route is found setup stops with NETDBG-E215 and its fix.
  */
 import { Listr } from "listr2";
 import { netdbgError } from "../../core/error.js";
 import type { Target } from "../../core/inventory.js";
-import { generateKdnetKey, parseKdnetKey } from "../../core/kdnet-key.js";
-import { type Clock, type RemoteSession, systemClock } from "../../core/ports.js";
+import { generateKdnetKey, type KdnetKey, parseKdnetKey } from "../../core/kdnet-key.js";
+import { type Clock, type PowerShellRunner, type RemoteSession, systemClock } from "../../core/ports.js";
 import { redactSecret } from "../../core/redact.js";
 import type { Action, ActionReport, StepReport } from "../../core/step.js";
 import type { JournalStore } from "../../core/journal.js";
 import { FileJournalStore } from "../../io/journal-store.js";
 import { connectSsh } from "../../io/ssh.js";
+import { listenForPokes } from "../../engine/kdnet/listen.js";
+import type { DatagramTransport } from "../../engine/kdnet/transport.js";
+import { openUdp } from "../../engine/kdnet/udp.js";
 import {
   checkElevation,
   DEFAULT_EXPORT_DIR,
   displayCall,
+  type KdnetPoke,
+  type PokeWatch,
   probeWindows,
   type RebootResult,
   rebootAndWait,
@@ -32,6 +40,7 @@ import {
   setupWindows,
   teardownWindows,
   type WindowsPlan,
+  winrmRunner,
 } from "../../targets/windows/index.js";
 import type { Context } from "../context.js";
 
@@ -49,7 +58,93 @@ export interface WindowsCliDeps {
    * local address of the route to the target (src/host/route.ts). Tests inject their own.
    */
   discoverHostIp?: (ctx: Context, target: Target, port: number) => Promise<string | undefined>;
+  /**
+   * Bind the host debug port for --reboot's poke watch: by default UDP 0.0.0.0 (or :: for an IPv6 host address)
+   * on `port`. Tests bind loopback. A NETDBG-E506 (port taken) falls back to waiting for SSH only.
+   */
+  openKdnetPort?: (port: number, hostIp: string) => Promise<DatagramTransport>;
+  /** --reboot: how long to still wait for a poke once SSH is back in the debug entry (default 30 s). */
+  pokeGraceMs?: number;
+  /** --via winrm: the local PowerShell that runs Invoke-Command (default: node-powershell, after checking it exists). */
+  powershell?: () => Promise<PowerShellRunner>;
 }
+
+/** How netdbg reaches the target: SSH (default) or, with --via winrm, Invoke-Command in a local PowerShell. */
+interface Link {
+  run: ScriptRunner;
+  description: string;
+  close(): Promise<void>;
+}
+
+async function defaultPowerShell(): Promise<PowerShellRunner> {
+  const { findExecutable, NodePowerShellRunner, powershellExecutable } = await import("../../io/powershell.js");
+  const exe = powershellExecutable();
+  if (!(await findExecutable(exe))) throw netdbgError("E223", { platform: process.platform, executable: exe });
+  return new NodePowerShellRunner({ executable: exe });
+}
+
+async function openLink(ctx: Context, target: Target, opts: Record<string, unknown>, deps: WindowsCliDeps): Promise<Link> {
+  const via = String(opts.via ?? "ssh");
+  if (via === "winrm") {
+    const ps = await (deps.powershell ?? defaultPowerShell)();
+    return {
+      run: winrmRunner(ps, target.address, target.name),
+      description: `WinRM (Invoke-Command -ComputerName ${target.address})`,
+      close: () => ps.dispose(),
+    };
+  }
+  if (via !== "ssh") throw netdbgError("E224", { via });
+  const session = await (deps.openSession ?? defaultOpenSession)(ctx, target, opts);
+  return { run: sessionRunner(session, target.name), description: session.description, close: () => session.close() };
+}
+
+/**
+ * A passive watch on the host debug port (the engine's listener: it never answers a poke, so no handshake is
+ * completed and the debugger can take over later). Listens in 1 s windows so closing it never leaves a long timer.
+ */
+function pokeWatch(transport: DatagramTransport, key: KdnetKey): PokeWatch & { close(): Promise<void> } {
+  let seen: KdnetPoke | undefined;
+  let closed = false;
+  const waiters = new Set<(p: KdnetPoke | undefined) => void>();
+  void (async () => {
+    while (!closed && !seen) {
+      const s = (await listenForPokes(transport, { key, durationMs: 1000, stopAfterFirstPoke: true })).find((x) => x.pokes > 0);
+      if (s && !closed) {
+        seen = {
+          from: s.from,
+          version: s.version,
+          authenticated: s.authenticated,
+          ...(s.hostAddress !== undefined ? { hostAddress: s.hostAddress } : {}),
+          ...(s.hostPort !== undefined ? { hostPort: s.hostPort } : {}),
+        };
+        for (const w of waiters) w(seen);
+      }
+    }
+  })();
+  return {
+    port: transport.local.port,
+    first: (timeoutMs) =>
+      seen || closed
+        ? Promise.resolve(seen)
+        : new Promise((resolve) => {
+            const done = (p: KdnetPoke | undefined) => {
+              clearTimeout(t);
+              waiters.delete(done);
+              resolve(p);
+            };
+            const t = setTimeout(() => done(undefined), timeoutMs);
+            waiters.add(done);
+          }),
+    close: async () => {
+      closed = true;
+      for (const w of [...waiters]) w(undefined);
+      await transport.close();
+    },
+  };
+}
+
+const defaultOpenKdnetPort = (port: number, hostIp: string) =>
+  openUdp({ port, ...(hostIp.includes(":") ? { family: 6 as const } : {}) });
 
 async function defaultOpenSession(ctx: Context, target: Target, opts: Record<string, unknown>): Promise<RemoteSession> {
   return connectSsh({
@@ -153,9 +248,8 @@ export async function windowsSetup(
   const nic = (opts.nic as string | undefined) ?? target.transport?.nic;
   const now = deps.now?.() ?? new Date();
   const store = storeOf(ctx, deps);
-  const open = deps.openSession ?? defaultOpenSession;
-  let session = await open(ctx, target, opts);
-  let run: ScriptRunner = sessionRunner(session, target.name);
+  let session = await openLink(ctx, target, opts, deps);
+  let run: ScriptRunner = session.run;
   let plan: WindowsPlan | undefined;
   let report: StepReport | undefined;
   let rebooted: RebootResult | undefined;
@@ -204,30 +298,49 @@ export async function windowsSetup(
     );
     await list.run();
     if (opts.reboot && !check) {
+      // Open the host debug port before the reboot so the first poke cannot be missed.
+      let watch: (PokeWatch & { close(): Promise<void> }) | undefined;
+      try {
+        watch = pokeWatch(await (deps.openKdnetPort ?? defaultOpenKdnetPort)(port, hostIp), parseKdnetKey(key));
+      } catch (e) {
+        if ((e as { code?: string }).code !== "NETDBG-E506") throw e;
+        ctx.log.warn(`${(e as Error).message} Waiting for SSH only, without checking the target's KDNET poke.`);
+      }
       const reboot = new Listr(
         [
           {
-            title: `Restart '${target.name}' into the debug entry and wait for SSH`,
+            title: watch
+              ? `Restart '${target.name}' into the debug entry and wait for its KDNET poke on UDP port ${port}`
+              : `Restart '${target.name}' into the debug entry and wait for SSH`,
             task: async (_c, task) => {
               rebooted = await rebootAndWait({
+                ...(watch ? { poke: watch } : {}),
+                ...(deps.pokeGraceMs !== undefined ? { pokeGraceMs: deps.pokeGraceMs } : {}),
                 target: target.name,
                 run,
                 close: () => session.close(),
                 reconnect: async () => {
-                  task.output = "waiting for the target to answer over SSH…";
-                  session = await open(ctx, target, { ...opts, acceptNewHostKey: false });
-                  run = sessionRunner(session, target.name);
+                  task.output = `waiting for the target to answer over ${session.description}…`;
+                  session = await openLink(ctx, target, { ...opts, acceptNewHostKey: false }, deps);
+                  run = session.run;
                   return { run, close: () => session.close() };
                 },
                 clock: deps.clock ?? systemClock,
               });
-              task.title = `'${target.name}' is back after ${rebooted.attempts} attempt(s)`;
+              const r = rebooted;
+              task.title = r.poke
+                ? `'${target.name}' pokes UDP port ${port} (KDNET v${r.poke.version}, the stored key authenticates it)${r.ssh ? "; SSH is back" : ""}`
+                : `'${target.name}' is back over SSH after ${r.attempts} attempt(s)`;
             },
           },
         ],
         { renderer: rendererOf(ctx, deps), exitOnError: true },
       );
-      await reboot.run();
+      try {
+        await reboot.run();
+      } finally {
+        await watch?.close();
+      }
     }
   } finally {
     await session.close();
@@ -257,8 +370,11 @@ export async function windowsSetup(
       reboot: rebooted
         ? {
             bootedEntry: rebooted.bootedEntry ?? null,
-            debugEntry: rebooted.bootedEntry === p.entryGuid,
+            // SSH says which entry booted; without SSH, a poke shows a debugging entry booted
+            debugEntry: rebooted.bootedEntry !== undefined ? rebooted.bootedEntry === p.entryGuid : rebooted.poke !== undefined,
             debug: rebooted.debug ?? null,
+            poke: rebooted.poke ?? null,
+            ssh: rebooted.ssh,
           }
         : null,
     });
@@ -272,6 +388,15 @@ export async function windowsSetup(
   ctx.out("");
   ctx.out(`Start the debugger on this host:  ${windbg}`);
   if (rebooted) {
+    const poke = rebooted.poke;
+    if (poke) {
+      ctx.out(
+        `'${target.name}' restarted into the debug entry: its KDNET pokes (protocol version ${poke.version}) reach this host on UDP port ${port} from ${poke.from} and authenticate with the stored key.`,
+      );
+      if (!rebooted.ssh)
+        ctx.log.warn(`SSH to '${target.name}' did not come back after the reboot: ${rebooted.sshError ?? "no answer"}`);
+      return;
+    }
     if (rebooted.bootedEntry === p.entryGuid && rebooted.debug !== false) {
       ctx.out(`'${target.name}' restarted into the debug entry ${p.entryGuid}; KDNET now sends to ${hostIp} port ${port}.`);
     } else {
@@ -309,8 +434,8 @@ export async function windowsTeardown(
   const journal = await store.load(target.name);
   const pending = journal.entries.filter((e) => e.status !== "undone");
   const restore = opts.restoreExport as string | undefined;
-  const session = await (deps.openSession ?? defaultOpenSession)(ctx, target, opts);
-  const run = sessionRunner(session, target.name);
+  const session = await openLink(ctx, target, opts, deps);
+  const run = session.run;
   try {
     await checkElevation(run, target.name);
     if (restore) {

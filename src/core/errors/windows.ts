@@ -154,4 +154,42 @@ export const windowsErrors = defineErrors({
     fix: () =>
       "Look at the target's console: a BitLocker recovery screen means the protectors were not suspended; a hang at boot means the debugger is waiting (start it with the windbg line above). Once it is up, 'netdbg teardown' undoes everything.",
   },
+  E220: {
+    title: "Target pokes with another KDNET key",
+    exit: "check",
+    message: (p: { target: string; port: number; from: string }) =>
+      `After the reboot, KDNET pokes from ${p.from} reach UDP port ${p.port} but do not authenticate with the key stored for '${p.target}': the target and this host use different keys.`,
+    fix: (p: { target: string; port: number }) =>
+      `Run 'netdbg setup ${p.target}' again to give the target the stored key (or store the key it uses with 'netdbg keys set ${p.target} <key>'). If another machine is configured for port ${p.port}, give each target its own port.`,
+  },
+  E221: {
+    title: "No KDNET poke after the reboot",
+    exit: "environment",
+    message: (p: { target: string; port: number; seconds: number; entry: string }) =>
+      `'${p.target}' is back over SSH in boot entry ${p.entry}, but no KDNET poke reached UDP port ${p.port} on this host within ${p.seconds} s.`,
+    fix: (p: { target: string; port: number }) =>
+      `Check that the host address in the target's dbgsettings is this host's address as the target sees it, that the host firewall lets UDP port ${p.port} in ('netdbg host firewall open ${p.target}'), and that the NIC KDNET took is on the network to this host ('netdbg doctor ${p.target}'). Then restart the target (shutdown /r /t 0).`,
+  },
+  E222: {
+    title: "WinRM call to the target failed",
+    exit: "environment",
+    message: (p: { target: string; computer: string; detail: string }) =>
+      `Invoke-Command to '${p.computer}' (target '${p.target}') failed: ${p.detail}`,
+    fix: (p: { computer: string }) =>
+      `On the target run 'Enable-PSRemoting -Force' as administrator; on this host make sure '${p.computer}' resolves and is trusted (a domain member, or listed in WSMan:\\localhost\\Client\\TrustedHosts), and that your account is an administrator there. Or use SSH (drop --via winrm).`,
+  },
+  E223: {
+    title: "--via winrm needs PowerShell on this host",
+    exit: "environment",
+    message: (p: { platform: string; executable: string }) =>
+      `--via winrm runs Invoke-Command in a local PowerShell, but this host (${p.platform}) has no '${p.executable}'.`,
+    fix: () =>
+      "Run netdbg on Windows (powershell.exe is built in), or install PowerShell 7 ('pwsh', with WSMan remoting) here or point NODE_POWERSHELL at it — or drop --via winrm to use SSH, which works from any host.",
+  },
+  E224: {
+    title: "Unknown --via transport",
+    exit: "usage",
+    message: (p: { via: string }) => `'--via ${p.via}' is not a transport netdbg knows for Windows targets.`,
+    fix: () => "Use --via ssh (the default) or --via winrm (netdbg on Windows).",
+  },
 });

@@ -59,4 +59,5 @@ export {
   type TemplateName,
 } from "./ps.js";
 export { setupWindows, type SetupWindowsOptions, type SetupWindowsResult } from "./setup.js";
-export { rebootAndWait, type RebootOptions, type RebootResult } from "./reboot.js";
+export { type KdnetPoke, type PokeWatch, rebootAndWait, type RebootOptions, type RebootResult } from "./reboot.js";
+export { winrmParams, winrmRunner, winrmWrapperText } from "./winrm.js";

@@ -1,7 +1,12 @@
 /**
- * `--reboot`: restart the target into the debug entry and wait for SSH to come back, then read which entry
- * booted ({current} by GUID, locale-free) and whether its debug flag is on.
- * (Waiting for the first KDNET poke at the host instead needs the engine; not part of this module.)
+ * `--reboot`: restart the target into the debug entry and wait for its first KDNET poke at the host (a PokeWatch
+ * the caller opened on the host debug port before the reboot: the engine's passive listener, which never
+ * answers), and for SSH to come back, then read which entry booted ({current} by GUID, locale-free) and whether
+ * its debug flag is on.
+ *
+ * The poke is the primary signal: a poke that does not authenticate with the stored key is NETDBG-E220; SSH back
+ * in a debugging entry with no poke within the grace period is NETDBG-E221. SSH is the extra (which entry
+ * booted) and the fallback when no watch could be opened (the port is taken, e.g. by a running WinDbg).
  */
 import { netdbgError } from "../../core/error.js";
 import type { Clock } from "../../core/ports.js";
@@ -20,14 +25,51 @@ export interface RebootOptions {
   delaySeconds?: number;
   timeoutMs?: number;
   intervalMs?: number;
+  /** Watch on the host debug port, opened before the reboot; absent: wait for SSH only. */
+  poke?: PokeWatch;
+  /** After SSH is back in a debugging entry, how long to still wait for a poke (pokes come every ~3 s). */
+  pokeGraceMs?: number;
+}
+
+/** What the host saw of the target's first KDNET poke (shared/research/kdnet.md §1: pokes every ~3 s). */
+export interface KdnetPoke {
+  /** address:port the poke came from. */
+  from: string;
+  /** KDNET protocol version byte. */
+  version: number;
+  /** true: authenticated with the stored key; false: it did not (another key); null: not checked. */
+  authenticated: boolean | null;
+  /** The host address and port the (authenticated) poke says the target was configured for. */
+  hostAddress?: string;
+  hostPort?: number;
+}
+
+/** A passive watch on the host debug port (real time: pokes are network packets, not clock ticks). */
+export interface PokeWatch {
+  readonly port: number;
+  /** The first poke since the watch opened, waiting at most `timeoutMs`; undefined when none came. */
+  first(timeoutMs: number): Promise<KdnetPoke | undefined>;
 }
 
 export interface RebootResult {
-  /** GUID of the entry Windows booted ({current}), lower case. */
+  /** GUID of the entry Windows booted ({current}), lower case; undefined when SSH did not come back. */
   bootedEntry: string | undefined;
   debug: boolean | undefined;
   attempts: number;
-  /** The runner of the new session (caller closes it with `close`). */
+  /** The first KDNET poke (undefined without a watch, or when the booted entry does not debug). */
+  poke?: KdnetPoke;
+  /** Whether SSH came back (false only when the poke arrived but SSH did not: `sshError` says why). */
+  ssh: boolean;
+  sshError?: string;
+  /** The runner of the new session (caller closes it with `close`); absent when SSH did not come back. */
+  run?: ScriptRunner;
+  close?: () => Promise<void>;
+}
+
+interface SshBack {
+  bootedEntry: string | undefined;
+  debug: boolean | undefined;
+  attempts: number;
   run: ScriptRunner;
   close: () => Promise<void>;
 }
@@ -35,17 +77,68 @@ export interface RebootResult {
 export async function rebootAndWait(o: RebootOptions): Promise<RebootResult> {
   const delay = o.delaySeconds ?? 5;
   const timeoutMs = o.timeoutMs ?? 600_000;
-  const interval = o.intervalMs ?? 5_000;
   await o.run.run("reboot", { DelaySeconds: delay });
   await o.close().catch(() => undefined);
+  const stop = { now: false };
+  const ssh = waitForSsh(o, stop);
+  if (!o.poke) return { ...(await ssh), ssh: true };
+  const watch = o.poke;
+  ssh.catch(() => undefined);
+  const settled = ssh.then(
+    (back) => ({ kind: "ssh" as const, back }),
+    (error: unknown) => ({ kind: "ssh-failed" as const, error }),
+  );
+  const first = await Promise.race([watch.first(timeoutMs).then((poke) => ({ kind: "poke" as const, poke })), settled]);
+  let poke: KdnetPoke | undefined;
+  if (first.kind === "poke") poke = first.poke;
+  else if (first.kind === "ssh-failed") {
+    poke = await watch.first(0);
+    if (!poke) throw first.error;
+  } else {
+    const b = first.back;
+    // Booted something that does not debug: no poke is coming; the caller reports the entry.
+    if (b.debug === false) return { ...b, ssh: true };
+    poke = await watch.first(o.pokeGraceMs ?? 30_000);
+    if (!poke) {
+      await b.close().catch(() => undefined);
+      throw netdbgError("E221", {
+        target: o.target,
+        port: watch.port,
+        seconds: Math.round((o.pokeGraceMs ?? 30_000) / 1000),
+        entry: b.bootedEntry ?? "?",
+      });
+    }
+  }
+  if (poke?.authenticated === false) {
+    stop.now = true;
+    const s = await Promise.race([settled, Promise.resolve(undefined)]);
+    if (s?.kind === "ssh") await s.back.close().catch(() => undefined);
+    throw netdbgError("E220", { target: o.target, port: watch.port, from: poke.from });
+  }
+  const s = await settled;
+  if (s.kind === "ssh") return { ...s.back, ssh: true, ...(poke ? { poke } : {}) };
+  // The target pokes (so it booted a debugging entry) but SSH stayed away: KDNET is what matters here.
+  const why = s.error instanceof Error ? s.error.message : String(s.error);
+  return { bootedEntry: undefined, debug: undefined, attempts: 0, ssh: false, sshError: why, ...(poke ? { poke } : {}) };
+}
+
+async function waitForSsh(o: RebootOptions, stop: { now: boolean }): Promise<SshBack> {
+  const delay = o.delaySeconds ?? 5;
+  const timeoutMs = o.timeoutMs ?? 600_000;
+  const interval = o.intervalMs ?? 5_000;
   await o.clock.sleep(delay * 1000 + interval);
   const deadline = o.clock.now().getTime() + timeoutMs;
   let last = "";
   let attempts = 0;
   for (;;) {
+    if (stop.now) throw new Error("stopped waiting for SSH");
     attempts++;
     try {
       const s = await o.reconnect();
+      if (stop.now) {
+        await s.close().catch(() => undefined);
+        throw new Error("stopped waiting for SSH");
+      }
       try {
         const r = await s.run.run<{ exitCode: number; output: string }>("bcdedit", { BcdArgs: ["/enum", "{current}", "/v"] });
         const cur = r.exitCode === 0 ? parseBcdEnum(r.output)[0] : undefined;

@@ -299,6 +299,11 @@ const json = (v: unknown) => `${JSON.stringify(v)}\r\n`;
 export class WindowsTargetModel {
   readonly received: Received[] = [];
   injections: Injection[] = [];
+  /**
+   * Called at the end of each restart; `debugging` = the booted entry debugs over NET, so a real machine's KDNET
+   * would now poke the host from {dbgsettings} (tests start a KDNET target peer here: test/fakes/kdnet-target).
+   */
+  onBoot: ((boot: { debugging: boolean; entry: string }) => void) | undefined;
 
   constructor(public state: WindowsTargetState = defaultState()) {}
 
@@ -485,6 +490,7 @@ export class WindowsTargetModel {
         macAddress: taken.macAddress,
       });
     }
+    this.onBoot?.({ debugging, entry: s.currentId });
   }
 
   private deleteEntry(guid: string, description: string, known: string[]) {

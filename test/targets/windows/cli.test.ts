@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { isNetdbgError } from "../../../src/core/error.js";
+import { isNetdbgError, netdbgError } from "../../../src/core/error.js";
 import type { Target } from "../../../src/core/inventory.js";
 import { type Context, createContext } from "../../../src/cli/context.js";
 import { windowsSetup, windowsTeardown } from "../../../src/cli/os/windows-setup.js";
@@ -113,9 +113,13 @@ describe("netdbg setup / teardown for a windows target (CLI glue)", () => {
     const { ctx, model, out, deps } = await rig(true);
     let t = 0;
     const clock = { now: () => new Date(t), sleep: async (ms: number) => void (t += ms) };
-    await windowsSetup(ctx, target, { reboot: true }, { ...deps, clock });
+    // no KDNET peer here (test/targets/windows/reboot-poke.test.ts has one): the port counts as taken, SSH only
+    const taken = async () => {
+      throw netdbgError("E506", { port: 50005, address: "0.0.0.0", reason: "EADDRINUSE" });
+    };
+    await windowsSetup(ctx, target, { reboot: true }, { ...deps, clock, openKdnetPort: taken });
     const obj = JSON.parse(out.join(""));
-    expect(obj.reboot).toEqual({ bootedEntry: obj.entry, debugEntry: true, debug: true });
+    expect(obj.reboot).toEqual({ bootedEntry: obj.entry, debugEntry: true, debug: true, poke: null, ssh: true });
     expect(model.state.boots).toBe(1);
   });
 

@@ -47,7 +47,7 @@ describe("--reboot: restart into the debug entry and wait for SSH", () => {
     expect(back).toMatchObject({ bootedEntry: r.plan.entryGuid, debug: true, attempts: 3 });
     expect(model.received.find((x) => x.script === "reboot")?.params).toEqual({ DelaySeconds: 5 });
     expect(model.state.bitlocker[0]).toMatchObject({ protectionStatus: "Off", rebootCount: 1 });
-    const facts = await probeWindows(back.run);
+    const facts = await probeWindows(back.run!);
     expect(facts.nics.map((n) => [n.name, n.status, n.interfaceDescription])).toContainEqual([
       "Ethernet 2",
       "Up",
@@ -55,7 +55,7 @@ describe("--reboot: restart into the debug entry and wait for SSH", () => {
     ]);
     expect(facts.nics.find((n) => n.name === "Ethernet")?.status).toBe("Disabled");
     // the one-time bootsequence was consumed by the boot; teardown's undo of it is then a no-op
-    await teardownWindows({ target: "win", run: back.run, journal: await store.load("win"), store, clock: systemClock });
+    await teardownWindows({ target: "win", run: back.run!, journal: await store.load("win"), store, clock: systemClock });
     expect(model.storeBytes()).toBe(original);
     expect(model.state.bitlocker[0]!.protectionStatus).toBe("On");
   });

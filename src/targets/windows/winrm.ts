@@ -1,0 +1,65 @@
+/**
+ * `--via winrm`: when netdbg itself runs on Windows, the same template scripts run on the target through
+ * WinRM (`Invoke-Command -ComputerName`) in a local PowerShell (core's PowerShellRunner port; the io adapter is
+ * node-powershell). The wrapper templates/windows/winrm/invoke.ps1 takes the computer name and the script's
+ * encoded form as declared parameters (the runner passes them as data, never through node-powershell's `$` tag)
+ * and starts on the target exactly the powershell.exe command the SSH transport sends (ps.ts wireCommand), so the
+ * target sees the same script either way. The wrapper answers {exitCode, stdout, stderr} as JSON.
+ */
+import { readFileSync } from "node:fs";
+import { netdbgError } from "../../core/error.js";
+import type { PowerShellRunner } from "../../core/ports.js";
+import {
+  type PsParams,
+  parsePsJson,
+  psStderrText,
+  renderScript,
+  type ScriptRunner,
+  type TemplateName,
+  type WireCommand,
+  wireCommand,
+} from "./ps.js";
+
+let wrapper: string | undefined;
+
+/** The wrapper script (templates/windows/winrm/invoke.ps1, shipped next to dist/ like the other templates). */
+export function winrmWrapperText(): string {
+  wrapper ??= readFileSync(new URL("../../../templates/windows/winrm/invoke.ps1", import.meta.url), "utf8");
+  return wrapper;
+}
+
+/** The wrapper's parameters for one wire command: the encoded script, or (long scripts) the one stdin line. */
+export function winrmParams(computer: string, wire: WireCommand): { ComputerName: string; Encoded: string; StdinLine: string } {
+  if (wire.input !== undefined) return { ComputerName: computer, Encoded: "", StdinLine: wire.input.split("\r\n")[0]! };
+  const encoded = wire.commandLine.slice(wire.commandLine.lastIndexOf(" ") + 1);
+  return { ComputerName: computer, Encoded: encoded, StdinLine: "" };
+}
+
+interface WrapperAnswer {
+  exitCode: number | null;
+  stdout: string | null;
+  stderr: string | null;
+}
+
+/** A ScriptRunner that runs each template on `computer` through WinRM. `target` names the target in errors. */
+export function winrmRunner(ps: PowerShellRunner, computer: string, target: string): ScriptRunner {
+  const sent: WireCommand[] = [];
+  return {
+    sent,
+    async run<T>(name: TemplateName, params: PsParams = {}): Promise<T> {
+      const wire = wireCommand(renderScript(name, params));
+      sent.push(wire);
+      const r = await ps.invoke(winrmWrapperText(), winrmParams(computer, wire));
+      if (r.exitCode !== 0) {
+        // Invoke-Command itself failed (WinRM not enabled, access denied, name not resolved …)
+        throw netdbgError("E222", { target, computer, detail: psStderrText(r.stderr).slice(-400) || `exit ${r.exitCode}` });
+      }
+      const a = parsePsJson<WrapperAnswer>("winrm", r.stdout);
+      const code = a.exitCode ?? 0;
+      if (code !== 0) {
+        throw netdbgError("E212", { script: name, target, exitCode: code, detail: psStderrText(a.stderr ?? "").slice(-400) });
+      }
+      return parsePsJson<T>(name, a.stdout ?? "");
+    },
+  };
+}

@@ -1,0 +1,24 @@
+# netdbg wrapper: run one netdbg template script on a Windows target through WinRM (netdbg itself on Windows, --via winrm).
+# The remote side starts exactly what the SSH transport sends: powershell.exe with the script's -EncodedCommand
+# (or, for a long script, the same one line on stdin to -Command -), and hands back its exit code, stdout and
+# stderr as one JSON object. Every value arrives as a parameter (-ArgumentList); nothing is spliced in.
+param([string]$ComputerName, [string]$Encoded = '', [string]$StdinLine = '')
+$ErrorActionPreference = 'Stop'
+$ProgressPreference = 'SilentlyContinue'
+$r = Invoke-Command -ComputerName $ComputerName -ScriptBlock {
+  param([string]$Encoded, [string]$StdinLine)
+  $ErrorActionPreference = 'Continue'  # native stderr under 2>&1 must not become a terminating error (PS 5.1)
+  $ProgressPreference = 'SilentlyContinue'
+  $exe = "$env:SystemRoot\System32\WindowsPowerShell\v1.0\powershell.exe"
+  if ($StdinLine) {
+    # '-' quoted: the same argument for PowerShell, and tree-sitter-powershell (the syntax check) parses it
+    $o = $StdinLine | & $exe -NoProfile -NonInteractive -ExecutionPolicy Bypass -Command '-' 2>&1
+  } else {
+    $o = & $exe -NoProfile -NonInteractive -ExecutionPolicy Bypass -EncodedCommand $Encoded 2>&1
+  }
+  $code = $LASTEXITCODE
+  $out = @($o | Where-Object { $_ -isnot [System.Management.Automation.ErrorRecord] } | ForEach-Object { "$_" }) -join "`r`n"
+  $err = @($o | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] } | ForEach-Object { "$_" }) -join "`r`n"
+  [pscustomobject]@{ exitCode = $code; stdout = $out; stderr = $err }
+} -ArgumentList $Encoded, $StdinLine
+[pscustomobject]@{ exitCode = $r.exitCode; stdout = $r.stdout; stderr = $r.stderr } | ConvertTo-Json -Compress -Depth 4
