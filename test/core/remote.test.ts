@@ -3,9 +3,9 @@
  * 127.0.0.1 with test users (ndssh…) and sudoers.d rules created here and removed in afterAll.
  */
 import { execFileSync } from "node:child_process";
+import { codeOf } from "../helpers/errors.js";
 import { rmSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { isNetdbgError, type NetdbgError } from "../../src/core/error.js";
 import type { CommandResult, Logger, RemoteSession, RunOptions } from "../../src/core/ports.js";
 import { shCommand, shQuote } from "../../src/core/quote.js";
 import { classifySudoFailure, elevate, probeSudo, runStep, stderrTail, sudoGuard, withSudo } from "../../src/core/remote.js";
@@ -20,16 +20,6 @@ import {
   tempDir,
   testUserName,
 } from "../helpers/sshd.js";
-
-async function codeOf(p: Promise<unknown>): Promise<NetdbgError> {
-  try {
-    await p;
-  } catch (e) {
-    if (isNetdbgError(e)) return e;
-    throw e;
-  }
-  throw new Error("expected a NetdbgError, got success");
-}
 
 function recording(result: CommandResult): RemoteSession & { calls: { command: string; opts?: RunOptions }[] } {
   const calls: { command: string; opts?: RunOptions }[] = [];

@@ -3,9 +3,9 @@
  * against real sshd, so the fake is a faithful peer for target models.
  */
 import { readFileSync, writeFileSync, rmSync } from "node:fs";
+import { codeOf } from "../helpers/errors.js";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { isNetdbgError, type NetdbgError } from "../../src/core/error.js";
 import { psEncodedCommand } from "../../src/core/quote.js";
 import { connectSsh } from "../../src/io/ssh.js";
 import { tempDir } from "../helpers/sshd.js";
@@ -13,16 +13,6 @@ import { type FakeSshServer, startFakeSshServer } from "./ssh-server.js";
 
 let srv: FakeSshServer;
 let dir: string;
-
-async function codeOf(p: Promise<unknown>): Promise<NetdbgError> {
-  try {
-    await p;
-  } catch (e) {
-    if (isNetdbgError(e)) return e;
-    throw e;
-  }
-  throw new Error("expected a NetdbgError, got success");
-}
 
 beforeAll(async () => {
   dir = tempDir("fake");

@@ -3,10 +3,10 @@
  * ProxyJump through a second real sshd and through the in-process fake, ssh-agent authentication.
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { codeOf } from "../helpers/errors.js";
 import { existsSync, mkdirSync, writeFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { isNetdbgError, type NetdbgError } from "../../src/core/error.js";
 import { connectSsh } from "../../src/io/ssh.js";
 import { parseJumpSpec, resolveSshTarget } from "../../src/io/ssh-config.js";
 import { type FakeSshServer, startFakeSshServer } from "../fakes/ssh-server.js";
@@ -20,16 +20,6 @@ import {
   tempDir,
   testUserName,
 } from "../helpers/sshd.js";
-
-async function codeOf(p: Promise<unknown>): Promise<NetdbgError> {
-  try {
-    await p;
-  } catch (e) {
-    if (isNetdbgError(e)) return e;
-    throw e;
-  }
-  throw new Error("expected a NetdbgError, got success");
-}
 
 describe("resolveSshTarget (unit)", () => {
   let dir: string;

@@ -2,10 +2,10 @@
  * The SSH adapter against a REAL OpenSSH sshd on 127.0.0.1 (test/helpers/sshd.ts).
  */
 import { execFileSync } from "node:child_process";
+import { codeOf } from "../helpers/errors.js";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { isNetdbgError, type NetdbgError } from "../../src/core/error.js";
 import { shCommand } from "../../src/core/quote.js";
 import { connectSsh, type HostKeyPrompt, type SshConnectOptions } from "../../src/io/ssh.js";
 import {
@@ -24,16 +24,6 @@ let sshd: Sshd;
 let dir: string;
 let key: ReturnType<typeof makeKeyPair>;
 let otherKey: ReturnType<typeof makeKeyPair>;
-
-async function codeOf(p: Promise<unknown>): Promise<NetdbgError> {
-  try {
-    await p;
-  } catch (e) {
-    if (isNetdbgError(e)) return e;
-    throw e;
-  }
-  throw new Error("expected a NetdbgError, got success");
-}
 
 function opts(extra: Partial<SshConnectOptions> = {}): SshConnectOptions {
   const knownHostsPath = join(dir, "known_hosts");

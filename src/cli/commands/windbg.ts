@@ -1,10 +1,10 @@
 import type { Command } from "commander";
 import { netdbgError } from "../../core/error.js";
 import { parseKdnetKey } from "../../core/kdnet-key.js";
+import { kdnetPortOption } from "../options.js";
 import type { Context } from "../context.js";
 
 /** The default KDNET port when a target has none stored (MSDOC: recommended range 50000–50039). */
-const DEFAULT_PORT = 50000;
 
 /**
  * `netdbg windbg <target>`: the exact WinDbg / kd command lines for a Windows target
@@ -25,15 +25,7 @@ export function register(program: Command, ctx: () => Context): void {
       parseKdnetKey(stored); // validates; the line keeps the stored spelling (leading zeros included)
       const key = stored.trim().toLowerCase();
       c.secretsSeen.push(stored, key);
-      const port = opts.port !== undefined ? Number(opts.port) : (target.port ?? DEFAULT_PORT);
-      if (!Number.isInteger(port) || port < 1 || port > 65535) {
-        throw netdbgError("E003", {
-          option: "--port",
-          value: String(opts.port),
-          reason: "a UDP port is a whole number 1–65535",
-          fix: "Use e.g. --port 50000.",
-        });
-      }
+      const port = kdnetPortOption(opts.port, target);
       const arg = `net:port=${port},key=${key}`;
       const shown = c.opts.showSecrets ? arg : `net:port=${port},key=${key.slice(0, 4)}…`;
       if (c.opts.json) {

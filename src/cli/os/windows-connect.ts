@@ -13,9 +13,8 @@ import type { StateChange } from "../../engine/kdnet/kd.js";
 import { type HostEvent, KdnetHostSession } from "../../engine/kdnet/session.js";
 import type { DatagramTransport } from "../../engine/kdnet/transport.js";
 import { openUdp } from "../../engine/kdnet/udp.js";
+import { kdnetPortOption } from "../options.js";
 import type { Context } from "../context.js";
-
-const DEFAULT_PORT = 50000;
 
 export interface CommandResult {
   text: string;
@@ -397,15 +396,7 @@ export async function connectWindows(ctx: Context, target: Target, opts: Record<
   if (stored === undefined) throw netdbgError("E009", { name: target.name });
   ctx.secretsSeen.push(stored);
   const key = parseKdnetKey(stored);
-  const port = opts.port !== undefined ? Number(opts.port) : (target.port ?? DEFAULT_PORT);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) {
-    throw netdbgError("E003", {
-      option: "--port",
-      value: String(opts.port),
-      reason: "a UDP port is a whole number 1–65535",
-      fix: "Use e.g. --port 50000.",
-    });
-  }
+  const port = kdnetPortOption(opts.port, target);
   const timeoutS = opts.timeout !== undefined ? Number(opts.timeout) : 60;
   if (!Number.isFinite(timeoutS) || timeoutS <= 0) {
     throw netdbgError("E003", {
