@@ -68,36 +68,15 @@ export const firewalld = {
   remove: (zone: string, req: FirewallRequest) => ["firewall-cmd", `--zone=${zone}`, `--remove-rich-rule=${richRule(req)}`],
 };
 
+/** The rule ufw adds and deletes: UDP to `port` from the target's address only. */
+const ufwRuleSpec = (req: FirewallRequest) => ["from", req.address, "to", "any", "port", String(req.port), "proto", "udp"];
+
 export const ufw = {
   status: () => ["ufw", "status"],
   added: () => ["ufw", "show", "added"],
-  allow: (req: FirewallRequest) => [
-    "ufw",
-    "allow",
-    "from",
-    req.address,
-    "to",
-    "any",
-    "port",
-    String(req.port),
-    "proto",
-    "udp",
-    "comment",
-    ruleName(req.port),
-  ],
-  delete: (req: FirewallRequest) => [
-    "ufw",
-    "delete",
-    "allow",
-    "from",
-    req.address,
-    "to",
-    "any",
-    "port",
-    String(req.port),
-    "proto",
-    "udp",
-  ],
+  allow: (req: FirewallRequest) => ["ufw", "allow", ...ufwRuleSpec(req), "comment", ruleName(req.port)],
+  // ufw deletes by the rule's spec, so it must be exactly the spec that was allowed
+  delete: (req: FirewallRequest) => ["ufw", "delete", "allow", ...ufwRuleSpec(req)],
 };
 
 const saddr = (req: FirewallRequest) => (ipFamily(req.address) === 6 ? "ip6" : "ip");
