@@ -96,19 +96,41 @@ export class KgdbVm {
     await new Promise((r) => setTimeout(r, 3000));
   }
 
-  /** sysrq-g through the QEMU monitor: the kernel enters kgdb and waits on ttyS1. */
-  async breakIn(): Promise<void> {
-    await new Promise<void>((resolve, reject) => {
+  /**
+   * sysrq-g through the QEMU monitor: the kernel enters kgdb and waits on ttyS1. Under TCG on a loaded machine
+   * a key can be lost (or arrive while the kernel is still leaving the previous stop), so this waits for the
+   * kernel's own "sysrq: DEBUG" line on the console and presses the keys again until it appears.
+   */
+  async breakIn(timeoutMs = 90_000): Promise<void> {
+    const seen = () => (existsSync(this.consoleLog) ? readFileSync(this.consoleLog, "latin1") : "");
+    const start = seen().length;
+    const t0 = Date.now();
+    for (let attempt = 1; ; attempt++) {
+      await this.sendMonitor("sendkey alt-sysrq-g\n");
+      const until = Date.now() + 8000;
+      while (Date.now() < until) {
+        await new Promise((r) => setTimeout(r, 250));
+        if (/sysrq: DEBUG|SysRq : DEBUG/i.test(seen().slice(start))) {
+          await new Promise((r) => setTimeout(r, 500)); // kgdb_breakpoint() follows the console line
+          return;
+        }
+      }
+      if (Date.now() - t0 > timeoutMs)
+        throw new Error(`the kernel did not enter kgdb after ${attempt} sysrq-g presses:\n${seen().slice(-1500)}`);
+    }
+  }
+
+  private sendMonitor(line: string): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
       const s = net.connect(this.monitor, () => {
-        s.write("sendkey alt-sysrq-g\n");
+        s.write(line);
         setTimeout(() => {
           s.end();
           resolve();
-        }, 500);
+        }, 300);
       });
       s.on("error", reject);
     });
-    await new Promise((r) => setTimeout(r, 1500));
   }
 
   get running(): boolean {
