@@ -28,6 +28,8 @@ export const sshSchema = z
       .optional(),
     port: z.number().int().min(1).max(65535).optional(),
     identityFile: z.string().min(1).optional(),
+    /** known_hosts to check this target's host key against (default ~/.ssh/known_hosts); `lab up` writes one. */
+    knownHostsFile: z.string().min(1).optional(),
   })
   .strict();
 
@@ -48,6 +50,21 @@ export const targetSchema = z
         nic: z.string().min(1).optional(),
         /** Host address the target sends to, when route discovery is not wanted. */
         hostIp: addressSchema.optional(),
+        /**
+         * Linux: where the kernel's kgdb answers when it is not kgdboe on address:targetPort — e.g. kgdboc on a
+         * serial line behind a console server (`udp:HOST:PORT`, `tcp:HOST:PORT`). `connect` uses it by default.
+         */
+        endpoint: z
+          .string()
+          .regex(/^(udp|tcp):\S+:\d{1,5}(@\d{1,5})?$/, "expected udp:HOST:PORT[@LOCALPORT] or tcp:HOST:PORT")
+          .optional(),
+        /**
+         * Linux: how `connect` stops a running kernel before attaching. kgdboe stops it on the first packet
+         * ("none" needed); kgdboc does not, so "sysrq-ssh" runs `echo g > /proc/sysrq-trigger` over SSH first.
+         */
+        breakIn: z.enum(["none", "sysrq-ssh"]).optional(),
+        /** Linux: the target kernel's unstripped vmlinux on this host, for symbols (`connect --vmlinux` overrides). */
+        vmlinux: z.string().min(1).optional(),
       })
       .strict()
       .optional(),

@@ -46,7 +46,7 @@ export interface HostKeyPrompt {
 
 export interface SshConnectOptions extends ResolveOptions {
   target: Pick<Target, "name" | "address" | "ssh"> & { os?: Target["os"] };
-  /** known_hosts to check and append to; default ~/.ssh/known_hosts. */
+  /** known_hosts to check and append to; default the target's ssh.knownHostsFile, else ~/.ssh/known_hosts. */
   knownHostsPath?: string;
   /** Record an unknown host key without asking (`--accept-new-host-key`). */
   acceptNewHostKey?: boolean;
@@ -572,7 +572,8 @@ export class SshSession implements RemoteSession {
 /** Connect to a target: resolve inventory + ssh_config, walk the ProxyJump chain, check host keys, authenticate. */
 export async function connectSsh(opts: SshConnectOptions): Promise<SshSession> {
   const resolved = await resolveSshTarget(opts.target, opts);
-  const knownHostsFile = opts.knownHostsPath ?? join(opts.homeDir ?? homedir(), ".ssh", "known_hosts");
+  const knownHostsFile =
+    opts.knownHostsPath ?? opts.target.ssh?.knownHostsFile ?? join(opts.homeDir ?? homedir(), ".ssh", "known_hosts");
   const agentSocket = opts.agentSocket === undefined ? process.env.SSH_AUTH_SOCK : (opts.agentSocket ?? undefined);
   const ctx: HopContext = {
     opts,

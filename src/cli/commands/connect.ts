@@ -18,6 +18,11 @@ export function register(program: Command, ctx: () => Context): void {
     )
     .option("--vmlinux <file>", "linux: the target kernel's unstripped vmlinux, for symbols")
     .option("--arch <arch>", "linux: x86_64 or arm64 (default: from --vmlinux, else x86_64)")
+    .option(
+      "--break-in <method>",
+      "linux: stop the running kernel first: sysrq-ssh (SysRq-g over SSH, for kgdboc) or none (kgdboe does it itself)",
+    )
+    .option("--accept-new-host-key", "linux, --break-in sysrq-ssh: trust an SSH host key seen for the first time")
     .action(async (name: string, opts: Record<string, unknown>) => {
       const c = ctx();
       const target = await c.inventory.get(name);

@@ -213,8 +213,26 @@ function labTarget(s: LabState): Target {
     name: "lab",
     os: "linux",
     address: s.endpoints.ssh.host,
-    ssh: { user: s.endpoints.ssh.user, port: s.endpoints.ssh.port, identityFile: s.endpoints.ssh.identityFile },
-    transport: { targetPort: s.endpoints.kgdboe.port, nic: "eth0", hostIp: s.hostAddress },
+    ssh: {
+      user: s.endpoints.ssh.user,
+      port: s.endpoints.ssh.port,
+      identityFile: s.endpoints.ssh.identityFile,
+      knownHostsFile: s.knownHosts,
+    },
+    // kgdb answers on the second serial port (kgdboc) wired to UDP; `connect` breaks in with SysRq-g over SSH.
+    // kgdboe (loaded by `netdbg setup lab`) listens on targetPort; the CI stand-in module does not speak RSP.
+    transport: {
+      targetPort: s.endpoints.kgdboe.port,
+      nic: "eth0",
+      hostIp: s.hostAddress,
+      ...(s.endpoints.variant === "kgdb"
+        ? {
+            endpoint: `udp:${s.endpoints.kgdboc.host}:${s.endpoints.kgdboc.port}`,
+            breakIn: "sysrq-ssh" as const,
+            ...(s.endpoints.vmlinux ? { vmlinux: s.endpoints.vmlinux } : {}),
+          }
+        : {}),
+    },
     note: `netdbg lab (${s.endpoints.variant} kernel ${s.endpoints.kernelRelease}); managed by 'netdbg lab up'`,
   };
 }

@@ -2,13 +2,23 @@ import { writeFile } from "node:fs/promises";
 import readline from "node:readline";
 import { isNetdbgError } from "../../core/error.js";
 import type { Target } from "../../core/inventory.js";
+import type { RemoteSession } from "../../core/ports.js";
 import { formatEndpoint } from "../../engine/transport/index.js";
 import type { Context } from "../context.js";
 import { type CommandResult, COMMANDS, LinuxDebugger } from "./linux-commands.js";
+import { type BreakIn, breakInMethod, sysrqBreakIn } from "./break-in.js";
 import { type LinuxDebugOptions, openRemote } from "./linux-session.js";
 
 export interface ConnectOptions extends LinuxDebugOptions {
   exec?: string;
+  /** none | sysrq-ssh (default: the inventory's transport.breakIn, else none). */
+  breakIn?: string;
+  acceptNewHostKey?: boolean;
+}
+
+export interface LinuxConnectDeps {
+  /** SSH to the target for --break-in sysrq-ssh (default: ssh2 with the inventory and ~/.ssh/config). */
+  openSession?: (target: Target) => Promise<RemoteSession>;
 }
 
 function progressBar(ctx: Context): ((done: number, total: number, rate: number) => void) | undefined {
@@ -27,7 +37,30 @@ function progressBar(ctx: Context): ((done: number, total: number, rate: number)
 }
 
 /** `netdbg connect <linux-target>`: attach over kgdboe (or --endpoint), then --exec commands or a REPL. */
-export async function runLinuxConnect(ctx: Context, target: Target, opts: ConnectOptions): Promise<void> {
+export async function runLinuxConnect(
+  ctx: Context,
+  target: Target,
+  opts: ConnectOptions,
+  deps: LinuxConnectDeps = {},
+): Promise<void> {
+  let breaker: BreakIn | undefined;
+  if (breakInMethod(target, opts.breakIn) === "sysrq-ssh") {
+    const open =
+      deps.openSession ??
+      (async (t: Target) => {
+        const { connectSsh } = await import("../../io/ssh.js");
+        return connectSsh({ target: t, acceptNewHostKey: Boolean(opts.acceptNewHostKey), logger: ctx.log });
+      });
+    breaker = await sysrqBreakIn(ctx, target, await open(target));
+  }
+  try {
+    await attachAndRun(ctx, target, opts);
+  } finally {
+    await breaker?.finish();
+  }
+}
+
+async function attachAndRun(ctx: Context, target: Target, opts: ConnectOptions): Promise<void> {
   const { endpoint, client, remote, symbols } = await openRemote(target, opts, {
     onConsole: (text) => ctx.log.debug(`target: ${text.trimEnd()}`),
     ...(ctx.opts.verbose ? { trace: (l: string) => ctx.log.debug(l) } : {}),

@@ -17,14 +17,16 @@ export interface LinuxDebugOptions {
 }
 
 /**
- * Where the kgdboe stub of a target listens: `--endpoint` when given, else the inventory's address and
+ * Where the kgdboe stub of a target listens: `--endpoint` when given, else the inventory's transport.endpoint
+ * (kgdb behind something other than kgdboe, e.g. kgdboc on a serial line wired to UDP), else its address and
  * transport.targetPort (default 31337) over UDP; the host side binds the target's `port` (or `--port`)
  * when set, so a firewall rule can name it.
  */
 export function resolveEndpoint(target: Target, opts: LinuxDebugOptions): Endpoint {
-  if (opts.endpoint) {
-    const ep = parseEndpoint(opts.endpoint);
-    if (!ep) throw netdbgError("E403", { value: opts.endpoint });
+  const spec = opts.endpoint ?? target.transport?.endpoint;
+  if (spec) {
+    const ep = parseEndpoint(spec);
+    if (!ep) throw netdbgError("E403", { value: spec });
     return ep;
   }
   if (!target.address) throw netdbgError("E410", { target: target.name });
@@ -77,7 +79,8 @@ export interface OpenedRemote {
 
 export async function openRemote(target: Target, opts: LinuxDebugOptions, extra: RspClientOptions = {}): Promise<OpenedRemote> {
   const endpoint = resolveEndpoint(target, opts);
-  const symbols = opts.vmlinux ? await readElfSymbols(opts.vmlinux) : undefined;
+  const vmlinux = opts.vmlinux ?? target.transport?.vmlinux;
+  const symbols = vmlinux ? await readElfSymbols(vmlinux) : undefined;
   const arch = parseArch(opts.arch) ?? symbols?.arch;
   const options = clientOptions(opts, extra);
   let transport: Awaited<ReturnType<typeof openTransport>>;

@@ -73,4 +73,12 @@ export const rspErrors = defineErrors({
     message: (p: { target: string }) => `Target '${p.target}' has no address netdbg can use for kgdboe.`,
     fix: () => "Pass --endpoint udp:HOST:PORT, or set the target's address (and transport.targetPort) in the inventory.",
   },
+  E450: {
+    title: "Could not break into the kernel over SSH",
+    exit: "environment",
+    message: (p: { target: string; reason: string }) =>
+      `SysRq-g over SSH on '${p.target}' failed (echo g > /proc/sysrq-trigger): ${p.reason}.`,
+    fix: () =>
+      "Log in as root, or give the SSH user passwordless sudo for it; check that /proc/sysrq-trigger exists (CONFIG_MAGIC_SYSRQ). Or stop the kernel yourself (Alt-SysRq-G on its console) and connect with --break-in none.",
+  },
 });

@@ -237,4 +237,17 @@ describe("setup lab, KGDB kernel", () => {
     expect(td.exitCode, td.all).toBe(0);
     expect(await snapshot(e)).toBe(pristine);
   });
+
+  it("connect lab: SysRq-g over SSH (the lab's own known_hosts, no prompt), kgdb over kgdboc/UDP, the kernel runs on", async () => {
+    const r = await netdbg(["--json", "connect", "lab", "--exec", "regs; x/s linux_banner; detach"], 300_000);
+    expect(r.exitCode, r.all).toBe(0);
+    const j = JSON.parse(r.stdout) as { endpoint: string; results: { command: string; data: Record<string, unknown> }[] };
+    expect(j.endpoint).toMatch(/^udp:10\.213\.\d+\.\d+:31338$/);
+    const by = (c: string) => j.results.find((x) => x.command.startsWith(c))!.data;
+    expect(String(by("regs").rip)).toMatch(/^0xffffffff8/);
+    expect((by("x/s") as { strings: string[] }).strings[0]).toContain(e.kernelRelease);
+    expect(by("detach")).toEqual({ detached: true });
+    const after = await ssh(e, "cat /proc/uptime");
+    expect(after.exitCode, after.stderr).toBe(0);
+  });
 });
