@@ -219,19 +219,14 @@ function labTarget(s: LabState): Target {
       identityFile: s.endpoints.ssh.identityFile,
       knownHostsFile: s.knownHosts,
     },
-    // kgdb answers on the second serial port (kgdboc) wired to UDP; `connect` breaks in with SysRq-g over SSH.
-    // kgdboe (loaded by `netdbg setup lab`) listens on targetPort; the CI stand-in module does not speak RSP.
+    // `netdbg setup lab` loads kgdboe on targetPort; `connect lab` talks to it with the lab kernel's symbols.
+    // (kgdboc on the second serial port, wired to UDP, answers before setup: connect --endpoint <kgdboc>
+    // --break-in sysrq-ssh.)
     transport: {
       targetPort: s.endpoints.kgdboe.port,
       nic: "eth0",
       hostIp: s.hostAddress,
-      ...(s.endpoints.variant === "kgdb"
-        ? {
-            endpoint: `udp:${s.endpoints.kgdboc.host}:${s.endpoints.kgdboc.port}`,
-            breakIn: "sysrq-ssh" as const,
-            ...(s.endpoints.vmlinux ? { vmlinux: s.endpoints.vmlinux } : {}),
-          }
-        : {}),
+      ...(s.endpoints.vmlinux ? { vmlinux: s.endpoints.vmlinux } : {}),
     },
     note: `netdbg lab (${s.endpoints.variant} kernel ${s.endpoints.kernelRelease}); managed by 'netdbg lab up'`,
   };

@@ -23,9 +23,18 @@
  *     "target remote udp:<ip>:<port>";
  *   - every failure prints kgdboe's exact failure line (prefix "kgdboe: ") and returns kgdboe's errno.
  *
- * WHAT IT DOES NOT DO: it does not carry the GDB remote protocol. Its rx_handler passes every frame on, its KGDB
- * read_char never returns a character and write_char drops output, so entering the debugger (sysrq-g, a
- * breakpoint, an oops) while it is loaded waits forever. Use it only to test provisioning, never to debug.
+ *   - carries kgdb's GDB remote protocol over UDP on udp_port, written for netdbg (the transport, not kgdboe's
+ *     code): an rx_handler takes the datagrams sent to udp_port off eth (any other frame passes on), remembers
+ *     the sender (IP, port, MAC) and queues the bytes; while the kernel runs, a datagram other than a single
+ *     non-0x03 byte (an ack) stops it through a work item calling kgdb_breakpoint() (once a debugger is
+ *     connected, only 0x03 does); inside the debugger, read_char polls the device's NAPI instances the way
+ *     netpoll does, but with a small receive budget, and hands their UDP payloads to kgdb; write_char batches
+ *     output and flush sends it to the sender with netpoll_send_udp(). post_exception reschedules NAPI so the
+ *     interrupts the polls left masked are unmasked by a regular poll.
+ *
+ * WHAT IT DOES NOT DO: kgdboe's driver hooking for multi-core safety (force_single_core=0 only prints), IPv6,
+ * fragmented datagrams, or any promise that a stop inside the network stack itself can be debugged over the
+ * same NIC (the same holds for kgdboe). It is a test peer for netdbg; prefer the real kgdboe for real work.
  */
 #define pr_fmt(fmt) "kgdboe: " fmt
 
@@ -33,6 +42,9 @@
 #include <linux/etherdevice.h>
 #include <linux/inet.h>
 #include <linux/inetdevice.h>
+#include <linux/ip.h>
+#include <linux/udp.h>
+#include <linux/workqueue.h>
 #include <linux/kallsyms.h>
 #include <linux/kgdb.h>
 #include <linux/kernel.h>
@@ -54,7 +66,7 @@
 #endif
 
 MODULE_LICENSE("GPL");
-MODULE_DESCRIPTION("kgdboe-compat: parameter- and log-compatible stand-in for kgdboe (netdbg tests; no RSP)");
+MODULE_DESCRIPTION("kgdboe-compat: parameter- and log-compatible stand-in for kgdboe (netdbg tests), GDB remote protocol over UDP");
 
 static char *device_name = "ens33";
 module_param(device_name, charp, 0444);
@@ -74,25 +86,159 @@ static bool compat_rx_registered;
 static bool compat_np_ready;
 static struct netpoll compat_np;
 
+/* ---- the UDP transport ------------------------------------------------------------------------------------ */
+
+#define RX_RING 8192 /* a power of two */
+static u8 rx_ring[RX_RING];
+static unsigned int rx_head, rx_tail; /* rx_head: next write, rx_tail: next read; single CPU in the debugger */
+static u8 tx_buf[1024];
+static unsigned int tx_len;
+static bool peer_known;
+static bool in_debugger;
+
+static void compat_break_fn(struct work_struct *w)
+{
+	kgdb_breakpoint();
+}
+static DECLARE_WORK(compat_break_work, compat_break_fn);
+
+static void rx_queue(const u8 *data, unsigned int len)
+{
+	unsigned int i;
+
+	for (i = 0; i < len; i++) {
+		if (rx_head - rx_tail >= RX_RING)
+			return; /* full: the debugger retransmits */
+		rx_ring[rx_head++ & (RX_RING - 1)] = data[i];
+	}
+}
+
+/* one of our datagrams: queue its payload; while the kernel runs, stop it as kgdboe would */
+static void rx_datagram(struct sk_buff *skb, const struct iphdr *iph, const struct udphdr *uh, unsigned int off,
+			unsigned int len)
+{
+	u8 buf[256];
+	unsigned int done = 0, n;
+	bool has_break = false, ack_only = len == 1;
+
+	compat_np.remote_ip.ip = iph->saddr;
+	compat_np.remote_port = ntohs(uh->source);
+	if (skb_mac_header_was_set(skb))
+		memcpy(compat_np.remote_mac, eth_hdr(skb)->h_source, ETH_ALEN);
+	peer_known = true;
+
+	while (done < len) {
+		n = min_t(unsigned int, len - done, sizeof(buf));
+		if (skb_copy_bits(skb, off + done, buf, n))
+			return;
+		if (memchr(buf, 0x03, n))
+			has_break = true;
+		if (ack_only && buf[0] == 0x03)
+			ack_only = false;
+		rx_queue(buf, n);
+		done += n;
+	}
+	if (!in_debugger && (has_break || (!kgdb_connected && !ack_only)))
+		schedule_work(&compat_break_work);
+}
+
+static rx_handler_result_t compat_rx_handler(struct sk_buff **pskb)
+{
+	struct sk_buff *skb = *pskb;
+	struct iphdr _iph, *iph;
+	struct udphdr _uh, *uh;
+	unsigned int ihl, len;
+
+	if (skb->protocol != htons(ETH_P_IP))
+		return RX_HANDLER_PASS;
+	iph = skb_header_pointer(skb, 0, sizeof(_iph), &_iph);
+	if (!iph || iph->version != 4 || iph->protocol != IPPROTO_UDP ||
+	    (iph->frag_off & htons(0x3fff))) /* IP_MF | IP_OFFSET: a fragment */
+		return RX_HANDLER_PASS;
+	ihl = iph->ihl * 4;
+	uh = skb_header_pointer(skb, ihl, sizeof(_uh), &_uh);
+	if (!uh || ntohs(uh->dest) != (u16)udp_port)
+		return RX_HANDLER_PASS;
+	if (iph->daddr != compat_np.local_ip.ip)
+		return RX_HANDLER_PASS;
+	len = ntohs(uh->len);
+	if (len < sizeof(_uh) || ihl + len > skb->len)
+		return RX_HANDLER_PASS;
+	rx_datagram(skb, iph, uh, ihl + sizeof(_uh), len - sizeof(_uh));
+	consume_skb(skb);
+	return RX_HANDLER_CONSUMED;
+}
+
+/* inside the debugger nothing runs NAPI for us: poll the device's queues (like netpoll, but with a budget) */
+static void compat_poll(void)
+{
+	struct napi_struct *napi;
+	int cpu = smp_processor_id();
+
+	list_for_each_entry(napi, &compat_dev->napi_list, dev_list) {
+		if (cmpxchg(&napi->poll_owner, -1, cpu) != -1)
+			continue;
+		if (!test_and_set_bit(NAPI_STATE_NPSVC, &napi->state)) {
+			napi->poll(napi, 16);
+			clear_bit(NAPI_STATE_NPSVC, &napi->state);
+			/* the GRO "normal" batch would hold our datagrams until a regular poll completes */
+			if (napi->rx_count) {
+				netif_receive_skb_list(&napi->rx_list);
+				INIT_LIST_HEAD(&napi->rx_list);
+				napi->rx_count = 0;
+			}
+		}
+		smp_store_release(&napi->poll_owner, -1);
+	}
+}
+
 static int compat_read_char(void)
 {
-	return NO_POLL_CHAR;
+	if (rx_head == rx_tail)
+		compat_poll();
+	if (rx_head == rx_tail)
+		return NO_POLL_CHAR;
+	return rx_ring[rx_tail++ & (RX_RING - 1)];
+}
+
+static void compat_flush(void)
+{
+	if (tx_len && peer_known)
+		netpoll_send_udp(&compat_np, tx_buf, tx_len);
+	tx_len = 0;
 }
 
 static void compat_write_char(u8 c)
 {
+	tx_buf[tx_len++] = c;
+	if (tx_len == sizeof(tx_buf))
+		compat_flush();
+}
+
+static void compat_pre_exception(void)
+{
+	in_debugger = true;
+}
+
+static void compat_post_exception(void)
+{
+	struct napi_struct *napi;
+
+	compat_flush();
+	in_debugger = false;
+	/* a budgeted poll outside softirq leaves the queue's interrupt masked: let a regular poll unmask it */
+	list_for_each_entry(napi, &compat_dev->napi_list, dev_list)
+		napi_schedule(napi);
 }
 
 static struct kgdb_io compat_io = {
 	.name = "kgdboe",
 	.read_char = compat_read_char,
 	.write_char = compat_write_char,
+	.flush = compat_flush,
+	.pre_exception = compat_pre_exception,
+	.post_exception = compat_post_exception,
 };
-
-static rx_handler_result_t compat_rx_handler(struct sk_buff **pskb)
-{
-	return RX_HANDLER_PASS;
-}
 
 static bool compat_address_is_kallsyms_lookup_name(unsigned long addr)
 {
@@ -250,6 +396,7 @@ fail:
 static void __exit compat_exit(void)
 {
 	kgdb_unregister_io_module(&compat_io);
+	cancel_work_sync(&compat_break_work);
 	compat_cleanup();
 }
 

@@ -33,7 +33,9 @@ const journalFile = join(home, "data/netdbg/journals/lab.json");
 interface Endpoints {
   variant: string;
   ssh: { host: string; port: number; user: string; identityFile: string };
+  kgdboc: { host: string; port: number };
   kernelRelease: string;
+  vmlinux?: string;
 }
 
 function need(tool: string, pkg: string) {
@@ -183,6 +185,47 @@ describe("setup lab, KGDB kernel", () => {
     expect(j.actions.every((a) => a.outcome === "unchanged")).toBe(true);
   });
 
+  it("connect lab: RSP over UDP through the loaded kgdboe; a real gdb reads the same registers and memory in the same stop", async () => {
+    const ours = join(home, "netdbg-text.bin");
+    const r = await netdbg(
+      [
+        ...["--json", "connect", "lab", "--exec"],
+        `x/s linux_banner; break process_one_work; continue; bt 3; delete; regs; dump _text 65536 ${ours}; disconnect`,
+      ],
+      300_000,
+    );
+    expect(r.exitCode, r.all).toBe(0);
+    const j = JSON.parse(r.stdout) as { endpoint: string; results: { command: string; data: Record<string, unknown> }[] };
+    expect(j.endpoint).toBe(`udp:${e.ssh.host}:31337`);
+    const by = (c: string) => j.results.find((x) => x.command.startsWith(c))!.data;
+    expect((by("x/s") as { strings: string[] }).strings[0]).toContain(e.kernelRelease);
+    expect(by("continue")).toMatchObject({ signal: 5, symbol: "process_one_work" });
+    expect((by("bt") as { frames: { symbol?: string }[] }).frames[1]?.symbol).toMatch(/^(worker_thread|rescuer_thread)\+0x/);
+    const regs = by("regs") as Record<string, string>;
+    const text = (by("dump") as { address: string }).address;
+    // netdbg disconnected without detaching: the kernel is still stopped, and a real gdb attaches to that stop
+    const theirs = join(home, "gdb-text.bin");
+    const g = await execa(
+      "gdb",
+      [
+        ...["-q", "-batch", "-nx", e.vmlinux!, "-ex", "set remotetimeout 20"],
+        ...["-ex", `target remote udp:${e.ssh.host}:31337`, "-ex", "info registers"],
+        ...["-ex", `dump binary memory ${theirs} ${text} ${text}+65536`, "-ex", "detach"],
+      ],
+      { reject: false, timeout: 300_000, all: true },
+    );
+    expect(g.exitCode, g.all).toBe(0);
+    const gdbRegs = new Map<string, bigint>();
+    for (const m of g.stdout.matchAll(/^(\w+)\s+(0x[0-9a-f]+)/gm)) gdbRegs.set(m[1]!, BigInt(m[2]!));
+    for (const n of "rax rbx rcx rdx rsi rdi rbp rsp r8 r9 r10 r11 r12 r13 r14 r15 rip eflags cs ss".split(" ")) {
+      expect({ n, v: BigInt(regs[n]!) }, g.all).toEqual({ n, v: gdbRegs.get(n) });
+    }
+    expect(readFileSync(ours).equals(readFileSync(theirs))).toBe(true);
+    // gdb detached: the kernel runs on
+    const after = await ssh(e, "cat /proc/uptime");
+    expect(after.exitCode, after.stderr).toBe(0);
+  });
+
   it("teardown leaves the target as it found it", async () => {
     const r = await netdbg(["teardown", "lab", "--accept-new-host-key"]);
     expect(r.exitCode, r.all).toBe(0);
@@ -238,13 +281,17 @@ describe("setup lab, KGDB kernel", () => {
     expect(await snapshot(e)).toBe(pristine);
   });
 
-  it("connect lab: SysRq-g over SSH (the lab's own known_hosts, no prompt), kgdb over kgdboc/UDP, the kernel runs on", async () => {
-    const r = await netdbg(["--json", "connect", "lab", "--exec", "regs; x/s linux_banner; detach"], 300_000);
+  it("after teardown kgdboc holds KGDB again: connect --endpoint <kgdboc> --break-in sysrq-ssh, then the kernel runs on", async () => {
+    const r = await netdbg(
+      [
+        ...["--json", "connect", "lab", "--endpoint", `udp:${e.kgdboc.host}:${e.kgdboc.port}`, "--break-in", "sysrq-ssh"],
+        ...["--exec", "regs; x/s linux_banner; detach"],
+      ],
+      300_000,
+    );
     expect(r.exitCode, r.all).toBe(0);
-    const j = JSON.parse(r.stdout) as { endpoint: string; results: { command: string; data: Record<string, unknown> }[] };
-    expect(j.endpoint).toMatch(/^udp:10\.213\.\d+\.\d+:31338$/);
+    const j = JSON.parse(r.stdout) as { results: { command: string; data: Record<string, unknown> }[] };
     const by = (c: string) => j.results.find((x) => x.command.startsWith(c))!.data;
-    expect(String(by("regs").rip)).toMatch(/^0xffffffff8/);
     expect((by("x/s") as { strings: string[] }).strings[0]).toContain(e.kernelRelease);
     expect(by("detach")).toEqual({ detached: true });
     const after = await ssh(e, "cat /proc/uptime");
