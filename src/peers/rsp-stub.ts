@@ -416,15 +416,27 @@ function le(v: bigint, size: number): string {
   return out;
 }
 
+export interface UdpStubOptions extends StubOptions {
+  /**
+   * Whether the kernel's debugger is listening right now (kgdboe loaded with this port): datagrams that arrive
+   * while it says no are dropped unread, as a kernel without kgdboe on that port does. Default: always listening.
+   */
+  listening?: () => boolean;
+}
+
 /** The stub on a real UDP socket on loopback, replying to whoever sent last (like kgdboe). */
 export class UdpKgdbStub {
   readonly stub: KgdbStub;
   private socket: dgram.Socket | undefined;
   private peer: { address: string; port: number } | undefined;
+  private readonly listening: () => boolean;
   datagramsOut = 0;
+  /** Datagrams dropped because nothing listened (see UdpStubOptions.listening). */
+  datagramsDropped = 0;
 
-  constructor(options: StubOptions = {}) {
+  constructor(options: UdpStubOptions = {}) {
     this.stub = new KgdbStub(options);
+    this.listening = options.listening ?? (() => true);
     this.stub.send = (chunk) => {
       if (!this.peer || !this.socket) return;
       this.datagramsOut++;
@@ -436,6 +448,10 @@ export class UdpKgdbStub {
     const s = dgram.createSocket({ type: "udp4", recvBufferSize: 4 << 20 });
     this.socket = s;
     s.on("message", (msg, rinfo) => {
+      if (!this.listening()) {
+        this.datagramsDropped++;
+        return;
+      }
       this.peer = { address: rinfo.address, port: rinfo.port };
       this.stub.feed(msg);
     });

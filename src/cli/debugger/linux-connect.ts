@@ -9,6 +9,8 @@ import { type LinuxDebugOptions, openRemote } from "./linux-session.js";
 
 export interface ConnectOptions extends LinuxDebugOptions {
   exec?: string;
+  /** ';'-separated commands run and shown before the prompt (the demo shows the kernel banner and registers). */
+  before?: string;
 }
 
 function progressBar(ctx: Context): ((done: number, total: number, rate: number) => void) | undefined {
@@ -59,6 +61,11 @@ export async function runLinuxConnect(ctx: Context, target: Target, opts: Connec
         if (r.end) break;
       }
     } else {
+      for (const cmd of (opts.before ?? "").split(";").map((x) => x.trim())) {
+        if (!cmd) continue;
+        ctx.out(`(netdbg) ${cmd}`);
+        show(await dbg.run(cmd));
+      }
       await repl(ctx, dbg, show);
     }
     if (!dbg.done) {

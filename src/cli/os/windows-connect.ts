@@ -469,6 +469,10 @@ export async function connectWindows(ctx: Context, target: Target, opts: Record<
         }
       }
     } else {
+      // commands shown before the prompt (the demo shows the registers), output as if typed
+      for (const line of typeof opts.before === "string" ? opts.before.split(";").map((x) => x.trim()) : []) {
+        if (line) ctx.out(`kd> ${line}\n${(await dbg.exec(line)).text}`);
+      }
       await repl(dbg, ctx, say);
     }
     resumed = await dbg.leave();
