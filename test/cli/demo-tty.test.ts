@@ -46,7 +46,14 @@ function demoOnTty(args: string[]) {
       const from = seen.length;
       return new Promise((resolve, reject) => {
         const t = setTimeout(() => reject(new Error(`no ${re} within ${ms} ms; screen:\n${seen}`)), ms);
-        waiters.push({ re, from, resolve: () => (clearTimeout(t), resolve()) });
+        waiters.push({
+          re,
+          from,
+          resolve: () => {
+            clearTimeout(t);
+            resolve();
+          },
+        });
         on(Buffer.alloc(0));
       });
     },
@@ -54,7 +61,14 @@ function demoOnTty(args: string[]) {
     seen(re: RegExp, ms = 60_000): Promise<void> {
       return new Promise((resolve, reject) => {
         const t = setTimeout(() => reject(new Error(`no ${re} within ${ms} ms; screen:\n${seen}`)), ms);
-        waiters.push({ re, from: 0, resolve: () => (clearTimeout(t), resolve()) });
+        waiters.push({
+          re,
+          from: 0,
+          resolve: () => {
+            clearTimeout(t);
+            resolve();
+          },
+        });
         on(Buffer.alloc(0));
       });
     },
