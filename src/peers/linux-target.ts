@@ -1,7 +1,8 @@
 /**
- * An in-memory Linux target behind the RemoteSession port: a command table (exact probe scripts and patterns
- * for the commands setup/teardown send) over a small state model (files, loaded module, CPUs, kernel log), so
- * tests can run probe → plan → apply → verify → teardown and assert on what the target looks like afterwards.
+ * An in-memory Linux target behind the RemoteSession port: a command table (exact probe scripts and patterns for
+ * the commands setup/teardown send) over a small state model (files, loaded module, CPUs, kernel log), so probe →
+ * plan → apply → verify → teardown run against it and the result can be inspected afterwards. src/peers/linux.ts
+ * puts it behind a real SSH server for `netdbg demo`.
  */
 import { createHash } from "node:crypto";
 import type { CommandResult, RemoteSession, RunOptions } from "../core/ports.js";
@@ -95,8 +96,10 @@ export class FakeLinuxTarget implements RemoteSession {
     this.state.files.set(remotePath, c);
   }
 
-  async download(): Promise<Uint8Array> {
-    throw new Error("not used");
+  async download(remotePath: string): Promise<Uint8Array> {
+    const f = this.state.files.get(remotePath);
+    if (f === undefined) throw new Error(`${remotePath}: No such file`);
+    return Buffer.from(f, "latin1");
   }
   async close(): Promise<void> {}
 

@@ -1,5 +1,6 @@
 /**
- * An in-process SSH server (ssh2 `Server`) on 127.0.0.1:0 for tests: ed25519 host and client keys, public-key
+ * An in-process SSH server (ssh2 `Server`) on 127.0.0.1:0 — the front door of the built-in targets (`netdbg demo`,
+ * src/peers/windows.ts, src/peers/linux.ts) and of the tests: ed25519 host and client keys, public-key
  * auth, an exec handler `(command, stdin) → {stdout, stderr, code}`, an in-memory SFTP file system, and
  * direct-tcpip forwarding to loopback only (so it can be a ProxyJump hop). Put any target model behind `exec`
  * (e.g. a Windows model that decodes `powershell.exe -EncodedCommand …`).

@@ -301,7 +301,7 @@ export class WindowsTargetModel {
   injections: Injection[] = [];
   /**
    * Called at the end of each restart; `debugging` = the booted entry debugs over NET, so a real machine's KDNET
-   * would now poke the host from {dbgsettings} (tests start a KDNET target peer here: test/fakes/kdnet-target).
+   * would now poke the host from {dbgsettings} (src/peers/windows.ts starts the KDNET target peer here).
    */
   onBoot: ((boot: { debugging: boolean; entry: string }) => void) | undefined;
 
