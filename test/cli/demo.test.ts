@@ -4,13 +4,16 @@
  * KDNET peer on real UDP, connect over KDNET and over the GDB remote protocol on UDP, teardown — and nothing left
  * behind. The expected kernel facts come from the peers' own definitions, so the test proves they crossed the wire.
  */
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { INITIAL_RIP, KERNEL_BASE } from "../fakes/kdnet-target/index.js";
 import { BANNER, stubRegisters } from "../fakes/rsp-stub.js";
 import { runCli, tempHome } from "../helpers/cli.js";
+import { waitForOutput } from "../helpers/tools.js";
+
+const BIN = new URL("../../bin/netdbg.js", import.meta.url).pathname;
 
 const homes: string[] = [];
 afterAll(() => {
@@ -137,6 +140,28 @@ describe("netdbg demo (built CLI, no TTY)", { timeout: 90_000 }, () => {
     const key = readFileSync(join(dir!, "keys", keyFile!), "utf8").trim();
     expect(key.length).toBeGreaterThan(20);
     expect(r.stdout + r.stderr).not.toContain(key);
+  });
+
+  it("Ctrl-C during setup stops the built-in targets and removes the demo state (exit 130)", async () => {
+    const child = spawn(process.execPath, [BIN, "demo"], {
+      env: { ...process.env, NETDBG_HOME: tempHome("nd-demo-home-"), NO_COLOR: "1" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const seen = await waitForOutput(child, /demo: setup demo-win/);
+    const dir = /demo: state directory (\S+)/.exec(seen)![1]!;
+    expect(existsSync(dir)).toBe(true);
+    const code = new Promise<number | null>((r) => child.once("exit", (c) => r(c)));
+    child.kill("SIGINT");
+    expect(await code).toBe(130);
+    expect(existsSync(dir)).toBe(false);
+    expect(processesMentioning(dir)).toEqual([]);
+  });
+
+  it("a --kgdboe-source that does not exist stops before anything starts", async () => {
+    const r = await runCli(["demo", "--kgdboe-source", "/nonexistent/kgdboe"], { home: tempHome("nd-demo-home-") });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain("NETDBG-E311");
+    expect(r.stderr).not.toContain("demo: state directory");
   });
 
   it("an unknown --os is a usage error with its code and fix", async () => {

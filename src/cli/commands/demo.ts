@@ -23,7 +23,7 @@ import { type LinuxPeer, startLinuxPeer } from "../../peers/linux.js";
 import { startWindowsPeer, type WindowsPeer } from "../../peers/windows.js";
 import { type Context, captureContext, createContext } from "../context.js";
 import { runLinuxConnect } from "../debugger/linux-connect.js";
-import { linuxSetup, linuxTeardown } from "../os/linux-setup.js";
+import { linuxSetup, linuxTeardown, resolveKgdboeSource } from "../os/linux-setup.js";
 import { connectWindows } from "../os/windows-connect.js";
 import { windowsSetup, windowsTeardown } from "../os/windows-setup.js";
 
@@ -83,6 +83,7 @@ export async function runDemo(parent: Context, opts: DemoOptions): Promise<void>
   }
   const source = opts.kgdboeSource ?? DEFAULT_KGDBOE_SOURCE;
   if (!opts.kgdboeSource && !existsSync(source)) throw netdbgError("E771", { path: source });
+  await resolveKgdboeSource(source); // a bad --kgdboe-source stops here, before anything starts
   const json = Boolean(parent.opts.json);
   const interactive = parent.isTTY && Boolean(process.stdout.isTTY) && !json;
 
@@ -253,6 +254,8 @@ export async function runDemo(parent: Context, opts: DemoOptions): Promise<void>
     }
   } finally {
     process.removeListener("SIGINT", onSigint);
+    // the key generated in the demo's context must stay redacted in an error reported by the caller's context
+    for (const sec of ctx.secretsSeen) if (!parent.secretsSeen.includes(sec)) parent.secretsSeen.push(sec);
     await cleanup();
   }
 }
