@@ -6,6 +6,7 @@
  */
 import { execFileSync, spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { connect } from "node:net";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { INITIAL_RIP, KERNEL_BASE } from "../fakes/kdnet-target/index.js";
@@ -26,6 +27,18 @@ const hex = (v: bigint) => `0x${v.toString(16)}`;
 function processesMentioning(text: string): string[] {
   const out = execFileSync("ps", ["-eo", "args="], { encoding: "utf8" });
   return out.split("\n").filter((l) => l.includes(text) && !l.startsWith("ps "));
+}
+
+/** True when nothing listens on 127.0.0.1:port any more. */
+function tcpRefused(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = connect({ host: "127.0.0.1", port });
+    sock.once("connect", () => {
+      sock.destroy();
+      resolve(false);
+    });
+    sock.once("error", (e: NodeJS.ErrnoException) => resolve(e.code === "ECONNREFUSED"));
+  });
 }
 
 interface DemoJson {
@@ -111,6 +124,8 @@ describe("netdbg demo (built CLI, no TTY)", { timeout: 90_000 }, () => {
     expect(existsSync(j.demo.stateDir)).toBe(false);
     expect(readdirSync(home)).toEqual([]); // the user's own state dir was never touched
     expect(processesMentioning(j.demo.stateDir)).toEqual([]);
+    // the SSH servers are gone with the demo: their loopback ports refuse connections
+    for (const t of j.targets) expect(await tcpRefused(Number(t.ssh.split(":")[1]))).toBe(true);
   });
 
   it("human output: progress on stderr, kd> and register dumps on stdout, the key never in full; --keep keeps the state", async () => {
