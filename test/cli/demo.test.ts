@@ -150,6 +150,7 @@ describe("netdbg demo (built CLI, no TTY)", { timeout: 90_000 }, () => {
     expect(r.stdout).toMatch(/^rax +0x0000000000001111$/m);
     // the kept state: the inventory and the generated key; the journals are gone (teardown removed them)
     expect(readFileSync(join(dir!, "targets.yaml"), "utf8")).toContain("demo-linux");
+    expect(readdirSync(join(dir!, "state", "journals"))).toEqual([]);
     const keyFile = readdirSync(join(dir!, "keys")).find((f) => f.startsWith("demo-win"));
     expect(keyFile).toBeDefined();
     const key = readFileSync(join(dir!, "keys", keyFile!), "utf8").trim();
