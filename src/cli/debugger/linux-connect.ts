@@ -11,6 +11,8 @@ import { type LinuxDebugOptions, openRemote } from "./linux-session.js";
 
 export interface ConnectOptions extends LinuxDebugOptions {
   exec?: string;
+  /** ';'-separated commands run and shown before the prompt (the demo shows the kernel banner and registers). */
+  before?: string;
   /** none | sysrq-ssh (default: the inventory's transport.breakIn, else none). */
   breakIn?: string;
   acceptNewHostKey?: boolean;
@@ -92,6 +94,11 @@ async function attachAndRun(ctx: Context, target: Target, opts: ConnectOptions):
         if (r.end) break;
       }
     } else {
+      for (const cmd of (opts.before ?? "").split(";").map((x) => x.trim())) {
+        if (!cmd) continue;
+        ctx.out(`(netdbg) ${cmd}`);
+        show(await dbg.run(cmd));
+      }
       await repl(ctx, dbg, show);
     }
     if (!dbg.done) {

@@ -412,7 +412,13 @@ export async function connectWindows(ctx: Context, target: Target, opts: Record<
     if (!json) process.stderr.write(`${t}\n`);
   };
   const family = ipVersion(target.address) === 6 ? 6 : 4;
-  const transport: DatagramTransport = await openUdp({ port, family });
+  // a target on loopback (the demo) can only reach this host over loopback: do not listen on the network for it
+  const loopback = /^127\./.test(target.address) || target.address === "::1";
+  const transport: DatagramTransport = await openUdp({
+    port,
+    family,
+    ...(loopback ? { address: family === 6 ? "::1" : "127.0.0.1" } : {}),
+  });
   const session = new KdnetHostSession({
     transport,
     key,
@@ -469,6 +475,10 @@ export async function connectWindows(ctx: Context, target: Target, opts: Record<
         }
       }
     } else {
+      // commands shown before the prompt (the demo shows the registers), output as if typed
+      for (const line of typeof opts.before === "string" ? opts.before.split(";").map((x) => x.trim()) : []) {
+        if (line) ctx.out(`kd> ${line}\n${(await dbg.exec(line)).text}`);
+      }
       await repl(dbg, ctx, say);
     }
     resumed = await dbg.leave();
