@@ -65,12 +65,13 @@ beforeAll(async () => {
   ];
   writeFileSync(join(dir, "sshd_config"), `${cfg.join("\n")}\n`);
   mkdirSync("/run/sshd", { recursive: true, mode: 0o755 });
-  const [file, ...args] = pair.target
-    .runner()
-    .argv("/usr/sbin/sshd", "-D", "-f", join(dir, "sshd_config"), "-E", log);
+  const [file, ...args] = pair.target.runner().argv("/usr/sbin/sshd", "-D", "-f", join(dir, "sshd_config"), "-E", log);
   const child = spawn(file!, args, { stdio: "ignore" });
   sshdPid = child.pid ?? 0;
-  await waitFor(() => existsSync(log) && readFileSync(log, "utf8").includes("Server listening on"), "sshd in the target namespace");
+  await waitFor(
+    () => existsSync(log) && readFileSync(log, "utf8").includes("Server listening on"),
+    "sshd in the target namespace",
+  );
 
   // HOME (known_hosts) and NETDBG_HOME (inventory) for the doctor run
   mkdirSync(join(dir, "home", ".ssh"), { recursive: true, mode: 0o700 });
@@ -115,7 +116,17 @@ interface Check {
 
 /** `netdbg --json doctor fw` run inside the host namespace. */
 function doctor(): Promise<{ code: number | null; checks: Check[]; stderr: string }> {
-  const [file, ...args] = pair.hostArgv(process.execPath, "--import", "tsx", ENTRY, "--json", "doctor", "fw", "--listen-seconds", "1");
+  const [file, ...args] = pair.hostArgv(
+    process.execPath,
+    "--import",
+    "tsx",
+    ENTRY,
+    "--json",
+    "doctor",
+    "fw",
+    "--listen-seconds",
+    "1",
+  );
   return new Promise((resolve, reject) => {
     const child = spawn(file!, args, {
       env: { ...process.env, HOME: join(dir, "home"), NETDBG_HOME: join(dir, "nd"), NO_COLOR: "1", SSH_AUTH_SOCK: "" },

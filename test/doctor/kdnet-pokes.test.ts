@@ -88,7 +88,13 @@ afterAll(async () => {
 /** A model configured the way setup leaves it: dbgsettings NET to host:port with `key`, debugging on. */
 function configuredModel(o: { key?: string; hostip?: string; port?: number; debug?: boolean } = {}): WindowsTargetModel {
   const m = new WindowsTargetModel(defaultState({ bitlocker: [] }));
-  const set = m.bcd(["/dbgsettings", "net", `hostip:${o.hostip ?? "127.0.0.1"}`, `port:${o.port ?? port}`, `key:${o.key ?? KEY}`]);
+  const set = m.bcd([
+    "/dbgsettings",
+    "net",
+    `hostip:${o.hostip ?? "127.0.0.1"}`,
+    `port:${o.port ?? port}`,
+    `key:${o.key ?? KEY}`,
+  ]);
   expect(set.exitCode).toBe(0);
   if (o.debug !== false) expect(m.bcd(["/debug", "{current}", "on"]).exitCode).toBe(0);
   return m;
@@ -97,7 +103,12 @@ function configuredModel(o: { key?: string; hostip?: string; port?: number; debu
 /** What a booted KDNET target does: poke 127.0.0.1:`to` every 200 ms with `key`. */
 async function startPeer(key: string, to = port): Promise<KdnetTargetPeer> {
   const transport: DatagramTransport = await openUdp({ port: 0, address: "127.0.0.1" });
-  const peer = new KdnetTargetPeer({ transport, key: parseKdnetKey(key), host: { address: "127.0.0.1", port: to }, pokeIntervalMs: 200 });
+  const peer = new KdnetTargetPeer({
+    transport,
+    key: parseKdnetKey(key),
+    host: { address: "127.0.0.1", port: to },
+    pokeIntervalMs: 200,
+  });
   cleanups.push(async () => {
     await peer.close();
     await transport.close();
@@ -108,7 +119,10 @@ async function startPeer(key: string, to = port): Promise<KdnetTargetPeer> {
 
 interface Report {
   verdict: string;
-  reports: { target: string; checks: { id: string; status: string; message: string; fix?: string; code?: string; doc?: string }[] }[];
+  reports: {
+    target: string;
+    checks: { id: string; status: string; message: string; fix?: string; code?: string; doc?: string }[];
+  }[];
 }
 
 async function doctor(...extra: string[]): Promise<{ code: number; out: Report; raw: string }> {
