@@ -343,6 +343,7 @@ describe("route, firewall, IPsec and the shared SSH session", () => {
         {
           id: "nft-accept",
           title: "accept",
+          where: "host",
           command: "nft add rule …",
           undo: "nft delete rule …",
           satisfied: false,
