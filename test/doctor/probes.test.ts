@@ -2,9 +2,9 @@
  * The datagram-from-target commands: the POSIX one really runs here (sh → bash /dev/udp → a loopback listener),
  * with payloads that try to break out of the quoting; the PowerShell one is checked for quoting by property.
  */
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { createSocket } from "node:dgram";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
@@ -40,6 +40,33 @@ describe("udpSendShell", () => {
         expect(new Set(got)).toEqual(new Set([payload]));
       }
       expect(existsSync(canary)).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("falls back to python3 where there is no bash, and says so (exit 127) where there is neither", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "nd-doctor-nobash-"));
+    try {
+      // a PATH with sh, sleep and (second run) python3, but no bash
+      for (const tool of ["sh", "sleep"])
+        symlinkSync(execFileSync("sh", ["-c", `command -v ${tool}`], { encoding: "utf8" }).trim(), join(dir, tool));
+      const sh = join(dir, "sh");
+      const none = spawnSync(sh, ["-c", udpSendShell("x", "127.0.0.1", 9)], { env: { PATH: dir }, encoding: "utf8" });
+      expect(none.status).toBe(127);
+      expect(none.stderr).toContain("neither bash nor python3");
+      const python = ["/usr/bin/python3", "/usr/local/bin/python3"].find((p) => existsSync(p));
+      if (!python) throw new Error("this test needs python3: apt-get install python3");
+      symlinkSync(python, join(dir, "python3"));
+      const got = await receiveWhile((port) => {
+        const r = spawnSync(sh, ["-c", udpSendShell("it's $(here)", "127.0.0.1", port)], {
+          env: { PATH: dir },
+          encoding: "utf8",
+        });
+        expect(r.status, r.stderr).toBe(0);
+        expect(r.stdout).toContain("via=python3");
+      });
+      expect(new Set(got)).toEqual(new Set(["it's $(here)"]));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
