@@ -44,7 +44,8 @@ beforeAll(async () => {
     ["qemu-system-x86_64", "qemu-system-x86"],
     ["ip", "iproute2"],
   ] as const) {
-    if (!process.env.PATH?.split(":").some((d) => existsSync(join(d, tool)))) throw new Error(`${tool} is missing: apt-get install ${pkg}`);
+    if (!process.env.PATH?.split(":").some((d) => existsSync(join(d, tool))))
+      throw new Error(`${tool} is missing: apt-get install ${pkg}`);
   }
   await netdbg(["lab", "down", "--instance", INSTANCE]); // left over from an interrupted run
   const r = await netdbg(["--json", "lab", "up", "--variant", "stock", "--instance", INSTANCE]);
