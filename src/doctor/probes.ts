@@ -43,7 +43,7 @@ export function udpSendPowerShellScript(payload: string, host: string, port: num
 }
 
 export function udpSendPowerShell(payload: string, host: string, port: number): string {
-  return `powershell.exe -NoProfile -NonInteractive -EncodedCommand ${psEncodedCommand(udpSendPowerShellScript(payload, host, port))}`;
+  return `powershell.exe -NoProfile -NonInteractive -ExecutionPolicy Bypass -EncodedCommand ${psEncodedCommand(udpSendPowerShellScript(payload, host, port))}`;
 }
 
 /** `ping` output (iputils, BusyBox or Windows) → the TTL of the first reply. */

@@ -174,6 +174,10 @@ describe("doctor names KDNET faults from real pokes", () => {
     expect(check(r.out, "windows.bcd")).toMatchObject({ status: "ok" });
     expect(check(r.out, "windows.secureboot").status).toBe("ok");
     expect(check(r.out, "target.nic")).toMatchObject({ status: "ok", message: expect.stringContaining("8086:10D3") });
+    // the model runs only netdbg's templates: the datagram command is refused, so doctor falls back and says so
+    expect(check(r.out, "host.firewall").message).toMatch(
+      /^Static probe only \(no datagram test: the target could not send a datagram \(model: not a netdbg script/,
+    );
     expect(r.raw).not.toContain(KEY);
   });
 

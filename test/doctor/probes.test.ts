@@ -85,7 +85,9 @@ describe("udpSendPowerShell", () => {
         const script = udpSendPowerShellScript(payload, host, 50000);
         expect(script).toContain(`$p = ${psQuote(payload)}; $h = ${psQuote(host)}; $o = 50000`);
         const line = udpSendPowerShell(payload, host, 50000);
-        expect(line).toMatch(/^powershell\.exe -NoProfile -NonInteractive -EncodedCommand [A-Za-z0-9+/=]+$/);
+        expect(line).toMatch(
+          /^powershell\.exe -NoProfile -NonInteractive -ExecutionPolicy Bypass -EncodedCommand [A-Za-z0-9+/=]+$/,
+        );
         expect(Buffer.from(line.split(" ").pop()!, "base64").toString("utf16le")).toBe(script);
       }),
     );
