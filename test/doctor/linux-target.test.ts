@@ -5,6 +5,7 @@
  * loopback UDP with the kgdb stub (test/fakes/rsp-stub.ts), which must be running again afterwards.
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { connect, createServer, type Server } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { main } from "../../src/cli/main.js";
@@ -20,6 +21,10 @@ const DEBIAN_CONFIG = readFileSync(
 
 let srv: FakeSshServer;
 let home: string;
+/** A TCP relay in front of the SSH server that counts the connections that spoke (SSH sessions, not bare handshakes). */
+let relay: Server;
+let relayPort: number;
+let sessions = 0;
 let target: FakeLinuxTarget;
 const saved = { HOME: process.env.HOME, NETDBG_HOME: process.env.NETDBG_HOME, SSH_AUTH_SOCK: process.env.SSH_AUTH_SOCK };
 
@@ -32,7 +37,7 @@ function inventory(targetPort: number): void {
       "  - name: box",
       "    os: linux",
       "    address: 127.0.0.1",
-      `    ssh: { user: root, port: ${srv.port}, identityFile: ${join(home, ".ssh", "id_ed25519")} }`,
+      `    ssh: { user: root, port: ${relayPort}, identityFile: ${join(home, ".ssh", "id_ed25519")} }`,
       "    port: 50021",
       `    transport: { targetPort: ${targetPort}, hostIp: 127.0.0.1 }`,
       "",
@@ -48,8 +53,24 @@ beforeAll(async () => {
       return { stdout: r.stdout, stderr: r.stderr, code: r.exitCode };
     },
   });
+  relay = createServer((c) => {
+    let spoke = false;
+    const up = connect({ host: "127.0.0.1", port: srv.port });
+    c.on("data", (d) => {
+      if (!spoke) sessions++;
+      spoke = true;
+      up.write(d);
+    });
+    up.on("data", (d) => c.write(d));
+    c.on("close", () => up.destroy());
+    up.on("close", () => c.destroy());
+    c.on("error", () => up.destroy());
+    up.on("error", () => c.destroy());
+  });
+  await new Promise<void>((r) => relay.listen(0, "127.0.0.1", () => r()));
+  relayPort = (relay.address() as { port: number }).port;
   mkdirSync(join(home, ".ssh"), { mode: 0o700 });
-  writeFileSync(join(home, ".ssh", "known_hosts"), `${srv.knownHostsLine()}\n`);
+  writeFileSync(join(home, ".ssh", "known_hosts"), `${srv.knownHostsLine().replace(`]:${srv.port} `, `]:${relayPort} `)}\n`);
   writeFileSync(join(home, ".ssh", "id_ed25519"), srv.clientKey.private, { mode: 0o600 });
   mkdirSync(join(home, "netdbg"), { recursive: true, mode: 0o700 });
   inventory(31337);
@@ -63,6 +84,7 @@ afterAll(async () => {
     if (v === undefined) delete process.env[k];
     else process.env[k] = v;
   }
+  await new Promise((r) => relay?.close(r));
   await srv?.stop();
 });
 
@@ -96,8 +118,11 @@ const byId = (checks: Check[], id: string) => checks.find((c) => c.id === id)!;
 describe("doctor on a Linux target over SSH", () => {
   it("a kernel without KGDB (Debian 12's real config): linux.kconfig fails with E300 and the fix", async () => {
     target = new FakeLinuxTarget({ release: "6.1.0-56-amd64", config: DEBIAN_CONFIG });
+    sessions = 0;
     const r = await doctor();
     expect(r.code).toBe(1);
+    // every target check (probe, datagram) shared ONE SSH session
+    expect(sessions).toBe(1);
     const k = byId(r.checks, "linux.kconfig");
     expect(k).toMatchObject({ status: "fail", code: "NETDBG-E300" });
     expect(k.message).toContain("6.1.0-56-amd64 is built without KGDB");
