@@ -125,6 +125,7 @@ export async function tcpRtt(host: string, port: number, samples = 5): Promise<R
       });
     });
     if (ok) ms.push(performance.now() - t0);
+    await sleep(50); // one at a time, gently: each is a pre-auth connection for the SSH server
   }
   return { ms, via: `TCP handshake to ${host}:${port}` };
 }
@@ -171,7 +172,16 @@ export function buildDoctorDeps(
   const storedKey = () => store.get(t.name);
   let opened: RemoteSession | undefined;
   const session = once(async () => {
-    opened = await connectSsh({ target: t, acceptNewHostKey: Boolean(opts.acceptNewHostKey), logger: c.log });
+    const open = () => connectSsh({ target: t, acceptNewHostKey: Boolean(opts.acceptNewHostKey), logger: c.log });
+    try {
+      opened = await open();
+    } catch (e) {
+      // a server that closed the connection during the handshake (busy, MaxStartups) gets one more try
+      if (!(isNetdbgError(e) && e.code === "NETDBG-E802")) throw e;
+      c.log.debug(`${t.name}: ${e.message} Trying once more.`);
+      await sleep(1000);
+      opened = await open();
+    }
     return opened;
   });
   const listenSeconds = opts.listenSeconds === undefined ? undefined : Number(opts.listenSeconds);

@@ -9,11 +9,12 @@ import type { Check } from "./types.js";
 export const checks: readonly Check[] = [
   routeCheck,
   hopsCheck,
-  rttCheck,
   portCheck,
   keyCheck,
   ipsecCheck,
   sshCheck,
+  // after target.ssh: its TCP handshakes to the SSH port must not compete with the one real login (MaxStartups)
+  rttCheck,
   firewallCheck,
   nicCheck,
   secureBootCheck,
