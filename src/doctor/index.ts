@@ -1,5 +1,28 @@
 /** The doctor's check list, in the order they are shown. Areas add their checks here. */
-import { keyCheck, portCheck, routeCheck } from "./checks-host.js";
+import { firewallCheck, ipsecCheck, keyCheck, portCheck, routeCheck } from "./checks-host.js";
+import { headersCheck, kconfigCheck, kgdboeCheck, lockdownCheck } from "./checks-linux.js";
+import { hopsCheck, rttCheck } from "./checks-route.js";
+import { nicCheck, sshCheck } from "./checks-target.js";
+import { bcdCheck, bitlockerCheck, pokesCheck, secureBootCheck } from "./checks-windows.js";
 import type { Check } from "./types.js";
 
-export const checks: readonly Check[] = [routeCheck, portCheck, keyCheck];
+export const checks: readonly Check[] = [
+  routeCheck,
+  hopsCheck,
+  portCheck,
+  keyCheck,
+  ipsecCheck,
+  sshCheck,
+  // after target.ssh: its TCP handshakes to the SSH port must not compete with the one real login (MaxStartups)
+  rttCheck,
+  firewallCheck,
+  nicCheck,
+  secureBootCheck,
+  bitlockerCheck,
+  bcdCheck,
+  kconfigCheck,
+  lockdownCheck,
+  headersCheck,
+  kgdboeCheck,
+  pokesCheck,
+];

@@ -11,6 +11,7 @@ const RANGES: Record<string, [number, number]> = {
   kdnet: [500, 599],
   lab: [600, 699],
   journey: [700, 799],
+  doctor: [700, 739],
   ssh: [800, 849],
 };
 

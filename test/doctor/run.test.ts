@@ -50,7 +50,7 @@ describe("doctor", () => {
   it("exits 1 and names the missing key through the real CLI", async () => {
     const home = tempHome();
     await runCli(["targets", "add", "w", "--os", "windows", "--address", "127.0.0.1", "--no-key"], { home });
-    const r = await runCli(["--json", "doctor", "w"], { home });
+    const r = await runCli(["--json", "doctor", "w", "--no-ssh"], { home });
     expect(r.code).toBe(1);
     const out = JSON.parse(r.stdout) as { verdict: string; reports: { checks: { id: string; status: string }[] }[] };
     expect(out.verdict).toBe("fail");

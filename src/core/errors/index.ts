@@ -1,4 +1,5 @@
 import { coreErrors } from "./core.js";
+import { doctorErrors } from "./doctor.js";
 import { hostErrors } from "./host.js";
 import { journeyErrors } from "./journey.js";
 import { kdnetErrors } from "./kdnet.js";
@@ -18,6 +19,7 @@ export const catalog = {
   ...kdnetErrors,
   ...labErrors,
   ...journeyErrors,
+  ...doctorErrors,
   ...sshErrors,
 };
 
@@ -40,5 +42,6 @@ export const sections = {
   kdnet: kdnetErrors,
   lab: labErrors,
   journey: journeyErrors,
+  doctor: doctorErrors,
   ssh: sshErrors,
 } as const;
