@@ -7,10 +7,55 @@ import * as linux from "../os/linux.js";
 import * as windows from "../os/windows.js";
 import { table } from "../output.js";
 import { createPrompter, type Prompter, requireFlags } from "../prompts.js";
+import { allocatePort, claimPort, type PortProbe, parsePort } from "../../host/port-alloc.js";
+import { isUdpPortFree } from "../../io/port-probe.js";
 
-/** Set up one target: dispatch to its OS module (src/cli/os/<os>.ts). */
+/** Set up one target: its host port (allocated or checked), then its OS module (src/cli/os/<os>.ts). */
 export async function setupOne(ctx: Context, target: Target, opts: Record<string, unknown>): Promise<void> {
-  await (target.os === "windows" ? windows : linux).setup(ctx, target, opts);
+  const t = await ensurePort(ctx, target, opts);
+  await (t.os === "windows" ? windows : linux).setup(ctx, t, opts);
+}
+
+/**
+ * The journey's port step: `--port` is checked (range, no other target holds it, not bound here) and saved;
+ * a target without a port gets the first free one of the default range, saved in the inventory (with
+ * --check only shown). One inventory write at a time, so a fleet's ports are unique.
+ */
+export async function ensurePort(
+  ctx: Context,
+  target: Target,
+  opts: Record<string, unknown>,
+  isFree: PortProbe = isUdpPortFree,
+): Promise<Target> {
+  const check = Boolean(opts.check);
+  if (opts.port !== undefined) {
+    const wanted = parsePort(String(opts.port));
+    if (wanted === target.port) return target;
+    const inv = await ctx.inventory.load();
+    const port = await claimPort(inv, wanted, isFree, target.name);
+    if (!check) await saveTargetPort(ctx, target.name, port);
+    return { ...target, port };
+  }
+  if (target.port !== undefined) return target;
+  const port = await allocatePort(await ctx.inventory.load(), isFree, target.name);
+  if (check) ctx.log.info(`'${target.name}' has no host UDP port: setup would take ${port} (the first free one) and save it.`);
+  else {
+    await saveTargetPort(ctx, target.name, port);
+    ctx.log.info(`Host UDP port ${port} allocated for '${target.name}' and saved in the inventory.`);
+  }
+  return { ...target, port };
+}
+
+let inventoryLock: Promise<unknown> = Promise.resolve();
+async function saveTargetPort(ctx: Context, name: string, port: number): Promise<void> {
+  const next = inventoryLock.then(() =>
+    ctx.inventory.update((inv) => {
+      const t = inv.targets.find((x) => x.name === name);
+      if (t) t.port = port;
+    }),
+  );
+  inventoryLock = next.catch(() => {});
+  await next;
 }
 
 /**
@@ -58,8 +103,6 @@ async function wizardTarget(ctx: Context, ask: Prompter): Promise<Target> {
     message: "SSH private key (empty: ssh-agent / ~/.ssh defaults)",
     default: "",
   });
-  const { allocatePort } = await import("../../host/port-alloc.js");
-  const { isUdpPortFree } = await import("../../io/port-probe.js");
   return ctx.inventory.update(async (i) => {
     const t: Target = {
       name,
@@ -92,6 +135,7 @@ export function register(program: Command, ctx: () => Context): void {
     .option("--port <port>", "host UDP port (49152–65535)")
     .option("--host-ip <ip>", "host address the target sends to (default: discovered)")
     .option("--no-connect", "do not attach after setup; print the windbg / gdb command lines")
+    .option("--no-host-firewall", "leave this host's firewall alone (default: open inbound UDP on the port from the target, journaled)")
     .option("--force", "go on despite a warning that can be overridden (the consequence is printed)")
     .option("--no-kdnic", "Windows: add NO_KDNIC to the debug entry's loadoptions")
     .option("--make-default", "Windows: make the debug entry the default instead of a one-time boot")
@@ -137,7 +181,11 @@ export function register(program: Command, ctx: () => Context): void {
           fix: "Pass --concurrency <1-64>.",
         });
       }
-      const outcomes = await runFleet(c, targets, (child, t) => setupOne(child, t, { ...opts, connect: false }), {
+      if (opts.port !== undefined) throw netdbgError("E743", { count: targets.length });
+      // ports first, one at a time (unique); keys are generated per target by its OS module
+      const ready: Target[] = [];
+      for (const t of targets) ready.push(await ensurePort(c, t, opts));
+      const outcomes = await runFleet(c, ready, (child, t) => setupOne(child, t, { ...opts, connect: false }), {
         concurrency,
         title: "setup",
       });
