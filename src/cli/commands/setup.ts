@@ -135,7 +135,10 @@ export function register(program: Command, ctx: () => Context): void {
     .option("--port <port>", "host UDP port (49152–65535)")
     .option("--host-ip <ip>", "host address the target sends to (default: discovered)")
     .option("--no-connect", "do not attach after setup; print the windbg / gdb command lines")
-    .option("--no-host-firewall", "leave this host's firewall alone (default: open inbound UDP on the port from the target, journaled)")
+    .option(
+      "--no-host-firewall",
+      "leave this host's firewall alone (default: open inbound UDP on the port from the target, journaled)",
+    )
     .option("--force", "go on despite a warning that can be overridden (the consequence is printed)")
     .option("--no-kdnic", "Windows: add NO_KDNIC to the debug entry's loadoptions")
     .option("--make-default", "Windows: make the debug entry the default instead of a one-time boot")

@@ -32,11 +32,4 @@ export const journeyErrors = defineErrors({
       `--port was given for a fleet of ${p.count} targets, but every target needs its own host port.`,
     fix: () => "Drop --port: each target keeps its inventory port, or gets a free one of its own.",
   },
-  E744: {
-    title: "Setup failed and was rolled back",
-    exit: "environment",
-    message: (p: { target: string; detail: string; rolledBack: string }) =>
-      `Setup of '${p.target}' failed: ${p.detail}. ${p.rolledBack}`,
-    fix: (p: { fix: string }) => p.fix,
-  },
 });
