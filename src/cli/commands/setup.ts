@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { netdbgError } from "../../core/error.js";
-import { isValidAddress, type Target, TARGET_NAME } from "../../core/inventory.js";
+import { type Inventory, isValidAddress, type Target, TARGET_NAME } from "../../core/inventory.js";
 import type { Context } from "../context.js";
 import { fleetExitCode, runFleet } from "../fleet.js";
 import * as linux from "../os/linux.js";
@@ -44,6 +44,33 @@ export async function ensurePort(
     ctx.log.info(`Host UDP port ${port} allocated for '${target.name}' and saved in the inventory.`);
   }
   return { ...target, port };
+}
+
+/**
+ * The port step for a fleet: every target's port settled in ONE inventory write (ports unique across the
+ * fleet and the rest of the inventory). `--port` is refused for fleets (E743) by the caller.
+ */
+export async function ensurePorts(
+  ctx: Context,
+  targets: readonly Target[],
+  opts: Record<string, unknown>,
+  isFree: PortProbe = isUdpPortFree,
+): Promise<Target[]> {
+  const check = Boolean(opts.check);
+  const run = async (inv: Inventory) => {
+    const out: Target[] = [];
+    for (const t of targets) {
+      const held = inv.targets.find((x) => x.name === t.name);
+      const port = held?.port ?? t.port ?? (await allocatePort(inv, isFree, t.name));
+      if (held && held.port === undefined) held.port = port;
+      out.push({ ...t, port });
+    }
+    return out;
+  };
+  if (check) return run(await ctx.inventory.load());
+  const next = inventoryLock.then(() => ctx.inventory.update(run));
+  inventoryLock = next.catch(() => {});
+  return next;
 }
 
 let inventoryLock: Promise<unknown> = Promise.resolve();
@@ -186,8 +213,7 @@ export function register(program: Command, ctx: () => Context): void {
       }
       if (opts.port !== undefined) throw netdbgError("E743", { count: targets.length });
       // ports first, one at a time (unique); keys are generated per target by its OS module
-      const ready: Target[] = [];
-      for (const t of targets) ready.push(await ensurePort(c, t, opts));
+      const ready = await ensurePorts(c, targets, opts);
       const outcomes = await runFleet(c, ready, (child, t) => setupOne(child, t, { ...opts, connect: false }), {
         concurrency,
         title: "setup",
