@@ -9,6 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { setupFleet } from "../../src/cli/commands/setup.js";
 import { teardownTarget } from "../../src/cli/commands/teardown.js";
 import { type Context, createContext } from "../../src/cli/context.js";
 import type { HostFirewallPort } from "../../src/cli/journey.js";
@@ -319,4 +320,80 @@ describe("setup → teardown of a Linux target (fake target over real SSH), host
     expect(linuxTarget.state.loaded).toBeNull();
     expect(ruleset()).not.toContain(`netdbg-udp-${port}`);
   }, 90_000);
+});
+
+describe("a fleet of Windows targets over real SSH, host firewall included", () => {
+  it("one failing target never stops the others; unique ports and keys; one summary table; the failed one leaves nothing", async () => {
+    const models = new Map(["fa", "fb", "fc"].map((n) => [n, new WindowsTargetModel(defaultState())]));
+    models.get("fb")!.injections.push({ script: "bcdedit", bcdArg: "/dbgsettings", mode: "before" });
+    const fleetSrv = await startFakeSshServer({
+      exec: ({ command, stdin, user }) => {
+        const r = models.get(user)!.exec(command, stdin === "" ? undefined : stdin);
+        return { stdout: r.stdout, stderr: r.stderr, code: r.dropped ? 255 : r.exitCode };
+      },
+    });
+    try {
+      const stateDir = mkdtempSync(join(dir, "state-"));
+      const ctx = createContext({ stateDir, json: false, color: false });
+      const targets: Target[] = [...models.keys()].map((name) => ({
+        name,
+        os: "windows",
+        address: pair.targetIp,
+        transport: { hostIp: pair.hostIp },
+      }));
+      await ctx.inventory.update((inv) => {
+        inv.targets.push(...targets);
+      });
+      const originals = new Map([...models].map(([n, m]) => [n, m.storeBytes()]));
+      const outcomes = await setupFleet(ctx, targets, { concurrency: "3" }, (c, t, o) =>
+        windowsSetup(c, t, o, {
+          ...deps,
+          firewall: firewall(),
+          openSession: async () => connectSsh(fleetSrv.connectOptions(dir, t.name)),
+        }),
+      );
+      expect(outcomes.map((o) => [o.target, o.ok])).toEqual([
+        ["fa", true],
+        ["fb", false],
+        ["fc", true],
+      ]);
+      expect(process.exitCode).toBe(3);
+      process.exitCode = 0;
+      const inv = await ctx.inventory.load();
+      const ports = inv.targets.map((t) => t.port);
+      expect(new Set(ports).size).toBe(3);
+      const keys = await Promise.all(["fa", "fb", "fc"].map((n) => ctx.secrets.get(n)));
+      expect(new Set(keys).size).toBe(3);
+      const text = take();
+      expect(text).toMatch(/fa[\s│]+windows[\s│]+\d+[\s│]+\S+…[\s│]+changed \(\d+\)[\s│]+windbg -k net:port=\d+,key=\S+…/);
+      expect(text).toMatch(/fb[\s│]+windows[\s│]+\d+[\s│]+FAILED[\s│]+.*\[NETDBG-E212\]/);
+      expect(text).not.toContain(keys[0]!);
+      // the failed target is rolled back, host firewall included; the others' rules stand
+      expect(models.get("fb")!.storeBytes()).toBe(originals.get("fb"));
+      const rules = ruleset();
+      expect(rules).toContain(`netdbg-udp-${ports[0]}`);
+      expect(rules).not.toContain(`netdbg-udp-${ports[1]}`);
+      expect(rules).toContain(`netdbg-udp-${ports[2]}`);
+      for (const t of inv.targets.filter((x) => x.name !== "fb")) {
+        await teardownTarget(
+          ctx,
+          t,
+          {},
+          {
+            firewall: firewall(),
+            os: (c, tt, o, store) =>
+              windowsTeardown(c, tt, o, {
+                ...deps,
+                journalStore: () => store,
+                openSession: async () => connectSsh(fleetSrv.connectOptions(dir, tt.name)),
+              }),
+          },
+        );
+        expect(models.get(t.name)!.storeBytes()).toBe(originals.get(t.name));
+      }
+      expect(ruleset()).not.toContain("netdbg-udp-");
+    } finally {
+      await fleetSrv.stop();
+    }
+  }, 120_000);
 });

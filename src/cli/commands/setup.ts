@@ -2,7 +2,8 @@ import type { Command } from "commander";
 import { netdbgError } from "../../core/error.js";
 import { type Inventory, isValidAddress, type Target, TARGET_NAME } from "../../core/inventory.js";
 import type { Context } from "../context.js";
-import { fleetExitCode, runFleet } from "../fleet.js";
+import { type FleetOutcome, fleetExitCode, runFleet } from "../fleet.js";
+import type { JourneyJson } from "../journey.js";
 import * as linux from "../os/linux.js";
 import * as windows from "../os/windows.js";
 import { table } from "../output.js";
@@ -201,46 +202,73 @@ export function register(program: Command, ctx: () => Context): void {
       if (targets.length === 0) throw netdbgError("E005", { name: "(any: the inventory is empty)" });
       if (targets.length === 1) return setupOne(c, targets[0]!, opts);
 
-      // A fleet: setups run in parallel and never attach (there is one terminal); ports and keys are per target.
-      const concurrency = Number(opts.concurrency);
-      if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) {
-        throw netdbgError("E003", {
-          option: "--concurrency",
-          value: String(opts.concurrency),
-          reason: "expected 1–64",
-          fix: "Pass --concurrency <1-64>.",
-        });
-      }
-      if (opts.port !== undefined) throw netdbgError("E743", { count: targets.length });
-      // ports first, one at a time (unique); keys are generated per target by its OS module
-      const ready = await ensurePorts(c, targets, opts);
-      const outcomes = await runFleet(c, ready, (child, t) => setupOne(child, t, { ...opts, connect: false }), {
-        concurrency,
-        title: "setup",
-      });
-      if (c.opts.json) {
-        c.json({
-          fleet: outcomes.map((o) => ({
-            target: o.target,
-            os: o.os,
-            ok: o.ok,
-            ...(o.ok ? { result: o.result } : { error: { code: o.code ?? "NETDBG-E000", message: o.message, fix: o.fix ?? "" } }),
-          })),
-        });
-      } else {
-        c.out(
-          table(
-            ["target", "os", "result", "detail"],
-            outcomes.map((o) => [
-              o.target,
-              o.os,
-              o.ok ? "ok" : "FAILED",
-              o.ok ? o.message : `${o.message} ${o.fix ?? ""} ${o.code ? `[${o.code}]` : ""}`.trim(),
-            ]),
-            c.color,
-          ),
-        );
-      }
-      process.exitCode = fleetExitCode(outcomes);
+      await setupFleet(c, targets, opts);
     });
+}
+
+/**
+ * A fleet: setups run in parallel (bounded) and never attach (there is one terminal); ports are settled first
+ * in one inventory write (unique), keys are generated per target; one failing target never stops the others.
+ * Prints one summary (a table, or `{fleet: [...]}` with each target's journey object) and sets the exit code.
+ */
+export async function setupFleet(
+  c: Context,
+  targets: readonly Target[],
+  opts: Record<string, unknown>,
+  one: (ctx: Context, target: Target, opts: Record<string, unknown>) => Promise<void> = setupOne,
+): Promise<FleetOutcome[]> {
+  const concurrency = Number(opts.concurrency ?? 8);
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) {
+    throw netdbgError("E003", {
+      option: "--concurrency",
+      value: String(opts.concurrency),
+      reason: "expected 1–64",
+      fix: "Pass --concurrency <1-64>.",
+    });
+  }
+  if (opts.port !== undefined) throw netdbgError("E743", { count: targets.length });
+  const ready = await ensurePorts(c, targets, opts);
+  // each target reports its journey object (captured, never printed): the summary is built from those
+  const outcomes = await runFleet(
+    c,
+    ready,
+    (child, t) => one({ ...child, opts: { ...child.opts, json: true } }, t, { ...opts, connect: false }),
+    { concurrency, title: "setup" },
+  );
+  if (c.opts.json) {
+    c.json({
+      fleet: outcomes.map((o) => ({
+        target: o.target,
+        os: o.os,
+        ok: o.ok,
+        ...(o.ok ? { result: o.result } : { error: { code: o.code ?? "NETDBG-E000", message: o.message, fix: o.fix ?? "" } }),
+      })),
+    });
+  } else {
+    const ports = new Map(ready.map((t) => [t.name, t.port]));
+    c.out(
+      table(
+        ["target", "os", "port", "key", "result", "detail"],
+        outcomes.map((o) => {
+          const r = o.result as Partial<JourneyJson> | undefined;
+          const changes = r?.actions?.filter((a) => a.outcome === "changed").length ?? 0;
+          return [
+            o.target,
+            o.os,
+            String(ports.get(o.target) ?? ""),
+            r?.key ?? "",
+            o.ok ? (r?.check ? "planned" : r?.changed ? `changed (${changes})` : "unchanged") : "FAILED",
+            o.ok
+              ? (r?.handoff?.windbg ?? r?.handoff?.gdb ?? o.message)
+              : `${o.message} ${o.fix ?? ""} ${o.code ? `[${o.code}]` : ""}`.trim(),
+          ];
+        }),
+        c.color,
+      ),
+    );
+    if (!c.opts.showSecrets && outcomes.some((o) => (o.result as Partial<JourneyJson> | undefined)?.key))
+      c.out("Keys are shown redacted: 'netdbg keys show <target> --show-secrets' prints one in full.");
+  }
+  process.exitCode = fleetExitCode(outcomes);
+  return outcomes;
 }
