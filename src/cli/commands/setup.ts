@@ -1,13 +1,14 @@
 import type { Command } from "commander";
 import { netdbgError } from "../../core/error.js";
-import { type Inventory, isValidAddress, type Target, TARGET_NAME } from "../../core/inventory.js";
+import type { Inventory, Target } from "../../core/inventory.js";
 import type { Context } from "../context.js";
 import { type FleetOutcome, fleetExitCode, runFleet } from "../fleet.js";
 import type { JourneyJson } from "../journey.js";
 import * as linux from "../os/linux.js";
 import * as windows from "../os/windows.js";
 import { table } from "../output.js";
-import { createPrompter, type Prompter, requireFlags } from "../prompts.js";
+import { createPrompter, requireFlags } from "../prompts.js";
+import { runWizard } from "../wizard.js";
 import { allocatePort, claimPort, type PortProbe, parsePort } from "../../host/port-alloc.js";
 import { isUdpPortFree } from "../../io/port-probe.js";
 
@@ -87,64 +88,6 @@ async function saveTargetPort(ctx: Context, name: string, port: number): Promise
 }
 
 /**
- * The wizard's first part: who the target is. It asks only for what the inventory and flags do not say, then
- * records the target; the OS module then plans (and asks nothing itself).
- */
-async function wizardTarget(ctx: Context, ask: Prompter): Promise<Target> {
-  const inv = await ctx.inventory.load();
-  const NEW = "\u0000new";
-  if (inv.targets.length) {
-    const pick = await ask.select({
-      flag: "target",
-      message: "Which target?",
-      choices: [
-        ...inv.targets.map((t) => ({ value: t.name, name: `${t.name} (${t.os}, ${t.address})` })),
-        { value: NEW, name: "a new target…" },
-      ],
-    });
-    if (pick !== NEW) return ctx.inventory.get(pick);
-  }
-  const name = await ask.input({
-    flag: "target",
-    message: "Name for the new target",
-    validate: (v) =>
-      (TARGET_NAME.test(v) && !inv.targets.some((t) => t.name === v)) ||
-      "1–63 letters, digits, '.', '_' or '-', not already used",
-  });
-  const address = await ask.input({
-    flag: "address",
-    message: "Its address (IPv4, IPv6 or DNS name)",
-    validate: (v) => isValidAddress(v) || "not an address or DNS name",
-  });
-  const os = await ask.select({
-    flag: "os",
-    message: "Its operating system",
-    choices: [{ value: "windows" as const }, { value: "linux" as const }],
-  });
-  const user = await ask.input({
-    flag: "ssh-user",
-    message: "SSH user on the target",
-    default: os === "windows" ? "Administrator" : "root",
-  });
-  const identity = await ask.input({
-    flag: "identity-file",
-    message: "SSH private key (empty: ssh-agent / ~/.ssh defaults)",
-    default: "",
-  });
-  return ctx.inventory.update(async (i) => {
-    const t: Target = {
-      name,
-      os,
-      address,
-      ssh: { user, ...(identity ? { identityFile: identity } : {}) },
-      port: await allocatePort(i, isUdpPortFree, name),
-    };
-    i.targets.push(t);
-    return t;
-  });
-}
-
-/**
  * `netdbg setup [targets…]`: one target, several (a fleet, in parallel), `--all`, `--group <g>`, or none (the
  * wizard, only on a TTY). Flags for both OS kinds are declared here once; each OS module reads the ones it
  * understands.
@@ -177,7 +120,7 @@ export function register(program: Command, ctx: () => Context): void {
     .option("--persist", "Linux: load kgdboe at every boot (systemd unit)")
     .option("--apply-cmdline", "Linux: apply the kernel command-line advice (nokaslr, …)")
     .option("--force-single-core <0|1>", "Linux: kgdboe force_single_core (default 1)")
-    .action(async (names: string[], opts: Record<string, unknown>) => {
+    .action(async (names: string[], opts: Record<string, unknown>, cmd: Command) => {
       const c = ctx();
       const inv = await c.inventory.load();
       let targets: Target[];
@@ -197,7 +140,8 @@ export function register(program: Command, ctx: () => Context): void {
       else {
         const ask = createPrompter();
         if (!ask.interactive) requireFlags(["target (a name, --all or --group)"]);
-        targets = [await wizardTarget(c, ask)];
+        const w = await runWizard(c, ask, opts, (f) => cmd.getOptionValueSource(f));
+        return setupOne(c, w.target, w.opts);
       }
       if (targets.length === 0) throw netdbgError("E005", { name: "(any: the inventory is empty)" });
       if (targets.length === 1) return setupOne(c, targets[0]!, opts);
