@@ -12,7 +12,7 @@
 import { lookup } from "node:dns/promises";
 import { isNetdbgError, netdbgError } from "../core/error.js";
 import type { Target } from "../core/inventory.js";
-import { ipVersion } from "../core/ip.js";
+import { classifyAddress, ipVersion } from "../core/ip.js";
 import { type Journal, type JournalEntry, type JournalStore, newEntry } from "../core/journal.js";
 import { redactSecret } from "../core/redact.js";
 import type { ActionOutcome, Where } from "../core/step.js";
@@ -130,6 +130,18 @@ const undoPlan = (a: { id: string; title: string; undo?: string }, exec: readonl
 export async function openHostFirewall(o: OpenOptions): Promise<HostFirewallResult> {
   const now = o.now ?? (() => new Date());
   const req = await o.firewall.request(o.target, o.port);
+  const nothing = async () => [] as string[];
+  if (classifyAddress(req.address) === "loopback") {
+    // the target is this machine (the demo, tests): its datagrams arrive on lo, which host firewalls accept
+    const plan: FirewallPlan = { frontEnds: [], summary: "", actions: [], warnings: [], blockers: [] };
+    return {
+      req,
+      plan,
+      actions: [],
+      summary: `Host firewall: not involved (the target ${req.address} is on this machine's loopback).`,
+      rollback: nothing,
+    };
+  }
   const { step, elevated } = o.firewall.step(req);
   const facts = await step.probe();
   const plan = step.plan(facts, "open");
@@ -142,7 +154,6 @@ export async function openHostFirewall(o: OpenOptions): Promise<HostFirewallResu
     undo: a.undo ?? null,
   });
   const actions = plan.actions.map((a) => line(a, a.satisfied ? "unchanged" : "skipped"));
-  const nothing = async () => [] as string[];
   if (plan.actions.length === 0 && plan.blockers.length === 0) {
     return { req, plan, actions, summary: `Host firewall: ${plan.summary}`, rollback: nothing };
   }
