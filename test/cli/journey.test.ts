@@ -306,6 +306,21 @@ describe("setup → teardown of a Linux target (fake target over real SSH), host
     await linuxSetup(ctx, lab, { kgdboeSource: COMPAT }, { openSession: open, firewall: firewall() });
     expect(JSON.parse(take()).actions.map((a: { outcome: string }) => a.outcome)).toEqual(Array(5).fill("unchanged"));
 
+    // the default hand-off attaches (connect via the RSP engine; here a recorder stands in for it)
+    const attached: string[] = [];
+    await linuxSetup(
+      createContext({ stateDir }),
+      lab,
+      { kgdboeSource: COMPAT, connect: true },
+      {
+        openSession: open,
+        firewall: firewall(),
+        connect: async (_c, t) => void attached.push(t.name),
+      },
+    );
+    expect(attached).toEqual(["lab"]);
+    expect(take()).toContain("Attaching: netdbg connect lab");
+
     await teardownTarget(
       ctx,
       lab,
