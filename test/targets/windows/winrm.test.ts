@@ -132,7 +132,12 @@ describe("--via winrm", () => {
   it("a failing Invoke-Command is NETDBG-E222 with the WinRM fix; a failing script is E212 as over SSH", async () => {
     const { ctx, model, deps } = await rig();
     const wrong = new ModelWinrm(model, "another-host");
-    const e = await windowsSetup(ctx, target, { via: "winrm", hostFirewall: false }, { ...deps, powershell: async () => wrong }).then(
+    const e = await windowsSetup(
+      ctx,
+      target,
+      { via: "winrm", hostFirewall: false },
+      { ...deps, powershell: async () => wrong },
+    ).then(
       () => undefined,
       (x: unknown) => x,
     );
