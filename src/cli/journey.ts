@@ -158,6 +158,22 @@ export async function openHostFirewall(o: OpenOptions): Promise<HostFirewallResu
     return { req, plan, actions, summary: `Host firewall: ${plan.summary}`, rollback: nothing };
   }
   if (o.check) return { req, plan, actions, summary: `Host firewall: ${plan.summary}`, rollback: nothing };
+  if (
+    !elevated &&
+    plan.actions.length === 0 &&
+    plan.frontEnds.length === 0 &&
+    plan.blockers.every((b) => b.code === "NETDBG-E120")
+  ) {
+    // without root the rules cannot even be read: say so and go on (a firewall that drops the traffic shows up
+    // as a debugger that never connects, which 'netdbg doctor' names)
+    return {
+      req,
+      plan,
+      actions,
+      summary: `Host firewall: ${plan.summary} If it drops the debug traffic, open it as root: 'sudo netdbg host firewall open ${o.target.name}' (or run setup with sudo).`,
+      rollback: nothing,
+    };
+  }
   if (plan.blockers.length) throw plan.blockers[0];
   const todo = plan.actions.filter((a) => !a.satisfied);
   if (todo.length === 0)

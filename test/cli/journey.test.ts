@@ -238,6 +238,31 @@ describe("setup → teardown of a Windows target, host firewall included", () =>
     expect(ruleset()).not.toContain(`netdbg-udp-${port}`);
   }, 60_000);
 
+  it("without root and unable even to read the firewall: setup says so, names the command, and goes on", async () => {
+    const port = 50606;
+    const { ctx } = await rig(true);
+    // every firewall command runs as nobody inside the host namespace: nft and iptables cannot read the rules
+    const nobody: HostFirewallPort = {
+      request: async (_t, p) => ({ address: pair.targetIp, port: p, interface: pair.hostIf }),
+      step: (req) => {
+        const inner = pair.hostRunner();
+        const runner = {
+          run: (file: string, args: readonly string[], o?: Parameters<typeof inner.run>[2]) =>
+            inner.run("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", file, ...args], o),
+        };
+        return { step: new HostFirewallStep(req, { platform: "linux", runner, elevated: false }), elevated: false };
+      },
+    };
+    await windowsSetup(ctx, win(port), {}, { ...deps, firewall: nobody });
+    const obj = JSON.parse(take());
+    expect(obj.changed).toBe(true);
+    expect(obj.hostFirewall.summary).toMatch(/needs root.*sudo netdbg host firewall open win/);
+    expect(obj.actions.filter((a: { where: string }) => a.where === "host")).toEqual([]);
+    expect(ruleset()).not.toContain(`netdbg-udp-${port}`);
+    await teardown(ctx, win(port), {});
+    take();
+  }, 60_000);
+
   it("--check prints the host firewall commands with the target's and changes nothing", async () => {
     const port = 50604;
     const { ctx } = await rig(false);
