@@ -130,9 +130,13 @@ export async function run(): Promise<Record<string, unknown>> {
   }
   const oneMs = median(singles);
   const full: number[] = [];
+  const cpu: number[] = [];
   let portStepMs = 0;
   for (let i = 0; i < REPS; i++) {
+    const c0 = process.cpuUsage();
     const f = await oneFleet(FLEET);
+    const c = process.cpuUsage(c0);
+    cpu.push((c.user + c.system) / 1000 / FLEET);
     full.push(f.ms);
     portStepMs = Math.max(portStepMs, f.portsMs);
   }
@@ -149,6 +153,9 @@ export async function run(): Promise<Record<string, unknown>> {
     "fleetMs@8": Math.round(at8),
     "ratio@8": Number((at8 / oneMs).toFixed(2)),
     portStepMaxMs: Math.round(portStepMs),
+    // CPU of the whole process (netdbg and the peers' worker, peers' start-up included) per target: what the
+    // fleet needs from the machine's cores, whatever the load
+    "cpuMsPerTarget@32": Math.round(median(cpu)),
     bar: "ratio@32 <= 1.5 (concurrency 32; at the default 8 a fleet of 32 runs in 4 waves)",
     uniquePortsAndKeys: true,
     // the figures are only as steady as the machine: the 1-minute load average when they were taken
