@@ -300,6 +300,7 @@ async function connectHop(hop: SshHop, ctx: HopContext, sock: Duplex | undefined
     };
     client.once("ready", () => {
       settled = true;
+      client.setNoDelay(true);
       pauseDeadline();
       resolve(client);
     });

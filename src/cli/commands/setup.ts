@@ -1,76 +1,90 @@
 import type { Command } from "commander";
 import { netdbgError } from "../../core/error.js";
-import { isValidAddress, type Target, TARGET_NAME } from "../../core/inventory.js";
+import type { Inventory, Target } from "../../core/inventory.js";
 import type { Context } from "../context.js";
-import { fleetExitCode, runFleet } from "../fleet.js";
+import { type FleetOutcome, fleetExitCode, runFleet } from "../fleet.js";
+import type { JourneyJson } from "../journey.js";
 import * as linux from "../os/linux.js";
 import * as windows from "../os/windows.js";
 import { table } from "../output.js";
-import { createPrompter, type Prompter, requireFlags } from "../prompts.js";
+import { createPrompter, requireFlags } from "../prompts.js";
+import { runWizard } from "../wizard.js";
+import { allocatePort, claimPort, type PortProbe, parsePort } from "../../host/port-alloc.js";
+import { isUdpPortFree } from "../../io/port-probe.js";
 
-/** Set up one target: dispatch to its OS module (src/cli/os/<os>.ts). */
+/** Set up one target: its host port (allocated or checked), then its OS module (src/cli/os/<os>.ts). */
 export async function setupOne(ctx: Context, target: Target, opts: Record<string, unknown>): Promise<void> {
-  await (target.os === "windows" ? windows : linux).setup(ctx, target, opts);
+  const t = await ensurePort(ctx, target, opts);
+  await (t.os === "windows" ? windows : linux).setup(ctx, t, opts);
 }
 
 /**
- * The wizard's first part: who the target is. It asks only for what the inventory and flags do not say, then
- * records the target; the OS module then plans (and asks nothing itself).
+ * The journey's port step: `--port` is checked (range, no other target holds it, not bound here) and saved;
+ * a target without a port gets the first free one of the default range, saved in the inventory (with
+ * --check only shown). One inventory write at a time, so a fleet's ports are unique.
  */
-async function wizardTarget(ctx: Context, ask: Prompter): Promise<Target> {
-  const inv = await ctx.inventory.load();
-  const NEW = "\u0000new";
-  if (inv.targets.length) {
-    const pick = await ask.select({
-      flag: "target",
-      message: "Which target?",
-      choices: [
-        ...inv.targets.map((t) => ({ value: t.name, name: `${t.name} (${t.os}, ${t.address})` })),
-        { value: NEW, name: "a new target…" },
-      ],
-    });
-    if (pick !== NEW) return ctx.inventory.get(pick);
+export async function ensurePort(
+  ctx: Context,
+  target: Target,
+  opts: Record<string, unknown>,
+  isFree: PortProbe = isUdpPortFree,
+): Promise<Target> {
+  const check = Boolean(opts.check);
+  if (opts.port !== undefined) {
+    const wanted = parsePort(String(opts.port));
+    if (wanted === target.port) return target;
+    const inv = await ctx.inventory.load();
+    const port = await claimPort(inv, wanted, isFree, target.name);
+    if (!check) await saveTargetPort(ctx, target.name, port);
+    return { ...target, port };
   }
-  const name = await ask.input({
-    flag: "target",
-    message: "Name for the new target",
-    validate: (v) =>
-      (TARGET_NAME.test(v) && !inv.targets.some((t) => t.name === v)) ||
-      "1–63 letters, digits, '.', '_' or '-', not already used",
-  });
-  const address = await ask.input({
-    flag: "address",
-    message: "Its address (IPv4, IPv6 or DNS name)",
-    validate: (v) => isValidAddress(v) || "not an address or DNS name",
-  });
-  const os = await ask.select({
-    flag: "os",
-    message: "Its operating system",
-    choices: [{ value: "windows" as const }, { value: "linux" as const }],
-  });
-  const user = await ask.input({
-    flag: "ssh-user",
-    message: "SSH user on the target",
-    default: os === "windows" ? "Administrator" : "root",
-  });
-  const identity = await ask.input({
-    flag: "identity-file",
-    message: "SSH private key (empty: ssh-agent / ~/.ssh defaults)",
-    default: "",
-  });
-  const { allocatePort } = await import("../../host/port-alloc.js");
-  const { isUdpPortFree } = await import("../../io/port-probe.js");
-  return ctx.inventory.update(async (i) => {
-    const t: Target = {
-      name,
-      os,
-      address,
-      ssh: { user, ...(identity ? { identityFile: identity } : {}) },
-      port: await allocatePort(i, isUdpPortFree, name),
-    };
-    i.targets.push(t);
-    return t;
-  });
+  if (target.port !== undefined) return target;
+  const port = await allocatePort(await ctx.inventory.load(), isFree, target.name);
+  if (check) ctx.log.info(`'${target.name}' has no host UDP port: setup would take ${port} (the first free one) and save it.`);
+  else {
+    await saveTargetPort(ctx, target.name, port);
+    ctx.log.info(`Host UDP port ${port} allocated for '${target.name}' and saved in the inventory.`);
+  }
+  return { ...target, port };
+}
+
+/**
+ * The port step for a fleet: every target's port settled in ONE inventory write (ports unique across the
+ * fleet and the rest of the inventory). `--port` is refused for fleets (E743) by the caller.
+ */
+export async function ensurePorts(
+  ctx: Context,
+  targets: readonly Target[],
+  opts: Record<string, unknown>,
+  isFree: PortProbe = isUdpPortFree,
+): Promise<Target[]> {
+  const check = Boolean(opts.check);
+  const run = async (inv: Inventory) => {
+    const out: Target[] = [];
+    for (const t of targets) {
+      const held = inv.targets.find((x) => x.name === t.name);
+      const port = held?.port ?? t.port ?? (await allocatePort(inv, isFree, t.name));
+      if (held && held.port === undefined) held.port = port;
+      out.push({ ...t, port });
+    }
+    return out;
+  };
+  if (check) return run(await ctx.inventory.load());
+  const next = inventoryLock.then(() => ctx.inventory.update(run));
+  inventoryLock = next.catch(() => {});
+  return next;
+}
+
+let inventoryLock: Promise<unknown> = Promise.resolve();
+async function saveTargetPort(ctx: Context, name: string, port: number): Promise<void> {
+  const next = inventoryLock.then(() =>
+    ctx.inventory.update((inv) => {
+      const t = inv.targets.find((x) => x.name === name);
+      if (t) t.port = port;
+    }),
+  );
+  inventoryLock = next.catch(() => {});
+  await next;
 }
 
 /**
@@ -92,6 +106,10 @@ export function register(program: Command, ctx: () => Context): void {
     .option("--port <port>", "host UDP port (49152–65535)")
     .option("--host-ip <ip>", "host address the target sends to (default: discovered)")
     .option("--no-connect", "do not attach after setup; print the windbg / gdb command lines")
+    .option(
+      "--no-host-firewall",
+      "leave this host's firewall alone (default: open inbound UDP on the port from the target, journaled)",
+    )
     .option("--force", "go on despite a warning that can be overridden (the consequence is printed)")
     .option("--no-kdnic", "Windows: add NO_KDNIC to the debug entry's loadoptions")
     .option("--make-default", "Windows: make the debug entry the default instead of a one-time boot")
@@ -102,7 +120,7 @@ export function register(program: Command, ctx: () => Context): void {
     .option("--persist", "Linux: load kgdboe at every boot (systemd unit)")
     .option("--apply-cmdline", "Linux: apply the kernel command-line advice (nokaslr, …)")
     .option("--force-single-core <0|1>", "Linux: kgdboe force_single_core (default 1)")
-    .action(async (names: string[], opts: Record<string, unknown>) => {
+    .action(async (names: string[], opts: Record<string, unknown>, cmd: Command) => {
       const c = ctx();
       const inv = await c.inventory.load();
       let targets: Target[];
@@ -122,48 +140,79 @@ export function register(program: Command, ctx: () => Context): void {
       else {
         const ask = createPrompter();
         if (!ask.interactive) requireFlags(["target (a name, --all or --group)"]);
-        targets = [await wizardTarget(c, ask)];
+        const w = await runWizard(c, ask, opts, (f) => cmd.getOptionValueSource(f));
+        return setupOne(c, w.target, w.opts);
       }
       if (targets.length === 0) throw netdbgError("E005", { name: "(any: the inventory is empty)" });
       if (targets.length === 1) return setupOne(c, targets[0]!, opts);
 
-      // A fleet: setups run in parallel and never attach (there is one terminal); ports and keys are per target.
-      const concurrency = Number(opts.concurrency);
-      if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) {
-        throw netdbgError("E003", {
-          option: "--concurrency",
-          value: String(opts.concurrency),
-          reason: "expected 1–64",
-          fix: "Pass --concurrency <1-64>.",
-        });
-      }
-      const outcomes = await runFleet(c, targets, (child, t) => setupOne(child, t, { ...opts, connect: false }), {
-        concurrency,
-        title: "setup",
-      });
-      if (c.opts.json) {
-        c.json({
-          fleet: outcomes.map((o) => ({
-            target: o.target,
-            os: o.os,
-            ok: o.ok,
-            ...(o.ok ? { result: o.result } : { error: { code: o.code ?? "NETDBG-E000", message: o.message, fix: o.fix ?? "" } }),
-          })),
-        });
-      } else {
-        c.out(
-          table(
-            ["target", "os", "result", "detail"],
-            outcomes.map((o) => [
-              o.target,
-              o.os,
-              o.ok ? "ok" : "FAILED",
-              o.ok ? o.message : `${o.message} ${o.fix ?? ""} ${o.code ? `[${o.code}]` : ""}`.trim(),
-            ]),
-            c.color,
-          ),
-        );
-      }
-      process.exitCode = fleetExitCode(outcomes);
+      await setupFleet(c, targets, opts);
     });
+}
+
+/**
+ * A fleet: setups run in parallel (bounded) and never attach (there is one terminal); ports are settled first
+ * in one inventory write (unique), keys are generated per target; one failing target never stops the others.
+ * Prints one summary (a table, or `{fleet: [...]}` with each target's journey object) and sets the exit code.
+ */
+export async function setupFleet(
+  c: Context,
+  targets: readonly Target[],
+  opts: Record<string, unknown>,
+  one: (ctx: Context, target: Target, opts: Record<string, unknown>) => Promise<void> = setupOne,
+): Promise<FleetOutcome[]> {
+  const concurrency = Number(opts.concurrency ?? 8);
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) {
+    throw netdbgError("E003", {
+      option: "--concurrency",
+      value: String(opts.concurrency),
+      reason: "expected 1–64",
+      fix: "Pass --concurrency <1-64>.",
+    });
+  }
+  if (opts.port !== undefined) throw netdbgError("E743", { count: targets.length });
+  const ready = await ensurePorts(c, targets, opts);
+  // each target reports its journey object (captured, never printed): the summary is built from those
+  const outcomes = await runFleet(
+    c,
+    ready,
+    (child, t) => one({ ...child, opts: { ...child.opts, json: true } }, t, { ...opts, connect: false }),
+    { concurrency, title: "setup" },
+  );
+  if (c.opts.json) {
+    c.json({
+      fleet: outcomes.map((o) => ({
+        target: o.target,
+        os: o.os,
+        ok: o.ok,
+        ...(o.ok ? { result: o.result } : { error: { code: o.code ?? "NETDBG-E000", message: o.message, fix: o.fix ?? "" } }),
+      })),
+    });
+  } else {
+    const ports = new Map(ready.map((t) => [t.name, t.port]));
+    c.out(
+      table(
+        ["target", "os", "port", "key", "result", "detail"],
+        outcomes.map((o) => {
+          const r = o.result as Partial<JourneyJson> | undefined;
+          const changes = r?.actions?.filter((a) => a.outcome === "changed").length ?? 0;
+          return [
+            o.target,
+            o.os,
+            String(ports.get(o.target) ?? ""),
+            r?.key ?? "",
+            o.ok ? (r?.check ? "planned" : r?.changed ? `changed (${changes})` : "unchanged") : "FAILED",
+            o.ok
+              ? (r?.handoff?.windbg ?? r?.handoff?.gdb ?? o.message)
+              : `${o.message} ${o.fix ?? ""} ${o.code ? `[${o.code}]` : ""}`.trim(),
+          ];
+        }),
+        c.color,
+      ),
+    );
+    if (!c.opts.showSecrets && outcomes.some((o) => (o.result as Partial<JourneyJson> | undefined)?.key))
+      c.out("Keys are shown redacted: 'netdbg keys show <target> --show-secrets' prints one in full.");
+  }
+  process.exitCode = fleetExitCode(outcomes);
+  return outcomes;
 }

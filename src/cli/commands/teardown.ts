@@ -1,13 +1,70 @@
 import type { Command } from "commander";
+import type { Target } from "../../core/inventory.js";
+import type { JournalStore } from "../../core/journal.js";
+import { FileJournalStore } from "../../io/journal-store.js";
 import type { Context } from "../context.js";
+import { checkJournalMatches, closeHostFirewall, type HostFirewallPort, systemHostFirewall, targetView } from "../journey.js";
 import * as linux from "../os/linux.js";
 import * as windows from "../os/windows.js";
 
-/** `netdbg teardown <target>`: undo every recorded change (dispatches to src/cli/os/<os>.ts). */
+export interface TeardownDeps {
+  firewall?: HostFirewallPort;
+  store?: JournalStore;
+  /** The OS half, given the journal's target view (default: src/cli/os/<os>.ts). */
+  os?: (ctx: Context, target: Target, opts: Record<string, unknown>, store: JournalStore) => Promise<void>;
+}
+
+const defaultOs = (c: Context, t: Target, o: Record<string, unknown>, store: JournalStore) =>
+  t.os === "windows"
+    ? windows.teardown(c, t, o, { journalStore: () => store })
+    : linux.teardown(c, t, o, { journalStore: () => store });
+
+/**
+ * Teardown of one target, the journal replayed newest first: refuse when it was written for another OS or
+ * address (E741); the OS undoes the target's entries (it sees only those: targetView); then the host
+ * firewall entries, which setup made first, are closed with their exact undo. `--json` prints one object.
+ */
+export async function teardownTarget(
+  ctx: Context,
+  target: Target,
+  opts: Record<string, unknown>,
+  deps: TeardownDeps = {},
+): Promise<void> {
+  const check = Boolean(opts.check);
+  const store = deps.store ?? new FileJournalStore(ctx.paths.journals);
+  await checkJournalMatches(store, target);
+  let osJson: Record<string, unknown> | undefined;
+  const child: Context = {
+    ...ctx,
+    json: (v) => {
+      osJson = v as Record<string, unknown>;
+    },
+  };
+  await (deps.os ?? defaultOs)(child, target, opts, targetView(store));
+  const host = await closeHostFirewall({ target: target.name, store, check, firewall: deps.firewall ?? systemHostFirewall() });
+  for (const n of host.notes) ctx.log.warn(n);
+  if (ctx.opts.json) {
+    const targetActions = ((osJson?.actions as Record<string, unknown>[] | undefined) ?? []).map((a) => ({
+      where: "target",
+      ...a,
+    }));
+    ctx.json({
+      ...(osJson ?? { target: target.name, os: target.os, check }),
+      changed: Boolean(osJson?.changed) || host.actions.some((a) => a.outcome === "changed"),
+      actions: [...targetActions, ...host.actions],
+      notes: host.notes,
+    });
+    return;
+  }
+  if (host.actions.length && check) ctx.out("Host firewall undo — nothing below was run:");
+  for (const a of host.actions) ctx.out(`${check ? "would run" : a.outcome}: ${a.command}  (host)`);
+}
+
+/** `netdbg teardown <target>`: undo every recorded change, host firewall included. */
 export function register(program: Command, ctx: () => Context): void {
   program
     .command("teardown")
-    .description("undo every change netdbg made to a target, from its change journal")
+    .description("undo every change netdbg made to a target and this host's firewall, from the target's change journal")
     .argument("<target>", "inventory target name")
     .option("--check", "print the undo plan, change nothing")
     .option("--accept-new-host-key", "trust an SSH host key seen for the first time")
@@ -16,6 +73,6 @@ export function register(program: Command, ctx: () => Context): void {
     .action(async (name: string, opts: Record<string, unknown>) => {
       const c = ctx();
       const target = await c.inventory.get(name);
-      await (target.os === "windows" ? windows : linux).teardown(c, target, opts);
+      await teardownTarget(c, target, opts);
     });
 }

@@ -26,12 +26,34 @@ import {
   teardownLinuxTarget,
 } from "../../targets/linux/setup.js";
 import type { KgdboeSource, SourceFile } from "../../targets/linux/source.js";
+import type { JournalStore } from "../../core/journal.js";
 import type { Context } from "../context.js";
+import { type ConnectOptions, runLinuxConnect } from "../debugger/linux-connect.js";
+import {
+  type HostFirewallPort,
+  type HostFirewallResult,
+  handoffLines,
+  type JourneyAction,
+  type JourneyJson,
+  openHostFirewall,
+  printHostActions,
+  recordJourneyFacts,
+  systemHostFirewall,
+} from "../journey.js";
 
 /** Seams for tests: the session opener (default ssh2) and the journal dir. */
 export interface LinuxCliDeps {
   openSession?: (target: Target, opts: Record<string, unknown>) => Promise<RemoteSession>;
+  /** The journal store (default: one file per target in the state dir). */
+  journalStore?: (ctx: Context) => JournalStore;
+  /** This machine's firewall (default: the real one). Tests run its commands inside a network namespace. */
+  firewall?: HostFirewallPort;
+  /** The hand-off (default: `netdbg connect`, attaching with the RSP engine). */
+  connect?: (ctx: Context, target: Target, opts: Record<string, unknown>) => Promise<void>;
 }
+
+const storeOf = (ctx: Context, deps: LinuxCliDeps): JournalStore =>
+  deps.journalStore?.(ctx) ?? new FileJournalStore(ctx.paths.journals);
 
 const MAX_SOURCE_BYTES = 32 * 1024 * 1024;
 
@@ -254,45 +276,102 @@ export async function linuxSetup(
   const forceSingleCore = parseForceSingleCore(opts.forceSingleCore);
   const source = await resolveKgdboeSource(opts.kgdboeSource as string | undefined);
   const persist = Boolean(opts.persist);
-  const session = await (deps.openSession ?? ((t, o) => openSsh(ctx, t, o)))(target, opts);
+  const store = storeOf(ctx, deps);
+  const hostIp = (opts.hostIp as string | undefined) ?? target.transport?.hostIp;
+  const port = target.port;
+  if (!check) await recordJourneyFacts(store, target, { ...(port !== undefined ? { port } : {}), ...(hostIp ? { hostIp } : {}) });
+  // The host firewall opens first (host-only, journaled): a later failure rolls it back.
+  let fw: HostFirewallResult | undefined;
+  let fwNote: string | undefined;
+  if (opts.hostFirewall === false) fwNote = "Host firewall: left alone (--no-host-firewall).";
+  else if (port === undefined)
+    fwNote = `Host firewall: left alone ('${target.name}' has no fixed host port, so netdbg's replies come back on an ephemeral port that connection tracking admits).`;
+  else fw = await openHostFirewall({ target, port, store, check, firewall: deps.firewall ?? systemHostFirewall() });
+  const rollbackFirewall = async () => {
+    for (const m of (await fw?.rollback()) ?? []) ctx.log.error(m);
+    if (fw?.actions.some((a) => a.outcome === "changed"))
+      ctx.log.warn(`The host firewall rule opened for '${target.name}' was closed again (the target part failed).`);
+  };
+  let session: RemoteSession;
   try {
-    const hostIp = (opts.hostIp as string | undefined) ?? target.transport?.hostIp;
+    session = await (deps.openSession ?? ((t, o) => openSsh(ctx, t, o)))(target, opts);
+  } catch (e) {
+    await rollbackFirewall();
+    throw e;
+  }
+  try {
     const nic = (opts.nic as string | undefined) ?? target.transport?.nic;
     const sudoPassword = sudoPrompt(ctx);
     const quiet = Boolean(ctx.opts.json) || check;
-    const result = await withProgress(ctx, target.name, `Set up ${target.name}`, quiet, (hooks) =>
-      setupLinuxTarget(
-        {
-          target: target.name,
-          address: target.address,
-          check,
-          ...(hostIp ? { hostIp } : {}),
-          config: {
-            ...(nic ? { nic } : {}),
-            udpPort: target.transport?.targetPort ?? DEFAULT_UDP_PORT,
-            forceSingleCore,
-            installDeps: Boolean(opts.installDeps),
-            persist,
-            applyCmdline: Boolean(opts.applyCmdline),
-            source,
-            ...(persist ? { templates: loadTemplates() } : {}),
+    let result: LinuxSetupResult;
+    try {
+      result = await withProgress(ctx, target.name, `Set up ${target.name}`, quiet, (hooks) =>
+        setupLinuxTarget(
+          {
+            target: target.name,
+            address: target.address,
+            check,
+            ...(hostIp ? { hostIp } : {}),
+            config: {
+              ...(nic ? { nic } : {}),
+              udpPort: target.transport?.targetPort ?? DEFAULT_UDP_PORT,
+              forceSingleCore,
+              installDeps: Boolean(opts.installDeps),
+              persist,
+              applyCmdline: Boolean(opts.applyCmdline),
+              source,
+              ...(persist ? { templates: loadTemplates() } : {}),
+            },
           },
-        },
-        {
-          session,
-          store: new FileJournalStore(ctx.paths.journals),
-          clock: systemClock,
-          hostFetch: hostClone,
-          ...(sudoPassword ? { sudoPassword } : {}),
-          ...hooks,
-        },
-      ),
-    );
+          {
+            session,
+            store,
+            clock: systemClock,
+            hostFetch: hostClone,
+            ...(sudoPassword ? { sudoPassword } : {}),
+            ...hooks,
+          },
+        ),
+      );
+    } catch (e) {
+      await rollbackFirewall();
+      throw e;
+    }
     const gdb = `target remote udp:${target.address}:${result.udpPort}`;
+    const lines = handoffLines("linux", {
+      port: port ?? 0,
+      address: target.address,
+      targetPort: result.udpPort,
+      showSecrets: false,
+    });
+    const attach = !check && opts.connect === true && !ctx.opts.json;
     if (ctx.opts.json) {
-      ctx.json({ ...result, gdb: check ? undefined : gdb });
+      const obj: JourneyJson & Record<string, unknown> = {
+        ...result,
+        target: target.name,
+        os: "linux",
+        check,
+        changed: result.changed || Boolean(fw?.actions.some((a) => a.outcome === "changed")),
+        hostIp: hostIp ?? null,
+        port: port ?? null,
+        key: null,
+        actions: [
+          ...(fw?.actions ?? []),
+          ...result.actions.map(
+            (a): JourneyAction => ({ ...a, where: "target", outcome: a.outcome as JourneyAction["outcome"] }),
+          ),
+        ],
+        hostFirewall: fw
+          ? { frontEnds: fw.plan.frontEnds, summary: fw.summary, request: fw.req }
+          : { frontEnds: [], summary: fwNote ?? "", request: null },
+        handoff: { gdb: lines.gdb!, connect: false },
+        gdb: check ? undefined : gdb,
+      };
+      ctx.json(obj);
       return;
     }
+    ctx.out(fw ? fw.summary : fwNote!);
+    if (fw) printHostActions(ctx, fw.actions, check);
     if (check) {
       printCheck(ctx, result);
       return;
@@ -309,8 +388,14 @@ export async function linuxSetup(
     if (result.verified?.udpTarget)
       ctx.out(`  kgdboe says: target remote udp:${result.verified.udpTarget.host}:${result.verified.udpTarget.port}`);
     if (result.commit) ctx.out(`  kgdboe source ${result.source} (commit ${result.commit})`);
-    ctx.out(`  attach: gdb vmlinux -ex '${gdb}'`);
     printNotes(ctx, result);
+    if (attach) {
+      ctx.out(`Attaching: netdbg connect ${target.name}`);
+      await (deps.connect ?? ((c, t, o) => runLinuxConnect(c, t, o as ConnectOptions)))(ctx, target, {});
+      return;
+    }
+    ctx.out(`Then attach:  netdbg connect ${target.name}`);
+    ctx.out(`     or gdb:  ${lines.gdb}`);
   } finally {
     await session.close();
   }
@@ -343,7 +428,7 @@ export async function linuxTeardown(
           { target: target.name, check },
           {
             session,
-            store: new FileJournalStore(ctx.paths.journals),
+            store: storeOf(ctx, deps),
             clock: systemClock,
             ...(sudoPassword ? { sudoPassword } : {}),
             ...hooks,

@@ -43,6 +43,19 @@ import {
   winrmRunner,
 } from "../../targets/windows/index.js";
 import type { Context } from "../context.js";
+import { connectWindows } from "./windows-connect.js";
+import {
+  type HostFirewallPort,
+  type HostFirewallResult,
+  handoffLines,
+  type JourneyAction,
+  type JourneyJson,
+  openHostFirewall,
+  printHostActions,
+  recordJourneyFacts,
+  showKeyHint,
+  systemHostFirewall,
+} from "../journey.js";
 
 /** Seams for tests: where the SSH session and the journal come from. */
 export interface WindowsCliDeps {
@@ -67,6 +80,10 @@ export interface WindowsCliDeps {
   pokeGraceMs?: number;
   /** --via winrm: the local PowerShell that runs Invoke-Command (default: node-powershell, after checking it exists). */
   powershell?: () => Promise<PowerShellRunner>;
+  /** This machine's firewall (default: the real one). Tests run its commands inside a network namespace. */
+  firewall?: HostFirewallPort;
+  /** The hand-off after --reboot saw the first poke (default: `netdbg connect`). */
+  connect?: (ctx: Context, target: Target, opts: Record<string, unknown>) => Promise<void>;
 }
 
 /** How netdbg reaches the target: SSH (default) or, with --via winrm, Invoke-Command in a local PowerShell. */
@@ -248,7 +265,26 @@ export async function windowsSetup(
   const nic = (opts.nic as string | undefined) ?? target.transport?.nic;
   const now = deps.now?.() ?? new Date();
   const store = storeOf(ctx, deps);
-  let session = await openLink(ctx, target, opts, deps);
+  if (!check) await recordJourneyFacts(store, target, { port, hostIp });
+  // The host firewall opens first (host-only, journaled): a later failure on the target rolls it back, so
+  // nothing is left half-applied.
+  const fw: HostFirewallResult | undefined =
+    opts.hostFirewall === false
+      ? undefined
+      : await openHostFirewall({ target, port, store, check, firewall: deps.firewall ?? systemHostFirewall() });
+  const rollbackFirewall = async (e: unknown) => {
+    const errors = (await fw?.rollback()) ?? [];
+    for (const m of errors) ctx.log.error(m);
+    if (fw?.actions.some((a) => a.outcome === "changed") && e instanceof Error)
+      ctx.log.warn(`The host firewall rule opened for '${target.name}' was closed again (the target part failed).`);
+  };
+  let session: Link;
+  try {
+    session = await openLink(ctx, target, opts, deps);
+  } catch (e) {
+    await rollbackFirewall(e);
+    throw e;
+  }
   let run: ScriptRunner = session.run;
   let plan: WindowsPlan | undefined;
   let report: StepReport | undefined;
@@ -296,7 +332,12 @@ export async function windowsSetup(
       ],
       { renderer: rendererOf(ctx, deps), exitOnError: true, rendererOptions: { collapseErrors: false } },
     );
-    await list.run();
+    try {
+      await list.run();
+    } catch (e) {
+      await rollbackFirewall(e);
+      throw e;
+    }
     if (opts.reboot && !check) {
       // Open the host debug port before the reboot so the first poke cannot be missed.
       let watch: (PokeWatch & { close(): Promise<void> }) | undefined;
@@ -348,23 +389,41 @@ export async function windowsSetup(
   const p = plan!;
   const rep = report!;
   const windbg = `windbg -k net:port=${port},key=${key}`;
+  const show = (s: string) => (ctx.opts.showSecrets ? s : s.split(key!).join(redactSecret(key!)));
+  const lines = handoffLines("windows", { port, key: key!, address: target.address, showSecrets: Boolean(ctx.opts.showSecrets) });
+  // Hand-off: attach only when the target is known to be in the debug entry (--reboot saw its poke).
+  const attach = !check && opts.connect === true && !ctx.opts.json && rebooted?.poke !== undefined;
   if (keyNote) ctx.log.info(keyNote);
   for (const w of p.warnings) ctx.log.warn(w);
+  const targetActions: JourneyAction[] = p.actions.map((a: Action) => {
+    const r = rep.actions.find((x: ActionReport) => x.id === a.id);
+    return {
+      id: a.id,
+      title: a.title,
+      where: a.where,
+      outcome: r?.outcome ?? "skipped",
+      command: show(a.command),
+      undo: a.undo === undefined ? null : show(a.undo),
+    };
+  });
   if (ctx.opts.json) {
-    const show = (s: string) => (ctx.opts.showSecrets ? s : s.split(key!).join(redactSecret(key!)));
-    ctx.json({
+    const obj: JourneyJson & Record<string, unknown> = {
       target: target.name,
       os: "windows",
       check,
-      changed: rep.changed,
+      changed: rep.changed || Boolean(fw?.actions.some((a) => a.outcome === "changed")),
+      hostIp,
+      port,
+      key: show(key!),
+      actions: [...(fw?.actions ?? []), ...targetActions],
+      hostFirewall: fw
+        ? { frontEnds: fw.plan.frontEnds, summary: fw.summary, request: fw.req }
+        : { frontEnds: [], summary: "left alone (--no-host-firewall)", request: null },
+      handoff: { windbg: show(windbg), connect: false },
       nic: { name: p.nic.name, busparams: p.nic.busparams ?? null, pnpDeviceId: p.nic.pnpDeviceId },
       entry: p.entryGuid ?? null,
       export: p.exportPath,
       expected: { ...p.expected, key: show(p.expected.key) },
-      actions: p.actions.map((a: Action) => {
-        const r = rep.actions.find((x: ActionReport) => x.id === a.id);
-        return { id: a.id, title: a.title, outcome: r?.outcome ?? "skipped", command: show(a.command), undo: a.undo ?? null };
-      }),
       warnings: p.warnings,
       debugger: show(windbg),
       reboot: rebooted
@@ -377,16 +436,20 @@ export async function windowsSetup(
             ssh: rebooted.ssh,
           }
         : null,
-    });
+    };
+    ctx.json(obj);
     return;
   }
+  if (fw) {
+    ctx.out(fw.summary);
+    printHostActions(ctx, fw.actions, check);
+  } else ctx.out("Host firewall: left alone (--no-host-firewall).");
   printActions(ctx, p.actions, rep, check);
   if (check) {
     ctx.out("Nothing was changed (--check).");
     return;
   }
   ctx.out("");
-  ctx.out(`Start the debugger on this host:  ${windbg}`);
   if (rebooted) {
     const poke = rebooted.poke;
     if (poke) {
@@ -395,6 +458,12 @@ export async function windowsSetup(
       );
       if (!rebooted.ssh)
         ctx.log.warn(`SSH to '${target.name}' did not come back after the reboot: ${rebooted.sshError ?? "no answer"}`);
+      if (attach) {
+        ctx.out(`Attaching: netdbg connect ${target.name}`);
+        await (deps.connect ?? connectWindows)(ctx, target, { port: String(port) });
+        return;
+      }
+      printHandoff(ctx, target, lines.windbg!);
       return;
     }
     if (rebooted.bootedEntry === p.entryGuid && rebooted.debug !== false) {
@@ -404,13 +473,22 @@ export async function windowsSetup(
         `'${target.name}' restarted into ${rebooted.bootedEntry ?? "an unknown entry"}, not the debug entry ${p.entryGuid}: check its boot menu, then 'netdbg setup ${target.name} --reboot' again.`,
       );
     }
+    printHandoff(ctx, target, lines.windbg!);
     return;
   }
   ctx.out(
     p.actions.some((a) => a.id === "bcd.default")
-      ? "Then restart the target (shutdown /r /t 0): it boots the debug entry from now on."
-      : "Then restart the target (shutdown /r /t 0): it boots the debug entry once; the next restart returns to the normal entry.",
+      ? `'${target.name}' must boot the debug entry before a debugger can attach: restart it (shutdown /r /t 0, or setup --reboot); it boots the debug entry from now on.`
+      : `'${target.name}' must boot the debug entry before a debugger can attach: restart it (shutdown /r /t 0, or setup --reboot); it boots the debug entry once, the next restart returns to the normal entry.`,
   );
+  printHandoff(ctx, target, lines.windbg!);
+}
+
+/** The exact debugger lines, then how to see the key when it is redacted. */
+function printHandoff(ctx: Context, target: Target, windbg: string): void {
+  ctx.out(`Then attach:  netdbg connect ${target.name}`);
+  ctx.out(`   or WinDbg:  ${windbg}`);
+  if (!ctx.opts.showSecrets) ctx.out(showKeyHint(target.name));
 }
 
 function printActions(ctx: Context, actions: readonly Action[], rep: StepReport, check: boolean): void {

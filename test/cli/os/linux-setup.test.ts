@@ -78,7 +78,7 @@ describe("netdbg setup/teardown <linux target> (CLI glue over real ssh2)", () =>
     let out = capture();
     await linuxSetup(createContext({ stateDir }), lab, { kgdboeSource: COMPAT }, { openSession: open });
     expect(out.join("")).toContain("lab: kgdboe loaded and verified");
-    expect(out.join("")).toContain("attach: gdb vmlinux -ex 'target remote udp:127.0.0.1:31337'");
+    expect(out.join("")).toContain("or gdb:  gdb vmlinux -ex 'target remote udp:127.0.0.1:31337'");
     expect(target.state.loaded).toMatchObject({ device_name: "eth0", udp_port: "31337" });
     expect(srv.files.has("/var/lib/netdbg/kgdboe/src/kgdboe.c")).toBe(true);
 

@@ -1,6 +1,8 @@
 /**
  * The CLI glue (src/cli/os/windows-setup.ts) against the target model: --check prints every command (key
  * redacted), setup + teardown through the file journal, --json's final object, the host-IP / port stops.
+ * The host firewall step is left out (--no-host-firewall): test/cli/journey.test.ts covers it in a namespace, so
+ * these tests never touch this machine's firewall.
  */
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -47,7 +49,7 @@ describe("netdbg setup / teardown for a windows target (CLI glue)", () => {
   it("--check prints every command byte for byte (key redacted) with its undo, and changes nothing", async () => {
     const { ctx, model, out, deps } = await rig();
     const original = model.storeBytes();
-    await windowsSetup(ctx, target, { check: true, kdnic: false }, deps);
+    await windowsSetup(ctx, target, { hostFirewall: false, check: true, kdnic: false }, deps);
     const text = out.join("");
     const lines = text.trimEnd().split("\n");
     expect(lines.filter((l) => l.startsWith("would run: "))).toEqual([
@@ -69,7 +71,7 @@ describe("netdbg setup / teardown for a windows target (CLI glue)", () => {
   it("setup then teardown through the file journal; --json prints one object", async () => {
     const { dir, ctx, model, out, deps } = await rig(true);
     const original = model.storeBytes();
-    await windowsSetup(ctx, target, {}, deps);
+    await windowsSetup(ctx, target, { hostFirewall: false }, deps);
     const obj = JSON.parse(out.join(""));
     expect(obj).toMatchObject({
       target: "win",
@@ -103,7 +105,7 @@ describe("netdbg setup / teardown for a windows target (CLI glue)", () => {
   it("teardown --restore-export imports the exported store when the journal is lost", async () => {
     const { ctx, model, deps, dir } = await rig();
     const original = model.storeBytes();
-    await windowsSetup(ctx, target, {}, deps);
+    await windowsSetup(ctx, target, { hostFirewall: false }, deps);
     rmSync(join(dir, "state", "journals"), { recursive: true });
     await windowsTeardown(ctx, target, { restoreExport: "C:\\ProgramData\\netdbg\\bcd-20261121T060000Z.bak" }, deps);
     expect(model.storeBytes()).toBe(original);
@@ -117,7 +119,7 @@ describe("netdbg setup / teardown for a windows target (CLI glue)", () => {
     const taken = async () => {
       throw netdbgError("E506", { port: 50005, address: "0.0.0.0", reason: "EADDRINUSE" });
     };
-    await windowsSetup(ctx, target, { reboot: true }, { ...deps, clock, openKdnetPort: taken });
+    await windowsSetup(ctx, target, { hostFirewall: false, reboot: true }, { ...deps, clock, openKdnetPort: taken });
     const obj = JSON.parse(out.join(""));
     expect(obj.reboot).toEqual({ bootedEntry: obj.entry, debugEntry: true, debug: true, poke: null, ssh: true });
     expect(model.state.boots).toBe(1);
@@ -125,7 +127,7 @@ describe("netdbg setup / teardown for a windows target (CLI glue)", () => {
 
   it("generates and stores a key when none is stored", async () => {
     const { ctx, model, deps } = await rig(false, false);
-    await windowsSetup(ctx, target, {}, deps);
+    await windowsSetup(ctx, target, { hostFirewall: false }, deps);
     const key = await ctx.secrets.get("win");
     expect(key).toMatch(/^[0-9a-z]+\.[0-9a-z]+\.[0-9a-z]+\.[0-9a-z]+$/);
     expect(parseDbgSettings(model.bcd(["/dbgsettings"]).output).key).toBe(key);
@@ -136,12 +138,18 @@ describe("netdbg setup / teardown for a windows target (CLI glue)", () => {
     const opened = vi.fn(deps.openSession);
     const noIp: Target = { ...target, transport: {} };
     const noRoute = async () => undefined;
-    await expect(windowsSetup(ctx, noIp, {}, { ...deps, openSession: opened, discoverHostIp: noRoute })).rejects.toMatchObject({
+    await expect(
+      windowsSetup(ctx, noIp, { hostFirewall: false }, { ...deps, openSession: opened, discoverHostIp: noRoute }),
+    ).rejects.toMatchObject({
       code: "NETDBG-E215",
     });
     const { port: _p, ...noPort } = target;
-    await expect(windowsSetup(ctx, noPort, {}, { ...deps, openSession: opened })).rejects.toMatchObject({ code: "NETDBG-E218" });
-    await expect(windowsSetup(ctx, target, { port: "5364" }, { ...deps, openSession: opened })).rejects.toMatchObject({
+    await expect(windowsSetup(ctx, noPort, { hostFirewall: false }, { ...deps, openSession: opened })).rejects.toMatchObject({
+      code: "NETDBG-E218",
+    });
+    await expect(
+      windowsSetup(ctx, target, { hostFirewall: false, port: "5364" }, { ...deps, openSession: opened }),
+    ).rejects.toMatchObject({
       code: "NETDBG-E207",
     });
     expect(opened).not.toHaveBeenCalled();
@@ -152,9 +160,9 @@ describe("netdbg setup / teardown for a windows target (CLI glue)", () => {
     const noIp: Target = { ...target, transport: {} };
     const discoverHostIp = async (_c: Context, t: Target, port: number) =>
       t.address === "192.0.2.50" && port === 50005 ? "192.0.2.77" : undefined;
-    await windowsSetup(ctx, noIp, {}, { ...deps, discoverHostIp });
+    await windowsSetup(ctx, noIp, { hostFirewall: false }, { ...deps, discoverHostIp });
     expect(parseDbgSettings(model.bcd(["/dbgsettings"]).output).hostip).toBe("192.0.2.77");
-    await windowsSetup(ctx, noIp, { hostIp: "192.0.2.10" }, { ...deps, discoverHostIp });
+    await windowsSetup(ctx, noIp, { hostFirewall: false, hostIp: "192.0.2.10" }, { ...deps, discoverHostIp });
     expect(parseDbgSettings(model.bcd(["/dbgsettings"]).output).hostip).toBe("192.0.2.10");
   });
 });

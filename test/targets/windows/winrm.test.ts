@@ -113,7 +113,7 @@ describe("--via winrm", () => {
   it("setup and teardown run the same scripts through Invoke-Command; the store ends byte for byte as it began", async () => {
     const { ctx, model, ps, out, deps } = await rig();
     const original = model.storeBytes();
-    await windowsSetup(ctx, target, { via: "winrm" }, deps);
+    await windowsSetup(ctx, target, { via: "winrm", hostFirewall: false }, deps);
     const obj = JSON.parse(out.join(""));
     expect(obj).toMatchObject({ target: "win", changed: true, nic: { name: "Ethernet", busparams: "0.3.0" } });
     expect(parseDbgSettings(model.bcd(["/dbgsettings"]).output)).toMatchObject({ hostip: "192.0.2.10", key: KEY });
@@ -132,7 +132,12 @@ describe("--via winrm", () => {
   it("a failing Invoke-Command is NETDBG-E222 with the WinRM fix; a failing script is E212 as over SSH", async () => {
     const { ctx, model, deps } = await rig();
     const wrong = new ModelWinrm(model, "another-host");
-    const e = await windowsSetup(ctx, target, { via: "winrm" }, { ...deps, powershell: async () => wrong }).then(
+    const e = await windowsSetup(
+      ctx,
+      target,
+      { via: "winrm", hostFirewall: false },
+      { ...deps, powershell: async () => wrong },
+    ).then(
       () => undefined,
       (x: unknown) => x,
     );
@@ -150,14 +155,14 @@ describe("--via winrm", () => {
     const { ctx, deps } = await rig();
     vi.stubEnv("NODE_POWERSHELL", "/nonexistent/nd-windows/pwsh");
     const { powershell: _, ...noPs } = deps;
-    const e = await windowsSetup(ctx, target, { via: "winrm" }, noPs).then(
+    const e = await windowsSetup(ctx, target, { via: "winrm", hostFirewall: false }, noPs).then(
       () => undefined,
       (x: unknown) => x,
     );
     expect(isNetdbgError(e) && e.code).toBe("NETDBG-E223");
     expect((e as Error).message).toContain("'/nonexistent/nd-windows/pwsh'");
     expect((e as Error).message).toContain(process.platform);
-    const e2 = await windowsSetup(ctx, target, { via: "telnet" }, noPs).then(
+    const e2 = await windowsSetup(ctx, target, { via: "telnet", hostFirewall: false }, noPs).then(
       () => undefined,
       (x: unknown) => x,
     );
