@@ -27,10 +27,13 @@ import {
 } from "../../targets/linux/setup.js";
 import type { KgdboeSource, SourceFile } from "../../targets/linux/source.js";
 import type { Context } from "../context.js";
+import { rspCheckUdp } from "./linux-rsp-check.js";
 
 /** Seams for tests: the session opener (default ssh2) and the journal dir. */
 export interface LinuxCliDeps {
   openSession?: (target: Target, opts: Record<string, unknown>) => Promise<RemoteSession>;
+  /** The RSP check after loading (default: rspCheckUdp from this host). */
+  rspCheck?: LinuxSetupDeps["rspCheck"];
 }
 
 const MAX_SOURCE_BYTES = 32 * 1024 * 1024;
@@ -154,6 +157,18 @@ function parseForceSingleCore(v: unknown): 0 | 1 {
   });
 }
 
+function parseHostPort(v: unknown): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 65535)
+    throw netdbgError("E313", {
+      option: "--port",
+      value: String(v),
+      reason: "it is not a UDP port number",
+      fix: "Give the host UDP port for the RSP check as 1-65535, or drop --port.",
+    });
+  return n;
+}
+
 function refuseWindowsOnly(opts: Record<string, unknown>): void {
   for (const [flag, key] of [
     ["--no-kdnic", "kdnic"],
@@ -254,6 +269,8 @@ export async function linuxSetup(
   const forceSingleCore = parseForceSingleCore(opts.forceSingleCore);
   const source = await resolveKgdboeSource(opts.kgdboeSource as string | undefined);
   const persist = Boolean(opts.persist);
+  // the host UDP port the RSP check binds: --port, else the inventory's (so a firewall rule can name it)
+  const localPort = opts.port !== undefined ? parseHostPort(opts.port) : target.port;
   const session = await (deps.openSession ?? ((t, o) => openSsh(ctx, t, o)))(target, opts);
   try {
     const hostIp = (opts.hostIp as string | undefined) ?? target.transport?.hostIp;
@@ -267,6 +284,7 @@ export async function linuxSetup(
           address: target.address,
           check,
           ...(hostIp ? { hostIp } : {}),
+          ...(opts.rspVerify === false ? { rspVerify: false } : {}),
           config: {
             ...(nic ? { nic } : {}),
             udpPort: target.transport?.targetPort ?? DEFAULT_UDP_PORT,
@@ -283,6 +301,7 @@ export async function linuxSetup(
           store: new FileJournalStore(ctx.paths.journals),
           clock: systemClock,
           hostFetch: hostClone,
+          rspCheck: deps.rspCheck ?? ((ep) => rspCheckUdp(ep, localPort !== undefined ? { localPort } : {})),
           ...(sudoPassword ? { sudoPassword } : {}),
           ...hooks,
         },
@@ -308,6 +327,13 @@ export async function linuxSetup(
     );
     if (result.verified?.udpTarget)
       ctx.out(`  kgdboe says: target remote udp:${result.verified.udpTarget.host}:${result.verified.udpTarget.port}`);
+    const rsp = result.verified?.rsp;
+    if (rsp?.outcome === "verified")
+      ctx.out(
+        `  verified by RSP: ${rsp.endpoint} answered the break-in (stop ${rsp.stop}${rsp.pc ? `, pc ${rsp.pc}` : ""}${rsp.roundTripMs !== undefined ? `, round trip ${rsp.roundTripMs} ms` : ""}) and detached; the kernel runs on`,
+      );
+    else if (rsp?.outcome === "skipped") ctx.out(`  RSP check skipped (${rsp.reason})`);
+    // no-answer / not-detached: a coded warning in result.warnings (printed below)
     if (result.commit) ctx.out(`  kgdboe source ${result.source} (commit ${result.commit})`);
     ctx.out(`  attach: gdb vmlinux -ex '${gdb}'`);
     printNotes(ctx, result);

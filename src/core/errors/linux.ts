@@ -283,6 +283,22 @@ export const linuxErrors = defineErrors({
     message: () => "--persist installs a systemd unit, but the target does not run systemd.",
     fix: () => "Run setup without --persist, and load kgdboe after each boot by running setup again.",
   },
+  E358: {
+    title: "kgdboe did not answer an RSP check",
+    exit: "environment",
+    message: (p: { endpoint: string; seconds: number; diagnosis: string }) =>
+      `kgdboe is loaded, but a GDB remote-protocol check from this host to ${p.endpoint} got no complete answer within ${p.seconds} s (${p.diagnosis}). Setup is done; a debugger may still not get through.`,
+    fix: (p: { target: string }) =>
+      `Likely causes: the host firewall drops the UDP replies, the kgdboe on the target does not answer (a build that does not speak RSP, or the wrong NIC), or the port is not the one kgdboe listens on (or a NAT in between does not forward it). Run 'netdbg doctor ${p.target}' to check them one by one, or skip this check with --no-rsp-verify.`,
+  },
+  E359: {
+    title: "kgdboe answered but did not confirm the detach",
+    exit: "environment",
+    message: (p: { endpoint: string; detail: string }) =>
+      `kgdboe at ${p.endpoint} answered the RSP check (the kernel stopped), but did not confirm the detach: ${p.detail}. The target kernel may still be stopped in the debugger.`,
+    fix: (p: { target: string }) =>
+      `Resume it: run 'netdbg connect ${p.target} --exec detach' (or attach gdb and type 'detach'); then run 'netdbg doctor ${p.target}'.`,
+  },
   E356: {
     title: "Bootloader not supported by --apply-cmdline",
     exit: "check",
