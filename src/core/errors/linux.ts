@@ -83,12 +83,14 @@ export const linuxErrors = defineErrors({
       "Run 'sysctl kernel.kptr_restrict=1' on the target (root then sees real addresses) and make sure setup runs as root or with sudo, then run setup again.",
   },
   E309: {
-    title: "kgdboc is configured",
+    title: "KGDB's I/O driver cannot be released",
     exit: "check",
-    message: (p: { value: string }) =>
-      `kgdboc is configured on the target ('${p.value}'), and KGDB accepts only one I/O driver, so kgdboe cannot register.`,
-    fix: () =>
-      "Clear it with 'echo > /sys/module/kgdboc/parameters/kgdboc' (and drop kgdboc= from the kernel command line), then run setup again.",
+    message: (p: { driver: string; value: string; reason: string }) =>
+      `${p.driver} holds KGDB on the target${p.value ? ` ('${p.value}')` : ""}, and KGDB accepts only one I/O driver, so kgdboe cannot register; netdbg cannot release it: ${p.reason}.`,
+    fix: (p: { driver: string }) =>
+      p.driver === "kgdbdbgp"
+        ? "Remove kgdbdbgp=… from the kernel command line (GRUB_CMDLINE_LINUX in /etc/default/grub, then update-grub), reboot, then run setup again."
+        : "As root on the target, run 'echo > /sys/module/kgdboc/parameters/kgdboc' and check that the file reads empty; if it does not, drop kgdboc= from the kernel command line and reboot. Then run setup again.",
   },
   E310: {
     title: "kgdboe source cannot be fetched",

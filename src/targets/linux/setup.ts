@@ -138,6 +138,12 @@ export async function execute(
   });
   if (r.exitCode !== 0) {
     const out = `${r.stdout}\n${r.stderr}`;
+    if (x.classify === "kgdboc")
+      throw netdbgError("E309", {
+        driver: "kgdboc",
+        value: facts.kgdboc,
+        reason: `clearing it did not take ('${a.command}' exited ${r.exitCode}${r.stderr.trim() ? `: ${tail(r.stderr, 2, 200)}` : ""})`,
+      });
     if (x.classify === "build") {
       if (moduleLoadError(out).code === "NETDBG-E300")
         throw netdbgError("E300", { release: facts.kernel.release, source: "the kgdboe build (#error)" });

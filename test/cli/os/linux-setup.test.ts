@@ -153,11 +153,18 @@ describe("kgdboe source and templates", () => {
       device_name: "eth0",
       udp_port: "31337",
       force_single_core: "1",
+      release_kgdboc: "0",
     });
     expect(env).toContain("KGDBOE_DEVICE=eth0\n");
     expect(env).not.toContain("netdbg-params");
     expect(() =>
-      renderTemplate(t.env, { module: "/x.ko", device_name: "eth0; reboot", udp_port: "1", force_single_core: "1" }),
+      renderTemplate(t.env, {
+        module: "/x.ko",
+        device_name: "eth0; reboot",
+        udp_port: "1",
+        force_single_core: "1",
+        release_kgdboc: "0",
+      }),
     ).toThrow(/device_name/);
     expect(() => renderTemplate(t.unit, { device_name: "eth0" })).toThrow(/not declared/);
     expect(renderTemplate(t.unit, {})).toContain("After=network-online.target");

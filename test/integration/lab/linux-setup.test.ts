@@ -209,13 +209,16 @@ describe("setup lab, KGDB kernel", () => {
     const en = await ssh(e, "systemctl is-enabled netdbg-kgdboe.service; cat /etc/netdbg/kgdboe.env");
     expect(en.stdout).toMatch(/^enabled\n/);
     expect(en.stdout).toContain("KGDBOE_DEVICE=eth0");
-    // what a boot does: the unit runs the loader, which reads kallsyms and loads the module
+    // the lab kernel boots with kgdboc=ttyS1 on its command line: the loader must take KGDB back from it
+    expect(en.stdout).toContain("KGDBOE_RELEASE_KGDBOC=1");
+    // what a boot does: kgdboc (from the command line) holds KGDB, then the unit runs the loader, which reads
+    // kallsyms, releases kgdboc and loads the module
     const run = await ssh(
       e,
-      "rmmod kgdboe && systemctl start netdbg-kgdboe.service && cat /sys/module/kgdboe/parameters/device_name",
+      "rmmod kgdboe && printf 'ttyS1,115200\\n' > /sys/module/kgdboc/parameters/kgdboc && systemctl start netdbg-kgdboe.service && cat /sys/module/kgdboe/parameters/device_name && echo \"kgdboc=[$(cat /sys/module/kgdboc/parameters/kgdboc)]\"",
     );
     expect(run.exitCode, run.stderr).toBe(0);
-    expect(run.stdout.trim()).toBe("eth0");
+    expect(run.stdout).toBe("eth0\nkgdboc=[]\n");
     const td = await netdbg(["teardown", "lab"]);
     expect(td.exitCode, td.all).toBe(0);
     expect(await snapshot(e)).toBe(pristine);
