@@ -13,6 +13,7 @@ import { basename, join, relative, sep } from "node:path";
 import { netdbgError } from "../../core/error.js";
 import type { Target } from "../../core/inventory.js";
 import { systemClock, type RemoteSession } from "../../core/ports.js";
+import { probeSudo } from "../../core/remote.js";
 import { FileJournalStore } from "../../io/journal-store.js";
 import { connectSsh } from "../../io/ssh.js";
 import type { LinuxTemplates } from "../../targets/linux/plan.js";
@@ -136,13 +137,19 @@ async function openSsh(ctx: Context, target: Target, opts: Record<string, unknow
   });
 }
 
-function sudoPrompt(ctx: Context): (() => Promise<string>) | undefined {
+/**
+ * The sudo password, asked once on the terminal BEFORE the progress display starts: listr2's renderer
+ * holds back everything written to stdout/stderr while it runs, so a prompt inside a task would be invisible.
+ * Only asked when the target's sudo really wants one (the same probe elevate() runs); without a terminal
+ * (CI, --json) nothing is asked and elevate() stops with NETDBG-E811.
+ */
+async function sudoPrompt(ctx: Context, session: RemoteSession): Promise<(() => Promise<string>) | undefined> {
   if (!ctx.isTTY || ctx.opts.json) return undefined;
-  return async () => {
-    const pw = await password({ message: "sudo password on the target:", mask: "*" });
-    ctx.secretsSeen.push(pw);
-    return pw;
-  };
+  const { mode } = await probeSudo(session);
+  if (mode !== "password") return undefined;
+  const pw = await password({ message: "sudo password on the target:", mask: "*" });
+  ctx.secretsSeen.push(pw);
+  return async () => pw;
 }
 
 function parseForceSingleCore(v: unknown): 0 | 1 {
@@ -275,7 +282,7 @@ export async function linuxSetup(
   try {
     const hostIp = (opts.hostIp as string | undefined) ?? target.transport?.hostIp;
     const nic = (opts.nic as string | undefined) ?? target.transport?.nic;
-    const sudoPassword = sudoPrompt(ctx);
+    const sudoPassword = await sudoPrompt(ctx, session);
     const quiet = Boolean(ctx.opts.json) || check;
     const result = await withProgress(ctx, target.name, `Set up ${target.name}`, quiet, (hooks) =>
       setupLinuxTarget(
@@ -358,7 +365,7 @@ export async function linuxTeardown(
   const check = Boolean(opts.check);
   const session = await (deps.openSession ?? ((t, o) => openSsh(ctx, t, o)))(target, opts);
   try {
-    const sudoPassword = sudoPrompt(ctx);
+    const sudoPassword = await sudoPrompt(ctx, session);
     const result: LinuxTeardownResult = await withProgress(
       ctx,
       target.name,
