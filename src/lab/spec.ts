@@ -14,7 +14,7 @@ export const KERNEL_SOURCE_PACKAGE = "linux-source-6.1";
 export const KERNEL_SOURCE_TARBALL = "/usr/src/linux-source-6.1.tar.xz";
 export const KERNEL_FRAGMENT = "kgdb.config";
 
-/** debootstrap --include: sshd, a compiler and the stock Debian kernel with its headers (module builds). */
+/** debootstrap --include: sshd, sudo (setup as a non-root user), a compiler and the stock Debian kernel with its headers (module builds). */
 export const ROOTFS_PACKAGES = [
   "systemd-sysv",
   "udev",
@@ -22,6 +22,7 @@ export const ROOTFS_PACKAGES = [
   "ifupdown",
   "isc-dhcp-client",
   "openssh-server",
+  "sudo",
   "gcc",
   "make",
   "libc6-dev",

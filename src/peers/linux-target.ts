@@ -20,6 +20,10 @@ export interface FakeLinuxState {
   dmesg: string[];
   unitEnabled: boolean;
   kgdboc: string;
+  /** The kernel ignores writes to kgdboc's parameter (it keeps its value). */
+  kgdbocStuck?: boolean;
+  /** /proc/cmdline. */
+  cmdline: string;
   headers: boolean;
   /** Boot configuration (for --apply-cmdline): tools, /etc/default/grub text, grubby kernels, regenerations. */
   boot: {
@@ -69,6 +73,7 @@ export class FakeLinuxTarget implements RemoteSession {
       dmesg: ["Linux version 6.1.192-kgdb"],
       unitEnabled: false,
       kgdboc: "",
+      cmdline: "console=ttyS0 root=/dev/vda net.ifnames=0",
       headers: true,
       boot: { tools: [], files: [], systemdBoot: false, grubby: [], regenerated: [] },
       ...init,
@@ -117,7 +122,7 @@ export class FakeLinuxTarget implements RemoteSession {
       case PROBE.kernelConfig:
         return ok(`# netdbg-config-source: /boot/config-${s.release}\n${s.config}\n`);
       case PROBE.security:
-        return ok(`lockdown=${s.lockdown}\nsb=legacy\nsig_enforce=N\ncmdline=console=ttyS0 root=/dev/vda net.ifnames=0\nibt=\n`);
+        return ok(`lockdown=${s.lockdown}\nsb=legacy\nsig_enforce=N\ncmdline=${s.cmdline}\nibt=\n`);
       case PROBE.tools:
         return ok(
           `headers=${s.headers ? "yes" : "no"}\ntool=gcc\ntool=make\ntool=tar\ntool=insmod\ntool=systemctl\ntool=apt-get\nsystemd=yes\n`,
@@ -152,8 +157,9 @@ export class FakeLinuxTarget implements RemoteSession {
         if (s.unitEnabled) out.push("unit_enabled=yes");
         return ok(`${out.join("\n")}\n`);
       }
-      case "echo > /sys/module/kgdboc/parameters/kgdboc":
+      case 'echo > /sys/module/kgdboc/parameters/kgdboc && [ -z "$(cat /sys/module/kgdboc/parameters/kgdboc)" ]':
         if (s.loaded) return fail("sh: write error: Device or resource busy");
+        if (s.kgdbocStuck) return fail("");
         s.kgdboc = "";
         s.dmesg.push("KGDB: Unregistered I/O driver kgdboc, debugger disabled");
         return ok();

@@ -8,5 +8,8 @@ addr=$(awk '$3=="kallsyms_lookup_name"{print $1; exit}' /proc/kallsyms)
 case "$addr" in
   "" | *[!0-9a-f]* | 0000000000000000) echo "netdbg-kgdboe: cannot read kallsyms_lookup_name (kernel.kptr_restrict?)" >&2; exit 1 ;;
 esac
+if [ "${KGDBOE_RELEASE_KGDBOC:-0}" = 1 ] && [ -n "$(cat /sys/module/kgdboc/parameters/kgdboc 2>/dev/null)" ]; then
+  echo > /sys/module/kgdboc/parameters/kgdboc
+fi
 exec insmod "$KGDBOE_MODULE" device_name="$KGDBOE_DEVICE" udp_port="$KGDBOE_UDP_PORT" \
   kallsyms_lookup_name_address="0x$addr" force_single_core="$KGDBOE_FORCE_SINGLE_CORE"

@@ -120,6 +120,7 @@ export function register(program: Command, ctx: () => Context): void {
     .option("--persist", "Linux: load kgdboe at every boot (systemd unit)")
     .option("--apply-cmdline", "Linux: apply the kernel command-line advice (nokaslr, …)")
     .option("--force-single-core <0|1>", "Linux: kgdboe force_single_core (default 1)")
+    .option("--no-rsp-verify", "Linux: skip the RSP exchange (break in, registers, detach) that verifies kgdboe from this host")
     .action(async (names: string[], opts: Record<string, unknown>, cmd: Command) => {
       const c = ctx();
       const inv = await c.inventory.load();

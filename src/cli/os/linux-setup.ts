@@ -13,6 +13,7 @@ import { basename, join, relative, sep } from "node:path";
 import { netdbgError } from "../../core/error.js";
 import type { Target } from "../../core/inventory.js";
 import { systemClock, type RemoteSession } from "../../core/ports.js";
+import { probeSudo } from "../../core/remote.js";
 import { FileJournalStore } from "../../io/journal-store.js";
 import { connectSsh } from "../../io/ssh.js";
 import type { LinuxTemplates } from "../../targets/linux/plan.js";
@@ -40,6 +41,7 @@ import {
   recordJourneyFacts,
   systemHostFirewall,
 } from "../journey.js";
+import { rspCheckUdp } from "./linux-rsp-check.js";
 
 /** Seams for tests: the session opener (default ssh2) and the journal dir. */
 export interface LinuxCliDeps {
@@ -50,6 +52,8 @@ export interface LinuxCliDeps {
   firewall?: HostFirewallPort;
   /** The hand-off (default: `netdbg connect`, attaching with the RSP engine). */
   connect?: (ctx: Context, target: Target, opts: Record<string, unknown>) => Promise<void>;
+  /** The RSP check after loading (default: rspCheckUdp from this host). */
+  rspCheck?: LinuxSetupDeps["rspCheck"];
 }
 
 const storeOf = (ctx: Context, deps: LinuxCliDeps): JournalStore =>
@@ -155,13 +159,19 @@ async function openSsh(ctx: Context, target: Target, opts: Record<string, unknow
   });
 }
 
-function sudoPrompt(ctx: Context): (() => Promise<string>) | undefined {
+/**
+ * The sudo password, asked once on the terminal BEFORE the progress display starts: listr2's renderer
+ * holds back everything written to stdout/stderr while it runs, so a prompt inside a task would be invisible.
+ * Only asked when the target's sudo really wants one (the same probe elevate() runs); without a terminal
+ * (CI, --json) nothing is asked and elevate() stops with NETDBG-E811.
+ */
+async function sudoPrompt(ctx: Context, session: RemoteSession): Promise<(() => Promise<string>) | undefined> {
   if (!ctx.isTTY || ctx.opts.json) return undefined;
-  return async () => {
-    const pw = await password({ message: "sudo password on the target:", mask: "*" });
-    ctx.secretsSeen.push(pw);
-    return pw;
-  };
+  const { mode } = await probeSudo(session);
+  if (mode !== "password") return undefined;
+  const pw = await password({ message: "sudo password on the target:", mask: "*" });
+  ctx.secretsSeen.push(pw);
+  return async () => pw;
 }
 
 function parseForceSingleCore(v: unknown): 0 | 1 {
@@ -174,6 +184,18 @@ function parseForceSingleCore(v: unknown): 0 | 1 {
     reason: "it must be 0 or 1",
     fix: "Pass --force-single-core 1 (default, safer) or 0.",
   });
+}
+
+function parseHostPort(v: unknown): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 65535)
+    throw netdbgError("E313", {
+      option: "--port",
+      value: String(v),
+      reason: "it is not a UDP port number",
+      fix: "Give the host UDP port for the RSP check as 1-65535, or drop --port.",
+    });
+  return n;
 }
 
 function refuseWindowsOnly(opts: Record<string, unknown>): void {
@@ -292,6 +314,8 @@ export async function linuxSetup(
     if (fw?.actions.some((a) => a.outcome === "changed"))
       ctx.log.warn(`The host firewall rule opened for '${target.name}' was closed again (the target part failed).`);
   };
+  // the host UDP port the RSP check binds: --port, else the inventory's (so a firewall rule can name it)
+  const localPort = opts.port !== undefined ? parseHostPort(opts.port) : port;
   let session: RemoteSession;
   try {
     session = await (deps.openSession ?? ((t, o) => openSsh(ctx, t, o)))(target, opts);
@@ -301,7 +325,7 @@ export async function linuxSetup(
   }
   try {
     const nic = (opts.nic as string | undefined) ?? target.transport?.nic;
-    const sudoPassword = sudoPrompt(ctx);
+    const sudoPassword = await sudoPrompt(ctx, session);
     const quiet = Boolean(ctx.opts.json) || check;
     let result: LinuxSetupResult;
     try {
@@ -312,6 +336,7 @@ export async function linuxSetup(
             address: target.address,
             check,
             ...(hostIp ? { hostIp } : {}),
+            ...(opts.rspVerify === false ? { rspVerify: false } : {}),
             config: {
               ...(nic ? { nic } : {}),
               udpPort: target.transport?.targetPort ?? DEFAULT_UDP_PORT,
@@ -328,6 +353,7 @@ export async function linuxSetup(
             store,
             clock: systemClock,
             hostFetch: hostClone,
+            rspCheck: deps.rspCheck ?? ((ep) => rspCheckUdp(ep, localPort !== undefined ? { localPort } : {})),
             ...(sudoPassword ? { sudoPassword } : {}),
             ...hooks,
           },
@@ -387,6 +413,13 @@ export async function linuxSetup(
     );
     if (result.verified?.udpTarget)
       ctx.out(`  kgdboe says: target remote udp:${result.verified.udpTarget.host}:${result.verified.udpTarget.port}`);
+    const rsp = result.verified?.rsp;
+    if (rsp?.outcome === "verified")
+      ctx.out(
+        `  verified by RSP: ${rsp.endpoint} answered the break-in (stop ${rsp.stop}${rsp.pc ? `, pc ${rsp.pc}` : ""}${rsp.roundTripMs !== undefined ? `, round trip ${rsp.roundTripMs} ms` : ""}) and detached; the kernel runs on`,
+      );
+    else if (rsp?.outcome === "skipped") ctx.out(`  RSP check skipped (${rsp.reason})`);
+    // no-answer / not-detached: a coded warning in result.warnings (printed below)
     if (result.commit) ctx.out(`  kgdboe source ${result.source} (commit ${result.commit})`);
     printNotes(ctx, result);
     if (attach) {
@@ -417,7 +450,7 @@ export async function linuxTeardown(
   const check = Boolean(opts.check);
   const session = await (deps.openSession ?? ((t, o) => openSsh(ctx, t, o)))(target, opts);
   try {
-    const sudoPassword = sudoPrompt(ctx);
+    const sudoPassword = await sudoPrompt(ctx, session);
     const result: LinuxTeardownResult = await withProgress(
       ctx,
       target.name,

@@ -83,12 +83,14 @@ export const linuxErrors = defineErrors({
       "Run 'sysctl kernel.kptr_restrict=1' on the target (root then sees real addresses) and make sure setup runs as root or with sudo, then run setup again.",
   },
   E309: {
-    title: "kgdboc is configured",
+    title: "KGDB's I/O driver cannot be released",
     exit: "check",
-    message: (p: { value: string }) =>
-      `kgdboc is configured on the target ('${p.value}'), and KGDB accepts only one I/O driver, so kgdboe cannot register.`,
-    fix: () =>
-      "Clear it with 'echo > /sys/module/kgdboc/parameters/kgdboc' (and drop kgdboc= from the kernel command line), then run setup again.",
+    message: (p: { driver: string; value: string; reason: string }) =>
+      `${p.driver} holds KGDB on the target${p.value ? ` ('${p.value}')` : ""}, and KGDB accepts only one I/O driver, so kgdboe cannot register; netdbg cannot release it: ${p.reason}.`,
+    fix: (p: { driver: string }) =>
+      p.driver === "kgdbdbgp"
+        ? "Remove kgdbdbgp=… from the kernel command line (GRUB_CMDLINE_LINUX in /etc/default/grub, then update-grub), reboot, then run setup again."
+        : "As root on the target, run 'echo > /sys/module/kgdboc/parameters/kgdboc' and check that the file reads empty; if it does not, drop kgdboc= from the kernel command line and reboot. Then run setup again.",
   },
   E310: {
     title: "kgdboe source cannot be fetched",
@@ -282,6 +284,22 @@ export const linuxErrors = defineErrors({
     exit: "check",
     message: () => "--persist installs a systemd unit, but the target does not run systemd.",
     fix: () => "Run setup without --persist, and load kgdboe after each boot by running setup again.",
+  },
+  E358: {
+    title: "kgdboe did not answer an RSP check",
+    exit: "environment",
+    message: (p: { endpoint: string; seconds: number; diagnosis: string }) =>
+      `kgdboe is loaded, but a GDB remote-protocol check from this host to ${p.endpoint} got no complete answer within ${p.seconds} s (${p.diagnosis}). Setup is done; a debugger may still not get through.`,
+    fix: (p: { target: string }) =>
+      `Likely causes: the host firewall drops the UDP replies, the kgdboe on the target does not answer (a build that does not speak RSP, or the wrong NIC), or the port is not the one kgdboe listens on (or a NAT in between does not forward it). Run 'netdbg doctor ${p.target}' to check them one by one, or skip this check with --no-rsp-verify.`,
+  },
+  E359: {
+    title: "kgdboe answered but did not confirm the detach",
+    exit: "environment",
+    message: (p: { endpoint: string; detail: string }) =>
+      `kgdboe at ${p.endpoint} answered the RSP check (the kernel stopped), but did not confirm the detach: ${p.detail}. The target kernel may still be stopped in the debugger.`,
+    fix: (p: { target: string }) =>
+      `Resume it: run 'netdbg connect ${p.target} --exec detach' (or attach gdb and type 'detach'); then run 'netdbg doctor ${p.target}'.`,
   },
   E356: {
     title: "Bootloader not supported by --apply-cmdline",

@@ -48,7 +48,7 @@ export interface LinuxSetupConfig {
 
 /** How apply carries out an action beyond running its command. */
 export type Execution =
-  | { kind: "sh"; script: string; timeoutMs?: number; classify?: "build" | "load" }
+  | { kind: "sh"; script: string; timeoutMs?: number; classify?: "build" | "load" | "kgdboc" }
   | {
       kind: "upload";
       before: string;
@@ -160,6 +160,13 @@ export function depsInstall(facts: LinuxFacts): { missing: string[]; install?: s
   return { missing, install: install(pkgs), undo: undo(pkgs) };
 }
 
+const KGDBOC_PARAM = "/sys/module/kgdboc/parameters/kgdboc";
+
+/** Does the kernel command line configure kgdboc (so it holds KGDB again after every boot)? */
+export function kgdbocAtBoot(cmdline: string): boolean {
+  return /(?:^|\s)kgdboc=\S/.test(cmdline);
+}
+
 /** Pre-flight: every stop that must happen before anything changes. */
 export function preflight(facts: LinuxFacts, c: LinuxSetupConfig): void {
   const release = facts.kernel.release;
@@ -173,6 +180,15 @@ export function preflight(facts: LinuxFacts, c: LinuxSetupConfig): void {
     throw netdbgError("E303", { mode: facts.lockdown, secureBoot: facts.secureBoot });
   if (!facts.kallsyms.address) throw netdbgError("E308", { kptrRestrict: facts.kallsyms.kptrRestrict });
   if (facts.state.loaded && !c.ownsLoadedModule) throw netdbgError("E312", {});
+  // KGDB takes one I/O driver. kgdboc can be released while the kernel runs (a journaled change, below);
+  // kgdbdbgp, the EHCI debug-port driver, cannot (it has no runtime parameter): that is a stop.
+  const dbgp = /(?:^|\s)kgdbdbgp=(\S*)/.exec(facts.cmdline);
+  if (dbgp)
+    throw netdbgError("E309", {
+      driver: "kgdbdbgp",
+      value: dbgp[1] ?? "",
+      reason: "it is the EHCI debug-port driver, set on the kernel command line, and cannot be released while the kernel runs",
+    });
   if (c.persist && !facts.tools.systemd) throw netdbgError("E355", {});
   if (c.applyCmdline) {
     if (!facts.boot) throw new Error("internal: --apply-cmdline without a boot configuration probe");
@@ -332,14 +348,15 @@ export function planLinuxSetup(facts: LinuxFacts, c: LinuxSetupConfig): LinuxPla
   // ---- kgdboc: KGDB takes one I/O driver; release it for kgdboe, teardown gives it back
   const kgdboc = facts.kgdboc.trim();
   if (kgdboc) {
-    const release = "echo > /sys/module/kgdboc/parameters/kgdboc";
+    // read back: a write the kernel did not take must stop here (E309), not fail later at insmod (E332)
+    const release = `echo > ${KGDBOC_PARAM} && [ -z "$(cat ${KGDBOC_PARAM})" ]`;
     actions.push({
       id: "kgdboc.release",
       title: `Release KGDB from kgdboc (${kgdboc}) for kgdboe`,
       where: "target",
       command: release,
-      undo: `printf '%s\\n' ${shQuote(kgdboc)} > /sys/module/kgdboc/parameters/kgdboc`,
-      exec: { kind: "sh", script: release },
+      undo: `printf '%s\\n' ${shQuote(kgdboc)} > ${KGDBOC_PARAM}`,
+      exec: { kind: "sh", script: release, classify: "kgdboc" },
     });
     warnings.push(`kgdboc (${kgdboc}) held KGDB; setup releases it for kgdboe and teardown restores it.`);
   }
@@ -390,6 +407,8 @@ export function planLinuxSetup(facts: LinuxFacts, c: LinuxSetupConfig): LinuxPla
       device_name: nic.name,
       udp_port: String(c.udpPort),
       force_single_core: String(c.forceSingleCore),
+      // kgdboc= on the command line takes KGDB again at every boot: the loader releases it before insmod
+      release_kgdboc: kgdbocAtBoot(facts.cmdline) ? "1" : "0",
     });
     const unit = renderTemplate(c.templates.unit, {});
     const loader = renderTemplate(c.templates.loader, {});

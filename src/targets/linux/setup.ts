@@ -18,6 +18,35 @@ import type { KgdboeSource } from "./source.js";
 
 export const STEP = "linux";
 
+/**
+ * What one RSP exchange with the freshly loaded kgdboe found (the exchange itself lives outside this layer:
+ * targets import no engine code, so the CLI injects it as `LinuxSetupDeps.rspCheck`).
+ * - verified: the stub answered the break-in, reported a stop and its registers, and confirmed the detach;
+ * - no-answer: nothing usable came back within the time limit (the kernel never stopped, or its replies
+ *   never reached us);
+ * - not-detached: it answered, but the detach was not confirmed (the kernel may still be stopped).
+ */
+export type RspCheckResult =
+  | {
+      outcome: "verified";
+      endpoint: string;
+      stop: string;
+      signal: number;
+      arch: string;
+      pc?: string;
+      roundTripMs?: number;
+      bytesOut: number;
+      bytesIn: number;
+    }
+  | { outcome: "no-answer"; endpoint: string; seconds: number; diagnosis: string; bytesOut: number; bytesIn: number }
+  | { outcome: "not-detached"; endpoint: string; detail: string; stop?: string; bytesOut: number; bytesIn: number };
+
+/** The endpoint to check: the address netdbg reaches the target by and kgdboe's UDP port. */
+export type RspCheck = (ep: { host: string; port: number }) => Promise<RspCheckResult>;
+
+/** `verified.rsp` in the setup result: the check's outcome, or why none ran. */
+export type RspVerification = RspCheckResult | { outcome: "skipped"; reason: string };
+
 export interface LinuxSetupDeps {
   session: RemoteSession;
   store: JournalStore;
@@ -28,6 +57,8 @@ export interface LinuxSetupDeps {
   onCommand?: (e: TranscriptEntry) => void;
   onPhase?: (phase: "probe" | "plan" | "apply" | "verify", detail?: string) => void;
   onAction?: (a: Action, report?: ActionReport) => void;
+  /** The RSP exchange run after the dmesg check (break in, read the stop and registers, detach). */
+  rspCheck?: RspCheck;
 }
 
 export interface LinuxSetupResult {
@@ -44,7 +75,13 @@ export interface LinuxSetupResult {
   actions: { id: string; title: string; outcome: string; command: string; undo?: string }[];
   /** Every command sent to the target, in order (read-only probes included). */
   commands: { step: string; command: string; readOnly: boolean }[];
-  verified?: { loaded: boolean; udpTarget?: { host: string; port: number }; params: Record<string, string> };
+  verified?: {
+    loaded: boolean;
+    udpTarget?: { host: string; port: number };
+    params: Record<string, string>;
+    /** The RSP exchange from this host (when it ran): 'verified', or why not (a warning, not a failure). */
+    rsp?: RspVerification;
+  };
   warnings: string[];
   advice: string[];
 }
@@ -56,6 +93,8 @@ export interface LinuxSetupInput {
   hostIp?: string;
   check: boolean;
   config: Omit<LinuxSetupConfig, "ownsLoadedModule">;
+  /** false: skip the RSP exchange after the dmesg check (--no-rsp-verify). Default: run it when deps.rspCheck is set. */
+  rspVerify?: boolean;
 }
 
 function ownsLoaded(j: Journal): boolean {
@@ -99,6 +138,12 @@ export async function execute(
   });
   if (r.exitCode !== 0) {
     const out = `${r.stdout}\n${r.stderr}`;
+    if (x.classify === "kgdboc")
+      throw netdbgError("E309", {
+        driver: "kgdboc",
+        value: facts.kgdboc,
+        reason: `clearing it did not take ('${a.command}' exited ${r.exitCode}${r.stderr.trim() ? `: ${tail(r.stderr, 2, 200)}` : ""})`,
+      });
     if (x.classify === "build") {
       if (moduleLoadError(out).code === "NETDBG-E300")
         throw netdbgError("E300", { release: facts.kernel.release, source: "the kgdboe build (#error)" });
@@ -266,7 +311,33 @@ export async function setupLinuxTarget(input: LinuxSetupInput, deps: LinuxSetupD
     throw netdbgError("E353", {
       detail: d.failures.length ? `the log shows '${d.failures.at(-1)!.line}'` : "no 'kgdboe: Successfully initialized' line",
     });
+  result.verified.rsp = await verifyByRsp(input, deps, plan.udpPort, result.warnings);
   return result;
+}
+
+/**
+ * The last verification: a real RSP exchange from this host (research note, doctor checklist item 9). Its
+ * failure is a warning with a code, not a setup failure: the module is loaded and the log says it is ready,
+ * and what blocks the exchange (a host firewall, a NAT) may not be the target's business.
+ */
+async function verifyByRsp(
+  input: LinuxSetupInput,
+  deps: LinuxSetupDeps,
+  udpPort: number,
+  warnings: string[],
+): Promise<RspVerification> {
+  if (input.rspVerify === false) return { outcome: "skipped", reason: "--no-rsp-verify" };
+  if (!deps.rspCheck) return { outcome: "skipped", reason: "no RSP client in this build of setup" };
+  if (!input.address) return { outcome: "skipped", reason: "the target has no address to send UDP to" };
+  deps.onPhase?.("verify", "RSP exchange");
+  const r = await deps.rspCheck({ host: input.address, port: udpPort });
+  if (r.outcome === "no-answer")
+    warnings.push(
+      netdbgError("E358", { endpoint: r.endpoint, seconds: r.seconds, diagnosis: r.diagnosis, target: input.target }).format(),
+    );
+  else if (r.outcome === "not-detached")
+    warnings.push(netdbgError("E359", { endpoint: r.endpoint, detail: r.detail, target: input.target }).format());
+  return r;
 }
 
 export interface LinuxTeardownResult {

@@ -8,6 +8,7 @@ export const PARAM_PATTERNS: Record<string, RegExp> = {
   device_name: /^[A-Za-z0-9_.:-]{1,15}$/,
   udp_port: /^[1-9][0-9]{0,4}$/,
   force_single_core: /^[01]$/,
+  release_kgdboc: /^[01]$/,
 };
 
 export class TemplateError extends Error {}

@@ -13,6 +13,7 @@ import type { Target } from "../../../src/core/inventory.js";
 import { connectSsh } from "../../../src/io/ssh.js";
 import { renderTemplate } from "../../../src/targets/linux/template.js";
 import { FakeLinuxTarget } from "../../fakes/linux-target.js";
+import { UdpKgdbStub } from "../../fakes/rsp-stub.js";
 import { type FakeSshServer, startFakeSshServer } from "../../fakes/ssh-server.js";
 
 const COMPAT = new URL("../../assets/kgdboe-compat", import.meta.url).pathname;
@@ -71,28 +72,52 @@ describe("netdbg setup/teardown <linux target> (CLI glue over real ssh2)", () =>
     expect(target.log.some((c) => c.startsWith("insmod") || c.startsWith("make") || c.startsWith("mkdir"))).toBe(false);
   });
 
-  it("setup uploads the compat source by SFTP, loads, verifies; --json second run is unchanged; teardown restores", async () => {
+  it("setup uploads the compat source by SFTP, loads, verifies (dmesg, then RSP from this host); --json second run is unchanged; teardown restores", async () => {
     target = new FakeLinuxTarget();
     srv.files.clear();
+    // kgdboe's port: the kgdb stub model on loopback, running (the RSP check must break in and detach)
+    const stub = new UdpKgdbStub();
+    const port = await stub.start();
+    stub.stub.running = true;
+    const labS: Target = { ...lab, transport: { targetPort: port } };
     const stateDir = join(dir, "state2");
     let out = capture();
-    await linuxSetup(createContext({ stateDir }), lab, { kgdboeSource: COMPAT }, { openSession: open });
+    try {
+      await linuxSetup(createContext({ stateDir }), labS, { kgdboeSource: COMPAT }, { openSession: open });
+    } finally {
+      vi.restoreAllMocks();
+    }
     expect(out.join("")).toContain("lab: kgdboe loaded and verified");
-    expect(out.join("")).toContain("or gdb:  gdb vmlinux -ex 'target remote udp:127.0.0.1:31337'");
-    expect(target.state.loaded).toMatchObject({ device_name: "eth0", udp_port: "31337" });
+    expect(out.join("")).toMatch(
+      new RegExp(`verified by RSP: udp:127\\.0\\.0\\.1:${port} answered the break-in \\(stop S05, pc 0xffffffff81001234`),
+    );
+    expect(out.join("")).toContain(`or gdb:  gdb vmlinux -ex 'target remote udp:127.0.0.1:${port}'`);
+    expect(target.state.loaded).toMatchObject({ device_name: "eth0", udp_port: String(port) });
+    expect(stub.stub.running && !stub.stub.connected).toBe(true);
     expect(srv.files.has("/var/lib/netdbg/kgdboe/src/kgdboe.c")).toBe(true);
 
     vi.restoreAllMocks();
     out = capture();
-    await linuxSetup(createContext({ stateDir, json: true }), lab, { kgdboeSource: COMPAT }, { openSession: open });
-    const j = JSON.parse(out.join("")) as { changed: boolean; actions: { outcome: string }[]; verified: { loaded: boolean } };
+    await linuxSetup(
+      createContext({ stateDir, json: true }),
+      labS,
+      { kgdboeSource: COMPAT, rspVerify: false },
+      { openSession: open },
+    );
+    const j = JSON.parse(out.join("")) as {
+      changed: boolean;
+      actions: { outcome: string }[];
+      verified: { loaded: boolean; rsp: unknown };
+    };
     expect(j.changed).toBe(false);
     expect(j.actions.map((a) => a.outcome)).toEqual(["unchanged", "unchanged", "unchanged", "unchanged"]);
     expect(j.verified.loaded).toBe(true);
+    expect(j.verified.rsp).toEqual({ outcome: "skipped", reason: "--no-rsp-verify" });
+    await stub.stop();
 
     vi.restoreAllMocks();
     out = capture();
-    await linuxTeardown(createContext({ stateDir }), lab, {}, { openSession: open });
+    await linuxTeardown(createContext({ stateDir }), labS, {}, { openSession: open });
     expect(out.join("")).toContain("4 recorded changes undone");
     expect(target.state.loaded).toBeNull();
     expect(target.leftovers()).toEqual([]);
@@ -128,11 +153,18 @@ describe("kgdboe source and templates", () => {
       device_name: "eth0",
       udp_port: "31337",
       force_single_core: "1",
+      release_kgdboc: "0",
     });
     expect(env).toContain("KGDBOE_DEVICE=eth0\n");
     expect(env).not.toContain("netdbg-params");
     expect(() =>
-      renderTemplate(t.env, { module: "/x.ko", device_name: "eth0; reboot", udp_port: "1", force_single_core: "1" }),
+      renderTemplate(t.env, {
+        module: "/x.ko",
+        device_name: "eth0; reboot",
+        udp_port: "1",
+        force_single_core: "1",
+        release_kgdboc: "0",
+      }),
     ).toThrow(/device_name/);
     expect(() => renderTemplate(t.unit, { device_name: "eth0" })).toThrow(/not declared/);
     expect(renderTemplate(t.unit, {})).toContain("After=network-online.target");

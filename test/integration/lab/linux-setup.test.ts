@@ -8,6 +8,7 @@
  * TCP connection dies mid-command; the rerun must converge.
  */
 import { execa } from "execa";
+import { randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -158,9 +159,19 @@ describe("setup lab, KGDB kernel", () => {
       nic: string;
       kallsymsAddress: string;
       actions: { id: string; outcome: string }[];
-      verified: { loaded: boolean; udpTarget: { host: string; port: number } };
+      verified: {
+        loaded: boolean;
+        udpTarget: { host: string; port: number };
+        rsp: { outcome: string; endpoint: string; bytesOut: number; bytesIn: number; diagnosis: string };
+      };
+      warnings: string[];
     };
     expect(j.changed).toBe(true);
+    // the RSP check from this host really ran against the loaded module: break-in, registers, detach
+    expect(j.verified.rsp.outcome, JSON.stringify(j.verified.rsp)).toBe("verified");
+    expect(j.verified.rsp.endpoint).toBe(`udp:${e.ssh.host}:31337`);
+    expect(j.verified.rsp.bytesIn).toBeGreaterThan(100);
+    expect(j.warnings.join("\n")).not.toMatch(/NETDBG-E358|NETDBG-E359/);
     expect(j.nic).toBe("eth0");
     expect(j.verified.loaded).toBe(true);
     expect(j.verified.udpTarget.port).toBe(31337);
@@ -239,13 +250,16 @@ describe("setup lab, KGDB kernel", () => {
     const en = await ssh(e, "systemctl is-enabled netdbg-kgdboe.service; cat /etc/netdbg/kgdboe.env");
     expect(en.stdout).toMatch(/^enabled\n/);
     expect(en.stdout).toContain("KGDBOE_DEVICE=eth0");
-    // what a boot does: the unit runs the loader, which reads kallsyms and loads the module
+    // the lab kernel boots with kgdboc=ttyS1 on its command line: the loader must take KGDB back from it
+    expect(en.stdout).toContain("KGDBOE_RELEASE_KGDBOC=1");
+    // what a boot does: kgdboc (from the command line) holds KGDB, then the unit runs the loader, which reads
+    // kallsyms, releases kgdboc and loads the module
     const run = await ssh(
       e,
-      "rmmod kgdboe && systemctl start netdbg-kgdboe.service && cat /sys/module/kgdboe/parameters/device_name",
+      "rmmod kgdboe && printf 'ttyS1,115200\\n' > /sys/module/kgdboc/parameters/kgdboc && systemctl start netdbg-kgdboe.service && cat /sys/module/kgdboe/parameters/device_name && echo \"kgdboc=[$(cat /sys/module/kgdboc/parameters/kgdboc)]\"",
     );
     expect(run.exitCode, run.stderr).toBe(0);
-    expect(run.stdout.trim()).toBe("eth0");
+    expect(run.stdout).toBe("eth0\nkgdboc=[]"); // execa drops the final newline
     const td = await netdbg(["teardown", "lab"]);
     expect(td.exitCode, td.all).toBe(0);
     expect(await snapshot(e)).toBe(pristine);
@@ -297,4 +311,119 @@ describe("setup lab, KGDB kernel", () => {
     const after = await ssh(e, "cat /proc/uptime");
     expect(after.exitCode, after.stderr).toBe(0);
   });
+
+  it("a non-root user with passwordless sudo: setup loads and verifies over 'sudo -n', teardown restores", async () => {
+    const user = "ndnopw";
+    await addSudoUser(e, user, "NOPASSWD: ALL");
+    await addUserTarget(e, "lab-nopw", user);
+    const r = await netdbg(["--json", "setup", "lab-nopw", "--kgdboe-source", COMPAT, "--no-rsp-verify"]);
+    expect(r.exitCode, r.all).toBe(0);
+    const j = JSON.parse(r.stdout) as { changed: boolean; verified: { loaded: boolean }; commands: { command: string }[] };
+    expect(j.changed).toBe(true);
+    expect(j.verified.loaded).toBe(true);
+    // the module really went in as root through sudo, on behalf of the login user
+    const who = await ssh(e, `cat /sys/module/kgdboe/parameters/device_name; stat -c %U /var/lib/netdbg/kgdboe/src/kgdboe.ko`);
+    expect(who.stdout).toBe("eth0\nroot");
+    const again = await netdbg(["--json", "setup", "lab-nopw", "--kgdboe-source", COMPAT, "--no-rsp-verify"]);
+    expect((JSON.parse(again.stdout) as { changed: boolean }).changed).toBe(false);
+    const td = await netdbg(["teardown", "lab-nopw"]);
+    expect(td.exitCode, td.all).toBe(0);
+    expect(await snapshot(e)).toBe(pristine);
+  });
+
+  it("a non-root user whose sudo asks a password: asked once on the terminal, never shown or logged; teardown restores", async () => {
+    const user = "ndpw";
+    const password = `pw-${randomBytes(9).toString("hex")}`;
+    await addSudoUser(e, user, "ALL", password);
+    await addUserTarget(e, "lab-pw", user);
+    // without a terminal there is no one to ask: a clear error, nothing changed
+    const batch = await netdbg(["--json", "setup", "lab-pw", "--kgdboe-source", COMPAT, "--no-rsp-verify"]);
+    expect(batch.exitCode, batch.all).not.toBe(0);
+    expect((JSON.parse(batch.stdout) as { error: { code: string } }).error.code).toBe("NETDBG-E811");
+    expect(await snapshot(e)).toBe(pristine);
+
+    // in a terminal (a real pty via script(1)): the masked prompt takes the password; --verbose logs every command
+    const setup = await inTerminal(["--verbose", "setup", "lab-pw", "--kgdboe-source", COMPAT, "--no-rsp-verify"], password);
+    expect(setup.exitCode, setup.output).toBe(0);
+    expect(setup.prompts).toBe(1); // asked, and asked only once (a second prompt would hang until the timeout)
+    expect(setup.output).toContain("lab-pw: kgdboe loaded and verified");
+    expect(setup.output).toMatch(/sudo -S -k -p '' -- sh -c|run \[/); // the debug log of commands really was on
+    expect(setup.output).not.toContain(password);
+    const loaded = await ssh(e, "cat /sys/module/kgdboe/parameters/udp_port");
+    expect(loaded.stdout).toBe("31337");
+    const journal = join(home, "data/netdbg/journals/lab-pw.json");
+    expect(readFileSync(journal, "utf8")).not.toContain(password);
+    // nor anywhere on the target netdbg wrote to, nor in the target's logs
+    const leak = await ssh(
+      e,
+      `grep -rlF -- '${password}' /var/lib/netdbg /etc/netdbg /tmp /var/log /home/${user} 2>/dev/null; journalctl --no-pager 2>/dev/null | grep -cF -- '${password}'`,
+    );
+    expect(leak.stdout.trim()).toBe("0");
+
+    const td = await inTerminal(["--verbose", "teardown", "lab-pw"], password);
+    expect(td.exitCode, td.output).toBe(0);
+    expect(td.output).not.toContain(password);
+    expect(await snapshot(e)).toBe(pristine);
+  });
 });
+
+/** As root: a user with the suite's key in authorized_keys and a sudoers rule (and a password when given). */
+async function addSudoUser(e: Endpoints, user: string, rule: string, password?: string): Promise<void> {
+  const script = [
+    `id ${user} >/dev/null 2>&1 || useradd -m -s /bin/sh ${user}`,
+    `install -d -m 700 -o ${user} -g ${user} /home/${user}/.ssh`,
+    `install -m 600 -o ${user} -g ${user} /root/.ssh/authorized_keys /home/${user}/.ssh/authorized_keys`,
+    `printf '%s\\n' '${user} ALL=(ALL) ${rule}' > /etc/sudoers.d/${user}`,
+    `chmod 440 /etc/sudoers.d/${user}`,
+    "visudo -c >/dev/null",
+    ...(password ? ["chpasswd"] : []),
+  ].join(" && ");
+  const r = await execa(
+    "ssh",
+    [
+      ...["-i", e.ssh.identityFile, "-p", String(e.ssh.port)],
+      ...["-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes", "-o", "StrictHostKeyChecking=no"],
+      ...["-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR"],
+      `${e.ssh.user}@${e.ssh.host}`,
+      script,
+    ],
+    { reject: false, timeout: 120_000, input: password ? `${user}:${password}\n` : "" },
+  );
+  expect(r.exitCode, r.stderr).toBe(0);
+}
+
+async function addUserTarget(e: Endpoints, name: string, user: string): Promise<void> {
+  const r = await netdbg([
+    ...["targets", "add", name, "--os", "linux", "--address", e.ssh.host, "--nic", "eth0"],
+    ...["--ssh-user", user, "--ssh-port", String(e.ssh.port), "--identity-file", e.ssh.identityFile],
+  ]);
+  expect(r.exitCode, r.all).toBe(0);
+}
+
+/**
+ * Run netdbg on a real pseudo-terminal (script(1) from util-linux) and type the password at each sudo
+ * prompt; returns everything the terminal showed (stdout and stderr, as a user would see them).
+ */
+async function inTerminal(args: string[], password: string): Promise<{ exitCode: number; output: string; prompts: number }> {
+  const cmd = [process.execPath, bin, ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(" ");
+  // a new pty has no size: give it one, as a terminal window would
+  const child = execa("script", ["-qfec", `stty cols 120 rows 40; exec ${cmd}`, "/dev/null"], {
+    env: { ...env, TERM: "xterm" },
+    reject: false,
+    timeout: 900_000,
+    stdin: "pipe",
+    all: true,
+  });
+  let output = "";
+  let prompts = 0;
+  child.all?.on("data", (d: Buffer) => {
+    output += d.toString("utf8");
+    // answer once: the prompt redraws as it is typed into, and netdbg must never ask twice (it would hang here)
+    if (prompts === 0 && output.includes("sudo password on the target")) {
+      prompts = 1;
+      child.stdin?.write(`${password}\r`);
+    }
+  });
+  const r = await child;
+  return { exitCode: r.exitCode ?? -1, output, prompts };
+}

@@ -154,6 +154,50 @@ describe("setup against a target", () => {
     expect(t.state.loaded).toBeNull();
   });
 
+  it("kgdboc that will not let go: E309 with the fix, and the run's changes are rolled back", async () => {
+    const t = new FakeLinuxTarget({ kgdboc: "ttyS1,115200", kgdbocStuck: true });
+    const store = new MemoryJournalStore();
+    const err = await setupLinuxTarget(input(), { session: t, store, clock: systemClock }).catch((e: unknown) => e);
+    expect(isNetdbgError(err) && err.code).toBe("NETDBG-E309");
+    expect(isNetdbgError(err) && err.message).toContain("kgdboc holds KGDB on the target ('ttyS1,115200')");
+    expect(isNetdbgError(err) && err.fix).toContain("echo > /sys/module/kgdboc/parameters/kgdboc");
+    expect(t.state.loaded).toBeNull();
+    expect(t.state.kgdboc).toBe("ttyS1,115200");
+    expect(t.leftovers()).toEqual([]);
+    expect(t.log.some((c) => c.startsWith("insmod"))).toBe(false);
+  });
+
+  it("kgdbdbgp on the kernel command line (cannot be released at run time): E309 before any change", async () => {
+    const t = new FakeLinuxTarget({ cmdline: "console=ttyS0 root=/dev/vda kgdbdbgp=0" });
+    const store = new MemoryJournalStore();
+    const err = await setupLinuxTarget(input(), { session: t, store, clock: systemClock }).catch((e: unknown) => e);
+    expect(isNetdbgError(err) && err.code).toBe("NETDBG-E309");
+    expect(isNetdbgError(err) && err.fix).toMatch(/Remove kgdbdbgp=/);
+    expect(t.log.every((c) => READ_ONLY.has(c))).toBe(true);
+    expect((await store.load("lab")).entries).toEqual([]);
+  });
+
+  it("--persist with kgdboc= on the kernel command line: the boot loader is told to release it (KGDB has one I/O driver)", async () => {
+    const templates = loadTemplates();
+    const withBootKgdboc = new FakeLinuxTarget({ kgdboc: "ttyS1,115200", cmdline: "console=ttyS0 kgdboc=ttyS1,115200 nokaslr" });
+    await setupLinuxTarget(input({ persist: true, templates }), {
+      session: withBootKgdboc,
+      store: new MemoryJournalStore(),
+      clock: systemClock,
+    });
+    expect(withBootKgdboc.state.files.get("/etc/netdbg/kgdboe.env")).toContain("KGDBOE_RELEASE_KGDBOC=1\n");
+    expect(withBootKgdboc.state.files.get("/var/lib/netdbg/kgdboe/load.sh")).toContain(
+      'KGDBOE_RELEASE_KGDBOC:-0}" = 1 ] && [ -n "$(cat /sys/module/kgdboc/parameters/kgdboc',
+    );
+    const plain = new FakeLinuxTarget();
+    await setupLinuxTarget(input({ persist: true, templates }), {
+      session: plain,
+      store: new MemoryJournalStore(),
+      clock: systemClock,
+    });
+    expect(plain.state.files.get("/etc/netdbg/kgdboe.env")).toContain("KGDBOE_RELEASE_KGDBOC=0\n");
+  });
+
   it("--persist installs and enables the systemd unit with rendered parameters; rerun unchanged; teardown removes it", async () => {
     const t = new FakeLinuxTarget();
     const store = new MemoryJournalStore();
