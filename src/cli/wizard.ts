@@ -251,7 +251,7 @@ export async function runWizard(
     if (!given(source, "reboot"))
       out.reboot = await ask.confirm({ flag: "reboot", message: "Restart the target into the debug entry now?", default: false });
   } else {
-    if (!given(source, "kgdboeSource"))
+    if (!given(source, "kgdboeSource") && !target.transport?.kgdboeSource)
       out.kgdboeSource = await ask.input({
         flag: "kgdboe-source",
         message: "kgdboe source (git URL, local directory or tarball)",

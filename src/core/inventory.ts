@@ -65,6 +65,8 @@ export const targetSchema = z
         breakIn: z.enum(["none", "sysrq-ssh"]).optional(),
         /** Linux: the target kernel's unstripped vmlinux on this host, for symbols (`connect --vmlinux` overrides). */
         vmlinux: z.string().min(1).optional(),
+        /** Linux: where setup takes kgdboe from when --kgdboe-source is not given (git URL, directory, tarball). */
+        kgdboeSource: z.string().min(1).optional(),
       })
       .strict()
       .optional(),

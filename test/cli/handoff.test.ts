@@ -43,7 +43,8 @@ async function freePort(): Promise<number> {
 async function rig() {
   const dir = mkdtempSync(join(tmpdir(), "nd-handoff-"));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  const ctx: Context = createContext({ stateDir: dir, color: false });
+  // a terminal to type at: setup attaches only then
+  const ctx: Context = { ...createContext({ stateDir: dir, color: false }), isTTY: true };
   await ctx.secrets.set("win", KEY);
   const port = await freePort();
   const target: Target = { name: "win", os: "windows", address: "127.0.0.1", port, transport: { hostIp: "127.0.0.1" } };

@@ -26,7 +26,7 @@ import { type FakeSshServer, startFakeSshServer } from "../fakes/ssh-server.js";
 import { defaultState, WindowsTargetModel } from "../fakes/windows-target/model.js";
 
 const KEY = "2steg4fzbj2sz.23418vzkd4ko3.1g34ou07z4pev.1sp3yo9yz874p";
-const COMPAT = new URL("../assets/kgdboe-compat", import.meta.url).pathname;
+const COMPAT = new URL("../../assets/kgdboe-compat", import.meta.url).pathname;
 const WINDOW = { windowMs: 800 };
 
 const pair = new NetnsPair("jny", 249);
@@ -331,10 +331,18 @@ describe("setup → teardown of a Linux target (fake target over real SSH), host
     await linuxSetup(ctx, lab, { kgdboeSource: COMPAT }, { openSession: open, firewall: firewall() });
     expect(JSON.parse(take()).actions.map((a: { outcome: string }) => a.outcome)).toEqual(Array(5).fill("unchanged"));
 
-    // the default hand-off attaches (connect via the RSP engine; here a recorder stands in for it)
+    // the default hand-off attaches (connect via the RSP engine; here a recorder stands in for it) — on a terminal
     const attached: string[] = [];
     await linuxSetup(
       createContext({ stateDir }),
+      lab,
+      { kgdboeSource: COMPAT, connect: true },
+      { openSession: open, firewall: firewall(), connect: async (_c, t) => void attached.push(t.name) },
+    );
+    expect(attached).toEqual([]); // no terminal (a script, CI): the lines, and the kernel is not stopped
+    expect(take()).toContain("Then attach:  netdbg connect lab");
+    await linuxSetup(
+      { ...createContext({ stateDir }), isTTY: true },
       lab,
       { kgdboeSource: COMPAT, connect: true },
       {

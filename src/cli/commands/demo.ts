@@ -31,7 +31,7 @@ const WIN = "demo-win";
 const LINUX = "demo-linux";
 
 /** The kgdboe-compatible source in the repository (the same tree the lab tests build in a real guest). */
-const DEFAULT_KGDBOE_SOURCE = new URL("../../../test/assets/kgdboe-compat", import.meta.url).pathname;
+const DEFAULT_KGDBOE_SOURCE = new URL("../../../assets/kgdboe-compat", import.meta.url).pathname;
 
 /** A free UDP port in KDNET's range (49152–65535), drawn at random so demos running side by side do not collide. */
 async function freeDebugPort(): Promise<number> {

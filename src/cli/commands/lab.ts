@@ -208,6 +208,9 @@ function parseUpOptions(o: { variant?: string; smp?: string; subnet?: string; in
   return { variant, smp, subnet, names };
 }
 
+/** netdbg's own kgdboe-compatible module (assets/kgdboe-compat): kgdboe's parameters and log lines, RSP over UDP. */
+const BUNDLED_KGDBOE = new URL("../../../assets/kgdboe-compat", import.meta.url).pathname;
+
 function labTarget(s: LabState): Target {
   return {
     name: "lab",
@@ -227,6 +230,8 @@ function labTarget(s: LabState): Target {
       nic: "eth0",
       hostIp: s.hostAddress,
       ...(s.endpoints.vmlinux ? { vmlinux: s.endpoints.vmlinux } : {}),
+      // the lab has no internet: setup builds the kgdboe-compatible module shipped with netdbg
+      kgdboeSource: BUNDLED_KGDBOE,
     },
     note: `netdbg lab (${s.endpoints.variant} kernel ${s.endpoints.kernelRelease}); managed by 'netdbg lab up'`,
   };

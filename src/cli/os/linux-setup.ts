@@ -296,7 +296,7 @@ export async function linuxSetup(
   refuseWindowsOnly(opts);
   const check = Boolean(opts.check);
   const forceSingleCore = parseForceSingleCore(opts.forceSingleCore);
-  const source = await resolveKgdboeSource(opts.kgdboeSource as string | undefined);
+  const source = await resolveKgdboeSource((opts.kgdboeSource as string | undefined) ?? target.transport?.kgdboeSource);
   const persist = Boolean(opts.persist);
   const store = storeOf(ctx, deps);
   const hostIp = (opts.hostIp as string | undefined) ?? target.transport?.hostIp;
@@ -370,7 +370,8 @@ export async function linuxSetup(
       targetPort: result.udpPort,
       showSecrets: false,
     });
-    const attach = !check && opts.connect === true && !ctx.opts.json;
+    // attach only with a terminal to type at: a script or CI gets the lines (and the kernel is not stopped)
+    const attach = !check && opts.connect === true && !ctx.opts.json && ctx.isTTY;
     if (ctx.opts.json) {
       const obj: JourneyJson & Record<string, unknown> = {
         ...result,

@@ -392,7 +392,8 @@ export async function windowsSetup(
   const show = (s: string) => (ctx.opts.showSecrets ? s : s.split(key!).join(redactSecret(key!)));
   const lines = handoffLines("windows", { port, key: key!, address: target.address, showSecrets: Boolean(ctx.opts.showSecrets) });
   // Hand-off: attach only when the target is known to be in the debug entry (--reboot saw its poke).
-  const attach = !check && opts.connect === true && !ctx.opts.json && rebooted?.poke !== undefined;
+  // (and only with a terminal to type at: a script or CI gets the lines)
+  const attach = !check && opts.connect === true && !ctx.opts.json && ctx.isTTY && rebooted?.poke !== undefined;
   if (keyNote) ctx.log.info(keyNote);
   for (const w of p.warnings) ctx.log.warn(w);
   const targetActions: JourneyAction[] = p.actions.map((a: Action) => {

@@ -16,7 +16,7 @@ import { FakeLinuxTarget } from "../../fakes/linux-target.js";
 import { UdpKgdbStub } from "../../fakes/rsp-stub.js";
 import { type FakeSshServer, startFakeSshServer } from "../../fakes/ssh-server.js";
 
-const COMPAT = new URL("../../assets/kgdboe-compat", import.meta.url).pathname;
+const COMPAT = new URL("../../../assets/kgdboe-compat", import.meta.url).pathname;
 
 let dir: string;
 let srv: FakeSshServer;

@@ -1,7 +1,7 @@
 /**
  * `netdbg setup|teardown lab` against real kernels under QEMU (npm run test:lab): Debian's stock kernel (no
  * CONFIG_KGDB) and the lab's self-built KGDB kernel, over real SSH, with the kgdboe-compatible module from
- * test/assets/kgdboe-compat uploaded by SFTP and built by kbuild inside the guest. Traffic goes only to the lab's
+ * assets/kgdboe-compat uploaded by SFTP and built by kbuild inside the guest. Traffic goes only to the lab's
  * own address inside the namespace `netdbg lab up` creates.
  *
  * The SSH cut is real: the netdbg process is SIGKILLed while its journal shows the kbuild step running, so the
@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const root = new URL("../../../", import.meta.url).pathname;
 const bin = join(root, "bin/netdbg.js");
-const COMPAT = join(root, "test/assets/kgdboe-compat");
+const COMPAT = join(root, "assets/kgdboe-compat");
 const home = mkdtempSync(join(tmpdir(), "nd-linux-it-"));
 // Inventory, journals, lab state and known_hosts in a throwaway home; the lab's artifact cache stays shared.
 // Its own lab instance (namespace, veth, /30), so labs others run on this machine are left alone.
@@ -92,7 +92,8 @@ async function up(variant: "kgdb" | "stock"): Promise<Endpoints> {
   return JSON.parse(r.stdout) as Endpoints;
 }
 
-const setupArgs = ["setup", "lab", "--accept-new-host-key", "--kgdboe-source", COMPAT];
+// no flags: the lab's inventory entry names its known_hosts and the kgdboe-compatible module shipped in assets/
+const setupArgs = ["setup", "lab"];
 
 beforeAll(async () => {
   need("qemu-system-x86_64", "qemu-system-x86");

@@ -10,7 +10,7 @@ import { FakeLinuxTarget } from "../../fakes/linux-target.js";
 
 const SOURCE = {
   kind: "files" as const,
-  label: "test/assets/kgdboe-compat",
+  label: "assets/kgdboe-compat",
   files: [
     { path: "Makefile", content: "obj-m := kgdboe.o\n" },
     { path: "kgdboe.c", content: "/* compat */\n" },
