@@ -206,17 +206,11 @@ describe("setup lab, KGDB kernel", () => {
       ],
       300_000,
     );
-    expect(r.exitCode, r.all).toBe(0);
-    const j = JSON.parse(r.stdout) as { endpoint: string; results: { command: string; data: Record<string, unknown> }[] };
-    expect(j.endpoint).toBe(`udp:${e.ssh.host}:31337`);
-    const by = (c: string) => j.results.find((x) => x.command.startsWith(c))!.data;
-    expect((by("x/s") as { strings: string[] }).strings[0]).toContain(e.kernelRelease);
-    expect(by("continue")).toMatchObject({ signal: 5, symbol: "process_one_work" });
-    expect((by("bt") as { frames: { symbol?: string }[] }).frames[1]?.symbol).toMatch(/^(worker_thread|rescuer_thread)\+0x/);
-    const regs = by("regs") as Record<string, string>;
-    const text = (by("dump") as { address: string }).address;
     // netdbg disconnected without detaching: the kernel is still stopped, and a real gdb attaches to that stop
+    // (and detaches, so the kernel runs on) BEFORE anything is asserted: a failed expectation must not leave
+    // the lab's kernel stopped for the tests after this one
     const theirs = join(home, "gdb-text.bin");
+    const text = "0xffffffff81000000"; // _text of the lab's nokaslr x86_64 kernel; checked against netdbg's dump below
     const g = await execa(
       "gdb",
       [
@@ -226,6 +220,15 @@ describe("setup lab, KGDB kernel", () => {
       ],
       { reject: false, timeout: 300_000, all: true },
     );
+    expect(r.exitCode, r.all).toBe(0);
+    const j = JSON.parse(r.stdout) as { endpoint: string; results: { command: string; data: Record<string, unknown> }[] };
+    expect(j.endpoint).toMatch(new RegExp(`^udp:${e.ssh.host.replace(/\./g, "\\.")}:31337(@\\d+)?$`));
+    const by = (c: string) => j.results.find((x) => x.command.startsWith(c))!.data;
+    expect((by("x/s") as { strings: string[] }).strings[0]).toContain(e.kernelRelease);
+    expect(by("continue")).toMatchObject({ signal: 5, symbol: "process_one_work" });
+    expect((by("bt") as { frames: { symbol?: string }[] }).frames[1]?.symbol).toMatch(/^(worker_thread|rescuer_thread)\+0x/);
+    expect((by("dump") as { address: string }).address).toBe(text);
+    const regs = by("regs") as Record<string, string>;
     expect(g.exitCode, g.all).toBe(0);
     const gdbRegs = new Map<string, bigint>();
     for (const m of g.stdout.matchAll(/^(\w+)\s+(0x[0-9a-f]+)/gm)) gdbRegs.set(m[1]!, BigInt(m[2]!));
