@@ -53,34 +53,52 @@ async function rtt(remote: GdbRemote, addr: bigint, size: number, count = 100): 
   return Number(times[Math.floor(times.length / 2)]!.toFixed(3));
 }
 
-/** gdb's own `dump binary memory`, timed inside gdb (its python's clock around the dump command). */
+function median(xs: number[]): number {
+  const v = [...xs].sort((a, b) => a - b);
+  return v[Math.floor(v.length / 2)]!;
+}
+
+/** `repeats` pulls after one warm-up pull (the JIT): the median one. */
+async function netdbgPullMedian(remote: GdbRemote, addr: bigint, bytes: number, repeats: number): Promise<Pull> {
+  await remote.readMemory(addr, bytes);
+  const pulls: Pull[] = [];
+  for (let i = 0; i < repeats; i++) pulls.push(await netdbgPull(remote, addr, bytes));
+  const s = median(pulls.map((p) => p.seconds));
+  return { bytes, seconds: s, bytesPerSecond: Math.round(bytes / s) };
+}
+
+/**
+ * gdb's own `dump binary memory`, timed inside gdb (its python's clock around each dump command); with
+ * `repeats` > 1 the median of that many dumps in one session. `last` ends the session (`detach`, or
+ * `disconnect` to leave a gdbserver target stopped for the next client).
+ */
 async function gdbPull(
   args: string[],
   remoteSpec: string,
   addr: bigint,
   bytes: number,
   dir: string,
+  repeats = 1,
+  last = "detach",
 ): Promise<Pull & { note?: string }> {
   const out = join(dir, `gdb-${Date.now()}.bin`);
-  const r = await gdbBatch(
-    [
-      ...args,
-      "-ex",
-      "set remotetimeout 10",
-      "-ex",
-      `target remote ${remoteSpec}`,
+  const dumps: string[] = [];
+  for (let i = 0; i < repeats; i++) {
+    dumps.push(
       "-ex",
       "python import time; t0 = time.time()",
       "-ex",
       `dump binary memory ${out} 0x${addr.toString(16)} 0x${(addr + BigInt(bytes)).toString(16)}`,
       "-ex",
       'python print("DUMP-SECONDS %.6f" % (time.time() - t0))',
-      "-ex",
-      "detach",
-    ],
+    );
+  }
+  const r = await gdbBatch(
+    [...args, "-ex", "set remotetimeout 10", "-ex", `target remote ${remoteSpec}`, ...dumps, "-ex", last],
     300_000,
   );
-  const seconds = Number(/DUMP-SECONDS ([\d.]+)/.exec(r.stdout)?.[1] ?? Number.NaN);
+  const times = [...r.stdout.matchAll(/DUMP-SECONDS ([\d.]+)/g)].map((m) => Number(m[1]));
+  const seconds = times.length ? median(times) : Number.NaN;
   let size = 0;
   try {
     size = statSync(out).size;
@@ -122,6 +140,11 @@ async function stubLink(dir: string): Promise<Record<string, unknown>> {
   }
 }
 
+/**
+ * Real gdbserver over TCP. Two memory contents: the program at its entry point (`big` still all zero, so
+ * gdbserver's replies are run-length encoded and tiny) and stopped in ready() (`big` filled with a
+ * pseudo-random pattern: full-size hex replies). Each side: median of 5 pulls of 1 MiB, after a warm-up.
+ */
 async function gdbserverLink(dir: string): Promise<Record<string, unknown>> {
   writeFileSync(join(dir, "prog.c"), TEST_PROGRAM);
   const prog = join(dir, "prog");
@@ -129,23 +152,41 @@ async function gdbserverLink(dir: string): Promise<Record<string, unknown>> {
   const syms = await readElfSymbols(prog);
   const big = syms.lookup("big")!.value;
   const server = await startGdbServer(prog);
-  try {
+  const connect = async () => {
     const client = new RspClient(await TcpTransport.open({ kind: "tcp", host: "127.0.0.1", port: server.port }));
     const remote = new GdbRemote(client);
     await remote.attach();
-    const rttSmall = await rtt(remote, big, 1);
-    const netdbg = await netdbgPull(remote, big, MiB);
-    await client.close(); // gdbserver keeps the program for gdb
-    const gdb = await gdbPull([prog], `127.0.0.1:${server.port}`, big, MiB, dir);
+    return { client, remote };
+  };
+  try {
+    const a = await connect();
+    const rttSmall = await rtt(a.remote, big, 1);
+    const zeros = await netdbgPullMedian(a.remote, big, MiB, 5);
+    await a.client.close(); // gdbserver keeps the program for gdb
+    const gdbZeros = await gdbPull([prog], `127.0.0.1:${server.port}`, big, MiB, dir, 6, "disconnect");
+    const b = await connect();
+    const ready = syms.lookup("ready")!.value;
+    await b.remote.setBreakpoint(ready);
+    await b.remote.cont();
+    await b.remote.removeBreakpoint(ready);
+    const random = await netdbgPullMedian(b.remote, big, MiB, 5);
+    await b.client.close();
+    const gdbRandom = await gdbPull([prog], `127.0.0.1:${server.port}`, big, MiB, dir, 6, "kill");
     return {
-      link: "gdbserver, TCP loopback",
+      link: "gdbserver, TCP loopback (median of 5 x 1 MiB each)",
       bytes: MiB,
-      netdbgBytesPerSec: netdbg.bytesPerSecond,
-      gdbBytesPerSec: gdb.bytesPerSecond,
-      ratio: Number((netdbg.bytesPerSecond / gdb.bytesPerSecond).toFixed(2)),
-      netdbgChunk: remote.maxMemory,
+      netdbgBytesPerSec: random.bytesPerSecond,
+      gdbBytesPerSec: gdbRandom.bytesPerSecond,
+      ratio: Number((random.bytesPerSecond / gdbRandom.bytesPerSecond).toFixed(2)),
+      zeroMemory: {
+        netdbgBytesPerSec: zeros.bytesPerSecond,
+        gdbBytesPerSec: gdbZeros.bytesPerSecond,
+        ratio: Number((zeros.bytesPerSecond / gdbZeros.bytesPerSecond).toFixed(2)),
+      },
+      netdbgChunk: a.remote.maxMemory,
+      netdbgAckMode: a.client.ackMode,
       rtt1ByteMs: rttSmall,
-      ...(gdb.note ? { gdbNote: gdb.note } : {}),
+      ...(gdbRandom.note ? { gdbNote: gdbRandom.note } : gdbZeros.note ? { gdbNote: gdbZeros.note } : {}),
     };
   } finally {
     await server.stop();
@@ -275,14 +316,22 @@ async function labKgdb(dir: string): Promise<Record<string, unknown>> {
   }
 }
 
+/** NETDBG_BENCH_RSP_ONLY=stub,gdbserver,lab,loss: run only those parts (default: all). */
+function wanted(part: string): boolean {
+  const only = process.env.NETDBG_BENCH_RSP_ONLY;
+  return !only || only.split(",").includes(part);
+}
+
 export async function run(): Promise<Record<string, unknown>> {
   const dir = mkdtempSync(join(tmpdir(), "rsp-bench-"));
   try {
-    const links: Record<string, unknown>[] = [await stubLink(dir), await gdbserverLink(dir)];
-    if (process.env.NETDBG_BENCH_RSP_LAB !== "0" && findLabImage()) links.push(await labKgdb(dir));
+    const links: Record<string, unknown>[] = [];
+    if (wanted("stub")) links.push(await stubLink(dir));
+    if (wanted("gdbserver")) links.push(await gdbserverLink(dir));
+    if (wanted("lab") && process.env.NETDBG_BENCH_RSP_LAB !== "0" && findLabImage()) links.push(await labKgdb(dir));
     const real = process.env.NETDBG_BENCH_RSP_ENDPOINT;
     if (real) links.push(await realTarget(real, dir));
-    return { links, loss: await lossCase() };
+    return wanted("loss") ? { links, loss: await lossCase() } : { links };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

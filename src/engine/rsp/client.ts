@@ -116,6 +116,7 @@ export class RspClient {
   /** Stop replies that arrived while nothing was resumed (the REPL shows them). */
   readonly unsolicited: string[] = [];
   private interruptTimer: NodeJS.Timeout | undefined;
+  private noAck = false;
 
   constructor(
     readonly transport: Transport,
@@ -180,6 +181,19 @@ export class RspClient {
       };
       this.interruptTimer = setTimeout(again, this.rto * 2);
     }
+  }
+
+  /**
+   * No-ack mode (`QStartNoAckMode`, granted by gdbserver, never by kgdb): only over a reliable transport.
+   * Call after the stub answered `OK`; that `OK` itself is still acked (GDB manual, "Packet Acknowledgment").
+   */
+  startNoAck(): void {
+    if (this.transport.kind === "udp") throw new Error("no-ack mode needs a reliable transport");
+    this.noAck = true;
+  }
+
+  get ackMode(): boolean {
+    return !this.noAck;
   }
 
   /** Is a resume outstanding (target running)? */
@@ -247,6 +261,9 @@ export class RspClient {
     this.options.trace?.(`-> ${frame.subarray(0, 80).toString("latin1")}`);
     this.transport.write(frame);
     this.arm(ex);
+    // no acks will come: the stub has the request once it is written (and a reply equal to the previous
+    // one is this request's answer, not a duplicate)
+    if (this.noAck) this.onAck(ex);
   }
 
   /**
@@ -353,6 +370,7 @@ export class RspClient {
   }
 
   private owe(): void {
+    if (this.noAck) return;
     this.ackOwed = true;
     setImmediate(() => this.flushAck());
   }
@@ -364,6 +382,7 @@ export class RspClient {
    */
   async ackFinal(copies = 3, spacingMs = 5): Promise<void> {
     this.flushAck();
+    if (this.noAck) return;
     for (let i = 1; i < copies; i++) {
       await new Promise((r) => setTimeout(r, spacingMs));
       if (!this.transport.closed) this.sendRaw(Buffer.of(0x2b));
