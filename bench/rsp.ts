@@ -204,7 +204,7 @@ async function lossCase(): Promise<Record<string, unknown>> {
       const port = await relay.start();
       const client = new RspClient(await UdpTransport.open({ kind: "udp", host: "127.0.0.1", port }), {
         timeoutMs: 20,
-        minTimeoutMs: 4,
+        minTimeoutMs: Number(process.env.XMIN ?? 4),
       });
       const remote = new GdbRemote(client);
       await remote.attach();
