@@ -193,19 +193,25 @@ async function gdbserverLink(dir: string): Promise<Record<string, unknown>> {
   }
 }
 
+/** The damage of the loss runs: 20 % of datagrams dropped, 5 % duplicated, 5 % reordered (each direction). */
+function damage(drop: number): { drop: number; duplicate: number; reorder: number; holdMs: number } {
+  return drop === 0 ? { drop: 0, duplicate: 0, reorder: 0, holdMs: 2 } : { drop, duplicate: 0.05, reorder: 0.05, holdMs: 2 };
+}
+
 async function lossCase(): Promise<Record<string, unknown>> {
   const size = MiB;
   const stub = new UdpKgdbStub({ flushSize: 2048, regions: [{ base: TEXT_BASE, data: pattern(size) }] });
   const stubPort = await stub.start();
-  const results: Record<string, unknown> = { link: "kgdb-like stub behind a UDP relay (whole-packet datagrams)", bytes: size };
+  const results: Record<string, unknown> = {
+    link: "kgdb-like stub behind a UDP relay (whole-packet datagrams); loss20 = 20 % drop + 5 % duplicate + 5 % reorder",
+    bytes: size,
+  };
   try {
     for (const drop of [0, 0.2]) {
-      const relay = new LossyRelay({ target: { host: "127.0.0.1", port: stubPort }, drop, seed: 3 });
+      const relay = new LossyRelay({ target: { host: "127.0.0.1", port: stubPort }, ...damage(drop), seed: 3 });
       const port = await relay.start();
-      const client = new RspClient(await UdpTransport.open({ kind: "udp", host: "127.0.0.1", port }), {
-        timeoutMs: 20,
-        minTimeoutMs: Number(process.env.XMIN ?? 4),
-      });
+      // the client's defaults: the timeout adapts from the attach exchanges
+      const client = new RspClient(await UdpTransport.open({ kind: "udp", host: "127.0.0.1", port }));
       const remote = new GdbRemote(client);
       await remote.attach();
       const pull = await netdbgPull(remote, TEXT_BASE, size);
@@ -217,7 +223,8 @@ async function lossCase(): Promise<Record<string, unknown>> {
         retransmits: client.stats.retransmits,
         naks: client.stats.naksSent,
         timeouts: client.stats.timeouts,
-        dropped: relay.stats.dropped,
+        duplicatesIgnored: client.stats.duplicates,
+        relay: { ...relay.stats },
         rttMs: client.roundTrip !== undefined ? Number(client.roundTrip.toFixed(3)) : undefined,
         exact: data.equals(pattern(4096)),
       };
@@ -273,19 +280,40 @@ async function labKgdb(dir: string): Promise<Record<string, unknown>> {
     const rttSmall = await rtt(remote, text, 1, 20);
     const rttFull = await rtt(remote, text, remote.maxMemory, 10);
     const netdbg = await netdbgPull(remote, text, size);
-    const clean64 = await netdbgPull(remote, text, 64 * 1024);
     const cleanStats = { ...client.stats };
     await client.close(); // the kernel stays stopped for the next client
-    const relay = new LossyRelay({ target: { host: "127.0.0.1", port: vm.relay.port }, drop: 0.2, seed: 5 });
-    const lport = await relay.start();
-    const lossy = new RspClient(await UdpTransport.open({ kind: "udp", host: "127.0.0.1", port: lport }));
-    const lremote = new GdbRemote(lossy, { arch: "x86_64" });
-    await lremote.attach();
-    const t0 = performance.now();
-    const got = await lremote.readMemory(text, 64 * 1024);
-    const lossSeconds = (performance.now() - t0) / 1000;
-    await lossy.close();
-    await relay.stop();
+    // loss: the same pull through a relay at 0 % and then at 20 % (+ duplicates, reordering), fresh clients
+    const lossBytes = Number(process.env.NETDBG_BENCH_RSP_LOSS_BYTES ?? MiB);
+    const loss: Record<string, Record<string, unknown>> = {};
+    let cleanData: Buffer | undefined;
+    for (const drop of [0, 0.2]) {
+      const relay = new LossyRelay({ target: { host: "127.0.0.1", port: vm.relay.port }, ...damage(drop), seed: 5 });
+      const lport = await relay.start();
+      const c = new RspClient(await UdpTransport.open({ kind: "udp", host: "127.0.0.1", port: lport }));
+      const r = new GdbRemote(c, { arch: "x86_64" });
+      await r.attach();
+      const before = { ...c.stats };
+      const t0 = performance.now();
+      const got = await r.readMemory(text, lossBytes);
+      const seconds = (performance.now() - t0) / 1000;
+      cleanData ??= got;
+      loss[drop === 0 ? "clean" : "loss20"] = {
+        seconds: Number(seconds.toFixed(2)),
+        bytesPerSec: Math.round(lossBytes / seconds),
+        requests: c.stats.requests - before.requests,
+        retransmits: c.stats.retransmits - before.retransmits,
+        naks: c.stats.naksSent - before.naksSent,
+        timeouts: c.stats.timeouts - before.timeouts,
+        duplicatesIgnored: c.stats.duplicates - before.duplicates,
+        srttMs: c.roundTrip !== undefined ? Number(c.roundTrip.toFixed(2)) : undefined,
+        rtoMs: c.timeout,
+        relay: { ...relay.stats },
+        sameAsClean: got.equals(cleanData),
+      };
+      await c.close();
+      await relay.stop();
+    }
+    const got = cleanData!;
     const gdb = await gdbPull([vm.vmlinux], vm.endpoint, text, size, dir);
     const dumps = readdirSync(dir).filter((f) => f.startsWith("gdb-"));
     const gdbBytes = dumps.length ? readFileSync(join(dir, dumps[dumps.length - 1]!)) : Buffer.alloc(0);
@@ -299,15 +327,12 @@ async function labKgdb(dir: string): Promise<Record<string, unknown>> {
       rtt1ByteMs: rttSmall,
       rttFullChunkMs: rttFull,
       netdbgRetransmits: cleanStats.retransmits,
-      loss20: {
-        bytes: 64 * 1024,
-        cleanSeconds: Number(clean64.seconds.toFixed(2)),
-        lossSeconds: Number(lossSeconds.toFixed(2)),
-        slowdown: Number((lossSeconds / clean64.seconds).toFixed(2)),
-        retransmits: lossy.stats.retransmits,
-        naks: lossy.stats.naksSent,
-        dropped: relay.stats.dropped,
-        sameAsGdb: gdbBytes.length >= 65536 ? got.equals(gdbBytes.subarray(0, 65536)) : undefined,
+      loss: {
+        bytes: lossBytes,
+        damage: "20 % drop + 5 % duplicate + 5 % reorder, each direction",
+        ...loss,
+        slowdown: Number(((loss.loss20!.seconds as number) / (loss.clean!.seconds as number)).toFixed(2)),
+        sameAsGdb: gdbBytes.length > 0 ? got.subarray(0, gdbBytes.length).equals(gdbBytes.subarray(0, got.length)) : undefined,
       },
       ...(gdb.note ? { gdbNote: gdb.note } : {}),
     };

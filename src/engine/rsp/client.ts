@@ -519,6 +519,7 @@ export class RspClient {
         // a duplicate (relay duplication or kgdb resending): ignore it; if it was in fact our reply
         // (identical content, ack lost), the timeout resends the request and kgdb answers again
         this.stats.duplicates++;
+        this.spurious();
         return;
       }
       if (ex.accept && !ex.accept(text)) {
@@ -529,6 +530,17 @@ export class RspClient {
     this.lastReplyRaw = raw;
     if (!ex.retransmitted && ex.kind === "request") this.sample(performance.now() - ex.sentAt);
     this.finish(ex, ex.raw ? raw.toString("latin1") : text);
+  }
+
+  /**
+   * A second copy of the previous reply: mostly the stub answering a resend it did not need (the first
+   * reply was late, not lost; each such copy occupies a slow serial link for a whole reply). Widen the
+   * variance so the timeout stops firing early; clean samples shrink it again.
+   */
+  private spurious(): void {
+    if (this.srtt === undefined) return;
+    this.rttvar = Math.min(this.maxRto, this.rttvar * 1.5 + 1);
+    this.rto = Math.min(this.maxRto, Math.max(this.minRto, Math.ceil(this.srtt + 2 * this.rttvar)));
   }
 
   /**
