@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { RspClient, type RspClientOptions } from "../../../src/engine/rsp/client.js";
 import { GdbRemote } from "../../../src/engine/rsp/remote.js";
+import { framePacket } from "../../../src/engine/rsp/packet.js";
 import { memoryPair } from "../../../src/engine/transport/memory.js";
 import { KgdbStub, pattern, TEXT_BASE } from "../../fakes/rsp-stub.js";
 
@@ -112,6 +113,25 @@ describe("RSP loss recovery (kgdb put_packet semantics)", () => {
     expect(stub.stats.commands.filter((c) => c === "s")).toHaveLength(1);
     expect(await remote.pc()).toBe(before + 1n);
     expect(client.stats.retransmits).toBeGreaterThanOrEqual(1);
+  });
+
+  it("a late copy of a reply several requests old is not taken for the current one (lengths never repeat within 16)", async () => {
+    const { a, b, remote } = setup({ flushSize: 4096 });
+    await remote.attach();
+    const total = 496 * 4;
+    const expected = pattern(total);
+    // while the 4th `m` is pending, a copy of the 1st reply (496 bytes at TEXT_BASE) shows up first
+    const write = a.write.bind(a);
+    let reads = 0;
+    a.write = (bytes: Uint8Array) => {
+      if (Buffer.from(bytes).includes(Buffer.from("$m")) && ++reads === 4) {
+        b.write(framePacket(expected.subarray(0, 496).toString("hex")));
+      }
+      write(bytes);
+    };
+    const data = await remote.readMemory(TEXT_BASE, total);
+    expect(reads).toBeGreaterThanOrEqual(4);
+    expect(data.equals(expected)).toBe(true);
   });
 
   it("adapts the timeout to the measured round trip (srtt + 2·rttvar, floored), down from the initial one", async () => {
