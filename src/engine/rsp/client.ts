@@ -75,6 +75,8 @@ interface Exchange {
   suspect: boolean;
   /** A `-` was sent for a packet tail seen without its head (since the last transmission). */
   tailNak: boolean;
+  /** Resends and `-`s in this exchange: extra copies of its reply the stub may send. */
+  extra: number;
   nakTimer: NodeJS.Timeout | undefined;
   timer: NodeJS.Timeout | undefined;
   resolve: (reply: string) => void;
@@ -108,6 +110,12 @@ export class RspClient {
   private queue: Promise<unknown> = Promise.resolve();
   private ackOwed = false;
   private lastReplyRaw: Buffer | undefined;
+  /**
+   * Copies of the last reply the stub may still send: one per resend or `-` of that exchange (each can make
+   * the stub run the request again or resend its reply). Such a copy can arrive after the stub's `+` for
+   * the next request, so "before any ack" alone does not catch it.
+   */
+  private staleCopies = 0;
   private srtt: number | undefined;
   private rttvar = 0;
   /** Smoothed time from sending a request to the stub's `+` (ms). */
@@ -243,6 +251,7 @@ export class RspClient {
         retransmitted: false,
         suspect: false,
         tailNak: false,
+        extra: 0,
         nakTimer: undefined,
         timer: undefined,
         resolve,
@@ -263,6 +272,7 @@ export class RspClient {
     ex.tailNak = false;
     ex.sentAt = performance.now();
     if (ex.tries > 1) {
+      ex.extra++;
       ex.retransmitted = true;
       this.stats.retransmits++;
     }
@@ -351,6 +361,7 @@ export class RspClient {
     if ((ex.ackSeen || ex.suspect) && ex.naksSinceTx < 2) {
       // the stub has our request: its reply was lost or mangled; ask for it again
       ex.naksSinceTx++;
+      ex.extra++;
       ex.retransmitted = true;
       this.stats.naksSent++;
       this.sendRaw(Buffer.of(0x2d));
@@ -463,6 +474,7 @@ export class RspClient {
         if (ex && ex.kind === "request" && !ex.tailNak && TAIL.test(ev.bytes.toString("latin1"))) {
           ex.tailNak = true;
           ex.naksSinceTx++;
+          ex.extra++;
           ex.retransmitted = true;
           this.stats.naksSent++;
           this.stats.tailNaks++;
@@ -477,6 +489,7 @@ export class RspClient {
       case "bad-packet":
         this.stats.badPackets++;
         this.stats.naksSent++;
+        if (ex) ex.extra++;
         this.sendRaw(Buffer.of(0x2d));
         return;
       case "packet":
@@ -501,9 +514,14 @@ export class RspClient {
       if (isStopReply(text) && !(this.lastReplyRaw && raw.equals(this.lastReplyRaw))) this.unsolicited.push(text);
       return;
     }
-    // equal to the previous reply, before any ack of this request and not an answer to our `-`:
-    // kgdb resending its previous reply because our ack of it was lost
-    const dupLike = !ex.ackSeen && ex.naksSinceTx === 0 && this.lastReplyRaw !== undefined && raw.equals(this.lastReplyRaw);
+    // equal to the previous reply, and either before any ack of this request and not an answer to our `-`
+    // (kgdb resending its previous reply because our ack of it was lost, or the network duplicating it),
+    // or while copies of it may still be on their way (that exchange was resent or nakked)
+    const dupLike =
+      this.lastReplyRaw !== undefined &&
+      raw.equals(this.lastReplyRaw) &&
+      ((!ex.ackSeen && ex.naksSinceTx === 0) || this.staleCopies > 0);
+    if (dupLike && this.staleCopies > 0) this.staleCopies--;
     if (ex.kind === "resume") {
       if (!isStopReply(text)) {
         this.stats.stray++;
@@ -528,6 +546,7 @@ export class RspClient {
       }
     }
     this.lastReplyRaw = raw;
+    this.staleCopies = ex.extra;
     if (!ex.retransmitted && ex.kind === "request") this.sample(performance.now() - ex.sentAt);
     this.finish(ex, ex.raw ? raw.toString("latin1") : text);
   }

@@ -94,6 +94,7 @@ describe("RSP loss recovery (kgdb put_packet semantics)", () => {
     expect(frames.length).toBeGreaterThanOrEqual(1);
     expect(frames.every((f) => f === "-$c#63")).toBe(true);
     expect(stub.stats.commands.filter((c) => c === "c")).toHaveLength(1);
+    expect(client.stats.retransmits).toBeGreaterThanOrEqual(1);
   });
 
   it("a step whose ack and stop reply are both lost is not stepped twice: the resend's `-` fetches the stop", async () => {
@@ -132,6 +133,31 @@ describe("RSP loss recovery (kgdb put_packet semantics)", () => {
     const data = await remote.readMemory(TEXT_BASE, total);
     expect(reads).toBeGreaterThanOrEqual(4);
     expect(data.equals(expected)).toBe(true);
+  });
+
+  it("a copy of the previous reply behind a stale `+` is not taken for the next read of the same length", async () => {
+    const { a, b, client, remote, dropDown } = setup({ flushSize: 4096 });
+    await remote.attach();
+    const expected = pattern(128);
+    // the first read's reply is lost once: a `-` fetches it again, so the stub may still send copies of it
+    dropDown((x) => x[0] === 0x24);
+    expect((await remote.readMemory(TEXT_BASE, 64)).equals(expected.subarray(0, 64))).toBe(true);
+    expect(client.stats.naksSent + client.stats.retransmits).toBeGreaterThanOrEqual(1);
+    // the next read (same length, new call): a `+` and a copy of the first reply arrive before the answer,
+    // as when the stub runs a resent request again and acks it
+    const write = a.write.bind(a);
+    let injected = false;
+    a.write = (bytes: Uint8Array) => {
+      if (!injected && Buffer.from(bytes).includes(Buffer.from("$m"))) {
+        injected = true;
+        b.write(Buffer.from("+"));
+        b.write(framePacket(expected.subarray(0, 64).toString("hex")));
+      }
+      write(bytes);
+    };
+    expect((await remote.readMemory(TEXT_BASE + 64n, 64)).equals(expected.subarray(64, 128))).toBe(true);
+    expect(injected).toBe(true);
+    expect(client.stats.duplicates).toBeGreaterThanOrEqual(1);
   });
 
   it("adapts the timeout to the measured round trip (srtt + 2·rttvar, floored), down from the initial one", async () => {
