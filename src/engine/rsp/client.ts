@@ -40,6 +40,8 @@ export interface RspStats {
   naksSent: number;
   /** `-` sent at once because a packet tail arrived without its head (part of naksSent). */
   tailNaks: number;
+  /** Lone `-` sent while the target runs, in case its stop reply was lost. */
+  stopPokes: number;
   naksReceived: number;
   timeouts: number;
   badPackets: number;
@@ -83,6 +85,9 @@ interface Exchange {
   reject: (e: Error) => void;
 }
 
+/** While a resume runs over UDP, a lone `-` this often (at least) fetches a stop reply that was lost. */
+const STOP_POKE_MS = 500;
+
 /** The end of a packet: `#` and two hex digits. */
 const TAIL = /#[0-9a-fA-F]{2}/;
 
@@ -98,6 +103,7 @@ export class RspClient {
     retransmits: 0,
     naksSent: 0,
     tailNaks: 0,
+    stopPokes: 0,
     naksReceived: 0,
     timeouts: 0,
     badPackets: 0,
@@ -319,9 +325,13 @@ export class RspClient {
     if (ex.ackSeen) return;
     ex.ackSeen = true;
     if (ex.kind === "resume") {
-      // the target runs now: no timeout until its stop reply
+      // the target runs now: no timeout until its stop reply. But a stop reply lost on the way leaves
+      // kgdb waiting for its ack forever (it never resends on its own) and us waiting for the stop: so
+      // while running over UDP, poke with a lone `-` now and then. A stub waiting for that ack resends the
+      // stop reply; a running target ignores it (kgdboe stops only on 0x03 while connected).
       if (ex.timer) clearTimeout(ex.timer);
       ex.timer = undefined;
+      if (this.transport.kind === "udp") this.pokeForStop(ex);
       return;
     }
     const elapsed = performance.now() - ex.sentAt;
@@ -338,6 +348,18 @@ export class RspClient {
       clearTimeout(ex.timer);
       ex.timer = setTimeout(() => this.onTimeout(ex), Math.max(1, ex.rto - elapsed));
     }
+  }
+
+  private pokeForStop(ex: Exchange): void {
+    ex.timer = setTimeout(
+      () => {
+        if (this.pending !== ex || this.transport.closed) return;
+        this.stats.stopPokes++;
+        this.sendRaw(Buffer.of(0x2d));
+        this.pokeForStop(ex);
+      },
+      Math.max(STOP_POKE_MS, 4 * this.rto),
+    );
   }
 
   private onTimeout(ex: Exchange): void {

@@ -3,7 +3,8 @@ import { RspClient, type RspClientOptions } from "../../../src/engine/rsp/client
 import { GdbRemote } from "../../../src/engine/rsp/remote.js";
 import { framePacket } from "../../../src/engine/rsp/packet.js";
 import { memoryPair } from "../../../src/engine/transport/memory.js";
-import { KgdbStub, pattern, TEXT_BASE } from "../../fakes/rsp-stub.js";
+import { UdpTransport } from "../../../src/engine/transport/udp.js";
+import { KgdbStub, pattern, TEXT_BASE, UdpKgdbStub } from "../../fakes/rsp-stub.js";
 
 /**
  * Loss recovery against the kgdb-like stub, which behaves like kgdb's put_packet: after a reply it waits
@@ -158,6 +159,34 @@ describe("RSP loss recovery (kgdb put_packet semantics)", () => {
     expect((await remote.readMemory(TEXT_BASE + 64n, 64)).equals(expected.subarray(64, 128))).toBe(true);
     expect(injected).toBe(true);
     expect(client.stats.duplicates).toBeGreaterThanOrEqual(1);
+  });
+
+  it("over UDP, a stop reply lost after the `c` was acked is fetched by a `-` poke (kgdb never resends it alone)", async () => {
+    const udp = new UdpKgdbStub({ flushSize: 4096 });
+    const port = await udp.start();
+    const client = new RspClient(await UdpTransport.open({ kind: "udp", host: "127.0.0.1", port }));
+    cleanups.push(
+      () => udp.stop(),
+      () => client.close(),
+    );
+    const remote = new GdbRemote(client);
+    await remote.attach();
+    await remote.setBreakpoint(TEXT_BASE + 0x400n);
+    const send = udp.stub.send;
+    let lost = 0;
+    udp.stub.send = (chunk) => {
+      if (lost === 0 && udp.stub.stats.commands.at(-1) === "c" && /^\+?\$[ST]05/.test(chunk.toString("latin1"))) {
+        lost++;
+        return;
+      }
+      send(chunk);
+    };
+    const stop = await remote.cont();
+    expect(lost).toBe(1);
+    expect(stop.signal).toBe(5);
+    expect(client.stats.stopPokes).toBeGreaterThanOrEqual(1);
+    expect(udp.stub.stats.resends).toBeGreaterThanOrEqual(1);
+    expect(await remote.pc()).toBe(TEXT_BASE + 0x400n);
   });
 
   it("adapts the timeout to the measured round trip (srtt + 2·rttvar, floored), down from the initial one", async () => {
