@@ -538,11 +538,13 @@ export class RspClient {
     }
     // equal to the previous reply, and either before any ack of this request and not an answer to our `-`
     // (kgdb resending its previous reply because our ack of it was lost, or the network duplicating it),
-    // or while copies of it may still be on their way (that exchange was resent or nakked)
+    // or while copies of it may still be on their way (that exchange was resent or nakked) and this request
+    // was sent once only (after our own resend, an equal reply is taken: two reads of unchanged memory
+    // must not stall behind that rule)
     const dupLike =
       this.lastReplyRaw !== undefined &&
       raw.equals(this.lastReplyRaw) &&
-      ((!ex.ackSeen && ex.naksSinceTx === 0) || this.staleCopies > 0);
+      ((!ex.ackSeen && ex.naksSinceTx === 0) || (this.staleCopies > 0 && ex.tries === 1));
     if (dupLike && this.staleCopies > 0) this.staleCopies--;
     if (ex.kind === "resume") {
       if (!isStopReply(text)) {
