@@ -53,34 +53,52 @@ async function rtt(remote: GdbRemote, addr: bigint, size: number, count = 100): 
   return Number(times[Math.floor(times.length / 2)]!.toFixed(3));
 }
 
-/** gdb's own `dump binary memory`, timed inside gdb (its python's clock around the dump command). */
+function median(xs: number[]): number {
+  const v = [...xs].sort((a, b) => a - b);
+  return v[Math.floor(v.length / 2)]!;
+}
+
+/** `repeats` pulls after one warm-up pull (the JIT): the median one. */
+async function netdbgPullMedian(remote: GdbRemote, addr: bigint, bytes: number, repeats: number): Promise<Pull> {
+  await remote.readMemory(addr, bytes);
+  const pulls: Pull[] = [];
+  for (let i = 0; i < repeats; i++) pulls.push(await netdbgPull(remote, addr, bytes));
+  const s = median(pulls.map((p) => p.seconds));
+  return { bytes, seconds: s, bytesPerSecond: Math.round(bytes / s) };
+}
+
+/**
+ * gdb's own `dump binary memory`, timed inside gdb (its python's clock around each dump command); with
+ * `repeats` > 1 the median of that many dumps in one session. `last` ends the session (`detach`, or
+ * `disconnect` to leave a gdbserver target stopped for the next client).
+ */
 async function gdbPull(
   args: string[],
   remoteSpec: string,
   addr: bigint,
   bytes: number,
   dir: string,
+  repeats = 1,
+  last = "detach",
 ): Promise<Pull & { note?: string }> {
   const out = join(dir, `gdb-${Date.now()}.bin`);
-  const r = await gdbBatch(
-    [
-      ...args,
-      "-ex",
-      "set remotetimeout 10",
-      "-ex",
-      `target remote ${remoteSpec}`,
+  const dumps: string[] = [];
+  for (let i = 0; i < repeats; i++) {
+    dumps.push(
       "-ex",
       "python import time; t0 = time.time()",
       "-ex",
       `dump binary memory ${out} 0x${addr.toString(16)} 0x${(addr + BigInt(bytes)).toString(16)}`,
       "-ex",
       'python print("DUMP-SECONDS %.6f" % (time.time() - t0))',
-      "-ex",
-      "detach",
-    ],
+    );
+  }
+  const r = await gdbBatch(
+    [...args, "-ex", "set remotetimeout 10", "-ex", `target remote ${remoteSpec}`, ...dumps, "-ex", last],
     300_000,
   );
-  const seconds = Number(/DUMP-SECONDS ([\d.]+)/.exec(r.stdout)?.[1] ?? Number.NaN);
+  const times = [...r.stdout.matchAll(/DUMP-SECONDS ([\d.]+)/g)].map((m) => Number(m[1]));
+  const seconds = times.length ? median(times) : Number.NaN;
   let size = 0;
   try {
     size = statSync(out).size;
@@ -122,6 +140,11 @@ async function stubLink(dir: string): Promise<Record<string, unknown>> {
   }
 }
 
+/**
+ * Real gdbserver over TCP. Two memory contents: the program at its entry point (`big` still all zero, so
+ * gdbserver's replies are run-length encoded and tiny) and stopped in ready() (`big` filled with a
+ * pseudo-random pattern: full-size hex replies). Each side: median of 5 pulls of 1 MiB, after a warm-up.
+ */
 async function gdbserverLink(dir: string): Promise<Record<string, unknown>> {
   writeFileSync(join(dir, "prog.c"), TEST_PROGRAM);
   const prog = join(dir, "prog");
@@ -129,42 +152,66 @@ async function gdbserverLink(dir: string): Promise<Record<string, unknown>> {
   const syms = await readElfSymbols(prog);
   const big = syms.lookup("big")!.value;
   const server = await startGdbServer(prog);
-  try {
+  const connect = async () => {
     const client = new RspClient(await TcpTransport.open({ kind: "tcp", host: "127.0.0.1", port: server.port }));
     const remote = new GdbRemote(client);
     await remote.attach();
-    const rttSmall = await rtt(remote, big, 1);
-    const netdbg = await netdbgPull(remote, big, MiB);
-    await client.close(); // gdbserver keeps the program for gdb
-    const gdb = await gdbPull([prog], `127.0.0.1:${server.port}`, big, MiB, dir);
+    return { client, remote };
+  };
+  try {
+    const a = await connect();
+    const rttSmall = await rtt(a.remote, big, 1);
+    const zeros = await netdbgPullMedian(a.remote, big, MiB, 5);
+    await a.client.close(); // gdbserver keeps the program for gdb
+    const gdbZeros = await gdbPull([prog], `127.0.0.1:${server.port}`, big, MiB, dir, 6, "disconnect");
+    const b = await connect();
+    const ready = syms.lookup("ready")!.value;
+    await b.remote.setBreakpoint(ready);
+    await b.remote.cont();
+    await b.remote.removeBreakpoint(ready);
+    const random = await netdbgPullMedian(b.remote, big, MiB, 5);
+    await b.client.close();
+    const gdbRandom = await gdbPull([prog], `127.0.0.1:${server.port}`, big, MiB, dir, 6, "kill");
     return {
-      link: "gdbserver, TCP loopback",
+      link: "gdbserver, TCP loopback (median of 5 x 1 MiB each)",
       bytes: MiB,
-      netdbgBytesPerSec: netdbg.bytesPerSecond,
-      gdbBytesPerSec: gdb.bytesPerSecond,
-      ratio: Number((netdbg.bytesPerSecond / gdb.bytesPerSecond).toFixed(2)),
-      netdbgChunk: remote.maxMemory,
+      netdbgBytesPerSec: random.bytesPerSecond,
+      gdbBytesPerSec: gdbRandom.bytesPerSecond,
+      ratio: Number((random.bytesPerSecond / gdbRandom.bytesPerSecond).toFixed(2)),
+      zeroMemory: {
+        netdbgBytesPerSec: zeros.bytesPerSecond,
+        gdbBytesPerSec: gdbZeros.bytesPerSecond,
+        ratio: Number((zeros.bytesPerSecond / gdbZeros.bytesPerSecond).toFixed(2)),
+      },
+      netdbgChunk: a.remote.maxMemory,
+      netdbgAckMode: a.client.ackMode,
       rtt1ByteMs: rttSmall,
-      ...(gdb.note ? { gdbNote: gdb.note } : {}),
+      ...(gdbRandom.note ? { gdbNote: gdbRandom.note } : gdbZeros.note ? { gdbNote: gdbZeros.note } : {}),
     };
   } finally {
     await server.stop();
   }
 }
 
+/** The damage of the loss runs: 20 % of datagrams dropped, 5 % duplicated, 5 % reordered (each direction). */
+function damage(drop: number): { drop: number; duplicate: number; reorder: number; holdMs: number } {
+  return drop === 0 ? { drop: 0, duplicate: 0, reorder: 0, holdMs: 2 } : { drop, duplicate: 0.05, reorder: 0.05, holdMs: 2 };
+}
+
 async function lossCase(): Promise<Record<string, unknown>> {
   const size = MiB;
   const stub = new UdpKgdbStub({ flushSize: 2048, regions: [{ base: TEXT_BASE, data: pattern(size) }] });
   const stubPort = await stub.start();
-  const results: Record<string, unknown> = { link: "kgdb-like stub behind a UDP relay (whole-packet datagrams)", bytes: size };
+  const results: Record<string, unknown> = {
+    link: "kgdb-like stub behind a UDP relay (whole-packet datagrams); loss20 = 20 % drop + 5 % duplicate + 5 % reorder",
+    bytes: size,
+  };
   try {
     for (const drop of [0, 0.2]) {
-      const relay = new LossyRelay({ target: { host: "127.0.0.1", port: stubPort }, drop, seed: 3 });
+      const relay = new LossyRelay({ target: { host: "127.0.0.1", port: stubPort }, ...damage(drop), seed: 3 });
       const port = await relay.start();
-      const client = new RspClient(await UdpTransport.open({ kind: "udp", host: "127.0.0.1", port }), {
-        timeoutMs: 20,
-        minTimeoutMs: 4,
-      });
+      // the client's defaults: the timeout adapts from the attach exchanges
+      const client = new RspClient(await UdpTransport.open({ kind: "udp", host: "127.0.0.1", port }));
       const remote = new GdbRemote(client);
       await remote.attach();
       const pull = await netdbgPull(remote, TEXT_BASE, size);
@@ -176,7 +223,8 @@ async function lossCase(): Promise<Record<string, unknown>> {
         retransmits: client.stats.retransmits,
         naks: client.stats.naksSent,
         timeouts: client.stats.timeouts,
-        dropped: relay.stats.dropped,
+        duplicatesIgnored: client.stats.duplicates,
+        relay: { ...relay.stats },
         rttMs: client.roundTrip !== undefined ? Number(client.roundTrip.toFixed(3)) : undefined,
         exact: data.equals(pattern(4096)),
       };
@@ -232,19 +280,40 @@ async function labKgdb(dir: string): Promise<Record<string, unknown>> {
     const rttSmall = await rtt(remote, text, 1, 20);
     const rttFull = await rtt(remote, text, remote.maxMemory, 10);
     const netdbg = await netdbgPull(remote, text, size);
-    const clean64 = await netdbgPull(remote, text, 64 * 1024);
     const cleanStats = { ...client.stats };
     await client.close(); // the kernel stays stopped for the next client
-    const relay = new LossyRelay({ target: { host: "127.0.0.1", port: vm.relay.port }, drop: 0.2, seed: 5 });
-    const lport = await relay.start();
-    const lossy = new RspClient(await UdpTransport.open({ kind: "udp", host: "127.0.0.1", port: lport }));
-    const lremote = new GdbRemote(lossy, { arch: "x86_64" });
-    await lremote.attach();
-    const t0 = performance.now();
-    const got = await lremote.readMemory(text, 64 * 1024);
-    const lossSeconds = (performance.now() - t0) / 1000;
-    await lossy.close();
-    await relay.stop();
+    // loss: the same pull through a relay at 0 % and then at 20 % (+ duplicates, reordering), fresh clients
+    const lossBytes = Number(process.env.NETDBG_BENCH_RSP_LOSS_BYTES ?? MiB);
+    const loss: Record<string, Record<string, unknown>> = {};
+    let cleanData: Buffer | undefined;
+    for (const drop of [0, 0.2]) {
+      const relay = new LossyRelay({ target: { host: "127.0.0.1", port: vm.relay.port }, ...damage(drop), seed: 5 });
+      const lport = await relay.start();
+      const c = new RspClient(await UdpTransport.open({ kind: "udp", host: "127.0.0.1", port: lport }));
+      const r = new GdbRemote(c, { arch: "x86_64" });
+      await r.attach();
+      const before = { ...c.stats };
+      const t0 = performance.now();
+      const got = await r.readMemory(text, lossBytes);
+      const seconds = (performance.now() - t0) / 1000;
+      cleanData ??= got;
+      loss[drop === 0 ? "clean" : "loss20"] = {
+        seconds: Number(seconds.toFixed(2)),
+        bytesPerSec: Math.round(lossBytes / seconds),
+        requests: c.stats.requests - before.requests,
+        retransmits: c.stats.retransmits - before.retransmits,
+        naks: c.stats.naksSent - before.naksSent,
+        timeouts: c.stats.timeouts - before.timeouts,
+        duplicatesIgnored: c.stats.duplicates - before.duplicates,
+        srttMs: c.roundTrip !== undefined ? Number(c.roundTrip.toFixed(2)) : undefined,
+        rtoMs: c.timeout,
+        relay: { ...relay.stats },
+        sameAsClean: got.equals(cleanData),
+      };
+      await c.close();
+      await relay.stop();
+    }
+    const got = cleanData!;
     const gdb = await gdbPull([vm.vmlinux], vm.endpoint, text, size, dir);
     const dumps = readdirSync(dir).filter((f) => f.startsWith("gdb-"));
     const gdbBytes = dumps.length ? readFileSync(join(dir, dumps[dumps.length - 1]!)) : Buffer.alloc(0);
@@ -258,15 +327,12 @@ async function labKgdb(dir: string): Promise<Record<string, unknown>> {
       rtt1ByteMs: rttSmall,
       rttFullChunkMs: rttFull,
       netdbgRetransmits: cleanStats.retransmits,
-      loss20: {
-        bytes: 64 * 1024,
-        cleanSeconds: Number(clean64.seconds.toFixed(2)),
-        lossSeconds: Number(lossSeconds.toFixed(2)),
-        slowdown: Number((lossSeconds / clean64.seconds).toFixed(2)),
-        retransmits: lossy.stats.retransmits,
-        naks: lossy.stats.naksSent,
-        dropped: relay.stats.dropped,
-        sameAsGdb: gdbBytes.length >= 65536 ? got.equals(gdbBytes.subarray(0, 65536)) : undefined,
+      loss: {
+        bytes: lossBytes,
+        damage: "20 % drop + 5 % duplicate + 5 % reorder, each direction",
+        ...loss,
+        slowdown: Number(((loss.loss20!.seconds as number) / (loss.clean!.seconds as number)).toFixed(2)),
+        sameAsGdb: gdbBytes.length > 0 ? got.subarray(0, gdbBytes.length).equals(gdbBytes.subarray(0, got.length)) : undefined,
       },
       ...(gdb.note ? { gdbNote: gdb.note } : {}),
     };
@@ -275,14 +341,22 @@ async function labKgdb(dir: string): Promise<Record<string, unknown>> {
   }
 }
 
+/** NETDBG_BENCH_RSP_ONLY=stub,gdbserver,lab,loss: run only those parts (default: all). */
+function wanted(part: string): boolean {
+  const only = process.env.NETDBG_BENCH_RSP_ONLY;
+  return !only || only.split(",").includes(part);
+}
+
 export async function run(): Promise<Record<string, unknown>> {
   const dir = mkdtempSync(join(tmpdir(), "rsp-bench-"));
   try {
-    const links: Record<string, unknown>[] = [await stubLink(dir), await gdbserverLink(dir)];
-    if (process.env.NETDBG_BENCH_RSP_LAB !== "0" && findLabImage()) links.push(await labKgdb(dir));
+    const links: Record<string, unknown>[] = [];
+    if (wanted("stub")) links.push(await stubLink(dir));
+    if (wanted("gdbserver")) links.push(await gdbserverLink(dir));
+    if (wanted("lab") && process.env.NETDBG_BENCH_RSP_LAB !== "0" && findLabImage()) links.push(await labKgdb(dir));
     const real = process.env.NETDBG_BENCH_RSP_ENDPOINT;
     if (real) links.push(await realTarget(real, dir));
-    return { links, loss: await lossCase() };
+    return wanted("loss") ? { links, loss: await lossCase() } : { links };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -56,6 +56,10 @@ describe("netdbg's RSP client and real gdb agree on a gdbserver target", () => {
     expect(info.arch).toBe("x86_64"); // from gdbserver's target.xml
     expect(info.features.PacketSize).toBeDefined();
     expect(info.stop.signal).toBe(5);
+    // gdbserver grants QStartNoAckMode over TCP (as gdb uses it), and its PacketSize sets the chunk
+    expect(client.ackMode).toBe(false);
+    expect(remote.maxMemory).toBe(Math.floor((Number.parseInt(String(info.features.PacketSize), 16) - 32) / 2));
+    expect(remote.maxMemory).toBeGreaterThan(8192);
     const ready = syms.lookup("ready")!.value;
     await remote.setBreakpoint(ready);
     const stop = await remote.cont();
@@ -66,6 +70,12 @@ describe("netdbg's RSP client and real gdb agree on a gdbserver target", () => {
     seen.regs = regs.values;
     const banner = await remote.readMemory(syms.lookup("banner")!.value, 28);
     expect(banner.toString()).toBe("netdbg gdbserver test banner");
+    // without acks a reply equal to the previous one is the answer, not a duplicate to wait past
+    const again = [
+      await remote.readMemory(syms.lookup("banner")!.value, 1),
+      await remote.readMemory(syms.lookup("banner")!.value, 1),
+    ];
+    expect(again.map((b) => b.toString())).toEqual(["n", "n"]);
     await remote.writeMemory(syms.lookup("banner")!.value, Buffer.from("NETDBG"));
     const big = await remote.readMemory(syms.lookup("big")!.value, 1 << 20);
     expect(big.equals(pattern(1 << 20, 0x1234567))).toBe(true);

@@ -26,6 +26,38 @@ describe("RSP framing (GDB manual 'Overview')", () => {
     expect(decodeBody(Buffer.from('ab*"c')).toString()).toBe("abbbbbbc");
   });
 
+  it("decodes escapes and runs exactly like the byte-by-byte definition, on 2000 random bodies", () => {
+    // the definition, one byte at a time (the shipped decoder sizes the output first, then fills it)
+    const reference = (raw: Buffer): Buffer => {
+      const out: number[] = [];
+      for (let i = 0; i < raw.length; i++) {
+        const c = raw[i]!;
+        if (c === 0x7d) {
+          i++;
+          if (i < raw.length) out.push(raw[i]! ^ 0x20);
+        } else if (c === 0x2a && out.length > 0 && i + 1 < raw.length) {
+          i++;
+          const n = raw[i]! - 29;
+          for (let k = 0; k < n && k < 100; k++) out.push(out[out.length - 1]!);
+        } else out.push(c);
+      }
+      return Buffer.from(out);
+    };
+    let s = 12345;
+    const rnd = (n: number) => {
+      s = (s * 1103515245 + 12345) >>> 0;
+      return (s >>> 8) % n;
+    };
+    const alphabet = [0x7d, 0x2a, 0x30, 0x61, 0x20, 0x7e, 0x1d, 0x00, 0xff, 0x23];
+    for (let t = 0; t < 2000; t++) {
+      const raw = Buffer.from(Array.from({ length: rnd(40) }, () => (rnd(3) === 0 ? rnd(256) : alphabet[rnd(alphabet.length)]!)));
+      expect(decodeBody(raw).equals(reference(raw)), raw.toString("hex")).toBe(true);
+    }
+    // gdbserver's reply for 9199 zero bytes: runs of '0' ("0*~" = 98 zeros)
+    const zeros = Buffer.from("0*~".repeat(187) + "0".repeat(2 * 9199 - 98 * 187), "latin1");
+    expect(decodeBody(zeros).toString("latin1")).toBe("0".repeat(2 * 9199));
+  });
+
   it("reassembles a packet split across arbitrary chunks and skips junk before it", () => {
     const p = new PacketParser();
     const wire = Buffer.from("\r\n[0]kdb> +$S05#b8$OK#9a-");
