@@ -80,9 +80,11 @@ describe("gdb bridge", () => {
       expect(rips).toEqual([TEXT_BASE + 0x1234n, TEXT_BASE + 0x400n]);
       expect(r.stdout).toContain("[Inferior 1 (Remote target) detached]");
       // The detach and its final acks cross the lossy link too: wait for the stub to resume rather than a fixed time.
+      // What must hold is that the target runs on. The stub's `connected` flag is not asserted: under a loaded
+      // machine one run in ~10 ended with it set again after the detach (a datagram of the session reaching the
+      // detached stub late, which kgdboe treats as a new attach); the kernel was running either way.
       await eventually(() => stub.stub.running && !stub.stub.connected);
       expect(stub.stub.running).toBe(true);
-      expect(stub.stub.connected).toBe(false);
       expect(relay.stats.dropped).toBeGreaterThan(0);
       expect(bridge.stats.resumes).toBe(1);
       expect(stub.stub.stats.overflows).toBe(0);
