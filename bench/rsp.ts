@@ -14,7 +14,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { readElfSymbols } from "../src/engine/elf.js";
 import { GdbRemote, RspClient } from "../src/engine/rsp/index.js";
@@ -266,82 +266,154 @@ async function realTarget(spec: string, dir: string): Promise<Record<string, unk
   };
 }
 
+interface KgdbLink {
+  link: string;
+  host: string;
+  port: number;
+  vmlinux: string;
+  /** Stop the kernel before the first client (kgdboc: SysRq-g; kgdboe stops on the first packet). */
+  breakIn?: () => Promise<void>;
+}
+
+/** netdbg vs gdb on one real kgdb link, then netdbg through 0 % and 20 % loss on the same link. */
+async function measureKgdb(dir: string, k: KgdbLink): Promise<Record<string, unknown>> {
+  const syms = await readElfSymbols(k.vmlinux);
+  const text = syms.lookup("_text")?.value ?? syms.lookup("startup_64")!.value;
+  const size = Number(process.env.NETDBG_BENCH_RSP_BYTES ?? 256 * 1024);
+  await k.breakIn?.();
+  const client = new RspClient(await UdpTransport.open({ kind: "udp", host: k.host, port: k.port }));
+  const remote = new GdbRemote(client, { arch: "x86_64" });
+  await remote.attach();
+  const rttSmall = await rtt(remote, text, 1, 20);
+  const rttFull = await rtt(remote, text, remote.maxMemory, 10);
+  const netdbg = await netdbgPull(remote, text, size);
+  const cleanStats = { ...client.stats };
+  await client.close(); // the kernel stays stopped for the next client
+  // loss: the same pull through a relay at 0 % and then at 20 % (+ duplicates, reordering), fresh clients
+  const lossBytes = Number(process.env.NETDBG_BENCH_RSP_LOSS_BYTES ?? MiB);
+  const loss: Record<string, Record<string, unknown>> = {};
+  let cleanData: Buffer | undefined;
+  for (const drop of [0, 0.2]) {
+    const relay = new LossyRelay({ target: { host: k.host, port: k.port }, ...damage(drop), seed: 5 });
+    const lport = await relay.start();
+    const c = new RspClient(await UdpTransport.open({ kind: "udp", host: "127.0.0.1", port: lport }));
+    const r = new GdbRemote(c, { arch: "x86_64" });
+    await r.attach();
+    const before = { ...c.stats };
+    const t0 = performance.now();
+    const got = await r.readMemory(text, lossBytes);
+    const seconds = (performance.now() - t0) / 1000;
+    cleanData ??= got;
+    loss[drop === 0 ? "clean" : "loss20"] = {
+      seconds: Number(seconds.toFixed(2)),
+      bytesPerSec: Math.round(lossBytes / seconds),
+      requests: c.stats.requests - before.requests,
+      retransmits: c.stats.retransmits - before.retransmits,
+      naks: c.stats.naksSent - before.naksSent,
+      timeouts: c.stats.timeouts - before.timeouts,
+      duplicatesIgnored: c.stats.duplicates - before.duplicates,
+      srttMs: c.roundTrip !== undefined ? Number(c.roundTrip.toFixed(2)) : undefined,
+      rtoMs: c.timeout,
+      relay: { ...relay.stats },
+      sameAsClean: got.equals(cleanData),
+    };
+    await c.close();
+    await relay.stop();
+  }
+  const got = cleanData!;
+  const gdb = await gdbPull([k.vmlinux], `udp:${k.host}:${k.port}`, text, size, dir);
+  const dumps = readdirSync(dir).filter((f) => f.startsWith("gdb-"));
+  const gdbBytes = dumps.length ? readFileSync(join(dir, dumps[dumps.length - 1]!)) : Buffer.alloc(0);
+  return {
+    link: k.link,
+    bytes: size,
+    netdbgBytesPerSec: netdbg.bytesPerSecond,
+    gdbBytesPerSec: gdb.bytesPerSecond,
+    ratio: Number((netdbg.bytesPerSecond / gdb.bytesPerSecond).toFixed(2)),
+    netdbgChunk: remote.maxMemory,
+    rtt1ByteMs: rttSmall,
+    rttFullChunkMs: rttFull,
+    netdbgRetransmits: cleanStats.retransmits,
+    loss: {
+      bytes: lossBytes,
+      damage: "20 % drop + 5 % duplicate + 5 % reorder, each direction",
+      ...loss,
+      slowdown: Number(((loss.loss20!.seconds as number) / (loss.clean!.seconds as number)).toFixed(2)),
+      sameAsGdb: gdbBytes.length > 0 ? got.subarray(0, gdbBytes.length).equals(gdbBytes.subarray(0, got.length)) : undefined,
+    },
+    ...(gdb.note ? { gdbNote: gdb.note } : {}),
+  };
+}
+
 async function labKgdb(dir: string): Promise<Record<string, unknown>> {
   const vm = new KgdbVm(dir);
   await vm.boot();
   try {
-    const syms = await readElfSymbols(vm.vmlinux);
-    const text = syms.lookup("_text")?.value ?? syms.lookup("startup_64")!.value;
-    const size = Number(process.env.NETDBG_BENCH_RSP_BYTES ?? 256 * 1024);
-    await vm.breakIn();
-    const client = new RspClient(await UdpTransport.open({ kind: "udp", host: "127.0.0.1", port: vm.relay.port }));
-    const remote = new GdbRemote(client, { arch: "x86_64" });
-    await remote.attach();
-    const rttSmall = await rtt(remote, text, 1, 20);
-    const rttFull = await rtt(remote, text, remote.maxMemory, 10);
-    const netdbg = await netdbgPull(remote, text, size);
-    const cleanStats = { ...client.stats };
-    await client.close(); // the kernel stays stopped for the next client
-    // loss: the same pull through a relay at 0 % and then at 20 % (+ duplicates, reordering), fresh clients
-    const lossBytes = Number(process.env.NETDBG_BENCH_RSP_LOSS_BYTES ?? MiB);
-    const loss: Record<string, Record<string, unknown>> = {};
-    let cleanData: Buffer | undefined;
-    for (const drop of [0, 0.2]) {
-      const relay = new LossyRelay({ target: { host: "127.0.0.1", port: vm.relay.port }, ...damage(drop), seed: 5 });
-      const lport = await relay.start();
-      const c = new RspClient(await UdpTransport.open({ kind: "udp", host: "127.0.0.1", port: lport }));
-      const r = new GdbRemote(c, { arch: "x86_64" });
-      await r.attach();
-      const before = { ...c.stats };
-      const t0 = performance.now();
-      const got = await r.readMemory(text, lossBytes);
-      const seconds = (performance.now() - t0) / 1000;
-      cleanData ??= got;
-      loss[drop === 0 ? "clean" : "loss20"] = {
-        seconds: Number(seconds.toFixed(2)),
-        bytesPerSec: Math.round(lossBytes / seconds),
-        requests: c.stats.requests - before.requests,
-        retransmits: c.stats.retransmits - before.retransmits,
-        naks: c.stats.naksSent - before.naksSent,
-        timeouts: c.stats.timeouts - before.timeouts,
-        duplicatesIgnored: c.stats.duplicates - before.duplicates,
-        srttMs: c.roundTrip !== undefined ? Number(c.roundTrip.toFixed(2)) : undefined,
-        rtoMs: c.timeout,
-        relay: { ...relay.stats },
-        sameAsClean: got.equals(cleanData),
-      };
-      await c.close();
-      await relay.stop();
-    }
-    const got = cleanData!;
-    const gdb = await gdbPull([vm.vmlinux], vm.endpoint, text, size, dir);
-    const dumps = readdirSync(dir).filter((f) => f.startsWith("gdb-"));
-    const gdbBytes = dumps.length ? readFileSync(join(dir, dumps[dumps.length - 1]!)) : Buffer.alloc(0);
-    return {
+    return await measureKgdb(dir, {
       link: "real kgdb (lab KGDB kernel, QEMU TCG, kgdboc ttyS1 -> UDP relay, loopback)",
-      bytes: size,
-      netdbgBytesPerSec: netdbg.bytesPerSecond,
-      gdbBytesPerSec: gdb.bytesPerSecond,
-      ratio: Number((netdbg.bytesPerSecond / gdb.bytesPerSecond).toFixed(2)),
-      netdbgChunk: remote.maxMemory,
-      rtt1ByteMs: rttSmall,
-      rttFullChunkMs: rttFull,
-      netdbgRetransmits: cleanStats.retransmits,
-      loss: {
-        bytes: lossBytes,
-        damage: "20 % drop + 5 % duplicate + 5 % reorder, each direction",
-        ...loss,
-        slowdown: Number(((loss.loss20!.seconds as number) / (loss.clean!.seconds as number)).toFixed(2)),
-        sameAsGdb: gdbBytes.length > 0 ? got.subarray(0, gdbBytes.length).equals(gdbBytes.subarray(0, got.length)) : undefined,
-      },
-      ...(gdb.note ? { gdbNote: gdb.note } : {}),
-    };
+      host: "127.0.0.1",
+      port: vm.relay.port,
+      vmlinux: vm.vmlinux,
+      breakIn: () => vm.breakIn(),
+    });
   } finally {
     await vm.stop();
   }
 }
 
-/** NETDBG_BENCH_RSP_ONLY=stub,gdbserver,lab,loss: run only those parts (default: all). */
+/**
+ * kgdboe: `netdbg lab up` (its own instance and state) and `netdbg setup lab`, which builds and loads the
+ * kgdboe-compatible module (assets/kgdboe-compat) in the guest; then both debuggers over UDP to the lab's
+ * forwarded kgdboe port, inside the lab's own network namespace subnet.
+ */
+async function labKgdboe(dir: string): Promise<Record<string, unknown>> {
+  const bin = new URL("../bin/netdbg.js", import.meta.url).pathname;
+  const home = join(dir, "kgdboe-home");
+  const env = {
+    ...process.env,
+    HOME: home,
+    XDG_CONFIG_HOME: join(home, "config"),
+    XDG_DATA_HOME: join(home, "data"),
+    XDG_CACHE_HOME: process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"),
+    NETDBG_LAB_INSTANCE: process.env.NETDBG_BENCH_LAB_INSTANCE ?? "7",
+    NO_COLOR: "1",
+  };
+  const netdbg = (args: string[]) =>
+    execFileSync(process.execPath, [bin, ...args], {
+      env,
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "pipe"],
+      timeout: 1_200_000,
+    });
+  try {
+    const e = JSON.parse(netdbg(["--json", "lab", "up", "--variant", "kgdb"])) as {
+      ssh: { host: string };
+      kgdboe: { port: number };
+      vmlinux: string;
+    };
+    netdbg(["--json", "setup", "lab", "--no-rsp-verify"]);
+    const r = await measureKgdb(dir, {
+      link: "kgdboe (lab KGDB kernel, QEMU TCG, kgdboe-compat over virtio-net, the lab's namespace)",
+      host: e.ssh.host,
+      port: e.kgdboe.port,
+      vmlinux: e.vmlinux,
+    });
+    // the kernel is left stopped by the last client: let it run before teardown
+    const c = new RspClient(await UdpTransport.open({ kind: "udp", host: e.ssh.host, port: e.kgdboe.port }));
+    await new GdbRemote(c, { arch: "x86_64" }).detach().catch(() => undefined);
+    await c.close();
+    return r;
+  } finally {
+    try {
+      netdbg(["teardown", "lab"]);
+    } catch {}
+    try {
+      netdbg(["lab", "down"]);
+    } catch {}
+  }
+}
+
+/** NETDBG_BENCH_RSP_ONLY=stub,gdbserver,lab,kgdboe,loss: run only those parts (default: all). */
 function wanted(part: string): boolean {
   const only = process.env.NETDBG_BENCH_RSP_ONLY;
   return !only || only.split(",").includes(part);
@@ -354,6 +426,7 @@ export async function run(): Promise<Record<string, unknown>> {
     if (wanted("stub")) links.push(await stubLink(dir));
     if (wanted("gdbserver")) links.push(await gdbserverLink(dir));
     if (wanted("lab") && process.env.NETDBG_BENCH_RSP_LAB !== "0" && findLabImage()) links.push(await labKgdb(dir));
+    if (wanted("kgdboe") && process.env.NETDBG_BENCH_RSP_LAB !== "0" && findLabImage()) links.push(await labKgdboe(dir));
     const real = process.env.NETDBG_BENCH_RSP_ENDPOINT;
     if (real) links.push(await realTarget(real, dir));
     return wanted("loss") ? { links, loss: await lossCase() } : { links };

@@ -59,7 +59,10 @@ export class LossyRelay {
     });
     back.on("message", (msg) => this.pass("down", msg));
     await new Promise<void>((r) => front.bind(0, "127.0.0.1", () => r()));
-    await new Promise<void>((r) => back.bind(0, "127.0.0.1", () => r()));
+    // the back side sends to the target: a loopback target from loopback, a lab address (inside the lab's own
+    // namespace subnet) from whatever address routes there
+    const backAddress = this.options.target.host.startsWith("127.") ? "127.0.0.1" : "0.0.0.0";
+    await new Promise<void>((r) => back.bind(0, backAddress, () => r()));
     this.port = front.address().port;
     return this.port;
   }
