@@ -364,7 +364,11 @@ describe("setup lab, KGDB kernel", () => {
     expect(await snapshot(e)).toBe(pristine);
 
     // in a terminal (a real pty via script(1)): the masked prompt takes the password; --verbose logs every command
-    const setup = await inTerminal(["--verbose", "setup", "lab-pw", "--kgdboe-source", COMPAT, "--no-rsp-verify"], password);
+    // --no-connect: on a terminal setup would hand off to the debugger REPL; this test is about sudo
+    const setup = await inTerminal(
+      ["--verbose", "setup", "lab-pw", "--kgdboe-source", COMPAT, "--no-rsp-verify", "--no-connect"],
+      password,
+    );
     expect(setup.exitCode, setup.output).toBe(0);
     expect(setup.prompts).toBe(1); // asked, and asked only once (a second prompt would hang until the timeout)
     expect(setup.output).toContain("lab-pw: kgdboe loaded and verified");
