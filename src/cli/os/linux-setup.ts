@@ -186,18 +186,6 @@ function parseForceSingleCore(v: unknown): 0 | 1 {
   });
 }
 
-function parseHostPort(v: unknown): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1 || n > 65535)
-    throw netdbgError("E313", {
-      option: "--port",
-      value: String(v),
-      reason: "it is not a UDP port number",
-      fix: "Give the host UDP port for the RSP check as 1-65535, or drop --port.",
-    });
-  return n;
-}
-
 function refuseWindowsOnly(opts: Record<string, unknown>): void {
   for (const [flag, key] of [
     ["--no-kdnic", "kdnic"],
@@ -314,8 +302,6 @@ export async function linuxSetup(
     if (fw?.actions.some((a) => a.outcome === "changed"))
       ctx.log.warn(`The host firewall rule opened for '${target.name}' was closed again (the target part failed).`);
   };
-  // the host UDP port the RSP check binds: --port, else the inventory's (so a firewall rule can name it)
-  const localPort = opts.port !== undefined ? parseHostPort(opts.port) : port;
   let session: RemoteSession;
   try {
     session = await (deps.openSession ?? ((t, o) => openSsh(ctx, t, o)))(target, opts);
@@ -353,7 +339,9 @@ export async function linuxSetup(
             store,
             clock: systemClock,
             hostFetch: hostClone,
-            rspCheck: deps.rspCheck ?? ((ep) => rspCheckUdp(ep, localPort !== undefined ? { localPort } : {})),
+            // the RSP check binds the target's host port (--port was checked and saved by setup's port step), so
+            // the host firewall rule opened above names it
+            rspCheck: deps.rspCheck ?? ((ep) => rspCheckUdp(ep, port !== undefined ? { localPort: port } : {})),
             ...(sudoPassword ? { sudoPassword } : {}),
             ...hooks,
           },
