@@ -23,15 +23,12 @@ import { type LinuxPeer, startLinuxPeer } from "../../peers/linux.js";
 import { startWindowsPeer, type WindowsPeer } from "../../peers/windows.js";
 import { type Context, captureContext, createContext } from "../context.js";
 import { runLinuxConnect } from "../debugger/linux-connect.js";
-import { linuxSetup, linuxTeardown, resolveKgdboeSource } from "../os/linux-setup.js";
+import { BUNDLED_KGDBOE_SOURCE, linuxSetup, linuxTeardown, resolveKgdboeSource } from "../os/linux-setup.js";
 import { connectWindows } from "../os/windows-connect.js";
 import { windowsSetup, windowsTeardown } from "../os/windows-setup.js";
 
 const WIN = "demo-win";
 const LINUX = "demo-linux";
-
-/** The kgdboe-compatible source in the repository (the same tree the lab tests build in a real guest). */
-const DEFAULT_KGDBOE_SOURCE = new URL("../../../assets/kgdboe-compat", import.meta.url).pathname;
 
 /** A free UDP port in KDNET's range (49152–65535), drawn at random so demos running side by side do not collide. */
 async function freeDebugPort(): Promise<number> {
@@ -81,7 +78,7 @@ export async function runDemo(parent: Context, opts: DemoOptions): Promise<void>
       fix: "Pass --os windows or --os linux.",
     });
   }
-  const source = opts.kgdboeSource ?? DEFAULT_KGDBOE_SOURCE;
+  const source = opts.kgdboeSource ?? BUNDLED_KGDBOE_SOURCE;
   if (!opts.kgdboeSource && !existsSync(source)) throw netdbgError("E771", { path: source });
   await resolveKgdboeSource(source); // a bad --kgdboe-source stops here, before anything starts
   const json = Boolean(parent.opts.json);

@@ -44,6 +44,7 @@ import {
   TOOLS_UP,
 } from "../../lab/index.js";
 import type { Context } from "../context.js";
+import { BUNDLED_KGDBOE_SOURCE } from "../os/linux-setup.js";
 
 /** node:fs behind the lab's LabFs port. */
 const nodeFs: LabFs = {
@@ -208,9 +209,6 @@ function parseUpOptions(o: { variant?: string; smp?: string; subnet?: string; in
   return { variant, smp, subnet, names };
 }
 
-/** netdbg's own kgdboe-compatible module (assets/kgdboe-compat): kgdboe's parameters and log lines, RSP over UDP. */
-const BUNDLED_KGDBOE = new URL("../../../assets/kgdboe-compat", import.meta.url).pathname;
-
 function labTarget(s: LabState): Target {
   return {
     name: "lab",
@@ -231,7 +229,7 @@ function labTarget(s: LabState): Target {
       hostIp: s.hostAddress,
       ...(s.endpoints.vmlinux ? { vmlinux: s.endpoints.vmlinux } : {}),
       // the lab has no internet: setup builds the kgdboe-compatible module shipped with netdbg
-      kgdboeSource: BUNDLED_KGDBOE,
+      kgdboeSource: BUNDLED_KGDBOE_SOURCE,
     },
     note: `netdbg lab (${s.endpoints.variant} kernel ${s.endpoints.kernelRelease}); managed by 'netdbg lab up'`,
   };

@@ -61,6 +61,12 @@ const storeOf = (ctx: Context, deps: LinuxCliDeps): JournalStore =>
 
 const MAX_SOURCE_BYTES = 32 * 1024 * 1024;
 
+/**
+ * netdbg's own kgdboe-compatible module (assets/kgdboe-compat, shipped in the package): kgdboe's parameters
+ * and log lines, GDB remote protocol over UDP. The lab and the demo build it where upstream cannot be fetched.
+ */
+export const BUNDLED_KGDBOE_SOURCE = new URL("../../../assets/kgdboe-compat", import.meta.url).pathname;
+
 function templatesDir(): string {
   return new URL("../../../templates/linux/", import.meta.url).pathname;
 }
