@@ -1,4 +1,5 @@
 /** The CLI commands of the KDNET engine: kdnet decode / listen, windbg, connect (Windows), run in-process. */
+import { fileURLToPath } from "node:url";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createSocket } from "node:dgram";
 import { tmpdir } from "node:os";
@@ -13,7 +14,7 @@ import { resolvePaths } from "../../src/io/paths.js";
 import { FileSecretStore } from "../../src/io/secret-store.js";
 import { BULK_BASE, bulkByte, KERNEL_BASE, KdnetTargetPeer } from "../fakes/kdnet-target/index.js";
 
-const FIX = "/work/shared/fixtures/kdnet";
+const FIX = fileURLToPath(new URL("../fixtures/kdnet", import.meta.url));
 const KEY = "1a2b3c.4d5e6f.7g8h9i.0j1k2l";
 let dir: string;
 let port: number;

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { isNetdbgError } from "../../src/core/error.js";
 import { formatKdnetKey, generateKdnetKey, kdnetControlKey, kdnetHmacKey, parseKdnetKey } from "../../src/core/kdnet-key.js";
 
-const vectors = JSON.parse(readFileSync(new URL("../../../shared/fixtures/kdnet/key-vectors.json", import.meta.url), "utf8")) as {
+const vectors = JSON.parse(readFileSync(new URL("../fixtures/kdnet/key-vectors.json", import.meta.url), "utf8")) as {
   vectors: { dotted: string; controlKeyHex: string; hmacKeyHex: string }[];
 };
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");

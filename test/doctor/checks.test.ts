@@ -1,6 +1,6 @@
 /**
  * Each doctor check as a pure function over facts. Facts come from real captured output where it exists:
- * shared/fixtures/linux (Debian 12's .config), shared/fixtures/bcdedit (dbgsettings from Microsoft's docs),
+ * test/fixtures/linux (Debian 12's .config), test/fixtures/bcdedit (dbgsettings from Microsoft's docs),
  * Microsoft's KDNET NIC list (via the probe's classifier), an iputils ping capture (test/fixtures-own/doctor).
  */
 import { readFileSync } from "node:fs";
@@ -24,7 +24,7 @@ import { type LinuxFacts, lockdownMode, parseNics } from "../../src/targets/linu
 import { factsFromProbe, type WindowsFacts } from "../../src/targets/windows/probe.js";
 import { KGDB_CONFIG } from "../fakes/linux-target.js";
 
-const shared = (rel: string) => readFileSync(new URL(`../../../shared/fixtures/${rel}`, import.meta.url), "utf8");
+const shared = (rel: string) => readFileSync(new URL(`../fixtures/${rel}`, import.meta.url), "utf8");
 const own = (rel: string) => readFileSync(new URL(`../fixtures-own/${rel}`, import.meta.url), "utf8");
 
 const KEY = "2steg4fzbj2sz.23418vzkd4ko3.1g34ou07z4pev.1sp3yo9yz874p"; // the key in the bcdedit fixtures

@@ -1,7 +1,7 @@
 /**
  * `netdbg doctor <linux-target> --json` through the real CLI entry and the real SSH adapter, against the Linux
  * target model (test/fakes/linux-target.ts) behind the in-process ssh2 server. The kernel config without KGDB is
- * Debian 12's real .config (shared/fixtures/linux); kgdboe "loaded and answering" is an RSP exchange over real
+ * Debian 12's real .config (test/fixtures/linux); kgdboe "loaded and answering" is an RSP exchange over real
  * loopback UDP with the kgdb stub (test/fakes/rsp-stub.ts), which must be running again afterwards.
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -15,7 +15,7 @@ import { type FakeSshServer, startFakeSshServer } from "../fakes/ssh-server.js";
 import { tempDir } from "../helpers/sshd.js";
 
 const DEBIAN_CONFIG = readFileSync(
-  new URL("../../../shared/fixtures/linux/debian12-6.1.0-56-amd64-config-excerpt.txt", import.meta.url),
+  new URL("../fixtures/linux/debian12-6.1.0-56-amd64-config-excerpt.txt", import.meta.url),
   "utf8",
 );
 

@@ -24,7 +24,7 @@ import {
 } from "../../src/host/firewall/nft.js";
 import { NetnsPair, requireTool } from "../fakes/netns.js";
 
-const shared = (n: string) => readFileSync(new URL(`../../../shared/fixtures/linux/${n}`, import.meta.url), "utf8");
+const shared = (n: string) => readFileSync(new URL(`../fixtures/linux/${n}`, import.meta.url), "utf8");
 const local = (n: string) => readFileSync(new URL(`./fixtures/${n}`, import.meta.url), "utf8");
 
 /** Lines after a `+ <cmd>` trace line up to the next trace line. */

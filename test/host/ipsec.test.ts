@@ -15,7 +15,7 @@ import {
 import { NetnsPair, requireTool } from "../fakes/netns.js";
 import { psSyntax } from "../fakes/ps-syntax.js";
 
-const fixture = readFileSync(new URL("../../../shared/fixtures/linux/ip-xfrm-policy.txt", import.meta.url), "utf8");
+const fixture = readFileSync(new URL("../fixtures/linux/ip-xfrm-policy.txt", import.meta.url), "utf8");
 /** The `ip xfrm policy` output after both policies were added (fixture lines between the trace markers). */
 function policyOutput(): string {
   const lines = fixture.split("\n");

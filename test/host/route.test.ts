@@ -15,7 +15,7 @@ import { SystemNetProbe } from "../../src/io/net-probe.js";
 import { netdbgInNetns } from "../fakes/cli-in-netns.js";
 import { NetnsPair, requireTool } from "../fakes/netns.js";
 
-const SHARED = new URL("../../../shared/fixtures/linux/", import.meta.url);
+const SHARED = new URL("../fixtures/linux/", import.meta.url);
 const fixture = (name: string) => readFileSync(new URL(name, SHARED), "utf8");
 const local = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), "utf8");
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { parseKconfig, unmetAssignments } from "../../src/lab/kconfig.js";
 
 const fragment = readFileSync(new URL("../../templates/lab/kgdb.config", import.meta.url), "utf8");
-const debian = readFileSync("/work/shared/fixtures/linux/debian12-6.1.0-56-amd64-config-excerpt.txt", "utf8");
+const debian = readFileSync(new URL("../fixtures/linux/debian12-6.1.0-56-amd64-config-excerpt.txt", import.meta.url), "utf8");
 
 describe("kernel config", () => {
   it("the lab fragment asks for everything kgdboc/kgdboe need and strips KASLR and module signing", () => {

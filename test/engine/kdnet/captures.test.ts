@@ -1,4 +1,5 @@
-/** The engine against the two real captures in shared/fixtures/kdnet/ (nobody here wrote them). */
+/** The engine against the two real captures in test/fixtures/kdnet/ (nobody here wrote them). */
+import { fileURLToPath } from "node:url";
 import { existsSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { kdnetControlKey, kdnetHmacKey, parseKdnetKey } from "../../../src/core/kdnet-key.js";
@@ -15,12 +16,12 @@ import {
   parseVersion,
 } from "../../../src/engine/kdnet/kd.js";
 
-const FIX = "/work/shared/fixtures/kdnet";
+const FIX = fileURLToPath(new URL("../../fixtures/kdnet", import.meta.url));
 const CAP1 = `${FIX}/windbg-uncut.pcapng.gz`;
 const CAP2 = `${FIX}/aeroctf2021-kek.pcap`;
 
 function load(file: string) {
-  if (!existsSync(file)) throw new Error(`fixture ${file} is missing (shared/fixtures/kdnet)`);
+  if (!existsSync(file)) throw new Error(`fixture ${file} is missing (test/fixtures/kdnet)`);
   return readUdpCapture(readFileSync(file));
 }
 

@@ -20,7 +20,7 @@ import {
 import { KdnetHostSession } from "../../../src/engine/kdnet/session.js";
 import { MemoryNetwork } from "../../../src/engine/kdnet/transport.js";
 
-const CAP1 = "/work/shared/fixtures/kdnet/windbg-uncut.pcapng.gz";
+const CAP1 = new URL("../../fixtures/kdnet/windbg-uncut.pcapng.gz", import.meta.url);
 
 function rng(seed: number): () => number {
   let s = seed >>> 0;
@@ -141,7 +141,7 @@ describe("fuzz", () => {
 
   it("the capture reader and decoder survive 2000 mutated captures", () => {
     const r = rng(4);
-    const raw = readFileSync("/work/shared/fixtures/kdnet/aeroctf2021-kek.pcap").subarray(0, 8192);
+    const raw = readFileSync(new URL("../../fixtures/kdnet/aeroctf2021-kek.pcap", import.meta.url)).subarray(0, 8192);
     for (let i = 0; i < 2000; i++) {
       const b = mutate(raw, r);
       try {

@@ -20,7 +20,7 @@ import { MemoryNetwork } from "../../../src/engine/kdnet/transport.js";
 import { KdClient } from "../../../src/engine/kdnet/api.js";
 import { KERNEL_BASE, KdnetTargetPeer } from "../../fakes/kdnet-target/index.js";
 
-const recs = readUdpCapture(readFileSync("/work/shared/fixtures/kdnet/windbg-uncut.pcapng.gz"));
+const recs = readUdpCapture(readFileSync(new URL("../../fixtures/kdnet/windbg-uncut.pcapng.gz", import.meta.url)));
 const key = parseKdnetKey("8.8.8.8");
 const control = kdnetControlKey(key);
 const tick = () => new Promise((r) => setTimeout(r, 2));

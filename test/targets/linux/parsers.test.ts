@@ -8,8 +8,8 @@ import {
   parseKgdboeDmesg,
 } from "../../../src/targets/linux/index.js";
 
-/** shared/fixtures/linux/ sits next to the repository (../shared), as in the other suites. */
-const fixture = (f: string) => readFileSync(new URL(`../../../../shared/fixtures/linux/${f}`, import.meta.url), "utf8");
+/** Real tool output in test/fixtures/linux/ (its README names each file's source). */
+const fixture = (f: string) => readFileSync(new URL(`../../fixtures/linux/${f}`, import.meta.url), "utf8");
 
 describe("parseKernelConfig", () => {
   it("reads the real Debian 12 config excerpt: KGDB not set, NETPOLL/TRACEPOINTS/KALLSYMS_ALL on", () => {

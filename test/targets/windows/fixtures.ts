@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 
-/** A file of the shared real-output fixtures (../shared/fixtures), as bytes decoded UTF-8. */
+/** A file of the shared real-output fixtures (test/fixtures), as bytes decoded UTF-8. */
 export function fixture(rel: string): string {
-  return readFileSync(new URL(`../../../../shared/fixtures/${rel}`, import.meta.url), "utf8");
+  return readFileSync(new URL(`../../fixtures/${rel}`, import.meta.url), "utf8");
 }
