@@ -9,7 +9,9 @@
  *   ansible_user / ansible_port / ansible_ssh_private_key_file → ssh user / port / identity file
  *   netdbg_os → os; else windows when ansible_connection is winrm or psrp, or ssh with ansible_shell_type
  *   powershell or cmd; else linux (Ansible's own default: ssh to a POSIX shell)
- *   netdbg_port, netdbg_nic, netdbg_host_ip, netdbg_kgdboe_source → port, transport.nic / hostIp / kgdboeSource
+ *   netdbg_port, netdbg_nic, netdbg_host_ip, netdbg_kgdboe_source, netdbg_target_port → port, transport.nic /
+ *   hostIp / kgdboeSource / targetPort
+ *   netdbg_known_hosts_file, or `-o UserKnownHostsFile=F` in ansible_ssh_common_args/extra_args → ssh.knownHostsFile
  *   group membership (direct or through child groups; not `all`/`ungrouped`) → groups
  *   netdbg_port_range ("A-B") on the debug host itself, or on its targets → the port range for new ports
  */
@@ -134,6 +136,15 @@ function osOf(vars: Record<string, unknown>, host: string, source: string): "win
   return "linux";
 }
 
+/** `-o UserKnownHostsFile=F` in ansible_ssh_common_args / ansible_ssh_extra_args (the first file named). */
+function userKnownHostsFile(vars: Record<string, unknown>): string | undefined {
+  for (const v of [vars.ansible_ssh_common_args, vars.ansible_ssh_extra_args]) {
+    const m = typeof v === "string" ? /(?:^|\s)-o\s*UserKnownHostsFile[= ]\s*("[^"]+"|'[^']+'|\S+)/i.exec(v) : null;
+    if (m?.[1]) return m[1].replace(/^["']|["']$/g, "").split(/\s+/)[0];
+  }
+  return undefined;
+}
+
 function mapHost(host: string, vars: Record<string, unknown>, groups: string[], source: string): Target {
   if (!TARGET_NAME.test(host)) {
     throw netdbgError("E901", {
@@ -151,6 +162,8 @@ function mapHost(host: string, vars: Record<string, unknown>, groups: string[], 
   if (sshPort !== undefined) ssh.port = sshPort;
   const identity = str(vars.ansible_ssh_private_key_file);
   if (identity !== undefined) ssh.identityFile = identity;
+  const knownHosts = str(vars.netdbg_known_hosts_file) ?? userKnownHostsFile(vars);
+  if (knownHosts !== undefined) ssh.knownHostsFile = knownHosts;
   const transport: NonNullable<Target["transport"]> = {};
   const nic = str(vars.netdbg_nic);
   if (nic !== undefined) transport.nic = nic;
@@ -158,6 +171,8 @@ function mapHost(host: string, vars: Record<string, unknown>, groups: string[], 
   if (hostIp !== undefined) transport.hostIp = hostIp;
   const source_ = str(vars.netdbg_kgdboe_source);
   if (source_ !== undefined) transport.kgdboeSource = source_;
+  const targetPort = int(vars.netdbg_target_port, host, "netdbg_target_port", source);
+  if (targetPort !== undefined) transport.targetPort = targetPort;
   const port = int(vars.netdbg_port, host, "netdbg_port", source);
   const candidate: Target = {
     name: host,
