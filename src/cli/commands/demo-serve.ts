@@ -5,7 +5,7 @@
  * a fleet, `--ansible-inventory` and the netdbg.netdbg collection can be tried without hardware, and tests
  * have real peers.
  *
- * Targets are spread round-robin over the debug hosts named by `--debug-hosts` (each gets its own port range,
+ * Targets are spread over the debug hosts named by `--debug-hosts`, a Windows-Linux pair at a time (each gets its own port range,
  * since they all run on this one machine); each debug host is listed with `ansible_connection=local`.
  */
 import type { Command } from "commander";
@@ -110,7 +110,8 @@ export async function serveTargets(opts: ServeOptions): Promise<Served> {
       targets.push({
         name,
         os,
-        debugHost: debugHosts[i % debugHosts.length] as string,
+        // pairs (one Windows, one Linux) go round the debug hosts, so each debug host gets both kinds
+        debugHost: debugHosts[Math.floor(i / 2) % debugHosts.length] as string,
         ssh: { host: "127.0.0.1", port: peer.ssh.port, user: peer.user, identityFile },
         ...(os === "linux" ? { targetPort: (peer as LinuxPeer).udpPort } : {}),
       });

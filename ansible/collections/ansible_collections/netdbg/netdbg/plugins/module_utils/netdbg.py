@@ -11,10 +11,10 @@ import json
 import re
 import shlex
 
-# What netdbg prints in place of a KDNET key is already redacted; this is a second net under it: any
-# "key=<four dotted base-36 parts>" or a bare key in a string is cut before it reaches Ansible's output.
-_KEY_RE = re.compile(r"\b[0-9a-z]{1,13}\.[0-9a-z]{1,13}\.[0-9a-z]{1,13}\.[0-9a-z]{1,13}\b", re.IGNORECASE)
-_KEY_ARG_RE = re.compile(r"(key[=:])[^,\s'\"]+", re.IGNORECASE)
+# netdbg redacts the keys it knows in everything it prints; this is a second net under it: a "key" field is
+# dropped and whatever follows "key=" or "key:" (windbg's and bcdedit's spelling) is cut before it reaches
+# Ansible's output. A bare dotted key cannot be told from an IPv4 address by its shape, so it is left to netdbg.
+_KEY_ARG_RE = re.compile(r"(\bkey[=:])[^,\s'\"]+", re.IGNORECASE)
 
 INVENTORY_OPTIONS = dict(
     netdbg=dict(type="path", default="netdbg"),
@@ -34,7 +34,7 @@ def scrub(value):
     if isinstance(value, list):
         return [scrub(v) for v in value]
     if isinstance(value, str):
-        return _KEY_RE.sub("<redacted>", _KEY_ARG_RE.sub(r"\1<redacted>", value))
+        return _KEY_ARG_RE.sub(r"\1<redacted>", value)
     return value
 
 

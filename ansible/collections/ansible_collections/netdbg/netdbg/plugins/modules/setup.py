@@ -63,7 +63,9 @@ options:
     type: int
     default: 8
   host_firewall:
-    description: Open (and on C(absent) close) inbound UDP on the debug host's firewall from each target.
+    description:
+      - Open inbound UDP on the debug host's firewall from each target (journaled).
+      - C(state=absent) always closes what setup opened, whatever this option says.
     type: bool
     default: true
   accept_new_host_key:
@@ -257,8 +259,7 @@ def setup_absent(module, base, stdin, check):
         argv = list(base) + ["teardown", name]
         if check:
             argv.append("--check")
-        if not p["host_firewall"]:
-            argv.append("--no-host-firewall")
+        # teardown undoes exactly what the journal holds, this host's firewall rule included when setup opened one
         rc, obj, out, err = run_netdbg(module, argv, stdin)
         if isinstance(obj, dict) and isinstance(obj.get("error"), dict):
             if obj["error"].get("code") in NOTHING_RECORDED:
