@@ -4,6 +4,7 @@ import type { z } from "zod";
 import { netdbgError } from "../core/error.js";
 import { emptyInventory, type Inventory, inventorySchema, type Target } from "../core/inventory.js";
 import { writeFileAtomic } from "./atomic.js";
+import { INVENTORY_LOCK_WAIT_MS, withNamedLock } from "./lock.js";
 
 /** Find the YAML node at a zod issue path, to report its line. */
 function nodeAt(doc: ReturnType<typeof parseDocument>, path: readonly PropertyKey[]): Node | undefined {
@@ -71,12 +72,22 @@ export class InventoryStore {
     await writeFileAtomic(this.file, header + stringify(checked), 0o600);
   }
 
-  /** Load, change, validate, save. The file is untouched when it does not parse or `fn` throws. */
+  /**
+   * Load, change, validate, save — under the inventory's cross-process lock (`<file>.lock`), so concurrent
+   * netdbg processes never lose each other's targets or ports. The file is untouched when it does not parse or
+   * `fn` throws.
+   */
   async update<T>(fn: (inv: Inventory) => T | Promise<T>): Promise<T> {
-    const inv = await this.load();
-    const result = await fn(inv);
-    await this.save(inv);
-    return result;
+    return withNamedLock(
+      `${this.file}.lock`,
+      { waitMs: INVENTORY_LOCK_WAIT_MS, command: "update the inventory", what: `the inventory ${this.file}` },
+      async () => {
+        const inv = await this.load();
+        const result = await fn(inv);
+        await this.save(inv);
+        return result;
+      },
+    );
   }
 
   async get(name: string): Promise<Target> {

@@ -103,11 +103,12 @@ export const coreErrors = defineErrors({
       `Keep ${p.file} for reference; undo the recorded changes by hand (see docs/) or restore the file from a backup.`,
   },
   E016: {
-    title: "Another netdbg is changing this target",
+    title: "Another netdbg is changing the same thing",
     exit: "environment",
-    message: (p: { target: string; pid: number }) =>
-      `Another netdbg process (pid ${p.pid}) holds the lock for target '${p.target}'.`,
-    fix: (p: { lock: string }) => `Wait for it to finish. If no such process runs, remove ${p.lock}.`,
+    message: (p: { what: string; pid: number | string; host: string; command: string; since: string }) =>
+      `Another netdbg process (pid ${p.pid} on ${p.host}: '${p.command}', since ${p.since}) is changing ${p.what}, so this one changed nothing.`,
+    fix: (p: { lock: string; waitFlag?: boolean }) =>
+      `${p.waitFlag ? "Wait for it to finish and run again, or pass --wait <seconds> to wait for it. " : "Wait for it to finish and run again. "}If no such process runs any more (another host, or a crash), remove ${p.lock}.`,
   },
   E017: {
     title: "Command failed",
