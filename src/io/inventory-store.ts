@@ -36,7 +36,13 @@ export function parseInventory(text: string, file: string): Inventory {
       problem: (err?.message.split("\n")[0] ?? "YAML syntax error").replace(/:$/, ""),
     });
   }
-  const data = doc.toJS() ?? { version: 1, targets: [] };
+  let data: unknown;
+  try {
+    // yaml refuses documents whose aliases would expand without bound ("billion laughs") here
+    data = doc.toJS({ maxAliasCount: 100 }) ?? { version: 1, targets: [] };
+  } catch (e) {
+    throw netdbgError("E004", { file, where: "line 1", problem: (e as Error).message.split("\n")[0] ?? "it does not expand" });
+  }
   const result = inventorySchema.safeParse(data);
   if (!result.success) {
     const issue = result.error.issues[0] as z.core.$ZodIssue;

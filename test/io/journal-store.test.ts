@@ -69,3 +69,27 @@ describe("netdbg teardown on a damaged journal", () => {
     60_000,
   );
 });
+
+describe("an inventory with too many YAML aliases", () => {
+  it("is NETDBG-E004 (exit 2) for every command, the file untouched", async () => {
+    const { runCli } = await import("../helpers/cli-src.js");
+    const { readFileSync } = await import("node:fs");
+    const home = mkdtempSync(join(tmpdir(), "nd-yaml-bomb-"));
+    const lines = ["a: &a [x, x, x, x, x, x, x, x, x, x]"];
+    for (let i = 1; i < 9; i++)
+      lines.push(
+        `${"abcdefghij"[i]}: &${"abcdefghij"[i]} [${Array(10)
+          .fill(`*${"abcdefghij"[i - 1]}`)
+          .join(", ")}]`,
+      );
+    lines.push("version: 1", "targets: []");
+    const text = `${lines.join("\n")}\n`;
+    writeFileSync(join(home, "targets.yaml"), text);
+    for (const args of [["targets", "list"], ["setup", "x"], ["doctor"]]) {
+      const r = await runCli([...args, "--json"], { env: { NETDBG_HOME: home } });
+      expect(r.code, `${args.join(" ")}: ${r.stderr}`).toBe(2);
+      expect(JSON.parse(r.stdout).error.code).toBe("NETDBG-E004");
+    }
+    expect(readFileSync(join(home, "targets.yaml"), "utf8")).toBe(text);
+  }, 60_000);
+});
