@@ -1,8 +1,9 @@
 import { readFile, rm } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { netdbgError } from "../core/error.js";
 import { checkJournal, emptyJournal, type Journal, type JournalStore } from "../core/journal.js";
 import { writeFileAtomic } from "./atomic.js";
+import { checkPrivateDir } from "./private-dir.js";
 
 /** One JSON file per target under the state dir, rewritten atomically at every transition. */
 export class FileJournalStore implements JournalStore {
@@ -14,6 +15,8 @@ export class FileJournalStore implements JournalStore {
 
   async load(target: string): Promise<Journal> {
     const file = this.locate(target);
+    await checkPrivateDir(dirname(this.dir));
+    await checkPrivateDir(this.dir);
     let text: string;
     try {
       text = await readFile(file, "utf8");
@@ -33,6 +36,8 @@ export class FileJournalStore implements JournalStore {
   }
 
   async save(journal: Journal): Promise<void> {
+    await checkPrivateDir(dirname(this.dir));
+    await checkPrivateDir(this.dir);
     await writeFileAtomic(this.locate(journal.target), `${JSON.stringify(journal, null, 2)}\n`, 0o600);
   }
 

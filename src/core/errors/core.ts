@@ -72,10 +72,16 @@ export const coreErrors = defineErrors({
         : "Check the permissions of netdbg's state directory, or point NETDBG_HOME / --state-dir elsewhere.",
   },
   E011: {
-    title: "Insecure secret file permissions",
+    title: "Insecure permissions on netdbg's state",
     exit: "environment",
-    message: (p: { file: string; mode: string }) => `The secret file ${p.file} has mode ${p.mode}, so other users may read it.`,
-    fix: (p: { file: string }) => `Run 'chmod 600 ${p.file}' (and 'chmod 700' on its directory), then try again.`,
+    message: (p: { file: string; mode: string; kind?: "file" | "directory"; problem?: string }) =>
+      `The ${p.kind ?? "file"} ${p.file} ${p.problem ?? `has mode ${p.mode}, so other users may read or change it`}.`,
+    fix: (p: { file: string; kind?: "file" | "directory"; owned?: boolean }) =>
+      p.owned
+        ? `It must belong to you: 'chown -R "$(id -un)" ${p.file}' (as root), or point NETDBG_HOME / --state-dir at a directory of your own.`
+        : p.kind === "directory"
+          ? `Run 'chmod 700 ${p.file}' (a directory needs its x bit to be usable), then try again.`
+          : `Run 'chmod 600 ${p.file}', then try again.`,
   },
   E012: {
     title: "Configuration file does not parse",
