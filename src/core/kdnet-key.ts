@@ -23,17 +23,18 @@ function parsePart(raw: string, index: number): bigint {
   if (p.length === 0) throw netdbgError("E008", { problem: `part ${index + 1} is empty` });
   if (!PART.test(p)) {
     if (p.length > 13) {
-      throw netdbgError("E008", { problem: `part ${index + 1} ('${raw}') has ${p.length} characters; at most 13 are allowed` });
+      throw netdbgError("E008", { problem: `part ${index + 1} has ${p.length} characters; at most 13 are allowed` });
     }
-    const bad = [...p].find((c) => !/[0-9a-z]/.test(c)) ?? "?";
+    // the position only: the key itself (even a mistyped one) is never echoed
+    const at = [...p].findIndex((c) => !/[0-9a-z]/.test(c)) + 1;
     throw netdbgError("E008", {
-      problem: `part ${index + 1} ('${raw}') contains '${bad}', which is not a base-36 digit`,
+      problem: `character ${at} of part ${index + 1} is not a base-36 digit (0-9, a-z)`,
     });
   }
   let v = 0n;
   for (const c of p) v = v * 36n + BigInt(Number.parseInt(c, 36));
   if (v > U64_MAX) {
-    throw netdbgError("E008", { problem: `part ${index + 1} ('${raw}') is 2^64 or more` });
+    throw netdbgError("E008", { problem: `part ${index + 1} is 2^64 or more` });
   }
   return v;
 }

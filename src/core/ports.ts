@@ -18,6 +18,11 @@ export interface RunOptions {
   /** Environment additions. */
   env?: Record<string, string>;
   cwd?: string;
+  /**
+   * What logs and error messages show instead of the command line (e.g. a script's name and its redacted
+   * parameters). Without it they show the command with any encoded payload left out (core/redact.ts).
+   */
+  display?: string;
 }
 
 /** Runs a local program with an argument vector (never through a shell). */

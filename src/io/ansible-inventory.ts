@@ -19,6 +19,7 @@ import { type Inventory, inventorySchema, type PortRange, type Target } from "..
 import type { CommandRunner, InventoryPort } from "../core/ports.js";
 import { writeFileAtomic } from "./atomic.js";
 import { ExecaCommandRunner } from "./command-runner.js";
+import { INVENTORY_LOCK_WAIT_MS, withNamedLock } from "./lock.js";
 
 export interface AnsibleSourceOptions {
   /** `--ansible-inventory`: a path, or `-` for standard input. */
@@ -251,11 +252,22 @@ export class AnsibleInventoryStore implements InventoryPort {
     await writeFileAtomic(this.file, header + stringifyYaml(over), 0o600);
   }
 
+  /** Load, change, save netdbg's record — under its cross-process lock, as InventoryStore.update. */
   async update<T>(fn: (inv: Inventory) => T | Promise<T>): Promise<T> {
-    const inv = await this.load();
-    const result = await fn(inv);
-    await this.save(inv);
-    return result;
+    return withNamedLock(
+      `${this.file}.lock`,
+      {
+        waitMs: INVENTORY_LOCK_WAIT_MS,
+        command: "update netdbg's record beside the Ansible inventory",
+        what: `the record ${this.file}`,
+      },
+      async () => {
+        const inv = await this.load();
+        const result = await fn(inv);
+        await this.save(inv);
+        return result;
+      },
+    );
   }
 }
 

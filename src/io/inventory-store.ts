@@ -4,6 +4,7 @@ import type { z } from "zod";
 import { netdbgError } from "../core/error.js";
 import { emptyInventory, type Inventory, inventorySchema, type Target } from "../core/inventory.js";
 import { writeFileAtomic } from "./atomic.js";
+import { INVENTORY_LOCK_WAIT_MS, withNamedLock } from "./lock.js";
 
 /** Find the YAML node at a zod issue path, to report its line. */
 function nodeAt(doc: ReturnType<typeof parseDocument>, path: readonly PropertyKey[]): Node | undefined {
@@ -35,7 +36,13 @@ export function parseInventory(text: string, file: string): Inventory {
       problem: (err?.message.split("\n")[0] ?? "YAML syntax error").replace(/:$/, ""),
     });
   }
-  const data = doc.toJS() ?? { version: 1, targets: [] };
+  let data: unknown;
+  try {
+    // yaml refuses documents whose aliases would expand without bound ("billion laughs") here
+    data = doc.toJS({ maxAliasCount: 100 }) ?? { version: 1, targets: [] };
+  } catch (e) {
+    throw netdbgError("E004", { file, where: "line 1", problem: (e as Error).message.split("\n")[0] ?? "it does not expand" });
+  }
   const result = inventorySchema.safeParse(data);
   if (!result.success) {
     const issue = result.error.issues[0] as z.core.$ZodIssue;
@@ -71,12 +78,22 @@ export class InventoryStore {
     await writeFileAtomic(this.file, header + stringify(checked), 0o600);
   }
 
-  /** Load, change, validate, save. The file is untouched when it does not parse or `fn` throws. */
+  /**
+   * Load, change, validate, save — under the inventory's cross-process lock (`<file>.lock`), so concurrent
+   * netdbg processes never lose each other's targets or ports. The file is untouched when it does not parse or
+   * `fn` throws.
+   */
   async update<T>(fn: (inv: Inventory) => T | Promise<T>): Promise<T> {
-    const inv = await this.load();
-    const result = await fn(inv);
-    await this.save(inv);
-    return result;
+    return withNamedLock(
+      `${this.file}.lock`,
+      { waitMs: INVENTORY_LOCK_WAIT_MS, command: "update the inventory", what: `the inventory ${this.file}` },
+      async () => {
+        const inv = await this.load();
+        const result = await fn(inv);
+        await this.save(inv);
+        return result;
+      },
+    );
   }
 
   async get(name: string): Promise<Target> {

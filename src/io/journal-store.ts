@@ -1,8 +1,9 @@
 import { readFile, rm } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { netdbgError } from "../core/error.js";
-import { emptyJournal, type Journal, type JournalStore } from "../core/journal.js";
+import { checkJournal, emptyJournal, type Journal, type JournalStore } from "../core/journal.js";
 import { writeFileAtomic } from "./atomic.js";
+import { checkPrivateDir } from "./private-dir.js";
 
 /** One JSON file per target under the state dir, rewritten atomically at every transition. */
 export class FileJournalStore implements JournalStore {
@@ -14,6 +15,8 @@ export class FileJournalStore implements JournalStore {
 
   async load(target: string): Promise<Journal> {
     const file = this.locate(target);
+    await checkPrivateDir(dirname(this.dir));
+    await checkPrivateDir(this.dir);
     let text: string;
     try {
       text = await readFile(file, "utf8");
@@ -21,16 +24,20 @@ export class FileJournalStore implements JournalStore {
       if ((e as NodeJS.ErrnoException).code === "ENOENT") return emptyJournal(target);
       throw netdbgError("E015", { file, problem: (e as Error).message });
     }
+    let data: unknown;
     try {
-      const j = JSON.parse(text) as Journal;
-      if (j.version !== 1 || j.target !== target || !Array.isArray(j.entries)) throw new Error("unexpected shape");
-      return j;
+      data = JSON.parse(text);
     } catch (e) {
-      throw netdbgError("E015", { file, problem: (e as Error).message });
+      throw netdbgError("E015", { file, problem: `it is not JSON (${(e as Error).message})` });
     }
+    const checked = checkJournal(data, target);
+    if ("problem" in checked) throw netdbgError("E015", { file, problem: checked.problem });
+    return checked.journal;
   }
 
   async save(journal: Journal): Promise<void> {
+    await checkPrivateDir(dirname(this.dir));
+    await checkPrivateDir(this.dir);
     await writeFileAtomic(this.locate(journal.target), `${JSON.stringify(journal, null, 2)}\n`, 0o600);
   }
 

@@ -1,9 +1,10 @@
-import { lstat, mkdir, readFile, stat, unlink } from "node:fs/promises";
+import { lstat, mkdir, readFile, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { netdbgError } from "../core/error.js";
 import { TARGET_NAME } from "../core/inventory.js";
 import type { SecretStore } from "../core/ports.js";
 import { writeFileAtomic } from "./atomic.js";
+import { checkPrivateDir } from "./private-dir.js";
 
 /** Default store: one 0600 file per secret in a 0700 directory, written atomically. */
 export class FileSecretStore implements SecretStore {
@@ -19,13 +20,14 @@ export class FileSecretStore implements SecretStore {
 
   async get(name: string): Promise<string | undefined> {
     const file = this.pathOf(name);
+    await checkPrivateDir(this.dir, { secret: true });
     try {
       const st = await lstat(file);
       if (!st.isFile()) {
         throw netdbgError("E010", { store: "file", op: "read a key", reason: `${file} is not a regular file`, dir: this.dir });
       }
       if ((st.mode & 0o077) !== 0) {
-        throw netdbgError("E011", { file, mode: (st.mode & 0o777).toString(8).padStart(4, "0") });
+        throw netdbgError("E011", { file, kind: "file", mode: (st.mode & 0o777).toString(8).padStart(4, "0") });
       }
       return (await readFile(file, "utf8")).trim();
     } catch (e) {
@@ -39,10 +41,7 @@ export class FileSecretStore implements SecretStore {
     const file = this.pathOf(name);
     try {
       await mkdir(this.dir, { recursive: true, mode: 0o700 });
-      const st = await stat(this.dir);
-      if ((st.mode & 0o077) !== 0) {
-        throw netdbgError("E011", { file: this.dir, mode: (st.mode & 0o777).toString(8).padStart(4, "0") });
-      }
+      await checkPrivateDir(this.dir, { secret: true });
       await writeFileAtomic(file, `${secret}\n`, 0o600, 0o700);
     } catch (e) {
       if ((e as { code?: string }).code?.startsWith("NETDBG-")) throw e;

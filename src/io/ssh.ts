@@ -16,6 +16,7 @@ import { isNetdbgError, type NetdbgError, netdbgError } from "../core/error.js";
 import type { Target } from "../core/inventory.js";
 import { type CommandResult, type Logger, nullLogger, type RemoteSession, type RunOptions } from "../core/ports.js";
 import { posixCommandLine, stderrTail as tail } from "../core/remote.js";
+import { displayCommand } from "../core/redact.js";
 import {
   appendKnownHost,
   checkHostKey,
@@ -407,16 +408,18 @@ export class SshSession implements RemoteSession {
       ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
     });
     const timeoutMs = options.timeoutMs ?? this.defaultTimeoutMs;
-    this.logger.debug(`ssh ${this.description}: ${command}`); // never the input (may hold a sudo password)
+    // what logs and errors show: never the input (may hold a sudo password), never an encoded payload
+    const shown = options.display ?? displayCommand(command);
+    this.logger.debug(`ssh ${this.description}: ${shown}`);
 
     return new Promise<CommandResult>((resolve, reject) => {
-      const lost = (reason: string) => netdbgError("E808", { step, host: this.description, command, reason });
+      const lost = (reason: string) => netdbgError("E808", { step, host: this.description, command: shown, reason });
       if (this.lostReason) return reject(lost(this.lostReason));
       this.client.exec(this.posix ? `${PID_MARKER_COMMAND}${line}` : line, (err, ch) => {
         if (err) {
           // The connection is up but the server refused one more channel (sshd MaxSessions, default 10).
           if (!this.lostReason && /open failure|open failed/i.test(err.message)) {
-            return reject(netdbgError("E821", { step, host: this.description, command, reason: err.message }));
+            return reject(netdbgError("E821", { step, host: this.description, command: shown, reason: err.message }));
           }
           return reject(lost(err.message));
         }
@@ -447,7 +450,7 @@ export class SshSession implements RemoteSession {
                 netdbgError("E807", {
                   step,
                   host: this.description,
-                  command,
+                  command: shown,
                   seconds: Math.round(timeoutMs / 100) / 10,
                   stderrTail: tail(stderrText()),
                 }),

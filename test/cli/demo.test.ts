@@ -86,7 +86,7 @@ describe("netdbg demo (built CLI, no TTY)", { timeout: 90_000 }, () => {
     const ws = j.windows.setup;
     expect(ws.expected.hostip).toBe("127.0.0.1");
     expect(ws.expected.port).toBe(j.demo.kdnetPort);
-    expect(ws.expected.key).toMatch(/^.{4}…$/); // redacted without --show-secrets
+    expect(ws.expected.key).toMatch(/^<redacted:[0-9a-f]{8}>$/); // redacted without --show-secrets
     expect(ws.reboot.poke.authenticated).toBe(true);
     expect(ws.reboot.poke.from).toMatch(/^127\.0\.0\.1:\d+$/);
     // …then connect did the KDNET handshake, broke in and read the kernel's version and registers

@@ -110,7 +110,7 @@ describe("hand-off after setup", () => {
     const text = out.join("");
     expect(attached).toEqual([]);
     expect(peers[0]!.stats.handshakes).toBe(0);
-    expect(text).toContain(`   or WinDbg:  windbg -k net:port=${port},key=2ste…\n`);
+    expect(text).toContain(`   or WinDbg:  windbg -k net:port=${port},key=<redacted:ee0c0075>\n`);
     expect(text).toContain("Then attach:  netdbg connect win");
   }, 60_000);
 });

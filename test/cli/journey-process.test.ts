@@ -117,7 +117,7 @@ describe("netdbg setup / teardown as processes (host firewall = nftables in a ne
       port: PORT,
       handoff: { connect: false },
     });
-    expect(obj.key).toMatch(/^.{4}…$/);
+    expect(obj.key).toMatch(/^<redacted:[0-9a-f]{8}>$/);
     expect(obj.handoff.windbg).toBe(`windbg -k net:port=${PORT},key=${obj.key}`);
     expect(obj.actions[0]).toMatchObject({ where: "host", outcome: "changed" });
     expect(ruleset()).toContain(`netdbg-udp-${PORT}`);

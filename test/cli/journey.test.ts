@@ -138,9 +138,9 @@ describe("setup → teardown of a Windows target, host firewall included", () =>
       changed: true,
       hostIp: pair.hostIp,
       port,
-      key: "2ste…",
+      key: "<redacted:ee0c0075>",
       hostFirewall: { frontEnds: ["nftables"], request: { address: pair.targetIp, port } },
-      handoff: { windbg: `windbg -k net:port=${port},key=2ste…`, connect: false },
+      handoff: { windbg: `windbg -k net:port=${port},key=<redacted:ee0c0075>`, connect: false },
     });
     const host = obj.actions.filter((a: { where: string }) => a.where === "host");
     expect(host).toHaveLength(1);
@@ -198,7 +198,7 @@ describe("setup → teardown of a Windows target, host firewall included", () =>
     expect(text).toContain("nftables drops inbound traffic");
     expect(text).toMatch(/changed: nft insert rule inet filter input .* \(host\)/);
     expect(text).toContain("must boot the debug entry before a debugger can attach");
-    expect(text).toContain(`   or WinDbg:  windbg -k net:port=${port},key=2ste…\n`);
+    expect(text).toContain(`   or WinDbg:  windbg -k net:port=${port},key=<redacted:ee0c0075>\n`);
     expect(text).toContain("'netdbg keys show win --show-secrets'");
     expect(text).not.toContain(KEY);
     await teardown(ctx, win(port), {});
@@ -413,7 +413,9 @@ describe("a fleet of Windows targets over real SSH, host firewall included", () 
       const keys = await Promise.all(["fa", "fb", "fc"].map((n) => ctx.secrets.get(n)));
       expect(new Set(keys).size).toBe(3);
       const text = take();
-      expect(text).toMatch(/fa[\s│]+windows[\s│]+\d+[\s│]+\S+…[\s│]+changed \(\d+\)[\s│]+windbg -k net:port=\d+,key=\S+…/);
+      expect(text).toMatch(
+        /fa[\s│]+windows[\s│]+\d+[\s│]+<redacted:[0-9a-f]{8}>[\s│]+changed \(\d+\)[\s│]+windbg -k net:port=\d+,key=<redacted:[0-9a-f]{8}>/,
+      );
       expect(text).toMatch(/fb[\s│]+windows[\s│]+\d+[\s│]+FAILED[\s│]+.*\[NETDBG-E212\]/);
       expect(text).not.toContain(keys[0]!);
       // the failed target is rolled back, host firewall included; the others' rules stand

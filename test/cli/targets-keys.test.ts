@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -21,7 +22,7 @@ describe("netdbg targets / keys (built CLI)", () => {
     expect(r.code, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout) as { target: { name: string; port: number; key: string } };
     expect(out.target.port).toBeGreaterThanOrEqual(50000);
-    expect(out.target.key).toMatch(/^[0-9a-z]{4}…$/);
+    expect(out.target.key).toMatch(/^<redacted:[0-9a-f]{8}>$/);
     const keyFile = join(home, "keys", "win1.key");
     expect(statSync(keyFile).mode & 0o777).toBe(0o600);
     expect(statSync(join(home, "keys")).mode & 0o777).toBe(0o700);
@@ -30,7 +31,7 @@ describe("netdbg targets / keys (built CLI)", () => {
     expect(r.stdout).not.toContain(stored);
     // show redacts unless --show-secrets
     const shown = await runCli(["keys", "show", "win1"], { home });
-    expect(shown.stdout.trim()).toBe(`${stored.slice(0, 4)}…`);
+    expect(shown.stdout.trim()).toBe(`<redacted:${createHash("sha256").update(stored).digest("hex").slice(0, 8)}>`);
     const full = await runCli(["--show-secrets", "keys", "show", "win1"], { home });
     expect(full.stdout.trim()).toBe(stored);
     const list = await runCli(["--json", "targets", "list"], { home });

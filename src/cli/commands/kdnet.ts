@@ -8,8 +8,25 @@ import { listenForPokes, type PokeSource } from "../../engine/kdnet/listen.js";
 import { openUdp } from "../../engine/kdnet/udp.js";
 import type { Context } from "../context.js";
 
-/** The key from --key, or the stored key of --target. Registered as a secret so it is redacted everywhere. */
-async function resolveKey(ctx: Context, opts: { key?: string; target?: string }): Promise<KdnetKey | undefined> {
+/**
+ * The key from --key-file (a file, or - for standard input), --key, or the stored key of --target. Registered
+ * as a secret so it is redacted everywhere. --key puts the key in `ps` output; the others do not.
+ */
+async function resolveKey(
+  ctx: Context,
+  opts: { key?: string; keyFile?: string; target?: string },
+): Promise<KdnetKey | undefined> {
+  if (opts.keyFile !== undefined) {
+    let text: string;
+    try {
+      text = opts.keyFile === "-" ? await readStdin() : await readFile(opts.keyFile, "utf8");
+    } catch (e) {
+      throw netdbgError("E013", { file: opts.keyFile === "-" ? "standard input" : opts.keyFile, reason: (e as Error).message });
+    }
+    const key = text.trim().split(/\s+/)[0] ?? "";
+    ctx.secretsSeen.push(key);
+    return parseKdnetKey(key);
+  }
   if (opts.key !== undefined) {
     ctx.secretsSeen.push(opts.key);
     return parseKdnetKey(opts.key);
@@ -21,6 +38,12 @@ async function resolveKey(ctx: Context, opts: { key?: string; target?: string })
     return parseKdnetKey(stored);
   }
   return undefined;
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
 }
 
 function parsePort(value: string): number {
@@ -55,9 +78,10 @@ export function register(program: Command, ctx: () => Context): void {
     .command("decode")
     .description("decode a KDNET capture (pcap, pcapng, optionally .gz): one line per datagram and a summary")
     .argument("<capture>", "capture file")
-    .option("--key <key>", "the KDNET key (a.b.c.d)")
+    .option("--key <key>", "the KDNET key (a.b.c.d); visible to other users in 'ps' — prefer --key-file")
+    .option("--key-file <file|->", "read the KDNET key from a file, or - for standard input")
     .option("--target <name>", "use this inventory target's stored key")
-    .action(async (file: string, opts: { key?: string; target?: string }) => {
+    .action(async (file: string, opts: { key?: string; keyFile?: string; target?: string }) => {
       const c = ctx();
       const key = await resolveKey(c, opts);
       if (!key) {
@@ -98,47 +122,53 @@ export function register(program: Command, ctx: () => Context): void {
     .command("listen")
     .description("report which targets poke this host on <port>, their protocol version, and whether the key authenticates them")
     .argument("<port>", "UDP port to listen on", parsePort)
-    .option("--key <key>", "check pokes against this key")
+    .option("--key <key>", "check pokes against this key; visible to other users in 'ps' — prefer --key-file")
+    .option("--key-file <file|->", "read the key to check pokes against from a file, or - for standard input")
     .option("--target <name>", "check pokes against this inventory target's stored key")
     .option("--seconds <s>", "how long to listen (pokes come every ~3 s)", "3.5")
     .option("--all", "listen the whole time instead of stopping at the first poke")
     .option("--address <addr>", "bind address", "0.0.0.0")
-    .action(async (port: number, opts: { key?: string; target?: string; seconds: string; all?: boolean; address: string }) => {
-      const c = ctx();
-      const key = await resolveKey(c, opts);
-      const seconds = Number(opts.seconds);
-      if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 3600) {
-        throw netdbgError("E003", {
-          option: "--seconds",
-          value: opts.seconds,
-          reason: "expected a number of seconds up to 3600",
-          fix: "Use e.g. --seconds 4.",
-        });
-      }
-      const transport = await openUdp({ port, address: opts.address });
-      c.log.info(`Listening on UDP ${opts.address}:${port} for ${seconds} s …`);
-      let sources: PokeSource[];
-      try {
-        sources = await listenForPokes(transport, {
-          ...(key ? { key } : {}),
-          durationMs: seconds * 1000,
-          stopAfterFirstPoke: !opts.all,
-        });
-      } finally {
-        await transport.close();
-      }
-      const wrong = sources.filter((s) => s.authenticated === false);
-      if (c.opts.json) {
-        c.json({ port, keyChecked: key !== undefined, targets: sources, wrongKey: wrong.length > 0 });
-      } else if (sources.length === 0) {
-        c.out(`No KDNET target poked UDP port ${port} within ${seconds} s.`);
-      } else {
-        c.out(sources.map(describeSource).join("\n"));
-      }
-      if (sources.length === 0) process.exitCode = 1;
-      if (wrong.length > 0) {
-        const w = wrong[0]!;
-        throw netdbgError("E503", opts.target ? { from: w.from, port, target: opts.target } : { from: w.from, port });
-      }
-    });
+    .action(
+      async (
+        port: number,
+        opts: { key?: string; keyFile?: string; target?: string; seconds: string; all?: boolean; address: string },
+      ) => {
+        const c = ctx();
+        const key = await resolveKey(c, opts);
+        const seconds = Number(opts.seconds);
+        if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 3600) {
+          throw netdbgError("E003", {
+            option: "--seconds",
+            value: opts.seconds,
+            reason: "expected a number of seconds up to 3600",
+            fix: "Use e.g. --seconds 4.",
+          });
+        }
+        const transport = await openUdp({ port, address: opts.address });
+        c.log.info(`Listening on UDP ${opts.address}:${port} for ${seconds} s …`);
+        let sources: PokeSource[];
+        try {
+          sources = await listenForPokes(transport, {
+            ...(key ? { key } : {}),
+            durationMs: seconds * 1000,
+            stopAfterFirstPoke: !opts.all,
+          });
+        } finally {
+          await transport.close();
+        }
+        const wrong = sources.filter((s) => s.authenticated === false);
+        if (c.opts.json) {
+          c.json({ port, keyChecked: key !== undefined, targets: sources, wrongKey: wrong.length > 0 });
+        } else if (sources.length === 0) {
+          c.out(`No KDNET target poked UDP port ${port} within ${seconds} s.`);
+        } else {
+          c.out(sources.map(describeSource).join("\n"));
+        }
+        if (sources.length === 0) process.exitCode = 1;
+        if (wrong.length > 0) {
+          const w = wrong[0]!;
+          throw netdbgError("E503", opts.target ? { from: w.from, port, target: opts.target } : { from: w.from, port });
+        }
+      },
+    );
 }

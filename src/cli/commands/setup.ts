@@ -9,13 +9,16 @@ import * as windows from "../os/windows.js";
 import { table } from "../output.js";
 import { createPrompter, requireFlags } from "../prompts.js";
 import { runWizard } from "../wizard.js";
+import { withTargetLock } from "../target-lock.js";
 import { allocatePort, claimPort, type PortProbe, parsePort } from "../../host/port-alloc.js";
 import { isUdpPortFree } from "../../io/port-probe.js";
 
 /** Set up one target: its host port (allocated or checked), then its OS module (src/cli/os/<os>.ts). */
 export async function setupOne(ctx: Context, target: Target, opts: Record<string, unknown>): Promise<void> {
-  const t = await ensurePort(ctx, target, opts);
-  await (t.os === "windows" ? windows : linux).setup(ctx, t, opts);
+  await withTargetLock(ctx, target.name, "setup", opts, async () => {
+    const t = await ensurePort(ctx, target, opts);
+    await (t.os === "windows" ? windows : linux).setup(ctx, t, opts);
+  });
 }
 
 /**
@@ -33,18 +36,31 @@ export async function ensurePort(
   if (opts.port !== undefined) {
     const wanted = parsePort(String(opts.port));
     if (wanted === target.port) return target;
-    const inv = await ctx.inventory.load();
-    const port = await claimPort(inv, wanted, isFree, target.name);
-    if (!check) await saveTargetPort(ctx, target.name, port);
+    if (check) return { ...target, port: await claimPort(await ctx.inventory.load(), wanted, isFree, target.name) };
+    // checked and saved in one locked update: two processes cannot both claim it
+    const port = await ctx.inventory.update(async (inv) => {
+      const p = await claimPort(inv, wanted, isFree, target.name);
+      const t = inv.targets.find((x) => x.name === target.name);
+      if (t) t.port = p;
+      return p;
+    });
     return { ...target, port };
   }
   if (target.port !== undefined) return target;
-  const port = await allocatePort(await ctx.inventory.load(), isFree, target.name);
-  if (check) ctx.log.info(`'${target.name}' has no host UDP port: setup would take ${port} (the first free one) and save it.`);
-  else {
-    await saveTargetPort(ctx, target.name, port);
-    ctx.log.info(`Host UDP port ${port} allocated for '${target.name}' and saved in the inventory.`);
+  if (check) {
+    const port = await allocatePort(await ctx.inventory.load(), isFree, target.name);
+    ctx.log.info(`'${target.name}' has no host UDP port: setup would take ${port} (the first free one) and save it.`);
+    return { ...target, port };
   }
+  // allocated and saved in one locked inventory update, so a port another netdbg process takes meanwhile is seen
+  const { port, fresh } = await ctx.inventory.update(async (inv) => {
+    const held = inv.targets.find((x) => x.name === target.name);
+    if (held?.port !== undefined) return { port: held.port, fresh: false };
+    const p = await allocatePort(inv, isFree, target.name);
+    if (held) held.port = p;
+    return { port: p, fresh: true };
+  });
+  if (fresh) ctx.log.info(`Host UDP port ${port} allocated for '${target.name}' and saved in the inventory.`);
   return { ...target, port };
 }
 
@@ -70,21 +86,7 @@ export async function ensurePorts(
     return out;
   };
   if (check) return run(await ctx.inventory.load());
-  const next = inventoryLock.then(() => ctx.inventory.update(run));
-  inventoryLock = next.catch(() => {});
-  return next;
-}
-
-let inventoryLock: Promise<unknown> = Promise.resolve();
-async function saveTargetPort(ctx: Context, name: string, port: number): Promise<void> {
-  const next = inventoryLock.then(() =>
-    ctx.inventory.update((inv) => {
-      const t = inv.targets.find((x) => x.name === name);
-      if (t) t.port = port;
-    }),
-  );
-  inventoryLock = next.catch(() => {});
-  await next;
+  return ctx.inventory.update(run);
 }
 
 /**
@@ -120,6 +122,10 @@ export function register(program: Command, ctx: () => Context): void {
     .option("--persist", "Linux: load kgdboe at every boot (systemd unit)")
     .option("--apply-cmdline", "Linux: apply the kernel command-line advice (nokaslr, …)")
     .option("--force-single-core <0|1>", "Linux: kgdboe force_single_core (default 1)")
+    .option(
+      "--wait <seconds>",
+      "when another netdbg is setting up or tearing down a target, wait this long for it (default: stop at once, E016)",
+    )
     .option("--no-rsp-verify", "Linux: skip the RSP exchange (break in, registers, detach) that verifies kgdboe from this host")
     .action(async (names: string[], opts: Record<string, unknown>, cmd: Command) => {
       const c = ctx();

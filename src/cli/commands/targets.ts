@@ -25,6 +25,7 @@ interface TargetFlags {
   group?: string[];
   note?: string;
   key?: boolean;
+  reuseKey?: boolean;
 }
 
 function int(value: string, option: string, min: number, max: number): number {
@@ -117,6 +118,7 @@ export function register(program: Command, ctx: () => Context): void {
 
   targetOptions(targets.command("add").description("add a target (Windows targets get a fresh KDNET key)").argument("<name>"))
     .option("--no-key", "Windows: do not generate a KDNET key now")
+    .option("--reuse-key", "Windows: keep a key already stored under this name (by default such an orphaned key is replaced)")
     .action(async (name: string, f: TargetFlags) => {
       const c = ctx();
       if (!TARGET_NAME.test(name)) throw netdbgError("E007", { name });
@@ -148,11 +150,24 @@ export function register(program: Command, ctx: () => Context): void {
         return target;
       });
       let keyShown: string | undefined;
-      if (saved.os === "windows" && f.key !== false && !(await store.get(name))) {
-        const key = generateKdnetKey().text;
-        await store.set(name, key);
-        c.secretsSeen.push(key);
-        keyShown = c.opts.showSecrets ? key : redactSecret(key);
+      if (saved.os === "windows" && f.key !== false) {
+        // a key stored under a name the inventory did not hold is an orphan (a removed target's, kept with
+        // --keep-key, or an interrupted run's): it is never taken over silently
+        const orphan = await store.get(name);
+        if (orphan !== undefined) c.secretsSeen.push(orphan);
+        if (orphan !== undefined && f.reuseKey) {
+          c.log.warn(`A KDNET key was stored for '${name}' already; kept as you asked (--reuse-key).`);
+          keyShown = c.opts.showSecrets ? orphan : redactSecret(orphan);
+        } else {
+          const key = generateKdnetKey().text;
+          await store.set(name, key);
+          c.secretsSeen.push(key);
+          keyShown = c.opts.showSecrets ? key : redactSecret(key);
+          if (orphan !== undefined)
+            c.log.warn(
+              `A KDNET key was stored for '${name}' although no such target existed (left by a removed target or an interrupted run); it was replaced by a new key. Pass --reuse-key to keep such a key instead.`,
+            );
+        }
       }
       if (c.opts.json) c.json({ target: describe(saved, keyShown), keyStore: store.kind });
       else {

@@ -3,6 +3,7 @@ import type { Target } from "../../core/inventory.js";
 import type { JournalStore } from "../../core/journal.js";
 import { FileJournalStore } from "../../io/journal-store.js";
 import type { Context } from "../context.js";
+import { withTargetLock } from "../target-lock.js";
 import { checkJournalMatches, closeHostFirewall, type HostFirewallPort, systemHostFirewall, targetView } from "../journey.js";
 import * as linux from "../os/linux.js";
 import * as windows from "../os/windows.js";
@@ -70,9 +71,13 @@ export function register(program: Command, ctx: () => Context): void {
     .option("--accept-new-host-key", "trust an SSH host key seen for the first time")
     .option("--restore-export <file>", "Windows: restore the BCD store exported before setup (when the journal is lost)")
     .option("--via <transport>", "Windows: reach the target over ssh (default) or winrm (Invoke-Command; netdbg on Windows)")
+    .option(
+      "--wait <seconds>",
+      "when another netdbg is setting up or tearing down this target, wait this long for it (default: stop at once, E016)",
+    )
     .action(async (name: string, opts: Record<string, unknown>) => {
       const c = ctx();
       const target = await c.inventory.get(name);
-      await teardownTarget(c, target, opts);
+      await withTargetLock(c, name, "teardown", opts, () => teardownTarget(c, target, opts));
     });
 }

@@ -72,10 +72,16 @@ export const coreErrors = defineErrors({
         : "Check the permissions of netdbg's state directory, or point NETDBG_HOME / --state-dir elsewhere.",
   },
   E011: {
-    title: "Insecure secret file permissions",
+    title: "Insecure permissions on netdbg's state",
     exit: "environment",
-    message: (p: { file: string; mode: string }) => `The secret file ${p.file} has mode ${p.mode}, so other users may read it.`,
-    fix: (p: { file: string }) => `Run 'chmod 600 ${p.file}' (and 'chmod 700' on its directory), then try again.`,
+    message: (p: { file: string; mode: string; kind?: "file" | "directory"; problem?: string }) =>
+      `The ${p.kind ?? "file"} ${p.file} ${p.problem ?? `has mode ${p.mode}, so other users may read or change it`}.`,
+    fix: (p: { file: string; kind?: "file" | "directory"; owned?: boolean }) =>
+      p.owned
+        ? `It must belong to you: 'chown -R "$(id -un)" ${p.file}' (as root), or point NETDBG_HOME / --state-dir at a directory of your own.`
+        : p.kind === "directory"
+          ? `Run 'chmod 700 ${p.file}' (a directory needs its x bit to be usable), then try again.`
+          : `Run 'chmod 600 ${p.file}', then try again.`,
   },
   E012: {
     title: "Configuration file does not parse",
@@ -103,11 +109,12 @@ export const coreErrors = defineErrors({
       `Keep ${p.file} for reference; undo the recorded changes by hand (see docs/) or restore the file from a backup.`,
   },
   E016: {
-    title: "Another netdbg is changing this target",
+    title: "Another netdbg is changing the same thing",
     exit: "environment",
-    message: (p: { target: string; pid: number }) =>
-      `Another netdbg process (pid ${p.pid}) holds the lock for target '${p.target}'.`,
-    fix: (p: { lock: string }) => `Wait for it to finish. If no such process runs, remove ${p.lock}.`,
+    message: (p: { what: string; pid: number | string; host: string; command: string; since: string }) =>
+      `Another netdbg process (pid ${p.pid} on ${p.host}: '${p.command}', since ${p.since}) is changing ${p.what}, so this one changed nothing.`,
+    fix: (p: { lock: string; waitFlag?: boolean }) =>
+      `${p.waitFlag ? "Wait for it to finish and run again, or pass --wait <seconds> to wait for it. " : "Wait for it to finish and run again. "}If no such process runs any more (another host, or a crash), remove ${p.lock}.`,
   },
   E017: {
     title: "Command failed",

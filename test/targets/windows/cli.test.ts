@@ -57,7 +57,7 @@ describe("netdbg setup / teardown for a windows target (CLI glue)", () => {
       "would run: templates/windows/bitlocker.ps1 -MountPoint 'C:' -Operation 'suspend' -RebootCount 2",
       "would run: bcdedit.exe /copy '{current}' /d 'Windows 11 [netdbg]'",
       "would run: bcdedit.exe /debug '{netdbg-entry}' on",
-      "would run: bcdedit.exe /dbgsettings net hostip:192.0.2.10 port:50005 key:2ste…",
+      "would run: bcdedit.exe /dbgsettings net hostip:192.0.2.10 port:50005 key:<redacted:ee0c0075>",
       "would run: bcdedit.exe /set '{dbgsettings}' busparams 0.3.0",
       "would run: bcdedit.exe /set '{netdbg-entry}' loadoptions NO_KDNIC",
       "would run: bcdedit.exe /bootsequence '{netdbg-entry}'",
@@ -80,9 +80,15 @@ describe("netdbg setup / teardown for a windows target (CLI glue)", () => {
       changed: true,
       nic: { name: "Ethernet", busparams: "0.3.0" },
     });
-    expect(obj.expected).toEqual({ debugtype: "NET", hostip: "192.0.2.10", port: 50005, key: "2ste…", busparams: "0.3.0" });
+    expect(obj.expected).toEqual({
+      debugtype: "NET",
+      hostip: "192.0.2.10",
+      port: 50005,
+      key: "<redacted:ee0c0075>",
+      busparams: "0.3.0",
+    });
     expect(obj.actions.map((a: { outcome: string }) => a.outcome).every((o: string) => o === "changed")).toBe(true);
-    expect(obj.debugger).toBe("windbg -k net:port=50005,key=2ste…");
+    expect(obj.debugger).toBe("windbg -k net:port=50005,key=<redacted:ee0c0075>");
     expect(JSON.stringify(obj)).not.toContain(KEY);
     expect(parseDbgSettings(model.bcd(["/dbgsettings"]).output).key).toBe(KEY);
     const journalFile = join(dir, "state", "journals", "win.json");

@@ -85,14 +85,14 @@ describe("netdbg CLI → SSH → Windows target model", () => {
     const original = model.storeBytes();
     const check = await netdbg("setup", "win", "--check");
     expect(check.code, check.stderr).toBe(0);
-    expect(check.stdout).toContain("would run: bcdedit.exe /dbgsettings net hostip:127.0.0.1 port:50007 key:2ste…");
+    expect(check.stdout).toContain("would run: bcdedit.exe /dbgsettings net hostip:127.0.0.1 port:50007 key:<redacted:ee0c0075>");
     expect(check.stdout).not.toContain(KEY);
     expect(model.storeBytes()).toBe(original);
 
     const first = await netdbg("--json", "setup", "win");
     expect(first.code, first.stdout + first.stderr).toBe(0);
     const obj = JSON.parse(first.stdout);
-    expect(obj).toMatchObject({ target: "win", changed: true, debugger: "windbg -k net:port=50007,key=2ste…" });
+    expect(obj).toMatchObject({ target: "win", changed: true, debugger: "windbg -k net:port=50007,key=<redacted:ee0c0075>" });
     expect(parseDbgSettings(model.bcd(["/dbgsettings"]).output)).toMatchObject({
       hostip: "127.0.0.1",
       port: 50007,
