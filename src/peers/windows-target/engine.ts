@@ -122,10 +122,12 @@ interface Worker {
   dead?: Error;
 }
 
-/** Executed-template log (one name per line) for the suite's "pwsh executed N of N templates" line. */
-function logTemplate(script: string | undefined, lines: string[] | undefined): void {
-  const file = process.env.NETDBG_PWSH_TEMPLATE_LOG;
-  if (!file) return;
+/**
+ * The netdbg templates a script carries (its `# netdbg:script=<name>` marker, also inside the base64 of a
+ * `-Command -` line), appended to $NETDBG_PWSH_TEMPLATE_LOG when set: the suite's "pwsh executed N of N
+ * templates" line (test/summary-reporter.ts) is counted from it.
+ */
+function templatesIn(script: string | undefined, lines: string[] | undefined): Set<string> {
   const texts = [script ?? "", ...(lines ?? [])];
   const names = new Set<string>();
   for (const t of texts) {
@@ -137,12 +139,16 @@ function logTemplate(script: string | undefined, lines: string[] | undefined): v
       if (n) names.add(n);
     }
   }
-  if (names.size) writeFileSync(file, [...names].map((n) => `${n}\n`).join(""), { flag: "a" });
+  const file = process.env.NETDBG_PWSH_TEMPLATE_LOG;
+  if (file && names.size) writeFileSync(file, [...names].map((n) => `${n}\n`).join(""), { flag: "a" });
+  return names;
 }
 
 export class PwshEngine {
   /** The PowerShell version that runs the scripts, e.g. "7.6.10". */
   version = "";
+  /** The netdbg templates this engine has run (by their marker). */
+  readonly executed = new Set<string>();
   readonly dir: string;
   readonly binDir: string;
   private readonly socketPath: string;
@@ -287,7 +293,7 @@ export class PwshEngine {
   /** Run one script (or the lines of a `-Command -` stdin) in a fresh runspace. */
   run(req: EngineRequest): Promise<EngineResult> {
     if (this.closed) return Promise.reject(new Error("the PowerShell engine is closed"));
-    logTemplate(req.script, req.lines);
+    for (const n of templatesIn(req.script, req.lines)) this.executed.add(n);
     return new Promise((resolve, reject) => {
       this.queue.push({ req, resolve, reject });
       this.start().then(
