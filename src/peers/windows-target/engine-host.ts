@@ -60,7 +60,7 @@ namespace NetdbgEngine {
 
 /** The host loop. argv: the compiled assembly's path (built by the engine from HOST_CSHARP when absent). */
 export const HOST_PS1 = String.raw`
-param([string]$Assembly, [string]$Source)
+param([string]$Assembly, [string]$Source, [string]$Setup)
 $ErrorActionPreference = 'Stop'
 if (-not (Test-Path -LiteralPath $Assembly)) {
   $tmp = "$Assembly.$PID.tmp"
@@ -74,9 +74,25 @@ foreach ($n in @('Security.Principal.WindowsIdentity', 'System.Security.Principa
 foreach ($n in @('Security.Principal.WindowsPrincipal', 'System.Security.Principal.WindowsPrincipal')) { $null = $acc::Remove($n); $acc::Add($n, [NetdbgEngine.WindowsPrincipal]) }
 $iss = [System.Management.Automation.Runspaces.InitialSessionState]::CreateDefault2()
 $CRLF = [string][char]13 + [char]10
+$setupText = if ($Setup) { [IO.File]::ReadAllText($Setup) } else { '' }
+# A runspace is opened and given the static stub definitions while the engine waits for the next request, so a
+# request pays only for its own prelude (drive, modules) and its script.
+function New-Prepared {
+  $ph = [NetdbgEngine.Host]::new()
+  $prs = [runspacefactory]::CreateRunspace($ph, $iss)
+  $prs.Open()
+  if ($setupText) {
+    $p = [powershell]::Create(); $p.Runspace = $prs
+    $null = $p.AddScript($setupText).Invoke()
+    if ($p.Streams.Error.Count) { throw "engine setup failed: $($p.Streams.Error[0])" }
+    $p.Dispose()
+  }
+  return @{ h = $ph; rs = $prs }
+}
 $proto = [Console]::Out
 $protoErr = [Console]::Error
 $stdin = [Console]::In
+$next = New-Prepared
 $proto.WriteLine('{"ready":true,"version":"' + $PSVersionTable.PSVersion.ToString() + '"}')
 $proto.Flush()
 
@@ -104,14 +120,14 @@ while ($true) {
   foreach ($k in $req.env.Keys) { [Environment]::SetEnvironmentVariable($k, [string]$req.env[$k]) }
   $enc = [Text.Encoding]::GetEncoding([int]$req.codePage)
   $outW = [IO.StringWriter]::new(); $errW = [IO.StringWriter]::new()
-  $h = [NetdbgEngine.Host]::new()
   $rs = $null
   $exit = 0; $fatal = ''
   $out = [Text.StringBuilder]::new()
   $err = [Text.StringBuilder]::new()
   try {
-    $rs = [runspacefactory]::CreateRunspace($h, $iss)
-    $rs.Open()
+    $cur = if ($next) { $next } else { New-Prepared }
+    $next = $null
+    $h = $cur.h; $rs = $cur.rs
     [Console]::SetOut($outW); [Console]::SetError($errW)
     $pre = [powershell]::Create(); $pre.Runspace = $rs
     $null = $pre.AddScript([string]$req.prelude)
@@ -152,5 +168,6 @@ while ($true) {
   $ans = [ordered]@{ id = $req.id; exitCode = $exit; stdout = [Convert]::ToBase64String($enc.GetBytes($stdoutText)); stderr = [Convert]::ToBase64String($enc.GetBytes($stderrText)); fatal = $fatal }
   $proto.WriteLine(($ans | ConvertTo-Json -Compress))
   $proto.Flush()
+  try { $next = New-Prepared } catch { $next = $null }
 }
 `;

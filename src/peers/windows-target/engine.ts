@@ -22,6 +22,7 @@ import { homedir, tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { createInterface } from "node:readline";
 import { HOST_CSHARP, HOST_PS1 } from "./engine-host.js";
+import { STATIC_PRELUDE } from "./stubs.js";
 
 /** What one run returns: the bytes the target's SSH channel would carry, and powershell.exe's exit code. */
 export interface EngineResult {
@@ -56,7 +57,7 @@ export interface EngineRequest {
   mode: "encoded" | "stdin";
   script?: string;
   lines?: string[];
-  /** PowerShell run in the fresh runspace before the script (stubs, drive, preferences). */
+  /** PowerShell run in the fresh runspace before the script (after the engine's static stub definitions). */
   prelude: string;
   /** Environment of the run (process-wide in the pwsh host; one run at a time per process). */
   env: Record<string, string>;
@@ -87,7 +88,24 @@ export function locatePwsh(env: NodeJS.ProcessEnv = process.env): string | undef
   return undefined;
 }
 
-/** The Node script behind every native stub: forwards argv over the stub socket, prints the answer, exits. */
+/**
+ * The native stub as a bash script (bash starts in milliseconds, Node in ~100 ms on a busy machine, and setup
+ * calls bcdedit.exe some twenty times): argv NUL-separated to the engine's loopback TCP port, then the answer —
+ * the exit code on the first line, the output after it — printed as it came.
+ */
+const BASH_CLIENT = [
+  "#!/bin/bash",
+  'exec 3<>"/dev/tcp/127.0.0.1/$NETDBG_STUB_PORT" || exit 255',
+  'printf \'%s\\0\' "$NETDBG_STUB_TOKEN" "${0##*/}" "$#" "$@" >&3',
+  "IFS= read -r code <&3 || exit 255",
+  "line=''",
+  "while IFS= read -r line <&3; do printf '%s\\n' \"$line\"; line=''; done",
+  '[ -n "$line" ] && printf \'%s\' "$line"',
+  'exit "$code"',
+  "",
+].join("\n");
+
+/** The Node script behind every native stub when there is no /bin/bash: forwards argv over the stub socket, prints the answer, exits. */
 const NATIVE_CLIENT = `"use strict";
 const net = require("node:net");
 const path = require("node:path");
@@ -153,6 +171,8 @@ export class PwshEngine {
   readonly binDir: string;
   private readonly socketPath: string;
   private server: Server | undefined;
+  private tcp: Server | undefined;
+  private tcpPort = 0;
   private workers: Worker[] = [];
   private queue: { req: EngineRequest; resolve: (r: EngineResult) => void; reject: (e: Error) => void }[] = [];
   private handlers = new Map<string, StubHandler>();
@@ -183,7 +203,8 @@ export class PwshEngine {
   /** An executable at `path` that runs the native stub client under this Node (named by its basename). */
   writeNativeStub(path: string): void {
     this.stubs.add(path);
-    writeFileSync(path, `#!${process.execPath}\nrequire(${JSON.stringify(join(this.dir, "native-stub.cjs"))});\n`);
+    if (existsSync("/bin/bash")) writeFileSync(path, BASH_CLIENT);
+    else writeFileSync(path, `#!${process.execPath}\nrequire(${JSON.stringify(join(this.dir, "native-stub.cjs"))});\n`);
     chmodSync(path, 0o755);
   }
 
@@ -196,6 +217,13 @@ export class PwshEngine {
         this.server!.listen(this.socketPath, () => resolve());
       });
       this.server.unref();
+      this.tcp = createServer((sock) => this.serveNative(sock));
+      await new Promise<void>((resolve, reject) => {
+        this.tcp!.once("error", reject);
+        this.tcp!.listen(0, "127.0.0.1", () => resolve());
+      });
+      this.tcp.unref();
+      this.tcpPort = (this.tcp.address() as { port: number }).port;
       await this.spawnWorker();
     })();
     return this.starting;
@@ -209,9 +237,11 @@ export class PwshEngine {
     const asm = join(cache, `netdbg-engine-${hash}.dll`);
     const src = join(this.dir, "host.cs");
     const script = join(this.dir, "host.ps1");
+    const setup = join(this.dir, "setup.ps1");
     writeFileSync(src, HOST_CSHARP);
     writeFileSync(script, HOST_PS1);
-    const proc = spawn(this.pwsh, ["-NoProfile", "-NonInteractive", "-NoLogo", "-File", script, asm, src], {
+    writeFileSync(setup, STATIC_PRELUDE);
+    const proc = spawn(this.pwsh, ["-NoProfile", "-NonInteractive", "-NoLogo", "-File", script, asm, src, setup], {
       stdio: ["pipe", "pipe", "pipe"],
       env: {
         PATH: this.binDir,
@@ -332,7 +362,12 @@ export class PwshEngine {
         script: item.req.script ?? "",
         lines: item.req.lines ?? [],
         prelude: item.req.prelude,
-        env: { ...item.req.env, NETDBG_STUB_TOKEN: token, NETDBG_STUB_SOCKET: this.socketPath },
+        env: {
+          ...item.req.env,
+          NETDBG_STUB_TOKEN: token,
+          NETDBG_STUB_SOCKET: this.socketPath,
+          NETDBG_STUB_PORT: String(this.tcpPort),
+        },
         codePage: item.req.codePage,
       };
       free.proc.stdin!.write(`${JSON.stringify(msg)}\n`);
@@ -364,6 +399,39 @@ export class PwshEngine {
     });
   }
 
+  /** The bash stub's framing: token, name, argc, args (NUL-terminated); answer "<exit>\n" + output. */
+  private serveNative(s: Socket): void {
+    let buf = Buffer.alloc(0);
+    let done = false;
+    s.on("error", () => undefined);
+    s.on("data", (d: Buffer) => {
+      if (done) return;
+      buf = Buffer.concat([buf, d]);
+      const fields: string[] = [];
+      let at = 0;
+      for (;;) {
+        const nul = buf.indexOf(0, at);
+        if (nul < 0) break;
+        fields.push(buf.subarray(at, nul).toString("utf8"));
+        at = nul + 1;
+      }
+      if (fields.length < 3 || fields.length < 3 + Number(fields[2])) return;
+      done = true;
+      const [token, name, , ...args] = fields;
+      void (async () => {
+        let a: StubAnswer;
+        try {
+          const h = this.handlers.get(token!);
+          if (!h) throw new Error("no run with this token");
+          a = await h({ kind: "native", name: name!.toLowerCase(), args });
+        } catch (e) {
+          a = { stderr: `engine stub: ${(e as Error).message}\r\n`, exitCode: 255 };
+        }
+        s.end(`${a.exitCode ?? 0}\n${a.stdout ?? ""}${a.stderr ?? ""}`);
+      })();
+    });
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -380,6 +448,7 @@ export class PwshEngine {
       ),
     );
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    await new Promise<void>((resolve) => (this.tcp ? this.tcp.close(() => resolve()) : resolve()));
     rmSync(this.dir, { recursive: true, force: true });
   }
 }

@@ -100,22 +100,15 @@ const CMDLETS: CmdletDef[] = [
   { name: "Stop-Computer", module: "always", params: "[switch]$Force" },
 ];
 
-/** PowerShell run in each fresh runspace before the script. */
-function prelude(model: WindowsTargetModel, root: string): string {
-  const mods = new Set<string>(model.state.modules ?? ALL_MODULES);
-  const user = model.state.user.replace(/^.*\\/, "");
-  const q = (s: string) => `'${s.replace(/'/g, "''")}'`;
-  const fns = CMDLETS.filter((c) => c.module === "always" || mods.has(c.module)).map(
-    (c) =>
-      `function global:${c.name} {\n  [CmdletBinding()] param(${c.params})\n  process { __NetdbgEmit $PSCmdlet (__NetdbgStub ${q(c.name)} $PSBoundParameters) }\n}`,
-  );
-  return [
-    "$PSStyle.OutputRendering = 'PlainText'",
-    "$ErrorView = 'NormalView'",
-    `$null = New-PSDrive -Name C -PSProvider FileSystem -Root ${q(root)} -Scope Global`,
-    `Set-Location -LiteralPath ${q(`C:\\Users\\${user}`)}`,
-    // one JSON line to the engine's stub socket, one JSON line back
-    `function global:__NetdbgStub([string]$Name, $Bound) {
+/**
+ * The stub definitions every runspace gets before its request (the engine runs this while it waits): all
+ * cmdlet stubs, the stub-socket call, the registry and Get-ChildItem proxies, 5.1-like error display.
+ */
+export const STATIC_PRELUDE = [
+  "$PSStyle.OutputRendering = 'PlainText'",
+  "$ErrorView = 'NormalView'",
+  // one JSON line to the engine's stub socket, one JSON line back
+  `function global:__NetdbgStub([string]$Name, $Bound) {
   $a = @{}
   foreach ($k in $Bound.Keys) { $v = $Bound[$k]; if ($v -is [System.Management.Automation.SwitchParameter]) { $v = $v.IsPresent }; $a[$k] = $v }
   $req = @{ token = $env:NETDBG_STUB_TOKEN; kind = 'cmdlet'; name = $Name; args = $a } | ConvertTo-Json -Compress -Depth 6
@@ -128,7 +121,7 @@ function prelude(model: WindowsTargetModel, root: string): string {
   $ns.Dispose()
   return ($text | ConvertFrom-Json)
 }`,
-    `function global:__NetdbgEmit($Cmdlet, $Answer) {
+  `function global:__NetdbgEmit($Cmdlet, $Answer) {
   if ($Answer.error) {
     $type = if ($Answer.error.type) { $Answer.error.type } else { 'System.InvalidOperationException' }
     $ex = New-Object -TypeName $type -ArgumentList ([string]$Answer.error.message)
@@ -139,14 +132,17 @@ function prelude(model: WindowsTargetModel, root: string): string {
   }
   foreach ($v in @($Answer.value)) { if ($null -ne $v) { $Cmdlet.WriteObject($v) } }
 }`,
-    ...fns,
-    `function global:Get-ItemProperty {
+  ...CMDLETS.map(
+    (c) =>
+      `function global:${c.name} {\n  [CmdletBinding()] param(${c.params})\n  process { __NetdbgEmit $PSCmdlet (__NetdbgStub '${c.name}' $PSBoundParameters) }\n}`,
+  ),
+  `function global:Get-ItemProperty {
   [CmdletBinding()] param([Parameter(Position = 0)][string[]]$Path, [Parameter(Position = 1)][string[]]$Name, [string[]]$LiteralPath)
   $p = @(@($Path) + @($LiteralPath) | Where-Object { $_ })
   if ($p.Count -and $p[0] -match '^(HKLM:|HKCU:|Registry::)') { __NetdbgEmit $PSCmdlet (__NetdbgStub 'Get-ItemProperty' $PSBoundParameters); return }
   Microsoft.PowerShell.Management\\Get-ItemProperty @PSBoundParameters
 }`,
-    `function global:Get-ChildItem {
+  `function global:Get-ChildItem {
   $root = (Get-PSDrive -Name C).Root.TrimEnd('/')
   Microsoft.PowerShell.Management\\Get-ChildItem @args | ForEach-Object {
     if ($_ -is [System.IO.FileSystemInfo] -and $_.FullName.StartsWith($root)) {
@@ -155,6 +151,19 @@ function prelude(model: WindowsTargetModel, root: string): string {
     } else { $_ }
   }
 }`,
+  "",
+].join("\n");
+
+/** The per-request part: this model's C: drive and profile folder; the cmdlets of modules it lacks removed. */
+function prelude(model: WindowsTargetModel, root: string): string {
+  const mods = new Set<string>(model.state.modules ?? ALL_MODULES);
+  const user = model.state.user.replace(/^.*\\/, "");
+  const q = (s: string) => `'${s.replace(/'/g, "''")}'`;
+  const absent = CMDLETS.filter((c) => c.module !== "always" && !mods.has(c.module)).map((c) => c.name);
+  return [
+    `$null = New-PSDrive -Name C -PSProvider FileSystem -Root ${q(root)} -Scope Global`,
+    `Set-Location -LiteralPath ${q(`C:\\Users\\${user}`)}`,
+    ...absent.map((n) => `Remove-Item -LiteralPath ${q(`function:\\${n}`)}`),
   ].join("\n");
 }
 
