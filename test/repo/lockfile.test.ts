@@ -16,7 +16,7 @@ const lock = JSON.parse(readFileSync(new URL("../../package-lock.json", import.m
 };
 
 /** Node's lookup from the package at `from`: its own node_modules, then each enclosing one up to the root. */
-export function resolveInLock(packages: Record<string, LockEntry>, from: string, name: string): string | undefined {
+function resolveInLock(packages: Record<string, LockEntry>, from: string, name: string): string | undefined {
   let dir = from;
   for (;;) {
     const candidate = dir === "" ? `node_modules/${name}` : `${dir}/node_modules/${name}`;
@@ -27,7 +27,7 @@ export function resolveInLock(packages: Record<string, LockEntry>, from: string,
   }
 }
 
-export function missingOptionals(packages: Record<string, LockEntry>): string[] {
+function missingOptionals(packages: Record<string, LockEntry>): string[] {
   const missing: string[] = [];
   for (const [path, entry] of Object.entries(packages)) {
     for (const dep of Object.keys(entry.optionalDependencies ?? {})) {
