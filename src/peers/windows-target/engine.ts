@@ -136,7 +136,7 @@ function refWorker(w: Worker, on: boolean): void {
 interface Worker {
   proc: ChildProcess;
   busy: boolean;
-  pending?: { resolve: (r: EngineResult) => void; reject: (e: Error) => void; token: string } | undefined;
+  pending?: { resolve: (r: EngineResult) => void; reject: (e: Error) => void; token: string; timer: NodeJS.Timeout } | undefined;
   dead?: Error;
 }
 
@@ -188,6 +188,8 @@ export class PwshEngine {
   constructor(
     readonly pwsh: string,
     readonly size = 2,
+    /** A run that takes longer ends its pwsh process (the run fails; the pool starts another). */
+    readonly runTimeoutMs = 120_000,
   ) {
     this.dir = mkdtempSync(join(tmpdir(), "netdbg-pwsh-"));
     this.binDir = join(this.dir, "bin");
@@ -291,6 +293,7 @@ export class PwshEngine {
       const p = w.pending;
       if (!p) return;
       w.pending = undefined;
+      clearTimeout(p.timer);
       this.handlers.delete(p.token);
       if (m.fatal) p.reject(new Error(`PowerShell engine: ${m.fatal}`));
       else
@@ -307,8 +310,11 @@ export class PwshEngine {
       const e = new Error(`pwsh (${this.pwsh}) exited with ${code}: ${stderr.trim().slice(-800)}`);
       w.dead = e;
       this.workers = this.workers.filter((x) => x !== w);
+      if (w.pending) clearTimeout(w.pending.timer);
       w.pending?.reject(e);
+      w.pending = undefined;
       ready?.(undefined);
+      if (!this.closed && this.queue.length) this.pump();
     });
     proc.on("error", (e) => {
       w.dead = e;
@@ -355,7 +361,15 @@ export class PwshEngine {
       this.handlers.set(token, item.req.handler);
       free.busy = true;
       refWorker(free, true);
-      free.pending = { resolve: item.resolve, reject: item.reject, token };
+      const timer = setTimeout(() => {
+        const p = free.pending;
+        if (!p) return;
+        free.pending = undefined;
+        p.reject(new Error(`PowerShell engine: the script ran longer than ${this.runTimeoutMs} ms; its pwsh was stopped`));
+        free.proc.kill("SIGKILL");
+      }, this.runTimeoutMs);
+      timer.unref();
+      free.pending = { resolve: item.resolve, reject: item.reject, token, timer };
       const msg = {
         id: token,
         mode: item.req.mode,
@@ -451,25 +465,4 @@ export class PwshEngine {
     await new Promise<void>((resolve) => (this.tcp ? this.tcp.close(() => resolve()) : resolve()));
     rmSync(this.dir, { recursive: true, force: true });
   }
-}
-
-let shared: Promise<PwshEngine | undefined> | undefined;
-
-/**
- * One engine per Node process, started on first use, or undefined when pwsh is not installed. Closed when the
- * process exits (the pwsh children end with their stdin).
- */
-export function sharedEngine(): Promise<PwshEngine | undefined> {
-  shared ??= (async () => {
-    const pwsh = locatePwsh();
-    if (!pwsh) return undefined;
-    const e = new PwshEngine(pwsh);
-    await e.start();
-    process.once("exit", () => {
-      for (const w of (e as unknown as { workers: Worker[] }).workers) w.proc.kill();
-      rmSync(e.dir, { recursive: true, force: true });
-    });
-    return e;
-  })();
-  return shared;
 }

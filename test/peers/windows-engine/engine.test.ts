@@ -5,9 +5,10 @@
  */
 import { describe, expect, it } from "vitest";
 import { psEncodedCommand } from "../../../src/core/quote.js";
+import { PwshEngine } from "../../../src/peers/windows-target/engine.js";
 import { defaultState, WindowsTargetModel, type WindowsTargetState } from "../../../src/peers/windows-target/model.js";
 import { runInEngine, stubFaults } from "../../../src/peers/windows-target/stubs.js";
-import { noPwsh, useEngine } from "../../helpers/pwsh.js";
+import { noPwsh, PWSH, useEngine } from "../../helpers/pwsh.js";
 
 const engine = useEngine();
 
@@ -96,4 +97,17 @@ describe.skipIf(noPwsh())("PowerShell engine", () => {
     );
     expect(r.out).toBe("SRV\\ops\r\nFalse\r\nC:\r\n");
   });
+
+  it("a script that runs too long fails and its pwsh is replaced", async () => {
+    const e = new PwshEngine(PWSH!, 1, 3000);
+    try {
+      const model = new WindowsTargetModel(defaultState());
+      const run = (script: string) => runInEngine(model, e, { name: "t", params: {}, script, inj: undefined, commandLine: "t" });
+      await expect(run("Start-Sleep -Seconds 60")).rejects.toThrow(/ran longer than 3000 ms/);
+      const r = await run("'again'");
+      expect(Buffer.from(r.raw!.stdout).toString()).toBe("again\r\n");
+    } finally {
+      await e.close();
+    }
+  }, 60_000);
 });
