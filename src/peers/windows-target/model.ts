@@ -3,7 +3,11 @@
  * Windows. It receives the exact command lines netdbg sends (`powershell.exe … -EncodedCommand <base64>` or
  * `-Command -` with the script on stdin), decodes the UTF-16LE script, and answers like the machine would.
  *
- * It does NOT interpret arbitrary PowerShell. It recognizes netdbg's own scripts: the first line
+ * Two ways to answer. With a real PowerShell engine (engine.ts, stubs.ts; `execWith`), the exact script runs in
+ * pwsh and only what cannot run anywhere but Windows — bcdedit.exe, the BitLocker / Hyper-V / NetAdapter / CIM
+ * cmdlets, the registry, restarts — comes from this model's state, through stubs; the profile's `modules` decide
+ * which cmdlets exist. Without an engine (`exec`) the model answers from its table:
+ * it does NOT interpret arbitrary PowerShell. It recognizes netdbg's own scripts: the first line
  * `# netdbg:script=<name>` names a template of templates/windows/, the line `$netdbgParams = @{…}` carries the
  * parameters as PowerShell literals (parsed here), and the template body must be embedded unmodified — the
  * model checks that against the file, so a script netdbg did not ship is rejected. The model then performs
