@@ -2,6 +2,8 @@
  * `demo`: wall time of `netdbg demo --json` (no TTY) as a user runs it — process start, both built-in targets,
  * setup over real SSH, the Windows restart and first KDNET poke, connect over KDNET and over the GDB remote
  * protocol on UDP, teardown — median of a few runs, and the demo's own figure (from its start to teardown done).
+ * Twice when pwsh is installed: the Windows scripts in real PowerShell (the default), and in the model's table
+ * ($NETDBG_PWSH naming no file).
  */
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
@@ -14,21 +16,38 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
-export async function run(runs = 3): Promise<Record<string, unknown>> {
+function measure(runs: number, env: NodeJS.ProcessEnv): { wall: number[]; inner: number[]; engine: string } {
   const bin = fileURLToPath(new URL("../bin/netdbg.js", import.meta.url));
   const wall: number[] = [];
   const inner: number[] = [];
+  let engine = "";
   for (let i = 0; i < runs; i++) {
     const t0 = process.hrtime.bigint();
-    const r = spawnSync(process.execPath, [bin, "--json", "demo"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+    const r = spawnSync(process.execPath, [bin, "--json", "demo"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], env });
     wall.push(Number(process.hrtime.bigint() - t0) / 1e6);
     if (r.status !== 0) throw new Error(`'netdbg --json demo' exited ${r.status}: ${r.stdout || r.stderr}`);
-    inner.push((JSON.parse(r.stdout) as { demo: { elapsedMs: number } }).demo.elapsedMs);
+    const j = JSON.parse(r.stdout) as {
+      demo: { elapsedMs: number };
+      windows: { scripts?: { engine: string; version?: string } };
+    };
+    inner.push(j.demo.elapsedMs);
+    engine = [j.windows.scripts?.engine, j.windows.scripts?.version].filter(Boolean).join(" ");
   }
-  return {
+  return { wall, inner, engine };
+}
+
+export async function run(runs = 3): Promise<Record<string, unknown>> {
+  const a = measure(runs, process.env);
+  const out: Record<string, unknown> = {
     runs,
-    wallMedianMs: Math.round(median(wall)),
-    wallMaxMs: Math.round(Math.max(...wall)),
-    demoElapsedMedianMs: Math.round(median(inner)),
+    windowsScripts: a.engine,
+    wallMedianMs: Math.round(median(a.wall)),
+    wallMaxMs: Math.round(Math.max(...a.wall)),
+    demoElapsedMedianMs: Math.round(median(a.inner)),
   };
+  if (a.engine.startsWith("pwsh")) {
+    const t = measure(runs, { ...process.env, NETDBG_PWSH: "/nonexistent/pwsh" });
+    out.tableDemoElapsedMedianMs = Math.round(median(t.inner));
+  }
+  return out;
 }

@@ -1,4 +1,22 @@
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import type { Reporter, TestModule } from "vitest/node";
+
+/**
+ * "pwsh executed N of M templates": which of templates/windows/*.ps1 the real PowerShell engine ran during this
+ * run (the log is written by src/peers/windows-target/engine.ts, set up by test/global-setup.ts).
+ */
+function pwshLine(): string | undefined {
+  const log = process.env.NETDBG_PWSH_TEMPLATE_LOG;
+  if (!log || !existsSync(log)) return undefined;
+  const all = readdirSync(new URL("../templates/windows/", import.meta.url))
+    .filter((f) => f.endsWith(".ps1"))
+    .map((f) => f.replace(/\.ps1$/, ""))
+    .sort();
+  const ran = new Set(readFileSync(log, "utf8").split("\n").filter(Boolean));
+  const done = all.filter((n) => ran.has(n));
+  const never = all.filter((n) => !ran.has(n));
+  return `pwsh executed ${done.length} of ${all.length} templates${never.length ? ` (never run: ${never.join(", ")})` : ""}`;
+}
 
 /**
  * Prints the plain closing line CI reads: `N passed, N failed` (", N skipped" when any were skipped).
@@ -22,6 +40,8 @@ export default class SummaryReporter implements Reporter {
       if (m.state() === "failed" && !anyTestFailed) failed++;
     }
     failed += unhandledErrors.length;
+    const pwsh = pwshLine();
+    if (pwsh) process.stdout.write(`\n${pwsh}`);
     process.stdout.write(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}\n`);
   }
 }

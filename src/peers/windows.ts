@@ -11,7 +11,9 @@ import { parseDbgSettings } from "../targets/windows/bcdedit-parse.js";
 import { KdnetTargetPeer } from "./kdnet-target/index.js";
 import { isLoopback } from "./loopback.js";
 import { type FakeSshServer as SshPeer, startFakeSshServer } from "./ssh-server.js";
+import type { PwshEngine } from "./windows-target/engine.js";
 import { defaultState, WindowsTargetModel, type WindowsTargetState } from "./windows-target/model.js";
+import { execWith } from "./windows-target/stubs.js";
 
 export interface WindowsPeerOptions {
   state?: WindowsTargetState;
@@ -19,11 +21,15 @@ export interface WindowsPeerOptions {
   pokeIntervalMs?: number;
   /** Lines describing what the simulated machine does (restart, KDNET start), for progress output. */
   onEvent?: (line: string) => void;
+  /** Run netdbg's scripts in this real PowerShell engine (windows-target/engine.ts); without it the model's table answers. */
+  engine?: PwshEngine;
 }
 
 export interface WindowsPeer {
   ssh: SshPeer;
   model: WindowsTargetModel;
+  /** The PowerShell engine that runs the scripts, or undefined when the model's table answers. */
+  engine: PwshEngine | undefined;
   /** The SSH user the server accepts. */
   user: string;
   /** The KDNET side of the running kernel, once it booted a debugging entry. */
@@ -75,16 +81,18 @@ export async function startWindowsPeer(opts: WindowsPeerOptions = {}): Promise<W
     users: [user],
     noSftp: true, // netdbg talks to Windows through PowerShell only
     exec: async ({ command, stdin }) => {
-      const r = model.exec(command, stdin === "" ? undefined : stdin);
+      const r = await execWith(model, opts.engine, command, stdin === "" ? undefined : stdin);
       await starting; // a restart's KDNET start is part of the reboot command's effect
       if (r.dropped) return { code: 255 };
-      return { stdout: r.stdout, stderr: r.stderr, code: r.exitCode };
+      // a real engine's bytes go out as they are (OEM code page), as OpenSSH for Windows passes them
+      return { stdout: r.raw?.stdout ?? r.stdout, stderr: r.raw?.stderr ?? r.stderr, code: r.exitCode };
     },
   });
 
   return {
     ssh,
     model,
+    engine: opts.engine,
     user,
     get kdnet() {
       return kdnet;

@@ -21,6 +21,7 @@ import { isUdpPortFree } from "../../io/port-probe.js";
 import { connectSsh } from "../../io/ssh.js";
 import { type LinuxPeer, startLinuxPeer } from "../../peers/linux.js";
 import { startWindowsPeer, type WindowsPeer } from "../../peers/windows.js";
+import { locatePwsh, PwshEngine } from "../../peers/windows-target/engine.js";
 import { type Context, captureContext, createContext } from "../context.js";
 import { registerServe } from "./demo-serve.js";
 import { runLinuxConnect } from "../debugger/linux-connect.js";
@@ -98,11 +99,13 @@ export async function runDemo(parent: Context, opts: DemoOptions): Promise<void>
 
   let win: WindowsPeer | undefined;
   let lin: LinuxPeer | undefined;
+  let engine: PwshEngine | undefined;
   let cleaned = false;
   const cleanup = async () => {
     if (cleaned) return;
     cleaned = true;
     await win?.close().catch(() => undefined);
+    await engine?.close().catch(() => undefined);
     await lin?.close().catch(() => undefined);
     if (!opts.keep) await rm(dir, { recursive: true, force: true });
   };
@@ -114,12 +117,32 @@ export async function runDemo(parent: Context, opts: DemoOptions): Promise<void>
 
   try {
     step(`state directory ${dir} (inventory, KDNET key, change journals; ${opts.keep ? "kept" : "removed"} at the end)`);
+    // The Windows model's scripts run in a real PowerShell when pwsh is installed (PowerShell 7 on PATH or as a
+    // .NET global tool); without it the model answers from its table. The summary says which.
+    const pwsh = locatePwsh();
+    let scriptEngine = "the Windows model's table (no PowerShell 7 'pwsh' found)";
+    const started = pwsh
+      ? (async () => {
+          const e = new PwshEngine(pwsh, 1);
+          try {
+            await e.start();
+            engine = e;
+            scriptEngine = `PowerShell ${e.version} (${pwsh})`;
+          } catch (x) {
+            await e.close().catch(() => undefined);
+            scriptEngine = `the Windows model's table (pwsh at ${pwsh} did not start: ${(x as Error).message.split("\n")[0]})`;
+          }
+        })()
+      : Promise.resolve();
     try {
-      win = await startWindowsPeer({ onEvent: (l) => step(l) });
-      lin = await startLinuxPeer();
+      const linStarted = startLinuxPeer();
+      await started;
+      win = await startWindowsPeer({ onEvent: (l) => step(l), ...(engine ? { engine } : {}) });
+      lin = await linStarted;
     } catch (e) {
       throw netdbgError("E770", { what: "targets", reason: (e as Error).message }, { cause: e });
     }
+    step(`${WIN}: its PowerShell scripts run in ${scriptEngine}`);
     step(
       `${WIN}: a Windows 11 model (BCD store, Intel 82574L NIC, BitLocker on) behind a real SSH server on 127.0.0.1:${win.ssh.port}`,
     );
@@ -238,6 +261,7 @@ export async function runDemo(parent: Context, opts: DemoOptions): Promise<void>
         what: lin.model.state.loaded ? "kgdboe is still loaded" : `files remain: ${left.join(", ")}`,
       });
     const elapsedMs = Math.round(performance.now() - t0);
+    step(`${WIN}: netdbg's Windows scripts ran in ${scriptEngine}`);
     step(
       `done in ${(elapsedMs / 1000).toFixed(1)} s: both targets are as they were. Next: a real kernel with 'netdbg lab up', then 'netdbg setup lab' and 'netdbg connect lab'.`,
     );
@@ -247,7 +271,12 @@ export async function runDemo(parent: Context, opts: DemoOptions): Promise<void>
       ctx.json({
         demo: { elapsedMs, stateDir: dir, kept: Boolean(opts.keep), kdnetPort },
         targets: [winTarget, linTarget].map((t) => ({ name: t.name, os: t.os, ssh: `127.0.0.1:${t.ssh?.port}` })),
-        windows: { setup: only(winSetup), connect: only(winConnect), teardown: only(winDown) },
+        windows: {
+          scripts: engine ? { engine: "pwsh", version: engine.version } : { engine: "model-table" },
+          setup: only(winSetup),
+          connect: only(winConnect),
+          teardown: only(winDown),
+        },
         linux: { setup: only(linSetup), connect: only(linConnect), teardown: only(linDown) },
         restored: { [WIN]: true, [LINUX]: true },
       });

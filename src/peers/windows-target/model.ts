@@ -3,7 +3,11 @@
  * Windows. It receives the exact command lines netdbg sends (`powershell.exe … -EncodedCommand <base64>` or
  * `-Command -` with the script on stdin), decodes the UTF-16LE script, and answers like the machine would.
  *
- * It does NOT interpret arbitrary PowerShell. It recognizes netdbg's own scripts: the first line
+ * Two ways to answer. With a real PowerShell engine (engine.ts, stubs.ts; `execWith`), the exact script runs in
+ * pwsh and only what cannot run anywhere but Windows — bcdedit.exe, the BitLocker / Hyper-V / NetAdapter / CIM
+ * cmdlets, the registry, restarts — comes from this model's state, through stubs; the profile's `modules` decide
+ * which cmdlets exist. Without an engine (`exec`) the model answers from its table:
+ * it does NOT interpret arbitrary PowerShell. It recognizes netdbg's own scripts: the first line
  * `# netdbg:script=<name>` names a template of templates/windows/, the line `$netdbgParams = @{…}` carries the
  * parameters as PowerShell literals (parsed here), and the template body must be embedded unmodified — the
  * model checks that against the file, so a script netdbg did not ship is rejected. The model then performs
@@ -70,7 +74,28 @@ export interface WindowsTargetState {
   guidCounter: number;
   /** Restarts so far (the reboot template). */
   boots?: number;
+  /**
+   * The PowerShell modules this machine has, which decide which cmdlets exist when a real PowerShell engine runs
+   * the scripts (stubs.ts): a cmdlet of a missing module fails as on Windows, with CommandNotFoundException.
+   * Absent: all of them (the table model's behaviour). Profiles: profiles.ts.
+   */
+  modules?: WindowsModule[];
+  /** The OEM code page of redirected console output (437 en-US; 850 western Europe; 936 zh-CN). Absent: 437. */
+  oemCodePage?: number;
+  /** Device encryption (Home editions): the system volume is encrypted though no BitLocker cmdlets exist. */
+  deviceEncryption?: boolean;
 }
+
+/** PowerShell modules whose cmdlets the engine provides as stubs (the Windows module names). */
+export type WindowsModule = "BitLocker" | "Hyper-V" | "NetLbfo" | "NetAdapter" | "SecureBoot" | "CimCmdlets";
+export const ALL_MODULES: readonly WindowsModule[] = [
+  "BitLocker",
+  "Hyper-V",
+  "NetLbfo",
+  "NetAdapter",
+  "SecureBoot",
+  "CimCmdlets",
+];
 
 export interface Injection {
   /** Which call to break: a template name, optionally with the first bcdedit argument (e.g. "/copy"). */
@@ -88,12 +113,26 @@ export interface Received {
   params: Record<string, unknown>;
 }
 
+/** A command accepted for running: the template, its parameters, the decoded script, the injection that applies. */
+export interface Accepted {
+  name: string;
+  params: Record<string, unknown>;
+  /** The decoded script (UTF-16LE base64 of -EncodedCommand, or of the stdin line's FromBase64String). */
+  script: string;
+  inj: Injection | undefined;
+  commandLine: string;
+  /** `-Command -`: the stdin text as received. */
+  stdin?: string;
+}
+
 export interface ExecResult {
   stdout: string;
   stderr: string;
   exitCode: number;
   /** The connection dropped after the command ran (injected): the caller must not see a result. */
   dropped?: boolean;
+  /** The exact bytes of the SSH channel's stdout / stderr when a real engine ran the script (OEM code page). */
+  raw?: { stdout: Uint8Array; stderr: Uint8Array };
 }
 
 const CURRENT = "{6e3c4a52-1f05-11ef-9c1b-c85b76a1b2c3}";
@@ -333,14 +372,35 @@ export class WindowsTargetModel {
     };
   }
 
-  /** Handle one SSH exec request exactly as sent. */
+  /** Handle one SSH exec request exactly as sent, answering from the model's table (no PowerShell). */
   exec(commandLine: string, input?: string): ExecResult {
+    const a = this.accept(commandLine, input);
+    if ("early" in a) return a.early;
+    let res: ExecResult;
+    try {
+      res = { stdout: this.run(a.name, a.params), stderr: "", exitCode: 0 };
+    } catch (e) {
+      res = { stdout: "", stderr: `${(e as Error).message}\r\n`, exitCode: 1 };
+    }
+    if (a.inj?.mode === "after") return { ...res, dropped: true };
+    return res;
+  }
+
+  /**
+   * The part of handling a command that is the same whichever engine runs the script: the default shell's view
+   * of the command line, powershell.exe's arguments, the script decoded, checked to be a shipped netdbg
+   * template embedded unmodified, recorded, and the test's injected failures applied.
+   */
+  accept(commandLine: string, input?: string): { early: ExecResult } | Accepted {
     // The SSH server hands the line to its default shell. netdbg's lines must be inert in both cmd.exe and
     // PowerShell: only the executable, switches and base64 (no quotes, %, ^, &, |, <, >, $, braces, …).
     if (!/^[A-Za-z0-9.+/=\- ]+$/.test(commandLine)) {
-      return this.state.defaultShell === "cmd"
-        ? { stdout: "", stderr: "The syntax of the command is incorrect.\r\n", exitCode: 1 }
-        : { stdout: "", stderr: "ParserError: unexpected token in the command line\r\n", exitCode: 1 };
+      return {
+        early:
+          this.state.defaultShell === "cmd"
+            ? { stdout: "", stderr: "The syntax of the command is incorrect.\r\n", exitCode: 1 }
+            : { stdout: "", stderr: "ParserError: unexpected token in the command line\r\n", exitCode: 1 },
+      };
     }
     const m =
       /^powershell\.exe -NoProfile -NonInteractive -ExecutionPolicy Bypass (?:-EncodedCommand ([A-Za-z0-9+/=]+)|-Command -)$/.exec(
@@ -348,31 +408,35 @@ export class WindowsTargetModel {
       );
     if (!m)
       return {
-        stdout: "",
-        stderr: `'${commandLine.split(" ")[0]}' is not recognized as an internal or external command.\r\n`,
-        exitCode: 1,
+        early: {
+          stdout: "",
+          stderr: `'${commandLine.split(" ")[0]}' is not recognized as an internal or external command.\r\n`,
+          exitCode: 1,
+        },
       };
     let b64 = m[1];
     if (b64 === undefined) {
       const s = /FromBase64String\('([A-Za-z0-9+/=]+)'\)/.exec(input ?? "");
-      if (!s) return { stdout: "", stderr: "", exitCode: 0 }; // empty stdin: PowerShell does nothing
+      if (!s) return { early: { stdout: "", stderr: "", exitCode: 0 } }; // empty stdin: PowerShell does nothing
       b64 = s[1]!;
     }
     const script = Buffer.from(b64, "base64").toString("utf16le");
     const name = /^# netdbg:script=([a-z-]+)\n/.exec(script)?.[1];
-    if (!name) return { stdout: "", stderr: "model: not a netdbg script (no marker)\r\n", exitCode: 1 };
+    if (!name) return { early: { stdout: "", stderr: "model: not a netdbg script (no marker)\r\n", exitCode: 1 } };
     let body: string;
     try {
       body = templateBody(name);
     } catch {
-      return { stdout: "", stderr: `model: unknown netdbg script '${name}'\r\n`, exitCode: 1 };
+      return { early: { stdout: "", stderr: `model: unknown netdbg script '${name}'\r\n`, exitCode: 1 } };
     }
     if (!script.includes(`\n& {\n${body}\n} @netdbgParams\n`)) {
-      return { stdout: "", stderr: `model: script '${name}' does not embed the shipped template unmodified\r\n`, exitCode: 1 };
+      return {
+        early: { stdout: "", stderr: `model: script '${name}' does not embed the shipped template unmodified\r\n`, exitCode: 1 },
+      };
     }
     if (!script.includes("$ProgressPreference = 'SilentlyContinue'")) {
       // without it PowerShell writes progress records as CLIXML on stderr (research D4)
-      return { stdout: "", stderr: "model: $ProgressPreference is not SilentlyContinue\r\n", exitCode: 1 };
+      return { early: { stdout: "", stderr: "model: $ProgressPreference is not SilentlyContinue\r\n", exitCode: 1 } };
     }
     const params = parseParamsLiteral(script);
     this.received.push({ commandLine, script: name, params });
@@ -385,16 +449,9 @@ export class WindowsTargetModel {
       inj = undefined;
     } else if (inj) this.injections = this.injections.filter((j) => j !== inj);
     if (inj?.mode === "before") {
-      return { stdout: "", stderr: "model: injected failure before the change\r\n", exitCode: 1 };
+      return { early: { stdout: "", stderr: "model: injected failure before the change\r\n", exitCode: 1 } };
     }
-    let res: ExecResult;
-    try {
-      res = { stdout: this.run(name, params), stderr: "", exitCode: 0 };
-    } catch (e) {
-      res = { stdout: "", stderr: `${(e as Error).message}\r\n`, exitCode: 1 };
-    }
-    if (inj?.mode === "after") return { ...res, dropped: true };
-    return res;
+    return { name, params, script, inj, commandLine, ...(m[1] === undefined ? { stdin: input ?? "" } : {}) };
   }
 
   private run(name: string, p: Record<string, unknown>): string {

@@ -10,9 +10,18 @@
  * Values enter only as parameters: the template (templates/windows/<name>.ps1, with a param() block) is
  * wrapped in a script block and invoked with a splatted hashtable whose values are PowerShell literals built
  * by core's psQuote. The template text itself is never edited. The wrapper also sets
- * $ProgressPreference='SilentlyContinue' (else progress records arrive on stderr as CLIXML) and turns an
- * uncaught error into exit 1 with the message on stderr. The first line `# netdbg:script=<name>` names the
- * script, which is what the test model of a Windows target keys on.
+ * $ProgressPreference='SilentlyContinue' (else progress records arrive on stderr as CLIXML). The first line
+ * `# netdbg:script=<name>` names the script, which is what the test model of a Windows target keys on.
+ *
+ * Errors: the template runs under $ErrorActionPreference='Stop' (a template may lower it for itself) and the
+ * wrapper has NO try/catch or trap around it. Inside a `try` (or under a trap) PowerShell sends a
+ * statement-terminating error — a cmdlet that does not exist, such as Get-VMSwitch without the Hyper-V module —
+ * to the handler whatever the template's $ErrorActionPreference or -ErrorAction says, which made the probe
+ * fail on machines without Hyper-V or BitLocker (test/peers/windows-engine/probe.test.ts). An error that does
+ * escape the template ends the script: powershell.exe then exits 1 with the error on stderr (about_PowerShell_exe:
+ * -Command / -EncodedCommand exit 1 on a terminating error). A script that finishes says `exit 0`.
+ * In the stdin form (`-Command -`) PowerShell runs each line on its own and an error ends only its line, so the
+ * line after the script is `exit 1`: it runs only when the script did not reach its own `exit`.
  */
 import { readFileSync } from "node:fs";
 import { netdbgError } from "../../core/error.js";
@@ -69,11 +78,9 @@ export function renderScript(name: TemplateName, params: PsParams = {}, body = t
     "$ProgressPreference = 'SilentlyContinue'",
     "$ErrorActionPreference = 'Stop'",
     `$netdbgParams = @{ ${entries.join("; ")} }`,
-    "try {",
     "& {",
     body.replace(/\r\n/g, "\n").trimEnd(),
     "} @netdbgParams",
-    "} catch { [Console]::Error.WriteLine(($_ | Out-String)); exit 1 }",
     "exit 0",
     "",
   ].join("\n");
@@ -97,7 +104,7 @@ export function wireCommand(script: string): WireCommand {
   if (commandLine.length <= MAX_COMMAND_LINE) return { commandLine };
   return {
     commandLine: `${PS_EXE} -Command -`,
-    input: `$s = [Text.Encoding]::Unicode.GetString([Convert]::FromBase64String('${b64}')); & ([scriptblock]::Create($s))\r\nexit $LASTEXITCODE\r\n`,
+    input: `$s = [Text.Encoding]::Unicode.GetString([Convert]::FromBase64String('${b64}')); & ([scriptblock]::Create($s))\r\nexit 1\r\n`,
   };
 }
 

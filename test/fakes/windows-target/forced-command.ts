@@ -5,8 +5,13 @@
  *   ForceCommand <node> --import <tsx loader> forced-command.ts <state.json>
  * An injected "after" failure (the change is made, then the connection drops) ends with exit 255 and no
  * answer, which is what the client sees when the SSH connection dies mid-command.
+ *   ForceCommand … forced-command.ts <state.json> <engine.sock>
+ * With a second argument the script runs in the test's real PowerShell engine (engine-server.ts) and the exact
+ * bytes it wrote (OEM code page) go out on the channel.
  */
 import { readFileSync, writeFileSync } from "node:fs";
+import { connect } from "node:net";
+import type { EngineCall, EngineReply } from "./engine-server.js";
 import { type Injection, type Received, WindowsTargetModel, type WindowsTargetState } from "./model.js";
 
 export interface ForcedState {
@@ -22,6 +27,38 @@ async function main(): Promise<void> {
   for await (const c of process.stdin) chunks.push(c as Buffer);
   const input = Buffer.concat(chunks).toString("utf8");
   const saved = JSON.parse(readFileSync(file, "utf8")) as ForcedState;
+  const sock = process.argv[3];
+  if (sock) {
+    const call: EngineCall = {
+      state: saved.state,
+      injections: saved.injections,
+      commandLine: process.env.SSH_ORIGINAL_COMMAND ?? "",
+      ...(input === "" ? {} : { input }),
+    };
+    const reply = await new Promise<EngineReply>((resolve, reject) => {
+      const s = connect(sock);
+      let buf = "";
+      s.setEncoding("utf8");
+      s.on("data", (d: string) => {
+        buf += d;
+      });
+      s.on("end", () => resolve(JSON.parse(buf) as EngineReply));
+      s.on("error", reject);
+      s.write(`${JSON.stringify(call)}\n`);
+    });
+    writeFileSync(
+      file,
+      JSON.stringify({ state: reply.state, injections: reply.injections, received: [...saved.received, ...reply.received] }),
+    );
+    if (reply.dropped) {
+      process.exitCode = 255;
+      return;
+    }
+    process.stdout.write(Buffer.from(reply.stdout, "base64"));
+    process.stderr.write(Buffer.from(reply.stderr, "base64"));
+    process.exitCode = reply.exitCode;
+    return;
+  }
   const model = new WindowsTargetModel(saved.state);
   model.injections = saved.injections;
   const r = model.exec(process.env.SSH_ORIGINAL_COMMAND ?? "", input === "" ? undefined : input);

@@ -1,0 +1,515 @@
+/**
+ * The Windows a script meets inside the real PowerShell engine (engine.ts), built per run from the model.
+ *
+ * Only what cannot run anywhere but Windows is answered by the model; the script itself — its parameter binding,
+ * error propagation, try/catch versus $ErrorActionPreference, pipelines, ConvertTo-Json — runs in PowerShell:
+ * - Cmdlets of Windows modules (BitLocker, Hyper-V, NetLbfo, NetAdapter, SecureBoot, CimCmdlets) are advanced
+ *   functions with the real cmdlet's parameters that ask the model over the stub socket. A module the model's
+ *   profile lacks (state.modules) is simply not defined, so calling its cmdlet fails with PowerShell's own
+ *   CommandNotFoundException, as on a Windows without that feature. A cmdlet error is written as the compiled
+ *   cmdlet writes it: ThrowTerminatingError (statement-terminating) or WriteError (non-terminating).
+ * - bcdedit.exe, shutdown.exe and kdnet.exe are executables (native-command semantics: $LASTEXITCODE, stderr
+ *   records under 2>&1) in a `C:` drive whose files mirror the model's `files` (bcdedit /export writes there).
+ * - The registry keys the templates read (HKLM:) come from the model through a Get-ItemProperty proxy; other
+ *   paths go to the real cmdlet. Get-ChildItem is the real cmdlet with FullName shown as the Windows path.
+ * - Restart-Computer and Stop-Computer are always stubs: the real Linux cmdlets must never run.
+ * - $env:SystemRoot, SystemDrive, PROCESSOR_ARCHITECTURE, COMPUTERNAME, USERNAME as Windows sets them.
+ * Output passes through the OEM code page of the model (state.oemCodePage), as redirected console output of
+ * powershell.exe does under OpenSSH for Windows. Native stub output reaches PowerShell as UTF-8 and PowerShell
+ * decodes it as UTF-8 (on Windows: the OEM code page both ways), which yields the same strings for every
+ * character the code page has.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { EngineRequest, PwshEngine, StubAnswer, StubCall } from "./engine.js";
+import { type Accepted, ALL_MODULES, type ExecResult, type WindowsModule, type WindowsTargetModel } from "./model.js";
+
+/** A failure a test makes one stub produce (a non-zero bcdedit exit, a cmdlet's terminating error, …). */
+export interface StubFault {
+  /** The stub: `bcdedit.exe`, `Suspend-BitLocker`, `Get-NetAdapter`, … */
+  name: string;
+  /** For a native stub: fail only when the first argument is this (e.g. "/set"), case-insensitively. */
+  arg?: string;
+  /** Let this many matching calls through first. */
+  skip?: number;
+  /** native: exit code (default 1) and output (default: bcdedit's generic two-line failure). */
+  exitCode?: number;
+  output?: string;
+  /** cmdlet: the error (default: terminating, "injected failure"). */
+  message?: string;
+  terminating?: boolean;
+}
+
+const faults = new WeakMap<WindowsTargetModel, StubFault[]>();
+/** The stub faults armed on a model (consumed as they fire). */
+export function stubFaults(model: WindowsTargetModel): StubFault[] {
+  let f = faults.get(model);
+  if (!f) faults.set(model, (f = []));
+  return f;
+}
+
+function takeFault(model: WindowsTargetModel, name: string, first: string | undefined): StubFault | undefined {
+  const list = stubFaults(model);
+  const i = list.findIndex(
+    (f) => f.name.toLowerCase() === name.toLowerCase() && (f.arg === undefined || f.arg.toLowerCase() === first?.toLowerCase()),
+  );
+  if (i < 0) return undefined;
+  const f = list[i]!;
+  if (f.skip) {
+    f.skip--;
+    return undefined;
+  }
+  list.splice(i, 1);
+  return f;
+}
+
+/** One cmdlet stub: name, module, parameter block (PowerShell), and which bound parameters it forwards. */
+interface CmdletDef {
+  name: string;
+  module: WindowsModule | "always";
+  params: string;
+}
+
+const CMDLETS: CmdletDef[] = [
+  {
+    name: "Get-BitLockerVolume",
+    module: "BitLocker",
+    params: "[Parameter(Position = 0, ValueFromPipeline = $true)][string[]]$MountPoint",
+  },
+  {
+    name: "Suspend-BitLocker",
+    module: "BitLocker",
+    params: "[Parameter(Mandatory = $true, Position = 0)][string[]]$MountPoint, [int]$RebootCount = 1",
+  },
+  { name: "Resume-BitLocker", module: "BitLocker", params: "[Parameter(Mandatory = $true, Position = 0)][string[]]$MountPoint" },
+  { name: "Confirm-SecureBootUEFI", module: "SecureBoot", params: "" },
+  {
+    name: "Get-NetAdapter",
+    module: "NetAdapter",
+    params: "[Parameter(Position = 0)][string[]]$Name = @('*'), [switch]$Physical, [switch]$IncludeHidden",
+  },
+  { name: "Get-NetAdapterHardwareInfo", module: "NetAdapter", params: "[Parameter(Position = 0)][string[]]$Name = @('*')" },
+  { name: "Get-NetLbfoTeam", module: "NetLbfo", params: "[Parameter(Position = 0)][string[]]$Name = @('*')" },
+  { name: "Get-VMSwitch", module: "Hyper-V", params: "[Parameter(Position = 0)][string[]]$Name = @('*'), [string]$SwitchType" },
+  {
+    name: "Get-CimInstance",
+    module: "CimCmdlets",
+    params: "[Parameter(Mandatory = $true, Position = 0)][string]$ClassName, [string]$Namespace = 'root\\cimv2', [string]$Filter",
+  },
+  { name: "Restart-Computer", module: "always", params: "[switch]$Force, [int]$Timeout, [string]$Wait" },
+  { name: "Stop-Computer", module: "always", params: "[switch]$Force" },
+];
+
+/**
+ * The stub definitions every runspace gets before its request (the engine runs this while it waits): all
+ * cmdlet stubs, the stub-socket call, the registry and Get-ChildItem proxies, 5.1-like error display.
+ */
+export const STATIC_PRELUDE = [
+  "$PSStyle.OutputRendering = 'PlainText'",
+  "$ErrorView = 'NormalView'",
+  // one JSON line to the engine's stub socket, one JSON line back
+  `function global:__NetdbgStub([string]$Name, $Bound) {
+  $a = @{}
+  foreach ($k in $Bound.Keys) { $v = $Bound[$k]; if ($v -is [System.Management.Automation.SwitchParameter]) { $v = $v.IsPresent }; $a[$k] = $v }
+  $req = @{ token = $env:NETDBG_STUB_TOKEN; kind = 'cmdlet'; name = $Name; args = $a } | ConvertTo-Json -Compress -Depth 6
+  $sock = [System.Net.Sockets.Socket]::new([System.Net.Sockets.AddressFamily]::Unix, [System.Net.Sockets.SocketType]::Stream, [System.Net.Sockets.ProtocolType]::Unspecified)
+  $sock.Connect([System.Net.Sockets.UnixDomainSocketEndPoint]::new($env:NETDBG_STUB_SOCKET))
+  $ns = [System.Net.Sockets.NetworkStream]::new($sock, $true)
+  $b = [Text.Encoding]::UTF8.GetBytes($req + [char]10)
+  $ns.Write($b, 0, $b.Length)
+  $text = [IO.StreamReader]::new($ns, [Text.Encoding]::UTF8).ReadToEnd()
+  $ns.Dispose()
+  return ($text | ConvertFrom-Json)
+}`,
+  `function global:__NetdbgEmit($Cmdlet, $Answer) {
+  if ($Answer.error) {
+    $type = if ($Answer.error.type) { $Answer.error.type } else { 'System.InvalidOperationException' }
+    $ex = New-Object -TypeName $type -ArgumentList ([string]$Answer.error.message)
+    $cat = if ($Answer.error.category) { $Answer.error.category } else { 'NotSpecified' }
+    $id = if ($Answer.error.id) { $Answer.error.id } else { 'NetdbgStub' }
+    $rec = [System.Management.Automation.ErrorRecord]::new($ex, $id, $cat, $null)
+    if ($Answer.error.terminating) { $Cmdlet.ThrowTerminatingError($rec) } else { $Cmdlet.WriteError($rec) }
+  }
+  foreach ($v in @($Answer.value)) { if ($null -ne $v) { $Cmdlet.WriteObject($v) } }
+}`,
+  ...CMDLETS.map(
+    (c) =>
+      `function global:${c.name} {\n  [CmdletBinding()] param(${c.params})\n  process { __NetdbgEmit $PSCmdlet (__NetdbgStub '${c.name}' $PSBoundParameters) }\n}`,
+  ),
+  `function global:Get-ItemProperty {
+  [CmdletBinding()] param([Parameter(Position = 0)][string[]]$Path, [Parameter(Position = 1)][string[]]$Name, [string[]]$LiteralPath)
+  $p = @(@($Path) + @($LiteralPath) | Where-Object { $_ })
+  if ($p.Count -and $p[0] -match '^(HKLM:|HKCU:|Registry::)') { __NetdbgEmit $PSCmdlet (__NetdbgStub 'Get-ItemProperty' $PSBoundParameters); return }
+  Microsoft.PowerShell.Management\\Get-ItemProperty @PSBoundParameters
+}`,
+  `function global:Get-ChildItem {
+  $root = (Get-PSDrive -Name C).Root.TrimEnd('/')
+  Microsoft.PowerShell.Management\\Get-ChildItem @args | ForEach-Object {
+    if ($_ -is [System.IO.FileSystemInfo] -and $_.FullName.StartsWith($root)) {
+      $w = 'C:' + $_.FullName.Substring($root.Length).Replace('/', '\\')
+      $_ | Add-Member -Force -NotePropertyName FullName -NotePropertyValue $w -PassThru
+    } else { $_ }
+  }
+}`,
+  "",
+].join("\n");
+
+/** The per-request part: this model's C: drive and profile folder; the cmdlets of modules it lacks removed. */
+function prelude(model: WindowsTargetModel, root: string): string {
+  const mods = new Set<string>(model.state.modules ?? ALL_MODULES);
+  const user = model.state.user.replace(/^.*\\/, "");
+  const q = (s: string) => `'${s.replace(/'/g, "''")}'`;
+  const absent = CMDLETS.filter((c) => c.module !== "always" && !mods.has(c.module)).map((c) => c.name);
+  return [
+    `$null = New-PSDrive -Name C -PSProvider FileSystem -Root ${q(root)} -Scope Global`,
+    `Set-Location -LiteralPath ${q(`C:\\Users\\${user}`)}`,
+    ...absent.map((n) => `Remove-Item -LiteralPath ${q(`function:\\${n}`)}`),
+  ].join("\n");
+}
+
+const roots = new WeakMap<WindowsTargetModel, string>();
+let rootCounter = 0;
+
+/** Windows path (C:\a\b) → the mirror's path; undefined for other drives. */
+function diskPath(root: string, win: string): string | undefined {
+  const m = /^C:\\(.*)$/i.exec(win);
+  if (!m) return undefined;
+  return join(root, ...m[1]!.split("\\").filter((x) => x !== ""));
+}
+
+/** Infrastructure the engine puts in the drive (stub executables, the profile folder): never copied into the model. */
+const INFRA = /^(Windows\\System32\\(bcdedit|shutdown)\.exe|Windows\\System32\\|Users\\.*)$/i;
+
+/** Write the model's files into the drive mirror. */
+function materialize(model: WindowsTargetModel, root: string): void {
+  for (const [k, v] of Object.entries(model.state.files)) {
+    const p = diskPath(root, k);
+    if (!p) continue;
+    if (k.endsWith("\\")) mkdirSync(p, { recursive: true });
+    else {
+      mkdirSync(join(p, ".."), { recursive: true });
+      if (!existsSync(p) || readFileSync(p, "utf8") !== v) writeFileSync(p, v);
+    }
+  }
+}
+
+/** Folders and files the script made in the drive become the model's (New-Item of the export folder). */
+function collect(model: WindowsTargetModel, root: string, engine: PwshEngine): void {
+  const files = model.state.files;
+  const walk = (dir: string, win: string) => {
+    for (const e of readdirSync(dir)) {
+      const p = join(dir, e);
+      const w = `${win}${e}`;
+      const rel = w.slice(3);
+      const st = statSync(p);
+      if (st.isDirectory()) {
+        if (!INFRA.test(`${rel}\\`) && !(`${w}\\` in files)) files[`${w}\\`] = "";
+        walk(p, `${w}\\`);
+      } else if (!INFRA.test(rel) && !engine.isNativeStub(p) && !(w in files)) {
+        files[w] = readFileSync(p, "utf8");
+      }
+    }
+  };
+  walk(root, "C:\\");
+}
+
+function rootOf(model: WindowsTargetModel, engine: PwshEngine): string {
+  let r = roots.get(model);
+  if (!r) {
+    r = join(engine.dir, "targets", String(++rootCounter), "C");
+    roots.set(model, r);
+  }
+  const user = model.state.user.replace(/^.*\\/, "");
+  mkdirSync(join(r, "Windows", "System32"), { recursive: true });
+  mkdirSync(join(r, "Users", user), { recursive: true });
+  for (const exe of ["bcdedit.exe", "shutdown.exe"]) {
+    const p = join(r, "Windows", "System32", exe);
+    if (!existsSync(p)) engine.writeNativeStub(p);
+  }
+  const k = model.state.kdnetPath ? diskPath(r, model.state.kdnetPath) : undefined;
+  if (k && !existsSync(k)) {
+    mkdirSync(join(k, ".."), { recursive: true });
+    engine.writeNativeStub(k);
+  }
+  return r;
+}
+
+const BCD_FAIL = "An error has occurred setting the element data.\r\nThe request is not supported.\r\n";
+
+/** What a stub call does to / reads from the model. */
+function answer(model: WindowsTargetModel, root: string, engine: PwshEngine, call: StubCall): StubAnswer {
+  const s = model.state;
+  const a = (call.args ?? {}) as Record<string, unknown>;
+  const list = (v: unknown): string[] => (v === undefined || v === null ? [] : Array.isArray(v) ? v.map(String) : [String(v)]);
+  const like = (names: string[], n: string) =>
+    names.length === 0 ||
+    names.some((p) => new RegExp(`^${p.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*")}$`, "i").test(n));
+  if (call.kind === "native") {
+    const argv = list(call.args);
+    const fault = takeFault(model, call.name, argv[0]);
+    if (fault) return { stdout: fault.output ?? BCD_FAIL, exitCode: fault.exitCode ?? 1 };
+    switch (call.name) {
+      case "bcdedit.exe": {
+        collect(model, root, engine);
+        const r = model.bcd(argv);
+        materialize(model, root);
+        return { stdout: r.output, exitCode: r.exitCode };
+      }
+      case "shutdown.exe": {
+        const flags = argv.map((x) => x.toLowerCase());
+        if (!s.elevated) return { stderr: "Access is denied.(5)\r\n", exitCode: 5 };
+        if (flags.includes("/r")) model.reboot();
+        return { exitCode: 0 };
+      }
+      default:
+        if (s.kdnetPath && call.name === s.kdnetPath.replace(/^.*\\/, "").toLowerCase()) {
+          return { stdout: s.kdnetOutput ?? model.kdnetListing(), exitCode: 0 };
+        }
+        return { stderr: `'${call.name}' is not recognized\r\n`, exitCode: 9009 };
+    }
+  }
+  const fault = takeFault(model, call.name, undefined);
+  if (fault)
+    return { error: { message: fault.message ?? `${call.name}: injected failure`, terminating: fault.terminating ?? true } };
+  const denied = (what: string): StubAnswer => ({
+    error: {
+      message: `${what}: Access is denied.`,
+      type: "System.UnauthorizedAccessException",
+      terminating: true,
+      category: "PermissionDenied",
+    },
+  });
+  const volume = (v: (typeof s.bitlocker)[number]) => ({
+    MountPoint: v.mountPoint,
+    VolumeStatus: v.volumeStatus,
+    ProtectionStatus: v.protectionStatus,
+    ...(v.rebootCount !== undefined ? { RebootCount: v.rebootCount } : {}),
+  });
+  const findVolumes = (): { found: (typeof s.bitlocker)[number][]; missing: string[] } => {
+    const mps = list(a.MountPoint);
+    if (!mps.length) return { found: s.bitlocker, missing: [] };
+    const found = s.bitlocker.filter((v) => mps.some((m) => m.toUpperCase().replace(/\\$/, "") === v.mountPoint.toUpperCase()));
+    return {
+      found,
+      missing: mps.filter((m) => !found.some((v) => v.mountPoint.toUpperCase() === m.toUpperCase().replace(/\\$/, ""))),
+    };
+  };
+  switch (call.name) {
+    case "Get-BitLockerVolume": {
+      if (!s.elevated) return denied("Get-BitLockerVolume");
+      const { found, missing } = findVolumes();
+      return {
+        value: found.map(volume),
+        ...(missing.length
+          ? {
+              error: { message: `BitLocker volume ${missing[0]} was not found.`, category: "ObjectNotFound", terminating: false },
+            }
+          : {}),
+      };
+    }
+    case "Suspend-BitLocker":
+    case "Resume-BitLocker": {
+      if (!s.elevated) return denied(call.name);
+      const { found, missing } = findVolumes();
+      if (missing.length)
+        return {
+          error: { message: `BitLocker volume ${missing[0]} was not found.`, category: "ObjectNotFound", terminating: true },
+        };
+      for (const v of found) {
+        if (call.name === "Suspend-BitLocker") {
+          v.protectionStatus = "Off";
+          v.rebootCount = Number(a.RebootCount ?? 1);
+        } else {
+          v.protectionStatus = "On";
+          delete v.rebootCount;
+        }
+      }
+      return { value: found.map(volume) };
+    }
+    case "Confirm-SecureBootUEFI":
+      if (s.secureBoot === "unsupported")
+        return {
+          error: {
+            message: "Cmdlet not supported on this platform.",
+            type: "System.PlatformNotSupportedException",
+            terminating: true,
+          },
+        };
+      if (s.secureBoot === "unknown") return denied("Confirm-SecureBootUEFI");
+      return { value: s.secureBoot === "on" };
+    case "Get-NetAdapter":
+      return {
+        value: s.nics
+          .filter((n) => like(list(a.Name), n.name) && (!a.Physical || !n.virtual))
+          .map((n) => ({
+            Name: n.name,
+            InterfaceDescription: n.interfaceDescription,
+            PnPDeviceID: n.pnpDeviceId,
+            NdisPhysicalMedium: n.ndisPhysicalMedium,
+            Virtual: n.virtual,
+            HardwareInterface: !n.virtual,
+            Status: n.status,
+            LinkSpeed: n.linkSpeed,
+            MacAddress: n.macAddress,
+          })),
+      };
+    case "Get-NetAdapterHardwareInfo":
+      return {
+        value: s.nics
+          .filter((n) => n.pci && like(list(a.Name), n.name))
+          .map((n) => ({
+            Name: n.name,
+            InterfaceDescription: n.interfaceDescription,
+            Segment: n.pci!.segment,
+            Bus: n.pci!.bus,
+            Device: n.pci!.device,
+            Function: n.pci!.function,
+          })),
+      };
+    case "Get-NetLbfoTeam":
+      return { value: s.teams.filter((t) => like(list(a.Name), t.name)).map((t) => ({ Name: t.name, Members: t.members })) };
+    case "Get-VMSwitch":
+      if (!s.elevated) return denied("Get-VMSwitch");
+      return {
+        value: s.vswitches
+          .filter(
+            (w) =>
+              like(list(a.Name), w.name) && (!a.SwitchType || String(a.SwitchType).toLowerCase() === w.switchType.toLowerCase()),
+          )
+          .map((w) => ({
+            Name: w.name,
+            SwitchType: w.switchType,
+            EmbeddedTeamingEnabled: w.embeddedTeamingEnabled,
+            NetAdapterInterfaceDescription: w.netAdapterInterfaceDescriptions[0] ?? null,
+            NetAdapterInterfaceDescriptions: w.netAdapterInterfaceDescriptions,
+          })),
+      };
+    case "Get-CimInstance":
+      return cim(model, String(a.ClassName ?? ""), String(a.Namespace ?? "root\\cimv2"));
+    case "Get-ItemProperty":
+      return registry(model, [...list(a.Path), ...list(a.LiteralPath)][0] ?? "", list(a.Name));
+    case "Restart-Computer":
+      if (!s.elevated) return denied("Restart-Computer");
+      model.reboot();
+      return {};
+    default:
+      return { error: { message: `the model has no behaviour for ${call.name}`, terminating: true } };
+  }
+}
+
+function cim(model: WindowsTargetModel, cls: string, ns: string): StubAnswer {
+  const s = model.state;
+  const c = cls.toLowerCase();
+  const n = ns.toLowerCase().replace(/\//g, "\\");
+  if (n === "root\\cimv2" && c === "win32_operatingsystem")
+    return {
+      value: {
+        Caption: s.os.caption,
+        Version: s.os.version,
+        BuildNumber: String(s.os.build),
+        OSArchitecture: s.os.arch === "AMD64" ? "64-bit" : s.os.arch,
+        SystemDrive: s.systemDrive,
+      },
+    };
+  if (n === "root\\cimv2" && c === "win32_computersystem")
+    return {
+      value: { Name: s.user.replace(/\\.*$/, ""), HypervisorPresent: s.isVm, Model: s.isVm ? "Virtual Machine" : "Workstation" },
+    };
+  if (n === "root\\cimv2\\security\\microsoftvolumeencryption" && c === "win32_encryptablevolume") {
+    if (!s.elevated) return { error: { message: "Access denied", terminating: false, category: "PermissionDenied" } };
+    return {
+      value: s.bitlocker.map((v) => ({ DriveLetter: v.mountPoint, ProtectionStatus: v.protectionStatus === "On" ? 1 : 0 })),
+    };
+  }
+  return { error: { message: "Invalid class", terminating: false, category: "MetadataError", id: "HRESULT 0x80041010" } };
+}
+
+function registry(model: WindowsTargetModel, path: string, names: string[]): StubAnswer {
+  const s = model.state;
+  const key = path.replace(/^Registry::HKEY_LOCAL_MACHINE\\?/i, "HKLM:\\").toLowerCase();
+  let value: Record<string, unknown> | undefined;
+  if (key === "hklm:\\software\\microsoft\\windows nt\\currentversion")
+    value = { EditionID: s.os.edition, ProductName: s.os.caption.replace(/^Microsoft /, ""), CurrentBuild: String(s.os.build) };
+  else if (
+    key === "hklm:\\system\\currentcontrolset\\control\\secureboot\\state" &&
+    (s.secureBoot === "on" || s.secureBoot === "off")
+  )
+    value = { UEFISecureBootEnabled: s.secureBoot === "on" ? 1 : 0 };
+  if (value === undefined)
+    return {
+      error: {
+        message: `Cannot find path '${path}' because it does not exist.`,
+        type: "System.Management.Automation.ItemNotFoundException",
+        category: "ObjectNotFound",
+        id: "PathNotFound,Microsoft.PowerShell.Commands.GetItemPropertyCommand",
+        terminating: false,
+      },
+    };
+  if (names.length) {
+    const missing = names.find((n) => !Object.keys(value!).some((k) => k.toLowerCase() === n.toLowerCase()));
+    if (missing)
+      return {
+        error: {
+          message: `Property ${missing} does not exist at path ${path}.`,
+          type: "System.Management.Automation.PSArgumentException",
+          category: "InvalidArgument",
+          terminating: false,
+        },
+      };
+  }
+  return { value };
+}
+
+/**
+ * Run an accepted command (model.accept) in the engine: the exact script netdbg sent, as -EncodedCommand or
+ * as the `-Command -` lines of its stdin, against this model's Windows.
+ */
+export async function runInEngine(model: WindowsTargetModel, engine: PwshEngine, a: Accepted): Promise<ExecResult> {
+  const root = rootOf(model, engine);
+  materialize(model, root);
+  const s = model.state;
+  const req: EngineRequest = {
+    mode: a.stdin !== undefined ? "stdin" : "encoded",
+    prelude: prelude(model, root),
+    env: {
+      SystemRoot: "C:\\Windows",
+      SYSTEMROOT: "C:\\Windows",
+      windir: "C:\\Windows",
+      SystemDrive: s.systemDrive,
+      SYSTEMDRIVE: s.systemDrive,
+      PROCESSOR_ARCHITECTURE: s.os.arch,
+      COMPUTERNAME: s.user.replace(/\\.*$/, ""),
+      USERNAME: s.user.replace(/^.*\\/, ""),
+      NETDBG_WIN_USER: s.user,
+      NETDBG_WIN_ELEVATED: s.elevated ? "1" : "0",
+    },
+    codePage: s.oemCodePage ?? 437,
+    handler: (call) => answer(model, root, engine, call),
+  };
+  if (a.stdin !== undefined) req.lines = a.stdin.split(/\r?\n/).filter((l) => l.trim() !== "");
+  else req.script = a.script;
+  const r = await engine.run(req);
+  collect(model, root, engine);
+  const res: ExecResult = {
+    // the text a UTF-8 reader (netdbg's SSH client) makes of the bytes; `raw` is what the channel carries
+    stdout: r.stdout.toString("utf8"),
+    stderr: r.stderr.toString("utf8"),
+    exitCode: r.exitCode,
+    raw: { stdout: r.stdout, stderr: r.stderr },
+  };
+  if (a.inj?.mode === "after") return { ...res, dropped: true };
+  return res;
+}
+
+/** The model's command through the engine when one is given, else through its table. */
+export async function execWith(
+  model: WindowsTargetModel,
+  engine: PwshEngine | undefined,
+  commandLine: string,
+  input?: string,
+): Promise<ExecResult> {
+  if (!engine) return model.exec(commandLine, input);
+  const a = model.accept(commandLine, input);
+  if ("early" in a) return a.early;
+  return runInEngine(model, engine, a);
+}

@@ -1,0 +1,102 @@
+/**
+ * `--via winrm` against the real PowerShell engine: netdbg's node-powershell adapter starts a REAL local pwsh
+ * (through a small bash wrapper, the executable NodePowerShellRunner is given), in which Invoke-Command is a
+ * function that runs the wrapper's script block here, as WinRM would run it on the target, with $env:SystemRoot
+ * pointing at a folder whose WindowsPowerShell\v1.0\powershell.exe stands for the target's powershell.exe: it
+ * hands its exact arguments and stdin to this rig, which runs them through the model and the engine
+ * (model.accept + the engine, as the SSH peers do) and answers with the bytes, stderr and exit code.
+ */
+import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:net";
+import { join } from "node:path";
+import type { PwshEngine } from "../../../src/peers/windows-target/engine.js";
+import type { WindowsTargetModel } from "../../../src/peers/windows-target/model.js";
+import { execWith } from "../../../src/peers/windows-target/stubs.js";
+
+export interface WinrmRig {
+  /** The executable to give NodePowerShellRunner (a bash wrapper around the real pwsh). */
+  executable: string;
+  close(): Promise<void>;
+}
+
+export async function startWinrmRig(dir: string, pwsh: string, model: WindowsTargetModel, engine: PwshEngine): Promise<WinrmRig> {
+  const sock = join(dir, "winrm.sock");
+  const srv: Server = createServer((s) => {
+    let buf = "";
+    s.setEncoding("utf8");
+    s.on("error", () => undefined);
+    s.on("data", (d: string) => {
+      buf += d;
+      const nl = buf.indexOf("\n");
+      if (nl < 0) return;
+      const call = JSON.parse(buf.slice(0, nl)) as { args: string[]; input: string };
+      buf = "";
+      void (async () => {
+        const r = await execWith(
+          model,
+          engine,
+          `powershell.exe ${call.args.join(" ")}`,
+          call.input === "" ? undefined : call.input,
+        );
+        const out = r.raw?.stdout ?? Buffer.from(r.stdout);
+        const err = r.raw?.stderr ?? Buffer.from(r.stderr);
+        s.end(
+          `${JSON.stringify({ stdout: Buffer.from(out).toString("base64"), stderr: Buffer.from(err).toString("base64"), exitCode: r.dropped ? 255 : r.exitCode })}\n`,
+        );
+      })();
+    });
+  });
+  await new Promise<void>((resolve) => srv.listen(sock, () => resolve()));
+
+  // the target's powershell.exe: argv and stdin to the rig, its answer out
+  const root = join(dir, "Windows");
+  const exeDir = join(root, "System32", "WindowsPowerShell", "v1.0");
+  mkdirSync(exeDir, { recursive: true });
+  const exe = join(exeDir, "powershell.exe");
+  writeFileSync(
+    exe,
+    `#!${process.execPath}
+const net = require("node:net");
+const chunks = [];
+// like powershell.exe, read stdin only for '-Command -' (otherwise it is the calling shell's, never closed)
+const args = process.argv.slice(2);
+const readsStdin = args.at(-1) === "-" && args.at(-2) === "-Command";
+const go = () => {
+  const s = net.connect(${JSON.stringify(sock)});
+  let buf = "";
+  s.setEncoding("utf8");
+  s.on("data", (d) => { buf += d; });
+  s.on("end", () => {
+    const a = JSON.parse(buf);
+    process.stdout.write(Buffer.from(a.stdout, "base64"));
+    process.stderr.write(Buffer.from(a.stderr, "base64"));
+    process.exitCode = a.exitCode;
+  });
+  s.write(JSON.stringify({ args, input: Buffer.concat(chunks).toString("utf8") }) + "\\n");
+};
+if (readsStdin) { process.stdin.on("data", (c) => chunks.push(c)); process.stdin.on("end", go); } else go();
+`,
+  );
+  chmodSync(exe, 0o755);
+
+  // Invoke-Command as WinRM's stand-in: the script block runs with the target's SystemRoot (one line: the
+  // adapter's shell reads its stdin line by line)
+  const stub =
+    `function Invoke-Command { param([string]$ComputerName, [scriptblock]$ScriptBlock, [object[]]$ArgumentList) ` +
+    `$env:SystemRoot = '${root.replace(/'/g, "''")}'; & $ScriptBlock @ArgumentList }`;
+  const wrapper = join(dir, "pwsh-winrm");
+  writeFileSync(
+    wrapper,
+    // TERM=dumb: pwsh on Linux otherwise writes cursor-key escapes (ESC[?1h) around each command
+    `#!/bin/bash\nTERM=dumb exec ${JSON.stringify(pwsh)} "$@" < <(printf '%s\\n' ${shellQuote(stub)}; exec cat)\n`,
+  );
+  chmodSync(wrapper, 0o755);
+  return {
+    executable: wrapper,
+    close: () => new Promise<void>((r) => srv.close(() => r())),
+  };
+}
+
+function shellQuote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}

@@ -1,0 +1,101 @@
+/**
+ * Behind a REAL OpenSSH sshd, the scripts run in a real PowerShell: sshd's ForceCommand hands each command line
+ * (and stdin) to the model, which runs it in the test's engine (engine-server.ts) and returns the exact bytes.
+ * setup, a rerun (unchanged) and teardown on Windows Server 2022 without the BitLocker feature, German, CP850.
+ */
+import { chmodSync, readFileSync, writeFileSync } from "node:fs";
+import type { Server } from "node:net";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { systemClock } from "../../../src/core/ports.js";
+import { MemoryJournalStore } from "../../../src/io/journal-store.js";
+import { connectSsh } from "../../../src/io/ssh.js";
+import { serializeStore } from "../../../src/peers/windows-target/bcd.js";
+import { defaultState } from "../../../src/peers/windows-target/model.js";
+import { sessionRunner, setupWindows, teardownWindows } from "../../../src/targets/windows/index.js";
+import { serveEngine } from "../../fakes/windows-target/engine-server.js";
+import type { ForcedState } from "../../fakes/windows-target/forced-command.js";
+import { noPwsh, useEngine } from "../../helpers/pwsh.js";
+import { createTestUser, makeKeyPair, removeTestUser, type Sshd, startSshd, tempDir, testUserName } from "../../helpers/sshd.js";
+
+const KEY = "1a2b3c4d5e6f7.2b3c4d5e6f7g8.3c4d5e6f7g8h9.4d5e6f7g8h9i0";
+const config = { target: "win", hostIp: "127.0.0.1", port: 50005, key: KEY, exportDir: "C:\\ProgramData\\netdbg", stamp: "S" };
+const engine = useEngine();
+
+describe.skipIf(noPwsh())("real OpenSSH sshd → forced command → real PowerShell", () => {
+  const user = testUserName("wps");
+  let sshd: Sshd | undefined;
+  let srv: Server | undefined;
+  let dir: string;
+  let stateFile: string;
+  let keyPath: string;
+  const load = () => JSON.parse(readFileSync(stateFile, "utf8")) as ForcedState;
+
+  beforeAll(async () => {
+    dir = tempDir("win-pwsh");
+    stateFile = join(dir, "state.json");
+    writeFileSync(
+      stateFile,
+      JSON.stringify({
+        state: defaultState({
+          locale: "de-DE",
+          oemCodePage: 850,
+          modules: ["NetLbfo", "NetAdapter", "SecureBoot", "CimCmdlets"],
+          bitlocker: [],
+        }),
+        injections: [],
+        received: [],
+      }),
+    );
+    chmodSync(stateFile, 0o666);
+    const sock = join(dir, "engine.sock");
+    srv = await serveEngine(engine(), sock);
+    createTestUser(user);
+    const key = makeKeyPair(dir, "client");
+    keyPath = key.privateKeyPath;
+    const root = fileURLToPath(new URL("../../../", import.meta.url));
+    const loader = join(root, "node_modules/tsx/dist/loader.mjs");
+    const script = join(root, "test/fakes/windows-target/forced-command.ts");
+    sshd = await startSshd({
+      authorizedKeys: { [user]: [key.publicKey] },
+      forceCommand: `${process.execPath} --import file://${loader} ${script} ${stateFile} ${sock}`,
+    });
+    writeFileSync(join(dir, "known_hosts"), `[127.0.0.1]:${sshd.port} ${sshd.hostPublicKey}\n`);
+  }, 90_000);
+  afterAll(async () => {
+    await sshd?.stop();
+    removeTestUser(user);
+    await new Promise<void>((r) => (srv ? srv.close(() => r()) : r()));
+  });
+
+  it("setup, rerun unchanged, teardown byte for byte; the probe went on stdin", async () => {
+    const session = await connectSsh({
+      target: { name: "win", address: "127.0.0.1", ssh: { user, port: sshd!.port, identityFile: keyPath } },
+      knownHostsPath: join(dir, "known_hosts"),
+      agentSocket: null,
+      sshConfigPath: null,
+      homeDir: dir,
+    });
+    try {
+      const run = sessionRunner(session, "win");
+      const store = new MemoryJournalStore();
+      const original = serializeStore(load().state.store);
+      const r1 = await setupWindows({ run, store, clock: systemClock, config });
+      expect(r1.verified?.dbgsettings).toMatchObject({ hostip: "127.0.0.1", port: 50005 });
+      expect(r1.report.actions.some((a) => a.id === "bitlocker.suspend")).toBe(false);
+      const r2 = await setupWindows({ run, store, clock: systemClock, config });
+      expect(r2.report.changed).toBe(false);
+      await teardownWindows({ target: "win", run, journal: await store.load("win"), store, clock: systemClock });
+      expect(serializeStore(load().state.store)).toBe(original);
+      const probe = load().received.find((x) => x.script === "probe");
+      expect(probe?.commandLine.endsWith("-Command -")).toBe(true);
+      // the scripts ran in PowerShell, not in the table
+      expect([...engine().executed].sort()).toEqual(
+        expect.arrayContaining(["bcd-delete-entry", "bcd-export", "bcd-restore-object", "bcdedit", "probe", "whoami"]),
+      );
+    } finally {
+      await session.close();
+    }
+  }, 180_000);
+});

@@ -1,0 +1,51 @@
+/**
+ * `--via winrm` in real PowerShell on both sides: netdbg's node-powershell adapter drives a real local pwsh that
+ * runs templates/windows/winrm/invoke.ps1; its Invoke-Command (a stand-in: no WinRM on Linux) runs the script
+ * block with the target's powershell.exe, which is the model running the exact command in the engine.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { systemClock } from "../../../src/core/ports.js";
+import { MemoryJournalStore } from "../../../src/io/journal-store.js";
+import { NodePowerShellRunner } from "../../../src/io/powershell.js";
+import { WindowsTargetModel } from "../../../src/peers/windows-target/model.js";
+import { PROFILES } from "../../../src/peers/windows-target/profiles.js";
+import { setupWindows, teardownWindows, winrmRunner } from "../../../src/targets/windows/index.js";
+import { startWinrmRig } from "../../fakes/windows-target/winrm-rig.js";
+import { noPwsh, PWSH, useEngine } from "../../helpers/pwsh.js";
+
+const KEY = "2steg4fzbj2sz.23418vzkd4ko3.1g34ou07z4pev.1sp3yo9yz874p";
+const config = { target: "win", hostIp: "192.0.2.10", port: 50005, key: KEY, exportDir: "C:\\ProgramData\\netdbg", stamp: "S" };
+const engine = useEngine();
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+describe.skipIf(noPwsh())("--via winrm: node-powershell → real pwsh → the target's powershell.exe in the engine", () => {
+  it("setup, rerun unchanged and teardown on Windows 11 Home (no Hyper-V, no BitLocker cmdlets)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "nd-winrm-pwsh-"));
+    dirs.push(dir);
+    const model = new WindowsTargetModel(PROFILES.home.state());
+    const original = model.storeBytes();
+    const rig = await startWinrmRig(dir, PWSH!, model, engine());
+    const ps = new NodePowerShellRunner({ executable: rig.executable });
+    try {
+      const run = winrmRunner(ps, "WIN11-HOME", "win");
+      const store = new MemoryJournalStore();
+      const r = await setupWindows({ run, store, clock: systemClock, config });
+      expect(r.verified?.dbgsettings).toMatchObject({ hostip: "192.0.2.10", port: 50005 });
+      const again = await setupWindows({ run, store, clock: systemClock, config });
+      expect(again.report.changed).toBe(false);
+      await teardownWindows({ target: "win", run, journal: await store.load("win"), store, clock: systemClock });
+      expect(model.storeBytes()).toBe(original);
+      expect(model.received.map((x) => x.script)).toContain("probe");
+      expect(engine().executed.has("probe")).toBe(true);
+    } finally {
+      await ps.dispose();
+      await rig.close();
+    }
+  }, 180_000);
+});
