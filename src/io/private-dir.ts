@@ -30,7 +30,9 @@ export async function checkPrivateDir(dir: string, opts: { secret?: boolean } = 
     });
   }
   const bad = opts.secret ? 0o077 : 0o022;
-  if ((st.mode & bad) !== 0) {
+  // a sticky directory writable by all (/tmp) is fine for state: others cannot rename or remove our files in it
+  const sticky = !opts.secret && (st.mode & 0o1000) !== 0;
+  if ((st.mode & bad) !== 0 && !sticky) {
     throw netdbgError("E011", {
       file: dir,
       kind: "directory",
