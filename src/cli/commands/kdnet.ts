@@ -61,7 +61,12 @@ export function register(program: Command, ctx: () => Context): void {
       const c = ctx();
       const key = await resolveKey(c, opts);
       if (!key) {
-        throw netdbgError("E002", { missing: ["key"] });
+        throw netdbgError("E003", {
+          option: "--key",
+          value: "(none)",
+          reason: "none was given, and a capture decodes only with the target's KDNET key",
+          fix: "Pass --key <a.b.c.d> (the key the target was set up with) or --target <name> (a target whose key netdbg stored).",
+        });
       }
       let raw: Buffer;
       try {
