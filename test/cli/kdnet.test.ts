@@ -113,7 +113,8 @@ describe("netdbg kdnet decode", () => {
     expect(kd.kd).toMatchObject({ type: 2, id: 0x80000000, byteCount: 56, checksumOk: true, api: "GetVersion" });
     expect(typeof kd.kd.id).toBe("number");
     expect(lines.at(-1)).toEqual({
-      summary: expect.objectContaining({ datagrams: 955, authenticated: 955, failed: 0, kdPackets: 527, kdChecksumOk: 527 }),
+      // 526: frame 3 (the post-handshake hello) carries no KD packet leader and is not counted as a KD packet
+      summary: expect.objectContaining({ datagrams: 955, authenticated: 955, failed: 0, kdPackets: 526, kdChecksumOk: 526 }),
     });
     expect(r.out).not.toContain("8.8.8.8");
   });
@@ -309,4 +310,22 @@ describe("netdbg connect <windows-target> REPL", () => {
     expect(out).not.toMatch(/Break instruction exception .* at 0xfffff8001241a2b0\b/);
     expect(peer.received.filter((p) => p.type === 2).length).toBeGreaterThan(3);
   }, 60_000);
+});
+
+describe("netdbg kdnet decode's summary", () => {
+  it("is a table on a terminal and count lines in a pipe", async () => {
+    const tty = process.stdout.isTTY;
+    try {
+      Object.defineProperty(process.stdout, "isTTY", { value: true, configurable: true });
+      const t = await run(["kdnet", "decode", "--key", "8.8.8.8", `${FIX}/windbg-uncut.pcapng.gz`]);
+      expect(t.out).toMatch(/│ API ReadVirtualMemory\s+│ 88\s+│/);
+      expect(t.out).toMatch(/│ resends \(RESEND packets\)\s+│ 2\s+│/);
+      Object.defineProperty(process.stdout, "isTTY", { value: false, configurable: true });
+      const p = await run(["kdnet", "decode", "--key", "8.8.8.8", `${FIX}/windbg-uncut.pcapng.gz`]);
+      expect(p.out).not.toContain("│");
+      expect(p.out).toMatch(/^\s+88 {2}API ReadVirtualMemory$/m);
+    } finally {
+      Object.defineProperty(process.stdout, "isTTY", { value: tty, configurable: true });
+    }
+  });
 });
