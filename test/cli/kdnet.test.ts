@@ -223,6 +223,7 @@ describe("netdbg connect <windows-target> --exec", () => {
       "--json",
       "connect",
       "win1",
+      "--no-setup-check", // the KDNET peer stands in for a target set up by hand: no journal here
       "--timeout",
       "10",
       "--exec",
@@ -267,7 +268,7 @@ describe("netdbg connect <windows-target> --exec", () => {
 
   it("says so when pokes come from another address than the inventory's", async () => {
     await startPeer();
-    const r = await run(["connect", "win2", "--port", String(port), "--timeout", "1"]);
+    const r = await run(["connect", "win2", "--no-setup-check", "--port", String(port), "--timeout", "1"]);
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/ignoring KDNET datagrams from 127\.0\.0\.1/);
     expect(r.err).toMatch(/NETDBG-E512/);
@@ -275,7 +276,7 @@ describe("netdbg connect <windows-target> --exec", () => {
 
   it("says the key is wrong when the target's pokes do not authenticate", async () => {
     await startPeer("1.2.3.4");
-    const r = await run(["connect", "win1", "--timeout", "1"]);
+    const r = await run(["connect", "win1", "--no-setup-check", "--timeout", "1"]);
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/NETDBG-E503/);
   });
@@ -287,7 +288,18 @@ describe("netdbg connect <windows-target> REPL", () => {
     const bp = (0xfffff8001241a2b0n + 0x20n).toString(16);
     const child = spawn(
       process.execPath,
-      ["--import", "tsx", "test/helpers/kdnet-cli-entry.ts", "--state-dir", dir, "connect", "win1", "--timeout", "10"],
+      [
+        "--import",
+        "tsx",
+        "test/helpers/kdnet-cli-entry.ts",
+        "--state-dir",
+        dir,
+        "connect",
+        "win1",
+        "--no-setup-check",
+        "--timeout",
+        "10",
+      ],
       {
         cwd: join(import.meta.dirname, "../.."),
         stdio: ["pipe", "pipe", "pipe"],

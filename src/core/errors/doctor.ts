@@ -102,9 +102,10 @@ export const doctorErrors = defineErrors({
   E714: {
     title: "Target never set up from this host",
     exit: "check",
-    message: (p: { target: string; detail: string }) =>
+    message: (p: { target: string; detail: string; hint?: string }) =>
       `'${p.target}' has no record of a netdbg setup on this host (no change journal)${p.detail}, so there is nothing to debug through yet.`,
-    fix: (p: { target: string }) => `Run 'netdbg setup ${p.target}' (add --check first to see every command it would run).`,
+    fix: (p: { target: string; hint?: string }) =>
+      `Run 'netdbg setup ${p.target}' (add --check first to see every command it would run).${p.hint ?? ""}`,
   },
   E715: {
     title: "Nothing to check",
