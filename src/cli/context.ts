@@ -1,5 +1,9 @@
+import { hostname } from "node:os";
 import pc from "picocolors";
-import type { Logger } from "../core/ports.js";
+import { netdbgError } from "../core/error.js";
+import type { InventoryPort, Logger } from "../core/ports.js";
+import { parsePortRange } from "../core/ansible-inventory.js";
+import { AnsibleInventoryStore, withPortRange } from "../io/ansible-inventory.js";
 import { redactText } from "../core/redact.js";
 import { InventoryStore } from "../io/inventory-store.js";
 import { type NetdbgPaths, resolvePaths } from "../io/paths.js";
@@ -13,13 +17,19 @@ export interface GlobalOptions {
   config?: string;
   stateDir?: string;
   showSecrets?: boolean;
+  /** Targets from an Ansible inventory (a file, or - for the JSON of 'ansible-inventory --list' on stdin). */
+  ansibleInventory?: string;
+  /** With --ansible-inventory: the debug host whose targets these are (default: this host's name). */
+  debugHost?: string;
+  /** New ports come from this range (A-B). */
+  portRange?: string;
 }
 
 /** Everything a command needs, built once from the global options: the real adapters live here. */
 export interface Context {
   opts: GlobalOptions;
   paths: NetdbgPaths;
-  inventory: InventoryStore;
+  inventory: InventoryPort;
   secrets: FileSecretStore;
   log: Logger;
   /** Human output (stdout). Suppressed in --json mode: commands print their one JSON object via `json`. */
@@ -55,6 +65,28 @@ export function captureContext(parent: Context, sink: { out: string[]; json: unk
   };
 }
 
+/** netdbg's own inventory, or the targets an Ansible inventory assigns to this debug host. */
+function inventoryFor(opts: GlobalOptions, paths: NetdbgPaths): InventoryPort {
+  if (opts.ansibleInventory !== undefined) {
+    return new AnsibleInventoryStore({
+      source: opts.ansibleInventory,
+      debugHost: opts.debugHost ?? hostname().split(".")[0] ?? hostname(),
+      stateDir: paths.state,
+      ...(opts.portRange !== undefined ? { portRange: opts.portRange } : {}),
+    });
+  }
+  if (opts.debugHost !== undefined) {
+    throw netdbgError("E003", {
+      option: "--debug-host",
+      value: opts.debugHost,
+      reason: "it selects targets of an Ansible inventory",
+      fix: "Pass it with --ansible-inventory <file|->, or leave it out.",
+    });
+  }
+  const own = new InventoryStore(paths.inventory);
+  return opts.portRange === undefined ? own : withPortRange(own, parsePortRange(opts.portRange, "--port-range"));
+}
+
 export function createContext(opts: GlobalOptions, env: NodeJS.ProcessEnv = process.env): Context {
   const paths = resolvePaths(opts.stateDir, env);
   const color = opts.color !== false && !env.NO_COLOR && pc.isColorSupported && !opts.json;
@@ -73,7 +105,7 @@ export function createContext(opts: GlobalOptions, env: NodeJS.ProcessEnv = proc
   return {
     opts,
     paths,
-    inventory: new InventoryStore(paths.inventory),
+    inventory: inventoryFor(opts, paths),
     secrets: new FileSecretStore(paths.keys),
     log,
     out: (text) => {

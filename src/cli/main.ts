@@ -23,6 +23,15 @@ export function buildProgram(getContext: () => Context): Command {
     .option("--config <file>", "read options from a YAML config file")
     .option("--state-dir <dir>", "keep inventory, keys and journals here (default: XDG dirs; env NETDBG_HOME)")
     .addOption(new Option("--show-secrets", "print keys in full instead of redacted"))
+    .option(
+      "--ansible-inventory <file|->",
+      "targets from an Ansible inventory: INI/YAML (read with ansible-inventory) or the JSON of 'ansible-inventory --list' (- for stdin)",
+    )
+    .option(
+      "--debug-host <name>",
+      "with --ansible-inventory: take the targets whose netdbg_debug_host is this name (default: this host's name)",
+    )
+    .option("--port-range <from-to>", "new host UDP ports come from this range (default 50000-50039; also netdbg_port_range)")
     .showSuggestionAfterError()
     // every subcommand's --help lists the global options it honours (--json, --verbose, …)
     .configureHelp({ showGlobalOptions: true })

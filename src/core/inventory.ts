@@ -12,6 +12,16 @@ export const DEBUG_PORT_MIN = 49152;
 export const DEBUG_PORT_MAX = 65535;
 export const DEFAULT_PORT_RANGE = { from: 50000, to: 50039 } as const;
 
+/** The host UDP ports new targets get theirs from (one range per debug host; --port-range, netdbg_port_range). */
+export const portRangeSchema = z
+  .object({
+    from: z.number().int().min(DEBUG_PORT_MIN).max(DEBUG_PORT_MAX),
+    to: z.number().int().min(DEBUG_PORT_MIN).max(DEBUG_PORT_MAX),
+  })
+  .strict()
+  .refine((r) => r.from <= r.to, { message: "'from' must not be above 'to'" });
+export type PortRange = z.infer<typeof portRangeSchema>;
+
 export function isValidAddress(value: string): boolean {
   return ipVersion(value) !== 0 || HOSTNAME.test(value);
 }
@@ -80,6 +90,8 @@ export type Target = z.infer<typeof targetSchema>;
 export const inventorySchema = z
   .object({
     version: z.literal(1),
+    /** Where automatic ports come from (default 50000–50039). */
+    portRange: portRangeSchema.optional(),
     targets: z.array(targetSchema),
   })
   .strict()

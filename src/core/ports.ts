@@ -3,6 +3,8 @@
  * fakes (test/fakes). Nothing in core performs I/O itself.
  */
 
+import type { Inventory, Target } from "./inventory.js";
+
 export interface CommandResult {
   stdout: string;
   stderr: string;
@@ -57,6 +59,17 @@ export interface Clock {
 }
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
+
+/**
+ * Where targets come from: netdbg's own inventory file (io/inventory-store) or an Ansible inventory
+ * (io/ansible-inventory). `update` is load → change → validate → save.
+ */
+export interface InventoryPort {
+  readonly file: string;
+  load(): Promise<Inventory>;
+  get(name: string): Promise<Target>;
+  update<T>(fn: (inv: Inventory) => T | Promise<T>): Promise<T>;
+}
 
 export interface Logger {
   debug(message: string): void;

@@ -47,16 +47,17 @@ export async function claimPort(inv: Inventory, port: number, isFree: PortProbe,
   return port;
 }
 
-/** The first port of the default range that no target holds and no local process has bound. */
+/** The first port of the inventory's range (default 50000–50039) that no target holds and no local process has bound. */
 export async function allocatePort(inv: Inventory, isFree: PortProbe, forTarget?: string): Promise<number> {
-  for (let p = DEFAULT_PORT_RANGE.from; p <= DEFAULT_PORT_RANGE.to; p++) {
+  const range = inv.portRange ?? DEFAULT_PORT_RANGE;
+  for (let p = range.from; p <= range.to; p++) {
     if (holder(inv, p, forTarget)) continue;
     if (await isFree(p)) return p;
   }
   throw netdbgError("E003", {
     option: "--port",
     value: "(automatic)",
-    reason: `every port of ${DEFAULT_PORT_RANGE.from}–${DEFAULT_PORT_RANGE.to} is held by a target or a local process`,
+    reason: `every port of ${range.from}–${range.to} is held by a target or a local process`,
     fix: `Pass --port with a free port in ${DEBUG_PORT_MIN}–${DEBUG_PORT_MAX}, or remove targets you no longer use.`,
   });
 }

@@ -13,6 +13,7 @@ const RANGES: Record<string, [number, number]> = {
   journey: [700, 799],
   doctor: [700, 739],
   ssh: [800, 849],
+  ansible: [900, 919],
 };
 
 describe("error catalog", () => {

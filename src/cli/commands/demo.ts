@@ -22,6 +22,7 @@ import { connectSsh } from "../../io/ssh.js";
 import { type LinuxPeer, startLinuxPeer } from "../../peers/linux.js";
 import { startWindowsPeer, type WindowsPeer } from "../../peers/windows.js";
 import { type Context, captureContext, createContext } from "../context.js";
+import { registerServe } from "./demo-serve.js";
 import { runLinuxConnect } from "../debugger/linux-connect.js";
 import { BUNDLED_KGDBOE_SOURCE, linuxSetup, linuxTeardown, resolveKgdboeSource } from "../os/linux-setup.js";
 import { connectWindows } from "../os/windows-connect.js";
@@ -58,13 +59,14 @@ export interface DemoOptions {
 }
 
 export function register(program: Command, ctx: () => Context): void {
-  program
+  const demo = program
     .command("demo")
     .description("the whole journey against built-in targets on loopback (setup, connect, teardown): no hardware, no root")
     .option("--os <os>", "on a terminal, which debugger prompt to open: windows (default) or linux")
     .option("--keep", "keep the demo's state directory (inventory, keys, journals) instead of removing it")
     .option("--kgdboe-source <src>", "the kgdboe source the Linux setup uploads (default: the repository's kgdboe-compat)")
     .action(async (opts: DemoOptions) => runDemo(ctx(), opts));
+  registerServe(demo, ctx);
 }
 
 export async function runDemo(parent: Context, opts: DemoOptions): Promise<void> {

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { AnsibleInventoryStore } from "../../io/ansible-inventory.js";
 import { netdbgError } from "../../core/error.js";
 import { generateKdnetKey } from "../../core/kdnet-key.js";
 import { isValidAddress, type Target, TARGET_NAME, targetSchema } from "../../core/inventory.js";
@@ -169,7 +170,22 @@ export function register(program: Command, ctx: () => Context): void {
     .action(async () => {
       const c = ctx();
       const inv = await c.inventory.load();
-      if (c.opts.json) return c.json({ targets: inv.targets });
+      const ansible = c.inventory instanceof AnsibleInventoryStore ? await c.inventory.mapped() : undefined;
+      const mapping = ansible && {
+        source: c.opts.ansibleInventory,
+        debugHost: c.opts.debugHost ?? null,
+        portRange: ansible.portRange,
+        portRangeFrom: ansible.portRangeFrom,
+        otherDebugHosts: ansible.otherDebugHosts,
+        unassigned: ansible.unassigned,
+      };
+      if (c.opts.json) return c.json({ targets: inv.targets, ...(mapping ? { ansible: mapping } : {}) });
+      if (ansible) {
+        c.out(
+          `Ansible inventory ${c.opts.ansibleInventory === "-" ? "(standard input)" : c.opts.ansibleInventory}: ${inv.targets.length} target(s) for this debug host, ports from ${ansible.portRange.from}-${ansible.portRange.to} (${ansible.portRangeFrom}); ${ansible.otherDebugHosts.length} host(s) belong to other debug hosts, ${ansible.unassigned.length} name no netdbg_debug_host.`,
+        );
+        if (inv.targets.length === 0) return;
+      }
       if (inv.targets.length === 0)
         return c.out("No targets yet. Add one with 'netdbg targets add <name> --os <windows|linux> --address <addr>'.");
       c.out(
@@ -206,6 +222,8 @@ export function register(program: Command, ctx: () => Context): void {
   targetOptions(targets.command("edit").description("change fields of a target").argument("<name>")).action(
     async (name: string, f: TargetFlags) => {
       const c = ctx();
+      if (c.inventory instanceof AnsibleInventoryStore)
+        throw netdbgError("E903", { what: `'targets edit ${name}' would change what the Ansible inventory says` });
       const saved = await c.inventory.update(async (inv) => {
         const i = inv.targets.findIndex((t) => t.name === name);
         if (i < 0) throw netdbgError("E005", { name });

@@ -1,3 +1,4 @@
+import { ansibleErrors } from "./ansible.js";
 import { coreErrors } from "./core.js";
 import { doctorErrors } from "./doctor.js";
 import { hostErrors } from "./host.js";
@@ -21,6 +22,7 @@ export const catalog = {
   ...journeyErrors,
   ...doctorErrors,
   ...sshErrors,
+  ...ansibleErrors,
 };
 
 export type Catalog = typeof catalog;
@@ -44,4 +46,5 @@ export const sections = {
   journey: journeyErrors,
   doctor: doctorErrors,
   ssh: sshErrors,
+  ansible: ansibleErrors,
 } as const;
