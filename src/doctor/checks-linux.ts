@@ -1,6 +1,6 @@
 /**
  * Linux target checks over the probe's facts (targets/linux/probe.ts): kernel config, lockdown, headers, and
- * kgdboe loaded and answering a GDB remote exchange (shared/research/linux-target.md "Doctor checklist").
+ * kgdboe loaded and answering a GDB remote exchange (sysprogs/kgdboe at d4b4f22: its parameters and the kernel options it needs).
  * Findings that setup would stop on report setup's own codes (E300–E304), so the fix is the same everywhere.
  */
 import { isNetdbgError, netdbgError } from "../core/error.js";

@@ -1,7 +1,7 @@
 /**
  * Windows target checks over the probe's facts (targets/windows/probe.ts): Secure Boot, BitLocker, the BCD debug
  * settings against the inventory, and whether the target's KDNET pokes reach this host and authenticate with the
- * stored key (a passive listen: pokes every ~3 s, shared/research/kdnet.md §1, §4; nothing is ever answered).
+ * stored key (a passive listen: pokes every ~3 s, radare2's shlr/winkd/iob_net.c and the captures in test/fixtures/kdnet (Lekensteyn/kdnet's windbg-uncut, AeroCTF 2021's kek.pcap); nothing is ever answered).
  * Keys are compared, never printed.
  */
 import { netdbgError } from "../core/error.js";

@@ -5,7 +5,7 @@ import { GdbRemote, RspClient, type RspClientOptions } from "../../engine/rsp/in
 import type { Arch } from "../../engine/rsp/registers.js";
 import { type Endpoint, formatEndpoint, openTransport, parseEndpoint } from "../../engine/transport/index.js";
 
-/** kgdboe's default UDP port on the target (shared/research/linux-target.md). */
+/** kgdboe's default UDP port on the target (sysprogs/kgdboe kgdboe_main.c: udp_port defaults to 31337). */
 export const KGDBOE_DEFAULT_PORT = 31337;
 
 export interface LinuxDebugOptions {

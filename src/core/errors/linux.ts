@@ -2,7 +2,7 @@ import { defineErrors } from "./types.js";
 
 /**
  * Linux-target errors (E300–E399): kgdboe provisioning over SSH. Facts and fixes come from
- * shared/research/linux-target.md (sections in brackets).
+ * sysprogs/kgdboe at d4b4f22 and the kernel's kgdb documentation.
  *
  * E300–E319: probe / pre-flight stops. E320–E349: module load failures (classifyModuleLoadFailure maps kernel
  * and kgdboe text to these). E350–E379: apply / verify / teardown steps.
