@@ -10,6 +10,12 @@ export function terminalWidth(
   return stream.isTTY && stream.columns ? stream.columns : undefined;
 }
 
+/** --verbose: every table prints its full text (set once by the context; tables otherwise fit the terminal). */
+let fullText = false;
+export function showFullText(on: boolean): void {
+  fullText = on;
+}
+
 const visible = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, "");
 const longestLine = (s: string) =>
   Math.max(
@@ -103,7 +109,7 @@ export function table(
   head: string[],
   rows: (string | number)[][],
   color: boolean,
-  width: number | undefined = terminalWidth(),
+  width: number | undefined = fullText ? undefined : terminalWidth(),
 ): string {
   const cells = rows.map((r) => r.map(String));
   const colWidths = fitColumns(head, cells, width);

@@ -20,6 +20,27 @@ describe("tables fitted to the terminal", () => {
     expect(column(3).replace(/\s/g, "")).toBe(long.replace(/\s/g, ""));
   });
 
+  it("prints every table's full text under --verbose (the fleet and inventory tables too)", async () => {
+    const { createContext } = await import("../../src/cli/context.js");
+    const before = process.env.COLUMNS;
+    process.env.COLUMNS = "60";
+    try {
+      createContext({ verbose: true, stateDir: "/nonexistent-netdbg-test" });
+      expect(table(["a", "b"], [["x", long]], false)).toContain(long.trim());
+      createContext({ stateDir: "/nonexistent-netdbg-test" });
+      expect(
+        Math.max(
+          ...table(["a", "b"], [["x", long]], false)
+            .split("\n")
+            .map((l) => l.length),
+        ),
+      ).toBeLessThanOrEqual(60);
+    } finally {
+      if (before === undefined) delete process.env.COLUMNS;
+      else process.env.COLUMNS = before;
+    }
+  });
+
   it("prints the full text when no width is given (--verbose, a pipe)", () => {
     const out = table(["a", "b"], [["x", long]], false, undefined);
     expect(out).toContain(long.trim());
