@@ -3,5 +3,6 @@
 import module from "node:module";
 
 module.enableCompileCache?.();
-const { main } = await import("../dist/cli/main.js");
+const { main, endQuietlyOnClosedPipe } = await import("../dist/cli/main.js");
+endQuietlyOnClosedPipe();
 process.exitCode = await main(process.argv);

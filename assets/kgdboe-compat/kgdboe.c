@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * kgdboe-compat — a stand-in for sysprogs/kgdboe used by netdbg's tests (CI cannot fetch the real source).
- * Written for netdbg from the behaviour described in shared/research/linux-target.md (A1, A2, A5); no code was
+ * Written for netdbg from the behaviour described in sysprogs/kgdboe at d4b4f22 (kgdboe_main.c, netpoll_wrapper.c); no code was
  * copied from kgdboe.
  *
  * WHAT IT DOES (for real, against the running kernel):

@@ -8,6 +8,7 @@ import { redactText } from "../core/redact.js";
 import { InventoryStore } from "../io/inventory-store.js";
 import { type NetdbgPaths, resolvePaths } from "../io/paths.js";
 import { FileSecretStore } from "../io/secret-store.js";
+import { showFullText } from "./output.js";
 
 /** Global options every command sees (set on the root program). */
 export interface GlobalOptions {
@@ -89,6 +90,7 @@ function inventoryFor(opts: GlobalOptions, paths: NetdbgPaths): InventoryPort {
 
 export function createContext(opts: GlobalOptions, env: NodeJS.ProcessEnv = process.env): Context {
   const paths = resolvePaths(opts.stateDir, env);
+  showFullText(Boolean(opts.verbose));
   const color = opts.color !== false && !env.NO_COLOR && pc.isColorSupported && !opts.json;
   const secretsSeen: string[] = [];
   const scrub = (s: string) => (opts.showSecrets ? s : redactText(s, secretsSeen));

@@ -20,6 +20,7 @@ import { HostFirewallStep } from "../host/firewall/index.js";
 import { probeIpsec } from "../host/ipsec.js";
 import type { HostRoute } from "../host/route.js";
 import { ExecaCommandRunner } from "../io/command-runner.js";
+import { FileJournalStore } from "../io/journal-store.js";
 import { NodePowerShellRunner } from "../io/powershell.js";
 import { isUdpPortFree } from "../io/port-probe.js";
 import { connectSsh } from "../io/ssh.js";
@@ -130,8 +131,14 @@ export async function tcpRtt(host: string, port: number, samples = 5): Promise<R
   return { ms, via: `TCP handshake to ${host}:${port}` };
 }
 
-export async function kgdboeExchange(target: Target): Promise<KgdboeAnswer> {
-  const { endpoint, client, remote } = await openRemote(target, { timeout: "5" });
+/** The RSP exchange's timeout: 5 s for a target set up from this host, 2 s when nothing says kgdboe should answer. */
+export const KGDBOE_TIMEOUT_SECONDS = { setUp: 5, unknown: 2 } as const;
+
+export async function kgdboeExchange(
+  target: Target,
+  timeoutSeconds: number = KGDBOE_TIMEOUT_SECONDS.setUp,
+): Promise<KgdboeAnswer> {
+  const { endpoint, client, remote } = await openRemote(target, { timeout: String(timeoutSeconds) });
   let attached = false;
   try {
     client.transport.write(Uint8Array.of(0x03)); // break in (kgdboe stops on a lone 0x03)
@@ -170,6 +177,15 @@ export function buildDoctorDeps(
   const route = once(async (): Promise<HostRoute> => (await runHostRoute(c, t.address)).candidates[0]!);
   const hostAddress = once(async () => t.transport?.hostIp ?? (await route()).localAddress);
   const storedKey = () => store.get(t.name);
+  // a target this host set up has an applied entry in its change journal; a damaged journal counts as set up
+  const setUp = once(async () => {
+    try {
+      const j = await new FileJournalStore(c.paths.journals).load(t.name);
+      return j.entries.some((e) => e.status === "applied");
+    } catch {
+      return true;
+    }
+  });
   let opened: RemoteSession | undefined;
   const session = once(async () => {
     const open = () => connectSsh({ target: t, acceptNewHostKey: Boolean(opts.acceptNewHostKey), logger: c.log });
@@ -191,6 +207,7 @@ export function buildDoctorDeps(
     hostAddress,
     portFree: isUdpPortFree,
     storedKey,
+    setUp,
     firewallStatus: async () => {
       const r = await route();
       const req = {
@@ -239,7 +256,8 @@ export function buildDoctorDeps(
         const hostIp = await hostAddress().catch(() => undefined);
         return probeLinuxTarget(remote, hostIp ? { hostIp } : {});
       });
-      deps.kgdboe = () => kgdboeExchange(t);
+      deps.kgdboe = async () =>
+        kgdboeExchange(t, (await setUp()) ? KGDBOE_TIMEOUT_SECONDS.setUp : KGDBOE_TIMEOUT_SECONDS.unknown);
     } else {
       deps.windowsFacts = once(async () => probeWindows(sessionRunner(await session(), t.name)));
     }

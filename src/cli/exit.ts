@@ -8,7 +8,7 @@ import { redactText } from "../core/redact.js";
  */
 export function reportError(
   err: unknown,
-  options: { json: boolean; secrets: readonly string[]; verbose: boolean },
+  options: { json: boolean; secrets: readonly string[]; verbose: boolean; usage?: string },
   write: { stdout: (s: string) => void; stderr: (s: string) => void },
 ): number {
   const scrub = (s: string) => redactText(s, options.secrets);
@@ -24,11 +24,15 @@ export function reportError(
   // commander's own usage errors
   const ce = err as { code?: string; exitCode?: number; message?: string };
   if (typeof ce.code === "string" && ce.code.startsWith("commander.")) {
-    if (ce.code === "commander.helpDisplayed" || ce.code === "commander.version" || ce.code === "commander.help") return 0;
+    if (ce.code === "commander.helpDisplayed" || ce.code === "commander.version") return 0;
+    // help shown because a command was missing (`netdbg`, `netdbg kdnet`): a usage error, the help is the message
+    if (ce.code === "commander.help") return ce.exitCode ? EXIT_CODES.usage : 0;
+    const message = scrub((ce.message ?? "usage error").replace(/^error: /, "")).replace(/^./, (ch) => ch.toUpperCase());
+    const fix = `Run '${options.usage ?? "netdbg --help"}' for the usage.`;
     if (options.json) {
-      write.stdout(
-        `${JSON.stringify({ error: { code: "NETDBG-E003", message: scrub(ce.message ?? "usage error"), fix: "Run 'netdbg --help' for the usage." } })}\n`,
-      );
+      write.stdout(`${JSON.stringify({ error: { code: "NETDBG-E003", message, fix } })}\n`);
+    } else {
+      write.stderr(`${message}\n${fix} [NETDBG-E003]\n`);
     }
     return EXIT_CODES.usage;
   }

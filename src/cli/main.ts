@@ -14,7 +14,10 @@ export function buildProgram(getContext: () => Context): Command {
   const program = new Command("netdbg")
     .description("Network kernel debugging in one command: KDNET (Windows) and kgdboe (Linux).")
     .version(version(), "-V, --version")
-    .option("--json", "print one JSON object (errors: {error:{code,message,fix}})")
+    .option(
+      "--json",
+      "machine-readable output: one JSON object (errors: {error:{code,message,fix}}); 'kdnet decode' streams JSON Lines instead (one object per datagram, then its summary)",
+    )
     .option("-v, --verbose", "log every step and command")
     .option("--no-color", "plain output (NO_COLOR is honoured too)")
     .option("--config <file>", "read options from a YAML config file")
@@ -30,14 +33,46 @@ export function buildProgram(getContext: () => Context): Command {
     )
     .option("--port-range <from-to>", "new host UDP ports come from this range (default 50000-50039; also netdbg_port_range)")
     .showSuggestionAfterError()
+    // every subcommand's --help lists the global options it honours (--json, --verbose, …)
+    .configureHelp({ showGlobalOptions: true })
     .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) });
+    .configureOutput({
+      writeErr: (s) => process.stderr.write(s),
+      writeOut: (s) => process.stdout.write(s),
+      // usage errors are reported once, with their code and fix, by the single exit point (exit.ts)
+      outputError: () => {},
+    });
   registerCommands(program, getContext);
   program.hook("preAction", (root, action) => {
     const file = (root.opts() as GlobalOptions).config;
     if (file) applyConfigFile(file, root, action);
   });
   return program;
+}
+
+/** The `netdbg <command…> --help` line for the command named in argv (for a usage error's fix). */
+export function usageLine(program: Command, argv: readonly string[]): string {
+  const path: string[] = [];
+  let cmd = program;
+  for (const word of argv.slice(2)) {
+    if (word.startsWith("-")) continue;
+    const sub = cmd.commands.find((c) => c.name() === word || c.aliases().includes(word));
+    if (!sub) break;
+    path.push(sub.name());
+    cmd = sub;
+  }
+  return ["netdbg", ...path, "--help"].join(" ");
+}
+
+/** A reader that closed our stdout (`netdbg kdnet decode … | head -1`) ends the run quietly, with exit 0. */
+export function endQuietlyOnClosedPipe(
+  stream: NodeJS.WriteStream = process.stdout,
+  exit: (code: number) => void = process.exit,
+): void {
+  stream.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code === "EPIPE") exit(0);
+    else throw e;
+  });
 }
 
 export async function main(argv: readonly string[] = process.argv): Promise<number> {
@@ -52,6 +87,11 @@ export async function main(argv: readonly string[] = process.argv): Promise<numb
     c.exitOverride();
     c.commands.forEach(apply);
   });
+  if (argv.length <= 2) {
+    // no command at all: the help, and the usage exit code (a script that forgot its arguments must notice)
+    program.outputHelp({ error: true });
+    return 2;
+  }
   try {
     await program.parseAsync(argv as string[]);
     return process.exitCode === undefined ? 0 : Number(process.exitCode);
@@ -59,7 +99,12 @@ export async function main(argv: readonly string[] = process.argv): Promise<numb
     const opts = (program.opts() ?? {}) as GlobalOptions;
     return reportError(
       err,
-      { json: Boolean(opts.json), secrets: ctx?.secretsSeen ?? [], verbose: Boolean(opts.verbose) },
+      {
+        json: Boolean(opts.json),
+        secrets: ctx?.secretsSeen ?? [],
+        verbose: Boolean(opts.verbose),
+        usage: usageLine(program, argv),
+      },
       { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s) },
     );
   }

@@ -2,7 +2,7 @@
  * KDNET keys. Format (Microsoft "Setting Up KDNET Network Kernel Debugging Automatically" and BCDEdit
  * /dbgsettings): four dot-separated parts of base-36 digits [0-9a-z], each a u64 (<= 13 chars).
  * The 32-byte control key is the four parts as little-endian u64; the HMAC key is its bytewise NOT
- * (shared/research/kdnet.md; checked against shared/fixtures/kdnet/key-vectors.json).
+ * (radare2's iob_net_open reads each part as a little-endian u64, confirmed by the AeroCTF 2021 notes; checked against test/fixtures/kdnet/key-vectors.json).
  *
  * Lives in core (not host/) because both the host side (generate, store) and the engine (crypto) need it.
  */

@@ -79,6 +79,8 @@ export const keyCheck: Check = {
 export const firewallCheck: Check = {
   id: "host.firewall",
   title: "Host firewall lets the target's UDP in",
+  // it listens on the debug port host.port probes, and sends its datagram over the SSH session
+  after: ["host.port", "target.ssh"],
   applies: (d) => d.target !== undefined && (d.datagramFromTarget !== undefined || d.firewallStatus !== undefined),
   async run(d) {
     const t = d.target!;
@@ -161,7 +163,7 @@ export const ipsecCheck: Check = {
       return {
         status: "warn",
         message: `This host's IPsec policies could not be read (${report.notes.join(" ") || report.source}).`,
-        fix: `Run 'netdbg doctor ${d.target!.name}' as root (Linux 'ip xfrm policy' needs it) or as administrator.`,
+        fix: "Run doctor again as root (Linux 'ip xfrm policy' needs it) or as administrator to have them checked.",
       };
     }
     const e = ipsecError(report, query);

@@ -1,6 +1,6 @@
 /**
  * Linux target checks over the probe's facts (targets/linux/probe.ts): kernel config, lockdown, headers, and
- * kgdboe loaded and answering a GDB remote exchange (shared/research/linux-target.md "Doctor checklist").
+ * kgdboe loaded and answering a GDB remote exchange (sysprogs/kgdboe at d4b4f22: its parameters and the kernel options it needs).
  * Findings that setup would stop on report setup's own codes (E300–E304), so the fix is the same everywhere.
  */
 import { isNetdbgError, netdbgError } from "../core/error.js";
@@ -17,6 +17,7 @@ const KGDBOE_PORT = 31337;
 export const kconfigCheck: Check = {
   id: "linux.kconfig",
   title: "Kernel built with KGDB and what kgdboe needs",
+  needs: "target.ssh",
   applies: isLinux,
   run: (d) =>
     withFacts(d, d.linuxFacts, (f): CheckOutcome => {
@@ -41,6 +42,7 @@ export const kconfigCheck: Check = {
 export const lockdownCheck: Check = {
   id: "linux.lockdown",
   title: "Kernel lockdown off",
+  needs: "target.ssh",
   applies: isLinux,
   run: (d) =>
     withFacts(d, d.linuxFacts, (f): CheckOutcome => {
@@ -58,6 +60,7 @@ export const lockdownCheck: Check = {
 export const headersCheck: Check = {
   id: "linux.headers",
   title: "Kernel headers and toolchain to build kgdboe",
+  needs: "target.ssh",
   applies: isLinux,
   run: (d) =>
     withFacts(d, d.linuxFacts, (f): CheckOutcome => {
@@ -74,6 +77,8 @@ export const headersCheck: Check = {
 export const kgdboeCheck: Check = {
   id: "linux.kgdboe",
   title: "kgdboe loaded and answering",
+  needs: "target.ssh",
+  after: ["host.firewall"],
   applies: isLinux,
   run: (d) =>
     withFacts(d, d.linuxFacts, async (f): Promise<CheckOutcome> => {

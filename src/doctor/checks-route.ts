@@ -51,6 +51,8 @@ export const SLOW_RTT_MS = 20;
 export const rttCheck: Check = {
   id: "route.rtt",
   title: "Round-trip time and the throughput it implies",
+  // its TCP handshakes to the SSH port must not compete with the one real login (MaxStartups)
+  after: ["target.ssh"],
   applies: (d) => d.target !== undefined && d.rtt !== undefined,
   async run(d): Promise<CheckOutcome> {
     const os = d.target!.os;

@@ -108,6 +108,7 @@ function linuxNic(d: DoctorDeps, f: LinuxFacts): CheckOutcome {
 export const nicCheck: Check = {
   id: "target.nic",
   title: "Target NIC can carry the debugger",
+  needs: "target.ssh",
   applies: (d) =>
     (d.target?.os === "windows" && d.windowsFacts !== undefined) || (d.target?.os === "linux" && d.linuxFacts !== undefined),
   run: (d) =>

@@ -1,7 +1,7 @@
 /**
  * Windows target checks over the probe's facts (targets/windows/probe.ts): Secure Boot, BitLocker, the BCD debug
  * settings against the inventory, and whether the target's KDNET pokes reach this host and authenticate with the
- * stored key (a passive listen: pokes every ~3 s, shared/research/kdnet.md §1, §4; nothing is ever answered).
+ * stored key (a passive listen: pokes every ~3 s, radare2's shlr/winkd/iob_net.c and the captures in test/fixtures/kdnet (Lekensteyn/kdnet's windbg-uncut, AeroCTF 2021's kek.pcap); nothing is ever answered).
  * Keys are compared, never printed.
  */
 import { netdbgError } from "../core/error.js";
@@ -17,6 +17,7 @@ const isWindows = (d: DoctorDeps) => d.target?.os === "windows" && d.windowsFact
 export const secureBootCheck: Check = {
   id: "windows.secureboot",
   title: "Secure Boot off",
+  needs: "target.ssh",
   applies: isWindows,
   run: (d) =>
     withFacts(d, d.windowsFacts, (f): CheckOutcome => {
@@ -33,6 +34,7 @@ export const secureBootCheck: Check = {
 export const bitlockerCheck: Check = {
   id: "windows.bitlocker",
   title: "BitLocker and boot setting changes",
+  needs: "target.ssh",
   applies: isWindows,
   run: (d) =>
     withFacts(d, d.windowsFacts, (f): CheckOutcome => {
@@ -71,6 +73,7 @@ function currentDebug(f: WindowsFacts): { entry: string; debug: boolean | undefi
 export const bcdCheck: Check = {
   id: "windows.bcd",
   title: "BCD debug settings match the inventory",
+  needs: "target.ssh",
   applies: isWindows,
   run: (d) =>
     withFacts(d, d.windowsFacts, async (f): Promise<CheckOutcome> => {
@@ -115,6 +118,8 @@ export const bcdCheck: Check = {
 
 /** Default listening time: pokes come every ~3 s, so two chances. */
 export const DEFAULT_POKE_LISTEN_MS = 6000;
+/** Listening time when nothing points to a target that was set up (no journal, dbgsettings not NET). */
+export const SHORT_POKE_LISTEN_MS = 1500;
 
 function describeSources(s: readonly PokeSource[]): string {
   return s.map((x) => `${x.from} (${x.pokes} poke${x.pokes === 1 ? "" : "s"}, v${x.version})`).join(", ");
@@ -123,6 +128,8 @@ function describeSources(s: readonly PokeSource[]): string {
 export const pokesCheck: Check = {
   id: "kdnet.pokes",
   title: "KDNET pokes arrive and authenticate",
+  // it listens on the debug port the firewall check and host.port bind for a moment
+  after: ["host.port", "host.firewall"],
   applies: (d) => d.target?.os === "windows" && d.listenPokes !== undefined,
   async run(d): Promise<CheckOutcome> {
     const t = d.target!;
@@ -134,7 +141,9 @@ export const pokesCheck: Check = {
     const ports = [port];
     const bcdPort = facts?.dbgsettings.port;
     if (bcdPort !== undefined && bcdPort !== port) ports.push(bcdPort);
-    const ms = d.pokeListenMs ?? DEFAULT_POKE_LISTEN_MS;
+    const setUp = d.setUp ? await d.setUp().catch(() => true) : true;
+    const debugsOverNet = (facts?.dbgsettings.debugtype ?? "").toUpperCase() === "NET";
+    const ms = d.pokeListenMs ?? (setUp || debugsOverNet ? DEFAULT_POKE_LISTEN_MS : SHORT_POKE_LISTEN_MS);
     const seconds = Math.round(ms / 100) / 10;
     const watches = await d.listenPokes!(ports, ms);
     const main = watches.find((w) => w.port === port);
@@ -172,6 +181,13 @@ export const pokesCheck: Check = {
     const other = watches.find((w) => w.port !== port && w.sources.some((s) => s.pokes > 0));
     if (other) return fromError(netdbgError("E705", { target: t.name, port, other: other.port }));
     // Nothing arrived: name the cause the target's own settings show, when SSH could read them.
+    if (!setUp && !debugsOverNet) {
+      const e = netdbgError("E714", {
+        target: t.name,
+        detail: facts ? ", and its dbgsettings do not debug over the network" : "",
+      });
+      return { ...fromError(e), message: `${e.message} (Listened ${seconds} s for pokes: none.)` };
+    }
     if (facts) {
       const expected = d.hostAddress ? await d.hostAddress().catch(() => undefined) : undefined;
       const ds = facts.dbgsettings;

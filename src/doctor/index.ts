@@ -13,7 +13,6 @@ export const checks: readonly Check[] = [
   keyCheck,
   ipsecCheck,
   sshCheck,
-  // after target.ssh: its TCP handshakes to the SSH port must not compete with the one real login (MaxStartups)
   rttCheck,
   firewallCheck,
   nicCheck,

@@ -65,7 +65,7 @@ export function hopsFromTtl(ttl: number): number {
 }
 
 /**
- * Bytes one memory-read round trip carries: KDNET reads ≤ 1096 bytes per request (shared/research/kdnet.md §8),
+ * Bytes one memory-read round trip carries: KDNET reads ≤ 1096 bytes per request (rizin's rzwinkd kd.h: KD_MAX_PAYLOAD 0x480 less the 56-byte manipulate header),
  * kgdb `m` packets 496 bytes (gdb-rsp.md §B3). Both protocols are stop-and-wait: throughput = payload / RTT.
  */
 export const BYTES_PER_ROUND_TRIP = { windows: 1096, linux: 496 } as const;

@@ -23,6 +23,8 @@ export interface CheckResult {
   code?: string;
   /** The check's page (docs/doctor/<id>.md): what it checks and how to fix each verdict. */
   doc?: string;
+  /** Skipped because this earlier check failed (e.g. "target.ssh"). */
+  needs?: string;
 }
 
 /** What happened to a UDP datagram sent from the target (over SSH) to the host while doctor listened. */
@@ -95,8 +97,10 @@ export interface DoctorDeps {
   kgdboe?: () => Promise<KgdboeAnswer>;
   /** Listen passively on these host ports for `ms` and report the KDNET pokes seen (checked with the stored key). */
   listenPokes?: (ports: number[], ms: number) => Promise<PokeWatch[]>;
-  /** How long kdnet.pokes listens (default 6 s: pokes come every ~3 s). */
+  /** How long kdnet.pokes listens (default: 6 s when the target was set up, pokes come every ~3 s; else 1.5 s). */
   pokeListenMs?: number;
+  /** Whether this host's change journal records a setup of the target (nothing recorded: short waits). */
+  setUp?: () => Promise<boolean>;
 }
 
 export type CheckOutcome = Omit<CheckResult, "id" | "title" | "doc">;
@@ -106,6 +110,10 @@ export interface Check {
   title: string;
   /** Whether the check means anything for this target (e.g. Windows-only checks). */
   applies(deps: DoctorDeps): boolean;
+  /** Checks that must finish first because they share something with this one (a host port, the SSH login). */
+  after?: readonly string[];
+  /** The check this one cannot run without: when it failed, this one is skipped ("skipped: needs <id>"). */
+  needs?: string;
   run(deps: DoctorDeps): Promise<CheckOutcome>;
 }
 

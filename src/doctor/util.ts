@@ -15,7 +15,7 @@ export function once<T>(fn: () => Promise<T>): () => Promise<T> {
   };
 }
 
-export const SSH_SKIP = "Needs the SSH session to the target, which could not be opened (see target.ssh).";
+export const SSH_SKIP = "skipped: needs target.ssh";
 
 /**
  * Facts read over SSH: when the session itself failed, the check is `skip` (target.ssh carries the one failure);
@@ -31,7 +31,7 @@ export async function withFacts<F>(
     try {
       await d.session();
     } catch {
-      return { status: "skip", message: SSH_SKIP };
+      return { status: "skip", message: SSH_SKIP, needs: "target.ssh" };
     }
   }
   let facts: F;

@@ -1,7 +1,7 @@
 /**
  * Read-only IPsec probes: would an IPsec policy on this host demand protection for the target's plain UDP
  * debug traffic (and so make the kernel drop it)? Linux: `ip xfrm policy` (text; `ip -j` is ignored by
- * `ip xfrm`) — layout checked against ../shared/fixtures/linux/ip-xfrm-policy.txt ('level required' is the
+ * `ip xfrm`) — layout checked against test/fixtures/linux/ip-xfrm-policy.txt ('level required' is the
  * default and is NOT printed; 'level use' is). Windows: Get-NetIPsecRule -PolicyStore ActiveStore (GPO rules
  * included) with their address filters (research host-side.md D1 "Windows IPsec"). Each report names the
  * exemption to add; nothing is changed.

@@ -3,7 +3,7 @@
  * target, and what about that route deserves a warning (loopback, link-local, VPN/tunnel, wireless).
  *
  * Sources: the portable UDP-connect trick (no packet is sent), `ip -j route get` + `ip -j -d link show` on
- * Linux, `Find-NetRoute` on Windows. Layouts checked against ../shared/fixtures/linux/ip-route-get-and-udp-connect.txt
+ * Linux, `Find-NetRoute` on Windows. Layouts checked against test/fixtures/linux/ip-route-get-and-udp-connect.txt
  * and test/host/fixtures/ip-link-route-netns.txt (real captures); Find-NetRoute per learn.microsoft.com
  * (nettcpip/find-netroute, Example 1: first a NetIPAddress, then the NetRoute).
  */

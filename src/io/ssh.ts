@@ -2,7 +2,7 @@
  * The RemoteSession port over SSH (ssh2): exec with stdin, timeout and exit code; SFTP upload (with mode)
  * and download; ProxyJump chains through `forwardOut`; host keys checked against ~/.ssh/known_hosts.
  *
- * Failure shapes mapped here were observed against OpenSSH 9.2 (research/toolchain.md, ssh2 section):
+ * Failure shapes mapped here were observed against OpenSSH 9.2 (ssh2 1.17.0's error events):
  * err.level 'client-authentication' | 'client-socket' | 'handshake' | 'client-timeout'.
  * ssh2 is CommonJS: import the default export and destructure (named imports of Server/utils fail in ESM).
  */

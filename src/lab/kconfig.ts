@@ -1,7 +1,7 @@
 /**
  * Kernel config text (the `.config` format written by kconfig: `CONFIG_X=y|m|"str"|123` and
  * `# CONFIG_X is not set`), checked against linux-source-6.1's scripts/kconfig output and
- * shared/fixtures/linux config files.
+ * test/fixtures/linux config files.
  */
 
 /** option name (with CONFIG_ prefix) -> value; "n" for `# … is not set`. */

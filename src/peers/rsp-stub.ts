@@ -3,7 +3,7 @@ import type { Transport } from "../engine/transport/types.js";
 
 /**
  * An in-process RSP peer that behaves like Linux kgdb's gdbstub as described in
- * shared/research/gdb-rsp.md §B2–§B6 (kernel/debug/gdbstub.c get_packet/put_packet, kgdboe_io.c):
+ * the GDB manual ('Overview', 'Packet Acknowledgment') and Linux kernel/debug/gdbstub.c (get_packet/put_packet), sysprogs/kgdboe's kgdboe_io.c:
  * - get_packet: skip to `$`, bad checksum -> `-`, good -> `+` (flushed alone), packets longer than
  *   BUFMAX-2 silently dropped;
  * - put_packet: send, then wait: 0x03 skipped, `+` done, `$` -> write `-` and abandon the reply (the `$` is

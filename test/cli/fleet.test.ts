@@ -61,7 +61,7 @@ describe("fleets", () => {
     expect(r.code).toBe(2);
     expect(JSON.parse(r.stdout).error).toMatchObject({
       code: "NETDBG-E002",
-      fix: expect.stringContaining("--target (a name, --all or --group)"),
+      fix: expect.stringContaining("Pass the target (a name, --all or --group)"),
     });
   });
 });

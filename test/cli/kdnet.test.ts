@@ -113,7 +113,8 @@ describe("netdbg kdnet decode", () => {
     expect(kd.kd).toMatchObject({ type: 2, id: 0x80000000, byteCount: 56, checksumOk: true, api: "GetVersion" });
     expect(typeof kd.kd.id).toBe("number");
     expect(lines.at(-1)).toEqual({
-      summary: expect.objectContaining({ datagrams: 955, authenticated: 955, failed: 0, kdPackets: 527, kdChecksumOk: 527 }),
+      // 526: frame 3 (the post-handshake hello) carries no KD packet leader and is not counted as a KD packet
+      summary: expect.objectContaining({ datagrams: 955, authenticated: 955, failed: 0, kdPackets: 526, kdChecksumOk: 526 }),
     });
     expect(r.out).not.toContain("8.8.8.8");
   });
@@ -222,6 +223,7 @@ describe("netdbg connect <windows-target> --exec", () => {
       "--json",
       "connect",
       "win1",
+      "--no-setup-check", // the KDNET peer stands in for a target set up by hand: no journal here
       "--timeout",
       "10",
       "--exec",
@@ -266,7 +268,7 @@ describe("netdbg connect <windows-target> --exec", () => {
 
   it("says so when pokes come from another address than the inventory's", async () => {
     await startPeer();
-    const r = await run(["connect", "win2", "--port", String(port), "--timeout", "1"]);
+    const r = await run(["connect", "win2", "--no-setup-check", "--port", String(port), "--timeout", "1"]);
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/ignoring KDNET datagrams from 127\.0\.0\.1/);
     expect(r.err).toMatch(/NETDBG-E512/);
@@ -274,7 +276,7 @@ describe("netdbg connect <windows-target> --exec", () => {
 
   it("says the key is wrong when the target's pokes do not authenticate", async () => {
     await startPeer("1.2.3.4");
-    const r = await run(["connect", "win1", "--timeout", "1"]);
+    const r = await run(["connect", "win1", "--no-setup-check", "--timeout", "1"]);
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/NETDBG-E503/);
   });
@@ -286,7 +288,18 @@ describe("netdbg connect <windows-target> REPL", () => {
     const bp = (0xfffff8001241a2b0n + 0x20n).toString(16);
     const child = spawn(
       process.execPath,
-      ["--import", "tsx", "test/helpers/kdnet-cli-entry.ts", "--state-dir", dir, "connect", "win1", "--timeout", "10"],
+      [
+        "--import",
+        "tsx",
+        "test/helpers/kdnet-cli-entry.ts",
+        "--state-dir",
+        dir,
+        "connect",
+        "win1",
+        "--no-setup-check",
+        "--timeout",
+        "10",
+      ],
       {
         cwd: join(import.meta.dirname, "../.."),
         stdio: ["pipe", "pipe", "pipe"],
@@ -309,4 +322,22 @@ describe("netdbg connect <windows-target> REPL", () => {
     expect(out).not.toMatch(/Break instruction exception .* at 0xfffff8001241a2b0\b/);
     expect(peer.received.filter((p) => p.type === 2).length).toBeGreaterThan(3);
   }, 60_000);
+});
+
+describe("netdbg kdnet decode's summary", () => {
+  it("is a table on a terminal and count lines in a pipe", async () => {
+    const tty = process.stdout.isTTY;
+    try {
+      Object.defineProperty(process.stdout, "isTTY", { value: true, configurable: true });
+      const t = await run(["kdnet", "decode", "--key", "8.8.8.8", `${FIX}/windbg-uncut.pcapng.gz`]);
+      expect(t.out).toMatch(/│ API ReadVirtualMemory\s+│ 88\s+│/);
+      expect(t.out).toMatch(/│ resends \(RESEND packets\)\s+│ 2\s+│/);
+      Object.defineProperty(process.stdout, "isTTY", { value: false, configurable: true });
+      const p = await run(["kdnet", "decode", "--key", "8.8.8.8", `${FIX}/windbg-uncut.pcapng.gz`]);
+      expect(p.out).not.toContain("│");
+      expect(p.out).toMatch(/^\s+88 {2}API ReadVirtualMemory$/m);
+    } finally {
+      Object.defineProperty(process.stdout, "isTTY", { value: tty, configurable: true });
+    }
+  });
 });

@@ -167,6 +167,8 @@ describe("netdbg setup wizard", () => {
     const ctx = createContext({ stateDir: mkdtempSync(join(dir, "s-")) });
     const err = await runWizard(ctx, createPrompter(false), {}, none).catch((e: unknown) => e);
     expect(isNetdbgError(err) && err.code).toBe("NETDBG-E002");
-    expect((err as Error & { fix: string }).fix).toContain("--target");
+    // a target is the command's argument: there is no --target flag to name
+    expect((err as Error & { fix: string }).fix).toContain("the target's name as the command's argument");
+    expect((err as Error & { fix: string }).fix).not.toContain("--target");
   });
 });

@@ -62,3 +62,16 @@ describe("doctor", () => {
     );
   });
 });
+
+describe("doctor with nothing to check", () => {
+  it("says the inventory is empty and exits 2 (text mode and --json)", async () => {
+    const home = tempHome();
+    const r = await runCli(["doctor"], { home });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("nothing to check");
+    expect(r.stderr).toContain("[NETDBG-E715]");
+    const j = await runCli(["--json", "doctor"], { home });
+    expect(j.code).toBe(2);
+    expect(JSON.parse(j.stdout)).toMatchObject({ error: { code: "NETDBG-E715" } });
+  });
+});

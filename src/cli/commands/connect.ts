@@ -1,7 +1,35 @@
 import type { Command } from "commander";
+import { netdbgError } from "../../core/error.js";
+import type { Target } from "../../core/inventory.js";
+import { FileJournalStore } from "../../io/journal-store.js";
 import type { Context } from "../context.js";
 import * as linux from "../os/linux.js";
 import * as windows from "../os/windows.js";
+import { startWaitSpinner } from "../wait-spinner.js";
+
+/** How long connect waits for a target by default before it gives up with the likely causes. */
+export const DEFAULT_CONNECT_TIMEOUT_SECONDS = 15;
+
+/**
+ * Whether this host's change journal records a setup of the target. A damaged journal counts as set up (the
+ * commands that read it report the damage); a target never set up from here has no journal at all.
+ */
+export async function setUpFromHere(c: Context, name: string): Promise<boolean> {
+  try {
+    const j = await new FileJournalStore(c.paths.journals).load(name);
+    return j.entries.some((e) => e.status === "applied");
+  } catch {
+    return true;
+  }
+}
+
+/** What connect waits for, for the spinner. */
+function waitingFor(t: Target, opts: Record<string, unknown>): string {
+  if (t.os === "windows")
+    return `the first KDNET poke from ${t.name} (${t.address}) on UDP port ${String(opts.port ?? t.port ?? 50000)}`;
+  const ep = typeof opts.endpoint === "string" ? opts.endpoint : `udp:${t.address}:${t.transport?.targetPort ?? 31337}`;
+  return `kgdboe on ${t.name} to answer the GDB remote protocol at ${ep}`;
+}
 
 /** `netdbg connect <target>`: the embedded debugger (dispatches to src/cli/os/<os>.ts). */
 export function register(program: Command, ctx: () => Context): void {
@@ -11,7 +39,8 @@ export function register(program: Command, ctx: () => Context): void {
     .argument("<target>", "inventory target name")
     .option("--exec <commands>", "run ';'-separated debugger commands and exit")
     .option("--port <port>", "override the target's host UDP port")
-    .option("--timeout <seconds>", "give up waiting for the target after this long")
+    .option("--timeout <seconds>", `give up waiting for the target after this long (default ${DEFAULT_CONNECT_TIMEOUT_SECONDS})`)
+    .option("--no-setup-check", "connect even though this host's journal records no setup (a target set up by hand)")
     .option(
       "--endpoint <spec>",
       "linux: talk RSP to udp:HOST:PORT[@LOCALPORT] or tcp:HOST:PORT instead of the inventory's kgdboe address",
@@ -26,6 +55,25 @@ export function register(program: Command, ctx: () => Context): void {
     .action(async (name: string, opts: Record<string, unknown>) => {
       const c = ctx();
       const target = await c.inventory.get(name);
-      await (target.os === "windows" ? windows : linux).connect(c, target, opts);
+      // Never set up from here: nothing listens for a debugger, so say so now instead of waiting for a timeout.
+      // An explicit --endpoint points at a debugger stub the user started themselves.
+      if (opts.setupCheck !== false && opts.endpoint === undefined && !(await setUpFromHere(c, name))) {
+        throw netdbgError("E714", {
+          target: name,
+          detail: "",
+          hint: " If you set it up by hand, connect with --no-setup-check.",
+        });
+      }
+      const { setupCheck: _, ...rest } = opts;
+      const run = { ...rest, timeout: rest.timeout ?? String(DEFAULT_CONNECT_TIMEOUT_SECONDS) };
+      const spinner =
+        process.stderr.isTTY && !c.opts.json
+          ? startWaitSpinner((s) => `waiting for ${waitingFor(target, run)} — ${s.toFixed(1)} s of ${String(run.timeout)} s`)
+          : undefined;
+      try {
+        await (target.os === "windows" ? windows : linux).connect(c, target, run);
+      } finally {
+        spinner?.stop();
+      }
     });
 }

@@ -189,8 +189,8 @@ export async function runDemo(parent: Context, opts: DemoOptions): Promise<void>
     const openSession = (t: Target) =>
       connectSsh({ target: t, knownHostsPath, sshConfigPath: null, agentSocket: null, homeDir: dir, logger: ctx.log });
     // the targets are on loopback: the host firewall is not involved (no root, nothing to open or close);
-    // setup's host firewall step reads this as --no-host-firewall
-    const noFirewall = { hostFirewall: false };
+    // setup's host firewall step leaves it alone and says why
+    const noFirewall = { hostFirewall: false, hostFirewallReason: "the target is on loopback" };
 
     // ---- Windows: setup → restart into the debug entry → first KDNET poke
     const winBefore = win.model.storeBytes();

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import type { Context } from "../context.js";
+import * as completion from "./completion.js";
 import * as connect from "./connect.js";
 import * as demo from "./demo.js";
 import * as doctor from "./doctor.js";
@@ -15,7 +16,7 @@ import * as windbg from "./windbg.js";
 
 /** One module per command (or command group); each owns its file. Order = order in --help. */
 export function registerCommands(program: Command, ctx: () => Context): void {
-  for (const m of [demo, setup, connect, doctor, teardown, targets, keys, host, lab, gdb, windbg, kdnet]) {
+  for (const m of [demo, setup, connect, doctor, teardown, targets, keys, host, lab, gdb, windbg, kdnet, completion]) {
     m.register(program, ctx);
   }
 }

@@ -3,10 +3,11 @@ import type { Command } from "commander";
 import { netdbgError } from "../../core/error.js";
 import { type KdnetKey, parseKdnetKey } from "../../core/kdnet-key.js";
 import { CaptureFormatError, readUdpCapture } from "../../engine/kdnet/capture.js";
-import { decodeCapture, formatDatagramLine, formatSummary } from "../../engine/kdnet/decode.js";
+import { decodeCapture, formatDatagramLine, formatSummary, summaryRows } from "../../engine/kdnet/decode.js";
 import { listenForPokes, type PokeSource } from "../../engine/kdnet/listen.js";
 import { openUdp } from "../../engine/kdnet/udp.js";
 import type { Context } from "../context.js";
+import { table } from "../output.js";
 
 /**
  * The key from --key-file (a file, or - for standard input), --key, or the stored key of --target. Registered
@@ -85,7 +86,12 @@ export function register(program: Command, ctx: () => Context): void {
       const c = ctx();
       const key = await resolveKey(c, opts);
       if (!key) {
-        throw netdbgError("E002", { missing: ["key"] });
+        throw netdbgError("E003", {
+          option: "--key",
+          value: "(none)",
+          reason: "none was given, and a capture decodes only with the target's KDNET key",
+          fix: "Pass --key <a.b.c.d> (the key the target was set up with) or --target <name> (a target whose key netdbg stored).",
+        });
       }
       let raw: Buffer;
       try {
@@ -116,6 +122,10 @@ export function register(program: Command, ctx: () => Context): void {
       const t0 = datagrams[0]?.time ?? 0;
       c.out(datagrams.map((d) => formatDatagramLine(d, t0)).join("\n"));
       c.out(formatSummary(summary).join("\n"));
+      const rows = summaryRows(summary);
+      // a table on a terminal; one "count  what" line each in a pipe (grep-able)
+      if (process.stdout.isTTY) c.out(table(["what", "count"], rows, c.color));
+      else c.out(rows.map(([what, n]) => `${n.padStart(6)}  ${what}`).join("\n"));
     });
 
   kdnet

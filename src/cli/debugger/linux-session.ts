@@ -5,7 +5,7 @@ import { GdbRemote, RspClient, type RspClientOptions } from "../../engine/rsp/in
 import type { Arch } from "../../engine/rsp/registers.js";
 import { type Endpoint, formatEndpoint, openTransport, parseEndpoint } from "../../engine/transport/index.js";
 
-/** kgdboe's default UDP port on the target (shared/research/linux-target.md). */
+/** kgdboe's default UDP port on the target (sysprogs/kgdboe kgdboe_main.c: udp_port defaults to 31337). */
 export const KGDBOE_DEFAULT_PORT = 31337;
 
 export interface LinuxDebugOptions {
@@ -46,6 +46,23 @@ export function resolveEndpoint(target: Target, opts: LinuxDebugOptions): Endpoi
   return ep;
 }
 
+/**
+ * How many transmissions fit in `ms` on the RSP client's UDP retransmission ladder (engine/rsp/client.ts: first
+ * timeout 300 ms, each next one 1.5 times longer, at most 4 s), so that a target that never answers is given up
+ * on within about `ms` (at least 3 tries).
+ */
+export function triesWithin(ms: number): number {
+  let tries = 0;
+  let spent = 0;
+  let rto = 300;
+  while (spent + rto <= ms) {
+    spent += rto;
+    tries++;
+    rto = Math.min(4000, Math.ceil(rto * 1.5));
+  }
+  return Math.max(3, tries);
+}
+
 export function clientOptions(opts: LinuxDebugOptions, extra: RspClientOptions = {}): RspClientOptions {
   const out: RspClientOptions = { ...extra };
   if (opts.timeout !== undefined) {
@@ -58,8 +75,7 @@ export function clientOptions(opts: LinuxDebugOptions, extra: RspClientOptions =
         fix: "Give seconds, e.g. --timeout 10.",
       });
     }
-    // roughly: the retransmission ladder gives up after about this long
-    out.maxTries = Math.max(3, Math.ceil((s * 1000) / 400));
+    out.maxTries = triesWithin(s * 1000);
   }
   return out;
 }

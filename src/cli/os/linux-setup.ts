@@ -258,7 +258,9 @@ async function withProgress<T>(
               task.title = phaseTitle(target, p);
             },
             onAction: (a, rep) => {
-              task.output = rep ? `${rep.outcome}: ${a.title}` : `${a.title}: ${a.command.split("\n")[0]}`;
+              // the Windows setup's word order: "<action>…" while it runs, "<action>: <outcome>" after, "undo <action>"
+              const title = a.title.replace(/^undo: /, "undo ");
+              task.output = rep ? `${title}: ${rep.outcome === "skipped" ? "would run" : rep.outcome}` : `${title}…`;
             },
             onCommand: (e: TranscriptEntry) => {
               ctx.log.debug(`${e.readOnly ? "read" : "run"} [${e.step}] ${e.command}`);
@@ -299,7 +301,10 @@ export async function linuxSetup(
   // The host firewall opens first (host-only, journaled): a later failure rolls it back.
   let fw: HostFirewallResult | undefined;
   let fwNote: string | undefined;
-  if (opts.hostFirewall === false) fwNote = "Host firewall: left alone (--no-host-firewall).";
+  // why it is left alone: the caller's reason (the demo: loopback), else the flag the user gave
+  const reason = (opts as { hostFirewallReason?: unknown }).hostFirewallReason;
+  if (opts.hostFirewall === false)
+    fwNote = `Host firewall: left alone (${typeof reason === "string" ? reason : "--no-host-firewall"}).`;
   else if (port === undefined)
     fwNote = `Host firewall: left alone ('${target.name}' has no fixed host port, so netdbg's replies come back on an ephemeral port that connection tracking admits).`;
   else fw = await openHostFirewall({ target, port, store, check, firewall: deps.firewall ?? systemHostFirewall() });

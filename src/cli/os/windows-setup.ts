@@ -229,6 +229,11 @@ function parsePort(raw: unknown, target: Target): number {
   return n;
 }
 
+/** Why setup left the host firewall alone: the caller's reason (the demo: loopback), else the flag the user gave. */
+export function firewallLeftAloneWhy(opts: Record<string, unknown>): string {
+  return typeof opts.hostFirewallReason === "string" ? opts.hostFirewallReason : "--no-host-firewall";
+}
+
 function outcomeWord(o: string): string {
   return o === "skipped" ? "would run" : o;
 }
@@ -419,7 +424,7 @@ export async function windowsSetup(
       actions: [...(fw?.actions ?? []), ...targetActions],
       hostFirewall: fw
         ? { frontEnds: fw.plan.frontEnds, summary: fw.summary, request: fw.req }
-        : { frontEnds: [], summary: "left alone (--no-host-firewall)", request: null },
+        : { frontEnds: [], summary: `left alone (${firewallLeftAloneWhy(opts)})`, request: null },
       handoff: { windbg: show(windbg), connect: false },
       nic: { name: p.nic.name, busparams: p.nic.busparams ?? null, pnpDeviceId: p.nic.pnpDeviceId },
       entry: p.entryGuid ?? null,
@@ -444,7 +449,7 @@ export async function windowsSetup(
   if (fw) {
     ctx.out(fw.summary);
     printHostActions(ctx, fw.actions, check);
-  } else ctx.out("Host firewall: left alone (--no-host-firewall).");
+  } else ctx.out(`Host firewall: left alone (${firewallLeftAloneWhy(opts)}).`);
   printActions(ctx, p.actions, rep, check);
   if (check) {
     ctx.out("Nothing was changed (--check).");
@@ -575,7 +580,9 @@ export async function windowsTeardown(
       ctx.json({ target: target.name, os: "windows", check, changed: rep.changed, actions: rep.actions });
       return;
     }
-    for (const a of rep.actions) ctx.out(`${a.outcome === "skipped" ? "would run" : a.outcome}: ${a.command || a.title}`);
+    // two undos can be the same command (both dbgsettings changes restore {dbgsettings} from the export): one line
+    const lines = rep.actions.map((a) => `${a.outcome === "skipped" ? "would run" : a.outcome}: ${a.command || a.title}`);
+    for (const [i, line] of lines.entries()) if (lines.indexOf(line) === i) ctx.out(line);
     if (check) ctx.out("Nothing was changed (--check).");
     else {
       const exports = (journal.facts.exports as string[] | undefined) ?? [];

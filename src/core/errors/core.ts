@@ -1,5 +1,12 @@
 import { defineErrors } from "./types.js";
 
+/** How a missing value is given on the command line: a flag, or (the target) the command's argument. */
+function howToPass(m: string): string {
+  if (m === "target") return "the target's name as the command's argument";
+  if (m.startsWith("target ")) return `the ${m}`;
+  return `--${m}`;
+}
+
 export const coreErrors = defineErrors({
   E001: {
     title: "Capability not available yet",
@@ -13,7 +20,7 @@ export const coreErrors = defineErrors({
     exit: "usage",
     message: (p: { missing: string[] }) => `Standard input is not a terminal, so netdbg cannot ask for ${p.missing.join(", ")}.`,
     fix: (p: { missing: string[] }) =>
-      `Pass ${p.missing.map((m) => `--${m}`).join(" and ")} on the command line or in --config <file>.`,
+      `Pass ${p.missing.map(howToPass).join(" and ")} on the command line${p.missing.every((m) => m.startsWith("target")) ? "" : " or in --config <file>"}.`,
   },
   E003: {
     title: "Invalid option value",

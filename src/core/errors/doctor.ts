@@ -75,7 +75,7 @@ export const doctorErrors = defineErrors({
     message: (p: { target: string; port: number; seconds: number }) =>
       `No KDNET poke from '${p.target}' reached UDP port ${p.port} on this host within ${p.seconds} s.`,
     fix: (p: { target: string }) =>
-      `Check that the target has rebooted since setup and runs the debug entry, that it is not already attached to another debugger, and that the host firewall lets UDP in ('netdbg doctor ${p.target}' lists the other checks); 'netdbg kdnet listen <port>' shows any poke that arrives.`,
+      `Check that the target has rebooted since setup and runs the debug entry, that it is not already attached to another debugger, and that the host firewall lets UDP in from ${p.target} (the host.firewall check); 'netdbg kdnet listen <port>' shows any poke that arrives.`,
   },
   E709: {
     title: "Target's debug settings differ from the inventory",
@@ -98,6 +98,21 @@ export const doctorErrors = defineErrors({
       `kgdboe is loaded on '${p.target}' but did not answer a GDB remote exchange at ${p.endpoint}: ${p.reason}.`,
     fix: (p: { target: string }) =>
       `Check that the module's udp_port matches the inventory's targetPort, that no other debugger is attached, and that UDP reaches the target; 'netdbg setup ${p.target}' reloads it, 'dmesg | grep kgdboe' on the target shows why it stopped.`,
+  },
+  E714: {
+    title: "Target never set up from this host",
+    exit: "check",
+    message: (p: { target: string; detail: string; hint?: string }) =>
+      `'${p.target}' has no record of a netdbg setup on this host (no change journal)${p.detail}, so there is nothing to debug through yet.`,
+    fix: (p: { target: string; hint?: string }) =>
+      `Run 'netdbg setup ${p.target}' (add --check first to see every command it would run).${p.hint ?? ""}`,
+  },
+  E715: {
+    title: "Nothing to check",
+    exit: "usage",
+    message: () => "The inventory has no targets, so doctor has nothing to check.",
+    fix: () =>
+      "Record a target with 'netdbg targets add <name> --os windows|linux --address <addr>' (or run 'netdbg setup' and answer its questions), or name the inventory with --state-dir.",
   },
   E712: {
     title: "Round trip too slow for comfortable debugging",

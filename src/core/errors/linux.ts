@@ -2,7 +2,7 @@ import { defineErrors } from "./types.js";
 
 /**
  * Linux-target errors (E300–E399): kgdboe provisioning over SSH. Facts and fixes come from
- * shared/research/linux-target.md (sections in brackets).
+ * sysprogs/kgdboe at d4b4f22 and the kernel's kgdb documentation.
  *
  * E300–E319: probe / pre-flight stops. E320–E349: module load failures (classifyModuleLoadFailure maps kernel
  * and kgdboe text to these). E350–E379: apply / verify / teardown steps.
@@ -14,7 +14,7 @@ export const linuxErrors = defineErrors({
     message: (p: { release?: string; source: string }) =>
       `The running kernel${p.release ? ` ${p.release}` : ""} is built without KGDB (${p.source} says CONFIG_KGDB is not set), so kgdboe cannot be built or loaded on it. Nothing was changed.`,
     fix: () =>
-      "Boot a kernel with CONFIG_KGDB=y, CONFIG_NETPOLL=y, CONFIG_TRACEPOINTS=y and CONFIG_KALLSYMS_ALL=y: Ubuntu and Fedora/RHEL stock kernels have KGDB, Debian's do not — rebuild yours (e.g. from linux-source with those options), install it, reboot, then run setup again.",
+      "Boot a kernel with CONFIG_KGDB=y, CONFIG_NETPOLL=y, CONFIG_TRACEPOINTS=y and CONFIG_KALLSYMS_ALL=y: Ubuntu's stock kernels have KGDB, Debian's do not (for others, /boot/config-$(uname -r) says) — rebuild yours (e.g. from linux-source with those options), install it, reboot, then run setup again.",
   },
   E301: {
     title: "Kernel lacks options kgdboe needs",

@@ -54,7 +54,7 @@ export const sshErrors = defineErrors({
   },
   E804: {
     title: "Unknown SSH host key not accepted",
-    exit: "check",
+    exit: "environment",
     message: (p: { host: string; port: number; keyType: string; fingerprint: string }) =>
       `The SSH host key of ${hostPort(p)} is not known yet: ${p.keyType} ${p.fingerprint}. netdbg did not connect.`,
     fix: () =>
@@ -62,7 +62,7 @@ export const sshErrors = defineErrors({
   },
   E805: {
     title: "SSH host key changed",
-    exit: "check",
+    exit: "environment",
     message: (p: { host: string; port: number; keyType: string; fingerprint: string; file: string; line: number }) =>
       `The SSH host key of ${hostPort(p)} is not the one recorded in ${p.file} line ${p.line}: the server now presents ${p.keyType} ${p.fingerprint}. netdbg refused to connect: this is what a man-in-the-middle attack looks like.`,
     fix: (p: { host: string; port: number; file: string }) =>
@@ -160,7 +160,7 @@ export const sshErrors = defineErrors({
   },
   E818: {
     title: "SSH host key revoked",
-    exit: "check",
+    exit: "environment",
     message: (p: { host: string; port: number; fingerprint: string; file: string; line: number }) =>
       `The SSH host key of ${hostPort(p)} (${p.fingerprint}) is marked @revoked in ${p.file} line ${p.line}. netdbg refused to connect.`,
     fix: () => "Replace the target's host keys, or remove the @revoked line if the revocation was a mistake.",

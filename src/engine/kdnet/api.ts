@@ -2,7 +2,7 @@
  * The KD API over a KDNET host session: version, memory (virtual/physical, chunked), contexts, breakpoints,
  * continue/step, control space, reboot, module list walk.
  *
- * Union layouts: shared/research/kdnet.md §6.1 (R2/RZ kd.h, VBOX DBGCRemoteKd.cpp), checked against CAP1
+ * Union layouts: rizin's rzwinkd kd.h and VirtualBox's DBGCRemoteKd.cpp, checked against CAP1 (test/fixtures/kdnet/windbg-uncut.pcapng.gz)
  * (windbg-uncut.pcapng.gz frames 10–16 GetVersion/ReadVirtualMemory, 196 GetContext 1288 bytes, 950 Continue2).
  * LDR_DATA_TABLE_ENTRY x64 offsets: InLoadOrderLinks @0x00, DllBase @0x30, EntryPoint @0x38, SizeOfImage @0x40,
  * FullDllName @0x48, BaseDllName @0x58 (UNICODE_STRING: Length u16, MaximumLength u16, Buffer u64 @+8).

@@ -4,7 +4,7 @@
  * (SLL/SLL2) and BSD loopback link types, IPv4 and IPv6.
  *
  * Formats: pcap — the libpcap file format (IETF draft-ietf-opsawg-pcap); pcapng — draft-ietf-opsawg-pcapng.
- * Checked against shared/fixtures/kdnet/aeroctf2021-kek.pcap (pcap, Ethernet) and windbg-uncut.pcapng.gz (pcapng).
+ * Checked against test/fixtures/kdnet/aeroctf2021-kek.pcap (pcap, Ethernet) and windbg-uncut.pcapng.gz (pcapng).
  */
 import { gunzipSync } from "node:zlib";
 

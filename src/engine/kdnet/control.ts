@@ -1,7 +1,7 @@
 /**
  * KDNET control channel: the target's Poke and the host's Response, and the data key.
- * Layouts from shared/research/kdnet.md §4, checked against CAP1 (windbg-uncut.pcapng.gz frames 1–2: poke body 344
- * bytes, WinDbg's response body 322 bytes, data key derived from it decrypts every data datagram) and CAP2 (v5 pokes).
+ * Layouts from radare2's shlr/winkd/iob_net.c (poke / response) and Lekensteyn/kdnet's kdnet.lua, checked against CAP1 (test/fixtures/kdnet/windbg-uncut.pcapng.gz frames 1–2: poke body 344
+ * bytes, WinDbg's response body 322 bytes, data key derived from it decrypts every data datagram) and CAP2 (aeroctf2021-kek.pcap: v5 pokes).
  *
  * Poke body (344): 0x01, 0x01, nonce[32], targetAddr[16], targetPort BE u16, hostAddr[16], hostPort BE u16,
  *                  peerAddr[16], peerPort BE u16, zeros[256]

@@ -2,7 +2,7 @@
  * KDNET datagram layer: parse/build, AES-256-CBC with the tag as IV, HMAC-SHA256/16 over the clear header and the
  * plaintext with key = NOT(control key).
  *
- * Layout checked against shared/research/kdnet.md §3 and both real captures in shared/fixtures/kdnet/
+ * Layout checked against radare2's shlr/winkd/iob_net.c and Lekensteyn/kdnet's kdnet.lua and both real captures in test/fixtures/kdnet/
  * (windbg-uncut.pcapng.gz: 955/955 datagrams authenticate with key 8.8.8.8; aeroctf2021-kek.pcap: pokes with 1.2.3.4).
  *
  *   off 0  4  magic "MDBG"

@@ -2,7 +2,7 @@
  * KD (DbgKd) packet layer codec: 16-byte header, checksum, packet types, manipulate-state APIs, state changes,
  * debug I/O and file I/O. Pure functions, no I/O.
  *
- * Layouts: shared/research/kdnet.md §5–§6 (R2/RZ kd.h, VBOX DBGCRemoteKd.cpp, REACT kdnet.c), checked against CAP1
+ * Layouts: radare2/rizin winkd kd.h, VirtualBox's DBGCRemoteKd.cpp and ReactOS's drivers/base/kdnet/kdnet.c, checked against CAP1 (test/fixtures/kdnet/windbg-uncut.pcapng.gz)
  * (windbg-uncut.pcapng.gz: 263/263 data packets' checksums verify; GetVersion, ReadVirtualMemory, GetContext,
  * LoadSymbols and PrintString decode to the values listed in the note).
  *

@@ -1,7 +1,7 @@
 /**
  * Passive listener for doctor / `netdbg kdnet listen`: which targets poke this port, with which protocol version, and
  * whether a key authenticates their pokes — without answering (no handshake is ever completed).
- * Poke layout and ~3 s cadence: shared/research/kdnet.md §1, §4 (CAP1, CAP2).
+ * Poke layout and ~3 s cadence: the captures in test/fixtures/kdnet (Lekensteyn/kdnet's windbg-uncut, AeroCTF 2021's kek.pcap).
  */
 import type { KdnetKey } from "../../core/kdnet-key.js";
 import { kdnetControlKey, kdnetHmacKey } from "../../core/kdnet-key.js";

@@ -3,7 +3,8 @@
  * the target reboots) and the KD packet layer (ACK / RESEND / RESET, ids, duplicates, retransmission, break-in,
  * File-I/O and GetString answers). The KD API on top lives in api.ts.
  *
- * Behaviour follows shared/research/kdnet.md §1, §4–§7 (WinDbg in CAP1 windbg-uncut.pcapng.gz: answers only the first
+ * Behaviour follows radare2/rizin winkd (iob_net.c, kd.c) and what WinDbg does in CAP1 (test/fixtures/kdnet/windbg-uncut.pcapng.gz, from Lekensteyn/kdnet;
+ * CAP2 is the same folder's aeroctf2021-kek.pcap): answers only the first
  * poke; ACKs every data packet with the packet's id; sends RESEND for a packet it cannot use; host ids 0x80000000 + 2n;
  * re-sends an unanswered request after ≈0.5 s; answers File I/O with STATUS_NO_SUCH_FILE).
  */
@@ -235,7 +236,7 @@ export class KdnetHostSession {
     const poke = parsePoke(r.datagram.body);
     if (!poke || r.datagram.direction !== "target-to-host") return;
     const identity = bootIdentity(poke.nonce);
-    // Live = same target, same boot, and its data datagrams still authenticate (research/kdnet.md §4: otherwise
+    // Live = same target, same boot, and its data datagrams still authenticate (radare2's shlr/winkd/iob_net.c: otherwise
     // drop the data key and answer the poke).
     const live =
       this.connected &&

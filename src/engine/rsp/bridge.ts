@@ -8,7 +8,7 @@ import { KGDB_MAX_MEM } from "./remote.js";
  * layer: gdb talks plain RSP over TCP on loopback; every packet is relayed to the target by the RspClient
  * (retransmission, duplicate detection, kgdb limits) and the reply is relayed back byte for byte (escapes
  * and run-length encoding untouched). Behaviour from the GDB manual ("Packets", "Stop Reply Packets",
- * "Interrupts", "Packet Acknowledgment") and shared/research/gdb-rsp.md §B4/§B8:
+ * "Interrupts", "Packet Acknowledgment") and Linux kernel/debug/gdbstub.c:
  * - acks to gdb are local; `QStartNoAckMode` is granted on the gdb side only (the target keeps acks);
  * - resume packets (`c`, `s`, `C`, `S`, `vCont;c|s…`) get their stop reply whenever the target stops;
  *   a 0x03 from gdb meanwhile breaks in;

@@ -5,7 +5,7 @@ import { decodeBody, framePacket, INTERRUPT, PacketParser, type RspEvent } from 
 /**
  * The reliability layer of netdbg's GDB remote-protocol client: one request in flight, `+`/`-` acks,
  * retransmission with an adaptive timeout and backoff, duplicate-reply detection and resync, written for
- * the behaviour of Linux kgdb's stub over lossy UDP (shared/research/gdb-rsp.md §B4, §B9):
+ * the behaviour of Linux kgdb's stub over lossy UDP (the GDB manual ('Overview', 'Packet Acknowledgment', 'Interrupts') and Linux kernel/debug/gdbstub.c):
  *
  * - every good packet is acked; the ack rides in front of the next request when one follows at once
  *   (`+$m…#cc` in one datagram), otherwise it is sent on its own;
@@ -284,7 +284,7 @@ export class RspClient {
     }
     // Every transmission carries an ack or a nak in front (one byte, same datagram). kgdb's put_packet
     // waits for one byte after each reply and answers a `$` there with `-`, abandoning the reply and
-    // eating the request (shared/research/gdb-rsp.md §B4). When a datagram `+$req` is lost, the stub
+    // eating the request (the GDB manual ('Overview', 'Packet Acknowledgment', 'Interrupts') and Linux kernel/debug/gdbstub.c). When a datagram `+$req` is lost, the stub
     // still waits for the ack of the previous reply, so a bare `$req` resent would be eaten and cost a
     // second round trip. Hence:
     // - first transmission and request retransmissions: `+` (acks the previous reply if the stub still

@@ -2,7 +2,7 @@
  * GDB remote serial protocol framing: `$data#cc`, acks, escapes and run-length decoding.
  *
  * Layout checked against the GDB manual, "Overview" (Remote Protocol) and the notes in
- * shared/research/gdb-rsp.md §B1/§B4: checksum = sum of the data bytes mod 256 as two hex digits; `}` escapes
+ * the GDB manual ('Overview', 'Packet Acknowledgment', 'Interrupts') and Linux kernel/debug/gdbstub.c: checksum = sum of the data bytes mod 256 as two hex digits; `}` escapes
  * the next byte XOR 0x20; in replies `X*n` repeats X (n - 29) more times; a bare 0x03 outside a packet is
  * the interrupt. Bytes outside packets (kdb text, stray acks, duplicated fragments) are junk and skipped.
  */

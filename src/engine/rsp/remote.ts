@@ -5,7 +5,7 @@ import { type Arch, bigIntToLeHex, parseRegisters, type Registers, SPECIAL } fro
 
 /**
  * Debugger operations over the reliable RSP client, within Linux kgdb's limits
- * (shared/research/gdb-rsp.md §B2, §B3, §B8):
+ * (the GDB manual's packet descriptions and Linux kernel/debug/gdbstub.c):
  * - capabilities are never taken from `qSupported` alone (kgdb answers empty); without a `PacketSize`
  *   memory transfers stay at 496 bytes per `m`/`M` (x86 BUFMAX 1024 overflows above 511);
  * - `?` is sent only at attach: on kgdb it removes all breakpoints;

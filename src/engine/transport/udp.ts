@@ -2,7 +2,7 @@ import dgram from "node:dgram";
 import { isIPv6 } from "node:net";
 import { emptyStats, type Endpoint, formatEndpoint, type Transport, type TransportStats } from "./types.js";
 
-/** 4 MiB: QEMU's serial-over-UDP sends one datagram per byte (shared/research/lab.md §3.3). */
+/** 4 MiB: QEMU's serial-over-UDP sends one datagram per byte (measured against QEMU 7.2's -serial udp). */
 export const UDP_RCVBUF = 4 << 20;
 
 /**

@@ -10,7 +10,7 @@
  * anywhere = no active firewall: nothing is changed. All rules are runtime-only (gone after a reboot or a
  * firewall reload), which is right for a debug session.
  *
- * Output layouts: ../shared/fixtures/linux/{nft-iptables-rule-lifecycle,ufw-rule-lifecycle}.txt and
+ * Output layouts: test/fixtures/linux/{nft-iptables-rule-lifecycle,ufw-rule-lifecycle}.txt and
  * test/host/fixtures/nft-insert-and-iptables-nft.txt; firewall-cmd exit codes from firewall-cmd(1).
  */
 import { isNetdbgError, netdbgError } from "../../core/error.js";

@@ -1,6 +1,6 @@
 /**
  * nftables JSON ruleset reading (`nft -j list ruleset`). Layout checked against the real capture
- * ../shared/fixtures/linux/nft-iptables-rule-lifecycle.txt (`nft -j list table inet netdbg`: metainfo,
+ * test/fixtures/linux/nft-iptables-rule-lifecycle.txt (`nft -j list table inet netdbg`: metainfo,
  * table, chain {family,table,name,handle,type,hook,prio,policy}, rule {family,table,chain,handle,comment,expr}).
  */
 import { netdbgError } from "../../core/error.js";

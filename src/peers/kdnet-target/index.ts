@@ -2,7 +2,7 @@
  * A KDNET target peer for tests: the target side of the protocol (pokes, handshake, KD packet layer, a small
  * simulated x64 kernel) over any DatagramTransport — real UDP on loopback in the tests.
  *
- * Wire behaviour mirrors what the real target does in shared/fixtures/kdnet/windbg-uncut.pcapng.gz (CAP1) and
+ * Wire behaviour mirrors what the real target does in test/fixtures/kdnet/windbg-uncut.pcapng.gz (CAP1) and
  * aeroctf2021-kek.pcap (CAP2): poke body layout and nonce counter, source port = destination port in the poke, a
  * 12-byte UNUSED hello first, ACK with the received id, ids 0, 2, 4 …, a duplicate request makes it send its last
  * answer again, pokes continue during a session, break-in byte 'b' → Exception 0x80000003 state change.

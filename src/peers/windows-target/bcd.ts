@@ -1,9 +1,9 @@
 /**
  * The BCD store of the Windows target model, with bcdedit.exe's command semantics and output layout.
  *
- * Layout checked against shared/fixtures/bcdedit/ (24-column element names, continuation lines for
+ * Layout checked against test/fixtures/bcdedit/ (24-column element names, continuation lines for
  * multi-value elements, heading + dashed underline, blank line between objects, status lines, the two-line
- * failure form, CRLF) and shared/research/windows-target.md §1/§5. Elements are displayed sorted by their BCD
+ * failure form, CRLF) and Microsoft's bcdedit documentation (windows-driver-docs). Elements are displayed sorted by their BCD
  * element type id, which is the order the fixtures show (dbgsettings: busparams 0x12000019, key 0x1200001d,
  * debugtype 0x15000011, hostip 0x1500001a, port 0x1500001b, dhcp 0x1600001c; the {default} sample likewise).
  *

@@ -14,7 +14,7 @@
  * what the template does against its state: a BCD store with bcdedit semantics (bcd.ts), NICs with PCI
  * locations, BitLocker volumes, LBFO teams, Hyper-V switches, Secure Boot, the default shell of the SSH
  * server, the display language. Answers are JSON as the templates print it, with bcdedit text inside shaped
- * exactly like shared/fixtures/bcdedit (CRLF line ends).
+ * exactly like test/fixtures/bcdedit (CRLF line ends).
  *
  * The state is plain JSON so the same model can sit behind an in-process ssh2 server or behind a real sshd
  * (a ForceCommand script loads it from a file, handles one command, writes it back).
@@ -653,7 +653,7 @@ export class WindowsTargetModel {
     };
   }
 
-  /** kdnet.exe's listing for this machine, in the layout of shared/fixtures/kdnet-exe/docs-list-*.txt. */
+  /** kdnet.exe's listing for this machine, in the layout of test/fixtures/kdnet-exe/docs-list-*.txt. */
   kdnetListing(): string {
     const ls: string[] = [""];
     const ok = this.state.nics.filter((n) => {

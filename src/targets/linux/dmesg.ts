@@ -1,6 +1,6 @@
 /**
  * kgdboe's kernel log, parsed. Success and failure strings from sysprogs/kgdboe d4b4f22 and the real capture
- * quoted in shared/research/linux-target.md A2 (kernel 5.6, sysprogs/kgdboe#7); `kgdb: Registered I/O driver
+ * quoted in sysprogs/kgdboe#7 (kernel 5.6); `kgdb: Registered I/O driver
  * kgdboe.` is the pre-pr_fmt wording (3.10, #6); `KGDB: Unregistered I/O driver kgdboe, debugger disabled`
  * is kernel/debug/debug_core.c's unregister line.
  */

@@ -1,8 +1,8 @@
 /**
  * Module-load failure classification: kernel and kgdboe text → one stable NETDBG code per cause.
  * Patterns come from the strings in sysprogs/kgdboe d4b4f22 and the kernel refusals listed in
- * shared/research/linux-target.md A2/A6/A12 (old and new kernel wording), plus the real build log in
- * shared/fixtures/linux/kgdboe-build-fail-debian12-no-kgdb.txt.
+ * sysprogs/kgdboe (kgdboe_main.c, netpoll_wrapper.c at d4b4f22) and the kernel's kernel/debug/debug_core.c (old and new kernel wording), plus the real build log in
+ * test/fixtures/linux/kgdboe-build-fail-debian12-no-kgdb.txt.
  */
 import { type NetdbgError, netdbgError } from "../../core/error.js";
 import type { CatalogCode } from "../../core/errors/index.js";

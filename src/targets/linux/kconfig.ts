@@ -1,6 +1,6 @@
 /**
  * Kernel .config parser. Layout checked against the Debian 12 .config excerpt in
- * shared/fixtures/linux/debian12-6.1.0-56-amd64-config-excerpt.txt (`CONFIG_X=y`, `CONFIG_X="str"`,
+ * test/fixtures/linux/debian12-6.1.0-56-amd64-config-excerpt.txt (`CONFIG_X=y`, `CONFIG_X="str"`,
  * `# CONFIG_X is not set`) and scripts/kconfig/confdata.c's writer (the same three forms).
  * Accepts text as people paste it: CRLF, leading blanks, `$ grep …` prompts, grep's `file:` prefixes.
  */

@@ -3,7 +3,7 @@
  * against util-linux dmesg(1) output (`[  12.345678] `, `-T` `[Sat Nov 21 05:00:00 2026] `, `-x`
  * `kern  :info  : `, `--raw`/`-r` `<6>`), /dev/kmsg records (`6,339,5140900,-;`), CONFIG_PRINTK_CALLER
  * (`[    T1]`, `[    C0]`), journalctl -k (`Nov 21 05:00:00 host kernel: `, short-iso) and the real captures
- * quoted in shared/research/linux-target.md A2.
+ * as sysprogs/kgdboe (d4b4f22) and the kernel print them.
  */
 
 const PREFIXES: RegExp[] = [

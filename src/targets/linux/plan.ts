@@ -1,7 +1,7 @@
 /**
  * Plan: pure. Facts + config → pre-flight stops (coded errors, nothing changed), warnings, advice, and the
  * ordered Actions, each with the exact command line(s) and the exact undo. Facts: research note
- * shared/research/linux-target.md (A1 parameters, A3 config, A5 CPUs, A6 hazards, A9 persistence, A11 packages).
+ * sysprogs/kgdboe at d4b4f22 (kgdboe_main.c parameters, its README's config and CPU notes) and the distributions' kernel-header packages.
  */
 import { createHash } from "node:crypto";
 import { netdbgError } from "../../core/error.js";

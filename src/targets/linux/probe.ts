@@ -1,8 +1,8 @@
 /**
  * Probe: read-only facts about a Linux target (also used by doctor). Every command here only reads; each is a
  * fixed script (the host address is the only value, quoted with shQuote). Output formats: `uname`, os-release(5),
- * `ip -4 -o addr show` and `ip route get` text (shared/fixtures/linux/ip-route-get-and-udp-connect.txt),
- * sysfs files named in shared/research/linux-target.md (A1, A6, A12, doctor checklist).
+ * `ip -4 -o addr show` and `ip route get` text (test/fixtures/linux/ip-route-get-and-udp-connect.txt),
+ * sysfs files named in sysprogs/kgdboe at d4b4f22 (kgdboe_main.c, netpoll_wrapper.c) and the kernel's Documentation/ABI.
  */
 import { shQuote } from "../../core/quote.js";
 import { type BootFacts, bootProbe, GRUB_DEFAULTS, parseBootProbe } from "./cmdline.js";

@@ -1,7 +1,7 @@
 /**
- * Parsers of bcdedit.exe output. Layouts checked against shared/fixtures/bcdedit/ (docs-dbgsettings-*.txt,
+ * Parsers of bcdedit.exe output. Layouts checked against test/fixtures/bcdedit/ (docs-dbgsettings-*.txt,
  * docs-enum-default-2pf-loadoptions-NO_KDNIC.txt, issue-windbg-feedback-378-enum-all-partial.txt,
- * docs-copy-current.txt, the failure samples) and shared/research/windows-target.md §1 "bcdedit output format":
+ * docs-copy-current.txt, the failure samples) and Microsoft's bcdedit documentation (windows-driver-docs):
  * element names left-justified in a 24-column field, multi-value elements continued on lines indented by
  * white space, objects separated by a blank line, a heading underlined with dashes.
  *

@@ -1,6 +1,6 @@
 /**
- * Parser of kdnet.exe's listing (run without arguments). Layout checked against shared/fixtures/kdnet-exe/
- * docs-list-*.txt and shared/research/windows-target.md §2: a NIC line is
+ * Parser of kdnet.exe's listing (run without arguments). Layout checked against test/fixtures/kdnet-exe/
+ * docs-list-*.txt and Microsoft's 'Set up KDNET network kernel debugging automatically': a NIC line is
  * `busparams=<b.d.f>, <adapter name>, <status>` (status e.g. `Plugged in.`, `KDNET is running on this NIC.`,
  * `Primary function, multiple physical functions are enabled.`, `… Secondary function.`); a USB controller
  * line is `busparams=<b.d.f | index>, <controller name>` (no status); the section a line belongs to follows

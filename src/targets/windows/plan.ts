@@ -2,7 +2,7 @@
  * Plan (pure): facts + config → ordered Actions, each with the exact command and its exact undo.
  * Refusals (coded errors with the fix) come before any action exists, so they stop before any change.
  *
- * Sequence (shared/research/windows-target.md §1, issue 5):
+ * Sequence (Microsoft's 'Set up KDNET network kernel debugging manually' and BCDEdit /dbgsettings pages):
  *   bcd.export       bcdedit /export <dir>\bcd-<stamp>.bak              (kept on the target; no undo)
  *   bitlocker.suspend  Suspend-BitLocker -RebootCount 2                 undo: Resume-BitLocker
  *   bcd.copy         bcdedit /copy {current} /d "<desc> [netdbg]"       undo: delete that entry

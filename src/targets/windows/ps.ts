@@ -1,7 +1,7 @@
 /**
  * Running netdbg's PowerShell templates on a Windows target over a RemoteSession.
  *
- * Transport (shared/research/host-side.md §D4): every script runs as
+ * Transport (Microsoft's 'OpenSSH Server configuration for Windows' (DefaultShell)): every script runs as
  *   powershell.exe -NoProfile -NonInteractive -ExecutionPolicy Bypass -EncodedCommand <base64 of UTF-16LE>
  * The base64 alphabet survives both cmd.exe and PowerShell as the OpenSSH DefaultShell. When the command line
  * would pass cmd.exe's 8191-character limit, the same encoded script goes on stdin to `-Command -` as ONE line

@@ -31,7 +31,7 @@ export interface RebootOptions {
   pokeGraceMs?: number;
 }
 
-/** What the host saw of the target's first KDNET poke (shared/research/kdnet.md §1: pokes every ~3 s). */
+/** What the host saw of the target's first KDNET poke (Microsoft's 'Set up KDNET network kernel debugging manually' and the captures in test/fixtures/kdnet (Lekensteyn/kdnet's windbg-uncut, AeroCTF 2021's kek.pcap): pokes every ~3 s). */
 export interface KdnetPoke {
   /** address:port the poke came from. */
   from: string;

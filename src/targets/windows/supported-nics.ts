@@ -1,6 +1,6 @@
 /**
  * Microsoft's list of NICs supported for KDNET, as (PCI vendor, device, first Windows build that supports it).
- * GENERATED from shared/fixtures/nics/kdnet-supported-nics.json (SHA-256 8b8975cc57dc8ce871c96067741b45b71ef69450230028d68b53d01f0b5f0e91,
+ * GENERATED from test/fixtures/nics/kdnet-supported-nics.json (SHA-256 8b8975cc57dc8ce871c96067741b45b71ef69450230028d68b53d01f0b5f0e91,
  * which merges the "Supported Ethernet NICs for Network Kernel Debugging in Windows 8…11" pages of
  * MicrosoftDocs/windows-driver-docs @ 825aa15f): build = `minBuild` when the 23H2 list has one, else the build of
  * the first release page that lists the pair. test/targets/windows/nics.test.ts checks this table against the
