@@ -9,7 +9,7 @@
  */
 import { mkdir } from "node:fs/promises";
 import { netdbgError } from "../core/error.js";
-import { isValidAddress, type Target, TARGET_NAME } from "../core/inventory.js";
+import { addressProblem, isValidAddress, type Target, TARGET_NAME } from "../core/inventory.js";
 import { generateKdnetKey } from "../core/kdnet-key.js";
 import type { RemoteSession } from "../core/ports.js";
 import { allocatePort, parsePort } from "../host/port-alloc.js";
@@ -100,7 +100,7 @@ async function whichTarget(ctx: Context, ask: Prompter, source: OptionSource, de
   const address = await ask.input({
     flag: "address",
     message: "Its address (IPv4, IPv6 or DNS name)",
-    validate: (v) => isValidAddress(v) || "not an address or DNS name",
+    validate: (v) => isValidAddress(v) || `not an address or DNS name: ${addressProblem(v)}`,
   });
   const user = await ask.input({
     flag: "ssh-user",
