@@ -1,7 +1,7 @@
 import { eventually } from "../helpers/tools.js";
 /** The Windows REPL command executor over an in-memory network and the test peer. */
 import { afterEach, describe, expect, it } from "vitest";
-import { WindowsDebugger } from "../../src/cli/os/windows-connect.js";
+import { WindowsDebugger } from "../../src/cli/debugger/kd-commands.js";
 import { parseKdnetKey } from "../../src/core/kdnet-key.js";
 import { KdClient } from "../../src/engine/kdnet/api.js";
 import { KdnetHostSession } from "../../src/engine/kdnet/session.js";
