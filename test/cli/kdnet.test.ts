@@ -225,7 +225,7 @@ describe("netdbg connect <windows-target> --exec", () => {
       "--timeout",
       "10",
       "--exec",
-      `version; lm; r; db ${KERNEL_BASE.toString(16)} 16; eb nt+1 5a; db ntoskrnl+0 2; db hal 2; db kd_02_8086-10+10 2; eq ${(KERNEL_BASE + 0x100n).toString(16)} 1122334455667788; r rbx=beef; bp ${bp}; bl; g; t; bc *; .dump ${BULK_BASE.toString(16)} 0x800 ${dump}; nonsense`,
+      `version; lm; r; db ${KERNEL_BASE.toString(16)} L16; eb nt+1 5a; db ntoskrnl+0 L2; db hal L2; db kd_02_8086-10+10 L2; eq ${(KERNEL_BASE + 0x100n).toString(16)} 1122334455667788; r rbx=beef; bp ${bp}; bl; g; t; bc *; .dump ${BULK_BASE.toString(16)} 0x800 ${dump}; nonsense`,
     ]);
     const j = JSON.parse(r.out);
     expect(j.handshake).toMatchObject({

@@ -6,6 +6,8 @@ import { open } from "node:fs/promises";
 import { netdbgError } from "../../core/error.js";
 import { AMD64_REGS, contextRegisters, hex, type KdClient } from "../../engine/kdnet/api.js";
 import type { StateChange } from "../../engine/kdnet/kd.js";
+import { walkStack } from "../../engine/kdnet/unwind.js";
+import { columns } from "./columns.js";
 
 export interface CommandResult {
   text: string;
@@ -20,7 +22,9 @@ export const COMMAND_NAMES = [
   "lm",
   "r",
   "db",
+  "dd",
   "dq",
+  "k",
   "eb",
   "eq",
   "bp",
@@ -54,28 +58,42 @@ function parseNumber(text: string, what: string, command: string): bigint {
   return BigInt(`0x${m[2]}`);
 }
 
-function hexdump(addr: bigint, data: Buffer, unit: 1 | 8): string {
-  const lines: string[] = [];
+/** A count: hex by default as in WinDbg, `0n` for decimal, `0x` for hex. */
+function parseCount(text: string, command: string): bigint {
+  if (/^0n\d+$/i.test(text)) return BigInt(text.slice(2));
+  return parseNumber(text, "count", command);
+}
+
+/** A 64-bit value as WinDbg prints it: 16 hex digits, a backtick between the halves. */
+export function kdAddress(v: bigint): string {
+  const a = v.toString(16).padStart(16, "0");
+  return `${a.slice(0, 8)}\`${a.slice(8)}`;
+}
+
+const UNITS = { db: 1, dd: 4, dq: 8 } as const;
+type DumpCommand = keyof typeof UNITS;
+
+/** WinDbg's display layout: 16 bytes a row; db adds the ASCII column, dd and dq print little-endian values. */
+export function hexdump(addr: bigint, data: Buffer, unit: 1 | 4 | 8): string {
+  const rows: string[][] = [];
   for (let off = 0; off < data.length; off += 16) {
     const row = data.subarray(off, off + 16);
-    const a = (addr + BigInt(off)).toString(16).padStart(16, "0");
-    const at = `${a.slice(0, 8)}\`${a.slice(8)}`;
-    if (unit === 8) {
-      const qs: string[] = [];
-      for (let i = 0; i + 8 <= row.length; i += 8) {
-        const q = row.readBigUInt64LE(i).toString(16).padStart(16, "0");
-        qs.push(`${q.slice(0, 8)}\`${q.slice(8)}`);
-      }
-      lines.push(`${at}  ${qs.join(" ")}`);
-    } else {
+    const at = kdAddress(addr + BigInt(off));
+    if (unit === 1) {
       const bytes = [...row].map((b) => b.toString(16).padStart(2, "0"));
       const left = bytes.slice(0, 8).join(" ");
       const right = bytes.slice(8).join(" ");
       const ascii = [...row].map((b) => (b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : ".")).join("");
-      lines.push(`${at}  ${left}${right ? `-${right}` : ""}`.padEnd(68) + ascii);
+      rows.push([at, `${left}${right ? `-${right}` : ""}`, ascii]);
+    } else {
+      const vs: string[] = [];
+      for (let i = 0; i + unit <= row.length; i += unit) {
+        vs.push(unit === 8 ? kdAddress(row.readBigUInt64LE(i)) : row.readUInt32LE(i).toString(16).padStart(8, "0"));
+      }
+      rows.push([at, vs.join(" ")]);
     }
   }
-  return lines.join("\n");
+  return columns(rows);
 }
 
 /** Executes one debugger command line against a KD client. Shared by the REPL and --exec. */
@@ -106,9 +124,10 @@ export class WindowsDebugger {
             "lm                      loaded modules",
             "r                       registers of cpu 0",
             "r <reg>=<value>         set a register",
-            "db <addr> [len]         bytes (default 128)",
+            "db|dd|dq <addr> [L<n>]  bytes, dwords, quadwords: n of them (default 128 bytes' worth)",
+            "db|dd|dq <from> <to>    the range, WinDbg style (L?<n> past 1 MiB)",
             "eb <addr> <b> [b …]     write bytes;  eq <addr> <q> [q …]  write quadwords",
-            "dq <addr> [len]         quadwords (default 128 bytes)",
+            "k [n]                   stack walk of cpu 0 from the context (x64 unwind data, n frames)",
             "bp <addr> | bl | bc <n|*>  breakpoints",
             "g                       continue (wait for the next stop)",
             "t                       single-step",
@@ -140,11 +159,50 @@ export class WindowsDebugger {
         const mods = await kd.modules();
         const rows = mods.map((m) => ({ base: hex(m.base), end: hex(m.base + BigInt(m.size)), name: m.name, path: m.path }));
         return {
-          text: [
-            "start             end                 module name",
-            ...rows.map((r) => `${r.base.padEnd(18)}${r.end.padEnd(20)}${r.name}`),
-          ].join("\n"),
+          text: columns(
+            mods.map((m) => [kdAddress(m.base), kdAddress(m.base + BigInt(m.size)), m.name]),
+            ["start", "end", "module name"],
+          ),
           data: rows,
+        };
+      }
+      case "k": {
+        this.needStopped("'k'");
+        const max = args[0] ? Number(parseCount(args[0], line)) : 20;
+        if (!Number.isSafeInteger(max) || max < 1 || max > 0x400)
+          throw netdbgError("E507", { command: line, reason: "the frame count must be 1..0x400" });
+        const regs = contextRegisters(await kd.getContext());
+        const gp = ["rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15"];
+        const mods = await kd.modules();
+        const walk = await walkStack(
+          (a, n) => kd.readVirtual(a, n),
+          mods,
+          { regs: gp.map((n) => regs[n] ?? 0n), rip: regs.rip ?? 0n },
+          max,
+        );
+        const site = (f: { ip: bigint; module?: string; offset?: bigint }) =>
+          f.module
+            ? `${f.module.replace(/\.[^.]*$/, "").replace(/^ntoskrnl$/i, "nt")}+0x${f.offset!.toString(16)}`
+            : kdAddress(f.ip);
+        const rows = walk.frames.map((f) => [
+          f.index.toString(16).padStart(2, "0"),
+          kdAddress(f.childSp),
+          kdAddress(f.retAddr),
+          site(f),
+        ]);
+        const text = columns(rows, ["#", "Child-SP", "RetAddr", "Call Site"]);
+        return {
+          text: walk.stopped ? `${text}\n(${walk.stopped})` : text,
+          data: {
+            frames: walk.frames.map((f) => ({
+              frame: f.index,
+              childSp: hex(f.childSp),
+              retAddr: hex(f.retAddr),
+              callSite: site(f),
+              how: f.how,
+            })),
+            ...(walk.stopped ? { stopped: walk.stopped } : {}),
+          },
         };
       }
       case "r": {
@@ -179,14 +237,15 @@ export class WindowsDebugger {
         return { text: lines.join("\n"), data };
       }
       case "db":
+      case "dd":
       case "dq": {
         this.needStopped(`'${c}'`);
         if (!args[0]) throw netdbgError("E507", { command: line, reason: "an address is needed" });
+        const unit = UNITS[c as DumpCommand];
         const addr = await this.address(args[0], line);
-        const len = args[1] ? Number(parseNumber(args[1], "length", line)) : 128;
-        if (len <= 0 || len > 1 << 20) throw netdbgError("E507", { command: line, reason: "length must be 1..0x100000" });
+        const len = await this.dumpLength(addr, args.slice(1), unit, line);
         const data = await kd.readVirtual(addr, len);
-        return { text: hexdump(addr, data, c === "dq" ? 8 : 1), data: { address: hex(addr), hex: data.toString("hex") } };
+        return { text: hexdump(addr, data, unit), data: { address: hex(addr), hex: data.toString("hex") } };
       }
       case "eb":
       case "eq": {
@@ -313,6 +372,36 @@ export class WindowsDebugger {
     } catch {
       return false;
     }
+  }
+
+  /**
+   * The byte count of a display command's range, WinDbg's syntax: none (128 bytes), `L<n>` (n units; `L?<n>`
+   * lifts netdbg's 1 MiB limit), or an end address (the unit at the end address included).
+   */
+  private async dumpLength(addr: bigint, rest: string[], unit: number, line: string): Promise<number> {
+    if (rest.length === 0) return 128;
+    const spec = rest.join(" ");
+    const m = /^[lL](\?)?\s*(\S+)$/.exec(spec);
+    let bytes: bigint;
+    let limit = 1n << 20n;
+    if (m) {
+      if (m[1]) limit = 1n << 30n;
+      const count = parseCount(m[2]!, line);
+      if (count === 0n) throw netdbgError("E507", { command: line, reason: "the count after L must be at least 1" });
+      bytes = count * BigInt(unit);
+    } else {
+      if (rest.length !== 1)
+        throw netdbgError("E507", { command: line, reason: `use '${rest[0]} <addr> L<count>' or '<from> <to>'` });
+      const end = await this.address(rest[0]!, line);
+      if (end < addr) throw netdbgError("E507", { command: line, reason: "the range ends before it starts" });
+      bytes = end - addr + BigInt(unit);
+    }
+    if (bytes > limit)
+      throw netdbgError("E507", {
+        command: line,
+        reason: `the range is ${bytes} bytes, over the ${limit} byte limit (write L?<count> to mean it, or use .dump)`,
+      });
+    return Number(bytes);
   }
 
   /** hex address, or @reg from the current context. */
