@@ -1,5 +1,9 @@
 /** The conventions a user brings (issue #12): addresses, hand-off lines, SSH habits, teardown --check. */
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runCli, tempHome } from "../helpers/cli.js";
 
@@ -44,4 +48,38 @@ describe("teardown --check with no journal", () => {
       sshd.close();
     }
   });
+});
+
+describe("netdbg windbg <target>: hand-off lines", () => {
+  it("redacted, the lines paste and run (sh and PowerShell) to exactly the --show-secrets lines", async () => {
+    const home = tempHome();
+    expect((await runCli(["targets", "add", "w1", "--os", "windows", "--address", "192.0.2.7"], { home })).code).toBe(0);
+    const full = await runCli(["--show-secrets", "windbg", "w1"], { home });
+    const key = (await runCli(["--show-secrets", "keys", "show", "w1"], { home })).stdout.trim();
+    expect(full.stdout).toBe(`windbg -k net:port=50000,key=${key}\nkd -k net:port=50000,key=${key}\n`);
+    const red = await runCli(["windbg", "w1"], { home });
+    expect(red.code).toBe(0);
+    expect(red.stdout).not.toContain(key);
+    expect(red.stdout).not.toContain("…");
+    const lines = red.stdout.trim().split("\n");
+    // a netdbg on PATH that is this build, and windbg/kd that print their arguments
+    const bin = mkdtempSync(join(tmpdir(), "netdbg-bin-"));
+    const cli = new URL("../../bin/netdbg.js", import.meta.url).pathname;
+    writeFileSync(join(bin, "netdbg"), `#!/bin/sh\nexec "${process.execPath}" "${cli}" "$@"\n`, { mode: 0o755 });
+    for (const tool of ["windbg", "kd"]) writeFileSync(join(bin, tool), `#!/bin/sh\necho "${tool} $*"\n`, { mode: 0o755 });
+    const env = { ...process.env, PATH: `${bin}:${process.env.PATH}`, NETDBG_HOME: home };
+    const viaSh = lines.map((l) => execFileSync("sh", ["-c", l], { env, encoding: "utf8" })).join("");
+    expect(viaSh).toBe(full.stdout);
+    const pwsh = ["pwsh", "/root/.dotnet/tools/pwsh"].find((p) => {
+      try {
+        execFileSync(p, ["-NoProfile", "-Command", "exit 0"], { stdio: "ignore" });
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    expect(pwsh, "PowerShell 7 (pwsh) is needed for this test").toBeDefined();
+    const viaPwsh = lines.map((l) => execFileSync(pwsh!, ["-NoProfile", "-Command", l], { env, encoding: "utf8" })).join("");
+    expect(viaPwsh).toBe(full.stdout);
+  }, 60_000);
 });
