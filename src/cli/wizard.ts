@@ -8,7 +8,7 @@
  * nothing is asked and E002 names the flags to pass.
  */
 import { mkdir } from "node:fs/promises";
-import { netdbgError } from "../core/error.js";
+import { isNetdbgError, netdbgError } from "../core/error.js";
 import { addressProblem, isValidAddress, type Target, TARGET_NAME } from "../core/inventory.js";
 import { generateKdnetKey } from "../core/kdnet-key.js";
 import type { RemoteSession } from "../core/ports.js";
@@ -72,6 +72,17 @@ export async function detectOs(session: RemoteSession): Promise<"linux" | "windo
   }
 }
 
+/**
+ * SSH to the target failed (NETDBG-E8xx: refused, timed out, host key, authentication): every later question
+ * would be wasted, since setup needs that SSH. Say so and stop with the SSH error, which carries its fix.
+ */
+function stopOnSshFailure(ctx: Context, e: unknown, what: string): void {
+  if (isNetdbgError(e) && /^NETDBG-E8\d\d$/.test(e.code)) {
+    ctx.log.warn(`SSH to ${what} failed, so the wizard stops here: setup needs it. Fix SSH, then run the wizard again.`);
+    throw e;
+  }
+}
+
 /** The wizard's first part: who the target is (recorded in the inventory). */
 async function whichTarget(ctx: Context, ask: Prompter, source: OptionSource, deps: WizardDeps): Promise<Target> {
   const inv = await ctx.inventory.load();
@@ -121,7 +132,8 @@ async function whichTarget(ctx: Context, ask: Prompter, source: OptionSource, de
         await s.close();
       }
     } catch (e) {
-      ctx.log.warn(`Could not reach ${address} over SSH to detect its OS: ${(e as Error).message}`);
+      stopOnSshFailure(ctx, e, `${address} (nothing was recorded for '${name}')`);
+      ctx.log.warn(`Could not detect the OS of ${address} over SSH: ${(e as Error).message}`);
     }
     if (os) ctx.log.info(`Detected over SSH: '${name}' runs ${os === "linux" ? "Linux" : "Windows"}.`);
   }
@@ -222,6 +234,7 @@ export async function runWizard(
       }
     } catch (e) {
       if ((e as { code?: string }).code === "NETDBG-E014") throw e; // the user cancelled
+      stopOnSshFailure(ctx, e, `'${target.name}'`);
       ctx.log.warn(`Could not list the NICs of '${target.name}' (setup picks one itself): ${(e as Error).message}`);
     }
   }
