@@ -594,7 +594,10 @@ export class SshSession implements RemoteSession {
 export async function connectSsh(opts: SshConnectOptions): Promise<SshSession> {
   const resolved = await resolveSshTarget(opts.target, opts);
   const knownHostsFile =
-    opts.knownHostsPath ?? opts.target.ssh?.knownHostsFile ?? join(opts.homeDir ?? homedir(), ".ssh", "known_hosts");
+    opts.knownHostsPath ??
+    opts.target.ssh?.knownHostsFile ??
+    resolved.userKnownHostsFile ??
+    join(opts.homeDir ?? homedir(), ".ssh", "known_hosts");
   const agentSocket = opts.agentSocket === undefined ? process.env.SSH_AUTH_SOCK : (opts.agentSocket ?? undefined);
   const ctx: HopContext = {
     opts,
