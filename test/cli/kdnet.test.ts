@@ -197,14 +197,14 @@ describe("netdbg kdnet listen", () => {
 });
 
 describe("netdbg windbg", () => {
-  it("prints the windbg and kd lines (key redacted unless --show-secrets)", async () => {
+  it("prints the windbg and kd lines (the key read by netdbg keys show unless --show-secrets)", async () => {
     const r = await run(["--show-secrets", "windbg", "win1"]);
     expect(r.code).toBe(0);
     expect(r.out).toContain(`windbg -k net:port=${port},key=${KEY}`);
     expect(r.out).toContain(`kd -k net:port=${port},key=${KEY}`);
     const red = await run(["windbg", "win1"]);
     expect(red.out).not.toContain(KEY);
-    expect(red.out).toContain(`windbg -k net:port=${port},key=1a2b…`);
+    expect(red.out).toContain(`windbg -k "net:port=${port},key=$(netdbg --show-secrets keys show win1)"`);
   });
   it("refuses a Linux target", async () => {
     const r = await run(["windbg", "lin1"]);
