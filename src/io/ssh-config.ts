@@ -247,7 +247,9 @@ export async function resolveSshTarget(
   if (viaOpenSsh) out.configFile = "ssh -G";
   else if (config && configFile) out.configFile = configFile;
   const ukh = all(computed.userknownhostsfile).flatMap((v) => v.split(/\s+/));
-  if (ukh[0] && ukh[0] !== "~/.ssh/known_hosts" && ukh[0].toLowerCase() !== "none")
+  // OpenSSH's default (ssh -G prints it expanded with the passwd home): "<home>/.ssh/known_hosts <same>2"
+  const isDefault = /(^~|)\/\.ssh\/known_hosts$/.test(ukh[0] ?? "") && (ukh.length === 1 || ukh[1] === `${ukh[0]}2`);
+  if (ukh[0] && !isDefault && ukh[0].toLowerCase() !== "none")
     out.userKnownHostsFile = expandTokens(ukh[0], { home, localUser, host: main.hostName, user: main.user });
   return out;
 }
