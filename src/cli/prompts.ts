@@ -4,6 +4,7 @@
  * TTY nothing is asked and the error names the flags to pass instead (NETDBG-E002).
  */
 import { netdbgError } from "../core/error.js";
+import type { HostKeyPrompt } from "../io/ssh.js";
 
 export interface Question<T> {
   /** The flag that answers this question on the command line, without dashes (named in the E002 error). */
@@ -70,4 +71,10 @@ export function createPrompter(isTTY = Boolean(process.stdin.isTTY && process.st
       return guarded(() => password({ message: q.message, mask: "*" }));
     },
   };
+}
+
+/** The host-key question, OpenSSH's warning first when other key types are known for the host. */
+export function hostKeyQuestion(p: HostKeyPrompt): string {
+  const q = `The ${p.keyType} host key of ${p.name} is ${p.fingerprint}, seen for the first time. Trust it and add it to ${p.knownHostsFile}?`;
+  return p.warning ? `${p.warning}\n${q}` : q;
 }

@@ -8,8 +8,8 @@
  * nothing is asked and E002 names the flags to pass.
  */
 import { mkdir } from "node:fs/promises";
-import { netdbgError } from "../core/error.js";
-import { isValidAddress, type Target, TARGET_NAME } from "../core/inventory.js";
+import { isNetdbgError, netdbgError } from "../core/error.js";
+import { addressProblem, isValidAddress, type Target, TARGET_NAME } from "../core/inventory.js";
 import { generateKdnetKey } from "../core/kdnet-key.js";
 import type { RemoteSession } from "../core/ports.js";
 import { allocatePort, parsePort } from "../host/port-alloc.js";
@@ -19,7 +19,7 @@ import { parseNics, PROBE } from "../targets/linux/probe.js";
 import { DEFAULT_KGDBOE_GIT } from "../targets/linux/paths.js";
 import { DEFAULT_EXPORT_DIR, probeWindows, selectNic, sessionRunner } from "../targets/windows/index.js";
 import type { Context } from "./context.js";
-import type { Prompter } from "./prompts.js";
+import { hostKeyQuestion, type Prompter } from "./prompts.js";
 
 export interface WizardDeps {
   /** The SSH session to a target (default: ssh2 with the inventory's settings). */
@@ -51,10 +51,7 @@ async function defaultOpenSession(ctx: Context, target: Target): Promise<RemoteS
     logger: ctx.log,
     confirmHostKey: async (p) => {
       const { confirm } = await import("@inquirer/prompts");
-      return confirm({
-        message: `The ${p.keyType} host key of ${p.name} is ${p.fingerprint}, seen for the first time. Trust it?`,
-        default: false,
-      });
+      return confirm({ message: hostKeyQuestion(p), default: false });
     },
   });
 }
@@ -72,6 +69,17 @@ export async function detectOs(session: RemoteSession): Promise<"linux" | "windo
     return r.exitCode !== 0 ? "windows" : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * SSH to the target failed (NETDBG-E8xx: refused, timed out, host key, authentication): every later question
+ * would be wasted, since setup needs that SSH. Say so and stop with the SSH error, which carries its fix.
+ */
+function stopOnSshFailure(ctx: Context, e: unknown, what: string): void {
+  if (isNetdbgError(e) && /^NETDBG-E8\d\d$/.test(e.code)) {
+    ctx.log.warn(`SSH to ${what} failed, so the wizard stops here: setup needs it. Fix SSH, then run the wizard again.`);
+    throw e;
   }
 }
 
@@ -100,7 +108,7 @@ async function whichTarget(ctx: Context, ask: Prompter, source: OptionSource, de
   const address = await ask.input({
     flag: "address",
     message: "Its address (IPv4, IPv6 or DNS name)",
-    validate: (v) => isValidAddress(v) || "not an address or DNS name",
+    validate: (v) => isValidAddress(v) || `not an address or DNS name: ${addressProblem(v)}`,
   });
   const user = await ask.input({
     flag: "ssh-user",
@@ -124,7 +132,8 @@ async function whichTarget(ctx: Context, ask: Prompter, source: OptionSource, de
         await s.close();
       }
     } catch (e) {
-      ctx.log.warn(`Could not reach ${address} over SSH to detect its OS: ${(e as Error).message}`);
+      stopOnSshFailure(ctx, e, `${address} (nothing was recorded for '${name}')`);
+      ctx.log.warn(`Could not detect the OS of ${address} over SSH: ${(e as Error).message}`);
     }
     if (os) ctx.log.info(`Detected over SSH: '${name}' runs ${os === "linux" ? "Linux" : "Windows"}.`);
   }
@@ -225,6 +234,7 @@ export async function runWizard(
       }
     } catch (e) {
       if ((e as { code?: string }).code === "NETDBG-E014") throw e; // the user cancelled
+      stopOnSshFailure(ctx, e, `'${target.name}'`);
       ctx.log.warn(`Could not list the NICs of '${target.name}' (setup picks one itself): ${(e as Error).message}`);
     }
   }

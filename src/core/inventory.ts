@@ -2,11 +2,10 @@
  * The inventory schema: targets.yaml under the XDG config dir. Validation lives here (pure); reading and
  * atomic writing live in src/io/inventory-store.ts.
  */
-import { ipVersion } from "./ip.js";
+import { parseAddressInput } from "./address.js";
 import { z } from "zod";
 
 export const TARGET_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
-const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
 
 export const DEBUG_PORT_MIN = 49152;
 export const DEBUG_PORT_MAX = 65535;
@@ -22,11 +21,21 @@ export const portRangeSchema = z
   .refine((r) => r.from <= r.to, { message: "'from' must not be above 'to'" });
 export type PortRange = z.infer<typeof portRangeSchema>;
 
+/** A strict IPv4/IPv6 literal or a DNS host name; a broken literal (`10.0.0.300`, `127.1`) is neither. */
 export function isValidAddress(value: string): boolean {
-  return ipVersion(value) !== 0 || HOSTNAME.test(value);
+  return parseAddressInput(value).kind !== "invalid";
 }
 
-export const addressSchema = z.string().refine(isValidAddress, { message: "expected an IPv4 or IPv6 address or a DNS name" });
+/** Why `value` is not an address, or undefined when it is one. */
+export function addressProblem(value: string): string | undefined {
+  const a = parseAddressInput(value);
+  return a.kind === "invalid" ? a.reason : undefined;
+}
+
+export const addressSchema = z.string().superRefine((value, ctx) => {
+  const problem = addressProblem(value);
+  if (problem) ctx.addIssue({ code: "custom", message: `expected an IPv4 or IPv6 address or a DNS name: ${problem}` });
+});
 
 export const sshSchema = z
   .object({

@@ -1,10 +1,13 @@
 /**
  * Resolve how to reach a target over SSH: the inventory entry first (like options on the ssh command line),
- * then ~/.ssh/config (parsed by the `ssh-config` package, OpenSSH first-match-wins semantics, keywords
- * case-insensitive, `Match exec` never run), then OpenSSH's defaults. Keywords and tokens checked against
+ * then ssh_config as OpenSSH itself reads it (`ssh -G <alias>`: Include, Match, /etc/ssh/ssh_config,
+ * UserKnownHostsFile), falling back, when ssh is not installed, to ~/.ssh/config parsed by the `ssh-config`
+ * package (OpenSSH first-match-wins semantics, keywords case-insensitive, `Match exec` never run), then
+ * OpenSSH's defaults. Keywords and tokens checked against
  * ssh_config(5) of OpenSSH 9.2: HostName (%h, %%), User, Port, IdentityFile (~, %d, %u, %h, %r, %%),
  * IdentitiesOnly, HostKeyAlias, ProxyJump (`[user@]host[:port]`, comma-separated, or `none`).
- * Not supported (documented, not silently wrong): Include, ProxyCommand, CertificateFile.
+ * Not supported (documented, not silently wrong): ProxyCommand, CertificateFile; Include and Match only
+ * through ssh -G.
  */
 import { readFile } from "node:fs/promises";
 import { homedir, userInfo } from "node:os";
@@ -32,8 +35,10 @@ export interface SshHop {
 export interface ResolvedSsh extends SshHop {
   /** ProxyJump hops, first hop first; empty when connecting directly. */
   jumps: SshHop[];
-  /** The ssh_config file read, if any. */
+  /** The ssh_config file read, if any ("ssh -G" when OpenSSH resolved it). */
   configFile?: string;
+  /** The first UserKnownHostsFile ssh_config names (expanded), when it names one other than OpenSSH's default. */
+  userKnownHostsFile?: string;
 }
 
 export interface ResolveOptions {
@@ -43,6 +48,42 @@ export interface ResolveOptions {
   homeDir?: string;
   /** Local user name (default user, %u); default os.userInfo().username. */
   localUser?: string;
+  /**
+   * Resolve through OpenSSH's own `ssh -G` (Include, Match, /etc/ssh/ssh_config: exactly what ssh would use),
+   * falling back to the parser when ssh is not installed or fails. Default: true unless sshConfigPath is null or
+   * homeDir/localUser emulate another environment; the path given (or ~/.ssh/config under homeDir) is passed as -F when it is not the user's own.
+   */
+  useOpenSsh?: boolean;
+  /** The ssh executable (default "ssh" on PATH). */
+  sshBinary?: string;
+}
+
+/** OpenSSH's default IdentityFile list, which `ssh -G` prints when none is configured (ssh_config(5)). */
+const OPENSSH_DEFAULT_IDS = new Set(
+  ["id_rsa", "id_ecdsa", "id_ecdsa_sk", "id_ed25519", "id_ed25519_sk", "id_xmss", "id_dsa"].map((f) => `~/.ssh/${f}`),
+);
+
+/** `ssh -G` output: one "keyword value" a line, keywords lower-case; IdentityFile and the like repeat. */
+export function parseSshG(text: string): Computed {
+  const out: Record<string, string[]> = {};
+  for (const line of text.split("\n")) {
+    const m = /^(\S+)\s+(.*)$/.exec(line.trim());
+    if (!m) continue;
+    const k = m[1]!.toLowerCase();
+    (out[k] ??= []).push(m[2]!);
+  }
+  return out;
+}
+
+/** Ask OpenSSH how it would reach `alias`; undefined when ssh is missing or refuses (the parser decides then). */
+async function sshG(alias: string, args: string[], binary: string): Promise<Computed | undefined> {
+  if (alias.startsWith("-")) return undefined; // never an option to ssh
+  const { execFile } = await import("node:child_process");
+  return new Promise((resolve) => {
+    execFile(binary, ["-G", ...args, "--", alias], { timeout: 10_000, encoding: "utf8" }, (err, stdout) => {
+      resolve(err ? undefined : parseSshG(stdout));
+    });
+  });
 }
 
 type Computed = Record<string, string | string[]>;
@@ -161,7 +202,22 @@ export async function resolveSshTarget(
   const file = configFile ?? "(no ssh_config)";
 
   const alias = target.ssh?.host ?? target.address;
-  const computed = compute(alias);
+  let computed = compute(alias);
+  let viaOpenSsh = false;
+  // an emulated home or user (tests, the demo) is the parser's: ssh -G knows only the real ones
+  const emulated = opts.homeDir !== undefined || opts.localUser !== undefined;
+  if ((opts.useOpenSsh ?? !emulated) && configFile !== null) {
+    const own = join(homedir(), ".ssh", "config");
+    const g = await sshG(alias, configFile === own ? [] : ["-F", configFile], opts.sshBinary ?? "ssh");
+    if (g) {
+      // -G prints OpenSSH's default key list when none is configured: those stay defaults (skipped when missing)
+      const ids = all(g.identityfile);
+      if (ids.every((f) => OPENSSH_DEFAULT_IDS.has(f))) delete g.identityfile;
+      // and the local user and port 22 when none is configured: the inventory's explicit values win below
+      computed = g;
+      viaOpenSsh = true;
+    }
+  }
   const main = hopFrom(
     alias,
     computed,
@@ -188,6 +244,12 @@ export async function resolveSshTarget(
     });
   }
   const out: ResolvedSsh = { ...main, jumps };
-  if (config && configFile) out.configFile = configFile;
+  if (viaOpenSsh) out.configFile = "ssh -G";
+  else if (config && configFile) out.configFile = configFile;
+  const ukh = all(computed.userknownhostsfile).flatMap((v) => v.split(/\s+/));
+  // OpenSSH's default (ssh -G prints it expanded with the passwd home): "<home>/.ssh/known_hosts <same>2"
+  const isDefault = /(^~|)\/\.ssh\/known_hosts$/.test(ukh[0] ?? "") && (ukh.length === 1 || ukh[1] === `${ukh[0]}2`);
+  if (ukh[0] && !isDefault && ukh[0].toLowerCase() !== "none")
+    out.userKnownHostsFile = expandTokens(ukh[0], { home, localUser, host: main.hostName, user: main.user });
   return out;
 }

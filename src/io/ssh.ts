@@ -43,6 +43,8 @@ export interface HostKeyPrompt {
   knownHostsFile: string;
   /** Key types already recorded for this host (the server offered another one). */
   otherKnownTypes: string[];
+  /** OpenSSH's warning when other key types are known for the host, for the question's text. */
+  warning?: string;
 }
 
 export interface SshConnectOptions extends ResolveOptions {
@@ -53,6 +55,11 @@ export interface SshConnectOptions extends ResolveOptions {
   acceptNewHostKey?: boolean;
   /** Asked when a host key is unknown and acceptNewHostKey is off; resolve true to trust and record it. */
   confirmHostKey?: (prompt: HostKeyPrompt) => Promise<boolean>;
+  /**
+   * Append a newly trusted host key to known_hosts (default true). False in check mode (`--check` changes
+   * nothing, known_hosts included): the key is trusted for this connection only.
+   */
+  recordHostKey?: boolean;
   /** ssh-agent socket; default $SSH_AUTH_SOCK; null disables the agent. */
   agentSocket?: string | null;
   /** Handshake + authentication deadline per hop (default 20 s); paused while confirmHostKey is waiting. */
@@ -228,6 +235,11 @@ async function connectHop(hop: SshHop, ctx: HopContext, sock: Duplex | undefined
       knownHostsFile: ctx.knownHostsFile,
       otherKnownTypes: verdict.otherTypes,
     };
+    if (verdict.otherTypes.length) {
+      // OpenSSH (ssh(1) with StrictHostKeyChecking ask) says the same before its question
+      prompt.warning = `The authenticity of host '${keyName}' can't be established, but keys of different type are already known for this host (${verdict.otherTypes.join(", ")} in ${ctx.knownHostsFile}); it now offers ${keyType} ${fingerprint}. Unless the host was given a new key type on purpose, someone may be in the middle.`;
+      ctx.logger.warn(prompt.warning);
+    }
     const decide = async (): Promise<boolean> => {
       if (ctx.opts.acceptNewHostKey) return true;
       if (!ctx.opts.confirmHostKey) return false;
@@ -248,6 +260,14 @@ async function connectHop(hop: SshHop, ctx: HopContext, sock: Duplex | undefined
       }
       if (!ok) {
         refuse(netdbgError("E804", { host: hop.hostKeyName, port: hop.port, keyType, fingerprint }));
+        return;
+      }
+      if (ctx.opts.recordHostKey === false) {
+        ctx.knownHosts.push({ line: 0, hosts: keyName, keyType, key: Buffer.from(key) });
+        ctx.logger.info(
+          `Trusted the SSH host key of ${keyName} (${keyType} ${fingerprint}) for this run only: check mode does not write ${ctx.knownHostsFile}.`,
+        );
+        verify(true);
         return;
       }
       try {
@@ -577,7 +597,10 @@ export class SshSession implements RemoteSession {
 export async function connectSsh(opts: SshConnectOptions): Promise<SshSession> {
   const resolved = await resolveSshTarget(opts.target, opts);
   const knownHostsFile =
-    opts.knownHostsPath ?? opts.target.ssh?.knownHostsFile ?? join(opts.homeDir ?? homedir(), ".ssh", "known_hosts");
+    opts.knownHostsPath ??
+    opts.target.ssh?.knownHostsFile ??
+    resolved.userKnownHostsFile ??
+    join(opts.homeDir ?? homedir(), ".ssh", "known_hosts");
   const agentSocket = opts.agentSocket === undefined ? process.env.SSH_AUTH_SOCK : (opts.agentSocket ?? undefined);
   const ctx: HopContext = {
     opts,

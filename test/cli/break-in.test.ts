@@ -113,7 +113,7 @@ describe("connect --break-in sysrq-ssh", () => {
       const out = quiet();
       await runLinuxConnect(ctx(), target, { exec: "regs; detach" }, { openSession: async () => session });
       expect(session.commands).toEqual([SYSRQ_G_COMMAND]);
-      expect(out.join("")).toMatch(/^rip\s+0xffffffff81001234$/m);
+      expect(out.join("")).toMatch(/^rip\s+0xffffffff81001234\s+0xffffffff81001234$/m);
       expect(s.counts().bytesBeforeSysrq).toBe(0);
       expect(s.stub.running).toBe(true); // detached: the kernel runs on
       expect(session.resumedAfterSession).toBe(true);

@@ -81,7 +81,7 @@ describe("netdbg connect <linux target>", () => {
       ]);
       expect(r.code, r.stderr).toBe(0);
       expect(r.stdout).toMatch(/attached to box \(udp:127\.0\.0\.1:\d+, x86_64, 496-byte memory packets\): stopped, signal 5/);
-      expect(r.stdout).toMatch(/^rip\s+0xffffffff81001234$/m);
+      expect(r.stdout).toMatch(/^rip\s+0xffffffff81001234\s+0xffffffff81001234$/m);
       expect(r.stdout).toContain(JSON.stringify(BANNER));
       const q = pattern(16);
       expect(r.stdout).toContain(`0x${q.readBigUInt64LE(0).toString(16).padStart(16, "0")}`);
@@ -125,5 +125,68 @@ describe("netdbg connect <linux target>", () => {
     const r = await cli(["connect", "box", "--endpoint", "udp:nowhere", "--exec", "regs"]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("NETDBG-E403");
+  });
+
+  it("follows gdb's habits: x/4gx $rsp (letters in either order), info registers, info breakpoints", async () => {
+    const stub = new UdpKgdbStub();
+    const port = await stub.start();
+    try {
+      const text = `0x${TEXT_BASE.toString(16)}`;
+      const r = await cli([
+        "--json",
+        "connect",
+        "box",
+        "--endpoint",
+        `udp:127.0.0.1:${port}`,
+        "--exec",
+        `x/4gx $rsp; x/4xg $sp; x/2tb ${text}; info registers rip rbx; i r; break ${text}; hbreak ${text}+8; info breakpoints; detach`,
+      ]);
+      expect(r.code, r.stderr).toBe(0);
+      const j = JSON.parse(r.stdout) as {
+        results: { command: string; ok: boolean; data: Record<string, unknown>; error?: { code: string; message: string } }[];
+      };
+      const at = (i: number) => j.results[i]!;
+      const stack = Buffer.alloc(256);
+      stack.write(BANNER, "latin1");
+      const quads = [0, 1, 2, 3].map(
+        (i) =>
+          `0x${stack
+            .readBigUInt64LE(0x40 + i * 8)
+            .toString(16)
+            .padStart(16, "0")}`,
+      );
+      expect(at(0).data).toMatchObject({ address: `0x${(BANNER_ADDR + 0x40n).toString(16)}`, unit: 8, values: quads });
+      expect(at(1).data).toEqual(at(0).data);
+      const b = pattern(2);
+      expect(at(2).data).toMatchObject({ values: [...b].map((x) => x.toString(2).padStart(8, "0")) });
+      expect(at(3).data).toEqual({ rip: "0xffffffff81001234", rbx: "0x2222" });
+      expect(Object.keys(at(4).data)).toContain("eflags");
+      expect(at(7).data).toEqual({
+        breakpoints: [
+          { id: 1, address: text, hardware: false },
+          { id: 2, address: `0x${(TEXT_BASE + 8n).toString(16)}`, hardware: true },
+        ],
+      });
+      const float = await cli(["--json", "connect", "box", "--endpoint", `udp:127.0.0.1:${port}`, "--exec", `x/4fw ${text}`]);
+      expect(float.code).toBe(2);
+      expect(JSON.parse(float.stdout).error).toMatchObject({
+        code: "NETDBG-E408",
+        message: expect.stringMatching(/format 'f' \(float\) is not implemented/),
+      });
+      const human = await cli([
+        "connect",
+        "box",
+        "--endpoint",
+        `udp:127.0.0.1:${port}`,
+        "--exec",
+        `info registers rbx; break ${text}; info breakpoints`,
+      ]);
+      expect(human.code, human.stderr).toBe(0);
+      expect(human.stdout).toMatch(/^rbx {2}0x0000000000002222 {2}8738$/m);
+      expect(human.stdout).toMatch(/^Num {2}Type {8}Disp {2}Enb {2}Address {13}What$/m);
+      expect(human.stdout).toMatch(/^1 {4}breakpoint {2}keep {2}y {4}0xffffffff81000000$/m);
+    } finally {
+      await stub.stop();
+    }
   });
 });

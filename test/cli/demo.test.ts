@@ -147,7 +147,7 @@ describe("netdbg demo (built CLI, no TTY)", { timeout: 90_000 }, () => {
     }
     expect(r.stdout).toContain("kd> r\nrax=0000000000001111 rcx=0000000000002222");
     expect(r.stdout).toContain(`"${BANNER.replace("\n", "\\n")}"`);
-    expect(r.stdout).toMatch(/^rax +0x0000000000001111$/m);
+    expect(r.stdout).toMatch(/^rax +0x0000000000001111 +4369$/m);
     // the kept state: the inventory and the generated key; the journals are gone (teardown removed them)
     expect(readFileSync(join(dir!, "targets.yaml"), "utf8")).toContain("demo-linux");
     expect(readdirSync(join(dir!, "state", "journals"))).toEqual([]);

@@ -198,14 +198,14 @@ describe("netdbg kdnet listen", () => {
 });
 
 describe("netdbg windbg", () => {
-  it("prints the windbg and kd lines (key redacted unless --show-secrets)", async () => {
+  it("prints the windbg and kd lines (the key read by netdbg keys show unless --show-secrets)", async () => {
     const r = await run(["--show-secrets", "windbg", "win1"]);
     expect(r.code).toBe(0);
     expect(r.out).toContain(`windbg -k net:port=${port},key=${KEY}`);
     expect(r.out).toContain(`kd -k net:port=${port},key=${KEY}`);
     const red = await run(["windbg", "win1"]);
     expect(red.out).not.toContain(KEY);
-    expect(red.out).toContain(`windbg -k net:port=${port},key=<redacted:e6437c75>`);
+    expect(red.out).toContain(`windbg -k "net:port=${port},key=$(netdbg --show-secrets keys show win1)"`);
   });
   it("refuses a Linux target", async () => {
     const r = await run(["windbg", "lin1"]);
@@ -227,7 +227,7 @@ describe("netdbg connect <windows-target> --exec", () => {
       "--timeout",
       "10",
       "--exec",
-      `version; lm; r; db ${KERNEL_BASE.toString(16)} 16; eb nt+1 5a; db ntoskrnl+0 2; db hal 2; db kd_02_8086-10+10 2; eq ${(KERNEL_BASE + 0x100n).toString(16)} 1122334455667788; r rbx=beef; bp ${bp}; bl; g; t; bc *; .dump ${BULK_BASE.toString(16)} 0x800 ${dump}; nonsense`,
+      `version; lm; r; db ${KERNEL_BASE.toString(16)} L16; eb nt+1 5a; db ntoskrnl+0 L2; db hal L2; db kd_02_8086-10+10 L2; eq ${(KERNEL_BASE + 0x100n).toString(16)} 1122334455667788; r rbx=beef; bp ${bp}; bl; g; t; bc *; .dump ${BULK_BASE.toString(16)} 0x800 ${dump}; nonsense`,
     ]);
     const j = JSON.parse(r.out);
     expect(j.handshake).toMatchObject({

@@ -163,6 +163,23 @@ describe("netdbg setup wizard", () => {
     expect(opts).toMatchObject({ nic: "eth0", kgdboeSource: "/srv/kgdboe", persist: true });
   });
 
+  it("stops asking once SSH to the target has failed, says why, and records nothing", async () => {
+    const down = await startFakeSshServer({ exec: () => ({ stdout: "", code: 0 }) });
+    const closed = down.connectOptions(dir, "admin");
+    await down.stop();
+    const warnings: string[] = [];
+    const ctx = createContext({ stateDir: mkdtempSync(join(dir, "s-")) });
+    ctx.log.warn = (m: string) => warnings.push(m);
+    const ask = scripted({ target: "gone", address: "192.0.2.61", "ssh-user": "admin", "identity-file": "" });
+    const e = await runWizard(ctx, ask, {}, none, { openSession: async () => connectSsh(closed) }).catch((x: unknown) => x);
+    expect(isNetdbgError(e) && e.code).toBe("NETDBG-E801");
+    expect(ask.asked.map((q) => q.flag)).toEqual(["target", "address", "ssh-user", "identity-file"]);
+    expect(warnings.join("\n")).toMatch(
+      /SSH to 192\.0\.2\.61 \(nothing was recorded for 'gone'\) failed, so the wizard stops here/,
+    );
+    expect((await ctx.inventory.load()).targets).toEqual([]);
+  });
+
   it("without a TTY nothing is asked: E002 names the flag", async () => {
     const ctx = createContext({ stateDir: mkdtempSync(join(dir, "s-")) });
     const err = await runWizard(ctx, createPrompter(false), {}, none).catch((e: unknown) => e);

@@ -5,6 +5,7 @@
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { codeOf } from "../helpers/errors.js";
 import { existsSync, mkdirSync, writeFileSync, rmSync } from "node:fs";
+import { homedir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { connectSsh } from "../../src/io/ssh.js";
@@ -308,5 +309,36 @@ describe("against real sshd: alias, ProxyJump, agent", () => {
     } finally {
       agent.kill("SIGTERM");
     }
+  });
+
+  it("resolves through OpenSSH's ssh -G (Include, Match, UserKnownHostsFile), the parser as fallback", async () => {
+    const inc = join(dir, "included.conf");
+    writeFileSync(
+      inc,
+      ["Host lab", "  HostName 127.0.0.9", "  Port 2201", `  UserKnownHostsFile ${join(dir, "kh-lab")}`, ""].join("\n"),
+    );
+    const cfg = join(dir, "config-g");
+    writeFileSync(cfg, [`Include ${inc}`, "Match originalhost lab", "  User matched", ""].join("\n"));
+    const g = await resolveSshTarget({ name: "t", address: "lab" }, { sshConfigPath: cfg });
+    expect(g).toMatchObject({
+      alias: "lab",
+      hostName: "127.0.0.9",
+      port: 2201,
+      user: "matched",
+      userKnownHostsFile: join(dir, "kh-lab"),
+      configFile: "ssh -G",
+      identityFiles: ["id_ed25519", "id_ecdsa", "id_rsa"].map((f) => join(homedir(), ".ssh", f)),
+      explicitIdentityFiles: [],
+    });
+    // the inventory's explicit values still win over ssh_config
+    expect(
+      await resolveSshTarget({ name: "t", address: "lab", ssh: { user: "me", port: 22 } }, { sshConfigPath: cfg }),
+    ).toMatchObject({
+      user: "me",
+      port: 22,
+    });
+    // without OpenSSH, the parser (which ignores Include and Match)
+    const p = await resolveSshTarget({ name: "t", address: "lab" }, { sshConfigPath: cfg, sshBinary: join(dir, "no-ssh-here") });
+    expect(p).toMatchObject({ hostName: "lab", port: 22, configFile: cfg });
   });
 });

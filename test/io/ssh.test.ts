@@ -205,6 +205,43 @@ describe("host keys against real sshd", () => {
     expect(readFileSync(o.knownHostsPath!, "utf8")).toContain(sshd.hostPublicKey);
   });
 
+  it("check mode (recordHostKey false) trusts a new key for the run but never writes known_hosts", async () => {
+    const o = opts();
+    writeFileSync(o.knownHostsPath!, "# before\n");
+    const info: string[] = [];
+    const logger = { debug() {}, info: (m: string) => info.push(m), warn() {}, error() {} };
+    const s = await connectSsh({ ...o, acceptNewHostKey: true, recordHostKey: false, logger });
+    expect((await s.exec("echo ok")).stdout).toBe("ok\n");
+    await s.close();
+    expect(readFileSync(o.knownHostsPath!, "utf8")).toBe("# before\n");
+    expect(info.join("\n")).toMatch(/for this run only: check mode does not write/);
+  });
+
+  it("a new key type while another type is known gets OpenSSH's warning, in the log and the question", async () => {
+    const o = opts();
+    const rsa = makeKeyPair(dir, `rsahost-${Date.now()}`, "rsa");
+    expect(sshd.hostPublicKey.startsWith("ssh-ed25519 ")).toBe(true);
+    writeFileSync(o.knownHostsPath!, `[127.0.0.1]:${sshd.port} ${rsa.publicKey}\n`);
+    const warnings: string[] = [];
+    const logger = { debug() {}, info() {}, warn: (m: string) => warnings.push(m), error() {} };
+    const prompts: HostKeyPrompt[] = [];
+    const e = await codeOf(
+      connectSsh({
+        ...o,
+        logger,
+        confirmHostKey: async (p) => {
+          prompts.push(p);
+          return false;
+        },
+      }),
+    );
+    expect(e.code).toBe("NETDBG-E804");
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/keys of different type are already known for this host \(ssh-rsa in .*known_hosts\)/);
+    expect(warnings[0]).toContain(sshKeygenFingerprint(sshd.hostPublicKeyFile));
+    expect(prompts[0]!.warning).toBe(warnings[0]);
+  });
+
   it("a hashed known_hosts entry (ssh-keygen -H) is recognised", async () => {
     const o = opts();
     const { execFileSync } = await import("node:child_process");

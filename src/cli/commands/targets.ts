@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { AnsibleInventoryStore } from "../../io/ansible-inventory.js";
 import { netdbgError } from "../../core/error.js";
 import { generateKdnetKey } from "../../core/kdnet-key.js";
-import { isValidAddress, type Target, TARGET_NAME, targetSchema } from "../../core/inventory.js";
+import { addressProblem, isValidAddress, type Target, TARGET_NAME, targetSchema } from "../../core/inventory.js";
 import { redactSecret } from "../../core/redact.js";
 import { allocatePort, claimPort, parsePort } from "../../host/port-alloc.js";
 import { isUdpPortFree } from "../../io/port-probe.js";
@@ -54,11 +54,12 @@ function applyFlags(t: Partial<Target>, f: TargetFlags): void {
     t.os = f.os;
   }
   if (f.address !== undefined) {
-    if (!isValidAddress(f.address)) {
+    const problem = addressProblem(f.address);
+    if (problem) {
       throw netdbgError("E003", {
         option: "--address",
         value: f.address,
-        reason: "not an IPv4 or IPv6 address or a DNS name",
+        reason: `not an IPv4 or IPv6 address or a DNS name: ${problem}`,
         fix: "Pass the target's IP address or host name.",
       });
     }
@@ -132,7 +133,7 @@ export function register(program: Command, ctx: () => Context): void {
           f.address = await ask.input({
             flag: "address",
             message: "Target address (IPv4, IPv6 or DNS name)",
-            validate: (v) => isValidAddress(v) || "not an IPv4 or IPv6 address or a DNS name",
+            validate: (v) => isValidAddress(v) || `not an IPv4 or IPv6 address or a DNS name: ${addressProblem(v)}`,
           });
         }
       }

@@ -33,6 +33,13 @@ export async function teardownTarget(
 ): Promise<void> {
   const check = Boolean(opts.check);
   const store = deps.store ?? new FileJournalStore(ctx.paths.journals);
+  if (check && !opts.restoreExport && (await store.load(target.name)).entries.length === 0) {
+    // nothing recorded: say so without opening SSH (a plan of nothing needs no target)
+    const note = `Nothing is recorded for '${target.name}' (no change journal at ${store.locate(target.name)}): netdbg made no change there to undo.`;
+    if (ctx.opts.json) ctx.json({ target: target.name, os: target.os, check, changed: false, actions: [], notes: [note] });
+    else ctx.out(note);
+    return;
+  }
   await checkJournalMatches(store, target);
   let osJson: Record<string, unknown> | undefined;
   const child: Context = {

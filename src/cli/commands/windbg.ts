@@ -27,6 +27,10 @@ export function register(program: Command, ctx: () => Context): void {
       c.secretsSeen.push(stored, key);
       const port = kdnetPortOption(opts.port, target);
       const arg = `net:port=${port},key=${key}`;
+      // Redacted, the lines still paste: the key comes from `netdbg keys show` when they run, in POSIX sh and
+      // PowerShell alike ("$(…)" is command substitution in both; a target name needs no quoting).
+      const fetched = `"net:port=${port},key=$(netdbg --show-secrets keys show ${name})"`;
+      const lineArg = c.opts.showSecrets ? arg : fetched;
       const shown = c.opts.showSecrets ? arg : `net:port=${port},key=${key.slice(0, 4)}…`;
       if (c.opts.json) {
         c.json({
@@ -34,12 +38,15 @@ export function register(program: Command, ctx: () => Context): void {
           port,
           windbg: ["windbg", "-k", shown],
           kd: ["kd", "-k", shown],
+          windbgLine: `windbg -k ${lineArg}`,
+          kdLine: `kd -k ${lineArg}`,
           keyRedacted: !c.opts.showSecrets,
         });
         return;
       }
-      c.out(`windbg -k ${arg}`);
-      c.out(`kd -k ${arg}`);
-      if (!c.opts.showSecrets) c.log.info("(key redacted; add --show-secrets to print the full lines)");
+      c.out(`windbg -k ${lineArg}`);
+      c.out(`kd -k ${lineArg}`);
+      if (!c.opts.showSecrets)
+        c.log.info("(the lines read the key with 'netdbg keys show' when they run; --show-secrets prints it in them)");
     });
 }

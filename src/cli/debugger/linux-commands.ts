@@ -1,6 +1,7 @@
 import { netdbgError } from "../../core/error.js";
 import type { SymbolTable } from "../../engine/elf.js";
 import { type GdbRemote, LAYOUTS, type StopReply, SPECIAL } from "../../engine/rsp/index.js";
+import { columns } from "./columns.js";
 
 /**
  * The debugger commands of `netdbg connect` for Linux (kgdb/kgdboe) targets. Each command returns a result
@@ -24,6 +25,7 @@ export interface DebuggerIo {
 
 export const COMMANDS = [
   "regs",
+  "info",
   "x/",
   "break",
   "hbreak",
@@ -40,8 +42,9 @@ export const COMMANDS = [
 ];
 
 const HELP = `commands:
-  regs                          registers (pc symbolized with --vmlinux)
-  x/<n><f><u> <addr>            examine memory: f = x d u c s, u = b h w g  (x/s linux_banner, x/16xb $pc)
+  info registers [reg…] | regs  registers (pc symbolized with --vmlinux)      info breakpoints   breakpoints
+  x/<n><f><u> <addr>            examine memory: f = x d u o t a c s, u = b h w g, in either order
+                                (x/4gx $rsp, x/s linux_banner, x/16xb $pc)
   break <addr> / hbreak <addr>  software / hardware breakpoint      delete [n]   remove one or all
   continue | c                  run until a breakpoint (Ctrl-C breaks in)   step | s   one instruction
   bt [n]                        backtrace by frame pointers          threads     kernel tasks (kgdb threads)
@@ -134,18 +137,8 @@ export class LinuxDebugger {
       case "?":
         return { command: "help", text: HELP };
       case "regs":
-      case "registers": {
-        this.lastRegs = undefined;
-        const regs = await this.registers();
-        const pcName = SPECIAL[this.remote.arch].pc;
-        const width = new Map(LAYOUTS[this.remote.arch].map((d) => [d.name, d.size * 2]));
-        const lines = [...regs].map(([n, v]) => {
-          const sym = n === pcName && this.symbols ? this.symbols.format(v) : "";
-          return `${n.padEnd(7)} 0x${v.toString(16).padStart(width.get(n) ?? 16, "0")}${sym.startsWith("0x") || !sym ? "" : `  <${sym}>`}`;
-        });
-        const data = Object.fromEntries([...regs].map(([n, v]) => [n, `0x${v.toString(16)}`]));
-        return { command: "regs", text: lines.join("\n"), data };
-      }
+      case "registers":
+        return this.infoRegisters(input, "regs", []);
       case "break":
       case "b":
       case "hbreak": {
@@ -172,10 +165,8 @@ export class LinuxDebugger {
         return { command: input, text: `deleted ${which.length} breakpoint(s)`, data: { deleted: which.map((b) => b.id) } };
       }
       case "info":
-        return {
-          command: input,
-          text: this.breakpoints.map((b) => `${b.id} ${b.hw ? "hw" : "sw"} ${this.fmt(b.addr)}`).join("\n") || "no breakpoints",
-        };
+      case "i":
+        return this.info(input, rest);
       case "continue":
       case "c":
       case "step":
@@ -261,10 +252,28 @@ export class LinuxDebugger {
   }
 
   private async examine(input: string, word: string, args: string): Promise<CommandResult> {
-    const m = /^x(?:\/(\d*)([xducs]?)([bhwg]?))?$/.exec(word);
-    if (!m || !args) this.bad(input, "usage: x/<count><format><unit> <address>, e.g. x/16xb $pc or x/s linux_banner");
+    // gdb's x/nfu: a count, then the format and unit letters in either order (x/4gx and x/4xg are the same)
+    const m = /^x(?:\/(\d*)([a-z]*))?$/.exec(word);
+    if (!m || !args) this.bad(input, "usage: x/<count><format><unit> <address>, e.g. x/4gx $rsp, x/16xb $pc or x/s linux_banner");
     const count = m[1] ? Number(m[1]) : 1;
-    const format = m[2] || "x";
+    let format: string | undefined;
+    let unitLetter: string | undefined;
+    for (const ch of m[2] ?? "") {
+      if ("bhwg".includes(ch)) {
+        if (unitLetter) this.bad(input, `two unit letters ('${unitLetter}', '${ch}')`);
+        unitLetter = ch;
+      } else if ("xduotacs".includes(ch)) {
+        if (format) this.bad(input, `two format letters ('${format}', '${ch}')`);
+        format = ch;
+      } else if ("fiz".includes(ch)) {
+        this.bad(
+          input,
+          `format '${ch}' (${ch === "f" ? "float" : ch === "i" ? "instructions" : "zero-padded hex"}) is not implemented in netdbg; use gdb through 'netdbg gdb'`,
+        );
+      } else this.bad(input, `'${ch}' is neither a format (x d u o t a c s) nor a unit (b h w g)`);
+    }
+    format ??= "x";
+    if (format === "a") unitLetter ??= "g";
     if (count < 1 || count > 65536) this.bad(input, "count must be 1..65536");
     const addr = await this.address(args, input);
     if (format === "s") {
@@ -287,7 +296,7 @@ export class LinuxDebugger {
         data: { address: `0x${addr.toString(16)}`, strings },
       };
     }
-    const unit = UNIT[m[3] || (format === "c" ? "b" : "w")]!;
+    const unit = UNIT[unitLetter ?? (format === "c" ? "b" : "w")]!;
     const data = await this.remote.readMemory(addr, count * unit);
     const values: bigint[] = [];
     for (let i = 0; i < count; i++) {
@@ -299,6 +308,9 @@ export class LinuxDebugger {
       if (format === "x") return `0x${v.toString(16).padStart(unit * 2, "0")}`;
       if (format === "d") return BigInt.asIntN(unit * 8, v).toString();
       if (format === "c") return JSON.stringify(String.fromCharCode(Number(v & 0xffn)));
+      if (format === "o") return `0${v.toString(8)}`;
+      if (format === "t") return v.toString(2).padStart(unit * 8, "0");
+      if (format === "a") return this.fmt(v);
       return v.toString();
     };
     const perLine = Math.max(1, 16 / unit);
@@ -316,6 +328,56 @@ export class LinuxDebugger {
       text: lines.join("\n"),
       data: { address: `0x${addr.toString(16)}`, unit, format, values: values.map(show), hex: data.toString("hex") },
     };
+  }
+
+  /** gdb's `info registers [names…]` / `info breakpoints`, and their short forms (`i r`, `info b`). */
+  private async info(input: string, rest: string[]): Promise<CommandResult> {
+    const [what = "", ...names] = rest;
+    if (what.length > 0 && "registers".startsWith(what)) return this.infoRegisters(input, input, names);
+    if (what.length > 0 && ("breakpoints".startsWith(what) || what === "break")) {
+      const rows = this.breakpoints.map((b) => [
+        String(b.id),
+        b.hw ? "hw breakpoint" : "breakpoint",
+        "keep",
+        "y",
+        `0x${b.addr.toString(16).padStart(16, "0")}`,
+        this.symbols?.symbolize(b.addr) ? `<${this.symbols.format(b.addr)}>` : "",
+      ]);
+      return {
+        command: input,
+        text: rows.length ? columns(rows, ["Num", "Type", "Disp", "Enb", "Address", "What"]) : "No breakpoints.",
+        data: {
+          breakpoints: this.breakpoints.map((b) => ({ id: b.id, address: `0x${b.addr.toString(16)}`, hardware: b.hw })),
+        },
+      };
+    }
+    this.bad(input, "netdbg knows 'info registers [reg…]' and 'info breakpoints'");
+  }
+
+  /** gdb's layout: name, hex value, natural value (pc and pointers symbolized when --vmlinux is given). */
+  private async infoRegisters(input: string, command: string, names: string[]): Promise<CommandResult> {
+    this.lastRegs = undefined;
+    const regs = await this.registers();
+    const pcName = SPECIAL[this.remote.arch].pc;
+    const width = new Map(LAYOUTS[this.remote.arch].map((d) => [d.name, d.size * 2]));
+    const wanted = names
+      .map((n) => n.replace(/^\$/, ""))
+      .map((n) => (n === "pc" ? pcName : n === "sp" ? SPECIAL[this.remote.arch].sp : n));
+    for (const n of wanted) if (!regs.has(n)) this.bad(input, `no register '${n}'`);
+    const shown = wanted.length ? wanted.map((n) => [n, regs.get(n)!] as const) : [...regs];
+    const special = SPECIAL[this.remote.arch];
+    const pointers = new Set([special.pc, special.sp, special.fp]);
+    const rows = shown.map(([n, v]) => {
+      const w = width.get(n) ?? 16;
+      const sym = n === pcName && this.symbols ? this.symbols.format(v) : "";
+      // gdb's natural column: pointers in hex (pc with its symbol), the rest as signed decimal
+      const natural = pointers.has(n)
+        ? `0x${v.toString(16)}${sym && !sym.startsWith("0x") ? ` <${sym}>` : ""}`
+        : BigInt.asIntN(w * 4, v).toString();
+      return [n, `0x${v.toString(16).padStart(w, "0")}`, natural];
+    });
+    const data = Object.fromEntries(shown.map(([n, v]) => [n, `0x${v.toString(16)}`]));
+    return { command, text: columns(rows), data };
   }
 
   /** Frame-pointer walk: [fp] = caller's fp, [fp+8] = return address (x86_64 rbp chain, arm64 x29/x30). */

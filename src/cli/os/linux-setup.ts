@@ -3,6 +3,7 @@
  * journal, templates, host-side git fallback), listr2 progress, `--check` printing every command, `--json`.
  * The work itself is src/targets/linux (probe / plan / apply / verify / teardown).
  */
+import { hostKeyQuestion } from "../prompts.js";
 import { confirm, password } from "@inquirer/prompts";
 import { execa } from "execa";
 import { Listr } from "listr2";
@@ -152,14 +153,11 @@ async function openSsh(ctx: Context, target: Target, opts: Record<string, unknow
   return connectSsh({
     target,
     acceptNewHostKey: Boolean(opts.acceptNewHostKey),
+    recordHostKey: !opts.check,
     logger: ctx.log,
     ...(ctx.isTTY && !ctx.opts.json
       ? {
-          confirmHostKey: (p) =>
-            confirm({
-              message: `The host key of ${p.name} is not known (${p.keyType} ${p.fingerprint}). Trust it and add it to ${p.knownHostsFile}?`,
-              default: false,
-            }),
+          confirmHostKey: (p) => confirm({ message: hostKeyQuestion(p), default: false }),
         }
       : {}),
   });

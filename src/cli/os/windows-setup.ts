@@ -11,6 +11,7 @@
  * Without --host-ip or transport.hostIp, the host address is the local end of the route to the target
  * (src/host/route.ts); when no route is found setup stops with NETDBG-E215 and its fix.
  */
+import { hostKeyQuestion } from "../prompts.js";
 import { Listr } from "listr2";
 import { netdbgError } from "../../core/error.js";
 import type { Target } from "../../core/inventory.js";
@@ -167,15 +168,13 @@ async function defaultOpenSession(ctx: Context, target: Target, opts: Record<str
   return connectSsh({
     target,
     acceptNewHostKey: Boolean(opts.acceptNewHostKey),
+    recordHostKey: !opts.check,
     logger: ctx.log,
     ...(ctx.isTTY
       ? {
           confirmHostKey: async (p) => {
             const { confirm } = await import("@inquirer/prompts");
-            return confirm({
-              message: `The ${p.keyType} host key of ${p.name} is ${p.fingerprint}, seen for the first time. Trust it?`,
-              default: false,
-            });
+            return confirm({ message: hostKeyQuestion(p), default: false });
           },
         }
       : {}),
