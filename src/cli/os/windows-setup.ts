@@ -313,6 +313,7 @@ export async function windowsSetup(
                 ...(opts.kdnic === false ? { noKdnic: true } : {}),
                 ...(opts.makeDefault ? { makeDefault: true } : {}),
                 ...(opts.force ? { force: true } : {}),
+                ...(opts.bitlockerUnknownOk ? { bitlockerUnknownOk: true } : {}),
               },
               onPlan: (p) => {
                 plan = p;

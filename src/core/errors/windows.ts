@@ -192,4 +192,20 @@ export const windowsErrors = defineErrors({
     message: (p: { via: string }) => `'--via ${p.via}' is not a transport netdbg knows for Windows targets.`,
     fix: () => "Use --via ssh (the default) or --via winrm (netdbg on Windows).",
   },
+  E225: {
+    title: "NIC on a PCI segment other than 0",
+    exit: "check",
+    message: (p: { nic: string; segment: number; bdf: string }) =>
+      `The NIC '${p.nic}' is on PCI segment ${p.segment} (bus.device.function ${p.bdf}); KDNET's busparams names bus.device.function only, so it cannot select this NIC.`,
+    fix: () =>
+      "Choose a NIC on PCI segment 0 with --nic (Get-NetAdapterHardwareInfo shows each NIC's Segment), or move the card to a slot on segment 0. Nothing was changed.",
+  },
+  E226: {
+    title: "BitLocker state unknown",
+    exit: "check",
+    message: (p: { target: string }) =>
+      `netdbg cannot tell whether BitLocker protects the system drive of '${p.target}' (the BitLocker cmdlets are missing, as on Home editions with device encryption), so it cannot suspend it; a boot with changed debug settings would then ask for the recovery key.`,
+    fix: () =>
+      "Check on the target: 'manage-bde -status C:' or Settings > Privacy & security > Device encryption. If the drive is encrypted, suspend protection yourself ('manage-bde -protectors -disable C: -RebootCount 2') or turn device encryption off, and have the recovery key at hand; then run setup again with --bitlocker-unknown-ok. Nothing was changed.",
+  },
 });
