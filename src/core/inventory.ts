@@ -70,6 +70,14 @@ export const targetSchema = z
         /** Host address the target sends to, when route discovery is not wanted. */
         hostIp: addressSchema.optional(),
         /**
+         * Windows: the address KDNET pokes come from in the debug boot, when it is not `address` (KDNET's own
+         * address comes from DHCP or 169.254.x.x, not the NIC's static one). `connect` listens for this one.
+         */
+        kdnetAddress: z
+          .string()
+          .regex(/^[0-9A-Fa-f:.]+$/, "a literal IPv4 or IPv6 address")
+          .optional(),
+        /**
          * Linux: where the kernel's kgdb answers when it is not kgdboe on address:targetPort — e.g. kgdboc on a
          * serial line behind a console server (`udp:HOST:PORT`, `tcp:HOST:PORT`). `connect` uses it by default.
          */

@@ -80,3 +80,9 @@ export function classifyAddress(s: string): AddressKind | undefined {
   if ((first & 0xfe00) === 0xfc00) return "private";
   return "global";
 }
+
+/** An address as compared for source pinning: IPv4-mapped IPv6 as the dotted quad, IPv6 lower case. */
+export function plainAddress(a: string): string {
+  const m = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(a);
+  return m ? m[1]! : a.toLowerCase();
+}

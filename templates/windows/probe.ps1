@@ -18,6 +18,9 @@ try { $sb.state = [bool](Confirm-SecureBootUEFI -ErrorAction Stop); $sb.source =
     if ($null -ne $r) { $sb.state = ($r.UEFISecureBootEnabled -eq 1); $sb.source = 'registry' }
   }
 }
+# BitLocker's state is known only when the BitLocker module answers: Home editions with device encryption have no
+# BitLocker cmdlets although the system drive is encrypted (then bitlockerSource is null and setup refuses, E226)
+$bitlockerSource = if (Get-Command Get-BitLockerVolume -ErrorAction SilentlyContinue) { 'Get-BitLockerVolume' } else { $null }
 $bitlocker = @(Get-BitLockerVolume | ForEach-Object {
   [pscustomobject]@{ mountPoint = $_.MountPoint; volumeStatus = [string]$_.VolumeStatus; protectionStatus = [string]$_.ProtectionStatus }
 })
@@ -48,6 +51,7 @@ $exports = @(Get-ChildItem -LiteralPath $ExportDir -Filter 'bcd-*.bak' | Sort-Ob
   systemDrive = $env:SystemDrive
   secureBoot = $sb
   bitlocker = $bitlocker
+  bitlockerSource = $bitlockerSource
   hyperv = [pscustomobject]@{ switches = $switches }
   teams = $teams
   nics = $nics

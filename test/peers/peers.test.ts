@@ -73,6 +73,7 @@ describe("peers", () => {
     const m = win.model;
     expect(m.bcd(["/dbgsettings", "net", "hostip:127.0.0.1", `port:${host.local.port}`, `key:${key}`]).exitCode).toBe(0);
     expect(m.bcd(["/debug", "{current}", "on"]).exitCode).toBe(0);
+    m.suspendBitLocker(m.state.bitlocker[0]!, 2); // as a user must: else the model stops at the recovery screen
     m.reboot();
     await eventually(() => win.kdnet !== undefined);
     const seen = await listenForPokes(host, { key: parseKdnetKey(key), durationMs: 2000, stopAfterFirstPoke: true });

@@ -116,6 +116,10 @@ export function register(program: Command, ctx: () => Context): void {
     .option("--no-kdnic", "Windows: add NO_KDNIC to the debug entry's loadoptions")
     .option("--make-default", "Windows: make the debug entry the default instead of a one-time boot")
     .option("--reboot", "Windows: reboot into the debug entry and wait for it")
+    .option(
+      "--bitlocker-unknown-ok",
+      "Windows: go on when BitLocker's state cannot be read (the next boot may ask for the recovery key)",
+    )
     .option("--via <transport>", "Windows: reach the target over ssh (default) or winrm (Invoke-Command; netdbg on Windows)")
     .option("--kgdboe-source <src>", "Linux: git URL, local directory or tarball of kgdboe")
     .option("--install-deps", "Linux: install missing headers and toolchain without asking")

@@ -2,6 +2,7 @@
  * `netdbg connect <windows-target>`: listen on the target's port with its stored key, show pokes and the handshake,
  * break in, show the kernel version and base, then run debugger commands (REPL, or --exec "a; b; c").
  */
+import { lookup } from "node:dns/promises";
 import { createInterface } from "node:readline";
 import { netdbgError } from "../../core/error.js";
 import type { Target } from "../../core/inventory.js";
@@ -68,18 +69,17 @@ export async function connectWindows(ctx: Context, target: Target, opts: Record<
     family,
     ...(loopback ? { address: family === 6 ? "::1" : "127.0.0.1" } : {}),
   });
-  const session = new KdnetHostSession({
-    transport,
-    key,
-    ...(ipVersion(target.address) !== 0 ? { targetAddress: target.address } : {}),
-  });
+  // Pin the source: the KDNET address recorded at --reboot, else the target's address (a DNS name resolved now, so
+  // that no authentic poke from anywhere else can take the session over).
+  const expected = await kdnetSourceAddress(target);
+  const session = new KdnetHostSession({ transport, key, targetAddress: expected });
   let wrongKeyFrom: string | undefined;
   let foreignFrom: string | undefined;
   session.on((e) => {
     if (e.kind === "auth-failed") wrongKeyFrom ??= `${e.from.address}:${e.from.port}`;
     if (e.kind === "foreign-poke" && foreignFrom === undefined) {
       foreignFrom = e.from.address;
-      say(`ignoring KDNET datagrams from ${e.from.address}: the inventory says ${target.name} is at ${target.address}`);
+      say(`ignoring KDNET datagrams from ${e.from.address}: the inventory says ${target.name} pokes from ${expected}`);
     }
     const d = describeEvent(e);
     if (d) say(d);
@@ -99,7 +99,7 @@ export async function connectWindows(ctx: Context, target: Target, opts: Record<
       await session.waitForHandshake(timeoutS * 1000);
     } catch (e) {
       if (wrongKeyFrom) throw netdbgError("E503", { from: wrongKeyFrom, port, target: target.name });
-      if (foreignFrom) throw netdbgError("E512", { name: target.name, expected: target.address, seen: foreignFrom, port });
+      if (foreignFrom) throw netdbgError("E512", { name: target.name, expected, seen: foreignFrom, port });
       throw e;
     }
     const stop = await kd.breakIn();
@@ -185,4 +185,20 @@ async function repl(dbg: WindowsDebugger, ctx: Context, say: (t: string) => void
   if (!process.stdin.isTTY) process.stdin.destroy();
   // 'q' while the target runs: do not wait for it to stop (closing the session cancels the wait).
   if (dbg.kd.session.stopped) await busy;
+}
+
+/** Where this target's KDNET pokes must come from: transport.kdnetAddress, else its address (a name resolved). */
+async function kdnetSourceAddress(target: Target): Promise<string> {
+  const pinned = target.transport?.kdnetAddress ?? target.address;
+  if (ipVersion(pinned) !== 0) return pinned;
+  try {
+    return (await lookup(pinned)).address;
+  } catch (e) {
+    throw netdbgError("E003", {
+      option: "address",
+      value: pinned,
+      reason: `the name does not resolve (${(e as NodeJS.ErrnoException).code ?? String(e)})`,
+      fix: `Fix the name in DNS or set the address with 'netdbg targets edit ${target.name} --address <ip>'.`,
+    });
+  }
 }

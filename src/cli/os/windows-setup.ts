@@ -30,6 +30,7 @@ import {
   DEFAULT_EXPORT_DIR,
   displayCall,
   type KdnetPoke,
+  kdnetSourceToRecord,
   type PokeWatch,
   probeWindows,
   type RebootResult,
@@ -134,6 +135,7 @@ function pokeWatch(transport: DatagramTransport, key: KdnetKey): PokeWatch & { c
           authenticated: s.authenticated,
           ...(s.hostAddress !== undefined ? { hostAddress: s.hostAddress } : {}),
           ...(s.hostPort !== undefined ? { hostPort: s.hostPort } : {}),
+          ...(s.targetAddress !== undefined ? { targetAddress: s.targetAddress } : {}),
         };
         for (const w of waiters) w(seen);
       }
@@ -315,6 +317,7 @@ export async function windowsSetup(
                 ...(opts.kdnic === false ? { noKdnic: true } : {}),
                 ...(opts.makeDefault ? { makeDefault: true } : {}),
                 ...(opts.force ? { force: true } : {}),
+                ...(opts.bitlockerUnknownOk ? { bitlockerUnknownOk: true } : {}),
               },
               onPlan: (p) => {
                 plan = p;
@@ -463,6 +466,7 @@ export async function windowsSetup(
       );
       if (!rebooted.ssh)
         ctx.log.warn(`SSH to '${target.name}' did not come back after the reboot: ${rebooted.sshError ?? "no answer"}`);
+      await recordKdnetSource(ctx, target, poke);
       if (attach) {
         ctx.out(`Attaching: netdbg connect ${target.name}`);
         await (deps.connect ?? connectWindows)(ctx, target, { port: String(port) });
@@ -591,4 +595,18 @@ export async function windowsTeardown(
   } finally {
     await session.close();
   }
+}
+
+/** After --reboot: remember where the debug boot's KDNET pokes come from (inventory transport.kdnetAddress). */
+async function recordKdnetSource(ctx: Context, target: Target, poke: KdnetPoke): Promise<void> {
+  const rec = kdnetSourceToRecord(poke, target.address, target.transport?.kdnetAddress);
+  if (!rec) return;
+  await ctx.inventory.update((inv) => {
+    const t = inv.targets.find((x) => x.name === target.name);
+    if (t) t.transport = { ...t.transport, kdnetAddress: rec.address };
+  });
+  if (rec.differs)
+    ctx.log.warn(
+      `In the debug boot '${target.name}' sends KDNET from ${rec.address}, not its SSH address ${target.address} (KDNET's own adapter takes an address from DHCP or 169.254.x.x). Recorded as its KDNET address; 'netdbg connect' listens for it.`,
+    );
 }

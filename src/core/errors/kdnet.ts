@@ -82,9 +82,9 @@ export const kdnetErrors = defineErrors({
     title: "Pokes come from another address",
     exit: "check",
     message: (p: { name: string; expected: string; seen: string; port: number }) =>
-      `KDNET pokes reach port ${p.port} from ${p.seen}, but the inventory says '${p.name}' is at ${p.expected}, so netdbg ignored them.`,
+      `KDNET pokes reach port ${p.port} from ${p.seen}, but '${p.name}' pokes from ${p.expected} as far as the inventory knows, so netdbg ignored them.`,
     fix: (p: { name: string; seen: string }) =>
-      `If ${p.seen} is ${p.name}, correct its address with 'netdbg targets edit ${p.name}'; otherwise another machine pokes this port: give ${p.name} its own port.`,
+      `In the debug boot Windows sends KDNET from the debug adapter's own address (DHCP or 169.254.x.x), not the NIC's SSH address: do not change '${p.name}''s address (SSH needs it). Run 'netdbg setup ${p.name} --reboot' again, which records the address it sees from a poke signed with the target's key; if ${p.seen} is not ${p.name}, another machine pokes this port: give ${p.name} its own port.`,
   },
   E513: {
     title: "Target did not stop",

@@ -16,7 +16,7 @@ export const windowsErrors = defineErrors({
     message: (p: { target: string }) =>
       `Secure Boot is on on '${p.target}', so Windows refuses 'bcdedit /debug on' (the value is protected by Secure Boot policy).`,
     fix: () =>
-      "Turn Secure Boot off in the firmware settings (Settings > Recovery > Advanced start-up > UEFI Firmware settings; for a Hyper-V VM clear 'Enable Secure Boot'), then run setup again. Nothing was changed.",
+      "If BitLocker protects the system drive, suspend it first ('Suspend-BitLocker -MountPoint C: -RebootCount 2' in an elevated PowerShell): with BitLocker bound to PCR 7, turning Secure Boot off alone makes the next boot ask for the recovery key. Then turn Secure Boot off in the firmware settings (Settings > Recovery > Advanced start-up > UEFI Firmware settings; for a Hyper-V VM clear 'Enable Secure Boot') and run setup again. Nothing was changed.",
   },
   E202: {
     title: "NIC not supported by KDNET",
@@ -191,5 +191,21 @@ export const windowsErrors = defineErrors({
     exit: "usage",
     message: (p: { via: string }) => `'--via ${p.via}' is not a transport netdbg knows for Windows targets.`,
     fix: () => "Use --via ssh (the default) or --via winrm (netdbg on Windows).",
+  },
+  E225: {
+    title: "NIC on a PCI segment other than 0",
+    exit: "check",
+    message: (p: { nic: string; segment: number; bdf: string }) =>
+      `The NIC '${p.nic}' is on PCI segment ${p.segment} (bus.device.function ${p.bdf}); KDNET's busparams names bus.device.function only, so it cannot select this NIC.`,
+    fix: () =>
+      "Choose a NIC on PCI segment 0 with --nic (Get-NetAdapterHardwareInfo shows each NIC's Segment), or move the card to a slot on segment 0. Nothing was changed.",
+  },
+  E226: {
+    title: "BitLocker state unknown",
+    exit: "check",
+    message: (p: { target: string }) =>
+      `netdbg cannot tell whether BitLocker protects the system drive of '${p.target}' (the BitLocker cmdlets are missing, as on Home editions with device encryption), so it cannot suspend it; a boot with changed debug settings would then ask for the recovery key.`,
+    fix: () =>
+      "Check on the target: 'manage-bde -status C:' or Settings > Privacy & security > Device encryption. If the drive is encrypted, suspend protection yourself ('manage-bde -protectors -disable C: -RebootCount 2') or turn device encryption off, and have the recovery key at hand; then run setup again with --bitlocker-unknown-ok. Nothing was changed.",
   },
 });

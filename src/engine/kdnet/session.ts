@@ -11,6 +11,9 @@
 import type { KdnetKey } from "../../core/kdnet-key.js";
 import { kdnetControlKey, kdnetHmacKey } from "../../core/kdnet-key.js";
 import { netdbgError } from "../../core/error.js";
+import { plainAddress } from "../../core/ip.js";
+
+export { plainAddress };
 import { bootIdentity, buildResponse, deriveDataKey, parsePoke, type Poke } from "./control.js";
 import { CHANNEL_CONTROL, CHANNEL_DATA, type KdnetKeys, openDatagram, peekHeader, sealDatagram } from "./datagram.js";
 import {
@@ -39,8 +42,19 @@ export interface HostSessionOptions {
   retransmitMs?: number;
   /** Give up after this many sends of one packet (WinDbg: 128). */
   maxTries?: number;
-  /** Only accept pokes from this address (any when unset). */
+  /**
+   * The target's address (a literal IP; resolve a DNS name before). Pokes from any other address are ignored
+   * ("foreign-poke") unless `acceptNewSource` is set. When unset, the first authentic poke pins the source.
+   */
   targetAddress?: string;
+  /**
+   * Accept a poke from an address other than `targetAddress` (or than the live session's peer) when it proves the
+   * target sent it from there: it authenticates with the target's key, the target address it carries inside the
+   * encrypted body equals the datagram's source, and its nonce counter is newer than any seen in that boot. A
+   * replayed poke fails the last two checks ("replayed-poke") and never moves the session. The debug boot of
+   * Windows does change the source: KDNET's own address comes from DHCP or 169.254.x.x, not the NIC's static one.
+   */
+  acceptNewSource?: boolean;
   /** Source of the response's 32 random bytes (tests). */
   random?: () => Uint8Array;
   /**
@@ -57,6 +71,13 @@ export type HostEvent =
   | { kind: "auth-failed"; from: Endpoint; channel: number; version: number }
   /** A control datagram from an address other than the expected target's (not even authenticated). */
   | { kind: "foreign-poke"; from: Endpoint }
+  /**
+   * An authentic poke that did not come from where the target sent it (its inner target address is not the source,
+   * or its nonce counter was already seen): a replay. Ignored.
+   */
+  | { kind: "replayed-poke"; from: Endpoint; claimed: string; reason: "address" | "counter" }
+  /** The session moved to a new source address on an authentic, fresh poke (acceptNewSource). */
+  | { kind: "source-changed"; from: Endpoint; previous: string | undefined }
   | { kind: "handshake"; from: Endpoint; version: number; rebooted: boolean }
   | { kind: "hello"; from: Endpoint }
   | { kind: "state-change"; state: StateChange }
@@ -123,10 +144,14 @@ export class KdnetHostSession {
     this.maxTries = opts.maxTries ?? 32;
     this.random = opts.random;
     this.onAck = opts.onAckTurnaround;
-    this.targetAddress = opts.targetAddress;
+    this.targetAddress = opts.targetAddress === undefined ? undefined : plainAddress(opts.targetAddress);
+    this.acceptNewSource = Boolean(opts.acceptNewSource);
     this.transport.onMessage((buf, from) => this.onDatagram(buf, from));
   }
-  private readonly targetAddress: string | undefined;
+  private targetAddress: string | undefined;
+  private readonly acceptNewSource: boolean;
+  /** Highest poke counter seen per boot identity (replay detection). */
+  private readonly pokeCounters = new Map<string, number>();
 
   on(listener: (e: HostEvent) => void): () => void {
     this.listeners.add(listener);
@@ -223,7 +248,10 @@ export class KdnetHostSession {
   }
 
   private onControl(buf: Buffer, from: Endpoint): void {
-    if (this.targetAddress !== undefined && from.address !== this.targetAddress) {
+    const source = plainAddress(from.address);
+    const pinned = this.peer ? plainAddress(this.peer.address) : this.targetAddress;
+    const moved = pinned !== undefined && source !== pinned;
+    if (moved && !this.acceptNewSource) {
       this.emit({ kind: "foreign-poke", from });
       return;
     }
@@ -236,6 +264,28 @@ export class KdnetHostSession {
     const poke = parsePoke(r.datagram.body);
     if (!poke || r.datagram.direction !== "target-to-host") return;
     const identity = bootIdentity(poke.nonce);
+    const counter = poke.nonce.readUInt16LE(0);
+    const seen = this.pokeCounters.get(identity);
+    if (moved) {
+      // The key is the identity, but a captured poke authenticates too: only the target can put its own (new)
+      // address inside the encrypted body, and only a poke it sent after the last one seen is fresh.
+      const claimed = plainAddress(poke.targetAddress);
+      if (claimed !== source) {
+        this.emit({ kind: "replayed-poke", from, claimed: poke.targetAddress, reason: "address" });
+        return;
+      }
+      if (seen !== undefined && !newerCounter(counter, seen)) {
+        this.emit({ kind: "replayed-poke", from, claimed: poke.targetAddress, reason: "counter" });
+        return;
+      }
+    }
+    if (seen === undefined || newerCounter(counter, seen)) this.pokeCounters.set(identity, counter);
+    if (moved) {
+      this.emit({ kind: "source-changed", from, previous: pinned });
+      this.targetAddress = source;
+    } else if (this.targetAddress === undefined) {
+      this.targetAddress = source;
+    }
     // Live = same target, same boot, and its data datagrams still authenticate (radare2's shlr/winkd/iob_net.c: otherwise
     // drop the data key and answer the poke).
     const live =
@@ -568,4 +618,10 @@ export class KdnetHostSession {
     }
     await this.transport.close();
   }
+}
+
+/** Serial-number order of the 16-bit poke counter (it wraps): b is newer than a. */
+function newerCounter(b: number, a: number): boolean {
+  const d = (b - a) & 0xffff;
+  return d !== 0 && d < 0x8000;
 }

@@ -462,6 +462,19 @@ export function bcdedit(store: BcdStoreState, ctx: BcdContext, argv: readonly st
       bm.elements[name] = v;
       return out([S.ok]);
     }
+    case "/displayorder": {
+      // bcdedit /displayorder {id} /remove | /addlast | /addfirst (learn.microsoft.com bcdedit /displayorder)
+      const bm = bootmgr();
+      const op = rest.find((r) => /^\/(remove|addlast|addfirst)$/i.test(r))?.toLowerCase();
+      const ids = rest.filter((r) => !r.startsWith("/")).map(resolve);
+      if (!bm || !op || ids.length !== 1 || ids[0] === undefined || !find(ids[0])) return fail(S.setFailed, S.invalidEntry);
+      const id = ids[0];
+      const order = (Array.isArray(bm.elements.displayorder) ? bm.elements.displayorder : []).filter((x) => x !== id);
+      const next = op === "/remove" ? order : op === "/addfirst" ? [id, ...order] : [...order, id];
+      if (next.length) bm.elements.displayorder = next;
+      else delete bm.elements.displayorder;
+      return out([S.ok]);
+    }
     case "/set": {
       const [idRaw, more] = splitIdAndRest(rest);
       const id = resolve(idRaw);

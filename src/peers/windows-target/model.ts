@@ -82,6 +82,16 @@ export interface WindowsTargetState {
   modules?: WindowsModule[];
   /** The OEM code page of redirected console output (437 en-US; 850 western Europe; 936 zh-CN). Absent: 437. */
   oemCodePage?: number;
+  /**
+   * What BitLocker sealed when protection was last enabled or resumed: the validated boot settings (see
+   * validatedSettings). Set by the model's constructor when absent.
+   */
+  bitlockerSealed?: string;
+  /**
+   * The machine stopped at the BitLocker recovery screen: a restart with protection on booted settings other
+   * than the sealed ones. Nothing answers any more (SSH never comes back) until someone types the recovery key.
+   */
+  recovery?: boolean;
   /** Device encryption (Home editions): the system volume is encrypted though no BitLocker cmdlets exist. */
   deviceEncryption?: boolean;
 }
@@ -344,7 +354,45 @@ export class WindowsTargetModel {
    */
   onBoot: ((boot: { debugging: boolean; entry: string }) => void) | undefined;
 
-  constructor(public state: WindowsTargetState = defaultState()) {}
+  constructor(public state: WindowsTargetState = defaultState()) {
+    state.bitlockerSealed ??= this.validatedSettings(state.currentId);
+  }
+
+  /**
+   * The boot settings BitLocker validates for a boot of `entryId` (learn.microsoft.com/windows/security/
+   * operating-system-security/data-protection/bitlocker/bcd-settings-and-bitlocker: the default profile covers the
+   * loader's debug, bootdebug, testsigning, nointegritychecks, loadoptions and the debugger settings) plus the
+   * Secure Boot state (PCR 7). Object identifiers are not part of it: a copy with equal settings boots unnoticed.
+   */
+  validatedSettings(entryId: string): string {
+    const s = this.state;
+    const e = s.store.objects.find((o) => o.id === entryId)?.elements ?? {};
+    const debug = e.debug === true || e.bootdebug === true;
+    const dbg = debug ? s.store.objects.find((o) => o.id === WELL_KNOWN["{dbgsettings}"])?.elements : undefined;
+    const pick = (k: string) => (e[k] === undefined ? null : e[k]);
+    return JSON.stringify({
+      debug: pick("debug"),
+      bootdebug: pick("bootdebug"),
+      testsigning: pick("testsigning"),
+      nointegritychecks: pick("nointegritychecks"),
+      loadoptions: pick("loadoptions"),
+      dbgsettings: dbg ?? null,
+      secureBoot: s.secureBoot,
+    });
+  }
+
+  /** Suspend-BitLocker: protection off for `count` restarts (0: until resumed). */
+  suspendBitLocker(v: WindowsTargetState["bitlocker"][number], count: number): void {
+    v.protectionStatus = "Off";
+    v.rebootCount = count;
+  }
+
+  /** Resume-BitLocker: protection on, sealed to the boot that runs now. */
+  resumeBitLocker(v: WindowsTargetState["bitlocker"][number]): void {
+    v.protectionStatus = "On";
+    delete v.rebootCount;
+    this.state.bitlockerSealed = this.validatedSettings(this.state.currentId);
+  }
 
   /** The canonical bytes of the BCD store (for byte-for-byte comparisons). */
   storeBytes(): string {
@@ -474,14 +522,15 @@ export class WindowsTargetModel {
         const v = s.bitlocker.find((b) => b.mountPoint === p.MountPoint);
         if (!v) throw new Error(`Get-BitLockerVolume : BitLocker volume ${String(p.MountPoint)} was not found.`);
         if (!s.elevated) throw new Error("Suspend-BitLocker : Access is denied.");
-        if (p.Operation === "suspend") {
-          v.protectionStatus = "Off";
-          v.rebootCount = Number(p.RebootCount ?? 1);
-        } else {
-          v.protectionStatus = "On";
-          delete v.rebootCount;
+        let done = String(p.Operation);
+        if (done === "undo") {
+          const cur = s.store.objects.find((o) => o.id === s.currentId)?.elements.description;
+          done = Array.isArray(cur) && String(cur[0]).endsWith(" [netdbg]") ? "suspend" : "resume";
+          if (done === "suspend") p.RebootCount = 1;
         }
-        return json({ exitCode: 0, protectionStatus: v.protectionStatus });
+        if (done === "suspend") this.suspendBitLocker(v, Number(p.RebootCount ?? 1));
+        else this.resumeBitLocker(v);
+        return json({ exitCode: 0, done, protectionStatus: v.protectionStatus });
       }
       case "probe":
         return json(this.probe(String(p.ExportDir), String(p.KdnetPath ?? "")));
@@ -510,15 +559,29 @@ export class WindowsTargetModel {
     if (bm) delete bm.elements.bootsequence;
     if (next && s.store.objects.some((o) => o.id === next)) s.currentId = next;
     s.boots = (s.boots ?? 0) + 1;
+    const booted = this.validatedSettings(s.currentId);
+    let resealed = false;
     for (const v of s.bitlocker) {
+      if (v.volumeStatus === "FullyDecrypted") continue;
+      if (
+        v.protectionStatus === "On" &&
+        v.mountPoint.toUpperCase() === s.systemDrive.toUpperCase() &&
+        booted !== s.bitlockerSealed
+      ) {
+        // BitLocker validates the boot against what it sealed: changed settings with protection on = recovery
+        s.recovery = true;
+        return;
+      }
       if (v.protectionStatus === "Off" && v.rebootCount !== undefined && v.rebootCount > 0) {
         v.rebootCount--;
         if (v.rebootCount === 0) {
           v.protectionStatus = "On";
           delete v.rebootCount;
+          resealed = true;
         }
       }
     }
+    if (resealed) s.bitlockerSealed = booted;
     const entry = s.store.objects.find((o) => o.id === s.currentId);
     const dbg = s.store.objects.find((o) => o.id === WELL_KNOWN["{dbgsettings}"])?.elements;
     const busparams = Array.isArray(dbg?.busparams) ? dbg.busparams[0] : undefined;
@@ -627,16 +690,16 @@ export class WindowsTargetModel {
     if (kdnetPath && s.kdnetPath === kdnetPath)
       kdnet = { path: kdnetPath, exitCode: 0, output: s.kdnetOutput ?? this.kdnetListing() };
     const dir = exportDir.replace(/\\$/, "");
+    const hasBitLocker = s.modules === undefined || s.modules.includes("BitLocker");
     return {
       user: s.user,
       os: s.os,
       systemDrive: s.systemDrive,
       secureBoot: sb,
-      bitlocker: s.bitlocker.map(({ mountPoint, volumeStatus, protectionStatus }) => ({
-        mountPoint,
-        volumeStatus,
-        protectionStatus,
-      })),
+      bitlocker: hasBitLocker
+        ? s.bitlocker.map(({ mountPoint, volumeStatus, protectionStatus }) => ({ mountPoint, volumeStatus, protectionStatus }))
+        : [],
+      bitlockerSource: hasBitLocker ? "Get-BitLockerVolume" : null,
       hyperv: { switches: s.vswitches },
       teams: s.teams,
       nics,

@@ -18,6 +18,7 @@ export class ModelSession implements RemoteSession {
   }
   async exec(command: string, options?: RunOptions): Promise<CommandResult> {
     this.commands.push(command);
+    if (this.model.state.recovery) throw new Error("connect ETIMEDOUT: the machine waits at the BitLocker recovery screen");
     const r = await execWith(this.model, this.engine, command, options?.input);
     if (r.dropped) throw new Error("the SSH connection was lost (injected after the command ran)");
     // the bytes as netdbg's SSH client turns them into text (UTF-8), whatever code page the target wrote

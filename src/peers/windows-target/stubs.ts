@@ -316,13 +316,8 @@ function answer(model: WindowsTargetModel, root: string, engine: PwshEngine, cal
           error: { message: `BitLocker volume ${missing[0]} was not found.`, category: "ObjectNotFound", terminating: true },
         };
       for (const v of found) {
-        if (call.name === "Suspend-BitLocker") {
-          v.protectionStatus = "Off";
-          v.rebootCount = Number(a.RebootCount ?? 1);
-        } else {
-          v.protectionStatus = "On";
-          delete v.rebootCount;
-        }
+        if (call.name === "Suspend-BitLocker") model.suspendBitLocker(v, Number(a.RebootCount ?? 1));
+        else model.resumeBitLocker(v);
       }
       return { value: found.map(volume) };
     }

@@ -59,5 +59,12 @@ export {
   type TemplateName,
 } from "./ps.js";
 export { setupWindows, type SetupWindowsOptions, type SetupWindowsResult } from "./setup.js";
-export { type KdnetPoke, type PokeWatch, rebootAndWait, type RebootOptions, type RebootResult } from "./reboot.js";
+export {
+  type KdnetPoke,
+  kdnetSourceToRecord,
+  type PokeWatch,
+  rebootAndWait,
+  type RebootOptions,
+  type RebootResult,
+} from "./reboot.js";
 export { winrmParams, winrmRunner, winrmWrapperText } from "./winrm.js";

@@ -4,19 +4,21 @@
  *
  * Sequence (Microsoft's 'Set up KDNET network kernel debugging manually' and BCDEdit /dbgsettings pages):
  *   bcd.export       bcdedit /export <dir>\bcd-<stamp>.bak              (kept on the target; no undo)
- *   bitlocker.suspend  Suspend-BitLocker -RebootCount 2                 undo: Resume-BitLocker
  *   bcd.copy         bcdedit /copy {current} /d "<desc> [netdbg]"       undo: delete that entry
+ *   bcd.displayorder bcdedit /displayorder {entry} /remove               undo: /addlast (before the entry is deleted)
  *   bcd.debug        bcdedit /debug {entry} on                          undo: debug back as it was
  *   bcd.dbgsettings  bcdedit /dbgsettings net hostip:… port:… key:…     undo: {dbgsettings} restored from the export
  *   bcd.busparams    bcdedit /set {dbgsettings} busparams b.d.f         undo: {dbgsettings} restored from the export
  *   bcd.loadoptions  bcdedit /set {entry} loadoptions "… NO_KDNIC"      undo: loadoptions back as they were
+ *   bitlocker.suspend  Suspend-BitLocker -RebootCount 2                 undo: Resume-BitLocker, or in the debug
+ *                                                                      boot Suspend-BitLocker -RebootCount 1
  *   bcd.bootsequence bcdedit /bootsequence {entry}  (or /default)       undo: bootsequence/default back as it was
  * The one-time boot is armed last, once everything it boots into is in place. The undo of {dbgsettings}
  * restores the object from the export taken in the same run, so the previous key never leaves the target.
  */
 import { netdbgError } from "../../core/error.js";
 import { DEBUG_PORT_MAX, DEBUG_PORT_MIN } from "../../core/inventory.js";
-import { ipVersion } from "../../core/ip.js";
+import { ipVersion, parseIPv6 } from "../../core/ip.js";
 import { psQuote } from "../../core/quote.js";
 import type { Action } from "../../core/step.js";
 import { type BcdObject, bcdElement, bcdValues, parseBcdBoolean } from "./bcdedit-parse.js";
@@ -39,6 +41,8 @@ export interface WindowsSetupConfig {
   exportDir: string;
   /** Timestamp for the export file name, e.g. 20261121T060000Z. */
   stamp: string;
+  /** Go on although BitLocker's state cannot be read (--bitlocker-unknown-ok): the next boot may ask for the recovery key. */
+  bitlockerUnknownOk?: boolean;
   /** BitLocker stays suspended for this many reboots (the debug-enabled boot and one spare). */
   bitlockerReboots?: number;
 }
@@ -131,6 +135,10 @@ function checkNic(n: NicFacts, force: boolean, warnings: string[]): void {
   if (n.attachment === "usb") throw netdbgError("E204", { nic: n.name });
   if (!n.supported) throw netdbgError("E202", { nic: n.name, ids, reason: n.unsupportedReason ?? "unknown" });
   if (n.team) throw netdbgError("E205", { nic: n.name, team: n.team });
+  // busparams is b.d.f in decimal (learn.microsoft.com/windows-hardware/drivers/debugger/setting-up-a-network-debugging-connection-automatically);
+  // there is no documented way to name another PCI segment, so netdbg does not invent one
+  if (n.pci && n.pci.segment !== 0)
+    throw netdbgError("E225", { nic: n.name, segment: n.pci.segment, bdf: `${n.pci.bus}.${n.pci.device}.${n.pci.function}` });
   if (n.vswitch) {
     if (!force) throw netdbgError("E206", { nic: n.name, vswitch: n.vswitch });
     warnings.push(
@@ -158,6 +166,13 @@ function secondOpinion(facts: WindowsFacts, nic: NicFacts, warnings: string[]): 
     );
 }
 
+/** The same IPv6 address however written (bcdedit prints what was typed: case, zeros and '::' vary). */
+export function sameIPv6(a: string | undefined, b: string): boolean {
+  const x = a === undefined ? undefined : parseIPv6(a);
+  const y = parseIPv6(b);
+  return x !== undefined && y !== undefined && x.every((g, i) => g === y[i]);
+}
+
 function sameKey(a: string | undefined, b: string): boolean {
   return a !== undefined && a.toLowerCase() === b.toLowerCase();
 }
@@ -180,6 +195,12 @@ export function planWindowsSetup(facts: WindowsFacts, cfg: WindowsSetupConfig): 
   if (facts.secureBoot.state === null) {
     if (!cfg.force) throw netdbgError("E217", { target: cfg.target });
     warnings.push("--force: Secure Boot state unknown; if it is on, bcdedit will refuse and netdbg will roll back.");
+  }
+  if (facts.bitlockerSource === null) {
+    if (!cfg.bitlockerUnknownOk) throw netdbgError("E226", { target: cfg.target });
+    warnings.push(
+      "--bitlocker-unknown-ok: BitLocker's state is unknown and it was not suspended; if the system drive is encrypted (device encryption), the debug boot asks for the recovery key.",
+    );
   }
   if (facts.bcdError) {
     throw netdbgError("E210", {
@@ -216,7 +237,8 @@ export function planWindowsSetup(facts: WindowsFacts, cfg: WindowsSetupConfig): 
 
   const expected: ExpectedSettings = { debugtype: "NET", port: cfg.port, key: cfg.key };
   if (v === 4) expected.hostip = cfg.hostIp;
-  else expected.hostipv6 = cfg.hostIp;
+  // the target's own spelling when it is the same address (the verifier reads bcdedit's text back)
+  else expected.hostipv6 = sameIPv6(facts.dbgsettings.hostipv6, cfg.hostIp) ? facts.dbgsettings.hostipv6! : cfg.hostIp;
   if (nic.attachment === "pci" && nic.busparams) expected.busparams = nic.busparams;
 
   const actions: Action[] = [];
@@ -237,28 +259,25 @@ export function planWindowsSetup(facts: WindowsFacts, cfg: WindowsSetupConfig): 
     { script: "bcd-export", params: { Path: exportPath } },
   );
 
-  // 2. BitLocker
-  const vol = facts.bitlocker.find((b) => b.mountPoint.toUpperCase() === facts.systemDrive.toUpperCase());
-  if (vol && vol.volumeStatus !== "FullyDecrypted") {
-    const reboots = cfg.bitlockerReboots ?? 2;
-    add(
-      {
-        id: "bitlocker.suspend",
-        title: `Suspend BitLocker on ${vol.mountPoint} for ${reboots} reboots`,
-        where: "target",
-        satisfied: vol.protectionStatus !== "On",
-      },
-      { script: "bitlocker", params: { MountPoint: vol.mountPoint, Operation: "suspend", RebootCount: reboots } },
-      { script: "bitlocker", params: { MountPoint: vol.mountPoint, Operation: "resume" } },
-    );
-  }
-
   // 3. the debug entry
   const known = facts.loaders.map((o) => o.guid!).filter(Boolean);
   add(
     { id: "bcd.copy", title: `Copy the boot entry as '${entryDescription}'`, where: "target", satisfied: existing !== undefined },
     bcd("/copy", "{current}", "/d", entryDescription),
     { script: "bcd-delete-entry", params: { Guid: existing?.guid ?? "", Description: entryDescription, Known: known } },
+  );
+  // 'bcdedit /copy' adds the copy to the boot menu's displayorder, so every normal start would wait at the menu
+  // until teardown; the one-time bootsequence does not need it there (learn.microsoft.com bcdedit /displayorder)
+  const shown = facts.bootmgr ? bcdValues(facts.bootmgr, "displayorder") : [];
+  add(
+    {
+      id: "bcd.displayorder",
+      title: "Keep the debug entry out of the boot menu",
+      where: "target",
+      satisfied: existing !== undefined && !shown.includes(existing.guid!),
+    },
+    bcd("/displayorder", entry, "/remove"),
+    bcd("/displayorder", entry, "/addlast"),
   );
   const debugNow = existing ? bcdElement(existing, "debug") : undefined;
   add(
@@ -280,7 +299,7 @@ export function planWindowsSetup(facts: WindowsFacts, cfg: WindowsSetupConfig): 
     d.port === cfg.port &&
     sameKey(d.key, cfg.key) &&
     d.dhcp !== false &&
-    (v === 4 ? d.hostip === cfg.hostIp && d.hostipv6 === undefined : d.hostipv6 === cfg.hostIp && d.hostip === undefined);
+    (v === 4 ? d.hostip === cfg.hostIp && d.hostipv6 === undefined : sameIPv6(d.hostipv6, cfg.hostIp) && d.hostip === undefined);
   add(
     { id: "bcd.dbgsettings", title: `Send KDNET to ${cfg.hostIp} port ${cfg.port}`, where: "target", satisfied: dbgOk },
     bcd("/dbgsettings", "net", `${v === 4 ? "hostip" : "hostipv6"}:${cfg.hostIp}`, `port:${cfg.port}`, `key:${cfg.key}`),
@@ -322,7 +341,28 @@ export function planWindowsSetup(facts: WindowsFacts, cfg: WindowsSetupConfig): 
     );
   }
 
-  // 6. boot into it: once (default) or always (--make-default)
+  // 6. BitLocker, suspended after the BCD changes (it validates at the next start-up, so that is in time) and before
+  // the boot is armed; teardown undoes in reverse order, so it suspends again before it changes the BCD, while the
+  // debug entry it runs from still exists (templates/windows/bitlocker.ps1 tells the debug boot by that entry).
+  const vol = facts.bitlocker.find((b) => b.mountPoint.toUpperCase() === facts.systemDrive.toUpperCase());
+  if (vol && vol.volumeStatus !== "FullyDecrypted") {
+    const reboots = cfg.bitlockerReboots ?? 2;
+    add(
+      {
+        id: "bitlocker.suspend",
+        title: `Suspend BitLocker on ${vol.mountPoint} for ${reboots} reboots`,
+        where: "target",
+        satisfied: vol.protectionStatus !== "On",
+      },
+      { script: "bitlocker", params: { MountPoint: vol.mountPoint, Operation: "suspend", RebootCount: reboots } },
+      // undo: resume in the boot setup ran in (a rollback), but suspend for one restart when run from the debug
+      // boot (teardown): resuming there would seal the debug boot and the next normal boot would ask for the
+      // recovery key (templates/windows/bitlocker.ps1)
+      { script: "bitlocker", params: { MountPoint: vol.mountPoint, Operation: "undo" } },
+    );
+  }
+
+  // 7. boot into it: once (default) or always (--make-default)
   const bm = facts.bootmgr;
   if (cfg.makeDefault) {
     const oldDefault = bm ? bcdElement(bm, "default") : undefined;

@@ -29,7 +29,7 @@ export interface NicFacts {
   status: string;
   linkSpeed: string;
   pci?: { segment: number; bus: number; device: number; function: number };
-  /** bus.device.function (decimal), or segment.bus.device.function when the segment is not 0. */
+  /** bus.device.function (decimal), as bcdedit's busparams; absent on a PCI segment other than 0. */
   busparams?: string;
   /** Microsoft's KDNET list says yes for this build (VMBUS: kdnet supports the Hyper-V synthetic NIC in guests). */
   supported: boolean;
@@ -45,6 +45,8 @@ export interface WindowsFacts {
   systemDrive: string;
   secureBoot: { state: boolean | null; source: string };
   bitlocker: { mountPoint: string; volumeStatus: string; protectionStatus: string }[];
+  /** Where the BitLocker state came from; null when nothing could tell (the state is unknown). */
+  bitlockerSource: string | null;
   nics: NicFacts[];
   dbgsettings: DbgSettings;
   current?: BcdObject;
@@ -64,6 +66,7 @@ interface RawProbe {
   systemDrive: string;
   secureBoot: { state: boolean | null; source: string };
   bitlocker: WindowsFacts["bitlocker"] | WindowsFacts["bitlocker"][number] | null;
+  bitlockerSource?: string | null;
   hyperv: { switches: RawSwitch | RawSwitch[] | null } | null;
   teams: { name: string; members: string | string[] | null } | { name: string; members: string | string[] | null }[] | null;
   nics: RawNic | RawNic[] | null;
@@ -129,7 +132,8 @@ export function classifyNic(n: RawNic, build: number): NicFacts {
   if (n.bus !== null && n.device !== null && n.function !== null && attachment === "pci") {
     const segment = n.segment ?? 0;
     f.pci = { segment, bus: n.bus, device: n.device, function: n.function };
-    f.busparams = `${segment !== 0 ? `${segment}.` : ""}${n.bus}.${n.device}.${n.function}`;
+    // b.d.f only: a NIC on another PCI segment is refused by the plan (E225), never given a made-up segment.b.d.f
+    if (segment === 0) f.busparams = `${n.bus}.${n.device}.${n.function}`;
   }
   if (f.wireless) f.unsupportedReason = "it is a wireless adapter";
   else if (attachment === "usb") f.unsupportedReason = "it is attached over USB";
@@ -185,6 +189,15 @@ export function factsFromProbe(raw: RawProbe): WindowsFacts {
     systemDrive: raw.systemDrive || "C:",
     secureBoot: raw.secureBoot ?? { state: null, source: "none" },
     bitlocker: asArray(raw.bitlocker),
+    // an older probe (no field) read Get-BitLockerVolume: keep what it said
+    // Windows Server without the BitLocker feature cannot encrypt a volume at all (device encryption is a client
+    // feature), so there the missing cmdlets do say "not encrypted"
+    bitlockerSource:
+      raw.bitlockerSource === undefined
+        ? "Get-BitLockerVolume"
+        : raw.bitlockerSource === null && /Server/i.test(raw.os?.caption ?? "")
+          ? "no BitLocker feature (Windows Server)"
+          : raw.bitlockerSource,
     nics,
     dbgsettings: parseDbgSettings(raw.bcd.dbgsettings.output),
     loaders: [],

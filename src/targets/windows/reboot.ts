@@ -9,6 +9,7 @@
  * booted) and the fallback when no watch could be opened (the port is taken, e.g. by a running WinDbg).
  */
 import { netdbgError } from "../../core/error.js";
+import { plainAddress } from "../../core/ip.js";
 import type { Clock } from "../../core/ports.js";
 import { bcdElement, parseBcdBoolean, parseBcdEnum } from "./bcdedit-parse.js";
 import type { ScriptRunner } from "./ps.js";
@@ -42,6 +43,28 @@ export interface KdnetPoke {
   /** The host address and port the (authenticated) poke says the target was configured for. */
   hostAddress?: string;
   hostPort?: number;
+  /** The target's own address as the (authenticated) poke carries it inside its encrypted body. */
+  targetAddress?: string;
+}
+
+/**
+ * The KDNET source to record in the inventory (transport.kdnetAddress) after --reboot saw a poke, or undefined.
+ * Only an authenticated poke whose inner target address is its source counts (a replay from elsewhere carries the
+ * address of where it was captured). With KDNET the physical NIC's driver does not load and KDNET's own adapter
+ * takes DHCP or 169.254.x.x, so the source may well differ from the SSH address
+ * (learn.microsoft.com/windows-hardware/drivers/debugger/setting-up-a-network-debugging-connection-automatically).
+ */
+export function kdnetSourceToRecord(
+  poke: KdnetPoke,
+  sshAddress: string,
+  recorded: string | undefined,
+): { address: string; differs: boolean } | undefined {
+  if (poke.authenticated !== true) return undefined;
+  const source = plainAddress(poke.from.replace(/^\[?(.*?)\]?:\d+$/, "$1"));
+  if (poke.targetAddress === undefined || plainAddress(poke.targetAddress) !== source) return undefined;
+  const differs = source !== plainAddress(sshAddress);
+  if (recorded !== undefined ? plainAddress(recorded) === source : !differs) return undefined;
+  return { address: source, differs };
 }
 
 /** A passive watch on the host debug port (real time: pokes are network packets, not clock ticks). */

@@ -42,6 +42,18 @@ describe.skipIf(noPwsh())("the Windows journey in a real PowerShell, every profi
       const run = session();
       const store = new MemoryJournalStore();
 
+      if (model.state.deviceEncryption && !hasBitLocker) {
+        // BitLocker's state cannot be read (no cmdlets) though the drive is encrypted: refused before any change,
+        // as the debug boot would otherwise stop at the recovery screen (E226)
+        const e = await setupWindows({ run, store, clock: systemClock, config, check: true }).catch((x: unknown) => x);
+        expect((e as { code?: string }).code).toBe("NETDBG-E226");
+        const e2 = await setupWindows({ run, store, clock: systemClock, config }).catch((x: unknown) => x);
+        expect((e2 as { code?: string }).code).toBe("NETDBG-E226");
+        expect(model.storeBytes()).toBe(original);
+        expect((await store.load("win")).entries).toEqual([]);
+        return;
+      }
+
       // --check: the plan, nothing run that changes anything
       const check = await setupWindows({ run, store, clock: systemClock, config, check: true });
       expect(check.report.actions.every((a) => a.outcome === "skipped")).toBe(true);
@@ -84,7 +96,13 @@ describe.skipIf(noPwsh())("the Windows journey in a real PowerShell, every profi
       // teardown: the store as it was
       await teardownWindows({ target: "win", run: back.run!, journal: await store.load("win"), store, clock: systemClock });
       expect(model.storeBytes()).toBe(original);
-      if (hasBitLocker) expect(model.state.bitlocker[0]!.protectionStatus).toBe("On");
+      if (hasBitLocker) {
+        // suspended for one more restart, never resumed in the debug boot; then back on, no recovery screen
+        expect(model.state.bitlocker[0]).toMatchObject({ protectionStatus: "Off", rebootCount: 1 });
+        model.reboot();
+        expect(model.state.recovery).toBeUndefined();
+        expect(model.state.bitlocker[0]!.protectionStatus).toBe("On");
+      }
     }, 60_000);
   }
 

@@ -17,7 +17,15 @@ import { startWinrmRig } from "../../fakes/windows-target/winrm-rig.js";
 import { noPwsh, PWSH, useEngine } from "../../helpers/pwsh.js";
 
 const KEY = "2steg4fzbj2sz.23418vzkd4ko3.1g34ou07z4pev.1sp3yo9yz874p";
-const config = { target: "win", hostIp: "192.0.2.10", port: 50005, key: KEY, exportDir: "C:\\ProgramData\\netdbg", stamp: "S" };
+const config = {
+  target: "win",
+  hostIp: "192.0.2.10",
+  port: 50005,
+  key: KEY,
+  exportDir: "C:\\ProgramData\\netdbg",
+  stamp: "S",
+  bitlockerUnknownOk: true,
+}; // the home profile: knowingly (E226 is tested in profiles.test.ts)
 const engine = useEngine();
 const dirs: string[] = [];
 afterAll(() => {

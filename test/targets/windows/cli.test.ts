@@ -54,15 +54,16 @@ describe("netdbg setup / teardown for a windows target (CLI glue)", () => {
     const lines = text.trimEnd().split("\n");
     expect(lines.filter((l) => l.startsWith("would run: "))).toEqual([
       "would run: templates/windows/bcd-export.ps1 -Path 'C:\\ProgramData\\netdbg\\bcd-20261121T060000Z.bak'",
-      "would run: templates/windows/bitlocker.ps1 -MountPoint 'C:' -Operation 'suspend' -RebootCount 2",
       "would run: bcdedit.exe /copy '{current}' /d 'Windows 11 [netdbg]'",
+      "would run: bcdedit.exe /displayorder '{netdbg-entry}' /remove",
       "would run: bcdedit.exe /debug '{netdbg-entry}' on",
       "would run: bcdedit.exe /dbgsettings net hostip:192.0.2.10 port:50005 key:<redacted:ee0c0075>",
       "would run: bcdedit.exe /set '{dbgsettings}' busparams 0.3.0",
       "would run: bcdedit.exe /set '{netdbg-entry}' loadoptions NO_KDNIC",
+      "would run: templates/windows/bitlocker.ps1 -MountPoint 'C:' -Operation 'suspend' -RebootCount 2",
       "would run: bcdedit.exe /bootsequence '{netdbg-entry}'",
     ]);
-    expect(lines.filter((l) => l.startsWith("    undo: "))).toHaveLength(7);
+    expect(lines.filter((l) => l.startsWith("    undo: "))).toHaveLength(8);
     expect(text).not.toContain(KEY);
     expect(text).toContain("Nothing was changed (--check).");
     expect(model.storeBytes()).toBe(original);

@@ -102,6 +102,7 @@ describe("setup --reboot waits for the target's first KDNET poke", () => {
         authenticated: true,
         hostAddress: "127.0.0.1",
         hostPort: port,
+        targetAddress: "127.0.0.1",
       },
     });
     // the host only listened: the target never got a response

@@ -57,6 +57,11 @@ describe("--reboot: restart into the debug entry and wait for SSH", () => {
     // the one-time bootsequence was consumed by the boot; teardown's undo of it is then a no-op
     await teardownWindows({ target: "win", run: back.run!, journal: await store.load("win"), store, clock: systemClock });
     expect(model.storeBytes()).toBe(original);
+    // teardown in the debug boot suspends for one more restart instead of resuming (which would seal the debug
+    // boot's settings and make the next normal boot ask for the recovery key); protection returns after it
+    expect(model.state.bitlocker[0]).toMatchObject({ protectionStatus: "Off", rebootCount: 1 });
+    model.reboot();
+    expect(model.state.recovery).toBeUndefined();
     expect(model.state.bitlocker[0]!.protectionStatus).toBe("On");
   });
 

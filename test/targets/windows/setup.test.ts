@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { isNetdbgError } from "../../../src/core/error.js";
 import { systemClock } from "../../../src/core/ports.js";
 import { MemoryJournalStore } from "../../../src/io/journal-store.js";
+import { bcdValues, parseBcdEnum } from "../../../src/targets/windows/bcdedit-parse.js";
 import {
   parseDbgSettings,
   sessionRunner,
@@ -50,11 +51,12 @@ describe("Windows setup against the target model", () => {
     expect(r.plan.expected).toEqual({ debugtype: "NET", hostip: "192.0.2.10", port: 50005, key: KEY, busparams: "0.3.0" });
     expect(r.report.actions.map((a) => [a.id, a.outcome])).toEqual([
       ["bcd.export", "changed"],
-      ["bitlocker.suspend", "changed"],
       ["bcd.copy", "changed"],
+      ["bcd.displayorder", "changed"],
       ["bcd.debug", "changed"],
       ["bcd.dbgsettings", "changed"],
       ["bcd.busparams", "changed"],
+      ["bitlocker.suspend", "changed"],
       ["bcd.bootsequence", "changed"],
     ]);
     const guid = r.plan.entryGuid!;
@@ -70,11 +72,12 @@ describe("Windows setup against the target model", () => {
     expect(saved).not.toContain(KEY);
     expect(JSON.parse(saved).entries.map((e: { id: string; status: string }) => `${e.id}:${e.status}`)).toEqual([
       "bcd.export:applied",
-      "bitlocker.suspend:applied",
       "bcd.copy:applied",
+      "bcd.displayorder:applied",
       "bcd.debug:applied",
       "bcd.dbgsettings:applied",
       "bcd.busparams:applied",
+      "bitlocker.suspend:applied",
       "bcd.bootsequence:applied",
     ]);
   });
@@ -173,12 +176,13 @@ describe("setup details", () => {
     expect(r.report.actions.map((a) => a.outcome).every((o) => o === "skipped")).toBe(true);
     expect(r.report.actions.map((a) => a.command)).toEqual([
       "templates/windows/bcd-export.ps1 -Path 'C:\\ProgramData\\netdbg\\bcd-20261121T060000Z.bak'",
-      "templates/windows/bitlocker.ps1 -MountPoint 'C:' -Operation 'suspend' -RebootCount 2",
       "bcdedit.exe /copy '{current}' /d 'Windows 11 [netdbg]'",
+      "bcdedit.exe /displayorder '{netdbg-entry}' /remove",
       "bcdedit.exe /debug '{netdbg-entry}' on",
       `bcdedit.exe /dbgsettings net hostip:192.0.2.10 port:50005 key:${KEY}`,
       "bcdedit.exe /set '{dbgsettings}' busparams 0.3.0",
       "bcdedit.exe /set '{netdbg-entry}' loadoptions NO_KDNIC",
+      "templates/windows/bitlocker.ps1 -MountPoint 'C:' -Operation 'suspend' -RebootCount 2",
       "bcdedit.exe /bootsequence '{netdbg-entry}'",
     ]);
     expect(model.storeBytes()).toBe(original);
@@ -264,9 +268,39 @@ describe("setup details", () => {
     expect(r.report.actions.map((a) => a.id)).not.toContain("bcd.busparams");
     expect(r.plan.warnings.join(" ")).toContain("VMBus");
     expect(parseDbgSettings(model.bcd(["/dbgsettings"]).output).busparams).toBeUndefined();
+  });
+
+  it("a NIC on PCI segment 1 is refused (E225), not given a made-up segment.b.d.f; nothing changes", async () => {
     const seg = rig({ nics: [{ ...defaultState().nics[0]!, pci: { segment: 1, bus: 2, device: 0, function: 1 } }] });
-    const r2 = await setupWindows({ run: seg.run, store: seg.store, clock: systemClock, config });
-    expect(r2.plan.expected.busparams).toBe("1.2.0.1");
+    const before = seg.model.storeBytes();
+    const e = await expectCode(
+      setupWindows({ run: seg.run, store: seg.store, clock: systemClock, config: seg.config }),
+      "NETDBG-E225",
+    );
+    expect((e as Error).message).toContain("segment 1");
+    expect(seg.model.storeBytes()).toBe(before);
+    expect((await seg.store.load("win")).entries).toEqual([]);
+  });
+
+  it("keeps the debug entry out of the boot menu (displayorder); teardown puts the menu back", async () => {
+    const { model, run, store, config } = rig();
+    const menu = () => model.bcd(["/enum", "{bootmgr}", "/v"]).output;
+    const shown = () => bcdValues(parseBcdEnum(menu())[0]!, "displayorder");
+    const before = menu();
+    const r = await setupWindows({ run, store, clock: systemClock, config });
+    expect(shown().length).toBeGreaterThan(0);
+    expect(shown()).not.toContain(r.plan.entryGuid!);
+    expect(bcdValues(parseBcdEnum(menu())[0]!, "bootsequence")).toEqual([r.plan.entryGuid!]);
+    const journal = await store.load("win");
+    await teardownWindows({ target: "win", run, journal, store, clock: systemClock });
+    expect(menu()).toBe(before);
+  });
+
+  it("hostipv6 compares as an address, not as text: a rerun with another spelling changes nothing", async () => {
+    const { run, store, config } = rig();
+    await setupWindows({ run, store, clock: systemClock, config: { ...config, hostIp: "2001:DB8:0:0::10" } });
+    const again = await setupWindows({ run, store, clock: systemClock, config: { ...config, hostIp: "2001:db8::10" } });
+    expect(again.report.actions.filter((a) => a.outcome === "changed").map((a) => [a.id, a.outcome])).toEqual([]);
   });
 
   it("an IPv6 host address uses hostipv6", async () => {

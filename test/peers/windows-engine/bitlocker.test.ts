@@ -1,0 +1,75 @@
+/**
+ * BitLocker through a whole debug cycle with the scripts in a real PowerShell: setup, the restart into the debug
+ * entry, teardown from there, the restart back. The model stops at the recovery screen when a restart boots
+ * validated settings other than the sealed ones with protection on (learn.microsoft.com "BCD settings and
+ * BitLocker"), so a teardown that resumes BitLocker in the debug boot fails here.
+ */
+import { describe, expect, it } from "vitest";
+import { systemClock } from "../../../src/core/ports.js";
+import { MemoryJournalStore } from "../../../src/io/journal-store.js";
+import { defaultState, WindowsTargetModel } from "../../../src/peers/windows-target/model.js";
+import { ModelSession } from "../../../src/peers/windows-target/session.js";
+import { sessionRunner, setupWindows, teardownWindows } from "../../../src/targets/windows/index.js";
+import { noPwsh, useEngine } from "../../helpers/pwsh.js";
+
+const KEY = "2steg4fzbj2sz.23418vzkd4ko3.1g34ou07z4pev.1sp3yo9yz874p";
+const config = { target: "win", hostIp: "192.0.2.10", port: 50005, key: KEY, exportDir: "C:\\ProgramData\\netdbg", stamp: "S" };
+const engine = useEngine();
+
+describe("BitLocker model", () => {
+  it("a restart into changed debug settings with protection on ends at the recovery screen; SSH is gone", () => {
+    const model = new WindowsTargetModel(defaultState());
+    model.bcd(["/debug", "{current}", "on"]);
+    model.reboot();
+    expect(model.state.recovery).toBe(true);
+  });
+
+  it("Secure Boot turned off with protection on (PCR 7) ends at the recovery screen too; suspended, it does not", () => {
+    const a = new WindowsTargetModel(defaultState({ secureBoot: "on" }));
+    const b = new WindowsTargetModel(defaultState({ secureBoot: "on" }));
+    a.state.secureBoot = "off";
+    a.reboot();
+    expect(a.state.recovery).toBe(true);
+    b.suspendBitLocker(b.state.bitlocker[0]!, 1);
+    b.state.secureBoot = "off";
+    b.reboot();
+    expect(b.state.recovery).toBeUndefined();
+    expect(b.state.bitlocker[0]!.protectionStatus).toBe("On");
+  });
+});
+
+describe.skipIf(noPwsh())("BitLocker across setup, the debug boot and teardown (real pwsh)", () => {
+  it("teardown in the debug boot suspends for one restart (never resumes): the next normal boot needs no recovery key", async () => {
+    const model = new WindowsTargetModel(defaultState());
+    const store = new MemoryJournalStore();
+    const run = () => sessionRunner(new ModelSession(model, engine()), "win");
+    const r = await setupWindows({ run: run(), store, clock: systemClock, config });
+    expect(r.report.actions.find((a) => a.id === "bitlocker.suspend")?.outcome).toBe("changed");
+    model.reboot(); // into the debug entry (bootsequence), one suspended restart used
+    expect(model.state.recovery).toBeUndefined();
+    const entry = model.state.store.objects.find((o) => o.id === model.state.currentId);
+    expect(String(entry?.elements.description)).toMatch(/\[netdbg\]$/);
+
+    const journal = await store.load("win");
+    await teardownWindows({ target: "win", run: run(), journal, store, clock: systemClock });
+    const vol = model.state.bitlocker[0]!;
+    expect(vol).toMatchObject({ protectionStatus: "Off", rebootCount: 1 });
+    model.reboot(); // back to the normal entry
+    expect(model.state.recovery).toBeUndefined();
+    expect(model.state.bitlocker[0]!.protectionStatus).toBe("On");
+    model.reboot(); // and protection, resealed to the normal boot, holds
+    expect(model.state.recovery).toBeUndefined();
+  }, 60_000);
+
+  it("a rollback in the boot setup ran in resumes BitLocker (nothing is left suspended)", async () => {
+    const model = new WindowsTargetModel(defaultState());
+    const store = new MemoryJournalStore();
+    const run = sessionRunner(new ModelSession(model, engine()), "win");
+    await setupWindows({ run, store, clock: systemClock, config });
+    const journal = await store.load("win");
+    await teardownWindows({ target: "win", run, journal, store, clock: systemClock });
+    expect(model.state.bitlocker[0]!.protectionStatus).toBe("On");
+    model.reboot();
+    expect(model.state.recovery).toBeUndefined();
+  }, 60_000);
+});
