@@ -26,6 +26,7 @@ import type { LinuxFacts, Nic } from "./probe.js";
 import { type KgdboeSource, isSafeRelPath, sourceId } from "./source.js";
 import { renderTemplate } from "./template.js";
 import { planCmdline } from "./cmdline.js";
+import { isBundledSource, pollVerdict } from "./pollctl.js";
 
 export interface LinuxTemplates {
   unit: string;
@@ -207,6 +208,26 @@ export function preflight(facts: LinuxFacts, c: LinuxSetupConfig): void {
     throw netdbgError("E304", { release, missing: deps.missing, install: deps.install ?? "" });
 }
 
+/**
+ * Upstream kgdboe receives while stopped only through the driver's ndo_poll_controller (pollctl.ts): on a
+ * driver without one it loads, then freezes the target at the first break-in. Refuse before changing anything.
+ * netdbg's bundled module polls NAPI itself and is exempt; an unknown driver gets a warning in the plan.
+ */
+export function refuseWithoutPollController(facts: LinuxFacts, nic: Nic, source: KgdboeSource): void {
+  if (source.kind === "files" && isBundledSource(source.files)) return;
+  const v = pollVerdict(nic.driver, facts.pollCtl);
+  if (v.hasPoll !== false) return;
+  const working = usable(facts.nics)
+    .filter((n) => n.name !== nic.name && pollVerdict(n.driver, facts.pollCtl).hasPoll === true)
+    .map((n) => `${n.name} (${n.driver})`);
+  throw netdbgError("E315", {
+    nic: nic.name,
+    driver: nic.driver,
+    how: v.how === "kallsyms" ? "its module's symbols in /proc/kallsyms have none" : "netdbg's reviewed driver table",
+    working,
+  });
+}
+
 /** Kernel parameters the kernel config calls for (research note A6 KASLR, A7 rodata), running or not. */
 export function cmdlineParams(facts: LinuxFacts): string[] {
   const cfg = facts.config.cfg;
@@ -223,6 +244,7 @@ export function planLinuxSetup(facts: LinuxFacts, c: LinuxSetupConfig): LinuxPla
   const release = facts.kernel.release;
   const cfg = facts.config.cfg;
   const nic = pickNic(facts, c.nic);
+  refuseWithoutPollController(facts, nic, c.source);
   const warnings: string[] = [];
   const advice: string[] = [];
   const actions: LinuxAction[] = [];
@@ -479,8 +501,10 @@ export function planLinuxSetup(facts: LinuxFacts, c: LinuxSetupConfig): LinuxPla
     );
   if (facts.nmiWatchdog === "1")
     advice.push("Run 'sysctl kernel.nmi_watchdog=0' on the target while debugging (long stops can trip it).");
-  if (!["e1000", "e1000e", "r8169", "pcnet32", "igb", "virtio_net"].includes(nic.driver))
-    warnings.push(`kgdboe is known to work with e1000, r8169 and pcnet32; '${nic.driver}' on ${nic.name} is untested.`);
+  if (pollVerdict(nic.driver, facts.pollCtl).hasPoll === undefined)
+    warnings.push(
+      `netdbg cannot tell whether '${nic.driver}' (${nic.name}) has a poll controller: upstream kgdboe needs one (e1000, e1000e, igb, r8169, pcnet32 have it); without it the first break-in freezes the target.`,
+    );
   if (kconfigValue(cfg, "MODULE_SIG_FORCE") === "y" || facts.sigEnforce)
     warnings.push("The kernel enforces module signatures: an unsigned kgdboe will be refused (sign it with a MOK key).");
 

@@ -3,6 +3,7 @@ import { isNetdbgError } from "../../../src/core/error.js";
 import { systemClock } from "../../../src/core/ports.js";
 import { SUDO_PROBE } from "../../../src/core/remote.js";
 import { MemoryJournalStore } from "../../../src/io/journal-store.js";
+import { pollProbe } from "../../../src/targets/linux/pollctl.js";
 import { PROBE } from "../../../src/targets/linux/probe.js";
 import { type LinuxSetupInput, setupLinuxTarget, teardownLinuxTarget } from "../../../src/targets/linux/setup.js";
 import { loadTemplates } from "../../../src/cli/os/linux-setup.js";
@@ -13,7 +14,7 @@ const SOURCE = {
   label: "assets/kgdboe-compat",
   files: [
     { path: "Makefile", content: "obj-m := kgdboe.o\n" },
-    { path: "kgdboe.c", content: "/* compat */\n" },
+    { path: "kgdboe.c", content: "/* kgdboe-compat */\n" },
   ],
 };
 
@@ -36,6 +37,7 @@ const READ_ONLY = new Set<string>([
   SUDO_PROBE,
   ...Object.values(PROBE).filter((v): v is string => typeof v === "string"),
   PROBE.route("10.0.2.2"),
+  pollProbe(["e1000"]) ?? "",
 ]);
 
 async function expectCode(p: Promise<unknown>, code: string) {
