@@ -213,8 +213,23 @@ export function preflight(facts: LinuxFacts, c: LinuxSetupConfig): void {
  * driver without one it loads, then freezes the target at the first break-in. Refuse before changing anything.
  * netdbg's bundled module polls NAPI itself and is exempt; an unknown driver gets a warning in the plan.
  */
-export function refuseWithoutPollController(facts: LinuxFacts, nic: Nic, source: KgdboeSource): void {
+export function refuseWithoutPollController(
+  facts: LinuxFacts,
+  nic: Nic,
+  source: KgdboeSource,
+  forceSingleCore: 0 | 1 = 1,
+): void {
   if (source.kind === "files" && isBundledSource(source.files)) return;
+  // force_single_core=0 hooks the driver module; with a built-in driver upstream's failure path leaves the
+  // handlers pointing at freed code (sysprogs/kgdboe irq_hook.c, read), so that combination is refused
+  const probed = facts.pollCtl?.get(nic.driver.replace(/-/g, "_"));
+  if (forceSingleCore === 0 && facts.pollCtl && nic.driver !== "-" && !probed?.module)
+    throw netdbgError("E313", {
+      option: "--force-single-core",
+      value: "0",
+      reason: `the NIC driver '${nic.driver}' is built into the kernel, and upstream kgdboe's multi-core mode fails on a built-in driver leaving its handlers pointing at freed code`,
+      fix: "Use --force-single-core 1 (the default), or netdbg's bundled module (--kgdboe-source bundled).",
+    });
   const v = pollVerdict(nic.driver, facts.pollCtl);
   if (v.hasPoll !== false) return;
   const working = usable(facts.nics)
@@ -244,7 +259,7 @@ export function planLinuxSetup(facts: LinuxFacts, c: LinuxSetupConfig): LinuxPla
   const release = facts.kernel.release;
   const cfg = facts.config.cfg;
   const nic = pickNic(facts, c.nic);
-  refuseWithoutPollController(facts, nic, c.source);
+  refuseWithoutPollController(facts, nic, c.source, c.forceSingleCore);
   const warnings: string[] = [];
   const advice: string[] = [];
   const actions: LinuxAction[] = [];
@@ -489,7 +504,7 @@ export function planLinuxSetup(facts: LinuxFacts, c: LinuxSetupConfig): LinuxPla
   }
   if ((facts.ibtCpu || kconfigEnabled(cfg, "X86_KERNEL_IBT")) && !/\sibt=(off|warn)\s/.test(cmd))
     warnings.push(
-      "This CPU/kernel uses Intel IBT: kgdboe's indirect calls can oops at load. If loading fails, boot with 'ibt=off'.",
+      "This CPU/kernel uses Intel IBT: upstream kgdboe calls a static function through a pointer, so the first debugger poll (not the load) can take a #CP and panic the kernel: boot with 'ibt=off'.",
     );
   if (kconfigEnabled(cfg, "KGDB_KDB"))
     warnings.push("CONFIG_KGDB_KDB=y: the first break may land in kdb; the debugger switches to gdb mode by sending a packet.");

@@ -315,6 +315,11 @@ export async function setupLinuxTarget(input: LinuxSetupInput, deps: LinuxSetupD
     throw netdbgError("E353", {
       detail: d.failures.length ? `the log shows '${d.failures.at(-1)!.line}'` : "no 'kgdboe: Successfully initialized' line",
     });
+  // upstream kgdboe binds the NIC's first IPv4 address whatever local_ip says: say so when it is not ours
+  if (d.udpTarget && /^\d{1,3}(\.\d{1,3}){3}$/.test(input.address) && d.udpTarget.host !== input.address)
+    result.warnings.push(
+      `kgdboe listens on ${d.udpTarget.host}:${d.udpTarget.port} (the first IPv4 address of ${plan.nic.name}), not on ${input.address}, the address netdbg reaches the target by: point the debugger at udp:${d.udpTarget.host}:${d.udpTarget.port}, or make ${input.address} the first address on ${plan.nic.name}.`,
+    );
   result.verified.rsp = await verifyByRsp(input, deps, plan.udpPort, result.warnings);
   return result;
 }

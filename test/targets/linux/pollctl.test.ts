@@ -176,3 +176,24 @@ describe("setup's headline (#16: never 'loaded and verified' without an RSP answ
     expect(r[0]).toBe("lab: kgdboe loaded and verified (1 change; undo with 'netdbg teardown lab').");
   });
 });
+
+describe("upstream quirk guards (#16)", () => {
+  it("force_single_core=0 with a built-in NIC driver is refused for upstream (E313), allowed for the bundled module", () => {
+    // e1000 built in: kallsyms has no [e1000] symbols, only the other driver's
+    const p = parsePollProbe("mod=virtio_net\n");
+    const e = thrown(() => planLinuxSetup(facts([e1000], p), { ...cfg(UPSTREAM), forceSingleCore: 0 }));
+    expect(isNetdbgError(e) && e.code).toBe("NETDBG-E313");
+    expect(isNetdbgError(e) && e.message).toMatch(/built into the kernel/);
+    expect(() => planLinuxSetup(facts([e1000], p), { ...cfg(BUNDLED), forceSingleCore: 0 })).not.toThrow();
+    // as a module it is allowed
+    const m = parsePollProbe("mod=e1000\npoll=e1000\te1000_netpoll\n");
+    expect(() => planLinuxSetup(facts([e1000], m), { ...cfg(UPSTREAM), forceSingleCore: 0 })).not.toThrow();
+  });
+
+  it("IBT warning names the first debugger poll, not the load", () => {
+    const plan = planLinuxSetup({ ...facts([e1000]), ibtCpu: true }, cfg(UPSTREAM));
+    const w = plan.warnings.join("\n");
+    expect(w).toMatch(/first debugger poll/);
+    expect(w).not.toMatch(/oops at load/);
+  });
+});

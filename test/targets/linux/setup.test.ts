@@ -252,3 +252,20 @@ describe("setup against a target", () => {
     expect(t.uploads).toEqual([]);
   });
 });
+
+describe("upstream binds the NIC's first IPv4 address (#16)", () => {
+  it("warns when kgdboe's udpTarget is not the address netdbg reaches the target by, and not when it is", async () => {
+    const t = new FakeLinuxTarget();
+    const other = await setupLinuxTarget(
+      { ...input(), address: "192.168.7.2" },
+      { session: t, store: new MemoryJournalStore(), clock: systemClock },
+    );
+    expect(other.warnings.join("\n")).toMatch(/kgdboe listens on 10\.0\.2\.15:31337 .*not on 192\.168\.7\.2/);
+    const t2 = new FakeLinuxTarget();
+    const same = await setupLinuxTarget(
+      { ...input(), address: "10.0.2.15" },
+      { session: t2, store: new MemoryJournalStore(), clock: systemClock },
+    );
+    expect(same.warnings.join("\n")).not.toMatch(/kgdboe listens on/);
+  });
+});
