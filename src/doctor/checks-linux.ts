@@ -5,7 +5,8 @@
  */
 import { isNetdbgError, netdbgError } from "../core/error.js";
 import { KGDBOE_REQUIRED, kconfigEnabled, kconfigValue } from "../targets/linux/kconfig.js";
-import { depsInstall } from "../targets/linux/plan.js";
+import { depsInstall, pickNic, refuseWithoutPollController } from "../targets/linux/plan.js";
+import { pollVerdict } from "../targets/linux/pollctl.js";
 import type { Check, CheckOutcome, DoctorDeps } from "./types.js";
 import { errorText, fromError, withFacts } from "./util.js";
 
@@ -71,6 +72,38 @@ export const headersCheck: Check = {
         : netdbgError("E305", { distro: f.os.pretty, missing: deps.missing });
       // kgdboe already built and loaded: rebuilding is the only thing that needs them
       return fromError(e, f.state.loaded ? "warn" : "fail");
+    }),
+};
+
+/**
+ * The same verdict setup reaches (plan.ts refuseWithoutPollController): can upstream kgdboe receive on the NIC
+ * it would use while the kernel is stopped? A warning, not a failure: the bundled module works either way.
+ */
+export const pollControllerCheck: Check = {
+  id: "linux.poll-controller",
+  title: "NIC driver has a poll controller (upstream kgdboe)",
+  applies: isLinux,
+  run: (d) =>
+    withFacts(d, d.linuxFacts, (f): CheckOutcome => {
+      let nic: ReturnType<typeof pickNic>;
+      try {
+        nic = pickNic(f); // E306/E307: setup's own codes
+        refuseWithoutPollController(f, nic, { kind: "git", url: "upstream" });
+      } catch (e) {
+        if (isNetdbgError(e)) return fromError(e, "warn");
+        throw e;
+      }
+      const v = pollVerdict(nic.driver, f.pollCtl);
+      if (v.hasPoll === undefined)
+        return {
+          status: "warn",
+          message: `netdbg cannot tell whether '${nic.driver}' (${nic.name}) has a poll controller; upstream kgdboe needs one.`,
+          fix: "Use --kgdboe-source bundled (netdbg's module polls the NIC itself), or a NIC on e1000, e1000e, igb, r8169 or pcnet32.",
+        };
+      return {
+        status: "ok",
+        message: `${nic.name} (${nic.driver}) has a poll controller (${v.how === "kallsyms" ? "its module's symbols" : "reviewed driver table"}): upstream kgdboe can receive on it while the kernel is stopped.`,
+      };
     }),
 };
 

@@ -1,6 +1,6 @@
 /** The doctor's check list, in the order they are shown. Areas add their checks here. */
 import { firewallCheck, ipsecCheck, keyCheck, portCheck, routeCheck } from "./checks-host.js";
-import { headersCheck, kconfigCheck, kgdboeCheck, lockdownCheck } from "./checks-linux.js";
+import { headersCheck, kconfigCheck, kgdboeCheck, lockdownCheck, pollControllerCheck } from "./checks-linux.js";
 import { hopsCheck, rttCheck } from "./checks-route.js";
 import { nicCheck, sshCheck } from "./checks-target.js";
 import { bcdCheck, bitlockerCheck, pokesCheck, secureBootCheck } from "./checks-windows.js";
@@ -22,6 +22,7 @@ export const checks: readonly Check[] = [
   kconfigCheck,
   lockdownCheck,
   headersCheck,
+  pollControllerCheck,
   kgdboeCheck,
   pokesCheck,
 ];

@@ -24,6 +24,7 @@ import {
   type LinuxSetupDeps,
   type LinuxSetupResult,
   type LinuxTeardownResult,
+  setupHeadline,
   setupLinuxTarget,
   teardownLinuxTarget,
 } from "../../targets/linux/setup.js";
@@ -119,9 +120,10 @@ function gitCommitOf(dir: string): string | undefined {
   }
 }
 
-/** --kgdboe-source: a local directory, a local tarball, or a git URL (default: upstream, cloned on the target). */
+/** --kgdboe-source: a local directory, a local tarball, a git URL (default: upstream, cloned on the target), or
+ * 'bundled' (netdbg's own module, for NICs without a poll controller). */
 export async function resolveKgdboeSource(spec: string | undefined): Promise<KgdboeSource> {
-  const s = spec ?? DEFAULT_KGDBOE_GIT;
+  const s = spec === "bundled" ? BUNDLED_KGDBOE_SOURCE : (spec ?? DEFAULT_KGDBOE_GIT);
   if (existsSync(s)) {
     const st = await stat(s);
     if (st.isDirectory()) {
@@ -400,12 +402,7 @@ export async function linuxSetup(
       printCheck(ctx, result);
       return;
     }
-    const changed = result.actions.filter((a) => a.outcome === "changed").length;
-    ctx.out(
-      result.changed
-        ? `${target.name}: kgdboe loaded and verified (${changed} change${changed === 1 ? "" : "s"}; undo with 'netdbg teardown ${target.name}').`
-        : `${target.name}: unchanged — kgdboe already loaded and verified.`,
-    );
+    for (const line of setupHeadline(target.name, result)) ctx.out(line);
     ctx.out(
       `  kernel ${result.kernel}, NIC ${result.nic}, UDP port ${result.udpPort}, force_single_core=${result.forceSingleCore}`,
     );

@@ -128,6 +128,14 @@ export const linuxErrors = defineErrors({
   },
 
   // ---- module load failures (classifyModuleLoadFailure), research note A2 ----
+  E315: {
+    title: "NIC driver has no poll controller",
+    exit: "check",
+    message: (p: { nic: string; driver: string; how: string }) =>
+      `The NIC '${p.nic}' uses the driver '${p.driver}', which has no ndo_poll_controller (${p.how}); upstream kgdboe receives only through that hook while the kernel is stopped, so the first break-in would freeze the target until a reboot. Nothing was changed.`,
+    fix: (p: { working: string[] }) =>
+      `${p.working.length ? `Pick a NIC whose driver has one with --nic (here: ${p.working.join(", ")}), or u` : "U"}se netdbg's bundled module, which polls the NIC itself: --kgdboe-source bundled.`,
+  },
   E320: {
     title: "Module refused by kernel lockdown",
     exit: "check",
@@ -175,7 +183,8 @@ export const linuxErrors = defineErrors({
     title: "NIC does not support netpoll",
     exit: "check",
     message: (p: { line: string }) => `netpoll refused the NIC (many USB and virtual NICs cannot be polled): '${p.line}'.`,
-    fix: () => "Use a PCI Ethernet NIC (e1000, r8169, igb, virtio-net in VMs …) with --nic.",
+    fix: () =>
+      "Use a PCI Ethernet NIC whose driver has a poll controller (e1000, e1000e, igb, r8169, pcnet32 …) with --nic; on virtio-net and other NICs without one, use netdbg's bundled module (--kgdboe-source bundled).",
   },
   E327: {
     title: "Kernel tracepoints or data symbols missing",

@@ -26,6 +26,7 @@ import type { LinuxFacts, Nic } from "./probe.js";
 import { type KgdboeSource, isSafeRelPath, sourceId } from "./source.js";
 import { renderTemplate } from "./template.js";
 import { planCmdline } from "./cmdline.js";
+import { isBundledSource, pollVerdict } from "./pollctl.js";
 
 export interface LinuxTemplates {
   unit: string;
@@ -207,6 +208,41 @@ export function preflight(facts: LinuxFacts, c: LinuxSetupConfig): void {
     throw netdbgError("E304", { release, missing: deps.missing, install: deps.install ?? "" });
 }
 
+/**
+ * Upstream kgdboe receives while stopped only through the driver's ndo_poll_controller (pollctl.ts): on a
+ * driver without one it loads, then freezes the target at the first break-in. Refuse before changing anything.
+ * netdbg's bundled module polls NAPI itself and is exempt; an unknown driver gets a warning in the plan.
+ */
+export function refuseWithoutPollController(
+  facts: LinuxFacts,
+  nic: Nic,
+  source: KgdboeSource,
+  forceSingleCore: 0 | 1 = 1,
+): void {
+  if (source.kind === "files" && isBundledSource(source.files)) return;
+  // force_single_core=0 hooks the driver module; with a built-in driver upstream's failure path leaves the
+  // handlers pointing at freed code (sysprogs/kgdboe irq_hook.c, read), so that combination is refused
+  const probed = facts.pollCtl?.get(nic.driver.replace(/-/g, "_"));
+  if (forceSingleCore === 0 && facts.pollCtl && nic.driver !== "-" && !probed?.module)
+    throw netdbgError("E313", {
+      option: "--force-single-core",
+      value: "0",
+      reason: `the NIC driver '${nic.driver}' is built into the kernel, and upstream kgdboe's multi-core mode fails on a built-in driver leaving its handlers pointing at freed code`,
+      fix: "Use --force-single-core 1 (the default), or netdbg's bundled module (--kgdboe-source bundled).",
+    });
+  const v = pollVerdict(nic.driver, facts.pollCtl);
+  if (v.hasPoll !== false) return;
+  const working = usable(facts.nics)
+    .filter((n) => n.name !== nic.name && pollVerdict(n.driver, facts.pollCtl).hasPoll === true)
+    .map((n) => `${n.name} (${n.driver})`);
+  throw netdbgError("E315", {
+    nic: nic.name,
+    driver: nic.driver,
+    how: v.how === "kallsyms" ? "its module's symbols in /proc/kallsyms have none" : "netdbg's reviewed driver table",
+    working,
+  });
+}
+
 /** Kernel parameters the kernel config calls for (research note A6 KASLR, A7 rodata), running or not. */
 export function cmdlineParams(facts: LinuxFacts): string[] {
   const cfg = facts.config.cfg;
@@ -223,6 +259,7 @@ export function planLinuxSetup(facts: LinuxFacts, c: LinuxSetupConfig): LinuxPla
   const release = facts.kernel.release;
   const cfg = facts.config.cfg;
   const nic = pickNic(facts, c.nic);
+  refuseWithoutPollController(facts, nic, c.source, c.forceSingleCore);
   const warnings: string[] = [];
   const advice: string[] = [];
   const actions: LinuxAction[] = [];
@@ -467,7 +504,7 @@ export function planLinuxSetup(facts: LinuxFacts, c: LinuxSetupConfig): LinuxPla
   }
   if ((facts.ibtCpu || kconfigEnabled(cfg, "X86_KERNEL_IBT")) && !/\sibt=(off|warn)\s/.test(cmd))
     warnings.push(
-      "This CPU/kernel uses Intel IBT: kgdboe's indirect calls can oops at load. If loading fails, boot with 'ibt=off'.",
+      "This CPU/kernel uses Intel IBT: upstream kgdboe calls a static function through a pointer, so the first debugger poll (not the load) can take a #CP and panic the kernel: boot with 'ibt=off'.",
     );
   if (kconfigEnabled(cfg, "KGDB_KDB"))
     warnings.push("CONFIG_KGDB_KDB=y: the first break may land in kdb; the debugger switches to gdb mode by sending a packet.");
@@ -479,8 +516,10 @@ export function planLinuxSetup(facts: LinuxFacts, c: LinuxSetupConfig): LinuxPla
     );
   if (facts.nmiWatchdog === "1")
     advice.push("Run 'sysctl kernel.nmi_watchdog=0' on the target while debugging (long stops can trip it).");
-  if (!["e1000", "e1000e", "r8169", "pcnet32", "igb", "virtio_net"].includes(nic.driver))
-    warnings.push(`kgdboe is known to work with e1000, r8169 and pcnet32; '${nic.driver}' on ${nic.name} is untested.`);
+  if (pollVerdict(nic.driver, facts.pollCtl).hasPoll === undefined)
+    warnings.push(
+      `netdbg cannot tell whether '${nic.driver}' (${nic.name}) has a poll controller: upstream kgdboe needs one (e1000, e1000e, igb, r8169, pcnet32 have it); without it the first break-in freezes the target.`,
+    );
   if (kconfigValue(cfg, "MODULE_SIG_FORCE") === "y" || facts.sigEnforce)
     warnings.push("The kernel enforces module signatures: an unsigned kgdboe will be refused (sign it with a MOK key).");
 

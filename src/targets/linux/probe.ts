@@ -8,6 +8,7 @@ import { shQuote } from "../../core/quote.js";
 import { type BootFacts, bootProbe, GRUB_DEFAULTS, parseBootProbe } from "./cmdline.js";
 import { type KernelConfig, parseKernelConfig } from "./kconfig.js";
 import { BUILT_MARK, COMMIT_MARK, REMOTE_DIR, REMOTE_ENV, REMOTE_LOADER, REMOTE_UNIT, SOURCE_MARK, UNIT_NAME } from "./paths.js";
+import { parsePollProbe, pollProbe } from "./pollctl.js";
 import type { LinuxRemote } from "./remote.js";
 
 export type DistroFamily = "debian" | "fedora" | "suse" | "arch" | "unknown";
@@ -36,6 +37,8 @@ export interface LinuxFacts {
   ibtCpu: boolean;
   tools: { headers: boolean; systemd: boolean; have: string[] };
   nics: Nic[];
+  /** What /proc/kallsyms says about each NIC driver module's poll controller (pollctl.ts); absent: not probed. */
+  pollCtl?: ReturnType<typeof parsePollProbe>;
   route?: { to: string; dev: string; src?: string };
   kallsyms: { address?: string; kptrRestrict: string };
   kgdboc: string;
@@ -244,6 +247,11 @@ export async function probeLinuxTarget(remote: LinuxRemote, o: ProbeOptions = {}
     have: tk.filter((l) => l.startsWith("tool=")).map((l) => l.slice(5)),
   };
   facts.nics = parseNics((await remote.run("probe: NICs", PROBE.nics, ro)).stdout);
+  const pp = pollProbe(facts.nics.map((n) => n.driver));
+  if (pp) {
+    const r = await remote.run("probe: NIC drivers' poll controllers", pp, { ...ro, allowFail: true });
+    if (r.exitCode === 0) facts.pollCtl = parsePollProbe(r.stdout);
+  }
   const hostIp = o.hostIp ?? sshClientIp;
   if (hostIp) {
     const r = await remote.run("probe: route to host", PROBE.route(hostIp), { ...ro, allowFail: true });

@@ -212,7 +212,11 @@ export async function setupLinuxTarget(input: LinuxSetupInput, deps: LinuxSetupD
   // stops that need no source come first (stock kernel → no-KGDB, before any network fetch)
   planLinuxSetup(facts, {
     ...cfg0,
-    source: { kind: "files", label: "(pre-flight)", files: [{ path: "Makefile", content: "" }] },
+    // a git source is fetched below; files and tarballs are already here (the bundled module is recognised)
+    source:
+      input.config.source.kind === "git"
+        ? { kind: "files", label: "(pre-flight)", files: [{ path: "Makefile", content: "" }] }
+        : input.config.source,
   });
   const source = await resolveSource(remote, input, deps);
   const plan: LinuxPlan = planLinuxSetup(facts, { ...cfg0, source });
@@ -311,6 +315,11 @@ export async function setupLinuxTarget(input: LinuxSetupInput, deps: LinuxSetupD
     throw netdbgError("E353", {
       detail: d.failures.length ? `the log shows '${d.failures.at(-1)!.line}'` : "no 'kgdboe: Successfully initialized' line",
     });
+  // upstream kgdboe binds the NIC's first IPv4 address whatever local_ip says: say so when it is not ours
+  if (d.udpTarget && /^\d{1,3}(\.\d{1,3}){3}$/.test(input.address) && d.udpTarget.host !== input.address)
+    result.warnings.push(
+      `kgdboe listens on ${d.udpTarget.host}:${d.udpTarget.port} (the first IPv4 address of ${plan.nic.name}), not on ${input.address}, the address netdbg reaches the target by: point the debugger at udp:${d.udpTarget.host}:${d.udpTarget.port}, or make ${input.address} the first address on ${plan.nic.name}.`,
+    );
   result.verified.rsp = await verifyByRsp(input, deps, plan.udpPort, result.warnings);
   return result;
 }
@@ -405,4 +414,25 @@ async function becomeRoot(remote: LinuxRemote, sudoPassword?: () => Promise<stri
   const e = await elevate(remote.session, sudoPassword ? { askPassword: () => sudoPassword() } : {});
   remote.rootSession = e.session;
   return e.mode;
+}
+
+/**
+ * The first line setup prints. "loaded and verified" only when the RSP exchange confirmed a break-in and a
+ * detach; without an answer the kernel may be stopped in the debugger right now, so say so and how to get back.
+ */
+export function setupHeadline(target: string, r: LinuxSetupResult): string[] {
+  const changed = r.actions.filter((a) => a.outcome === "changed").length;
+  const what = r.changed
+    ? `(${changed} change${changed === 1 ? "" : "s"}; undo with 'netdbg teardown ${target}')`
+    : "(unchanged)";
+  const rsp = r.verified?.rsp;
+  if (rsp?.outcome === "verified") return [`${target}: kgdboe loaded and verified ${what}.`];
+  if (rsp?.outcome === "skipped")
+    return [`${target}: kgdboe loaded; the kernel log says it is ready, not checked over RSP (${rsp.reason}) ${what}.`];
+  if (rsp?.outcome === "no-answer" || rsp?.outcome === "not-detached")
+    return [
+      `${target}: kgdboe loaded but NOT verified: ${rsp.outcome === "no-answer" ? `no RSP answer from ${rsp.endpoint} within ${rsp.seconds} s` : `${rsp.endpoint} did not confirm the detach`} ${what}.`,
+      `  The target may now be stopped in the debugger (SSH and the network stay dead while it is). Get it back: 'netdbg connect ${target}' then 'continue' (or 'detach') in gdb; if nothing answers, reset the machine — kgdboe is not loaded again at boot unless you used --persist.`,
+    ];
+  return [`${target}: kgdboe loaded ${what}.`];
 }

@@ -10,6 +10,7 @@ import {
   parseBootProbe,
   UneditableLine,
 } from "../../../src/targets/linux/cmdline.js";
+import { pollProbe } from "../../../src/targets/linux/pollctl.js";
 import { PROBE } from "../../../src/targets/linux/probe.js";
 import { type LinuxSetupInput, setupLinuxTarget, teardownLinuxTarget } from "../../../src/targets/linux/setup.js";
 import { FakeLinuxTarget, KGDB_CONFIG } from "../../fakes/linux-target.js";
@@ -57,6 +58,7 @@ const READ_ONLY = new Set<string>([
   bootProbe(),
   ...Object.values(PROBE).filter((v): v is string => typeof v === "string"),
   PROBE.route("10.0.2.2"),
+  pollProbe(["e1000"]) ?? "",
 ]);
 
 describe("editGrubDefaults (pure)", () => {

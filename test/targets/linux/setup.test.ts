@@ -3,6 +3,7 @@ import { isNetdbgError } from "../../../src/core/error.js";
 import { systemClock } from "../../../src/core/ports.js";
 import { SUDO_PROBE } from "../../../src/core/remote.js";
 import { MemoryJournalStore } from "../../../src/io/journal-store.js";
+import { pollProbe } from "../../../src/targets/linux/pollctl.js";
 import { PROBE } from "../../../src/targets/linux/probe.js";
 import { type LinuxSetupInput, setupLinuxTarget, teardownLinuxTarget } from "../../../src/targets/linux/setup.js";
 import { loadTemplates } from "../../../src/cli/os/linux-setup.js";
@@ -13,7 +14,7 @@ const SOURCE = {
   label: "assets/kgdboe-compat",
   files: [
     { path: "Makefile", content: "obj-m := kgdboe.o\n" },
-    { path: "kgdboe.c", content: "/* compat */\n" },
+    { path: "kgdboe.c", content: "/* kgdboe-compat */\n" },
   ],
 };
 
@@ -36,6 +37,7 @@ const READ_ONLY = new Set<string>([
   SUDO_PROBE,
   ...Object.values(PROBE).filter((v): v is string => typeof v === "string"),
   PROBE.route("10.0.2.2"),
+  pollProbe(["e1000"]) ?? "",
 ]);
 
 async function expectCode(p: Promise<unknown>, code: string) {
@@ -248,5 +250,22 @@ describe("setup against a target", () => {
     expect(isNetdbgError(err) && err.fix).toContain("--kgdboe-source");
     expect(isNetdbgError(err) && err.message).toContain("Could not resolve host");
     expect(t.uploads).toEqual([]);
+  });
+});
+
+describe("upstream binds the NIC's first IPv4 address (#16)", () => {
+  it("warns when kgdboe's udpTarget is not the address netdbg reaches the target by, and not when it is", async () => {
+    const t = new FakeLinuxTarget();
+    const other = await setupLinuxTarget(
+      { ...input(), address: "192.168.7.2" },
+      { session: t, store: new MemoryJournalStore(), clock: systemClock },
+    );
+    expect(other.warnings.join("\n")).toMatch(/kgdboe listens on 10\.0\.2\.15:31337 .*not on 192\.168\.7\.2/);
+    const t2 = new FakeLinuxTarget();
+    const same = await setupLinuxTarget(
+      { ...input(), address: "10.0.2.15" },
+      { session: t2, store: new MemoryJournalStore(), clock: systemClock },
+    );
+    expect(same.warnings.join("\n")).not.toMatch(/kgdboe listens on/);
   });
 });
