@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { netdbgError } from "../../core/error.js";
 import { parseKdnetKey } from "../../core/kdnet-key.js";
+import { redactSecret } from "../../core/redact.js";
 import { kdnetPortOption } from "../options.js";
 import type { Context } from "../context.js";
 
@@ -27,7 +28,7 @@ export function register(program: Command, ctx: () => Context): void {
       c.secretsSeen.push(stored, key);
       const port = kdnetPortOption(opts.port, target);
       const arg = `net:port=${port},key=${key}`;
-      const shown = c.opts.showSecrets ? arg : `net:port=${port},key=${key.slice(0, 4)}…`;
+      const shown = c.opts.showSecrets ? arg : `net:port=${port},key=${redactSecret(key)}`;
       if (c.opts.json) {
         c.json({
           target: name,
