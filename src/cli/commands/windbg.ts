@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { netdbgError } from "../../core/error.js";
 import { parseKdnetKey } from "../../core/kdnet-key.js";
+import { redactSecret } from "../../core/redact.js";
 import { kdnetPortOption } from "../options.js";
 import type { Context } from "../context.js";
 
@@ -31,7 +32,7 @@ export function register(program: Command, ctx: () => Context): void {
       // PowerShell alike ("$(…)" is command substitution in both; a target name needs no quoting).
       const fetched = `"net:port=${port},key=$(netdbg --show-secrets keys show ${name})"`;
       const lineArg = c.opts.showSecrets ? arg : fetched;
-      const shown = c.opts.showSecrets ? arg : `net:port=${port},key=${key.slice(0, 4)}…`;
+      const shown = c.opts.showSecrets ? arg : `net:port=${port},key=${redactSecret(key)}`;
       if (c.opts.json) {
         c.json({
           target: name,
