@@ -213,12 +213,7 @@ export function preflight(facts: LinuxFacts, c: LinuxSetupConfig): void {
  * driver without one it loads, then freezes the target at the first break-in. Refuse before changing anything.
  * netdbg's bundled module polls NAPI itself and is exempt; an unknown driver gets a warning in the plan.
  */
-export function refuseWithoutPollController(
-  facts: LinuxFacts,
-  nic: Nic,
-  source: KgdboeSource,
-  forceSingleCore: 0 | 1 = 1,
-): void {
+export function refuseWithoutPollController(facts: LinuxFacts, nic: Nic, source: KgdboeSource, forceSingleCore: 0 | 1 = 1): void {
   if (source.kind === "files" && isBundledSource(source.files)) return;
   // force_single_core=0 hooks the driver module; with a built-in driver upstream's failure path leaves the
   // handlers pointing at freed code (sysprogs/kgdboe irq_hook.c, read), so that combination is refused
