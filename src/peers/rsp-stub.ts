@@ -6,8 +6,8 @@ import type { Transport } from "../engine/transport/types.js";
  * the GDB manual ('Overview', 'Packet Acknowledgment') and Linux kernel/debug/gdbstub.c (get_packet/put_packet), sysprogs/kgdboe's kgdboe_io.c:
  * - get_packet: skip to `$`, bad checksum -> `-`, good -> `+` (flushed alone), packets longer than
  *   BUFMAX-2 silently dropped;
- * - put_packet: send, then wait: 0x03 skipped, `+` done, `$` -> write `-` and abandon the reply (the `$` is
- *   consumed), anything else -> resend the reply;
+ * - put_packet: send, then wait: 0x03 skipped, `+` done, `$` -> write `-` and return as if acked (the `$` is
+ *   consumed; after `D` the kernel runs on either way), anything else -> resend the reply;
  * - output in `flushSize`-byte datagrams (kgdboe: 30) plus a flush after every packet and ack;
  * - empty qSupported, `?` clears breakpoints, `m` beyond (BUFMAX-1)/2 is recorded as a kernel-buffer
  *   overflow, qsThreadInfo ends with an empty reply, E<decimal errno> errors, shadow CPU thread fffffffe;
@@ -116,6 +116,8 @@ export class KgdbStub {
   private bannerSent = false;
   private hitTimer: NodeJS.Timeout | undefined;
   private threadCursor = 0;
+  /** Input that arrived in the datagram that resumed the kernel: read at the next stop. */
+  private leftover = Buffer.alloc(0);
   send: (chunk: Buffer) => void = () => {};
 
   constructor(private readonly options: StubOptions = {}) {
@@ -137,14 +139,23 @@ export class KgdbStub {
         this.state = "get";
         this.out = [];
       }
-      chunk = Buffer.from(chunk.filter((b) => b !== 0x03));
+      chunk = Buffer.concat([this.leftover, Buffer.from(chunk.filter((b) => b !== 0x03))]);
+      this.leftover = Buffer.alloc(0);
     }
     if (!this.bannerSent && this.options.kdbBanner) {
       this.bannerSent = true;
       this.write(Buffer.from(this.options.kdbBanner, "latin1"));
       this.flush();
     }
-    for (const b of chunk) this.byte(b);
+    for (let i = 0; i < chunk.length; i++) {
+      this.byte(chunk[i]!);
+      if (this.running && i + 1 < chunk.length) {
+        // the kernel resumed in the middle of this datagram (the ack of `D`'s OK, or a `$` there): the rest was
+        // queued for the debugger while it was stopped, so it stays queued, unread, until the next stop
+        this.leftover = Buffer.concat([this.leftover, chunk.subarray(i + 1)]);
+        return;
+      }
+    }
   }
 
   private byte(b: number): void {
@@ -154,16 +165,22 @@ export class KgdbStub {
         if (b === 0x2b) {
           this.reply = undefined;
           this.state = "get";
-          this.afterAck?.();
+          const after = this.afterAck;
+          this.afterAck = undefined;
+          after?.();
           return;
         }
         if (b === 0x24) {
+          // put_packet writes `-` and returns, as after a `+`: the command goes on (`D` detaches and the
+          // kernel runs on); the `$` is consumed, so the request it began is read as junk
           this.stats.abandoned++;
           this.write(Buffer.from("-"));
           this.flush();
           this.reply = undefined;
           this.state = "get";
+          const after = this.afterAck;
           this.afterAck = undefined;
+          after?.();
           return;
         }
         this.stats.resends++;

@@ -133,7 +133,11 @@ export class RspBridge {
     }
     const m = /^m([0-9a-fA-F]+),([0-9a-fA-F]+)$/.exec(text);
     if (m) return this.readRange(BigInt(`0x${m[1]}`), Number.parseInt(m[2]!, 16));
-    const reply = await this.client.request(raw, { raw: true });
+    const reply = await this.client.request(raw, {
+      raw: true,
+      ends: text[0] === "D",
+      ...(/^Z[01],/.test(text) ? { rerunReply: "E17" } : /^z[01],/.test(text) ? { rerunReply: "E02" } : {}),
+    });
     if (text[0] === "D" && reply === "OK") await this.client.ackFinal();
     return reply;
   }

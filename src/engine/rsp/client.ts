@@ -58,6 +58,19 @@ export interface RequestOptions {
   noReply?: boolean;
   /** Resolve with the reply as on the wire (escapes and run-length encoding kept), for relaying. */
   raw?: boolean;
+  /**
+   * The request ends the stub's command loop once its reply is acked (`D`: kgdb detaches and the kernel runs
+   * on). Resent behind `-`, never `+`: a `+` would ack a reply we never saw and the `$` behind it would reach a
+   * running, detached kgdboe, which breaks in on any datagram and runs the request again — then waits forever
+   * for an ack of that second reply. kgdb's put_packet also returns on `$` (after writing `-`), so `-$D`
+   * either gets the reply resent or detaches; never a second stop.
+   */
+  ends?: boolean;
+  /**
+   * What the stub answers when a copy of this request runs a second time (`Z`: E17, `z`: E02). Once this
+   * exchange was resent, such a reply may arrive late; it is not taken as the next request's answer.
+   */
+  rerunReply?: string;
 }
 
 interface Exchange {
@@ -67,6 +80,8 @@ interface Exchange {
   accept: ((reply: string) => boolean) | undefined;
   noReply: boolean;
   raw: boolean;
+  ends: boolean;
+  rerunReply: string | undefined;
   ackSeen: boolean;
   naksSinceTx: number;
   tries: number;
@@ -81,6 +96,10 @@ interface Exchange {
   extra: number;
   nakTimer: NodeJS.Timeout | undefined;
   timer: NodeJS.Timeout | undefined;
+  /** The look at the socket after the timer fired (see expire). */
+  check: NodeJS.Immediate | undefined;
+  /** A timeout was put off once since the last transmission because data was waiting. */
+  deferred: boolean;
   resolve: (reply: string) => void;
   reject: (e: Error) => void;
 }
@@ -122,6 +141,8 @@ export class RspClient {
    * the next request, so "before any ack" alone does not catch it.
    */
   private staleCopies = 0;
+  /** What a late rerun of the previous request would answer (see RequestOptions.rerunReply). */
+  private staleRerun: string | undefined;
   private srtt: number | undefined;
   private rttvar = 0;
   /** Smoothed time from sending a request to the stub's `+` (ms). */
@@ -158,6 +179,15 @@ export class RspClient {
       const p = this.pending;
       if (p) this.finish(p, undefined, netdbgError("E406", { endpoint: transport.label }, { cause: reason }));
     });
+  }
+
+  /**
+   * A count that grows with every sign of a damaging link: resends, naks either way, timeouts, packets with a
+   * bad checksum, duplicates and stray packets. Text outside packets (a console) does not count.
+   */
+  get damage(): number {
+    const s = this.stats;
+    return s.retransmits + s.naksSent + s.naksReceived + s.timeouts + s.badPackets + s.duplicates + s.stray;
   }
 
   /** The current retransmission timeout (ms), adapted from measured round trips. */
@@ -235,7 +265,28 @@ export class RspClient {
     return run;
   }
 
-  private exchange(body: string | Buffer, kind: Exchange["kind"], options: RequestOptions): Promise<string> {
+  private async exchange(body: string | Buffer, kind: Exchange["kind"], options: RequestOptions): Promise<string> {
+    if (options.ends && this.staleCopies > 0 && !this.noAck) await this.settle();
+    return this.start(body, kind, options);
+  }
+
+  /**
+   * Before a request whose answer cannot be told from a late copy of the previous one (`D` answers OK, as a
+   * resent `M` or `Z` did): copies of the previous reply may still be on their way after its resends. Let
+   * them arrive, and be dropped as stray, until the link has been quiet for two round trips.
+   */
+  private async settle(): Promise<void> {
+    const quiet = Math.min(this.maxRto, Math.max(5, 2 * (this.srtt ?? this.rto) + 4 * this.rttvar));
+    const deadline = performance.now() + Math.max(4 * quiet, 50);
+    for (;;) {
+      const since = performance.now() - this.lastRx;
+      if (since >= quiet || performance.now() >= deadline) break;
+      await new Promise((r) => setTimeout(r, Math.max(1, quiet - since)));
+    }
+    this.staleCopies = 0;
+  }
+
+  private start(body: string | Buffer, kind: Exchange["kind"], options: RequestOptions): Promise<string> {
     if (this.closedReason || this.transport.closed) {
       return Promise.reject(netdbgError("E406", { endpoint: this.transport.label }));
     }
@@ -249,6 +300,8 @@ export class RspClient {
         accept: options.accept,
         noReply: options.noReply ?? false,
         raw: options.raw ?? false,
+        ends: options.ends ?? false,
+        rerunReply: options.rerunReply,
         ackSeen: false,
         naksSinceTx: 0,
         tries: 0,
@@ -260,6 +313,8 @@ export class RspClient {
         extra: 0,
         nakTimer: undefined,
         timer: undefined,
+        check: undefined,
+        deferred: false,
         resolve,
         reject,
       };
@@ -273,6 +328,7 @@ export class RspClient {
     if (ex.nakTimer) clearTimeout(ex.nakTimer);
     ex.nakTimer = undefined;
     ex.tries++;
+    ex.deferred = false;
     ex.ackSeen = false;
     ex.naksSinceTx = 0;
     ex.tailNak = false;
@@ -293,7 +349,7 @@ export class RspClient {
     //   idempotent, and `Z`/`z` treat E17/E02 as success;
     // - resume retransmissions: `-`, never `+`: if `c` ran and its stop reply was lost, a `+` would ack
     //   that stop and `$c` would resume the target again (a lost stop); `-` makes the stub resend it.
-    const lead = ex.tries > 1 && ex.kind === "resume" ? 0x2d : 0x2b;
+    const lead = ex.tries > 1 && (ex.kind === "resume" || ex.ends) ? 0x2d : 0x2b;
     const frame = this.noAck ? ex.frame : Buffer.concat([Buffer.of(lead), ex.frame]);
     this.ackOwed = false;
     this.options.trace?.(`-> ${frame.subarray(0, 80).toString("latin1")}`);
@@ -310,7 +366,7 @@ export class RspClient {
    * resent early. Once acked, the rest of the full timeout applies to the reply.
    */
   private arm(ex: Exchange): void {
-    if (ex.timer) clearTimeout(ex.timer);
+    this.disarm(ex);
     let wait = ex.rto;
     if (this.transport.kind === "udp" && !ex.ackSeen && ex.naksSinceTx === 0 && this.ackRtt !== undefined) {
       // backed off like the full timeout: a target that is merely slow (a starved VM) must not be fed a
@@ -318,7 +374,37 @@ export class RspClient {
       const backoff = ex.rto / Math.max(1, this.rto);
       wait = Math.min(wait, Math.max(2, Math.ceil((2 * this.ackRtt + 4 * this.ackVar) * backoff)));
     }
-    ex.timer = setTimeout(() => this.onTimeout(ex), wait);
+    ex.timer = setTimeout(() => this.expire(ex), wait);
+  }
+
+  /**
+   * A timer that fires does not yet mean the reply is late. Node runs expired timers before it polls for I/O:
+   * after any stall of this process (GC, a busy machine, the first compile of a code path) the reply may be
+   * sitting in the socket's buffer while the timer fires. Look at the socket first (setImmediate runs after
+   * the poll phase) and act only if nothing arrived meanwhile: a stall of ours never causes a resend, which on
+   * kgdb could run a request twice.
+   */
+  private expire(ex: Exchange): void {
+    ex.timer = undefined;
+    const rx = this.lastRx;
+    ex.check = setImmediate(() => {
+      ex.check = undefined;
+      if (this.pending !== ex) return;
+      if (this.lastRx !== rx && !ex.deferred) {
+        // data was waiting behind the timer: give the exchange one more full wait rather than resending now
+        ex.deferred = true;
+        this.arm(ex);
+        return;
+      }
+      this.onTimeout(ex);
+    });
+  }
+
+  private disarm(ex: Exchange): void {
+    if (ex.timer) clearTimeout(ex.timer);
+    ex.timer = undefined;
+    if (ex.check) clearImmediate(ex.check);
+    ex.check = undefined;
   }
 
   private onAck(ex: Exchange): void {
@@ -329,8 +415,7 @@ export class RspClient {
       // kgdb waiting for its ack forever (it never resends on its own) and us waiting for the stop: so
       // while running over UDP, poke with a lone `-` now and then. A stub waiting for that ack resends the
       // stop reply; a running target ignores it (kgdboe stops only on 0x03 while connected).
-      if (ex.timer) clearTimeout(ex.timer);
-      ex.timer = undefined;
+      this.disarm(ex);
       if (this.transport.kind === "udp") this.pokeForStop(ex);
       return;
     }
@@ -344,9 +429,9 @@ export class RspClient {
         this.ackRtt = 0.875 * this.ackRtt + 0.125 * elapsed;
       }
     }
-    if (ex.timer && ex.naksSinceTx === 0) {
-      clearTimeout(ex.timer);
-      ex.timer = setTimeout(() => this.onTimeout(ex), Math.max(1, ex.rto - elapsed));
+    if ((ex.timer || ex.check) && ex.naksSinceTx === 0) {
+      this.disarm(ex);
+      ex.timer = setTimeout(() => this.expire(ex), Math.max(1, ex.rto - elapsed));
     }
   }
 
@@ -367,7 +452,7 @@ export class RspClient {
     // a reply still streaming in (kgdb over a serial port sends ~100 KiB/s, so a 496-byte read takes tens
     // of ms): keep waiting rather than asking for a copy of what is arriving
     if (this.parser.inPacket && performance.now() - this.lastRx < Math.max(this.minRto, ex.rto / 2)) {
-      ex.timer = setTimeout(() => this.onTimeout(ex), Math.max(this.minRto, Math.ceil(ex.rto / 2)));
+      ex.timer = setTimeout(() => this.expire(ex), Math.max(this.minRto, Math.ceil(ex.rto / 2)));
       return;
     }
     this.stats.timeouts++;
@@ -411,8 +496,7 @@ export class RspClient {
   private finish(ex: Exchange, reply: string | undefined, error?: Error): void {
     if (ex.nakTimer) clearTimeout(ex.nakTimer);
     ex.nakTimer = undefined;
-    if (ex.timer) clearTimeout(ex.timer);
-    ex.timer = undefined;
+    this.disarm(ex);
     if (this.pending === ex) this.pending = undefined;
     if (this.interruptTimer && ex.kind === "resume") {
       clearTimeout(this.interruptTimer);
@@ -533,7 +617,10 @@ export class RspClient {
     }
     if (!ex) {
       this.stats.stray++;
-      if (isStopReply(text) && !(this.lastReplyRaw && raw.equals(this.lastReplyRaw))) this.unsolicited.push(text);
+      const copy = this.lastReplyRaw !== undefined && raw.equals(this.lastReplyRaw);
+      // one of the copies the previous exchange's resends could bring: one fewer to expect
+      if (this.staleCopies > 0 && (copy || text === this.staleRerun)) this.staleCopies--;
+      if (isStopReply(text) && !copy) this.unsolicited.push(text);
       return;
     }
     // equal to the previous reply, and either before any ack of this request and not an answer to our `-`
@@ -545,7 +632,15 @@ export class RspClient {
       this.lastReplyRaw !== undefined &&
       raw.equals(this.lastReplyRaw) &&
       ((!ex.ackSeen && ex.naksSinceTx === 0) || (this.staleCopies > 0 && ex.tries === 1));
-    if (dupLike && this.staleCopies > 0) this.staleCopies--;
+    // the previous request ran again from one of its copies: its answer differs from the first one (E17 for a
+    // second `Z`) and must not be taken for this request's (an `E17` answering `D`)
+    const rerunLike =
+      !dupLike && this.staleCopies > 0 && this.staleRerun !== undefined && text === this.staleRerun && ex?.rerunReply !== text;
+    if ((dupLike || rerunLike) && this.staleCopies > 0) this.staleCopies--;
+    if (rerunLike) {
+      this.stats.duplicates++;
+      return;
+    }
     if (ex.kind === "resume") {
       if (!isStopReply(text)) {
         this.stats.stray++;
@@ -571,6 +666,7 @@ export class RspClient {
     }
     this.lastReplyRaw = raw;
     this.staleCopies = ex.extra;
+    this.staleRerun = ex.extra > 0 ? ex.rerunReply : undefined;
     if (!ex.retransmitted && ex.kind === "request") this.sample(performance.now() - ex.sentAt);
     this.finish(ex, ex.raw ? raw.toString("latin1") : text);
   }
