@@ -73,6 +73,14 @@ export const rspErrors = defineErrors({
     message: (p: { target: string }) => `Target '${p.target}' has no address netdbg can use for kgdboe.`,
     fix: () => "Pass --endpoint udp:HOST:PORT, or set the target's address (and transport.targetPort) in the inventory.",
   },
+  E411: {
+    title: "Memory reads of the same range disagree",
+    exit: "environment",
+    message: (p: { address: string; length: number; reads: number }) =>
+      `${p.reads} reads of ${p.length} bytes at ${p.address} never returned the same bytes twice: the link damages replies in ways the protocol's checksum cannot see.`,
+    fix: () =>
+      "The memory may be changing under the debugger (device memory, another CPU still running), or the network reorders and damages datagrams: read again, or use a direct link with less loss.",
+  },
   E450: {
     title: "Could not break into the kernel over SSH",
     exit: "environment",

@@ -17,6 +17,10 @@ import { type Arch, bigIntToLeHex, parseRegisters, type Registers, SPECIAL } fro
 export const KGDB_MAX_MEM = 496;
 /** Consecutive `m` requests of readMemory cycle through this many distinct lengths. */
 const LENGTH_CYCLE = 16;
+/** After any sign of damage on the link, memory blocks are read twice for this many requests. */
+const VERIFY_WINDOW = 256;
+/** Lengths of this many recent `m` requests are not asked for again (late copies of their replies). */
+const RECENT_LENGTHS = 32;
 /** Ceiling on a `PacketSize`-derived memory chunk (a reply is twice this in hex). */
 const MAX_ADVERTISED_MEM = 32 * 1024;
 
@@ -79,6 +83,11 @@ export class GdbRemote {
   features: Record<string, string | boolean> = {};
   private explicitArch: boolean;
   private explicitMax: boolean;
+  /** Blocks whose second read differed from the first (damage the checksum did not catch). */
+  verifyMismatches = 0;
+  private readonly recentLengths: number[] = [];
+  private damageSeen = 0;
+  private damageAt: number | undefined;
   /** Software breakpoints we inserted (for the x86 pc fix-up after a hit). */
   private readonly swBreakpoints = new Set<bigint>();
 
@@ -178,32 +187,136 @@ export class GdbRemote {
    * length: without sequence numbers this is what tells a late copy of an earlier reply (UDP duplication
    * or reordering, a request run again after a resend, a slow stub still draining resends) from the answer
    * to this request. A cycle of 3 let a copy three requests old pass; 16 costs ~1.5 % more requests.
+   *
+   * The checksum is a byte sum modulo 256: a reply whose datagrams were reordered (kgdb over a serial line
+   * bridged to UDP sends one reply as many datagrams), or that lost a byte and gained a duplicate of the same
+   * value, passes it with the right length. Such damage never comes alone on a real link: it shows as
+   * resends, naks, bad checksums or duplicates. So once the link has shown damage (during this read, or in
+   * the last VERIFY_WINDOW requests), every block is read a second time with a different length and the two
+   * must agree before the bytes are returned; blocks of this read taken before the first sign of damage are
+   * checked then, too. A clean link pays nothing.
    */
   async readMemory(addr: bigint, length: number, progress?: ProgressFn): Promise<Buffer> {
     const out = Buffer.allocUnsafe(length);
     let done = 0;
     let prev = -1;
+    let unchecked: [number, number][] = [];
     for (let i = 0; done < length; i++) {
-      let n = Math.min(Math.max(1, this.maxMemory - (i % LENGTH_CYCLE)), length - done);
+      // leave room for verifying reads a few bytes longer
+      const max = this.suspect() ? Math.max(1, this.maxMemory - 8) : this.maxMemory;
+      let n = Math.min(Math.max(1, max - (i % LENGTH_CYCLE)), length - done);
       if (n === prev && n > 1) n--;
       prev = n;
-      const a = addr + BigInt(done);
-      const req = `m${a.toString(16)},${n.toString(16)}`;
-      const r = await this.request(req, (x) => x.length === 2 * n || isErrorReply(x) || x === "");
-      if (r === "" || isErrorReply(r)) {
-        throw netdbgError("E402", {
-          request: req,
-          reply: r || "(empty)",
-          meaning: `${errorMeaning(r)} at 0x${a.toString(16)}`,
-        });
-      }
-      const bytes = fromHex(r);
-      if (!bytes) throw netdbgError("E409", { request: req, reply: r.slice(0, 40) });
+      const bytes = await this.readBlock(addr + BigInt(done), n);
       bytes.copy(out, done);
+      unchecked.push([done, n]);
+      if (this.suspect()) {
+        for (const [off, len] of unchecked) await this.verifyBlock(addr, out, off, len);
+        unchecked = [];
+      }
       done += n;
       progress?.(done, length);
     }
     return out;
+  }
+
+  /** Damage seen recently on the link (see RspClient.damage)? */
+  private suspect(): boolean {
+    const d = this.client.damage;
+    if (d !== this.damageSeen) {
+      this.damageSeen = d;
+      this.damageAt = this.client.stats.requests;
+    }
+    return this.damageAt !== undefined && this.client.stats.requests - this.damageAt < VERIFY_WINDOW;
+  }
+
+  /** One `m` request: the reply must have exactly the asked length. */
+  private async readBlock(a: bigint, n: number): Promise<Buffer> {
+    this.recentLengths.push(n);
+    if (this.recentLengths.length > RECENT_LENGTHS) this.recentLengths.shift();
+    const req = `m${a.toString(16)},${n.toString(16)}`;
+    const r = await this.request(req, (x) => x.length === 2 * n || isErrorReply(x) || x === "");
+    if (r === "" || isErrorReply(r)) {
+      throw netdbgError("E402", {
+        request: req,
+        reply: r || "(empty)",
+        meaning: `${errorMeaning(r)} at 0x${a.toString(16)}`,
+      });
+    }
+    const bytes = fromHex(r);
+    if (!bytes) throw netdbgError("E409", { request: req, reply: r.slice(0, 40) });
+    return bytes;
+  }
+
+  /**
+   * Read `out[off, off+n)` again and keep it only when two reads of different shapes agree. A shape is where
+   * the read starts: the block's bytes then sit at other positions in the reply and so in other datagrams,
+   * and one reordering of datagrams cannot damage both copies alike (two reads of one shape can: the same
+   * swap of the same two datagrams). No read repeats a length asked for in the last RECENT_LENGTHS requests,
+   * so a late copy of an earlier reply — of a neighbouring block, whose bytes a shifted read would line up
+   * with — can never pass the exact-length check. When reads keep disagreeing the replies are too long for
+   * the link: the block is checked in halves, down to 16 bytes.
+   */
+  private async verifyBlock(addr: bigint, out: Buffer, off: number, n: number, first = true): Promise<void> {
+    const seen: { start: number; bytes: Buffer }[] = first
+      ? [{ start: off, bytes: Buffer.from(out.subarray(off, off + n)) }]
+      : [];
+    const maxReads = n > 16 ? 6 : 12;
+    let extra = 0;
+    // halves are checked because the whole block's reads disagreed
+    let mismatched = first ? 0 : 1;
+    for (let k = 0; k < maxReads; k++) {
+      extra = this.nextExtra(extra, n, off);
+      let again: Buffer;
+      let start: number;
+      if (extra > 0) {
+        // start before the block
+        start = off - extra;
+        again = (await this.readBlock(addr + BigInt(start), n + extra)).subarray(extra);
+      } else if (n >= 2 && !this.recentLengths.includes(1) && !this.recentLengths.includes(n - 1)) {
+        // the range starts here (or no longer read fits): its first byte alone, then the rest from another start
+        const head = await this.readBlock(addr + BigInt(off), 1);
+        const tail = await this.readBlock(addr + BigInt(off + 1), n - 1);
+        start = off + 1 + k * 0.5; // its own shape each time
+        again = Buffer.concat([head, tail]);
+      } else {
+        // no fresh shape fits: put a harmless request in between (`qC`; never `?`, which removes kgdb's
+        // breakpoints) so that a late copy of an earlier reply is not the last one, and count it as its own shape
+        await this.request("qC").catch(() => undefined);
+        start = off + 0.25 + k;
+        again = await this.readBlock(addr + BigInt(off), n);
+      }
+      // two reads that agree are enough on a link that has not damaged this block; once two of its reads
+      // disagreed, the link damages it often and two damaged reads can agree by chance (the same swap at the
+      // same place): then three reads of three shapes must agree
+      const agreeing = seen.filter((r) => r.bytes.equals(again));
+      const shapes = new Set([start, ...agreeing.map((r) => r.start)]).size;
+      const need = mismatched === 0 ? 2 : 3;
+      if (shapes >= need) {
+        again.copy(out, off);
+        return;
+      }
+      if (agreeing.length < seen.length) {
+        mismatched++;
+        this.verifyMismatches++;
+      }
+      seen.push({ start, bytes: Buffer.from(again) });
+    }
+    if (n > 16) {
+      const half = Math.ceil(n / 2);
+      await this.verifyBlock(addr, out, off, half, false);
+      await this.verifyBlock(addr, out, off + half, n - half, false);
+      return;
+    }
+    throw netdbgError("E411", { address: `0x${(addr + BigInt(off)).toString(16)}`, length: n, reads: seen.length });
+  }
+
+  /** The next start offset before the block (> after) whose read length is fresh and fits; 0 if none. */
+  private nextExtra(after: number, n: number, off: number): number {
+    for (let e = after + 1; e <= off && n + e <= this.maxMemory; e++) {
+      if (!this.recentLengths.includes(n + e)) return e;
+    }
+    return 0;
   }
 
   /** Write memory with `M` (hex) in kgdb-safe chunks. */
@@ -230,7 +343,7 @@ export class GdbRemote {
   /** Software (`Z0`) or hardware (`Z1`) breakpoint. Idempotent across retransmissions. */
   async setBreakpoint(addr: bigint, hardware = false): Promise<void> {
     const req = `Z${hardware ? 1 : 0},${addr.toString(16)},${SPECIAL[this.arch].breakKind}`;
-    const r = await this.request(req, (x) => x === "OK" || x === "" || isErrorReply(x));
+    const r = await this.client.request(req, { accept: (x) => x === "OK" || x === "" || isErrorReply(x), rerunReply: "E17" });
     if (r !== "E17") {
       // E17 (EEXIST): an earlier copy of this request set it
       this.check(req, r, hardware ? "The target has no free hardware breakpoint (x86 has 4) or no support for them." : undefined);
@@ -240,7 +353,7 @@ export class GdbRemote {
 
   async removeBreakpoint(addr: bigint, hardware = false): Promise<void> {
     const req = `z${hardware ? 1 : 0},${addr.toString(16)},${SPECIAL[this.arch].breakKind}`;
-    const r = await this.request(req, (x) => x === "OK" || x === "" || isErrorReply(x));
+    const r = await this.client.request(req, { accept: (x) => x === "OK" || x === "" || isErrorReply(x), rerunReply: "E02" });
     if (r !== "E02") this.check(req, r); // E02 (ENOENT): an earlier copy of this request removed it
     if (!hardware) this.swBreakpoints.delete(addr);
   }
@@ -282,7 +395,8 @@ export class GdbRemote {
 
   /** `D`: kgdb removes all breakpoints and resumes the kernel. */
   async detach(): Promise<void> {
-    await this.ok("D");
+    const r = await this.client.request("D", { accept: (x) => x === "OK" || isErrorReply(x), ends: true });
+    this.check("D", r);
     this.swBreakpoints.clear();
     await this.client.ackFinal(); // kgdb resumes the kernel only once its OK is acked
   }

@@ -1,0 +1,63 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { RspClient } from "../../../src/engine/rsp/client.js";
+import { GdbRemote } from "../../../src/engine/rsp/remote.js";
+import { UdpTransport } from "../../../src/engine/transport/udp.js";
+import { LossyRelay } from "../../helpers/lossy-relay.js";
+import { pattern, TEXT_BASE, UdpKgdbStub } from "../../fakes/rsp-stub.js";
+
+/**
+ * A link that reorders datagrams INSIDE a reply: the stub flushes every few bytes (kgdb over a serial line
+ * bridged to UDP sends a reply as many small datagrams), and the relay holds one back behind the next now and
+ * then. The RSP checksum is a byte sum modulo 256: two swapped stretches of the same reply pass it, and so does
+ * a dropped byte plus a duplicated byte of the same value. netdbg must never return such a reply as memory.
+ */
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function pull(
+  seed: number,
+  damage: { drop: number; duplicate: number; reorder: number },
+  bytes: number,
+  flushSize: number,
+) {
+  const memory = pattern(bytes, 1000 + seed);
+  const stub = new UdpKgdbStub({ flushSize, regions: [{ base: TEXT_BASE, data: memory }] });
+  const stubPort = await stub.start();
+  const relay = new LossyRelay({ target: { host: "127.0.0.1", port: stubPort }, ...damage, holdMs: 2, seed });
+  const port = await relay.start();
+  const client = new RspClient(await UdpTransport.open({ kind: "udp", host: "127.0.0.1", port }), {
+    timeoutMs: 20,
+    minTimeoutMs: 4,
+  });
+  cleanups.push(
+    () => stub.stop(),
+    () => relay.stop(),
+    () => client.close(),
+  );
+  const remote = new GdbRemote(client);
+  await remote.attach();
+  const got = await remote.readMemory(TEXT_BASE, bytes);
+  return { got, memory, relay, client, remote };
+}
+
+describe("RSP memory reads on a link that reorders inside packets", () => {
+  it("returns every byte as the target holds it with reordering alone (no loss to give it away)", async () => {
+    // 16-byte datagrams: a 496-byte read spans 62 of them, so most replies arrive with two stretches swapped
+    const { got, memory, relay, remote } = await pull(7, { drop: 0, duplicate: 0, reorder: 0.05 }, 64 * 1024, 16);
+    expect(relay.stats.reordered).toBeGreaterThan(50);
+    const wrong = [...got].filter((b, i) => b !== memory[i]).length;
+    expect(wrong).toBe(0);
+    // the damage was there to be caught: reads of one block disagreed (and none of them was returned)
+    expect(remote.verifyMismatches).toBeGreaterThan(10);
+  }, 120_000);
+
+  it("returns every byte as the target holds it with 20 % drop, 5 % duplicates and 5 % reordering", async () => {
+    const { got, memory, relay } = await pull(11, { drop: 0.2, duplicate: 0.05, reorder: 0.05 }, 16 * 1024, 256);
+    expect(relay.stats.reordered).toBeGreaterThan(10);
+    expect(relay.stats.dropped).toBeGreaterThan(50);
+    const wrong = [...got].filter((b, i) => b !== memory[i]).length;
+    expect(wrong).toBe(0);
+  }, 120_000);
+});
