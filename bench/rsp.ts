@@ -34,11 +34,33 @@ interface Pull {
   bytesPerSecond: number;
 }
 
-async function netdbgPull(remote: GdbRemote, addr: bigint, bytes: number): Promise<Pull> {
+async function netdbgPull(remote: GdbRemote, addr: bigint, bytes: number): Promise<Pull & { data: Buffer }> {
   const t0 = performance.now();
-  await remote.readMemory(addr, bytes);
+  const data = await remote.readMemory(addr, bytes);
   const seconds = (performance.now() - t0) / 1000;
-  return { bytes, seconds, bytesPerSecond: Math.round(bytes / seconds) };
+  return { bytes, seconds, bytesPerSecond: Math.round(bytes / seconds), data };
+}
+
+/**
+ * Wrong bytes are a failure of the bench, not a figure: every pull that has a reference to compare with is
+ * recorded here, and run() throws after measuring everything when one of them differs.
+ */
+const wrongPulls: string[] = [];
+
+function compare(what: string, got: Buffer, want: Buffer): boolean {
+  if (got.equals(want)) return true;
+  let first = -1;
+  let count = 0;
+  for (let i = 0; i < Math.min(got.length, want.length); i++) {
+    if (got[i] !== want[i]) {
+      count++;
+      if (first < 0) first = i;
+    }
+  }
+  wrongPulls.push(
+    `${what}: ${count} of ${want.length} bytes differ (first at offset ${first}), lengths ${got.length}/${want.length}`,
+  );
+  return false;
 }
 
 /** Median round trip of `count` requests of `size` bytes (ms). */
@@ -120,6 +142,7 @@ async function stubLink(dir: string): Promise<Record<string, unknown>> {
     const rttSmall = await rtt(remote, TEXT_BASE, 1);
     const rttFull = await rtt(remote, TEXT_BASE, remote.maxMemory, 50);
     const netdbg = await netdbgPull(remote, TEXT_BASE, size);
+    compare("stub link 1 MiB pull", netdbg.data, pattern(size + 4096).subarray(0, size));
     await remote.detach();
     await client.close();
     const gdb = await gdbPull(["-ex", "set architecture i386:x86-64"], `udp:127.0.0.1:${port}`, TEXT_BASE, size, dir);
@@ -215,6 +238,7 @@ async function lossCase(): Promise<Record<string, unknown>> {
       const remote = new GdbRemote(client);
       await remote.attach();
       const pull = await netdbgPull(remote, TEXT_BASE, size);
+      compare(`loss case (${drop * 100} % drop) 1 MiB pull`, pull.data, pattern(size));
       const data = await remote.readMemory(TEXT_BASE, 4096);
       const key = drop === 0 ? "clean" : "loss20";
       results[key] = {
@@ -315,7 +339,7 @@ async function measureKgdb(dir: string, k: KgdbLink): Promise<Record<string, unk
       srttMs: c.roundTrip !== undefined ? Number(c.roundTrip.toFixed(2)) : undefined,
       rtoMs: c.timeout,
       relay: { ...relay.stats },
-      sameAsClean: got.equals(cleanData),
+      sameAsClean: compare(`${k.link}: pull at ${drop * 100} % loss vs the clean pull`, got, cleanData),
     };
     await c.close();
     await relay.stop();
@@ -429,7 +453,13 @@ export async function run(): Promise<Record<string, unknown>> {
     if (wanted("kgdboe") && process.env.NETDBG_BENCH_RSP_LAB !== "0" && findLabImage()) links.push(await labKgdboe(dir));
     const real = process.env.NETDBG_BENCH_RSP_ENDPOINT;
     if (real) links.push(await realTarget(real, dir));
-    return wanted("loss") ? { links, loss: await lossCase() } : { links };
+    const out = wanted("loss") ? { links, loss: await lossCase() } : { links };
+    if (wrongPulls.length) {
+      // loud: the figures are printed, then the bench fails (bench/run.ts exits 1 on an error)
+      console.error(JSON.stringify(out, null, 2));
+      throw new Error(`netdbg returned WRONG BYTES: ${wrongPulls.join("; ")}`);
+    }
+    return out;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

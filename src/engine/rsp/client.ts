@@ -141,6 +141,8 @@ export class RspClient {
    * the next request, so "before any ack" alone does not catch it.
    */
   private staleCopies = 0;
+  private packetWhole = false;
+  private replyWhole = false;
   /** What a late rerun of the previous request would answer (see RequestOptions.rerunReply). */
   private staleRerun: string | undefined;
   private srtt: number | undefined;
@@ -541,12 +543,29 @@ export class RspClient {
   private onChunk(chunk: Buffer): void {
     this.lastRx = performance.now();
     let events: RspEvent[];
+    const continued = this.parser.inPacket;
     try {
       events = this.parser.feed(chunk);
     } catch {
       return;
     }
-    for (const ev of events) this.onEvent(ev);
+    let first = true;
+    for (const ev of events) {
+      if (ev.type === "packet" || ev.type === "bad-packet") {
+        // a packet that began in an earlier chunk (datagram) was carried by several
+        this.packetWhole = !(first && continued);
+        first = false;
+      }
+      this.onEvent(ev);
+    }
+  }
+
+  /**
+   * Did the last reply arrive in one chunk (one UDP datagram)? Such a reply cannot have been reordered,
+   * nor lost or gained a piece, on the way: the datagram arrives whole or not at all.
+   */
+  get lastReplyWhole(): boolean {
+    return this.replyWhole;
   }
 
   private onEvent(ev: RspEvent): void {
@@ -665,6 +684,7 @@ export class RspClient {
       }
     }
     this.lastReplyRaw = raw;
+    this.replyWhole = this.packetWhole;
     this.staleCopies = ex.extra;
     this.staleRerun = ex.extra > 0 ? ex.rerunReply : undefined;
     if (!ex.retransmitted && ex.kind === "request") this.sample(performance.now() - ex.sentAt);

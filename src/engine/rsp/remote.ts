@@ -192,9 +192,10 @@ export class GdbRemote {
    * bridged to UDP sends one reply as many datagrams), or that lost a byte and gained a duplicate of the same
    * value, passes it with the right length. Such damage never comes alone on a real link: it shows as
    * resends, naks, bad checksums or duplicates. So once the link has shown damage (during this read, or in
-   * the last VERIFY_WINDOW requests), every block is read a second time with a different length and the two
-   * must agree before the bytes are returned; blocks of this read taken before the first sign of damage are
-   * checked then, too. A clean link pays nothing.
+   * the last VERIFY_WINDOW requests), every block whose reply was carried by more than one datagram is read
+   * again in another shape and kept only when reads agree (see verifyBlock); blocks of this read taken before
+   * the first sign of damage are checked then, too. A clean link pays nothing, and neither does a link whose
+   * replies each fit in one datagram (a datagram arrives whole or not at all).
    */
   async readMemory(addr: bigint, length: number, progress?: ProgressFn): Promise<Buffer> {
     const out = Buffer.allocUnsafe(length);
@@ -209,7 +210,8 @@ export class GdbRemote {
       prev = n;
       const bytes = await this.readBlock(addr + BigInt(done), n);
       bytes.copy(out, done);
-      unchecked.push([done, n]);
+      // a reply carried by one datagram arrived whole or not at all: nothing to check
+      if (!this.client.lastReplyWhole) unchecked.push([done, n]);
       if (this.suspect()) {
         for (const [off, len] of unchecked) await this.verifyBlock(addr, out, off, len);
         unchecked = [];
@@ -289,6 +291,11 @@ export class GdbRemote {
       // two reads that agree are enough on a link that has not damaged this block; once two of its reads
       // disagreed, the link damages it often and two damaged reads can agree by chance (the same swap at the
       // same place): then three reads of three shapes must agree
+      if (extra > 0 && this.client.lastReplyWhole) {
+        // this one came in a single datagram: it cannot have been reordered or patched together
+        again.copy(out, off);
+        return;
+      }
       const agreeing = seen.filter((r) => r.bytes.equals(again));
       const shapes = new Set([start, ...agreeing.map((r) => r.start)]).size;
       const need = mismatched === 0 ? 2 : 3;
