@@ -21,7 +21,7 @@ import { decodeBody, framePacket, INTERRUPT, PacketParser, type RspEvent } from 
 export interface RspClientOptions {
   /** First retransmission timeout (ms). Default 300 (UDP), 20000 (TCP), 3000 (memory). */
   timeoutMs?: number;
-  /** Floor and ceiling of the adaptive timeout. Defaults 3 (UDP) / 4000 ms. */
+  /** Floor and ceiling of the adaptive timeout. Defaults 0.5 (UDP; 5 for requests that must not run twice) / 4000 ms. */
   minTimeoutMs?: number;
   maxTimeoutMs?: number;
   /** Transmissions (requests and `-`) per request before giving up. Default 30 (UDP), 1 (TCP), 4. */
@@ -98,6 +98,10 @@ interface Exchange {
   timer: NodeJS.Timeout | undefined;
   /** The look at the socket after the timer fired (see expire). */
   check: NodeJS.Immediate | undefined;
+  /** A sub-millisecond wait in progress (see after()). */
+  spin: NodeJS.Immediate | undefined;
+  /** Running it twice is harmless (reads, queries): it may be resent on the short, measured timeout. */
+  repeatable: boolean;
   /** A timeout was put off once since the last transmission because data was waiting. */
   deferred: boolean;
   resolve: (reply: string) => void;
@@ -106,6 +110,18 @@ interface Exchange {
 
 /** While a resume runs over UDP, a lone `-` this often (at least) fetches a stop reply that was lost. */
 const STOP_POKE_MS = 500;
+
+/** Requests kgdb can run twice without harm: memory and register reads, queries, thread selection. */
+const REPEATABLE = /^[mgpqH?T]/;
+
+/**
+ * Below this (ms), a wait runs on setImmediate against performance.now() instead of setTimeout, whose 1 ms
+ * granularity (and the first-timer-fires-late habit) would be several round trips of a 0.15 ms link.
+ */
+const SPIN_BELOW_MS = 2;
+
+/** The shortest wait before a request that must not run twice (`Z`, `M`, `D`, resumes) is resent. */
+const MIN_RTO_UNSAFE_MS = 5;
 
 /** The end of a packet: `#` and two hex digits. */
 const TAIL = /#[0-9a-fA-F]{2}/;
@@ -172,7 +188,7 @@ export class RspClient {
     // just a long wait before declaring the target dead
     const tcp = transport.kind === "tcp";
     this.rto = options.timeoutMs ?? (udp ? 300 : tcp ? 20_000 : 3000);
-    this.minRto = options.minTimeoutMs ?? (udp ? 3 : Math.min(this.rto, 1000));
+    this.minRto = options.minTimeoutMs ?? (udp ? 0.5 : Math.min(this.rto, 1000));
     this.maxRto = options.maxTimeoutMs ?? Math.max(4000, this.rto);
     this.maxTries = options.maxTries ?? (udp ? 30 : tcp ? 1 : 4);
     transport.onData((chunk) => this.onChunk(chunk));
@@ -316,6 +332,8 @@ export class RspClient {
         nakTimer: undefined,
         timer: undefined,
         check: undefined,
+        spin: undefined,
+        repeatable: kind === "request" && !options.ends && REPEATABLE.test(label) && !label.startsWith("qRcmd"),
         deferred: false,
         resolve,
         reject,
@@ -374,9 +392,26 @@ export class RspClient {
       // backed off like the full timeout: a target that is merely slow (a starved VM) must not be fed a
       // resent request every few ms, each of which it answers in full
       const backoff = ex.rto / Math.max(1, this.rto);
-      wait = Math.min(wait, Math.max(2, Math.ceil((2 * this.ackRtt + 4 * this.ackVar) * backoff)));
+      wait = Math.min(wait, Math.max(this.minRto, (2 * this.ackRtt + 4 * this.ackVar) * backoff));
     }
-    ex.timer = setTimeout(() => this.expire(ex), wait);
+    if (!ex.repeatable) wait = Math.max(wait, MIN_RTO_UNSAFE_MS);
+    this.after(ex, wait);
+  }
+
+  /** Call expire(ex) after `ms`: sub-millisecond waits spin on setImmediate (I/O is polled between turns). */
+  private after(ex: Exchange, ms: number): void {
+    if (ms >= SPIN_BELOW_MS) {
+      ex.timer = setTimeout(() => this.expire(ex), ms);
+      return;
+    }
+    const deadline = performance.now() + ms;
+    const turn = () => {
+      ex.spin = undefined;
+      if (this.pending !== ex) return;
+      if (performance.now() >= deadline) this.expire(ex);
+      else ex.spin = setImmediate(turn);
+    };
+    ex.spin = setImmediate(turn);
   }
 
   /**
@@ -407,6 +442,8 @@ export class RspClient {
     ex.timer = undefined;
     if (ex.check) clearImmediate(ex.check);
     ex.check = undefined;
+    if (ex.spin) clearImmediate(ex.spin);
+    ex.spin = undefined;
   }
 
   private onAck(ex: Exchange): void {
@@ -431,9 +468,9 @@ export class RspClient {
         this.ackRtt = 0.875 * this.ackRtt + 0.125 * elapsed;
       }
     }
-    if ((ex.timer || ex.check) && ex.naksSinceTx === 0) {
+    if ((ex.timer || ex.check || ex.spin) && ex.naksSinceTx === 0) {
       this.disarm(ex);
-      ex.timer = setTimeout(() => this.expire(ex), Math.max(1, ex.rto - elapsed));
+      this.after(ex, Math.max(this.minRto, (ex.repeatable ? ex.rto : Math.max(ex.rto, MIN_RTO_UNSAFE_MS)) - elapsed));
     }
   }
 
@@ -454,7 +491,7 @@ export class RspClient {
     // a reply still streaming in (kgdb over a serial port sends ~100 KiB/s, so a 496-byte read takes tens
     // of ms): keep waiting rather than asking for a copy of what is arriving
     if (this.parser.inPacket && performance.now() - this.lastRx < Math.max(this.minRto, ex.rto / 2)) {
-      ex.timer = setTimeout(() => this.expire(ex), Math.max(this.minRto, Math.ceil(ex.rto / 2)));
+      this.after(ex, Math.max(this.minRto, ex.rto / 2));
       return;
     }
     this.stats.timeouts++;
@@ -466,7 +503,7 @@ export class RspClient {
       this.finish(ex, undefined, this.notAnswering(ex));
       return;
     }
-    ex.rto = Math.min(this.maxRto, Math.ceil(ex.rto * 1.5));
+    ex.rto = Math.min(this.maxRto, ex.rto * 1.5);
     if ((ex.ackSeen || ex.suspect) && ex.naksSinceTx < 2) {
       // the stub has our request: its reply was lost or mangled; ask for it again
       ex.naksSinceTx++;
@@ -699,7 +736,7 @@ export class RspClient {
   private spurious(): void {
     if (this.srtt === undefined) return;
     this.rttvar = Math.min(this.maxRto, this.rttvar * 1.5 + 1);
-    this.rto = Math.min(this.maxRto, Math.max(this.minRto, Math.ceil(this.srtt + 2 * this.rttvar)));
+    this.rto = Math.min(this.maxRto, Math.max(this.minRto, this.srtt + 2 * this.rttvar));
   }
 
   /**
@@ -716,6 +753,6 @@ export class RspClient {
       this.rttvar = 0.75 * this.rttvar + 0.25 * Math.abs(this.srtt - ms);
       this.srtt = 0.875 * this.srtt + 0.125 * ms;
     }
-    this.rto = Math.min(this.maxRto, Math.max(this.minRto, Math.ceil(this.srtt + 2 * this.rttvar)));
+    this.rto = Math.min(this.maxRto, Math.max(this.minRto, this.srtt + 2 * this.rttvar));
   }
 }
