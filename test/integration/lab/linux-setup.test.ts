@@ -371,7 +371,9 @@ describe("setup lab, KGDB kernel", () => {
     );
     expect(setup.exitCode, setup.output).toBe(0);
     expect(setup.prompts).toBe(1); // asked, and asked only once (a second prompt would hang until the timeout)
-    expect(setup.output).toContain("lab-pw: kgdboe loaded and verified");
+    // --no-rsp-verify: loaded, and never called "verified" without an answer over RSP
+    expect(setup.output).toContain("lab-pw: kgdboe loaded; the kernel log says it is ready, not checked over RSP");
+    expect(setup.output).not.toContain("loaded and verified");
     expect(setup.output).toMatch(/sudo -S -k -p '' -- sh -c|run \[/); // the debug log of commands really was on
     expect(setup.output).not.toContain(password);
     const loaded = await ssh(e, "cat /sys/module/kgdboe/parameters/udp_port");
