@@ -1,3 +1,4 @@
+import { registerTerminalPrompts } from "./prompts.js";
 import { hostname } from "node:os";
 import pc from "picocolors";
 import { netdbgError } from "../core/error.js";
@@ -91,6 +92,7 @@ function inventoryFor(opts: GlobalOptions, paths: NetdbgPaths): InventoryPort {
 export function createContext(opts: GlobalOptions, env: NodeJS.ProcessEnv = process.env): Context {
   const paths = resolvePaths(opts.stateDir, env);
   showFullText(Boolean(opts.verbose));
+  registerTerminalPrompts();
   const color = opts.color !== false && !env.NO_COLOR && pc.isColorSupported && !opts.json;
   const secretsSeen: string[] = [];
   const scrub = (s: string) => (opts.showSecrets ? s : redactText(s, secretsSeen));

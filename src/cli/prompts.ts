@@ -5,6 +5,7 @@
  */
 import { netdbgError } from "../core/error.js";
 import type { HostKeyPrompt } from "../io/ssh.js";
+import { setPassphrasePrompt } from "../io/ssh-prompts.js";
 
 export interface Question<T> {
   /** The flag that answers this question on the command line, without dashes (named in the E002 error). */
@@ -71,6 +72,22 @@ export function createPrompter(isTTY = Boolean(process.stdin.isTTY && process.st
       return guarded(() => password({ message: q.message, mask: "*" }));
     },
   };
+}
+
+/**
+ * On a terminal, SSH asks for the passphrase of an encrypted key file as ssh does (masked, three tries);
+ * elsewhere such a key is skipped and the error says to load it with ssh-add.
+ */
+export function registerTerminalPrompts(prompter: Prompter = createPrompter()): void {
+  setPassphrasePrompt(
+    prompter.interactive
+      ? (file, attempt) =>
+          prompter.password({
+            flag: "identity-file",
+            message: `${attempt > 1 ? "Bad passphrase, try again. " : ""}Enter passphrase for key '${file}'`,
+          })
+      : undefined,
+  );
 }
 
 /** The host-key question, OpenSSH's warning first when other key types are known for the host. */

@@ -28,6 +28,7 @@ import {
   sha256Fingerprint,
 } from "./known-hosts.js";
 import { type ResolvedSsh, type ResolveOptions, resolveSshTarget, type SshHop } from "./ssh-config.js";
+import { type PassphrasePrompt, registeredPassphrasePrompt } from "./ssh-prompts.js";
 
 const { Client, utils } = ssh2;
 
@@ -60,6 +61,12 @@ export interface SshConnectOptions extends ResolveOptions {
    * nothing, known_hosts included): the key is trusted for this connection only.
    */
   recordHostKey?: boolean;
+  /**
+   * Asked for the passphrase of an encrypted identity file that ssh-agent does not hold (as ssh asks on a
+   * terminal); resolve undefined to skip the key. Default: the prompt registered with setPassphrasePrompt (ssh-prompts.ts)
+   * (the CLI registers one when it runs on a terminal), else the key is skipped with a hint to use ssh-add.
+   */
+  askPassphrase?: PassphrasePrompt;
   /** ssh-agent socket; default $SSH_AUTH_SOCK; null disables the agent. */
   agentSocket?: string | null;
   /** Handshake + authentication deadline per hop (default 20 s); paused while confirmHostKey is waiting. */
@@ -112,6 +119,9 @@ interface HopContext {
   logger: Logger;
 }
 
+/** Attempts at a passphrase before the key is skipped (ssh asks three times too). */
+const PASSPHRASE_TRIES = 3;
+
 /** Build the credentials to offer, in order: agent, then identity files (unreadable defaults are skipped). */
 async function credentialsFor(hop: SshHop, ctx: HopContext): Promise<{ methods: AnyAuthMethod[]; tried: string[] }> {
   const methods: AnyAuthMethod[] = [];
@@ -136,6 +146,17 @@ async function credentialsFor(hop: SshHop, ctx: HopContext): Promise<{ methods: 
     if (parsed instanceof Error) {
       const encrypted = /encrypt|passphrase/i.test(parsed.message);
       if (explicit && !encrypted && !ctx.agent) throw netdbgError("E816", { file, reason: parsed.message });
+      const ask = ctx.opts.askPassphrase ?? registeredPassphrasePrompt();
+      if (encrypted && ask && !(await agentHolds(ctx.agent, file))) {
+        const passphrase = await askUntilParsed(file, data, ask);
+        if (passphrase !== undefined) {
+          methods.push({ type: "publickey", username: hop.user, key: data, passphrase });
+          tried.push(`${file} (passphrase given)`);
+          continue;
+        }
+        tried.push(`${file} (has a passphrase, none given: load it with ssh-add)`);
+        continue;
+      }
       tried.push(`${file} (${encrypted ? "has a passphrase: load it with ssh-add" : "not a private key"})`);
       continue;
     }
@@ -143,6 +164,44 @@ async function credentialsFor(hop: SshHop, ctx: HopContext): Promise<{ methods: 
     tried.push(file);
   }
   return { methods, tried };
+}
+
+/**
+ * Does ssh-agent hold the key of this (encrypted) identity file? Compared by its `.pub` next to it; without
+ * one the answer is no and the passphrase is asked (as ssh does when it cannot tell).
+ */
+async function agentHolds(agent: string | undefined, file: string): Promise<boolean> {
+  if (!agent) return false;
+  let pub: Buffer;
+  try {
+    const parsed = utils.parseKey(await readFile(`${file}.pub`));
+    if (parsed instanceof Error) return false;
+    pub = (Array.isArray(parsed) ? parsed[0]! : parsed).getPublicSSH();
+  } catch {
+    return false;
+  }
+  const client = new ssh2.OpenSSHAgent(agent);
+  return new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => resolve(false), 2000);
+    client.getIdentities((err, keys) => {
+      clearTimeout(timer);
+      resolve(!err && (keys ?? []).some((k) => "getPublicSSH" in k && k.getPublicSSH().equals(pub)));
+    });
+  });
+}
+
+/** Ask until the passphrase opens the key (at most PASSPHRASE_TRIES times); undefined when not given. */
+async function askUntilParsed(
+  file: string,
+  data: Buffer,
+  ask: NonNullable<SshConnectOptions["askPassphrase"]>,
+): Promise<string | undefined> {
+  for (let attempt = 1; attempt <= PASSPHRASE_TRIES; attempt++) {
+    const passphrase = await ask(file, attempt);
+    if (passphrase === undefined || passphrase === "") return undefined;
+    if (!(utils.parseKey(data, passphrase) instanceof Error)) return passphrase;
+  }
+  return undefined;
 }
 
 function mapConnectError(

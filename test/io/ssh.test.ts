@@ -24,6 +24,8 @@ let sshd: Sshd;
 let dir: string;
 let key: ReturnType<typeof makeKeyPair>;
 let otherKey: ReturnType<typeof makeKeyPair>;
+let lockedKey: ReturnType<typeof makeKeyPair>;
+const PASSPHRASE = "correct horse battery";
 
 function opts(extra: Partial<SshConnectOptions> = {}): SshConnectOptions {
   const knownHostsPath = join(dir, "known_hosts");
@@ -47,8 +49,9 @@ beforeAll(async () => {
   dir = tempDir("exec");
   key = makeKeyPair(dir, "id_ed25519");
   otherKey = makeKeyPair(dir, "id_other");
+  lockedKey = makeKeyPair(dir, "id_locked", "ed25519", PASSPHRASE);
   createTestUser(USER);
-  sshd = await startSshd({ authorizedKeys: { [USER]: [key.publicKey] } });
+  sshd = await startSshd({ authorizedKeys: { [USER]: [key.publicKey, lockedKey.publicKey] } });
 });
 
 afterEach((ctx) => {
@@ -272,6 +275,56 @@ describe("connection failures against real sshd", () => {
     expect(e.code).toBe("NETDBG-E800");
     expect(e.message).toContain(`${USER}@127.0.0.1 port ${sshd.port}`);
     expect(e.message).toContain(otherKey.privateKeyPath);
+  });
+
+  it("an identity file with a passphrase is asked for (three tries, as ssh does), then logs in", async () => {
+    const o = opts();
+    const asked: { file: string; attempt: number }[] = [];
+    const answers = ["wrong", PASSPHRASE];
+    const s = await connectSsh({
+      ...o,
+      target: { ...o.target, ssh: { ...o.target.ssh, identityFile: lockedKey.privateKeyPath } },
+      askPassphrase: async (file, attempt) => {
+        asked.push({ file, attempt });
+        return answers.shift();
+      },
+    });
+    try {
+      expect((await s.exec("id -un")).stdout.trim()).toBe(USER);
+    } finally {
+      await s.close();
+    }
+    expect(asked).toEqual([
+      { file: lockedKey.privateKeyPath, attempt: 1 },
+      { file: lockedKey.privateKeyPath, attempt: 2 },
+    ]);
+  });
+
+  it("without a way to ask, a key with a passphrase is skipped with the ssh-add hint (E800)", async () => {
+    const o = opts();
+    const e = await codeOf(
+      connectSsh({ ...o, target: { ...o.target, ssh: { ...o.target.ssh, identityFile: lockedKey.privateKeyPath } } }),
+    );
+    expect(e.code).toBe("NETDBG-E800");
+    expect(e.message).toContain(`${lockedKey.privateKeyPath} (has a passphrase`);
+    expect(e.message).toContain("ssh-add");
+  });
+
+  it("a passphrase prompt that gets nothing (Enter) skips the key instead of asking forever", async () => {
+    const o = opts();
+    let asked = 0;
+    const e = await codeOf(
+      connectSsh({
+        ...o,
+        target: { ...o.target, ssh: { ...o.target.ssh, identityFile: lockedKey.privateKeyPath } },
+        askPassphrase: async () => {
+          asked++;
+          return "";
+        },
+      }),
+    );
+    expect(e.code).toBe("NETDBG-E800");
+    expect(asked).toBe(1);
   });
 
   it("a missing explicit identity file is named", async () => {

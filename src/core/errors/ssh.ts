@@ -24,7 +24,7 @@ export const sshErrors = defineErrors({
     message: (p: Endpoint & { tried: string[] }) =>
       `SSH login to ${at(p)} was refused: no offered credential was accepted (tried: ${p.tried.length ? p.tried.join(", ") : "nothing"}).`,
     fix: (p: Endpoint) =>
-      `Put your public key into ~${p.user}/.ssh/authorized_keys on ${p.host} (e.g. 'ssh-copy-id -p ${p.port} ${p.user}@${p.host}'), or name the right key as ssh.identityFile in the inventory or IdentityFile in ~/.ssh/config, or load it into ssh-agent; check the user name too.`,
+      `Put your public key into ~${p.user}/.ssh/authorized_keys on ${p.host} (e.g. 'ssh-copy-id -p ${p.port} ${p.user}@${p.host}'), or name the right key as ssh.identityFile in the inventory or IdentityFile in ~/.ssh/config, or load it into ssh-agent; a key with a passphrase is asked for on a terminal, elsewhere load it with 'ssh-add <file>'; check the user name too.`,
   },
   E801: {
     title: "SSH server not reachable",
@@ -150,7 +150,7 @@ export const sshErrors = defineErrors({
     exit: "usage",
     message: (p: { file: string; reason: string }) => `The SSH identity file ${p.file} cannot be used: ${p.reason}.`,
     fix: () =>
-      "Point ssh.identityFile (inventory) or IdentityFile (~/.ssh/config) at an existing private key; for a key with a passphrase, load it into ssh-agent ('ssh-add <file>') so netdbg can use it without asking.",
+      "Point ssh.identityFile (inventory) or IdentityFile (~/.ssh/config) at an existing private key; a key with a passphrase is asked for on a terminal; in scripts load it into ssh-agent ('ssh-add <file>').",
   },
   E817: {
     title: "SSH client configuration not usable",
