@@ -9,7 +9,6 @@
  *     that refuses when the inventory no longer matches them;
  *   - the hand-off lines (windbg / gdb) and the one `--json` object shape both OSes print.
  */
-import { lookup } from "node:dns/promises";
 import { isNetdbgError, netdbgError } from "../core/error.js";
 import type { Target } from "../core/inventory.js";
 import { classifyAddress, ipVersion } from "../core/ip.js";
@@ -58,7 +57,7 @@ export function systemHostFirewall(): HostFirewallPort {
       let address = target.address;
       if (ipVersion(address) === 0) {
         try {
-          address = (await lookup(address)).address;
+          address = (await new SystemNetProbe().resolve(address))[0]!;
         } catch (e) {
           throw netdbgError("E100", { name: target.address, reason: (e as Error).message });
         }

@@ -3,6 +3,8 @@ import { lookup } from "node:dns/promises";
 import { access } from "node:fs/promises";
 import { isIPv6 } from "node:net";
 import { networkInterfaces } from "node:os";
+import { ipVersion } from "../core/ip.js";
+import type { ResolveOptions } from "./ssh-config.js";
 
 /**
  * The real network probe behind src/host/route.ts's NetProbe port: DNS, the UDP-connect trick, the
@@ -10,9 +12,35 @@ import { networkInterfaces } from "node:os";
  * host-side.md D2 "Portable trick", checked on Node 20).
  */
 export class SystemNetProbe {
+  /** `ssh` is how ssh_config is read (tests point it at their own file and home). */
+  constructor(private readonly ssh: ResolveOptions = {}) {}
+
+  /**
+   * The addresses a target name stands for, found the way ssh finds them: an ssh_config alias's HostName
+   * first (`Host lab` / `HostName 10.0.0.5`, through `ssh -G` when OpenSSH is installed), then DNS.
+   */
   async resolve(name: string): Promise<string[]> {
-    const all = await lookup(name, { all: true, verbatim: true });
-    return all.map((a) => a.address);
+    if (ipVersion(name.split("%")[0] ?? name) !== 0) return [name];
+    let host = name;
+    try {
+      const { resolveSshTarget } = await import("./ssh-config.js");
+      host = (await resolveSshTarget({ name, address: name }, this.ssh)).hostName;
+    } catch {
+      // an unreadable ssh_config: DNS alone decides, as for a name ssh_config does not mention
+    }
+    if (ipVersion(host.split("%")[0] ?? host) !== 0) return [host];
+    try {
+      const all = await lookup(host, { all: true, verbatim: true });
+      return all.map((a) => a.address);
+    } catch (e) {
+      const why = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+      throw new Error(
+        host === name
+          ? `DNS says ${why}, and no ssh_config Host entry gives '${name}' a HostName`
+          : `ssh_config gives '${name}' the HostName '${host}', and DNS says ${why} for it`,
+        { cause: e },
+      );
+    }
   }
 
   localAddressFor(address: string, port: number): Promise<string> {

@@ -42,7 +42,7 @@ export interface ResolvedSsh extends SshHop {
 }
 
 export interface ResolveOptions {
-  /** ssh_config path; default ~/.ssh/config; `null` reads none. */
+  /** ssh_config path; default $NETDBG_SSH_CONFIG, else ~/.ssh/config; `null` reads none. */
   sshConfigPath?: string | null;
   /** Home directory for `~` and the default key files; default os.homedir(). */
   homeDir?: string;
@@ -194,7 +194,9 @@ export async function resolveSshTarget(
 ): Promise<ResolvedSsh> {
   const home = opts.homeDir ?? homedir();
   const localUser = opts.localUser ?? userInfo().username;
-  const configFile = opts.sshConfigPath === undefined ? join(home, ".ssh", "config") : opts.sshConfigPath;
+  // NETDBG_SSH_CONFIG: another ssh_config for netdbg alone (as `ssh -F`)
+  const configFile =
+    opts.sshConfigPath === undefined ? process.env.NETDBG_SSH_CONFIG || join(home, ".ssh", "config") : opts.sshConfigPath;
   const config = await loadSshConfig(configFile);
   const compute = (alias: string): Computed =>
     config ? (config.compute(alias, { ignoreCase: true, matchExec: false }) as Computed) : {};

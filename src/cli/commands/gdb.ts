@@ -4,7 +4,7 @@ import { shCommand } from "../../core/quote.js";
 import { RspBridge, RspClient } from "../../engine/rsp/index.js";
 import { formatEndpoint, openTransport } from "../../engine/transport/index.js";
 import type { Context } from "../context.js";
-import { clientOptions, type LinuxDebugOptions, resolveEndpoint } from "../debugger/linux-session.js";
+import { clientOptions, type LinuxDebugOptions, reachable, resolveEndpoint } from "../debugger/linux-session.js";
 
 interface GdbOptions extends LinuxDebugOptions {
   bridge?: boolean;
@@ -68,9 +68,10 @@ export function register(program: Command, ctx: () => Context): void {
           fix: "Give a port 1-65535.",
         });
       }
+      const to = await reachable(endpoint);
       let transport: Awaited<ReturnType<typeof openTransport>>;
       try {
-        transport = await openTransport(endpoint);
+        transport = await openTransport(to);
       } catch (e) {
         throw netdbgError("E401", { endpoint: formatEndpoint(endpoint), reason: (e as Error).message }, { cause: e });
       }

@@ -1,9 +1,11 @@
 import { netdbgError } from "../../core/error.js";
+import { ipVersion } from "../../core/ip.js";
 import type { Target } from "../../core/inventory.js";
 import { readElfSymbols, type SymbolTable } from "../../engine/elf.js";
 import { GdbRemote, RspClient, type RspClientOptions } from "../../engine/rsp/index.js";
 import type { Arch } from "../../engine/rsp/registers.js";
 import { type Endpoint, formatEndpoint, openTransport, parseEndpoint } from "../../engine/transport/index.js";
+import { SystemNetProbe } from "../../io/net-probe.js";
 
 /** kgdboe's default UDP port on the target (sysprogs/kgdboe kgdboe_main.c: udp_port defaults to 31337). */
 export const KGDBOE_DEFAULT_PORT = 31337;
@@ -93,15 +95,30 @@ export interface OpenedRemote {
   symbols: SymbolTable | undefined;
 }
 
+/**
+ * The endpoint with its host as an address: a name is resolved the way ssh would (an ssh_config alias's
+ * HostName, then DNS), so the inventory address that works for SSH works for the debugger too.
+ */
+export async function reachable(endpoint: Endpoint): Promise<Endpoint> {
+  const host = endpoint.host.replace(/^\[|\]$/g, "");
+  if (ipVersion(host.split("%")[0] ?? host) !== 0) return endpoint;
+  try {
+    return { ...endpoint, host: (await new SystemNetProbe().resolve(host))[0]! };
+  } catch (e) {
+    throw netdbgError("E100", { name: host, reason: (e as Error).message }, { cause: e });
+  }
+}
+
 export async function openRemote(target: Target, opts: LinuxDebugOptions, extra: RspClientOptions = {}): Promise<OpenedRemote> {
   const endpoint = resolveEndpoint(target, opts);
   const vmlinux = opts.vmlinux ?? target.transport?.vmlinux;
   const symbols = vmlinux ? await readElfSymbols(vmlinux) : undefined;
   const arch = parseArch(opts.arch) ?? symbols?.arch;
   const options = clientOptions(opts, extra);
+  const to = await reachable(endpoint);
   let transport: Awaited<ReturnType<typeof openTransport>>;
   try {
-    transport = await openTransport(endpoint);
+    transport = await openTransport(to);
   } catch (e) {
     throw netdbgError("E401", { endpoint: formatEndpoint(endpoint), reason: (e as Error).message }, { cause: e });
   }

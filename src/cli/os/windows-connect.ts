@@ -2,7 +2,7 @@
  * `netdbg connect <windows-target>`: listen on the target's port with its stored key, show pokes and the handshake,
  * break in, show the kernel version and base, then run debugger commands (REPL, or --exec "a; b; c").
  */
-import { lookup } from "node:dns/promises";
+import { SystemNetProbe } from "../../io/net-probe.js";
 import { createInterface } from "node:readline";
 import { netdbgError } from "../../core/error.js";
 import type { Target } from "../../core/inventory.js";
@@ -192,7 +192,7 @@ async function kdnetSourceAddress(target: Target): Promise<string> {
   const pinned = target.transport?.kdnetAddress ?? target.address;
   if (ipVersion(pinned) !== 0) return pinned;
   try {
-    return (await lookup(pinned)).address;
+    return (await new SystemNetProbe().resolve(pinned))[0]!;
   } catch (e) {
     throw netdbgError("E003", {
       option: "address",
