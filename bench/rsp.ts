@@ -63,6 +63,66 @@ function compare(what: string, got: Buffer, want: Buffer): boolean {
   return false;
 }
 
+/**
+ * The target's own limit: the same `m` requests from a minimal client (Python, blocking socket, no reliability
+ * beyond resending on a 0.5 s silence), so netdbg's figure has a ceiling to be compared with.
+ */
+const RAW_CLIENT = String.raw`
+import socket, sys, time
+host, port, addr, size, chunk = sys.argv[1], int(sys.argv[2]), int(sys.argv[3], 16), int(sys.argv[4]), int(sys.argv[5])
+s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+s.connect((host, port))
+s.settimeout(0.5)
+def frame(body):
+    return b"+$" + body + b"#" + ("%02x" % (sum(body) & 255)).encode()
+def read_packet(n):
+    buf = b""
+    while True:
+        buf += s.recv(65536)
+        i = buf.find(b"$")
+        j = buf.find(b"#", i + 1) if i >= 0 else -1
+        if i >= 0 and j >= 0 and len(buf) >= j + 3:
+            body = buf[i + 1:j]
+            if int(buf[j + 1:j + 3], 16) == sum(body) & 255 and len(body) == 2 * n:
+                return body
+            buf = buf[j + 3:]
+out = bytearray()
+t0 = time.perf_counter()
+while len(out) < size:
+    n = min(chunk, size - len(out))
+    req = frame(("m%x,%x" % (addr + len(out), n)).encode())
+    while True:
+        s.send(req)
+        try:
+            out += bytes.fromhex(read_packet(n).decode())
+            break
+        except socket.timeout:
+            pass
+dt = time.perf_counter() - t0
+s.send(b"+")
+sys.stdout.write("%d %.6f %s\n" % (size, dt, bytes(out[:64]).hex()))
+`;
+
+/**
+ * Pull with the minimal client; its bytes per second (undefined when python3 is missing or it fails). Run
+ * asynchronously: the stub link's peer lives in this process and must keep answering.
+ */
+async function rawPull(host: string, port: number, addr: bigint, bytes: number, chunk: number): Promise<number | undefined> {
+  const { execFile } = await import("node:child_process");
+  return new Promise((resolve) => {
+    execFile(
+      "python3",
+      ["-c", RAW_CLIENT, host, String(port), addr.toString(16), String(bytes), String(chunk)],
+      { encoding: "utf8", timeout: 600_000 },
+      (err, out) => {
+        const seconds = Number(out?.trim().split(" ")[1]);
+        resolve(err || !(seconds > 0) ? undefined : Math.round(bytes / seconds));
+      },
+    );
+  });
+}
+
 /** Median round trip of `count` requests of `size` bytes (ms). */
 async function rtt(remote: GdbRemote, addr: bigint, size: number, count = 100): Promise<number> {
   const times: number[] = [];
@@ -143,8 +203,8 @@ async function stubLink(dir: string): Promise<Record<string, unknown>> {
     const rttFull = await rtt(remote, TEXT_BASE, remote.maxMemory, 50);
     const netdbg = await netdbgPull(remote, TEXT_BASE, size);
     compare("stub link 1 MiB pull", netdbg.data, pattern(size + 4096).subarray(0, size));
-    await remote.detach();
-    await client.close();
+    await client.close(); // stays attached for the minimal client, then gdb
+    const raw = await rawPull("127.0.0.1", port, TEXT_BASE, size, remote.maxMemory);
     const gdb = await gdbPull(["-ex", "set architecture i386:x86-64"], `udp:127.0.0.1:${port}`, TEXT_BASE, size, dir);
     return {
       link: "kgdb-like stub, UDP loopback, 30-byte datagrams",
@@ -152,6 +212,8 @@ async function stubLink(dir: string): Promise<Record<string, unknown>> {
       netdbgBytesPerSec: netdbg.bytesPerSecond,
       gdbBytesPerSec: gdb.bytesPerSecond,
       ratio: Number((netdbg.bytesPerSecond / gdb.bytesPerSecond).toFixed(2)),
+      rawBytesPerSec: raw,
+      rawRatio: raw ? Number((netdbg.bytesPerSecond / raw).toFixed(2)) : undefined,
       netdbgChunk: remote.maxMemory,
       rtt1ByteMs: rttSmall,
       rttFullChunkMs: rttFull,
@@ -313,6 +375,7 @@ async function measureKgdb(dir: string, k: KgdbLink): Promise<Record<string, unk
   const netdbg = await netdbgPull(remote, text, size);
   const cleanStats = { ...client.stats };
   await client.close(); // the kernel stays stopped for the next client
+  const raw = await rawPull(k.host, k.port, text, size, remote.maxMemory);
   // loss: the same pull through a relay at 0 % and then at 20 % (+ duplicates, reordering), fresh clients
   const lossBytes = Number(process.env.NETDBG_BENCH_RSP_LOSS_BYTES ?? MiB);
   const loss: Record<string, Record<string, unknown>> = {};
@@ -354,6 +417,8 @@ async function measureKgdb(dir: string, k: KgdbLink): Promise<Record<string, unk
     netdbgBytesPerSec: netdbg.bytesPerSecond,
     gdbBytesPerSec: gdb.bytesPerSecond,
     ratio: Number((netdbg.bytesPerSecond / gdb.bytesPerSecond).toFixed(2)),
+    rawBytesPerSec: raw,
+    rawRatio: raw ? Number((netdbg.bytesPerSecond / raw).toFixed(2)) : undefined,
     netdbgChunk: remote.maxMemory,
     rtt1ByteMs: rttSmall,
     rttFullChunkMs: rttFull,
