@@ -40,10 +40,40 @@ describe("netdbg gdb <target>", () => {
     });
   });
 
-  it("warns that gdb cannot bind the fixed host port some targets need", async () => {
-    const r = await cli(["gdb", "serial"]);
+  it("passes the vmlinux the inventory knows for the target", async () => {
+    const h = stateDirWith([
+      { name: "sym", os: "linux", address: "127.0.0.1", transport: { targetPort: 31337, vmlinux: "/srv/k/vmlinux-6.1" } },
+    ]);
+    try {
+      const r = await runCli(["gdb", "sym"], { env: { NETDBG_HOME: h } });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout.trim()).toBe("gdb /srv/k/vmlinux-6.1 -ex 'set remotetimeout 10' -ex 'target remote udp:127.0.0.1:31337'");
+    } finally {
+      rmSync(h, { recursive: true, force: true });
+    }
+  });
+
+  it("serves the bridge by default where gdb cannot bind the fixed host port a target needs; --no-bridge only warns", async () => {
+    const r = await cli(["gdb", "serial", "--no-bridge"]);
     expect(r.code).toBe(0);
-    expect(r.stderr).toMatch(/host port 50001.*--bridge/);
+    expect(r.stderr).toMatch(/host port 50001.*without --no-bridge/);
+    const entry = fileURLToPath(new URL("../helpers/cli-entry.ts", import.meta.url));
+    // a free host port for the bridge's UDP side (the 'serial' target's own port may be taken by another test)
+    const { createSocket } = await import("node:dgram");
+    const probe = createSocket("udp4");
+    await new Promise<void>((res) => probe.bind(0, "127.0.0.1", () => res()));
+    const free = probe.address().port;
+    await new Promise<void>((res) => probe.close(() => res()));
+    const child = spawn(process.execPath, ["--import", "tsx", entry, "--json", "gdb", "serial", "--port", String(free)], {
+      env: { ...process.env, NETDBG_HOME: home },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    try {
+      const out = await waitForOutput(child, /"bridge": "127\.0\.0\.1:\d+"/, 30_000);
+      expect(out).toMatch(/"target remote 127\.0\.0\.1:\d+"/);
+    } finally {
+      child.kill("SIGINT");
+    }
   });
 
   describe("--bridge", () => {

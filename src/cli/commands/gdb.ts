@@ -22,11 +22,18 @@ export function register(program: Command, ctx: () => Context): void {
     .command("gdb")
     .description("print the gdb command line for a linux target; --bridge serves a reliable local TCP port for stock gdb")
     .argument("<target>", "inventory target name (linux)")
-    .option("--bridge", "relay a local TCP port to the target through netdbg's reliability layer")
+    .option(
+      "--bridge",
+      "relay a local TCP port to the target through netdbg's reliability layer (the default when gdb alone cannot reach the target)",
+    )
+    .option("--no-bridge", "only print the gdb command line, even where gdb alone cannot reach the target")
     .option("--listen <port>", "local TCP port of the bridge on 127.0.0.1 (default: a free one)")
     .option("--endpoint <spec>", "the target's RSP endpoint: udp:HOST:PORT[@LOCALPORT] or tcp:HOST:PORT")
     .option("--port <port>", "bind this host UDP port towards the target")
-    .option("--vmlinux <file>", "the target kernel's vmlinux (put on the gdb command line)")
+    .option(
+      "--vmlinux <file>",
+      "the target kernel's vmlinux (put on the gdb command line; default: the target's transport.vmlinux)",
+    )
     .option("--timeout <seconds>", "give up on an unanswered request after about this long")
     .action(async (name: string, opts: GdbOptions) => {
       const c = ctx();
@@ -40,17 +47,23 @@ export function register(program: Command, ctx: () => Context): void {
         });
       }
       const endpoint = resolveEndpoint(target, opts);
-      if (!opts.bridge) {
-        if (endpoint.localPort !== undefined) {
+      const vmlinux = opts.vmlinux ?? target.transport?.vmlinux;
+      // gdb picks its own UDP source port: a target that answers only one host port is out of its reach
+      const gdbCannot = endpoint.localPort !== undefined;
+      const useBridge = opts.bridge ?? gdbCannot;
+      if (!useBridge) {
+        if (gdbCannot) {
           c.log.warn(
-            `the target only answers from host port ${endpoint.localPort}, which gdb cannot bind: run 'netdbg gdb ${name} --bridge' instead`,
+            `the target only answers from host port ${endpoint.localPort}, which gdb cannot bind: run 'netdbg gdb ${name}' without --no-bridge`,
           );
         }
         const spec = `${endpoint.kind}:${endpoint.host.includes(":") ? `[${endpoint.host}]` : endpoint.host}:${endpoint.port}`;
-        const argv = gdbArgv(opts.vmlinux, spec);
+        const argv = gdbArgv(vmlinux, spec);
         if (c.opts.json) c.json({ target: name, endpoint: formatEndpoint(endpoint), argv, command: shCommand(argv) });
         else {
           c.out(shCommand(argv));
+          if (!vmlinux)
+            c.log.info("no vmlinux known for this target: replace 'vmlinux' (or give --vmlinux, or set transport.vmlinux)");
           if (endpoint.kind === "udp") {
             c.log.info(
               "gdb over UDP has no retransmission ('may be unreliable'): add --bridge to go through netdbg's reliability layer.",
@@ -58,6 +71,9 @@ export function register(program: Command, ctx: () => Context): void {
           }
         }
         return;
+      }
+      if (opts.bridge === undefined && gdbCannot) {
+        c.log.info(`the target only answers from host port ${endpoint.localPort}, which gdb cannot bind: serving a bridge`);
       }
       const listen = opts.listen === undefined ? 0 : Number(opts.listen);
       if (!Number.isInteger(listen) || listen < 0 || listen > 65535) {
@@ -84,7 +100,7 @@ export function register(program: Command, ctx: () => Context): void {
         await client.close();
         throw netdbgError("E401", { endpoint: `tcp:127.0.0.1:${listen}`, reason: (e as Error).message }, { cause: e });
       }
-      const argv = gdbArgv(opts.vmlinux, `127.0.0.1:${port}`);
+      const argv = gdbArgv(vmlinux, `127.0.0.1:${port}`);
       if (c.opts.json)
         c.json({ target: name, endpoint: formatEndpoint(endpoint), bridge: `127.0.0.1:${port}`, argv, command: shCommand(argv) });
       else {
