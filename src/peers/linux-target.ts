@@ -36,6 +36,8 @@ export interface FakeLinuxState {
   };
   /** Lines the next insmod prints to the kernel log instead of succeeding (and its stderr). */
   insmodFailure?: { dmesg: string[]; stderr: string };
+  /** Further IPv4 addresses of eth0, after its first (10.0.2.15), which kgdboe takes. */
+  eth0MoreAddresses?: string[];
 }
 
 const ok = (stdout = ""): CommandResult => ({ stdout, stderr: "", exitCode: 0 });
@@ -131,7 +133,10 @@ export class FakeLinuxTarget implements RemoteSession {
         return ok(
           "nic\teth0\te1000\tup\t\nnic\tlo\t-\tunknown\tvirtual\n" +
             "1: lo    inet 127.0.0.1/8 scope host lo\\       valid_lft forever preferred_lft forever\n" +
-            "2: eth0    inet 10.0.2.15/24 brd 10.0.2.255 scope global dynamic eth0\\       valid_lft 86313sec preferred_lft 86313sec\n",
+            "2: eth0    inet 10.0.2.15/24 brd 10.0.2.255 scope global dynamic eth0\\       valid_lft 86313sec preferred_lft 86313sec\n" +
+            (s.eth0MoreAddresses ?? [])
+              .map((a) => `2: eth0    inet ${a}/24 scope global secondary eth0\\       valid_lft forever preferred_lft forever\n`)
+              .join(""),
         );
       case PROBE.route("10.0.2.2"):
         return ok("10.0.2.2 dev eth0 src 10.0.2.15 uid 0 \n    cache \n");

@@ -20,6 +20,8 @@ export interface Nic {
   /** wireless, usb, enslaved, bridge-port, bond-slave, bridge, bond, virtual, loopback */
   flags: string[];
   ipv4?: string;
+  /** Every IPv4 address of the NIC, the first (ipv4) first. */
+  ipv4All?: string[];
 }
 
 export interface LinuxFacts {
@@ -158,7 +160,7 @@ export function parseCpuList(text: string): number[] {
 
 export function parseNics(text: string): Nic[] {
   const nics: Nic[] = [];
-  const addrs = new Map<string, string>();
+  const addrs = new Map<string, string[]>();
   for (const line of text.split(/\r?\n/)) {
     if (line.startsWith("nic\t")) {
       const [, name = "", driver = "-", state = "", flags = ""] = line.split("\t");
@@ -169,11 +171,14 @@ export function parseNics(text: string): Nic[] {
     }
     // `ip -4 -o addr show`: "2: eth0    inet 10.0.2.15/24 brd … scope global eth0\ …" — the first address wins
     const a = /^\d+:\s+([^\s:@]+)[^\s]*\s+inet\s+(\d{1,3}(?:\.\d{1,3}){3})\//.exec(line);
-    if (a && !addrs.has(a[1]!)) addrs.set(a[1]!, a[2]!);
+    if (a) addrs.set(a[1]!, [...(addrs.get(a[1]!) ?? []), a[2]!]);
   }
   for (const n of nics) {
-    const ip = addrs.get(n.name);
-    if (ip) n.ipv4 = ip;
+    const ips = addrs.get(n.name);
+    if (ips?.length) {
+      n.ipv4 = ips[0]!;
+      n.ipv4All = ips;
+    }
   }
   return nics;
 }

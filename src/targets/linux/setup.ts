@@ -315,8 +315,11 @@ export async function setupLinuxTarget(input: LinuxSetupInput, deps: LinuxSetupD
     throw netdbgError("E353", {
       detail: d.failures.length ? `the log shows '${d.failures.at(-1)!.line}'` : "no 'kgdboe: Successfully initialized' line",
     });
-  // upstream kgdboe binds the NIC's first IPv4 address whatever local_ip says: say so when it is not ours
-  if (d.udpTarget && /^\d{1,3}(\.\d{1,3}){3}$/.test(input.address) && d.udpTarget.host !== input.address)
+  // upstream kgdboe binds the NIC's first IPv4 address whatever local_ip says: say so when netdbg reaches the
+  // target by another of its own addresses. An address that is not the target's (NAT, a port forward, the
+  // lab's namespace) reaches whatever the target listens on: nothing to say then.
+  const own = facts.nics.flatMap((n) => n.ipv4All ?? (n.ipv4 ? [n.ipv4] : []));
+  if (d.udpTarget && own.includes(input.address) && d.udpTarget.host !== input.address)
     result.warnings.push(
       `kgdboe listens on ${d.udpTarget.host}:${d.udpTarget.port} (the first IPv4 address of ${plan.nic.name}), not on ${input.address}, the address netdbg reaches the target by: point the debugger at udp:${d.udpTarget.host}:${d.udpTarget.port}, or make ${input.address} the first address on ${plan.nic.name}.`,
     );

@@ -185,8 +185,8 @@ describe("own lab captures", () => {
   it("the stock lab's real probe outputs parse", () => {
     const nics = parseNics(own("lab-stock-probe-nics.txt"));
     expect(nics).toEqual([
-      { name: "eth0", driver: "e1000", state: "up", flags: [], ipv4: "10.0.2.15" },
-      { name: "lo", driver: "-", state: "unknown", flags: ["virtual", "loopback"], ipv4: "127.0.0.1" },
+      { name: "eth0", driver: "e1000", state: "up", flags: [], ipv4: "10.0.2.15", ipv4All: ["10.0.2.15"] },
+      { name: "lo", driver: "-", state: "unknown", flags: ["virtual", "loopback"], ipv4: "127.0.0.1", ipv4All: ["127.0.0.1"] },
     ]);
     const sec = kv(own("lab-stock-probe-security.txt"));
     expect(lockdownMode(sec.get("lockdown") ?? "")).toBe("none");

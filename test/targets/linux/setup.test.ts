@@ -254,8 +254,9 @@ describe("setup against a target", () => {
 });
 
 describe("upstream binds the NIC's first IPv4 address (#16)", () => {
-  it("warns when kgdboe's udpTarget is not the address netdbg reaches the target by, and not when it is", async () => {
-    const t = new FakeLinuxTarget();
+  it("warns when netdbg reaches the target by another of its own addresses; not through NAT, not when equal", async () => {
+    // 192.168.7.2 is eth0's second address: kgdboe listens on the first (10.0.2.15) only
+    const t = new FakeLinuxTarget({ eth0MoreAddresses: ["192.168.7.2"] });
     const other = await setupLinuxTarget(
       { ...input(), address: "192.168.7.2" },
       { session: t, store: new MemoryJournalStore(), clock: systemClock },
@@ -267,5 +268,12 @@ describe("upstream binds the NIC's first IPv4 address (#16)", () => {
       { session: t2, store: new MemoryJournalStore(), clock: systemClock },
     );
     expect(same.warnings.join("\n")).not.toMatch(/kgdboe listens on/);
+    // an address that is not the target's own (a port forward, NAT, the lab's namespace) reaches the first one
+    const t3 = new FakeLinuxTarget();
+    const nat = await setupLinuxTarget(
+      { ...input(), address: "192.168.7.2" },
+      { session: t3, store: new MemoryJournalStore(), clock: systemClock },
+    );
+    expect(nat.warnings.join("\n")).not.toMatch(/kgdboe listens on/);
   });
 });
