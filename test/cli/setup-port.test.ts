@@ -31,6 +31,16 @@ describe("the port step", () => {
     expect((await ctx.inventory.get("b")).port).toBe(50002);
   });
 
+  it("a saved port another process holds stops setup before any change (E105, exit 3); --check warns", async () => {
+    const ctx = await ctxWith([t("a", 50007)]);
+    const err = await ensurePort(ctx, t("a", 50007), {}, async () => false).catch((e: unknown) => e);
+    expect(isNetdbgError(err) && err.code).toBe("NETDBG-E105");
+    expect(isNetdbgError(err) && err.exitCode).toBe(3);
+    expect((err as Error).message).toContain("UDP port 50007");
+    const planned = await ensurePort(ctx, t("a", 50007), { check: true }, async () => false);
+    expect(planned.port).toBe(50007);
+  });
+
   it("--port is checked (another target's port is refused) and saved", async () => {
     const ctx = await ctxWith([t("a", 50000), t("b", 50010)]);
     const err = await ensurePort(ctx, t("b", 50010), { port: "50000" }, async () => true).catch((e: unknown) => e);

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { netdbgError } from "../../core/error.js";
+import { isNetdbgError, netdbgError } from "../../core/error.js";
 import { shCommand } from "../../core/quote.js";
 import { RspBridge, RspClient } from "../../engine/rsp/index.js";
 import { formatEndpoint, openTransport } from "../../engine/transport/index.js";
@@ -89,6 +89,7 @@ export function register(program: Command, ctx: () => Context): void {
       try {
         transport = await openTransport(to);
       } catch (e) {
+        if (isNetdbgError(e)) throw e; // a taken host port (E105) says more than "could not open"
         throw netdbgError("E401", { endpoint: formatEndpoint(endpoint), reason: (e as Error).message }, { cause: e });
       }
       const client = new RspClient(transport, clientOptions(opts, { onConsole: (t) => c.log.debug(`target: ${t.trimEnd()}`) }));

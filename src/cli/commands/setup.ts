@@ -12,6 +12,7 @@ import { runWizard } from "../wizard.js";
 import { withTargetLock } from "../target-lock.js";
 import { allocatePort, claimPort, type PortProbe, parsePort } from "../../host/port-alloc.js";
 import { isUdpPortFree } from "../../io/port-probe.js";
+import { udpPortHolder } from "../../engine/transport/port-holder.js";
 
 /** Set up one target: its host port (allocated or checked), then its OS module (src/cli/os/<os>.ts). */
 export async function setupOne(ctx: Context, target: Target, opts: Record<string, unknown>): Promise<void> {
@@ -46,7 +47,22 @@ export async function ensurePort(
     });
     return { ...target, port };
   }
-  if (target.port !== undefined) return target;
+  if (target.port !== undefined) {
+    // the saved port must be free now: a debugger (or a stray netdbg) holding it would make the verify step and
+    // every later connect fail, so say so before anything changes on the target
+    if (!(await isFree(target.port))) {
+      const holder = udpPortHolder(target.port);
+      const e = netdbgError("E105", {
+        port: target.port,
+        address: "0.0.0.0",
+        reason: "EADDRINUSE",
+        ...(holder ? { holder } : {}),
+      });
+      if (check) ctx.log.warn(e.message);
+      else throw e;
+    }
+    return target;
+  }
   if (check) {
     const port = await allocatePort(await ctx.inventory.load(), isFree, target.name);
     ctx.log.info(`'${target.name}' has no host UDP port: setup would take ${port} (the first free one) and save it.`);

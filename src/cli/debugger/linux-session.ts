@@ -1,4 +1,4 @@
-import { netdbgError } from "../../core/error.js";
+import { isNetdbgError, netdbgError } from "../../core/error.js";
 import { ipVersion } from "../../core/ip.js";
 import type { Target } from "../../core/inventory.js";
 import { readElfSymbols, type SymbolTable } from "../../engine/elf.js";
@@ -120,6 +120,7 @@ export async function openRemote(target: Target, opts: LinuxDebugOptions, extra:
   try {
     transport = await openTransport(to);
   } catch (e) {
+    if (isNetdbgError(e)) throw e; // a taken host port (E105) says more than "could not open"
     throw netdbgError("E401", { endpoint: formatEndpoint(endpoint), reason: (e as Error).message }, { cause: e });
   }
   const client = new RspClient(transport, options);

@@ -35,6 +35,18 @@ export const hostErrors = defineErrors({
     fix: () =>
       "A host firewall rule is scoped to one IPv4/IPv6 address and one UDP port 1-65535; give the target's IP (DNS names are resolved first).",
   },
+  E105: {
+    title: "Host UDP port in use",
+    exit: "environment",
+    message: (p: { port: number; address: string; reason: string; holder?: string }) =>
+      p.reason === "EADDRINUSE"
+        ? `UDP port ${p.port} on this host (${p.address}) is held by another process${p.holder ? ` (${p.holder})` : ""}, so netdbg cannot use it for the target.`
+        : `netdbg may not bind UDP port ${p.port} on this host (${p.address}): ${p.reason}.`,
+    fix: (p: { port: number; reason: string }) =>
+      p.reason === "EADDRINUSE"
+        ? `Stop the other debugger (or netdbg session) on port ${p.port}, or use another port: --port <n> for this run, or 'netdbg targets edit <target> --port <n>' and set the target up again.`
+        : "Use a port above 1023 (--port), or run with the privileges the port needs.",
+  },
   E110: {
     title: "PowerShell not found",
     exit: "environment",

@@ -49,8 +49,8 @@ export const kdnetErrors = defineErrors({
   E506: {
     title: "UDP port unavailable",
     exit: "environment",
-    message: (p: { port: number; address: string; reason: string }) =>
-      `netdbg cannot listen on UDP ${p.address} port ${p.port}: ${p.reason}.`,
+    message: (p: { port: number; address: string; reason: string; holder?: string }) =>
+      `netdbg cannot listen on UDP ${p.address} port ${p.port}: ${p.reason}${p.holder ? ` (held by ${p.holder})` : ""}.`,
     fix: () =>
       "Close the other debugger listening there (WinDbg, kd, another netdbg), or choose another port with --port and give it to the target.",
   },

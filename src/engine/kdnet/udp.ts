@@ -2,6 +2,7 @@
 import { createSocket, type Socket } from "node:dgram";
 import { netdbgError } from "../../core/error.js";
 import type { DatagramTransport, Endpoint } from "./transport.js";
+import { udpPortHolder } from "../transport/port-holder.js";
 
 export interface UdpOptions {
   port: number;
@@ -45,7 +46,14 @@ export function openUdp(opts: UdpOptions): Promise<DatagramTransport> {
   return new Promise((resolve, reject) => {
     const onError = (e: NodeJS.ErrnoException) => {
       sock.close();
-      reject(netdbgError("E506", { port: opts.port, address, reason: e.code ?? e.message }, { cause: e }));
+      const holder = e.code === "EADDRINUSE" && opts.port ? udpPortHolder(opts.port) : undefined;
+      reject(
+        netdbgError(
+          "E506",
+          { port: opts.port, address, reason: e.code ?? e.message, ...(holder ? { holder } : {}) },
+          { cause: e },
+        ),
+      );
     };
     sock.once("error", onError);
     sock.bind(opts.port, address, () => {

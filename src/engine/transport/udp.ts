@@ -1,5 +1,7 @@
 import dgram from "node:dgram";
 import { isIPv6 } from "node:net";
+import { netdbgError } from "../../core/error.js";
+import { udpPortHolder } from "./port-holder.js";
 import { emptyStats, type Endpoint, formatEndpoint, type Transport, type TransportStats } from "./types.js";
 
 /** 4 MiB: QEMU's serial-over-UDP sends one datagram per byte (measured against QEMU 7.2's -serial udp). */
@@ -38,10 +40,21 @@ export class UdpTransport implements Transport {
   static async open(ep: Endpoint): Promise<UdpTransport> {
     const type = isIPv6(ep.host) ? "udp6" : "udp4";
     const socket = dgram.createSocket({ type, recvBufferSize: UDP_RCVBUF, sendBufferSize: 1 << 20 });
+    const address = type === "udp6" ? "::" : "0.0.0.0";
     await new Promise<void>((resolve, reject) => {
-      socket.once("error", reject);
-      socket.bind({ port: ep.localPort ?? 0, address: type === "udp6" ? "::" : "0.0.0.0", exclusive: true }, () => {
-        socket.off("error", reject);
+      const onError = (e: NodeJS.ErrnoException) => {
+        socket.close();
+        // a host port that is taken or forbidden is the environment's doing, never netdbg's: say which and by whom
+        if (ep.localPort !== undefined && (e.code === "EADDRINUSE" || e.code === "EACCES")) {
+          const holder = e.code === "EADDRINUSE" ? udpPortHolder(ep.localPort) : undefined;
+          reject(
+            netdbgError("E105", { port: ep.localPort, address, reason: e.code, ...(holder ? { holder } : {}) }, { cause: e }),
+          );
+        } else reject(e);
+      };
+      socket.once("error", onError);
+      socket.bind({ port: ep.localPort ?? 0, address, exclusive: true }, () => {
+        socket.off("error", onError);
         resolve();
       });
     });
