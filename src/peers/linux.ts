@@ -11,6 +11,8 @@ import { type FakeSshServer as SshPeer, startFakeSshServer } from "./ssh-server.
 
 export interface LinuxPeerOptions {
   state?: Partial<FakeLinuxState>;
+  /** Cut the SSH connection (once) when a command matching this runs: it has run on the model, no answer comes. */
+  cutOn?: RegExp;
 }
 
 export interface LinuxPeer {
@@ -27,6 +29,7 @@ export interface LinuxPeer {
 
 export async function startLinuxPeer(opts: LinuxPeerOptions = {}): Promise<LinuxPeer> {
   const model = new FakeLinuxTarget(opts.state ?? {});
+  let cutOn = opts.cutOn;
   let udpPort = 0;
   const stub = new UdpKgdbStub({ flushSize: 30, listening: () => model.state.loaded?.udp_port === String(udpPort) });
   udpPort = await stub.start();
@@ -38,6 +41,10 @@ export async function startLinuxPeer(opts: LinuxPeerOptions = {}): Promise<Linux
       for (const [p, f] of ssh.files) model.state.files.set(p, f.data.toString("latin1"));
       const r = await model.exec(command);
       for (const p of [...ssh.files.keys()]) if (!model.state.files.has(p)) ssh.files.delete(p);
+      if (cutOn?.test(command)) {
+        cutOn = undefined;
+        return { cut: true };
+      }
       return { stdout: r.stdout, stderr: r.stderr, code: r.exitCode };
     },
   });

@@ -34,6 +34,8 @@ export interface ExecReply {
   stdout?: string | Uint8Array;
   stderr?: string | Uint8Array;
   code?: number;
+  /** Cut the client's TCP connection instead of answering (a network failure mid-command). */
+  cut?: boolean;
 }
 
 export type ExecHandler = (req: ExecRequest) => ExecReply | Promise<ExecReply>;
@@ -274,6 +276,11 @@ export async function startFakeSshServer(opts: FakeSshServerOptions = {}): Promi
             }
             if (finished || abort.signal.aborted) return;
             finished = true;
+            if (reply.cut) {
+              // as a cable pulled: the socket goes, no channel close, no disconnect message
+              (client as unknown as { _sock?: { destroy(): void } })._sock?.destroy();
+              return;
+            }
             if (reply.stdout) ch.write(Buffer.from(reply.stdout));
             if (reply.stderr) ch.stderr.write(Buffer.from(reply.stderr));
             ch.exit(reply.code ?? 0);

@@ -1,0 +1,61 @@
+/**
+ * An SSH connection that breaks in the middle of apply is the network's doing: a coded error (exit 3) that
+ * names the step in flight and says a rerun resumes, the journal valid; the rerun converges and teardown
+ * restores. The target is the built-in Linux peer (a real ssh2 server on 127.0.0.1) that cuts its TCP
+ * connection, as a pulled cable would, right after the kgdboe build ran.
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { checkJournal } from "../../src/core/journal.js";
+import { type LinuxPeer, startLinuxPeer } from "../../src/peers/linux.js";
+import { runCli } from "../helpers/cli-src.js";
+
+const COMPAT = fileURLToPath(new URL("../../assets/kgdboe-compat", import.meta.url));
+let peer: LinuxPeer;
+let home: string;
+
+beforeAll(async () => {
+  peer = await startLinuxPeer({ cutOn: /make -C/ });
+  home = mkdtempSync(join(tmpdir(), "nd-cut-"));
+  writeFileSync(join(home, "known_hosts"), `${peer.ssh.knownHostsLine()}\n`);
+  const key = join(home, "id");
+  writeFileSync(key, peer.ssh.clientKey.private, { mode: 0o600 });
+  const t = {
+    name: "lin",
+    os: "linux",
+    address: "127.0.0.1",
+    ssh: { user: peer.user, port: peer.ssh.port, identityFile: key, knownHostsFile: join(home, "known_hosts") },
+    transport: { hostIp: "127.0.0.1", targetPort: peer.udpPort, kgdboeSource: COMPAT },
+  };
+  writeFileSync(join(home, "targets.yaml"), `version: 1\ntargets:\n  - ${JSON.stringify(t)}\n`);
+});
+afterAll(async () => peer?.close());
+
+const setup = () =>
+  runCli(["setup", "lin", "--no-connect", "--no-host-firewall", "--json"], { env: { NETDBG_HOME: home }, timeoutMs: 120_000 });
+
+describe("the SSH connection cut during apply", () => {
+  it("is exit 3 with E808 naming the step; the journal stays valid; a rerun converges and teardown restores", async () => {
+    const cut = await setup();
+    expect(cut.code, cut.stderr).toBe(3);
+    const err = JSON.parse(cut.stdout).error as { code: string; message: string; fix: string };
+    expect(err.code).toBe("NETDBG-E808");
+    expect(err.message).toMatch(/broke during step '.*[Bb]uild/);
+    expect(err.fix).toMatch(/setup converges from where it stopped/);
+    const journalFile = join(home, "state", "journals", "lin.json");
+    const checked = checkJournal(JSON.parse(readFileSync(journalFile, "utf8")), "lin");
+    if (!("journal" in checked)) throw new Error(`journal invalid: ${checked.problem}`);
+    // the build ran on the target but its answer never came: not "applied"
+    expect(checked.journal.entries.find((e) => e.id === "module.build")?.status).not.toBe("applied");
+
+    const again = await setup();
+    expect(again.code, again.stderr).toBe(0);
+    expect(peer.model.state.loaded).not.toBeNull();
+    const down = await runCli(["teardown", "lin", "--json"], { env: { NETDBG_HOME: home }, timeoutMs: 120_000 });
+    expect(down.code, down.stderr).toBe(0);
+    expect(peer.model.state.loaded).toBeNull();
+  }, 240_000);
+});
