@@ -61,6 +61,7 @@ export async function runFleet(
     {
       concurrent: Math.max(1, opts.concurrency),
       exitOnError: false,
+      registerSignalListeners: false,
       renderer: ctx.renderer,
       collectErrors: false,
       rendererOptions: {},

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { netdbgError } from "../core/error.js";
 import { withNamedLock } from "../io/lock.js";
 import type { Context } from "./context.js";
+import { withInterrupts } from "./interrupt.js";
 
 /** `--wait <seconds>` as milliseconds (0 when not given). */
 export function parseWait(raw: unknown): number {
@@ -40,6 +41,7 @@ export async function withTargetLock<T>(
   return withNamedLock(
     targetLockFile(ctx, name),
     { waitMs: parseWait(opts.wait), command: `netdbg ${verb} ${name}`, what: `target '${name}'`, waitFlag: true },
-    fn,
+    // inside the lock: an interrupted run releases it on its way out
+    () => withInterrupts(ctx, fn),
   );
 }

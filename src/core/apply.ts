@@ -4,6 +4,7 @@
  * would run. Actions already `satisfied` are reported unchanged (that is what makes a second run a no-op).
  */
 import { netdbgError } from "./error.js";
+import { interruptRequested } from "./interrupt.js";
 import { type Journal, type JournalStore, newEntry } from "./journal.js";
 import type { Clock } from "./ports.js";
 import type { Action, ActionReport, StepReport } from "./step.js";
@@ -44,6 +45,26 @@ export async function applyActions(o: ApplyOptions): Promise<StepReport> {
   const report: StepReport = { changed: false, actions: [] };
   const done: Action[] = [];
   for (const action of o.actions) {
+    const signal = o.check ? undefined : interruptRequested();
+    if (signal && !action.satisfied) {
+      // stopped between two steps: what this run changed is undone, so nothing is left half-applied
+      const rollbackErrors = await rollback(o, done);
+      throw netdbgError(
+        "E019",
+        {
+          signal,
+          what: `'${o.step}'`,
+          outcome:
+            done.length === 0
+              ? "nothing had been changed yet"
+              : rollbackErrors.length === 0
+                ? `the ${done.length} change(s) this run made were undone`
+                : `undoing this run's changes failed (${rollbackErrors.join("; ")}); the journal records what is left`,
+          next: "Run the same command again to finish; 'netdbg teardown' undoes whatever the journal still records.",
+        },
+        { details: { rolledBack: done.map((a) => a.id), rollbackErrors } },
+      );
+    }
     if (action.satisfied) {
       const r: ActionReport = { id: action.id, title: action.title, outcome: "unchanged", command: action.command };
       report.actions.push(r);
@@ -123,7 +144,21 @@ export async function undoJournal(o: {
 }): Promise<StepReport> {
   const report: StepReport = { changed: false, actions: [] };
   const pending = o.journal.entries.filter((e) => e.status !== "undone").reverse();
-  for (const e of pending) {
+  for (const [i, e] of pending.entries()) {
+    const signal = o.check ? undefined : interruptRequested();
+    if (signal) {
+      // stopped between two undos: the journal holds exactly what is still to undo
+      throw netdbgError(
+        "E019",
+        {
+          signal,
+          what: "teardown",
+          outcome: `${i} of ${pending.length} change(s) undone, ${pending.length - i} still recorded in the journal`,
+          next: "Run 'netdbg teardown' again: it resumes with what the journal still records.",
+        },
+        { details: { undone: i, remaining: pending.length - i } },
+      );
+    }
     if (o.check) {
       report.actions.push({ id: e.id, title: `undo: ${e.title}`, outcome: "skipped", command: e.undo ?? "(nothing to undo)" });
       o.onDone?.(e, "skipped");

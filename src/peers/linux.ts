@@ -13,6 +13,8 @@ export interface LinuxPeerOptions {
   state?: Partial<FakeLinuxState>;
   /** Cut the SSH connection (once) when a command matching this runs: it has run on the model, no answer comes. */
   cutOn?: RegExp;
+  /** Commands matching `re` take `ms` longer to answer (a slow build, to interrupt one in the middle). */
+  slow?: { re: RegExp; ms: number };
 }
 
 export interface LinuxPeer {
@@ -39,6 +41,7 @@ export async function startLinuxPeer(opts: LinuxPeerOptions = {}): Promise<Linux
       // SFTP uploads land in the server's file store: they become the model's files before the command runs,
       // and what the command removed disappears from the store too.
       for (const [p, f] of ssh.files) model.state.files.set(p, f.data.toString("latin1"));
+      if (opts.slow?.re.test(command)) await new Promise((res) => setTimeout(res, opts.slow!.ms));
       const r = await model.exec(command);
       for (const p of [...ssh.files.keys()]) if (!model.state.files.has(p)) ssh.files.delete(p);
       if (cutOn?.test(command)) {

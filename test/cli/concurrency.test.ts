@@ -136,9 +136,10 @@ describe("setups at the same time", () => {
   }, 240_000);
 
   it("--wait waits for the other setup, which then finds everything done", async () => {
-    const [a, b] = await Promise.all([setup("lin1"), setup("lin1", ["--wait", "120"])]);
-    expect(a.code, a.stderr).toBe(0);
-    expect(b.code, b.stderr).toBe(0);
+    // both wait: whichever takes the lock second waits for the first (without --wait it would stop with E016)
+    const [a, b] = await Promise.all([setup("lin1", ["--wait", "120"]), setup("lin1", ["--wait", "120"])]);
+    expect(a.code, a.stderr + a.stdout).toBe(0);
+    expect(b.code, b.stderr + b.stdout).toBe(0);
     const changed = [JSON.parse(a.stdout).changed, JSON.parse(b.stdout).changed].sort();
     expect(changed).toEqual([false, true]);
   }, 240_000);

@@ -276,6 +276,7 @@ async function withProgress<T>(
       silentRendererCondition: quiet,
       fallbackRendererCondition: !process.stderr.isTTY,
       exitOnError: true,
+      registerSignalListeners: false,
       rendererOptions: { collapseErrors: false },
     },
   );

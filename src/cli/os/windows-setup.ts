@@ -337,7 +337,12 @@ export async function windowsSetup(
           },
         },
       ],
-      { renderer: rendererOf(ctx, deps), exitOnError: true, rendererOptions: { collapseErrors: false } },
+      {
+        renderer: rendererOf(ctx, deps),
+        exitOnError: true,
+        registerSignalListeners: false,
+        rendererOptions: { collapseErrors: false },
+      },
     );
     try {
       await list.run();
@@ -382,7 +387,7 @@ export async function windowsSetup(
             },
           },
         ],
-        { renderer: rendererOf(ctx, deps), exitOnError: true },
+        { renderer: rendererOf(ctx, deps), exitOnError: true, registerSignalListeners: false },
       );
       try {
         await reboot.run();
@@ -575,7 +580,7 @@ export async function windowsTeardown(
           },
         },
       ],
-      { renderer: rendererOf(ctx, deps), exitOnError: true },
+      { renderer: rendererOf(ctx, deps), exitOnError: true, registerSignalListeners: false },
     );
     await list.run();
     const rep = report!;

@@ -130,6 +130,12 @@ export const coreErrors = defineErrors({
       `'${p.command}' failed (exit ${p.exitCode})${p.stderrTail ? `: ${p.stderrTail}` : "."}`,
     fix: (p: { fix?: string }) => p.fix ?? "Read the error above, fix its cause, and run netdbg again.",
   },
+  E019: {
+    title: "Interrupted",
+    exit: "interrupted",
+    message: (p: { signal: string; what: string; outcome: string }) => `${p.signal} stopped ${p.what}: ${p.outcome}.`,
+    fix: (p: { next: string }) => p.next,
+  },
   E018: {
     title: "Required tool missing",
     exit: "environment",

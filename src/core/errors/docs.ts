@@ -6,6 +6,7 @@ const EXIT_TEXT = {
   check: "1 (a check failed)",
   usage: "2 (usage or input error)",
   environment: "3 (environment or remote failure)",
+  interrupted: "130 (stopped by Ctrl-C or SIGTERM)",
   internal: "70 (a bug in netdbg)",
 };
 

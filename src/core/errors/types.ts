@@ -16,12 +16,14 @@
  */
 
 /** How an error maps to the process exit code (decided once, in the CLI). */
-export type ExitClass = "check" | "usage" | "environment" | "internal";
+export type ExitClass = "check" | "usage" | "environment" | "interrupted" | "internal";
 
 export const EXIT_CODES: Record<ExitClass, number> = {
   check: 1,
   usage: 2,
   environment: 3,
+  /** 128 + SIGINT, as a shell reports a process Ctrl-C stopped. */
+  interrupted: 130,
   internal: 70,
 };
 

@@ -1,0 +1,107 @@
+/**
+ * Ctrl-C (SIGINT) in the middle of a real `setup` (the CLI from source against the built-in Linux peer, a real
+ * ssh2 server on 127.0.0.1 whose kgdboe build is slow on purpose): the step in flight finishes, this run's
+ * changes are undone (host firewall included), the journal stays valid, the outcome is printed as NETDBG-E019
+ * with exit 130 (JSON under --json); the rerun converges and teardown restores. A second Ctrl-C aborts at once.
+ */
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { checkJournal } from "../../src/core/journal.js";
+import { type LinuxPeer, startLinuxPeer } from "../../src/peers/linux.js";
+import { runCli } from "../helpers/cli-src.js";
+
+const COMPAT = fileURLToPath(new URL("../../assets/kgdboe-compat", import.meta.url));
+const ENTRY = fileURLToPath(new URL("../helpers/cli-entry.ts", import.meta.url));
+let peer: LinuxPeer;
+let home: string;
+
+beforeAll(async () => {
+  peer = await startLinuxPeer({ slow: { re: /make -C/, ms: 2500 } });
+  home = mkdtempSync(join(tmpdir(), "nd-int-"));
+  writeFileSync(join(home, "known_hosts"), `${peer.ssh.knownHostsLine()}\n`);
+  const key = join(home, "id");
+  writeFileSync(key, peer.ssh.clientKey.private, { mode: 0o600 });
+  const t = {
+    name: "lin",
+    os: "linux",
+    address: "127.0.0.1",
+    ssh: { user: peer.user, port: peer.ssh.port, identityFile: key, knownHostsFile: join(home, "known_hosts") },
+    transport: { hostIp: "127.0.0.1", targetPort: peer.udpPort, kgdboeSource: COMPAT },
+  };
+  writeFileSync(join(home, "targets.yaml"), `version: 1\ntargets:\n  - ${JSON.stringify(t)}\n`);
+});
+afterAll(async () => peer?.close());
+
+const ARGS = ["--json", "setup", "lin", "--no-connect", "--no-host-firewall"];
+const journalFile = () => join(home, "state", "journals", "lin.json");
+
+/** Run setup and send `signals` SIGINTs (50 ms apart) once the journal shows the build in flight. */
+async function interrupted(signals: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, ["--import", "tsx", ENTRY, ...ARGS], {
+    env: { ...process.env, NETDBG_HOME: home, NO_COLOR: "1" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+  const done = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  const t0 = Date.now();
+  for (;;) {
+    if (Date.now() - t0 > 60_000) throw new Error(`the build never started:\n${stderr}`);
+    await new Promise((r) => setTimeout(r, 50));
+    if (!existsSync(journalFile())) continue;
+    const j = JSON.parse(readFileSync(journalFile(), "utf8")) as { entries: { id: string; status: string }[] };
+    if (j.entries.some((e) => e.id === "module.build" && e.status === "pending")) break;
+  }
+  for (let i = 0; i < signals; i++) {
+    child.kill("SIGINT");
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { code: await done, stdout, stderr };
+}
+
+function journalEntries() {
+  const checked = checkJournal(JSON.parse(readFileSync(journalFile(), "utf8")), "lin");
+  if (!("journal" in checked)) throw new Error(`journal invalid: ${checked.problem}`);
+  return checked.journal.entries;
+}
+
+describe("Ctrl-C during setup", () => {
+  it("finishes the step in flight, undoes this run's changes, prints E019 and exits 130; the rerun converges", async () => {
+    const r = await interrupted(1);
+    expect(r.code, r.stderr).toBe(130);
+    const err = JSON.parse(r.stdout).error as { code: string; message: string; fix: string };
+    expect(err.code).toBe("NETDBG-E019");
+    expect(err.message).toMatch(/SIGINT stopped .*change\(s\) this run made were undone/);
+    expect(err.fix).toMatch(/Run the same command again/);
+    expect(r.stderr).toContain("stopping after the current step");
+    // the build finished (it was in flight), then everything this run did was undone: nothing stays applied
+    expect(journalEntries().filter((e) => e.status === "applied")).toEqual([]);
+    expect(peer.model.state.loaded).toBeNull();
+    expect(peer.model.log.some((c) => c.startsWith("insmod"))).toBe(false);
+
+    const again = await runCli(ARGS, { env: { NETDBG_HOME: home }, timeoutMs: 120_000 });
+    expect(again.code, again.stderr).toBe(0);
+    expect(peer.model.state.loaded).not.toBeNull();
+    const down = await runCli(["--json", "teardown", "lin"], { env: { NETDBG_HOME: home }, timeoutMs: 120_000 });
+    expect(down.code, down.stderr).toBe(0);
+    expect(peer.model.state.loaded).toBeNull();
+  }, 240_000);
+
+  it("a second Ctrl-C aborts at once (exit 130); the journal is still valid and the rerun converges", async () => {
+    const r = await interrupted(2);
+    expect(r.code).toBe(130);
+    expect(r.stderr).toContain("aborting now");
+    expect(() => journalEntries()).not.toThrow();
+    const again = await runCli(ARGS, { env: { NETDBG_HOME: home }, timeoutMs: 120_000 });
+    expect(again.code, again.stderr).toBe(0);
+    const down = await runCli(["--json", "teardown", "lin"], { env: { NETDBG_HOME: home }, timeoutMs: 120_000 });
+    expect(down.code, down.stderr).toBe(0);
+    expect(peer.model.state.loaded).toBeNull();
+  }, 240_000);
+});
