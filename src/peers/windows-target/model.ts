@@ -71,6 +71,11 @@ export interface WindowsTargetState {
   currentId: string;
   store: BcdStoreState;
   files: Record<string, string>;
+  /**
+   * Folders whose ACL was set (icacls /inheritance:r /grant:r): who may access them, by SID. Absent: inherited
+   * (ProgramData's default lets every user read).
+   */
+  acls?: Record<string, string[]>;
   guidCounter: number;
   /** Restarts so far (the reboot template). */
   boots?: number;
@@ -511,7 +516,11 @@ export class WindowsTargetModel {
         return json(this.bcd(p.BcdArgs as string[]));
       case "bcd-export": {
         const path = String(p.Path);
-        s.files[`${path.replace(/\\[^\\]*$/, "")}\\`] = "";
+        const dir = path.replace(/\\[^\\]*$/, "");
+        s.files[`${dir}\\`] = "";
+        // the template restricts the folder with icacls before exporting (see icacls())
+        const acl = this.icacls([dir, "/inheritance:r", "/grant:r", "*S-1-5-32-544:(OI)(CI)F", "*S-1-5-18:(OI)(CI)F"]);
+        if (acl.exitCode !== 0) return json({ exitCode: acl.exitCode, output: acl.output });
         return json(this.bcd(["/export", path]));
       }
       case "bcd-delete-entry":
@@ -541,6 +550,34 @@ export class WindowsTargetModel {
       default:
         throw new Error(`model: no behaviour for '${name}'`);
     }
+  }
+
+  /**
+   * icacls as netdbg uses it: `<dir> /inheritance:r /grant:r <*SID:(perms)>…` replaces the folder's ACL with the
+   * grants given (learn.microsoft.com icacls). Anything else is refused as icacls refuses a bad parameter.
+   */
+  icacls(argv: string[]): { exitCode: number; output: string } {
+    const [given, ...rest] = argv;
+    // Windows takes either separator (PowerShell on Linux, running the templates here, splits paths with '/')
+    const dir = given?.replace(/\//g, "\\").replace(/\\$/, "");
+    const flags = rest.map((x) => x.toLowerCase());
+    if (!dir || !(`${dir}\\` in this.state.files)) {
+      return {
+        exitCode: 2,
+        output: `${dir ?? ""}: The system cannot find the file specified.\r\nSuccessfully processed 0 files; Failed processing 1 files\r\n`,
+      };
+    }
+    if (!this.state.elevated)
+      return {
+        exitCode: 5,
+        output: `${dir}: Access is denied.\r\nSuccessfully processed 0 files; Failed processing 1 files\r\n`,
+      };
+    if (!flags.includes("/inheritance:r") || !flags.includes("/grant:r")) {
+      return { exitCode: 87, output: "Invalid parameter.\r\n" };
+    }
+    const grants = rest.filter((x) => x.startsWith("*")).map((x) => x.slice(1).replace(/:.*$/, ""));
+    this.state.acls = { ...this.state.acls, [dir]: grants };
+    return { exitCode: 0, output: `processed file: ${dir}\r\nSuccessfully processed 1 files; Failed processing 0 files\r\n` };
   }
 
   /**

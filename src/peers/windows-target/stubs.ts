@@ -8,7 +8,7 @@
  *   profile lacks (state.modules) is simply not defined, so calling its cmdlet fails with PowerShell's own
  *   CommandNotFoundException, as on a Windows without that feature. A cmdlet error is written as the compiled
  *   cmdlet writes it: ThrowTerminatingError (statement-terminating) or WriteError (non-terminating).
- * - bcdedit.exe, shutdown.exe and kdnet.exe are executables (native-command semantics: $LASTEXITCODE, stderr
+ * - bcdedit.exe, shutdown.exe, icacls.exe and kdnet.exe are executables (native-command semantics: $LASTEXITCODE, stderr
  *   records under 2>&1) in a `C:` drive whose files mirror the model's `files` (bcdedit /export writes there).
  * - The registry keys the templates read (HKLM:) come from the model through a Get-ItemProperty proxy; other
  *   paths go to the real cmdlet. Get-ChildItem is the real cmdlet with FullName shown as the Windows path.
@@ -178,7 +178,7 @@ function diskPath(root: string, win: string): string | undefined {
 }
 
 /** Infrastructure the engine puts in the drive (stub executables, the profile folder): never copied into the model. */
-const INFRA = /^(Windows\\System32\\(bcdedit|shutdown)\.exe|Windows\\System32\\|Users\\.*)$/i;
+const INFRA = /^(Windows\\System32\\(bcdedit|shutdown|icacls)\.exe|Windows\\System32\\|Users\\.*)$/i;
 
 /** Write the model's files into the drive mirror. */
 function materialize(model: WindowsTargetModel, root: string): void {
@@ -222,7 +222,7 @@ function rootOf(model: WindowsTargetModel, engine: PwshEngine): string {
   const user = model.state.user.replace(/^.*\\/, "");
   mkdirSync(join(r, "Windows", "System32"), { recursive: true });
   mkdirSync(join(r, "Users", user), { recursive: true });
-  for (const exe of ["bcdedit.exe", "shutdown.exe"]) {
+  for (const exe of ["bcdedit.exe", "shutdown.exe", "icacls.exe"]) {
     const p = join(r, "Windows", "System32", exe);
     if (!existsSync(p)) engine.writeNativeStub(p);
   }
@@ -253,6 +253,11 @@ function answer(model: WindowsTargetModel, root: string, engine: PwshEngine, cal
         collect(model, root, engine);
         const r = model.bcd(argv);
         materialize(model, root);
+        return { stdout: r.output, exitCode: r.exitCode };
+      }
+      case "icacls.exe": {
+        collect(model, root, engine);
+        const r = model.icacls(argv);
         return { stdout: r.output, exitCode: r.exitCode };
       }
       case "shutdown.exe": {

@@ -16,7 +16,7 @@ async function demo(env: Record<string, string>, json: boolean) {
   const home = tempHome("nd-demo-engine-");
   homes.push(home);
   const r = await runCli(["demo", ...(json ? ["--json"] : [])], { home, env });
-  expect(r.code, r.stderr).toBe(0);
+  expect(r.code, r.stderr + r.stdout).toBe(0);
   return r;
 }
 
