@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -119,5 +119,42 @@ describe("netdbg gdb <target>", () => {
         await exited;
       }
     });
+
+    it("--listen unix:PATH serves a socket only this user can use (0600), which stock gdb connects to", async () => {
+      // its own gdbserver: the test above killed its program, and gdbserver leaves with it
+      const own = await startGdbServer(prog);
+      const sock = join(dir, "bridge.sock");
+      const entry = fileURLToPath(new URL("../helpers/cli-entry.ts", import.meta.url));
+      const child = spawn(
+        process.execPath,
+        [
+          "--import",
+          "tsx",
+          entry,
+          "--json",
+          "gdb",
+          "kbox",
+          "--bridge",
+          "--endpoint",
+          `tcp:127.0.0.1:${own.port}`,
+          "--listen",
+          `unix:${sock}`,
+        ],
+        { env: { ...process.env, NETDBG_HOME: home }, stdio: ["ignore", "pipe", "pipe"] },
+      );
+      try {
+        await waitForOutput(child, /"bridge": "[^"]*bridge\.sock"/, 30_000);
+        expect(statSync(sock).isSocket()).toBe(true);
+        expect(statSync(sock).mode & 0o777).toBe(0o600);
+        const r = await gdbBatch([prog, "-ex", `target remote ${sock}`, "-ex", "print/x $pc", "-ex", "kill"]);
+        expect(r.stdout, r.stderr).toMatch(/\$1 = 0x[0-9a-f]+/);
+      } finally {
+        const exited = new Promise((res) => child.once("exit", res));
+        child.kill("SIGTERM");
+        await exited;
+        await own.stop();
+      }
+      expect(existsSync(sock)).toBe(false); // removed when the bridge stops
+    }, 90_000);
   });
 });

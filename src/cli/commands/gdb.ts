@@ -1,3 +1,4 @@
+import { rmSync } from "node:fs";
 import type { Command } from "commander";
 import { isNetdbgError, netdbgError } from "../../core/error.js";
 import { shCommand } from "../../core/quote.js";
@@ -27,7 +28,10 @@ export function register(program: Command, ctx: () => Context): void {
       "relay a local TCP port to the target through netdbg's reliability layer (the default when gdb alone cannot reach the target)",
     )
     .option("--no-bridge", "only print the gdb command line, even where gdb alone cannot reach the target")
-    .option("--listen <port>", "local TCP port of the bridge on 127.0.0.1 (default: a free one)")
+    .option(
+      "--listen <port|unix:path>",
+      "where the bridge listens: a TCP port on 127.0.0.1 (default: a free one; any local user can connect to it) or unix:PATH, a Unix socket only you can use (mode 0600)",
+    )
     .option("--endpoint <spec>", "the target's RSP endpoint: udp:HOST:PORT[@LOCALPORT] or tcp:HOST:PORT")
     .option("--port <port>", "bind this host UDP port towards the target")
     .option(
@@ -75,7 +79,16 @@ export function register(program: Command, ctx: () => Context): void {
       if (opts.bridge === undefined && gdbCannot) {
         c.log.info(`the target only answers from host port ${endpoint.localPort}, which gdb cannot bind: serving a bridge`);
       }
-      const listen = opts.listen === undefined ? 0 : Number(opts.listen);
+      const socketPath = typeof opts.listen === "string" && opts.listen.startsWith("unix:") ? opts.listen.slice(5) : undefined;
+      if (socketPath === "") {
+        throw netdbgError("E003", {
+          option: "--listen",
+          value: String(opts.listen),
+          reason: "no socket path after 'unix:'",
+          fix: "Give --listen unix:/path/to/socket (its folder must exist).",
+        });
+      }
+      const listen = socketPath !== undefined ? 0 : opts.listen === undefined ? 0 : Number(opts.listen);
       if (!Number.isInteger(listen) || listen < 0 || listen > 65535) {
         throw netdbgError("E003", {
           option: "--listen",
@@ -94,18 +107,20 @@ export function register(program: Command, ctx: () => Context): void {
       }
       const client = new RspClient(transport, clientOptions(opts, { onConsole: (t) => c.log.debug(`target: ${t.trimEnd()}`) }));
       const bridge = new RspBridge(client, { log: (l) => c.log.info(l) });
-      let port: number;
+      let at: string;
       try {
-        port = await bridge.listen(listen);
+        at = socketPath !== undefined ? await bridge.listenUnix(socketPath) : `127.0.0.1:${await bridge.listen(listen)}`;
       } catch (e) {
         await client.close();
-        throw netdbgError("E401", { endpoint: `tcp:127.0.0.1:${listen}`, reason: (e as Error).message }, { cause: e });
+        const where = socketPath !== undefined ? `unix:${socketPath}` : `tcp:127.0.0.1:${listen}`;
+        throw netdbgError("E401", { endpoint: where, reason: (e as Error).message }, { cause: e });
       }
-      const argv = gdbArgv(vmlinux, `127.0.0.1:${port}`);
-      if (c.opts.json)
-        c.json({ target: name, endpoint: formatEndpoint(endpoint), bridge: `127.0.0.1:${port}`, argv, command: shCommand(argv) });
+      const argv = gdbArgv(vmlinux, at);
+      if (c.opts.json) c.json({ target: name, endpoint: formatEndpoint(endpoint), bridge: at, argv, command: shCommand(argv) });
       else {
-        c.out(`bridge: 127.0.0.1:${port} -> ${formatEndpoint(endpoint)} (Ctrl-C to stop)`);
+        c.out(`bridge: ${at} -> ${formatEndpoint(endpoint)} (Ctrl-C to stop)`);
+        if (socketPath === undefined)
+          c.log.info("any local user can connect to this TCP port; --listen unix:PATH gives a socket only you can use");
         c.out(shCommand(argv));
       }
       await new Promise<void>((resolve) => {
@@ -115,6 +130,7 @@ export function register(program: Command, ctx: () => Context): void {
         transport.onClose(stop);
       });
       await bridge.close();
+      if (socketPath !== undefined) rmSync(socketPath, { force: true });
       c.log.info(
         `bridge closed: ${bridge.stats.packets} packets, ${client.stats.retransmits} retransmits, ${client.stats.naksSent} naks, ${client.stats.duplicates} duplicates`,
       );

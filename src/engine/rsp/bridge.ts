@@ -1,3 +1,4 @@
+import { chmodSync } from "node:fs";
 import net from "node:net";
 import { fromHex, framePacket, isErrorReply, PacketParser } from "./packet.js";
 import type { RspClient } from "./client.js";
@@ -57,6 +58,29 @@ export class RspBridge {
       });
     });
     return (server.address() as net.AddressInfo).port;
+  }
+
+  /**
+   * Listen on a Unix socket instead: only this user (mode 0600, created under a umask of 077 so no other user can
+   * connect in between) may reach the target through it. gdb: `target remote <path>` (or `unix::<path>`).
+   */
+  async listenUnix(path: string): Promise<string> {
+    const server = net.createServer((s) => this.accept(s));
+    this.server = server;
+    const old = process.umask(0o077);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once("error", reject);
+        server.listen(path, () => {
+          server.off("error", reject);
+          resolve();
+        });
+      });
+    } finally {
+      process.umask(old);
+    }
+    chmodSync(path, 0o600);
+    return path;
   }
 
   async close(): Promise<void> {
