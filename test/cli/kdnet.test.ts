@@ -62,9 +62,11 @@ beforeAll(async () => {
     inv.targets.push({ name: "win1", os: "windows", address: "127.0.0.1", port });
     inv.targets.push({ name: "lin1", os: "linux", address: "127.0.0.1" });
     inv.targets.push({ name: "win2", os: "windows", address: "127.0.0.9", port: port + 1 });
+    inv.targets.push({ name: "win3", os: "windows", address: "127.0.0.1", port: port + 2, transport: { hostIp: "127.0.0.2" } });
   });
   await new FileSecretStore(paths.keys).set("win1", KEY);
   await new FileSecretStore(paths.keys).set("win2", KEY);
+  await new FileSecretStore(paths.keys).set("win3", KEY);
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
@@ -272,6 +274,18 @@ describe("netdbg connect <windows-target> --exec", () => {
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/ignoring KDNET datagrams from 127\.0\.0\.1/);
     expect(r.err).toMatch(/NETDBG-E512/);
+  });
+
+  it("listens on the host IP the target sends to (transport.hostIp), not on every address", async () => {
+    // another program holds the port on 127.0.0.1 only: netdbg, bound to 127.0.0.2, is not in its way
+    const other = await openUdp({ port: port + 2, address: "127.0.0.1" });
+    try {
+      const r = await run(["--json", "connect", "win3", "--no-setup-check", "--timeout", "1"]);
+      expect(r.out + r.err).not.toMatch(/NETDBG-E506/);
+      expect(JSON.parse(r.out).error.code).toBe("NETDBG-E502"); // it listened, on 127.0.0.2: no poke came
+    } finally {
+      await other.close();
+    }
   });
 
   it("says the key is wrong when the target's pokes do not authenticate", async () => {

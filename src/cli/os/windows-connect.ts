@@ -61,14 +61,13 @@ export async function connectWindows(ctx: Context, target: Target, opts: Record<
   const say = (t: string) => {
     if (!json) process.stderr.write(`${t}\n`);
   };
-  const family = ipVersion(target.address) === 6 ? 6 : 4;
-  // a target on loopback (the demo) can only reach this host over loopback: do not listen on the network for it
+  // Listen only where the target sends: the host IP its dbgsettings name (recorded at setup); a target on
+  // loopback (the demo) can only reach this host over loopback. Never every address when one is known.
+  const hostIp = target.transport?.hostIp;
+  const family = ipVersion(hostIp ?? target.address) === 6 ? 6 : 4;
   const loopback = /^127\./.test(target.address) || target.address === "::1";
-  const transport: DatagramTransport = await openUdp({
-    port,
-    family,
-    ...(loopback ? { address: family === 6 ? "::1" : "127.0.0.1" } : {}),
-  });
+  const bindTo = hostIp ?? (loopback ? (family === 6 ? "::1" : "127.0.0.1") : undefined);
+  const transport: DatagramTransport = await openUdp({ port, family, ...(bindTo ? { address: bindTo } : {}) });
   // Pin the source: the KDNET address recorded at --reboot, else the target's address (a DNS name resolved now, so
   // that no authentic poke from anywhere else can take the session over).
   const expected = await kdnetSourceAddress(target);

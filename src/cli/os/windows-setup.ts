@@ -163,8 +163,9 @@ function pokeWatch(transport: DatagramTransport, key: KdnetKey): PokeWatch & { c
   };
 }
 
+/** The --reboot wait listens where the target will send: the host IP its dbgsettings name, not every address. */
 const defaultOpenKdnetPort = (port: number, hostIp: string) =>
-  openUdp({ port, ...(hostIp.includes(":") ? { family: 6 as const } : {}) });
+  openUdp({ port, address: hostIp, ...(hostIp.includes(":") ? { family: 6 as const } : {}) });
 
 async function defaultOpenSession(ctx: Context, target: Target, opts: Record<string, unknown>): Promise<RemoteSession> {
   return connectSsh({
