@@ -5,7 +5,7 @@
  * with exit 130 (JSON under --json); the rerun converges and teardown restores. A second Ctrl-C aborts at once.
  */
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -34,7 +34,10 @@ beforeAll(async () => {
   };
   writeFileSync(join(home, "targets.yaml"), `version: 1\ntargets:\n  - ${JSON.stringify(t)}\n`);
 });
-afterAll(async () => peer?.close());
+afterAll(async () => {
+  await peer?.close();
+  if (home) rmSync(home, { recursive: true, force: true });
+});
 
 const ARGS = ["--json", "setup", "lin", "--no-connect", "--no-host-firewall"];
 const journalFile = () => join(home, "state", "journals", "lin.json");

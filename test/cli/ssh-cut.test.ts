@@ -4,7 +4,7 @@
  * restores. The target is the built-in Linux peer (a real ssh2 server on 127.0.0.1) that cuts its TCP
  * connection, as a pulled cable would, right after the kgdboe build ran.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -32,7 +32,10 @@ beforeAll(async () => {
   };
   writeFileSync(join(home, "targets.yaml"), `version: 1\ntargets:\n  - ${JSON.stringify(t)}\n`);
 });
-afterAll(async () => peer?.close());
+afterAll(async () => {
+  await peer?.close();
+  if (home) rmSync(home, { recursive: true, force: true });
+});
 
 const setup = () =>
   runCli(["setup", "lin", "--no-connect", "--no-host-firewall", "--json"], { env: { NETDBG_HOME: home }, timeoutMs: 120_000 });
