@@ -127,6 +127,15 @@ export const linuxErrors = defineErrors({
     fix: () => "Connect as root (ssh.user in the inventory) or give the user sudo rights, then run setup again.",
   },
 
+  E316: {
+    title: "Intel IBT would panic upstream kgdboe",
+    exit: "check",
+    message: (p: { why: string }) =>
+      `This target enforces Intel Indirect Branch Tracking (${p.why}) and its command line has no 'ibt=off': kgdboe calls kernel functions through pointers (upstream at the first debugger poll after loading, not at the load itself), which takes a control-protection fault and can panic the kernel. Nothing was changed.`,
+    fix: () =>
+      "Boot the target with 'ibt=off' (add it to GRUB_CMDLINE_LINUX in /etc/default/grub, run update-grub or grub2-mkconfig, reboot), then run setup again.",
+  },
+
   // ---- module load failures (classifyModuleLoadFailure), research note A2 ----
   E315: {
     title: "NIC driver has no poll controller",
@@ -216,7 +225,7 @@ export const linuxErrors = defineErrors({
     title: "Intel IBT blocks kgdboe",
     exit: "check",
     message: (p: { line: string }) =>
-      `The kernel's Indirect Branch Tracking (IBT) killed kgdboe's call through kallsyms_lookup_name: '${p.line}'. The target may need a reboot.`,
+      `The kernel's Indirect Branch Tracking (IBT) stopped an indirect call into kgdboe's code (a control-protection fault): '${p.line}'. The target may need a reboot.`,
     fix: () => "Boot the target with ibt=off on the kernel command line, then run setup again.",
   },
   E332: {

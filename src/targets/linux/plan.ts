@@ -239,6 +239,19 @@ export function refuseWithoutPollController(facts: LinuxFacts, nic: Nic, source:
 }
 
 /** Kernel parameters the kernel config calls for (research note A6 KASLR, A7 rodata), running or not. */
+/**
+ * Intel IBT is enforced where the CPU has it (`ibt` in /proc/cpuinfo) and the kernel was built with
+ * CONFIG_X86_KERNEL_IBT, unless the command line says `ibt=off` (or `ibt=warn`, which only logs). Upstream kgdboe
+ * then panics the kernel at its first poll (an indirect call to a function without ENDBR): refuse before any
+ * change. The bundled module is not exempt: it calls kallsyms_lookup_name through a pointer too (at load), and
+ * objtool seals the ENDBR of functions whose address the kernel never takes.
+ */
+export function refuseUnderIbt(facts: LinuxFacts, _source: KgdboeSource): void {
+  if (!facts.ibtCpu || !kconfigEnabled(facts.config.cfg, "X86_KERNEL_IBT")) return;
+  if (/(^|\s)ibt=(off|warn)(\s|$)/.test(facts.cmdline)) return;
+  throw netdbgError("E316", { why: "the CPU has IBT and the kernel was built with CONFIG_X86_KERNEL_IBT" });
+}
+
 export function cmdlineParams(facts: LinuxFacts): string[] {
   const cfg = facts.config.cfg;
   const out: string[] = [];
@@ -255,6 +268,7 @@ export function planLinuxSetup(facts: LinuxFacts, c: LinuxSetupConfig): LinuxPla
   const cfg = facts.config.cfg;
   const nic = pickNic(facts, c.nic);
   refuseWithoutPollController(facts, nic, c.source, c.forceSingleCore);
+  refuseUnderIbt(facts, c.source);
   const warnings: string[] = [];
   const advice: string[] = [];
   const actions: LinuxAction[] = [];

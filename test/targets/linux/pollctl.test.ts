@@ -197,3 +197,38 @@ describe("upstream quirk guards (#16)", () => {
     expect(w).not.toMatch(/oops at load/);
   });
 });
+
+describe("Intel IBT (#16)", () => {
+  const ibt = (cmdline: string, ibtCpu = true, kernelIbt = true): LinuxFacts => {
+    const f = facts([e1000]);
+    f.ibtCpu = ibtCpu;
+    f.cmdline = cmdline;
+    f.config = {
+      ...f.config,
+      cfg: parseKernelConfig(`${KGDB_CONFIG}\n${kernelIbt ? "CONFIG_X86_KERNEL_IBT=y" : "# CONFIG_X86_KERNEL_IBT is not set"}\n`),
+    };
+    return f;
+  };
+
+  it("a CPU with IBT under a kernel built with CONFIG_X86_KERNEL_IBT is refused before any change (E316)", () => {
+    for (const source of [UPSTREAM, BUNDLED]) {
+      const e = thrown(() => planLinuxSetup(ibt("quiet nokaslr"), cfg(source)));
+      expect(isNetdbgError(e) && e.code).toBe("NETDBG-E316");
+      expect(isNetdbgError(e) && e.message).toMatch(/first debugger poll after loading, not at the load itself/);
+      expect(isNetdbgError(e) && e.fix).toMatch(/ibt=off/);
+    }
+  });
+
+  it("passes with ibt=off (or ibt=warn) on the command line, or when either the CPU or the kernel lacks IBT", () => {
+    expect(() => planLinuxSetup(ibt("quiet ibt=off nokaslr"), cfg(UPSTREAM))).not.toThrow();
+    expect(() => planLinuxSetup(ibt("ibt=warn"), cfg(UPSTREAM))).not.toThrow();
+    expect(() => planLinuxSetup(ibt("quiet", false, true), cfg(UPSTREAM))).not.toThrow();
+    expect(() => planLinuxSetup(ibt("quiet", true, false), cfg(UPSTREAM))).not.toThrow();
+  });
+
+  it("E331 no longer says the fault happens at load", () => {
+    const e = netdbgError("E331", { line: "traps: Missing ENDBR: kallsyms_lookup_name+0x0/0x70" });
+    expect(e.message).not.toMatch(/at load/);
+    expect(e.message).toMatch(/control-protection fault/);
+  });
+});
