@@ -88,6 +88,8 @@ export class NodePowerShellRunner implements PowerShellRunner {
       executable: this.executable,
       executableOptions: { "-NoProfile": true, "-NonInteractive": true },
       throwOnInvocationError: false,
+      // TERM=dumb: pwsh outside Windows otherwise writes cursor-key escapes (ESC[?1h ESC[?1l) around each command's output
+      spawnOptions: { env: { ...process.env, TERM: "dumb" } },
       ...(this.options.invocationTimeoutMs ? { invocationTimeout: this.options.invocationTimeoutMs } : {}),
     });
     // child-shell keeps a promise that rejects when the process dies; never let it go unhandled
@@ -104,10 +106,14 @@ export class NodePowerShellRunner implements PowerShellRunner {
       const stderr = res.stderr?.toString("utf8") ?? "";
       const lines = stdout.split(/\r?\n/);
       const idx = lines.findLastIndex((l) => l.startsWith(EXIT_MARKER));
-      let exitCode = res.hadErrors ? 1 : 0;
+      // The marker is the script's exit code, as a process's is for EncodedPowerShellRunner: node-powershell's
+      // hadErrors only means "stderr was not empty", which a script that succeeded can cause too (a progress
+      // record PowerShell serialised to stderr on a loaded machine failed CI this way). Without the marker the
+      // invocation did not finish, and that is a failure whatever stderr held.
+      let exitCode = 1;
       if (idx >= 0) {
         const marked = Number(lines[idx]!.slice(EXIT_MARKER.length).trim());
-        if (Number.isFinite(marked) && marked !== 0) exitCode = marked;
+        exitCode = Number.isInteger(marked) ? marked : 1;
         lines.splice(idx, 1);
       }
       return { stdout: lines.join("\n"), stderr, exitCode };

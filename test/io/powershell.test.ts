@@ -12,6 +12,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { ExecaCommandRunner } from "../../src/io/command-runner.js";
 import { EncodedPowerShellRunner, NodePowerShellRunner, renderInvocation } from "../../src/io/powershell.js";
 import { psSyntax } from "../fakes/ps-syntax.js";
+import { noPwsh, PWSH } from "../helpers/pwsh.js";
 
 const FAKE = fileURLToPath(new URL("../fakes/fake-pwsh.mjs", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "nd-host-ps-"));
@@ -104,6 +105,31 @@ describe("NodePowerShellRunner (real node-powershell against a stand-in executab
     await expect(ps.invoke("1", {})).rejects.toMatchObject({ code: "NETDBG-E110" });
     await ps.dispose();
   });
+});
+
+describe.skipIf(noPwsh())("NodePowerShellRunner in the real pwsh", () => {
+  it("takes the exit code from the script, not from whether stderr held anything", async () => {
+    const ps = new NodePowerShellRunner({ executable: PWSH! });
+    try {
+      // what PowerShell writes to stderr for a progress record when its output is redirected (a busy CI
+      // machine showed "Preparing modules for first use." this way and the run failed with "exit 1")
+      const progress =
+        '#< CLIXML\n<Objs Version="1.1.0.1" xmlns="http://schemas.microsoft.com/powershell/2004/04"><Obj S="progress" RefId="0"><TN RefId="0"><T>System.Management.Automation.PSCustomObject</T><T>System.Object</T></TN><MS><I64 N="SourceId">1</I64><PR N="Record"><AV>Preparing modules for first use.</AV><AI>0</AI><Nil /><PI>-1</PI><PC>-1</PC><T>Completed</T><SR>-1</SR><SD> </SD></PR></MS></Obj></Objs>';
+      const ok = await ps.invoke("param([string]$P)\n[Console]::Error.WriteLine($P); '{\"ok\":true}'", { P: progress });
+      expect(ok.stderr).toContain("CLIXML");
+      expect(ok.exitCode).toBe(0);
+      expect(JSON.parse(ok.stdout.trim())).toEqual({ ok: true });
+      const warned = await ps.invoke("[Console]::Error.WriteLine('a note'); 'done'");
+      expect([warned.exitCode, warned.stdout.trim(), warned.stderr.trim()]).toEqual([0, "done", "a note"]);
+      const thrown = await ps.invoke("throw 'Access is denied.'");
+      expect(thrown.exitCode).toBe(1);
+      expect(thrown.stderr).toContain("Access is denied.");
+      const native = await ps.invoke("& sh -c 'exit 7'");
+      expect(native.exitCode).toBe(7);
+    } finally {
+      await ps.dispose();
+    }
+  }, 60_000);
 });
 
 describe("EncodedPowerShellRunner (-EncodedCommand through the real CommandRunner)", () => {
