@@ -28,7 +28,7 @@ import { probeLinuxTarget } from "../targets/linux/probe.js";
 import { LinuxRemote } from "../targets/linux/remote.js";
 import { probeWindows } from "../targets/windows/probe.js";
 import { sessionRunner } from "../targets/windows/ps.js";
-import { runHostRoute } from "./commands/host.js";
+import { runHostRoute } from "./commands/host-run.js";
 import type { Context } from "./context.js";
 import { openRemote } from "./debugger/linux-session.js";
 

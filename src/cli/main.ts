@@ -1,9 +1,8 @@
 import { Command, Option } from "commander";
 import { readFileSync } from "node:fs";
-import { type Context, createContext, type GlobalOptions } from "./context.js";
+import type { Context, GlobalOptions } from "./context.js";
 import { reportError } from "./exit.js";
 import { registerCommands } from "./commands/index.js";
-import { applyConfigFile } from "./config-file.js";
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
@@ -43,9 +42,9 @@ export function buildProgram(getContext: () => Context): Command {
       outputError: () => {},
     });
   registerCommands(program, getContext);
-  program.hook("preAction", (root, action) => {
+  program.hook("preAction", async (root, action) => {
     const file = (root.opts() as GlobalOptions).config;
-    if (file) applyConfigFile(file, root, action);
+    if (file) (await import("./config-file.js")).applyConfigFile(file, root, action);
   });
   return program;
 }
@@ -78,11 +77,18 @@ export function endQuietlyOnClosedPipe(
 export async function main(argv: readonly string[] = process.argv): Promise<number> {
   let ctx: Context | undefined;
   let program: Command | undefined;
+  // The context (inventory, key store, Ansible inventory: zod, yaml, execa) loads only when a command runs, so
+  // --help, --version and usage errors start fast; the hook below runs before every action (after --config).
+  let createContext: typeof import("./context.js").createContext | undefined;
   const getContext = (): Context => {
+    if (!createContext) throw new Error("internal: the context was asked for before a command ran");
     ctx ??= createContext((program?.opts() ?? {}) as GlobalOptions);
     return ctx;
   };
   program = buildProgram(getContext);
+  program.hook("preAction", async () => {
+    createContext ??= (await import("./context.js")).createContext;
+  });
   program.commands.forEach(function apply(c: Command) {
     c.exitOverride();
     c.commands.forEach(apply);

@@ -1,4 +1,12 @@
-import Table from "cli-table3";
+import type TableType from "cli-table3";
+import { createRequire } from "node:module";
+
+// cli-table3 loads on the first table, not with every command (`netdbg --help` prints none)
+let Table: typeof TableType | undefined;
+const loadTable = (): typeof TableType => {
+  Table ??= createRequire(import.meta.url)("cli-table3") as typeof TableType;
+  return Table;
+};
 
 /** The terminal's width when stdout is one (COLUMNS when set, as shells export it), else undefined: no limit. */
 export function terminalWidth(
@@ -113,7 +121,7 @@ export function table(
 ): string {
   const cells = rows.map((r) => r.map(String));
   const colWidths = fitColumns(head, cells, width);
-  const t = new Table({
+  const t = new (loadTable())({
     head,
     style: color ? {} : { head: [], border: [] },
     ...(colWidths ? { colWidths } : {}),

@@ -1,10 +1,8 @@
 import type { Command } from "commander";
 import { netdbgError } from "../../core/error.js";
 import type { Target } from "../../core/inventory.js";
-import { FileJournalStore } from "../../io/journal-store.js";
 import type { Context } from "../context.js";
-import * as linux from "../os/linux.js";
-import * as windows from "../os/windows.js";
+import { osModule } from "./lazy.js";
 import { startWaitSpinner } from "../wait-spinner.js";
 
 /** How long connect waits for a target by default before it gives up with the likely causes. */
@@ -16,6 +14,7 @@ export const DEFAULT_CONNECT_TIMEOUT_SECONDS = 15;
  */
 export async function setUpFromHere(c: Context, name: string): Promise<boolean> {
   try {
+    const { FileJournalStore } = await import("../../io/journal-store.js");
     const j = await new FileJournalStore(c.paths.journals).load(name);
     return j.entries.some((e) => e.status === "applied");
   } catch {
@@ -71,7 +70,7 @@ export function register(program: Command, ctx: () => Context): void {
           ? startWaitSpinner((s) => `waiting for ${waitingFor(target, run)} — ${s.toFixed(1)} s of ${String(run.timeout)} s`)
           : undefined;
       try {
-        await (target.os === "windows" ? windows : linux).connect(c, target, run);
+        await (await osModule(target.os)).connect(c, target, run);
       } finally {
         spinner?.stop();
       }

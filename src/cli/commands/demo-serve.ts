@@ -8,7 +8,6 @@
  * Targets are spread over the debug hosts named by `--debug-hosts`, a Windows-Linux pair at a time (each gets its own port range,
  * since they all run on this one machine); each debug host is listed with `ansible_connection=local`.
  */
-import type { Command } from "commander";
 import { chmod, mkdir, mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -17,7 +16,6 @@ import { netdbgError } from "../../core/error.js";
 import { type Inventory, TARGET_NAME, type Target } from "../../core/inventory.js";
 import { type LinuxPeer, startLinuxPeer } from "../../peers/linux.js";
 import { startWindowsPeer, type WindowsPeer } from "../../peers/windows.js";
-import type { Context } from "../context.js";
 import { BUNDLED_KGDBOE_SOURCE } from "../os/linux-setup.js";
 
 export interface ServeOptions {
@@ -191,55 +189,4 @@ export async function serveTargets(opts: ServeOptions): Promise<Served> {
     targets,
     close,
   };
-}
-
-export function registerServe(demo: Command, ctx: () => Context): void {
-  demo
-    .command("serve")
-    .description(
-      "keep N built-in targets running on 127.0.0.1 until interrupted, and write an Ansible and a netdbg inventory for them",
-    )
-    .option("--count <n>", "how many targets (Windows and Linux alternately; 1-256)", "2")
-    .option("--os <os>", "both (default), windows or linux")
-    .option("--debug-hosts <names>", "spread the targets over these debug hosts (comma-separated; default: localhost)")
-    .option("--port-base <port>", "the first debug host's port range starts here (each gets 64 ports)", "50000")
-    .option("--dir <dir>", "write the inventories and SSH material here (default: a new temporary directory)")
-    .action(async (opts: ServeOptions) => {
-      const c = ctx();
-      const served = await serveTargets(opts);
-      const summary = {
-        dir: served.dir,
-        ansibleInventory: served.ansibleInventory,
-        netdbgInventory: served.netdbgInventory,
-        knownHosts: served.knownHosts,
-        debugHosts: served.debugHosts,
-        targets: served.targets.map(({ name, os, debugHost, ssh, targetPort }) => ({
-          name,
-          os,
-          debugHost,
-          ssh: `${ssh.user}@${ssh.host}:${ssh.port}`,
-          ...(targetPort ? { targetPort } : {}),
-        })),
-      };
-      if (c.opts.json) c.json(summary);
-      else {
-        c.out(`${served.targets.length} built-in targets on 127.0.0.1 (Ctrl-C stops them):`);
-        c.out(`  Ansible inventory: ${served.ansibleInventory}`);
-        c.out(`  netdbg inventory:  ${served.netdbgInventory}`);
-        c.out(
-          `Try: netdbg --state-dir "$(mktemp -d)" --ansible-inventory ${served.ansibleInventory} --debug-host ${served.debugHosts[0]?.name} setup --all --no-connect --no-host-firewall`,
-        );
-      }
-      // stay up until SIGINT/SIGTERM, then stop every peer and exit 0 (the user asked for it)
-      await new Promise<void>((done) => {
-        const stop = () => {
-          process.removeListener("SIGINT", stop);
-          process.removeListener("SIGTERM", stop);
-          void served.close().finally(done);
-        };
-        process.once("SIGINT", stop);
-        process.once("SIGTERM", stop);
-      });
-      if (!c.opts.json) c.log.info("demo serve: targets stopped");
-    });
 }

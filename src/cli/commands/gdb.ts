@@ -2,10 +2,8 @@ import { rmSync } from "node:fs";
 import type { Command } from "commander";
 import { isNetdbgError, netdbgError } from "../../core/error.js";
 import { shCommand } from "../../core/quote.js";
-import { RspBridge, RspClient } from "../../engine/rsp/index.js";
-import { formatEndpoint, openTransport } from "../../engine/transport/index.js";
 import type { Context } from "../context.js";
-import { clientOptions, type LinuxDebugOptions, reachable, resolveEndpoint } from "../debugger/linux-session.js";
+import type { LinuxDebugOptions } from "../debugger/linux-session.js";
 
 interface GdbOptions extends LinuxDebugOptions {
   bridge?: boolean;
@@ -41,6 +39,9 @@ export function register(program: Command, ctx: () => Context): void {
     .option("--timeout <seconds>", "give up on an unanswered request after about this long")
     .action(async (name: string, opts: GdbOptions) => {
       const c = ctx();
+      const { RspBridge, RspClient } = await import("../../engine/rsp/index.js");
+      const { formatEndpoint, openTransport } = await import("../../engine/transport/index.js");
+      const { clientOptions, reachable, resolveEndpoint } = await import("../debugger/linux-session.js");
       const target = await c.inventory.get(name);
       if (target.os !== "linux") {
         throw netdbgError("E003", {

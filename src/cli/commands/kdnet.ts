@@ -2,10 +2,7 @@ import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { netdbgError } from "../../core/error.js";
 import { type KdnetKey, parseKdnetKey } from "../../core/kdnet-key.js";
-import { CaptureFormatError, readUdpCapture } from "../../engine/kdnet/capture.js";
-import { decodeCapture, formatDatagramLine, formatSummary, summaryRows } from "../../engine/kdnet/decode.js";
-import { listenForPokes, type PokeSource } from "../../engine/kdnet/listen.js";
-import { openUdp } from "../../engine/kdnet/udp.js";
+import type { PokeSource } from "../../engine/kdnet/listen.js";
 import type { Context } from "../context.js";
 import { table } from "../output.js";
 
@@ -84,6 +81,8 @@ export function register(program: Command, ctx: () => Context): void {
     .option("--target <name>", "use this inventory target's stored key")
     .action(async (file: string, opts: { key?: string; keyFile?: string; target?: string }) => {
       const c = ctx();
+      const { CaptureFormatError, readUdpCapture } = await import("../../engine/kdnet/capture.js");
+      const { decodeCapture, formatDatagramLine, formatSummary, summaryRows } = await import("../../engine/kdnet/decode.js");
       const key = await resolveKey(c, opts);
       if (!key) {
         throw netdbgError("E003", {
@@ -154,6 +153,8 @@ export function register(program: Command, ctx: () => Context): void {
             fix: "Use e.g. --seconds 4.",
           });
         }
+        const { openUdp } = await import("../../engine/kdnet/udp.js");
+        const { listenForPokes } = await import("../../engine/kdnet/listen.js");
         const transport = await openUdp({ port, address: opts.address });
         c.log.info(`Listening on UDP ${opts.address}:${port} for ${seconds} s …`);
         let sources: PokeSource[];

@@ -2,23 +2,21 @@ import type { Command } from "commander";
 import { netdbgError } from "../../core/error.js";
 import type { Inventory, Target } from "../../core/inventory.js";
 import type { Context } from "../context.js";
-import { type FleetOutcome, fleetExitCode, runFleet } from "../fleet.js";
+import type { FleetOutcome } from "../fleet.js";
 import type { JourneyJson } from "../journey.js";
-import * as linux from "../os/linux.js";
-import * as windows from "../os/windows.js";
 import { table } from "../output.js";
 import { createPrompter, requireFlags } from "../prompts.js";
-import { runWizard } from "../wizard.js";
-import { withTargetLock } from "../target-lock.js";
-import { allocatePort, claimPort, type PortProbe, parsePort } from "../../host/port-alloc.js";
+import type { PortProbe } from "../../host/port-alloc.js";
+import { osModule } from "./lazy.js";
 import { isUdpPortFree } from "../../io/port-probe.js";
 import { udpPortHolder } from "../../engine/transport/port-holder.js";
 
 /** Set up one target: its host port (allocated or checked), then its OS module (src/cli/os/<os>.ts). */
 export async function setupOne(ctx: Context, target: Target, opts: Record<string, unknown>): Promise<void> {
+  const { withTargetLock } = await import("../target-lock.js");
   await withTargetLock(ctx, target.name, "setup", opts, async () => {
     const t = await ensurePort(ctx, target, opts);
-    await (t.os === "windows" ? windows : linux).setup(ctx, t, opts);
+    await (await osModule(t.os)).setup(ctx, t, opts);
   });
 }
 
@@ -34,6 +32,7 @@ export async function ensurePort(
   isFree: PortProbe = isUdpPortFree,
 ): Promise<Target> {
   const check = Boolean(opts.check);
+  const { allocatePort, claimPort, parsePort } = await import("../../host/port-alloc.js");
   if (opts.port !== undefined) {
     const wanted = parsePort(String(opts.port));
     if (wanted === target.port) return target;
@@ -91,6 +90,7 @@ export async function ensurePorts(
   isFree: PortProbe = isUdpPortFree,
 ): Promise<Target[]> {
   const check = Boolean(opts.check);
+  const { allocatePort } = await import("../../host/port-alloc.js");
   const run = async (inv: Inventory) => {
     const out: Target[] = [];
     for (const t of targets) {
@@ -167,6 +167,7 @@ export function register(program: Command, ctx: () => Context): void {
       else {
         const ask = createPrompter();
         if (!ask.interactive) requireFlags(["target (a name, --all or --group)"]);
+        const { runWizard } = await import("../wizard.js");
         const w = await runWizard(c, ask, opts, (f) => cmd.getOptionValueSource(f));
         return setupOne(c, w.target, w.opts);
       }
@@ -199,6 +200,7 @@ export async function setupFleet(
   }
   if (opts.port !== undefined) throw netdbgError("E743", { count: targets.length });
   const ready = await ensurePorts(c, targets, opts);
+  const { fleetExitCode, runFleet } = await import("../fleet.js");
   // each target reports its journey object (captured, never printed): the summary is built from those
   const outcomes = await runFleet(
     c,

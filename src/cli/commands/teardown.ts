@@ -1,12 +1,9 @@
 import type { Command } from "commander";
 import type { Target } from "../../core/inventory.js";
 import type { JournalStore } from "../../core/journal.js";
-import { FileJournalStore } from "../../io/journal-store.js";
 import type { Context } from "../context.js";
-import { withTargetLock } from "../target-lock.js";
-import { checkJournalMatches, closeHostFirewall, type HostFirewallPort, systemHostFirewall, targetView } from "../journey.js";
-import * as linux from "../os/linux.js";
-import * as windows from "../os/windows.js";
+import type { HostFirewallPort } from "../journey.js";
+import { osModule } from "./lazy.js";
 
 export interface TeardownDeps {
   firewall?: HostFirewallPort;
@@ -15,10 +12,8 @@ export interface TeardownDeps {
   os?: (ctx: Context, target: Target, opts: Record<string, unknown>, store: JournalStore) => Promise<void>;
 }
 
-const defaultOs = (c: Context, t: Target, o: Record<string, unknown>, store: JournalStore) =>
-  t.os === "windows"
-    ? windows.teardown(c, t, o, { journalStore: () => store })
-    : linux.teardown(c, t, o, { journalStore: () => store });
+const defaultOs = async (c: Context, t: Target, o: Record<string, unknown>, store: JournalStore) =>
+  (await osModule(t.os)).teardown(c, t, o, { journalStore: () => store });
 
 /**
  * Teardown of one target, the journal replayed newest first: refuse when it was written for another OS or
@@ -32,7 +27,8 @@ export async function teardownTarget(
   deps: TeardownDeps = {},
 ): Promise<void> {
   const check = Boolean(opts.check);
-  const store = deps.store ?? new FileJournalStore(ctx.paths.journals);
+  const { checkJournalMatches, closeHostFirewall, systemHostFirewall, targetView } = await import("../journey.js");
+  const store = deps.store ?? new (await import("../../io/journal-store.js")).FileJournalStore(ctx.paths.journals);
   if (check && !opts.restoreExport && (await store.load(target.name)).entries.length === 0) {
     // nothing recorded: say so without opening SSH (a plan of nothing needs no target)
     const note = `Nothing is recorded for '${target.name}' (no change journal at ${store.locate(target.name)}): netdbg made no change there to undo.`;
@@ -85,6 +81,7 @@ export function register(program: Command, ctx: () => Context): void {
     .action(async (name: string, opts: Record<string, unknown>) => {
       const c = ctx();
       const target = await c.inventory.get(name);
+      const { withTargetLock } = await import("../target-lock.js");
       await withTargetLock(c, name, "teardown", opts, () => teardownTarget(c, target, opts));
     });
 }
