@@ -15,13 +15,23 @@ afterEach(() => {
   holder = undefined;
 });
 
-/** A python3 process bound to a free UDP port on 0.0.0.0; resolves with the port once bound. */
+/**
+ * A python3 process bound to a free UDP port on 0.0.0.0 in the debug range 49152-65535 (an inventory refuses
+ * others, and the kernel's ephemeral ports start at 32768: port 0 made the CLI case fail with E003 at random);
+ * resolves with the port once bound.
+ */
 function holdPort(): Promise<number> {
   holder = spawn(
     "python3",
     [
       "-c",
-      "import socket,sys,time; s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.bind(('0.0.0.0',0)); print(s.getsockname()[1], flush=True); time.sleep(60)",
+      [
+        "import random,socket,time",
+        "s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)",
+        "while True:\n  p=random.randint(49152,65535)\n  try:\n    s.bind(('0.0.0.0',p)); break\n  except OSError: pass",
+        "print(p, flush=True)",
+        "time.sleep(60)",
+      ].join("\n"),
     ],
     { stdio: ["ignore", "pipe", "inherit"] },
   );
