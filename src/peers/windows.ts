@@ -21,8 +21,12 @@ export interface WindowsPeerOptions {
   pokeIntervalMs?: number;
   /** Lines describing what the simulated machine does (restart, KDNET start), for progress output. */
   onEvent?: (line: string) => void;
-  /** Run netdbg's scripts in this real PowerShell engine (windows-target/engine.ts); without it the model's table answers. */
-  engine?: PwshEngine;
+  /**
+   * Run netdbg's scripts in this real PowerShell engine (windows-target/engine.ts); without it the model's table
+   * answers. A promise is an engine still starting: the peer serves SSH at once, and its first script waits for it
+   * (undefined: the table answers).
+   */
+  engine?: PwshEngine | Promise<PwshEngine | undefined>;
 }
 
 export interface WindowsPeer {
@@ -41,6 +45,11 @@ export async function startWindowsPeer(opts: WindowsPeerOptions = {}): Promise<W
   const model = new WindowsTargetModel(opts.state ?? defaultState());
   const user = model.state.user.replace(/^.*\\/, "");
   const say = opts.onEvent ?? (() => {});
+  let engine = opts.engine instanceof Promise ? undefined : opts.engine;
+  const engineReady = Promise.resolve(opts.engine).then(
+    (e) => (engine = e),
+    () => undefined,
+  );
   let kdnet: KdnetTargetPeer | undefined;
   let starting: Promise<void> = Promise.resolve();
 
@@ -81,7 +90,7 @@ export async function startWindowsPeer(opts: WindowsPeerOptions = {}): Promise<W
     users: [user],
     noSftp: true, // netdbg talks to Windows through PowerShell only
     exec: async ({ command, stdin }) => {
-      const r = await execWith(model, opts.engine, command, stdin === "" ? undefined : stdin);
+      const r = await execWith(model, await engineReady, command, stdin === "" ? undefined : stdin);
       await starting; // a restart's KDNET start is part of the reboot command's effect
       if (r.dropped) return { code: 255 };
       // a real engine's bytes go out as they are (OEM code page), as OpenSSH for Windows passes them
@@ -92,7 +101,9 @@ export async function startWindowsPeer(opts: WindowsPeerOptions = {}): Promise<W
   return {
     ssh,
     model,
-    engine: opts.engine,
+    get engine() {
+      return engine;
+    },
     user,
     get kdnet() {
       return kdnet;

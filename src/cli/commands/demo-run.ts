@@ -87,12 +87,14 @@ export async function runDemo(parent: Context, opts: DemoOptions): Promise<void>
   let win: WindowsPeer | undefined;
   let lin: LinuxPeer | undefined;
   let engine: PwshEngine | undefined;
+  /** The engine from the moment it is created: an interrupt while it starts must stop its pwsh too. */
+  let engineStarting: PwshEngine | undefined;
   let cleaned = false;
   const cleanup = async () => {
     if (cleaned) return;
     cleaned = true;
     await win?.close().catch(() => undefined);
-    await engine?.close().catch(() => undefined);
+    await engineStarting?.close().catch(() => undefined);
     await lin?.close().catch(() => undefined);
     if (!opts.keep) await rm(dir, { recursive: true, force: true });
   };
@@ -111,8 +113,10 @@ export async function runDemo(parent: Context, opts: DemoOptions): Promise<void>
     const started = pwsh
       ? (async () => {
           const e = new PwshEngine(pwsh, 1);
+          engineStarting = e;
           try {
             await e.start();
+            await e.warmUp();
             engine = e;
             scriptEngine = `PowerShell ${e.version} (${pwsh})`;
           } catch (x) {
@@ -122,14 +126,14 @@ export async function runDemo(parent: Context, opts: DemoOptions): Promise<void>
         })()
       : Promise.resolve();
     try {
+      // the Windows peer serves SSH at once; its first script waits for the engine, which starts (and warms up)
+      // while the Linux half runs
       const linStarted = startLinuxPeer();
-      await started;
-      win = await startWindowsPeer({ onEvent: (l) => step(l), ...(engine ? { engine } : {}) });
+      win = await startWindowsPeer({ onEvent: (l) => step(l), engine: started.then(() => engine) });
       lin = await linStarted;
     } catch (e) {
       throw netdbgError("E770", { what: "targets", reason: (e as Error).message }, { cause: e });
     }
-    step(`${WIN}: its PowerShell scripts run in ${scriptEngine}`);
     step(
       `${WIN}: a Windows 11 model (BCD store, Intel 82574L NIC, BitLocker on) behind a real SSH server on 127.0.0.1:${win.ssh.port}`,
     );
@@ -179,6 +183,15 @@ export async function runDemo(parent: Context, opts: DemoOptions): Promise<void>
     // setup's host firewall step leaves it alone and says why
     const noFirewall = { hostFirewall: false, hostFirewallReason: "the target is on loopback" };
 
+    // ---- Linux: setup (probe, plan, upload + build + load kgdboe, verify); first, since it needs no PowerShell
+    // engine: a pwsh that is starting meanwhile costs the demo nothing
+    step(`setup ${LINUX}: probe over SSH, plan, upload the kgdboe source by SFTP, build it with kbuild, load it, verify`);
+    const [linSetupCtx, linSetup] = phase();
+    await linuxSetup(linSetupCtx, linTarget, { kgdboeSource: source, ...noFirewall }, { openSession: (t) => openSession(t) });
+
+    await started;
+    step(`${WIN}: its PowerShell scripts run in ${scriptEngine}`);
+
     // ---- Windows: setup → restart into the debug entry → first KDNET poke
     const winBefore = win.model.storeBytes();
     step(`host IP for ${WIN}: 127.0.0.1 (the target is on loopback); KDNET host port: UDP ${kdnetPort}`);
@@ -202,11 +215,6 @@ export async function runDemo(parent: Context, opts: DemoOptions): Promise<void>
       ctx.secretsSeen.push(key);
       step(`KDNET key of ${WIN}: ${redactSecret(key)} (stored in ${ctx.secrets.kind}; --show-secrets prints it)`);
     }
-
-    // ---- Linux: setup (probe, plan, upload + build + load kgdboe, verify)
-    step(`setup ${LINUX}: probe over SSH, plan, upload the kgdboe source by SFTP, build it with kbuild, load it, verify`);
-    const [linSetupCtx, linSetup] = phase();
-    await linuxSetup(linSetupCtx, linTarget, { kgdboeSource: source, ...noFirewall }, { openSession: (t) => openSession(t) });
 
     // ---- hand-off: the debuggers
     const bannerAt = `0x${lin.banner.address.toString(16)}`;

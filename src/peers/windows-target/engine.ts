@@ -326,6 +326,22 @@ export class PwshEngine {
     return w;
   }
 
+  /**
+   * Run a throwaway script once, so the first real one does not pay .NET's first-use costs (a runspace, the
+   * JSON cmdlets: some 150-250 ms on a busy machine). The demo does this while its Linux half runs.
+   */
+  async warmUp(): Promise<void> {
+    await this.run({
+      mode: "encoded",
+      script:
+        "$ErrorActionPreference = 'Stop'; [pscustomobject]@{ warm = $true } | ConvertTo-Json -Compress | ConvertFrom-Json | Out-Null",
+      prelude: "",
+      env: {},
+      codePage: 437,
+      handler: () => ({ error: { message: "no stub answers while the engine warms up", terminating: true } }),
+    });
+  }
+
   /** Run one script (or the lines of a `-Command -` stdin) in a fresh runspace. */
   run(req: EngineRequest): Promise<EngineResult> {
     if (this.closed) return Promise.reject(new Error("the PowerShell engine is closed"));
