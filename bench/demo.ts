@@ -41,6 +41,7 @@ export async function run(runs = 3): Promise<Record<string, unknown>> {
   const out: Record<string, unknown> = {
     runs,
     windowsScripts: a.engine,
+    seconds: Number((median(a.wall) / 1000).toFixed(2)),
     wallMedianMs: Math.round(median(a.wall)),
     wallMaxMs: Math.round(Math.max(...a.wall)),
     demoElapsedMedianMs: Math.round(median(a.inner)),

@@ -514,11 +514,22 @@ export async function run(): Promise<Record<string, unknown>> {
     const links: Record<string, unknown>[] = [];
     if (wanted("stub")) links.push(await stubLink(dir));
     if (wanted("gdbserver")) links.push(await gdbserverLink(dir));
-    if (wanted("lab") && process.env.NETDBG_BENCH_RSP_LAB !== "0" && findLabImage()) links.push(await labKgdb(dir));
-    if (wanted("kgdboe") && process.env.NETDBG_BENCH_RSP_LAB !== "0" && findLabImage()) links.push(await labKgdboe(dir));
+    const lab = process.env.NETDBG_BENCH_RSP_LAB !== "0" && findLabImage();
+    const kgdb = wanted("lab") && lab ? await labKgdb(dir) : undefined;
+    const kgdboe = wanted("kgdboe") && lab ? await labKgdboe(dir) : undefined;
+    for (const l of [kgdb, kgdboe]) if (l) links.push(l);
     const real = process.env.NETDBG_BENCH_RSP_ENDPOINT;
     if (real) links.push(await realTarget(real, dir));
-    const out = wanted("loss") ? { links, loss: await lossCase() } : { links };
+    // the stable keys (rsp.kgdboe.ratio, rsp.kgdboe.rawRatio, rsp.loss.kgdboe, rsp.loss.kgdb, …) beside the detail
+    const headline = (l: Record<string, unknown>) => ({ ratio: l.ratio, rawRatio: l.rawRatio });
+    const slowdown = (l: Record<string, unknown>) => (l.loss as { slowdown?: number } | undefined)?.slowdown;
+    const out = {
+      ...(kgdb ? { kgdb: headline(kgdb) } : {}),
+      ...(kgdboe ? { kgdboe: headline(kgdboe) } : {}),
+      loss: { ...(kgdb ? { kgdb: slowdown(kgdb) } : {}), ...(kgdboe ? { kgdboe: slowdown(kgdboe) } : {}) },
+      links,
+      ...(wanted("loss") ? { lossStub: await lossCase() } : {}),
+    };
     if (wrongPulls.length) {
       // loud: the figures are printed, then the bench fails (bench/run.ts exits 1 on an error)
       console.error(JSON.stringify(out, null, 2));

@@ -1,8 +1,11 @@
 /**
  * `npm run bench [-- --json] [-- names…]`: runs every bench/<name>.ts that exports `name` and `run()`, prints a
  * table (or one JSON object keyed by benchmark name). Benchmarks measure; they never fail the test suite.
+ * Stable keys: rsp.kgdb.ratio, rsp.kgdboe.ratio, rsp.kgdboe.rawRatio, rsp.loss.kgdb, rsp.loss.kgdboe (the lab's
+ * links, when its image is built), startup.ratio, demo.seconds, doctor.seconds; every result has `load`.
  */
 import { readdirSync } from "node:fs";
+import { availableParallelism, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 
 interface BenchModule {
@@ -24,11 +27,18 @@ for (const f of files) {
   if (typeof mod.run !== "function" || typeof mod.name !== "string") continue;
   if (only.length && !only.includes(mod.name)) continue;
   if (!json) process.stderr.write(`running ${mod.name}…\n`);
+  const loadBefore = loadavg()[0]!;
   try {
     results[mod.name] = await mod.run();
   } catch (e) {
     results[mod.name] = { error: e instanceof Error ? e.message : String(e) };
   }
+  // the machine's 1-minute load average before and after, beside every figure (a busy machine slows them all)
+  results[mod.name]!.load = {
+    before: Number(loadBefore.toFixed(2)),
+    after: Number(loadavg()[0]!.toFixed(2)),
+    cpus: availableParallelism(),
+  };
 }
 
 if (json) {
