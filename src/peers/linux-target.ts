@@ -25,6 +25,12 @@ export interface FakeLinuxState {
   /** /proc/cmdline. */
   cmdline: string;
   headers: boolean;
+  /** What `gcc -dumpfullversion` prints (the default compiler). */
+  gcc: string;
+  /** Versioned compilers installed beside it (gcc-12, …). */
+  extraTools: string[];
+  /** The packages apt's sources offer (after `apt-get update`); anything else is "Unable to locate package". */
+  aptAvailable: string[];
   /** Boot configuration (for --apply-cmdline): tools, /etc/default/grub text, grubby kernels, regenerations. */
   boot: {
     tools: string[];
@@ -77,6 +83,9 @@ export class FakeLinuxTarget implements RemoteSession {
       kgdboc: "",
       cmdline: "console=ttyS0 root=/dev/vda net.ifnames=0",
       headers: true,
+      gcc: "12.2.0",
+      extraTools: [],
+      aptAvailable: [`linux-headers-${init.release ?? "6.1.192-kgdb"}`, "gcc", "make", "gcc-12", "gcc-13", "gcc-14"],
       boot: { tools: [], files: [], systemdBoot: false, grubby: [], regenerated: [] },
       ...init,
     };
@@ -127,7 +136,7 @@ export class FakeLinuxTarget implements RemoteSession {
         return ok(`lockdown=${s.lockdown}\nsb=legacy\nsig_enforce=N\ncmdline=${s.cmdline}\nibt=\n`);
       case PROBE.tools:
         return ok(
-          `headers=${s.headers ? "yes" : "no"}\ntool=gcc\ntool=make\ntool=tar\ntool=insmod\ntool=systemctl\ntool=apt-get\nsystemd=yes\n`,
+          `headers=${s.headers ? "yes" : "no"}\ntool=gcc\ntool=make\ntool=tar\ntool=insmod\ntool=systemctl\ntool=apt-get\n${s.extraTools.map((t) => `tool=${t}\n`).join("")}gccver=${s.gcc}\nsystemd=yes\n`,
         );
       case PROBE.nics:
         return ok(
@@ -221,15 +230,30 @@ export class FakeLinuxTarget implements RemoteSession {
       s.files.set(m[2]!, `${m[1]}\n`);
       return ok();
     }
-    if ((m = /^make -C \/lib\/modules\/(\S+)\/build M=(\S+) modules && printf '%s\\n' '?([^' ]+)'? > (\S+)$/.exec(cmd))) {
+    if (
+      (m = /^make -C \/lib\/modules\/(\S+)\/build M=(\S+)(?: CC=(\S+))? modules && printf '%s\\n' '?([^' ]+)'? > (\S+)$/.exec(
+        cmd,
+      ))
+    ) {
+      if (!s.headers) return fail(`make: *** /lib/modules/${m[1]}/build: No such file or directory.  Stop.\n`, 2);
       if (!s.files.has(`${m[2]}/Makefile`)) return fail(`make: *** No rule to make target`, 2);
+      // kbuild with another gcc major than the kernel's: the kernel's flags are unknown to it (Ubuntu HWE on gcc 11)
+      const cc = m[3] ?? "gcc";
+      const kernelGcc = /^CONFIG_GCC_VERSION=(\d+)$/m.exec(s.config)?.[1];
+      const ccMajor = cc === "gcc" ? Number.parseInt(s.gcc, 10) : Number(/^gcc-(\d+)$/.exec(cc)?.[1]);
+      if (cc !== "gcc" && !s.extraTools.includes(cc)) return fail(`make[1]: ${cc}: No such file or directory\n`, 2);
+      if (kernelGcc && Math.floor(Number(kernelGcc) / 10000) !== ccMajor)
+        return fail(
+          `warning: the compiler differs from the one used to build the kernel\n${cc}: error: unrecognized command-line option '-ftrivial-auto-var-init=zero'\nmake[2]: *** [scripts/Makefile.build:243: ${m[2]}/kgdboe_main.o] Error 1\n`,
+          2,
+        );
       if (!/^CONFIG_KGDB=y$/m.test(s.config))
         return fail(
           `${m[2]}/kgdboe.c:47:2: error: #error Your kernel is built without support for KGDB (kernel debugger). Please rebuild your kernel with CONFIG_KGDB enabled.\n`,
           2,
         );
       s.files.set(`${m[2]}/kgdboe.ko`, "ELF");
-      s.files.set(m[4]!, `${m[3]}\n`);
+      s.files.set(m[5]!, `${m[4]}\n`);
       return ok(`  CC [M]  ${m[2]}/kgdboe.o\n  LD [M]  ${m[2]}/kgdboe.ko\n`);
     }
     if ((m = /^(rmmod kgdboe && )?insmod (\S+) (.*)$/.exec(cmd))) {
@@ -271,6 +295,8 @@ export class FakeLinuxTarget implements RemoteSession {
       s.cpusOnline.sort();
       return ok();
     }
+    const apt = this.apt(cmd);
+    if (apt) return apt;
     return fail(`fake target: unknown command: ${cmd}`, 127);
   }
 
@@ -333,6 +359,30 @@ export class FakeLinuxTarget implements RemoteSession {
       return ok();
     }
     return undefined;
+  }
+
+  /** apt-get as Debian's: install all or nothing, "Unable to locate package" for what the sources lack. */
+  private apt(cmd: string): CommandResult | undefined {
+    const s = this.state;
+    const install = /^apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends (.+)$/.exec(
+      cmd,
+    );
+    const remove = /^DEBIAN_FRONTEND=noninteractive apt-get remove -y (.+)$/.exec(cmd);
+    const m = install ?? remove;
+    if (!m) return undefined;
+    const pkgs = m[1]!.split(" ").map((p) => p.replace(/^'|'$/g, ""));
+    const effect = (p: string, on: boolean) => {
+      if (p === `linux-headers-${s.release}`) s.headers = on;
+      else if (/^gcc-\d+$/.test(p)) s.extraTools = on ? [...s.extraTools, p] : s.extraTools.filter((t) => t !== p);
+    };
+    if (remove) {
+      for (const p of pkgs) effect(p, false);
+      return ok();
+    }
+    const lacking = pkgs.find((p) => !s.aptAvailable.includes(p));
+    if (lacking) return fail(`E: Unable to locate package ${lacking}\n`, 100, "Reading package lists...\n");
+    for (const p of pkgs) effect(p, true);
+    return ok(`Setting up ${pkgs.join(", ")} ...\n`);
   }
 
   private unload() {

@@ -136,6 +136,17 @@ export const linuxErrors = defineErrors({
       "Boot the target with 'ibt=off' (add it to GRUB_CMDLINE_LINUX in /etc/default/grub, run update-grub or grub2-mkconfig, reboot), then run setup again.",
   },
 
+  E317: {
+    title: "No package for a build dependency",
+    exit: "environment",
+    message: (p: { what: string; command: string }) =>
+      `The target's package sources have no ${p.what}: '${p.command}' found no package for it, so nothing was built or loaded.`,
+    fix: (p: { headers: boolean; release: string }) =>
+      p.headers
+        ? `The running kernel ${p.release} was probably upgraded and the machine not rebooted, or its distribution no longer ships it: reboot into the newest installed kernel and run setup again, or install the headers for ${p.release} by hand (so /lib/modules/${p.release}/build exists).`
+        : "Install that compiler from another package source (the kernel's own gcc major version; e.g. a toolchain repository), then run setup again.",
+  },
+
   // ---- module load failures (classifyModuleLoadFailure), research note A2 ----
   E315: {
     title: "NIC driver has no poll controller",

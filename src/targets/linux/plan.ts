@@ -49,7 +49,7 @@ export interface LinuxSetupConfig {
 
 /** How apply carries out an action beyond running its command. */
 export type Execution =
-  | { kind: "sh"; script: string; timeoutMs?: number; classify?: "build" | "load" | "kgdboc" }
+  | { kind: "sh"; script: string; timeoutMs?: number; classify?: "build" | "load" | "kgdboc" | "deps" }
   | {
       kind: "upload";
       before: string;
@@ -121,44 +121,119 @@ export function pickNic(facts: LinuxFacts, wanted?: string): Nic {
   });
 }
 
-/** Packages that provide what is missing, per distro family (research note A11). */
+/**
+ * The major version of gcc the running kernel was built with: CONFIG_GCC_VERSION (e.g. 120200), else the last
+ * x.y.z in CONFIG_CC_VERSION_TEXT ("gcc-12 (Debian 12.2.0-14+deb12u1) 12.2.0"); undefined for clang or when the
+ * config does not say.
+ */
+export function kernelGccMajor(cfg: LinuxFacts["config"]["cfg"]): number | undefined {
+  if (kconfigEnabled(cfg, "CC_IS_CLANG")) return undefined;
+  const v = Number(kconfigValue(cfg, "GCC_VERSION"));
+  if (Number.isInteger(v) && v >= 10000) return Math.floor(v / 10000);
+  const text = kconfigValue(cfg, "CC_VERSION_TEXT") ?? "";
+  if (!/gcc/i.test(text)) return undefined;
+  const all = [...text.matchAll(/(\d+)\.\d+(?:\.\d+)?/g)];
+  const last = all.at(-1)?.[1];
+  return last ? Number(last) : undefined;
+}
+
+/**
+ * The compiler kbuild must run. Kernel headers refuse a gcc of another major version than the kernel's, and
+ * Ubuntu's HWE kernels are built with a newer gcc than the release's default (gcc-12 on 22.04 for 6.5/6.8,
+ * gcc-14 on 24.04 for 6.14). Debian/Ubuntu and SUSE install versioned compilers side by side as `gcc-N`: when
+ * the default gcc is another major, the build gets `CC=gcc-N` (its package installed with the other
+ * dependencies when missing). Fedora and Arch build their kernels with the one gcc they ship: a mismatch there
+ * is only a warning.
+ */
+export function buildCompiler(facts: LinuxFacts): { cc?: string; package?: string; warning?: string } {
+  const want = kernelGccMajor(facts.config.cfg);
+  if (want === undefined) return {};
+  const have = facts.tools.gccVersion ? Number.parseInt(facts.tools.gccVersion, 10) : undefined;
+  if (have === want) return {};
+  const versioned = `gcc-${want}`;
+  const family = facts.os.family;
+  if (family === "debian" || family === "suse") {
+    if (facts.tools.have.includes(versioned)) return { cc: versioned };
+    return { cc: versioned, package: family === "debian" ? versioned : `gcc${want}` };
+  }
+  if (have === undefined) return {};
+  return {
+    warning: `${facts.kernel.release} was built with gcc ${want} and the target's gcc is ${facts.tools.gccVersion}: if the build fails (E352), install gcc ${want}.`,
+  };
+}
+
+/** The headers package of exactly the running kernel, per family and kernel flavour. */
+function headersPackages(facts: LinuxFacts): string[] {
+  const r = facts.kernel.release;
+  switch (facts.os.family) {
+    case "debian":
+      return [`linux-headers-${r}`];
+    case "fedora":
+      // the provide names the exact uname -r (kernel-devel of another version would build a module insmod refuses)
+      return [`kernel-devel-uname-r == ${r}`, "elfutils-libelf-devel"];
+    case "suse": {
+      // 5.14.21-150500.55.19-default: flavour "default", version 5.14.21-150500.55.19
+      const m = /^(.*)-([a-z][a-z0-9_]*)$/.exec(r);
+      return m ? [`kernel-${m[2]}-devel=${m[1]}`] : ["kernel-default-devel"];
+    }
+    case "arch": {
+      // 6.6.1-arch1-1 (linux), 6.1.62-1-lts, 6.6.1-zen1-1-zen, 6.6.1-hardened1-1-hardened
+      const flavour = /-(lts|zen|hardened|rt|rt-lts)$/.exec(r)?.[1];
+      return [flavour ? `linux-${flavour}-headers` : "linux-headers"];
+    }
+    default:
+      return [];
+  }
+}
+
+/**
+ * Packages that provide what is missing, per distro family (research note A11): the headers of exactly the running
+ * kernel, gcc and make, and the kernel's own gcc where the default one differs. The package index is refreshed
+ * first (a fresh cloud image has empty package lists), except on Arch, where `pacman -Sy <pkg>` is a partial
+ * upgrade its documentation forbids.
+ */
 export function depsInstall(facts: LinuxFacts): { missing: string[]; install?: string; undo?: string } {
   const r = facts.kernel.release;
   const missing: string[] = [];
+  const comp = buildCompiler(facts);
   if (!facts.tools.headers) missing.push(`headers for ${r}`);
   if (!facts.tools.have.includes("gcc")) missing.push("gcc");
   if (!facts.tools.have.includes("make")) missing.push("make");
+  if (comp.package) missing.push(`${comp.cc} (the compiler ${r} was built with)`);
   if (!missing.length) return { missing };
-  const tools = ["gcc", "make"].filter((t) => !facts.tools.have.includes(t));
-  let pkgs: string[];
-  let install: (p: string[]) => string;
-  let undo: (p: string[]) => string;
+  const pkgs = [
+    ...(facts.tools.headers ? [] : headersPackages(facts)),
+    ...["gcc", "make"].filter((t) => !facts.tools.have.includes(t)),
+    ...(comp.package ? [comp.package] : []),
+  ];
   switch (facts.os.family) {
     case "debian":
-      pkgs = [...(facts.tools.headers ? [] : [`linux-headers-${r}`]), ...tools];
-      install = (p) =>
-        `DEBIAN_FRONTEND=noninteractive ${shCommand(["apt-get", "install", "-y", "--no-install-recommends", ...p])}`;
-      undo = (p) => `DEBIAN_FRONTEND=noninteractive ${shCommand(["apt-get", "remove", "-y", ...p])}`;
-      break;
+      return {
+        missing,
+        install: `apt-get update -q && DEBIAN_FRONTEND=noninteractive ${shCommand(["apt-get", "install", "-y", "--no-install-recommends", ...pkgs])}`,
+        undo: `DEBIAN_FRONTEND=noninteractive ${shCommand(["apt-get", "remove", "-y", ...pkgs])}`,
+      };
     case "fedora":
-      pkgs = [...(facts.tools.headers ? [] : [`kernel-devel-${r}`, "elfutils-libelf-devel"]), ...tools];
-      install = (p) => shCommand(["dnf", "install", "-y", ...p]);
-      undo = (p) => shCommand(["dnf", "remove", "-y", ...p]);
-      break;
+      return {
+        missing,
+        install: shCommand(["dnf", "install", "-y", "--refresh", ...pkgs]),
+        undo: shCommand(["dnf", "remove", "-y", ...pkgs]),
+      };
     case "suse":
-      pkgs = [...(facts.tools.headers ? [] : ["kernel-default-devel"]), ...tools];
-      install = (p) => shCommand(["zypper", "--non-interactive", "install", ...p]);
-      undo = (p) => shCommand(["zypper", "--non-interactive", "remove", ...p]);
-      break;
+      return {
+        missing,
+        install: `zypper --non-interactive refresh && ${shCommand(["zypper", "--non-interactive", "install", ...pkgs])}`,
+        undo: shCommand(["zypper", "--non-interactive", "remove", ...pkgs]),
+      };
     case "arch":
-      pkgs = [...(facts.tools.headers ? [] : ["linux-headers"]), ...tools];
-      install = (p) => shCommand(["pacman", "-S", "--noconfirm", ...p]);
-      undo = (p) => shCommand(["pacman", "-R", "--noconfirm", ...p]);
-      break;
+      return {
+        missing,
+        install: shCommand(["pacman", "-S", "--needed", "--noconfirm", ...pkgs]),
+        undo: shCommand(["pacman", "-R", "--noconfirm", ...pkgs]),
+      };
     default:
       return { missing };
   }
-  return { missing, install: install(pkgs), undo: undo(pkgs) };
 }
 
 const KGDBOC_PARAM = "/sys/module/kgdboc/parameters/kgdboc";
@@ -285,7 +360,7 @@ export function planLinuxSetup(facts: LinuxFacts, c: LinuxSetupConfig): LinuxPla
       where: "target",
       command: deps.install,
       ...(deps.undo ? { undo: deps.undo } : {}),
-      exec: { kind: "sh", script: deps.install, timeoutMs: 30 * 60_000 },
+      exec: { kind: "sh", script: deps.install, timeoutMs: 30 * 60_000, classify: "deps" },
     });
   }
 
@@ -367,7 +442,9 @@ export function planLinuxSetup(facts: LinuxFacts, c: LinuxSetupConfig): LinuxPla
     }
   }
 
-  // ---- build
+  // ---- build (with the kernel's own gcc where the default one differs: buildCompiler)
+  const compiler = buildCompiler(facts);
+  if (compiler.warning) warnings.push(compiler.warning);
   const werror = kconfigEnabled(cfg, "WERROR");
   // flock: a build left running by a cut SSH connection and the rerun's build never share the tree
   const make = shCommand([
@@ -376,6 +453,7 @@ export function planLinuxSetup(facts: LinuxFacts, c: LinuxSetupConfig): LinuxPla
     "-C",
     `/lib/modules/${release}/build`,
     `M=${REMOTE_SRC}`,
+    ...(compiler.cc ? [`CC=${compiler.cc}`] : []),
     ...(werror ? ["KCFLAGS=-Wno-error"] : []),
     "modules",
   ]);

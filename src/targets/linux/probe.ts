@@ -37,7 +37,8 @@ export interface LinuxFacts {
   sigEnforce: boolean;
   cmdline: string;
   ibtCpu: boolean;
-  tools: { headers: boolean; systemd: boolean; have: string[] };
+  /** gccVersion: what the target's default `gcc` reports (`gcc -dumpfullversion`), when it has one. */
+  tools: { headers: boolean; systemd: boolean; have: string[]; gccVersion?: string };
   nics: Nic[];
   /** What /proc/kallsyms says about each NIC driver module's poll controller (pollctl.ts); absent: not probed. */
   pollCtl?: ReturnType<typeof parsePollProbe>;
@@ -85,6 +86,9 @@ export const PROBE = {
     'r=$(uname -r); if [ -e "/lib/modules/$r/build/Makefile" ]; then echo headers=yes; else echo headers=no; fi;',
     "for t in gcc make git tar flock insmod rmmod systemctl apt-get dnf yum zypper pacman dpkg rpm; do",
     'if command -v "$t" >/dev/null 2>&1; then echo "tool=$t"; fi; done;',
+    // the versioned compilers Debian/Ubuntu (gcc-N) and SUSE (gccN's gcc-N) install beside the default one
+    'for v in 8 9 10 11 12 13 14 15 16; do if command -v "gcc-$v" >/dev/null 2>&1; then echo "tool=gcc-$v"; fi; done;',
+    "printf 'gccver=%s\\n' \"$(gcc -dumpfullversion -dumpversion 2>/dev/null)\";",
     "if [ -d /run/systemd/system ]; then echo systemd=yes; fi",
   ].join(" "),
   nics: [
@@ -251,6 +255,11 @@ export async function probeLinuxTarget(remote: LinuxRemote, o: ProbeOptions = {}
     systemd: tk.includes("systemd=yes"),
     have: tk.filter((l) => l.startsWith("tool=")).map((l) => l.slice(5)),
   };
+  const gccver = tk
+    .find((l) => l.startsWith("gccver="))
+    ?.slice("gccver=".length)
+    .trim();
+  if (gccver) facts.tools.gccVersion = gccver;
   facts.nics = parseNics((await remote.run("probe: NICs", PROBE.nics, ro)).stdout);
   const pp = pollProbe(facts.nics.map((n) => n.driver));
   if (pp) {

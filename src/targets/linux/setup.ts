@@ -144,6 +144,18 @@ export async function execute(
         value: facts.kgdboc,
         reason: `clearing it did not take ('${a.command}' exited ${r.exitCode}${r.stderr.trim() ? `: ${tail(r.stderr, 2, 200)}` : ""})`,
       });
+    if (x.classify === "deps") {
+      const missing = missingPackage(out);
+      if (missing) {
+        const headers = /linux-(?:[a-z]+-)?headers|kernel-[\w-]*devel/.test(missing);
+        throw netdbgError("E317", {
+          what: headers ? `headers for the running kernel ${facts.kernel.release} (${missing})` : missing,
+          command: a.command,
+          headers,
+          release: facts.kernel.release,
+        });
+      }
+    }
     if (x.classify === "build") {
       if (moduleLoadError(out).code === "NETDBG-E300")
         throw netdbgError("E300", { release: facts.kernel.release, source: "the kgdboe build (#error)" });
@@ -152,6 +164,22 @@ export async function execute(
     throw netdbgError("E350", { step, command: a.command, exitCode: r.exitCode, stderrTail: tail(r.stderr || r.stdout) });
   }
   return undefined;
+}
+
+/**
+ * The package a package manager said it has no candidate for: apt ("Unable to locate package X", "Package 'X' has
+ * no installation candidate"), dnf ("No match for argument: X", "Unable to find a match: X"), zypper ("No provider
+ * of 'X' found"), pacman ("target not found: X").
+ */
+export function missingPackage(out: string): string | undefined {
+  const m =
+    /Unable to locate package (\S+)/.exec(out) ??
+    /Package '([^']+)' has no installation candidate/.exec(out) ??
+    /No match for argument: ([^\r\n]+)/.exec(out) ??
+    /Unable to find a match: ([^\r\n]+)/.exec(out) ??
+    /No provider of '([^']+)' found/.exec(out) ??
+    /target not found: (\S+)/.exec(out);
+  return m?.[1]?.trim();
 }
 
 function errorLines(out: string): string {

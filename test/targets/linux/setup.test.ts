@@ -236,6 +236,36 @@ describe("setup against a target", () => {
     expect(isNetdbgError(err) && err.fix).toContain("apt-get install -y --no-install-recommends linux-headers-6.1.192-kgdb");
   });
 
+  it("--install-deps: an HWE kernel built with gcc-12 on a gcc-11 machine gets gcc-12 and CC=gcc-12; teardown removes it", async () => {
+    const config = `${"CONFIG_GCC_VERSION=120300\n"}${new FakeLinuxTarget().state.config}`;
+    // without the compiler step the build fails as on a real Ubuntu 22.04 HWE machine (E352)
+    const t = new FakeLinuxTarget({ config, gcc: "11.4.0" });
+    const store = new MemoryJournalStore();
+    const r = await setupLinuxTarget(input({ installDeps: true }), { session: t, store, clock: systemClock });
+    expect(r.actions.map((a) => a.id)).toContain("deps.install");
+    expect(t.log).toContain(
+      "apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends gcc-12",
+    );
+    expect(t.log.some((c) => / CC=gcc-12 modules /.test(c))).toBe(true);
+    expect(r.verified?.loaded).toBe(true);
+    await teardownLinuxTarget({ target: "lab", check: false }, { session: t, store, clock: systemClock });
+    expect(t.state.extraTools).toEqual([]);
+  });
+
+  it("headers for the running kernel that no package provides (upgraded, not rebooted): E317, nothing left behind", async () => {
+    const t = new FakeLinuxTarget({ headers: false, aptAvailable: ["linux-headers-6.1.0-99-amd64", "gcc", "make"] });
+    const store = new MemoryJournalStore();
+    const err = await setupLinuxTarget(input({ installDeps: true }), { session: t, store, clock: systemClock }).catch(
+      (e: unknown) => e,
+    );
+    expect(isNetdbgError(err) && err.code).toBe("NETDBG-E317");
+    expect((err as Error).message).toContain("linux-headers-6.1.192-kgdb");
+    expect(isNetdbgError(err) && err.fix).toMatch(/reboot into the newest installed kernel/);
+    expect(t.state.loaded).toBeNull();
+    expect(t.leftovers()).toEqual([]);
+    expect((await store.load("lab")).entries.filter((e) => e.status === "applied")).toEqual([]);
+  });
+
   it("the default git source: a target that cannot fetch and no host fallback gives E310 naming --kgdboe-source", async () => {
     const t = new FakeLinuxTarget();
     const err = await setupLinuxTarget(input({ source: { kind: "git", url: "https://github.com/sysprogs/kgdboe.git" } }), {
