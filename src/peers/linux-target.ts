@@ -25,6 +25,8 @@ export interface FakeLinuxState {
   /** /proc/cmdline. */
   cmdline: string;
   headers: boolean;
+  /** net.core.gro_normal_batch (upstream kgdboe sets it to 1 at load and never restores it). */
+  groNormalBatch: number;
   /** What `gcc -dumpfullversion` prints (the default compiler). */
   gcc: string;
   /** Versioned compilers installed beside it (gcc-12, …). */
@@ -83,6 +85,7 @@ export class FakeLinuxTarget implements RemoteSession {
       kgdboc: "",
       cmdline: "console=ttyS0 root=/dev/vda net.ifnames=0",
       headers: true,
+      groNormalBatch: 8,
       gcc: "12.2.0",
       extraTools: [],
       aptAvailable: [`linux-headers-${init.release ?? "6.1.192-kgdb"}`, "gcc", "make", "gcc-12", "gcc-13", "gcc-14"],
@@ -133,7 +136,7 @@ export class FakeLinuxTarget implements RemoteSession {
       case PROBE.kernelConfig:
         return ok(`# netdbg-config-source: /boot/config-${s.release}\n${s.config}\n`);
       case PROBE.security:
-        return ok(`lockdown=${s.lockdown}\nsb=legacy\nsig_enforce=N\ncmdline=${s.cmdline}\nibt=\n`);
+        return ok(`lockdown=${s.lockdown}\nsb=legacy\nsig_enforce=N\ncmdline=${s.cmdline}\ngro=${s.groNormalBatch}\nibt=\n`);
       case PROBE.tools:
         return ok(
           `headers=${s.headers ? "yes" : "no"}\ntool=gcc\ntool=make\ntool=tar\ntool=insmod\ntool=systemctl\ntool=apt-get\n${s.extraTools.map((t) => `tool=${t}\n`).join("")}gccver=${s.gcc}\nsystemd=yes\n`,
@@ -225,6 +228,10 @@ export class FakeLinuxTarget implements RemoteSession {
       s.kgdboc = m[1]!;
       return ok();
     }
+    if ((m = /^printf '%s\\n' (\d+) > \/proc\/sys\/net\/core\/gro_normal_batch$/.exec(cmd))) {
+      s.groNormalBatch = Number(m[1]);
+      return ok();
+    }
     if ((m = /^dmesg \| tail -n \+(\d+)$/.exec(cmd))) return ok(`${s.dmesg.slice(Number(m[1]) - 1).join("\n")}\n`);
     if ((m = /^printf '%s\\n' '?([^' ]+)'? > (\S+)$/.exec(cmd))) {
       s.files.set(m[2]!, `${m[1]}\n`);
@@ -272,6 +279,9 @@ export class FakeLinuxTarget implements RemoteSession {
       }
       const params = Object.fromEntries(m[3]!.split(" ").map((kv) => kv.split("=") as [string, string]));
       s.loaded = params;
+      // upstream kgdboe (kgdboe_io_init) sets gro_normal_batch to 1 and never restores it; the bundled module does not
+      const src = s.files.get(m[2]!.replace(/kgdboe\.ko$/, "kgdboe.c")) ?? "";
+      if (!src.includes("kgdboe-compat")) s.groNormalBatch = 1;
       s.dmesg.push("netpoll: kgdboe: local IP 10.0.2.15");
       if (params.force_single_core === "1" && s.cpusOnline.length > 1) {
         s.dmesg.push("kgdboe: single-core mode enabled. Shutting down all cores except #0. This is slower, but safer.");

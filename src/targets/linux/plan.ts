@@ -485,6 +485,24 @@ export function planLinuxSetup(facts: LinuxFacts, c: LinuxSetupConfig): LinuxPla
     warnings.push(`kgdboc (${kgdboc}) held KGDB; setup releases it for kgdboe and teardown restores it.`);
   }
 
+  // ---- net.core.gro_normal_batch: upstream kgdboe sets it to 1 at load (kgdboe_io_init, so replies are not held
+  // back in GRO batches) and never restores it; netdbg makes that change itself, journaled, so teardown puts the
+  // old value back after unloading. The bundled module leaves it alone.
+  const GRO = "/proc/sys/net/core/gro_normal_batch";
+  if (facts.groNormalBatch !== undefined && !(c.source.kind === "files" && isBundledSource(c.source.files))) {
+    const set = `printf '%s\\n' 1 > ${GRO}`;
+    actions.push({
+      id: "net.gro",
+      title: `Set net.core.gro_normal_batch to 1 as upstream kgdboe does (it was ${facts.groNormalBatch}; teardown restores it)`,
+      where: "target",
+      command: set,
+      undo: `printf '%s\\n' ${facts.groNormalBatch} > ${GRO}`,
+      // a rerun with kgdboe loaded: the journal of the first run holds the value from before
+      satisfied: facts.groNormalBatch === 1 && facts.state.loaded,
+      exec: { kind: "sh", script: set },
+    });
+  }
+
   // ---- load
   const params = {
     device_name: nic.name,

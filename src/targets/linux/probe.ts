@@ -37,6 +37,8 @@ export interface LinuxFacts {
   sigEnforce: boolean;
   cmdline: string;
   ibtCpu: boolean;
+  /** net.core.gro_normal_batch (kernels since 5.4), which upstream kgdboe sets to 1 and never restores. */
+  groNormalBatch?: number;
   /** gccVersion: what the target's default `gcc` reports (`gcc -dumpfullversion`), when it has one. */
   tools: { headers: boolean; systemd: boolean; have: string[]; gccVersion?: string };
   nics: Nic[];
@@ -80,6 +82,7 @@ export const PROBE = {
     "else echo sb=legacy; fi;",
     "printf 'sig_enforce=%s\\n' \"$(cat /sys/module/module/parameters/sig_enforce 2>/dev/null)\";",
     "printf 'cmdline=%s\\n' \"$(cat /proc/cmdline)\";",
+    "printf 'gro=%s\\n' \"$(cat /proc/sys/net/core/gro_normal_batch 2>/dev/null)\";",
     "printf 'ibt=%s\\n' \"$(grep -m1 -ow ibt /proc/cpuinfo)\"",
   ].join(" "),
   tools: [
@@ -248,6 +251,8 @@ export async function probeLinuxTarget(remote: LinuxRemote, o: ProbeOptions = {}
   facts.sigEnforce = /^[Y1]/.test(sec.get("sig_enforce") ?? "");
   facts.cmdline = sec.get("cmdline") ?? "";
   facts.ibtCpu = (sec.get("ibt") ?? "") === "ibt";
+  const gro = Number.parseInt(sec.get("gro") ?? "", 10);
+  if (Number.isInteger(gro)) facts.groNormalBatch = gro;
   const toolsOut = (await remote.run("probe: headers and toolchain", PROBE.tools, ro)).stdout;
   const tk = toolsOut.split(/\r?\n/);
   facts.tools = {

@@ -252,6 +252,30 @@ describe("setup against a target", () => {
     expect(t.state.extraTools).toEqual([]);
   });
 
+  it("upstream kgdboe sets net.core.gro_normal_batch to 1 and never restores it: setup journals it, teardown restores 8", async () => {
+    const upstream = {
+      ...SOURCE,
+      label: "sysprogs/kgdboe",
+      files: [SOURCE.files[0]!, { path: "kgdboe_main.c", content: "/* upstream */\n" }],
+    };
+    const t = new FakeLinuxTarget();
+    const store = new MemoryJournalStore();
+    const r = await setupLinuxTarget(input({ source: upstream }), { session: t, store, clock: systemClock });
+    const ids = r.actions.map((a) => a.id);
+    expect(ids.indexOf("net.gro")).toBe(ids.indexOf("module.load") - 1);
+    expect(t.state.groNormalBatch).toBe(1);
+    const again = await setupLinuxTarget(input({ source: upstream }), { session: t, store, clock: systemClock });
+    expect(again.changed).toBe(false);
+    await teardownLinuxTarget({ target: "lab", check: false }, { session: t, store, clock: systemClock });
+    expect(t.state.groNormalBatch).toBe(8);
+    expect(t.state.loaded).toBeNull();
+    // the bundled module leaves it alone, so setup does not touch it either
+    const b = new FakeLinuxTarget();
+    const rb = await setupLinuxTarget(input(), { session: b, store: new MemoryJournalStore(), clock: systemClock });
+    expect(rb.actions.map((a) => a.id)).not.toContain("net.gro");
+    expect(b.state.groNormalBatch).toBe(8);
+  });
+
   it("headers for the running kernel that no package provides (upgraded, not rebooted): E317, nothing left behind", async () => {
     const t = new FakeLinuxTarget({ headers: false, aptAvailable: ["linux-headers-6.1.0-99-amd64", "gcc", "make"] });
     const store = new MemoryJournalStore();
