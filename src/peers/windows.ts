@@ -27,6 +27,8 @@ export interface WindowsPeerOptions {
    * (undefined: the table answers).
    */
   engine?: PwshEngine | Promise<PwshEngine | undefined>;
+  /** Commands matching `re` take `ms` longer to answer (read at each command: tests interrupt a step in flight). */
+  slow?: { re: RegExp; ms: number };
 }
 
 export interface WindowsPeer {
@@ -90,6 +92,7 @@ export async function startWindowsPeer(opts: WindowsPeerOptions = {}): Promise<W
     users: [user],
     noSftp: true, // netdbg talks to Windows through PowerShell only
     exec: async ({ command, stdin }) => {
+      if (opts.slow?.re.test(command)) await new Promise((res) => setTimeout(res, opts.slow!.ms));
       const r = await execWith(model, await engineReady, command, stdin === "" ? undefined : stdin);
       await starting; // a restart's KDNET start is part of the reboot command's effect
       if (r.dropped) return { code: 255 };

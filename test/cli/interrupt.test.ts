@@ -19,8 +19,11 @@ const ENTRY = fileURLToPath(new URL("../helpers/cli-entry.ts", import.meta.url))
 let peer: LinuxPeer;
 let home: string;
 
+/** The peer's slow command (mutable: the every-step test points it at one step's command at a time). */
+const slow = { re: /make -C/, ms: 2500 };
+
 beforeAll(async () => {
-  peer = await startLinuxPeer({ slow: { re: /make -C/, ms: 2500 } });
+  peer = await startLinuxPeer({ slow });
   home = mkdtempSync(join(tmpdir(), "nd-int-"));
   writeFileSync(join(home, "known_hosts"), `${peer.ssh.knownHostsLine()}\n`);
   const key = join(home, "id");
@@ -42,8 +45,11 @@ afterAll(async () => {
 const ARGS = ["--json", "setup", "lin", "--no-connect", "--no-host-firewall"];
 const journalFile = () => join(home, "state", "journals", "lin.json");
 
-/** Run setup and send `signals` SIGINTs (50 ms apart) once the journal shows the build in flight. */
-async function interrupted(signals: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/** Run setup and send `signals` SIGINTs (50 ms apart) once the journal shows step `step` in flight. */
+async function interrupted(
+  signals: number,
+  step = "module.build",
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn(process.execPath, ["--import", "tsx", ENTRY, ...ARGS], {
     env: { ...process.env, NETDBG_HOME: home, NO_COLOR: "1" },
     stdio: ["ignore", "pipe", "pipe"],
@@ -55,11 +61,11 @@ async function interrupted(signals: number): Promise<{ code: number | null; stdo
   const done = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
   const t0 = Date.now();
   for (;;) {
-    if (Date.now() - t0 > 60_000) throw new Error(`the build never started:\n${stderr}`);
+    if (Date.now() - t0 > 60_000) throw new Error(`${step} never started:\n${stderr}`);
     await new Promise((r) => setTimeout(r, 50));
     if (!existsSync(journalFile())) continue;
     const j = JSON.parse(readFileSync(journalFile(), "utf8")) as { entries: { id: string; status: string }[] };
-    if (j.entries.some((e) => e.id === "module.build" && e.status === "pending")) break;
+    if (j.entries.some((e) => e.id === step && e.status === "pending")) break;
   }
   for (let i = 0; i < signals; i++) {
     child.kill("SIGINT");
@@ -107,4 +113,46 @@ describe("Ctrl-C during setup", () => {
     expect(down.code, down.stderr).toBe(0);
     expect(peer.model.state.loaded).toBeNull();
   }, 240_000);
+});
+
+describe("Ctrl-C at every step of a Linux setup", () => {
+  // each step's first command on the target, made slow so the interrupt lands while that step is in flight
+  const steps: [string, RegExp][] = [
+    ["workdir.create", /^mkdir -p \/var\/lib\/netdbg\/kgdboe$/],
+    ["source.upload", /^rm -rf \/var\/lib\/netdbg\/kgdboe\/src && mkdir -p /],
+    ["module.build", /make -C/],
+    ["module.load", /^insmod /],
+  ];
+  for (const [step, re] of steps) {
+    it(`during ${step}: the step finishes, then this run is undone (or, at the last change, completed); rerun and teardown converge`, async () => {
+      slow.re = re;
+      slow.ms = 1500;
+      try {
+        const r = await interrupted(1, step);
+        if (step === "module.load") {
+          // the last change: when it is done there is nothing left to stop, so the run completes and says so
+          expect(r.code, r.stderr).toBe(0);
+          expect(r.stderr).toContain("SIGINT arrived after the last change: the run completed.");
+          expect(JSON.parse(r.stdout).changed).toBe(true);
+          expect(peer.model.state.loaded).not.toBeNull();
+        } else {
+          expect(r.code, r.stderr).toBe(130);
+          expect(JSON.parse(r.stdout).error.code).toBe("NETDBG-E019");
+          expect(journalEntries().filter((e) => e.status === "applied")).toEqual([]);
+          expect(peer.model.state.loaded).toBeNull();
+          expect(peer.model.leftovers()).toEqual([]);
+        }
+        const again = await runCli(ARGS, { env: { NETDBG_HOME: home }, timeoutMs: 120_000 });
+        expect(again.code, again.stderr).toBe(0);
+        expect(peer.model.state.loaded).not.toBeNull();
+        const down = await runCli(["--json", "teardown", "lin"], { env: { NETDBG_HOME: home }, timeoutMs: 120_000 });
+        expect(down.code, down.stderr).toBe(0);
+        expect(peer.model.state.loaded).toBeNull();
+        expect(peer.model.leftovers()).toEqual([]);
+      } finally {
+        slow.re = /make -C/;
+        slow.ms = 2500;
+      }
+    }, 240_000);
+  }
 });
