@@ -40,4 +40,9 @@ describe("error catalog", () => {
     expect(e.exitCode).toBe(2);
     expect(e.toJSON()).toEqual({ code: "NETDBG-E005", message: e.message, fix: e.fix });
   });
+
+  it("E200 names where an administrator's key must be (Windows OpenSSH reads administrators_authorized_keys)", () => {
+    const e = netdbgError("E200", { target: "win", user: "admin" });
+    expect(e.fix).toContain("C:\\ProgramData\\ssh\\administrators_authorized_keys");
+  });
 });

@@ -8,7 +8,7 @@ export const windowsErrors = defineErrors({
     message: (p: { target: string; user: string }) =>
       `The SSH session on '${p.target}' runs as '${p.user}' without administrator rights, so bcdedit cannot open the boot store.`,
     fix: () =>
-      "Log in with an account in the Administrators group (Windows OpenSSH gives administrators an elevated token), or add this user to it, then run setup again. Nothing was changed.",
+      "Log in with an account in the Administrators group (Windows OpenSSH gives administrators an elevated token), or add this user to it, then run setup again. An administrator's public key belongs in C:\\ProgramData\\ssh\\administrators_authorized_keys (readable by Administrators and SYSTEM only), not in the user's .ssh\\authorized_keys: the default sshd_config reads that file for the Administrators group (learn.microsoft.com, 'Key-based authentication in OpenSSH for Windows'). Nothing was changed.",
   },
   E201: {
     title: "Secure Boot is on",
