@@ -39,6 +39,20 @@ $nics = @(Get-NetAdapter | ForEach-Object {
     segment = if ($h) { [int]$h.Segment } else { $null }; bus = if ($h) { [int]$h.Bus } else { $null };
     device = if ($h) { [int]$h.Device } else { $null }; 'function' = if ($h) { [int]$h.Function } else { $null } }
 })
+# The NIC this SSH session arrived on (SSH_CONNECTION: client address, client port, server address, server port).
+# When KDNET takes that NIC over, SSH in the debug boot depends on the KDNET adapter's own address (DHCP).
+$sshSession = $null
+$conn = @("$env:SSH_CONNECTION" -split ' ')
+if ($conn.Count -ge 3 -and $conn[2]) {
+  $sshSession = [pscustomobject]@{ address = $conn[2]; nic = $null; prefixOrigin = $null; dhcp = $null }
+  $ipa = @(Get-NetIPAddress -IPAddress $conn[2])[0]
+  if ($ipa) {
+    $sshSession.nic = [string]$ipa.InterfaceAlias
+    $sshSession.prefixOrigin = [string]$ipa.PrefixOrigin
+    $ipi = @(Get-NetIPInterface -InterfaceIndex $ipa.InterfaceIndex -AddressFamily $ipa.AddressFamily)[0]
+    if ($ipi) { $sshSession.dhcp = [string]$ipi.Dhcp }
+  }
+}
 $kdnet = $null
 if ($KdnetPath -and (Test-Path -LiteralPath $KdnetPath)) {
   $ko = & $KdnetPath 2>&1 | Out-String
@@ -55,6 +69,7 @@ $exports = @(Get-ChildItem -LiteralPath $ExportDir -Filter 'bcd-*.bak' | Sort-Ob
   hyperv = [pscustomobject]@{ switches = $switches }
   teams = $teams
   nics = $nics
+  sshSession = $sshSession
   bcd = [pscustomobject]@{ dbgsettings = (Run-Bcd @('/dbgsettings')); current = (Run-Bcd @('/enum', '{current}', '/v'));
     bootmgr = (Run-Bcd @('/enum', '{bootmgr}', '/v')); loaders = (Run-Bcd @('/enum', 'osloader', '/v')) }
   kdnet = $kdnet

@@ -200,6 +200,14 @@ export const windowsErrors = defineErrors({
     fix: () =>
       "Choose a NIC on PCI segment 0 with --nic (Get-NetAdapterHardwareInfo shows each NIC's Segment), or move the card to a slot on segment 0. Nothing was changed.",
   },
+  E227: {
+    title: "KDNET would take over the NIC that carries SSH",
+    exit: "check",
+    message: (p: { target: string; nic: string; address: string; why: string }) =>
+      `SSH reaches '${p.target}' at ${p.address} through '${p.nic}', the NIC KDNET would take over, and ${p.why}: after the restart into the debug entry SSH would not come back, so neither teardown nor doctor could reach the target. Nothing was changed.`,
+    fix: () =>
+      "Reach the target over SSH through another NIC (and pick the NIC for KDNET with --nic), or give this NIC its address by DHCP (a reservation keeps it the same); then run setup again. --force goes on knowingly with a static address: teardown then needs the normal boot, chosen at the console.",
+  },
   E226: {
     title: "BitLocker state unknown",
     exit: "check",

@@ -37,6 +37,8 @@ export interface ModelNic {
   pci?: { segment: number; bus: number; device: number; function: number };
   /** KDNET owns this NIC since the last boot (its Windows driver is not started). */
   kdnetOwned?: boolean;
+  /** Its IPv4 address: from DHCP (PrefixOrigin Dhcp, Dhcp Enabled) or static (Manual, Disabled). */
+  ip?: { address: string; prefixOrigin: "Dhcp" | "Manual"; dhcp: "Enabled" | "Disabled" };
 }
 
 export interface WindowsTargetState {
@@ -87,6 +89,11 @@ export interface WindowsTargetState {
   modules?: WindowsModule[];
   /** The OEM code page of redirected console output (437 en-US; 850 western Europe; 936 zh-CN). Absent: 437. */
   oemCodePage?: number;
+  /**
+   * The address the SSH session arrived at (the third field of SSH_CONNECTION, which Windows OpenSSH sets in every
+   * session): 127.0.0.1 for the built-in peers on loopback; a NIC's address when a test says the session uses it.
+   */
+  sshServerAddress?: string;
   /**
    * What BitLocker sealed when protection was last enabled or resumed: the validated boot settings (see
    * validatedSettings). Set by the model's constructor when absent.
@@ -174,6 +181,7 @@ export function defaultState(over: Partial<WindowsTargetState> = {}): WindowsTar
         linkSpeed: "1 Gbps",
         macAddress: "52-54-00-12-34-56",
         pci: { segment: 0, bus: 0, device: 3, function: 0 },
+        ip: { address: "192.0.2.50", prefixOrigin: "Dhcp", dhcp: "Enabled" },
       },
       {
         name: "Wi-Fi",
@@ -740,6 +748,7 @@ export class WindowsTargetModel {
       hyperv: { switches: s.vswitches },
       teams: s.teams,
       nics,
+      sshSession: this.sshSession(),
       bcd: {
         dbgsettings: this.bcd(["/dbgsettings"]),
         current: this.bcd(["/enum", "{current}", "/v"]),
@@ -751,6 +760,13 @@ export class WindowsTargetModel {
         .filter((f) => f.startsWith(`${dir}\\bcd-`) && f.endsWith(".bak"))
         .sort(),
     };
+  }
+
+  /** What the probe reports of the NIC the SSH session arrived on (templates/windows/probe.ps1, sshSession). */
+  sshSession(): { address: string; nic: string | null; prefixOrigin: string | null; dhcp: string | null } {
+    const address = this.state.sshServerAddress ?? "127.0.0.1";
+    const nic = this.state.nics.find((n) => !n.kdnetOwned && n.ip?.address === address);
+    return { address, nic: nic?.name ?? null, prefixOrigin: nic?.ip?.prefixOrigin ?? null, dhcp: nic?.ip?.dhcp ?? null };
   }
 
   /** kdnet.exe's listing for this machine, in the layout of test/fixtures/kdnet-exe/docs-list-*.txt. */

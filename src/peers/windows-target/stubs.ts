@@ -96,6 +96,17 @@ const CMDLETS: CmdletDef[] = [
     module: "CimCmdlets",
     params: "[Parameter(Mandatory = $true, Position = 0)][string]$ClassName, [string]$Namespace = 'root\\cimv2', [string]$Filter",
   },
+  // NetTCPIP is on every Windows since 8 / Server 2012
+  {
+    name: "Get-NetIPAddress",
+    module: "always",
+    params: "[Parameter(Position = 0)][string[]]$IPAddress, [string[]]$InterfaceAlias, [int[]]$InterfaceIndex, [string]$AddressFamily",
+  },
+  {
+    name: "Get-NetIPInterface",
+    module: "always",
+    params: "[Parameter(Position = 0)][string[]]$InterfaceAlias, [int[]]$InterfaceIndex, [string]$AddressFamily",
+  },
   { name: "Restart-Computer", module: "always", params: "[switch]$Force, [int]$Timeout, [string]$Wait" },
   { name: "Stop-Computer", module: "always", params: "[switch]$Force" },
 ];
@@ -353,6 +364,34 @@ function answer(model: WindowsTargetModel, root: string, engine: PwshEngine, cal
             MacAddress: n.macAddress,
           })),
       };
+    case "Get-NetIPAddress": {
+      // a NIC KDNET owns has no Windows driver, so no address either (KDNIC gets its own)
+      const found = s.nics
+        .map((n, i) => ({ n, index: i + 2 }))
+        .filter(({ n }) => n.ip && !n.kdnetOwned)
+        .filter(({ n }) => !a.IPAddress || list(a.IPAddress).includes(n.ip!.address))
+        .filter(({ n }) => !a.InterfaceAlias || like(list(a.InterfaceAlias), n.name));
+      if (a.IPAddress && !found.length)
+        return { error: { message: "No matching MSFT_NetIPAddress objects found by CIM query for instances of the ROOT/StandardCimv2/MSFT_NetIPAddress class on the  CIM server", category: "ObjectNotFound" } };
+      return {
+        value: found.map(({ n, index }) => ({
+          IPAddress: n.ip!.address,
+          InterfaceAlias: n.name,
+          InterfaceIndex: index,
+          AddressFamily: "IPv4",
+          PrefixOrigin: n.ip!.prefixOrigin,
+          PrefixLength: 24,
+        })),
+      };
+    }
+    case "Get-NetIPInterface":
+      return {
+        value: s.nics
+          .map((n, i) => ({ n, index: i + 2 }))
+          .filter(({ n }) => n.ip && !n.kdnetOwned)
+          .filter(({ index }) => !a.InterfaceIndex || list(a.InterfaceIndex).map(Number).includes(index))
+          .map(({ n, index }) => ({ InterfaceAlias: n.name, InterfaceIndex: index, AddressFamily: "IPv4", Dhcp: n.ip!.dhcp })),
+      };
     case "Get-NetAdapterHardwareInfo":
       return {
         value: s.nics
@@ -482,6 +521,8 @@ export async function runInEngine(model: WindowsTargetModel, engine: PwshEngine,
       USERNAME: s.user.replace(/^.*\\/, ""),
       NETDBG_WIN_USER: s.user,
       NETDBG_WIN_ELEVATED: s.elevated ? "1" : "0",
+      // Windows OpenSSH sets it in every session: client address and port, server address and port
+      SSH_CONNECTION: `192.0.2.10 50022 ${s.sshServerAddress ?? "127.0.0.1"} 22`,
     },
     codePage: s.oemCodePage ?? 437,
     handler: (call) => answer(model, root, engine, call),

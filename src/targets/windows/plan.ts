@@ -148,6 +148,48 @@ function checkNic(n: NicFacts, force: boolean, warnings: string[]): void {
   if (!n.connected) warnings.push(`'${n.name}' reports no link (${n.status}); KDNET needs the cable plugged in.`);
 }
 
+/**
+ * The NIC that carries this SSH session, when KDNET takes it over. In the debug boot its Windows driver does not
+ * load: Windows reaches the network through the KDNET adapter (KDNIC), whose address comes from DHCP (falling back
+ * to 169.254.x.x), so a static address, VLAN and firewall profile do not carry over (learn.microsoft.com,
+ * "Set up KDNET network kernel debugging automatically"; the KDNET NIC and KDNIC). A static address means SSH
+ * does not come back at it (refused unless --force); with --no-kdnic Windows has no network on that NIC at all
+ * (refused); with DHCP the address may change (a warning).
+ */
+function checkSshNic(
+  facts: WindowsFacts,
+  nic: NicFacts,
+  cfg: Pick<WindowsSetupConfig, "target" | "force" | "noKdnic">,
+  warnings: string[],
+): void {
+  const ssh = facts.sshSession;
+  if (!ssh?.nic || ssh.nic.toLowerCase() !== nic.name.toLowerCase()) return;
+  const isStatic = ssh.prefixOrigin === "Manual" || ssh.dhcp === "Disabled";
+  if (cfg.noKdnic)
+    throw netdbgError("E227", {
+      target: cfg.target,
+      nic: nic.name,
+      address: ssh.address,
+      why: "with --no-kdnic Windows has no network on that NIC at all in the debug boot",
+    });
+  if (isStatic) {
+    if (!cfg.force)
+      throw netdbgError("E227", {
+        target: cfg.target,
+        nic: nic.name,
+        address: ssh.address,
+        why: "its address is static, and in the debug boot Windows reaches the network through the KDNET adapter (KDNIC), which takes an address from DHCP (or 169.254.x.x) instead",
+      });
+    warnings.push(
+      `--force: SSH reaches '${cfg.target}' at the static address ${ssh.address} of '${nic.name}', which KDNET takes over: in the debug boot SSH will not answer there (KDNIC takes a DHCP address); teardown then needs the normal boot (choose it at the console or in the firmware's boot menu).`,
+    );
+    return;
+  }
+  warnings.push(
+    `SSH reaches '${cfg.target}' through '${nic.name}' (${ssh.address}, DHCP), the NIC KDNET takes over: in the debug boot Windows uses the KDNET adapter (KDNIC) instead, whose DHCP address may differ; netdbg follows the KDNET pokes' source, but SSH (doctor, teardown) may need the new address.`,
+  );
+}
+
 /** kdnet.exe's own listing, when the target has it, as a second opinion on the NIC (never a stop). */
 function secondOpinion(facts: WindowsFacts, nic: NicFacts, warnings: string[]): void {
   const k = facts.kdnet;
@@ -221,6 +263,7 @@ export function planWindowsSetup(facts: WindowsFacts, cfg: WindowsSetupConfig): 
   const nic = selectNic(facts, cfg);
   checkNic(nic, Boolean(cfg.force), warnings);
   secondOpinion(facts, nic, warnings);
+  checkSshNic(facts, nic, cfg, warnings);
   if (cfg.noKdnic) {
     const other = facts.nics.some((n) => n !== nic && n.connected && !n.virtual);
     if (!other) throw netdbgError("E209", { nic: nic.name });

@@ -58,6 +58,21 @@ export interface WindowsFacts {
   bcdError?: { exitCode: number; output: string };
   kdnet?: KdnetList;
   exports: string[];
+  /**
+   * The NIC the SSH session arrived on (SSH_CONNECTION's server address → Get-NetIPAddress → Get-NetIPInterface):
+   * `nic` null when that address is on no NIC (loopback, a NAT or proxy in between); absent when the session did
+   * not say (an older probe, no SSH_CONNECTION).
+   */
+  sshSession?: SshSession;
+}
+
+export interface SshSession {
+  address: string;
+  nic: string | null;
+  /** Get-NetIPAddress's PrefixOrigin: Dhcp, Manual (static), WellKnown, RouterAdvertisement. */
+  prefixOrigin: string | null;
+  /** Get-NetIPInterface's Dhcp: Enabled or Disabled. */
+  dhcp: string | null;
 }
 
 interface RawProbe {
@@ -73,6 +88,7 @@ interface RawProbe {
   bcd: Record<"dbgsettings" | "current" | "bootmgr" | "loaders", { exitCode: number; output: string }>;
   kdnet: { path: string; exitCode: number; output: string } | null;
   exports: string | string[] | null;
+  sshSession?: SshSession | null;
 }
 interface RawSwitch {
   name: string;
@@ -203,6 +219,7 @@ export function factsFromProbe(raw: RawProbe): WindowsFacts {
     loaders: [],
     netdbgEntries: [],
     exports: asArray(raw.exports),
+    ...(raw.sshSession ? { sshSession: raw.sshSession } : {}),
   };
   for (const k of ["dbgsettings", "current", "bootmgr", "loaders"] as const) {
     const r = raw.bcd[k];
