@@ -39,6 +39,17 @@ $nics = @(Get-NetAdapter | ForEach-Object {
     segment = if ($h) { [int]$h.Segment } else { $null }; bus = if ($h) { [int]$h.Bus } else { $null };
     device = if ($h) { [int]$h.Device } else { $null }; 'function' = if ($h) { [int]$h.Function } else { $null } }
 })
+# In the debug boot the NIC KDNET owns has no Windows driver (Plug and Play problem 53, CM_PROB_USED_BY_DEBUGGER), so
+# Get-NetAdapter does not list it: read it from Plug and Play, with its PCI location (bus number; address = device
+# in the high word, function in the low word), which are numbers in every display language.
+$debuggerNics = @(Get-PnpDevice -Class Net | Where-Object { $_.ConfigManagerErrorCode -eq 53 } | ForEach-Object {
+  $busNo = (Get-PnpDeviceProperty -InstanceId $_.InstanceId -KeyName 'DEVPKEY_Device_BusNumber').Data
+  $addr = (Get-PnpDeviceProperty -InstanceId $_.InstanceId -KeyName 'DEVPKEY_Device_Address').Data
+  [pscustomobject]@{ name = $_.FriendlyName; pnpDeviceId = $_.InstanceId;
+    bus = if ($null -ne $busNo) { [int]$busNo } else { $null };
+    device = if ($null -ne $addr) { [int]($addr -shr 16) } else { $null };
+    'function' = if ($null -ne $addr) { [int]($addr -band 0xFFFF) } else { $null } }
+})
 # The NIC this SSH session arrived on (SSH_CONNECTION: client address, client port, server address, server port).
 # When KDNET takes that NIC over, SSH in the debug boot depends on the KDNET adapter's own address (DHCP).
 $sshSession = $null
@@ -69,6 +80,7 @@ $exports = @(Get-ChildItem -LiteralPath $ExportDir -Filter 'bcd-*.bak' | Sort-Ob
   hyperv = [pscustomobject]@{ switches = $switches }
   teams = $teams
   nics = $nics
+  debuggerNics = $debuggerNics
   sshSession = $sshSession
   bcd = [pscustomobject]@{ dbgsettings = (Run-Bcd @('/dbgsettings')); current = (Run-Bcd @('/enum', '{current}', '/v'));
     bootmgr = (Run-Bcd @('/enum', '{bootmgr}', '/v')); loaders = (Run-Bcd @('/enum', 'osloader', '/v')) }

@@ -591,9 +591,9 @@ export class WindowsTargetModel {
   /**
    * What a restart does to the state: boot manager takes the one-time bootsequence (and removes it) or the
    * default; BitLocker counts the reboot down; if the booted entry debugs over NET on a NIC, KDNET takes that NIC
-   * (its driver is not started) and the "Microsoft Kernel Debug Network Adapter" (KDNIC) carries Windows'
-   * traffic instead (research windows-target.md §3, §8). The SSH server comes back after it (the caller decides
-   * how long it stays unreachable).
+   * (its driver is not started, so Get-NetAdapter no longer lists it and Plug and Play shows it with problem 53,
+   * CM_PROB_USED_BY_DEBUGGER) and the "Microsoft Kernel Debug Network Adapter" (KDNIC) carries Windows' traffic
+   * instead. The SSH server comes back after it (the caller decides how long it stays unreachable).
    */
   reboot(): void {
     const s = this.state;
@@ -715,7 +715,7 @@ export class WindowsTargetModel {
           : s.confirmCmdletMissing
             ? { state: s.secureBoot === "on", source: "registry" }
             : { state: s.secureBoot === "on", source: "Confirm-SecureBootUEFI" };
-    const nics = s.nics.map((n) => ({
+    const nics = s.nics.filter((n) => !n.kdnetOwned).map((n) => ({
       name: n.name,
       interfaceDescription: n.interfaceDescription,
       pnpDeviceId: n.pnpDeviceId,
@@ -748,6 +748,15 @@ export class WindowsTargetModel {
       hyperv: { switches: s.vswitches },
       teams: s.teams,
       nics,
+      debuggerNics: s.nics
+        .filter((n) => n.kdnetOwned)
+        .map((n) => ({
+          name: n.interfaceDescription,
+          pnpDeviceId: n.pnpDeviceId,
+          bus: n.pci?.bus ?? null,
+          device: n.pci?.device ?? null,
+          function: n.pci?.function ?? null,
+        })),
       sshSession: this.sshSession(),
       bcd: {
         dbgsettings: this.bcd(["/dbgsettings"]),

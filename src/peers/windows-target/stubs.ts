@@ -96,7 +96,17 @@ const CMDLETS: CmdletDef[] = [
     module: "CimCmdlets",
     params: "[Parameter(Mandatory = $true, Position = 0)][string]$ClassName, [string]$Namespace = 'root\\cimv2', [string]$Filter",
   },
-  // NetTCPIP is on every Windows since 8 / Server 2012
+  // PnpDevice and NetTCPIP are on every Windows since 8 / Server 2012
+  {
+    name: "Get-PnpDevice",
+    module: "always",
+    params: "[Parameter(Position = 0)][string[]]$InstanceId, [string[]]$Class, [switch]$PresentOnly",
+  },
+  {
+    name: "Get-PnpDeviceProperty",
+    module: "always",
+    params: "[Parameter(Mandatory = $true)][string[]]$InstanceId, [Parameter(Position = 0)][string[]]$KeyName",
+  },
   {
     name: "Get-NetIPAddress",
     module: "always",
@@ -349,9 +359,10 @@ function answer(model: WindowsTargetModel, root: string, engine: PwshEngine, cal
       if (s.secureBoot === "unknown") return denied("Confirm-SecureBootUEFI");
       return { value: s.secureBoot === "on" };
     case "Get-NetAdapter":
+      // a NIC KDNET owns has no Windows driver in the debug boot, so no NDIS interface: Get-NetAdapter does not list it
       return {
         value: s.nics
-          .filter((n) => like(list(a.Name), n.name) && (!a.Physical || !n.virtual))
+          .filter((n) => !n.kdnetOwned && like(list(a.Name), n.name) && (!a.Physical || !n.virtual))
           .map((n) => ({
             Name: n.name,
             InterfaceDescription: n.interfaceDescription,
@@ -395,7 +406,7 @@ function answer(model: WindowsTargetModel, root: string, engine: PwshEngine, cal
     case "Get-NetAdapterHardwareInfo":
       return {
         value: s.nics
-          .filter((n) => n.pci && like(list(a.Name), n.name))
+          .filter((n) => n.pci && !n.kdnetOwned && like(list(a.Name), n.name))
           .map((n) => ({
             Name: n.name,
             InterfaceDescription: n.interfaceDescription,
@@ -405,6 +416,40 @@ function answer(model: WindowsTargetModel, root: string, engine: PwshEngine, cal
             Function: n.pci!.function,
           })),
       };
+    case "Get-PnpDevice":
+      // Win32_PnPEntity: a NIC reserved for the kernel debugger has problem 53 (CM_PROB_USED_BY_DEBUGGER)
+      return {
+        value: s.nics
+          .filter((n) => !a.InstanceId || list(a.InstanceId).includes(n.pnpDeviceId))
+          .filter((n) => !a.Class || list(a.Class).some((c) => c.toLowerCase() === "net"))
+          .map((n) => ({
+            InstanceId: n.pnpDeviceId,
+            FriendlyName: n.interfaceDescription,
+            Class: "Net",
+            Present: true,
+            Status: n.kdnetOwned ? "Error" : "OK",
+            ConfigManagerErrorCode: n.kdnetOwned ? 53 : 0,
+            Problem: n.kdnetOwned ? "CM_PROB_USED_BY_DEBUGGER" : "CM_PROB_NONE",
+          })),
+      };
+    case "Get-PnpDeviceProperty": {
+      // DEVPKEY_Device_BusNumber (UInt32) and DEVPKEY_Device_Address (PCI: device << 16 | function)
+      const n = s.nics.find((x) => list(a.InstanceId).includes(x.pnpDeviceId));
+      return {
+        value: list(a.KeyName).map((k) => ({
+          InstanceId: n?.pnpDeviceId ?? "",
+          KeyName: k,
+          Data:
+            !n?.pci
+              ? null
+              : k === "DEVPKEY_Device_BusNumber"
+                ? n.pci.bus
+                : k === "DEVPKEY_Device_Address"
+                  ? n.pci.device * 65536 + n.pci.function
+                  : null,
+        })),
+      };
+    }
     case "Get-NetLbfoTeam":
       return { value: s.teams.filter((t) => like(list(a.Name), t.name)).map((t) => ({ Name: t.name, Members: t.members })) };
     case "Get-VMSwitch":

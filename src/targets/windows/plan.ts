@@ -104,7 +104,12 @@ export function selectNic(facts: WindowsFacts, cfg: Pick<WindowsSetupConfig, "ni
     const hit =
       facts.nics.find((n) => n.name.toLowerCase() === want) ??
       facts.nics.find((n) => n.interfaceDescription.toLowerCase() === want) ??
-      facts.nics.find((n) => n.busparams === cfg.nic);
+      facts.nics.find((n) => n.busparams === cfg.nic) ??
+      // the debug boot: the NIC named by its interface alias has none now (KDNET owns it, so Windows has no
+      // interface on it); the NIC {dbgsettings} points KDNET at is that one
+      (facts.nics.some((n) => n.name.toLowerCase() === want)
+        ? undefined
+        : facts.nics.find((n) => n.debuggerOwned && n.busparams !== undefined && n.busparams === facts.dbgsettings.busparams));
     if (!hit) throw netdbgError("E214", { nic: cfg.nic, target: cfg.target, candidates: names });
     return hit;
   }

@@ -37,6 +37,11 @@ export interface NicFacts {
   minBuild?: number;
   team?: string;
   vswitch?: string;
+  /**
+   * The debug boot: KDNET owns this NIC (Plug and Play problem 53), so Windows has no driver and no interface on it;
+   * read from Plug and Play (its name is the device's, as no interface alias exists).
+   */
+  debuggerOwned?: boolean;
 }
 
 export interface WindowsFacts {
@@ -89,6 +94,14 @@ interface RawProbe {
   kdnet: { path: string; exitCode: number; output: string } | null;
   exports: string | string[] | null;
   sshSession?: SshSession | null;
+  debuggerNics?: RawDebuggerNic | RawDebuggerNic[] | null;
+}
+interface RawDebuggerNic {
+  name: string;
+  pnpDeviceId: string;
+  bus: number | null;
+  device: number | null;
+  function: number | null;
 }
 interface RawSwitch {
   name: string;
@@ -199,6 +212,28 @@ export function factsFromProbe(raw: RawProbe): WindowsFacts {
     }
     return f;
   });
+  // the debug boot: the NIC KDNET owns is missing from Get-NetAdapter; it comes from Plug and Play instead
+  for (const d of asArray(raw.debuggerNics)) {
+    if (nics.some((n) => n.pnpDeviceId.toLowerCase() === d.pnpDeviceId.toLowerCase())) continue;
+    const f = classifyNic(
+      {
+        name: d.name,
+        interfaceDescription: d.name,
+        pnpDeviceId: d.pnpDeviceId,
+        ndisPhysicalMedium: 14, // KDNET drives wired Ethernet only
+        virtual: false,
+        status: "Up", // it carries KDNET
+        linkSpeed: "",
+        segment: 0,
+        bus: d.bus,
+        device: d.device,
+        function: d.function,
+      },
+      build,
+    );
+    f.debuggerOwned = true;
+    nics.push(f);
+  }
   const facts: WindowsFacts = {
     user: raw.user,
     os: raw.os,
