@@ -715,21 +715,23 @@ export class WindowsTargetModel {
           : s.confirmCmdletMissing
             ? { state: s.secureBoot === "on", source: "registry" }
             : { state: s.secureBoot === "on", source: "Confirm-SecureBootUEFI" };
-    const nics = s.nics.filter((n) => !n.kdnetOwned).map((n) => ({
-      name: n.name,
-      interfaceDescription: n.interfaceDescription,
-      pnpDeviceId: n.pnpDeviceId,
-      ndisPhysicalMedium: n.ndisPhysicalMedium,
-      virtual: n.virtual,
-      hardwareInterface: !n.virtual,
-      status: n.status,
-      linkSpeed: n.linkSpeed,
-      macAddress: n.macAddress,
-      segment: n.pci?.segment ?? null,
-      bus: n.pci?.bus ?? null,
-      device: n.pci?.device ?? null,
-      function: n.pci?.function ?? null,
-    }));
+    const nics = s.nics
+      .filter((n) => !n.kdnetOwned)
+      .map((n) => ({
+        name: n.name,
+        interfaceDescription: n.interfaceDescription,
+        pnpDeviceId: n.pnpDeviceId,
+        ndisPhysicalMedium: n.ndisPhysicalMedium,
+        virtual: n.virtual,
+        hardwareInterface: !n.virtual,
+        status: n.status,
+        linkSpeed: n.linkSpeed,
+        macAddress: n.macAddress,
+        segment: n.pci?.segment ?? null,
+        bus: n.pci?.bus ?? null,
+        device: n.pci?.device ?? null,
+        function: n.pci?.function ?? null,
+      }));
     // ConvertTo-Json writes a one-element array property as an array, but an empty @() as [] — keep both shapes.
     let kdnet: unknown = null;
     if (kdnetPath && s.kdnetPath === kdnetPath)

@@ -110,7 +110,8 @@ const CMDLETS: CmdletDef[] = [
   {
     name: "Get-NetIPAddress",
     module: "always",
-    params: "[Parameter(Position = 0)][string[]]$IPAddress, [string[]]$InterfaceAlias, [int[]]$InterfaceIndex, [string]$AddressFamily",
+    params:
+      "[Parameter(Position = 0)][string[]]$IPAddress, [string[]]$InterfaceAlias, [int[]]$InterfaceIndex, [string]$AddressFamily",
   },
   {
     name: "Get-NetIPInterface",
@@ -383,7 +384,13 @@ function answer(model: WindowsTargetModel, root: string, engine: PwshEngine, cal
         .filter(({ n }) => !a.IPAddress || list(a.IPAddress).includes(n.ip!.address))
         .filter(({ n }) => !a.InterfaceAlias || like(list(a.InterfaceAlias), n.name));
       if (a.IPAddress && !found.length)
-        return { error: { message: "No matching MSFT_NetIPAddress objects found by CIM query for instances of the ROOT/StandardCimv2/MSFT_NetIPAddress class on the  CIM server", category: "ObjectNotFound" } };
+        return {
+          error: {
+            message:
+              "No matching MSFT_NetIPAddress objects found by CIM query for instances of the ROOT/StandardCimv2/MSFT_NetIPAddress class on the  CIM server",
+            category: "ObjectNotFound",
+          },
+        };
       return {
         value: found.map(({ n, index }) => ({
           IPAddress: n.ip!.address,
@@ -421,7 +428,7 @@ function answer(model: WindowsTargetModel, root: string, engine: PwshEngine, cal
       return {
         value: s.nics
           .filter((n) => !a.InstanceId || list(a.InstanceId).includes(n.pnpDeviceId))
-          .filter((n) => !a.Class || list(a.Class).some((c) => c.toLowerCase() === "net"))
+          .filter(() => !a.Class || list(a.Class).some((c) => c.toLowerCase() === "net"))
           .map((n) => ({
             InstanceId: n.pnpDeviceId,
             FriendlyName: n.interfaceDescription,
@@ -439,14 +446,13 @@ function answer(model: WindowsTargetModel, root: string, engine: PwshEngine, cal
         value: list(a.KeyName).map((k) => ({
           InstanceId: n?.pnpDeviceId ?? "",
           KeyName: k,
-          Data:
-            !n?.pci
-              ? null
-              : k === "DEVPKEY_Device_BusNumber"
-                ? n.pci.bus
-                : k === "DEVPKEY_Device_Address"
-                  ? n.pci.device * 65536 + n.pci.function
-                  : null,
+          Data: !n?.pci
+            ? null
+            : k === "DEVPKEY_Device_BusNumber"
+              ? n.pci.bus
+              : k === "DEVPKEY_Device_Address"
+                ? n.pci.device * 65536 + n.pci.function
+                : null,
         })),
       };
     }
