@@ -17,7 +17,8 @@
  *     "netpoll: kgdboe: local IP …" or refuses devices that cannot be polled);
  *   - force_single_core=1 takes every CPU but #0 offline with remove_cpu() (never brought back on unload, as in
  *     kgdboe); force_single_core=0 does NOT hook any driver: with a built-in driver it fails with kgdboe's message
- *     (without kgdboe's crash), otherwise it prints kgdboe's "hooked" line without hooking anything;
+ *     (without kgdboe's crash), otherwise it says that nothing is hooked and that KGDB's own round-up of the
+ *     other CPUs is what keeps them away from the NIC while the kernel is stopped;
  *   - registers a KGDB I/O driver named "kgdboe" (so the kernel prints "KGDB: Registered I/O driver kgdboe", and
  *     refuses when kgdboc already holds KGDB) and prints kgdboe's success lines, including
  *     "target remote udp:<ip>:<port>";
@@ -32,7 +33,7 @@
  *     output and flush sends it to the sender with netpoll_send_udp(). post_exception reschedules NAPI so the
  *     interrupts the polls left masked are unmasked by a regular poll.
  *
- * WHAT IT DOES NOT DO: kgdboe's driver hooking for multi-core safety (force_single_core=0 only prints), IPv6,
+ * WHAT IT DOES NOT DO: kgdboe's driver hooking for multi-core safety (force_single_core=0 hooks nothing), IPv6,
  * fragmented datagrams, or any promise that a stop inside the network stack itself can be debugged over the
  * same NIC (the same holds for kgdboe). It is a test peer for netdbg; prefer the real kgdboe for real work.
  */
@@ -300,7 +301,7 @@ static int compat_smp_mode(void)
 		return -EINVAL;
 	}
 	pr_info("found owner module for %s: %s\n", device_name, parent->driver->owner->name);
-	pr_info("your kernel has been hooked to avoid deadlocks caused by accessing network driver from debugger.\n");
+	pr_info("multi-core mode: no driver is hooked; while the kernel is stopped KGDB holds the other CPUs, and they run the driver freely otherwise\n");
 	return 0;
 }
 

@@ -41,7 +41,8 @@ export function parseKgdboeDmesg(text: string): KgdboeDmesg {
     const ip = LOCAL_IP.exec(line);
     if (ip) out.localIp = ip[1]!;
     if (/single-core mode enabled|only one active CPU found/.test(line)) out.singleCore = true;
-    if (/your kernel has been hooked to avoid deadlocks/.test(line)) out.singleCore = false;
+    // upstream kgdboe's multi-core line, and the bundled module's, which says it hooks nothing
+    if (/your kernel has been hooked to avoid deadlocks|multi-core mode: no driver is hooked/.test(line)) out.singleCore = false;
     if (REGISTERED.test(line)) registered = true;
     if (SUCCESS.test(line)) out.loaded = true;
     const at = ATTACH.exec(line);

@@ -99,6 +99,21 @@ describe("parseKgdboeDmesg", () => {
   });
 });
 
+describe("parseKgdboeDmesg: multi-core mode", () => {
+  it("reads upstream's 'hooked' line and the bundled module's 'no driver is hooked' line as multi-core", () => {
+    for (const line of [
+      "kgdboe: your kernel has been hooked to avoid deadlocks caused by accessing network driver from debugger.",
+      "kgdboe: multi-core mode: no driver is hooked; while the kernel is stopped KGDB holds the other CPUs, and they run the driver freely otherwise",
+    ])
+      expect(parseKgdboeDmesg(`kgdboe: found owner module for eth0: e1000\n${line}\n`).singleCore).toBe(false);
+  });
+  it("the bundled module never claims to hook the driver (it hooks nothing)", () => {
+    const src = readFileSync(new URL("../../../assets/kgdboe-compat/kgdboe.c", import.meta.url), "utf8");
+    expect(src).not.toContain("your kernel has been hooked");
+    expect(src).toContain("multi-core mode: no driver is hooked");
+  });
+});
+
 describe("classifyModuleLoadFailure", () => {
   const cases: [string, string][] = [
     // kgdboe's own lines (A2)
