@@ -64,10 +64,21 @@ if ($conn.Count -ge 3 -and $conn[2]) {
     if ($ipi) { $sshSession.dhcp = [string]$ipi.Dhcp }
   }
 }
+# kdnet.exe: the path given, else where it usually is: the Windows Kits debuggers for this machine's architecture,
+# the C:\KDNET folder Microsoft's KDNET setup page copies it to, or PATH
+$kdnetExe = $null
+if ($KdnetPath) { if (Test-Path -LiteralPath $KdnetPath) { $kdnetExe = $KdnetPath } }
+else {
+  $arch = 'x64'
+  if ($env:PROCESSOR_ARCHITECTURE -eq 'ARM64') { $arch = 'arm64' } elseif ($env:PROCESSOR_ARCHITECTURE -eq 'x86') { $arch = 'x86' }
+  $cands = @("${env:ProgramFiles(x86)}\Windows Kits\10\Debuggers\$arch\kdnet.exe", "$env:ProgramFiles\Windows Kits\10\Debuggers\$arch\kdnet.exe", "$env:SystemDrive\KDNET\kdnet.exe")
+  $kdnetExe = @($cands | Where-Object { Test-Path -LiteralPath $_ })[0]
+  if (-not $kdnetExe) { $kdnetExe = @(Get-Command kdnet.exe -CommandType Application | ForEach-Object { $_.Source })[0] }
+}
 $kdnet = $null
-if ($KdnetPath -and (Test-Path -LiteralPath $KdnetPath)) {
-  $ko = & $KdnetPath 2>&1 | Out-String
-  $kdnet = [pscustomobject]@{ path = $KdnetPath; exitCode = $LASTEXITCODE; output = $ko }
+if ($kdnetExe) {
+  $ko = & $kdnetExe 2>&1 | Out-String
+  $kdnet = [pscustomobject]@{ path = $kdnetExe; exitCode = $LASTEXITCODE; output = $ko }
 }
 $exports = @(Get-ChildItem -LiteralPath $ExportDir -Filter 'bcd-*.bak' | Sort-Object Name | ForEach-Object { $_.FullName })
 [pscustomobject]@{

@@ -20,6 +20,7 @@
  * (a ForceCommand script loads it from a file, handles one command, writes it back).
  */
 import { readFileSync } from "node:fs";
+import { kdnetCandidates } from "../../targets/windows/probe.js";
 import { SUPPORTED_NICS } from "../../targets/windows/supported-nics.js";
 import { type BcdStoreState, bcdedit, type Locale, serializeStore, WELL_KNOWN } from "./bcd.js";
 
@@ -734,8 +735,12 @@ export class WindowsTargetModel {
       }));
     // ConvertTo-Json writes a one-element array property as an array, but an empty @() as [] — keep both shapes.
     let kdnet: unknown = null;
-    if (kdnetPath && s.kdnetPath === kdnetPath)
-      kdnet = { path: kdnetPath, exitCode: 0, output: s.kdnetOutput ?? this.kdnetListing() };
+    const found = kdnetPath
+      ? s.kdnetPath === kdnetPath
+        ? kdnetPath
+        : undefined
+      : kdnetCandidates(s.os.arch, s.systemDrive).find((c) => c.toLowerCase() === s.kdnetPath?.toLowerCase());
+    if (found) kdnet = { path: found, exitCode: 0, output: s.kdnetOutput ?? this.kdnetListing() };
     const dir = exportDir.replace(/\\$/, "");
     const hasBitLocker = s.modules === undefined || s.modules.includes("BitLocker");
     return {

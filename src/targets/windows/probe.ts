@@ -13,6 +13,20 @@ export const ENTRY_SUFFIX = " [netdbg]";
 export const DEFAULT_EXPORT_DIR = "C:\\ProgramData\\netdbg";
 export const DEFAULT_KDNET_PATH = "C:\\Program Files (x86)\\Windows Kits\\10\\Debuggers\\x64\\kdnet.exe";
 
+/**
+ * Where the probe looks for kdnet.exe when no path is given (templates/windows/probe.ps1, same order): the
+ * Windows Kits debuggers for the machine's architecture (x86 and 64-bit Program Files), then C:\KDNET, the folder
+ * Microsoft's KDNET setup page copies kdnet.exe and VerifiedNICList.xml to; then PATH.
+ */
+export function kdnetCandidates(arch: string, systemDrive = "C:"): string[] {
+  const a = arch.toUpperCase() === "ARM64" ? "arm64" : arch.toUpperCase() === "X86" ? "x86" : "x64";
+  return [
+    `C:\\Program Files (x86)\\Windows Kits\\10\\Debuggers\\${a}\\kdnet.exe`,
+    `C:\\Program Files\\Windows Kits\\10\\Debuggers\\${a}\\kdnet.exe`,
+    `${systemDrive}\\KDNET\\kdnet.exe`,
+  ];
+}
+
 export interface NicFacts {
   name: string;
   interfaceDescription: string;
@@ -61,7 +75,8 @@ export interface WindowsFacts {
   netdbgEntries: BcdObject[];
   /** bcdedit failed to read the store (exit code and its text), when it did. */
   bcdError?: { exitCode: number; output: string };
-  kdnet?: KdnetList;
+  /** kdnet.exe's listing, and where the probe found it. */
+  kdnet?: KdnetList & { path: string };
   exports: string[];
   /**
    * The NIC the SSH session arrived on (SSH_CONNECTION's server address → Get-NetIPAddress → Get-NetIPInterface):
@@ -192,7 +207,8 @@ export interface ProbeOptions {
 export async function probeWindows(run: ScriptRunner, o: ProbeOptions = {}): Promise<WindowsFacts> {
   const raw = await run.run<RawProbe>("probe", {
     ExportDir: o.exportDir ?? DEFAULT_EXPORT_DIR,
-    KdnetPath: o.kdnetPath ?? DEFAULT_KDNET_PATH,
+    // empty: the probe looks where kdnet.exe usually is (kdnetCandidates)
+    KdnetPath: o.kdnetPath ?? "",
   });
   return factsFromProbe(raw);
 }
@@ -266,6 +282,6 @@ export function factsFromProbe(raw: RawProbe): WindowsFacts {
   if (bootmgr) facts.bootmgr = bootmgr;
   facts.loaders = parseBcdEnum(raw.bcd.loaders.output).filter((o) => o.guid !== undefined);
   facts.netdbgEntries = facts.loaders.filter((o) => (bcdElement(o, "description") ?? "").endsWith(ENTRY_SUFFIX));
-  if (raw.kdnet && raw.kdnet.exitCode === 0) facts.kdnet = parseKdnetList(raw.kdnet.output);
+  if (raw.kdnet && raw.kdnet.exitCode === 0) facts.kdnet = { ...parseKdnetList(raw.kdnet.output), path: raw.kdnet.path };
   return facts;
 }

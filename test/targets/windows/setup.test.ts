@@ -323,6 +323,24 @@ describe("kdnet.exe as a second opinion", () => {
     ]);
     expect(r.plan.warnings).toEqual([]);
   });
+  it("is looked for where it usually is: the Windows Kits debuggers of the machine's architecture, then C:\\KDNET", async () => {
+    const found = async (over: Partial<WindowsTargetState>) => {
+      const { run, store, config } = rig(over);
+      return (await setupWindows({ run, store, clock: systemClock, config, check: true })).facts.kdnet?.path;
+    };
+    expect(await found({ kdnetPath: "C:\\KDNET\\kdnet.exe" })).toBe("C:\\KDNET\\kdnet.exe");
+    expect(await found({ kdnetPath: "C:\\Program Files\\Windows Kits\\10\\Debuggers\\x64\\kdnet.exe" })).toBe(
+      "C:\\Program Files\\Windows Kits\\10\\Debuggers\\x64\\kdnet.exe",
+    );
+    const arm = { arch: "ARM64" };
+    const os = (a: { arch: string }) => ({ ...defaultState().os, ...a });
+    expect(
+      await found({ os: os(arm), kdnetPath: "C:\\Program Files (x86)\\Windows Kits\\10\\Debuggers\\arm64\\kdnet.exe" }),
+    ).toBe("C:\\Program Files (x86)\\Windows Kits\\10\\Debuggers\\arm64\\kdnet.exe");
+    // an x64 kdnet.exe on an ARM64 machine is not the one to run
+    expect(await found({ os: os(arm), kdnetPath: KDNET })).toBeUndefined();
+    expect(await found({ kdnetPath: "D:\\tools\\kdnet.exe" })).toBeUndefined();
+  });
   it("disagrees (a real listing naming another NIC): a warning, not a stop", async () => {
     const { run, store, config } = rig({
       kdnetPath: KDNET,
