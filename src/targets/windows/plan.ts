@@ -365,7 +365,18 @@ export function planWindowsSetup(facts: WindowsFacts, cfg: WindowsSetupConfig): 
       restoreDbg,
     );
   } else if (nic.attachment === "vmbus") {
-    warnings.push(`'${nic.name}' is a Hyper-V synthetic NIC: no busparams (KDNET finds it through VMBus).`);
+    // KDNET on a synthetic NIC needs a hypervisor that supports debugging its guests; kdnet.exe says so itself
+    // ("This Microsoft hypervisor supports using KDNET in guest VMs.") when it runs in such a guest
+    const k = facts.kdnet;
+    warnings.push(
+      `'${nic.name}' is a Hyper-V synthetic NIC: no busparams (KDNET finds it through VMBus). ${
+        k === undefined
+          ? "KDNET works on it only where the hypervisor supports debugging guests (Hyper-V does; KVM only with its Hyper-V enlightenments): kdnet.exe on the target says whether this one does."
+          : k.hypervisorGuestSupport
+            ? `kdnet.exe (${k.path}) confirms that this hypervisor supports KDNET in guest VMs.`
+            : `kdnet.exe (${k.path}) does not say that this hypervisor supports KDNET in guest VMs, so the debugger will likely never connect: on KVM turn on the Hyper-V enlightenments, or give the guest an emulated Intel NIC instead.`
+      }`,
+    );
   }
 
   // 5. NO_KDNIC (merged with the entry's own loadoptions)

@@ -268,6 +268,18 @@ describe("setup details", () => {
     expect(r.report.actions.map((a) => a.id)).not.toContain("bcd.busparams");
     expect(r.plan.warnings.join(" ")).toContain("VMBus");
     expect(parseDbgSettings(model.bcd(["/dbgsettings"]).output).busparams).toBeUndefined();
+    expect(r.plan.warnings.join(" ")).toContain("kdnet.exe on the target says whether this one does");
+    // kdnet.exe present: its own statement decides what netdbg says about the hypervisor
+    const said = async (isVm: boolean) => {
+      const g = rig({ nics: [syn], isVm, kdnetPath: "C:\\KDNET\\kdnet.exe" });
+      return (
+        await setupWindows({ run: g.run, store: g.store, clock: systemClock, config: g.config, check: true })
+      ).plan.warnings.join(" ");
+    };
+    expect(await said(true)).toContain(
+      "kdnet.exe (C:\\KDNET\\kdnet.exe) confirms that this hypervisor supports KDNET in guest VMs",
+    );
+    expect(await said(false)).toMatch(/does not say that this hypervisor supports KDNET in guest VMs/);
   });
 
   it("a NIC on PCI segment 1 is refused (E225), not given a made-up segment.b.d.f; nothing changes", async () => {
