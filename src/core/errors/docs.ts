@@ -26,6 +26,22 @@ function placeholders(): Record<string, unknown> {
   );
 }
 
+/**
+ * The fix as a page shows it: where a caller may pass its own `fix` (an optional parameter), the default text the
+ * error gives without one; where `fix` is required, its placeholder.
+ */
+function fixText(spec: ErrorSpec<Record<string, unknown>>): string {
+  const p = placeholders() as Record<string, unknown>;
+  const withoutFix = new Proxy(p, { get: (t, key) => (key === "fix" ? undefined : Reflect.get(t, key)) });
+  let text: string | undefined;
+  try {
+    text = spec.fix(withoutFix);
+  } catch {
+    text = undefined;
+  }
+  return text && text !== "undefined" ? text : spec.fix(p);
+}
+
 export interface ErrorPage {
   code: string;
   area: string;
@@ -55,7 +71,7 @@ export function renderErrorPages(): ErrorPage[] {
           "",
           "## Fix",
           "",
-          `> ${spec.fix(p)}`,
+          `> ${fixText(spec)}`,
           "",
           "Values in `<angle brackets>` are filled in from your situation when the error happens.",
           "",

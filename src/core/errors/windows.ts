@@ -175,7 +175,8 @@ export const windowsErrors = defineErrors({
     exit: "environment",
     message: (p: { target: string; computer: string; detail: string }) =>
       `Invoke-Command to '${p.computer}' (target '${p.target}') failed: ${p.detail}`,
-    fix: (p: { computer: string }) =>
+    fix: (p: { computer: string; fix?: string }) =>
+      p.fix ??
       `On the target run 'Enable-PSRemoting -Force' as administrator; on this host make sure '${p.computer}' resolves and is trusted (a domain member, or listed in WSMan:\\localhost\\Client\\TrustedHosts), and that your account is an administrator there. Or use SSH (drop --via winrm).`,
   },
   E223: {

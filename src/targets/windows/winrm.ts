@@ -39,6 +39,22 @@ interface WrapperAnswer {
   exitCode: number | null;
   stdout: string | null;
   stderr: string | null;
+  /** Invoke-Command itself failed: its FullyQualifiedErrorId and message. */
+  invokeError?: { id: string; message: string };
+}
+
+/**
+ * The fix for an Invoke-Command failure, by its FullyQualifiedErrorId (stable in every display language):
+ * ServerNotTrusted (not a domain member, no HTTPS: the TrustedHosts list), AccessDenied (not an administrator
+ * there, or a local administrator whose network logon gets a filtered token unless LocalAccountTokenFilterPolicy
+ * is 1 on the target). Undefined: E222's general fix.
+ */
+export function winrmFix(id: string, computer: string): string | undefined {
+  if (/^ServerNotTrusted\b/.test(id))
+    return `This host cannot verify '${computer}' (no Kerberos: not in a common domain, and no HTTPS listener). On this host, as administrator: Set-Item WSMan:\\localhost\\Client\\TrustedHosts -Value '${computer}' -Concatenate (that only stops the check; NTLM cannot prove who answers), or set up WinRM over HTTPS, or use SSH (drop --via winrm).`;
+  if (/^AccessDenied\b/.test(id))
+    return `The account was refused by '${computer}'. It must be an administrator there; a local account other than the built-in Administrator gets a filtered token over WinRM unless the target has LocalAccountTokenFilterPolicy=1 (as administrator on the target: New-ItemProperty HKLM:\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Policies\\System -Name LocalAccountTokenFilterPolicy -Value 1 -PropertyType DWord -Force). Or use a domain administrator, or SSH (drop --via winrm).`;
+  return undefined;
 }
 
 /** A ScriptRunner that runs each template on `computer` through WinRM. `target` names the target in errors. */
@@ -55,6 +71,15 @@ export function winrmRunner(ps: PowerShellRunner, computer: string, target: stri
         throw netdbgError("E222", { target, computer, detail: psStderrText(r.stderr).slice(-400) || `exit ${r.exitCode}` });
       }
       const a = parsePsJson<WrapperAnswer>("winrm", r.stdout);
+      if (a.invokeError) {
+        const fix = winrmFix(a.invokeError.id, computer);
+        throw netdbgError("E222", {
+          target,
+          computer,
+          detail: `${a.invokeError.message.trim().slice(-400)} (${a.invokeError.id})`,
+          ...(fix ? { fix } : {}),
+        });
+      }
       const code = a.exitCode ?? 0;
       if (code !== 0) {
         throw netdbgError("E212", { script: name, target, exitCode: code, detail: psStderrText(a.stderr ?? "").slice(-400) });

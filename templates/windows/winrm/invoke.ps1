@@ -1,10 +1,13 @@
 # netdbg wrapper: run one netdbg template script on a Windows target through WinRM (netdbg itself on Windows, --via winrm).
 # The remote side starts exactly what the SSH transport sends: powershell.exe with the script's -EncodedCommand
 # (or, for a long script, the same one line on stdin to -Command -), and hands back its exit code, stdout and
-# stderr as one JSON object. Every value arrives as a parameter (-ArgumentList); nothing is spliced in.
+# stderr as one JSON object. Every value arrives as a parameter (-ArgumentList); nothing is spliced in. When
+# Invoke-Command itself fails, the answer is {invokeError: {id, message}}: the error's FullyQualifiedErrorId
+# (ServerNotTrusted..., AccessDenied...: the same in every display language) and its text.
 param([string]$ComputerName, [string]$Encoded = '', [string]$StdinLine = '')
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
+try {
 $r = Invoke-Command -ComputerName $ComputerName -ScriptBlock {
   param([string]$Encoded, [string]$StdinLine)
   $ErrorActionPreference = 'Continue'  # native stderr under 2>&1 must not become a terminating error (PS 5.1)
@@ -21,4 +24,8 @@ $r = Invoke-Command -ComputerName $ComputerName -ScriptBlock {
   $err = @($o | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] } | ForEach-Object { "$_" }) -join "`r`n"
   [pscustomobject]@{ exitCode = $code; stdout = $out; stderr = $err }
 } -ArgumentList $Encoded, $StdinLine
+} catch {
+  [pscustomobject]@{ invokeError = [pscustomobject]@{ id = [string]$_.FullyQualifiedErrorId; message = [string]$_.Exception.Message } } | ConvertTo-Json -Compress -Depth 4
+  return
+}
 [pscustomobject]@{ exitCode = $r.exitCode; stdout = $r.stdout; stderr = $r.stderr } | ConvertTo-Json -Compress -Depth 4

@@ -81,8 +81,12 @@ if (readsStdin) { process.stdin.on("data", (c) => chunks.push(c)); process.stdin
 
   // Invoke-Command as WinRM's stand-in: the script block runs with the target's SystemRoot (one line: the
   // adapter's shell reads its stdin line by line)
+  // Two computer names fail as WinRM does, with the real FullyQualifiedErrorIds (PowerShell/PowerShell#3874, …):
+  // UNTRUSTED-HOST (not in TrustedHosts, no Kerberos) and DENIED-HOST (a filtered or non-admin token).
   const stub =
     `function Invoke-Command { param([string]$ComputerName, [scriptblock]$ScriptBlock, [object[]]$ArgumentList) ` +
+    `if ($ComputerName -eq 'UNTRUSTED-HOST') { Write-Error -ErrorId 'ServerNotTrusted,PSSessionStateBroken' -Category OpenError -Message ('Connecting to remote server ' + $ComputerName + ' failed with the following error message : The WinRM client cannot process the request. If the authentication scheme is different from Kerberos, or if the client computer is not joined to a domain, then HTTPS transport must be used or the destination machine must be added to the TrustedHosts configuration setting.'); return } ` +
+    `if ($ComputerName -eq 'DENIED-HOST') { Write-Error -ErrorId 'AccessDenied,PSSessionStateBroken' -Category OpenError -Message ('Connecting to remote server ' + $ComputerName + ' failed with the following error message : Access is denied.'); return } ` +
     `$env:SystemRoot = '${root.replace(/'/g, "''")}'; & $ScriptBlock @ArgumentList }`;
   const wrapper = join(dir, "pwsh-winrm");
   writeFileSync(

@@ -56,4 +56,32 @@ describe.skipIf(noPwsh())("--via winrm: node-powershell → real pwsh → the ta
       await rig.close();
     }
   }, 180_000);
+
+  it("Invoke-Command's own failures are E222 with the fix for their FullyQualifiedErrorId (TrustedHosts, the filtered token)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "nd-winrm-pwsh-"));
+    dirs.push(dir);
+    const model = new WindowsTargetModel(PROFILES.home.state());
+    const rig = await startWinrmRig(dir, PWSH!, model, engine());
+    const ps = new NodePowerShellRunner({ executable: rig.executable });
+    try {
+      const failure = async (computer: string) => {
+        const e = await winrmRunner(ps, computer, "win")
+          .run("whoami")
+          .catch((x: unknown) => x);
+        expect((e as { code?: string }).code).toBe("NETDBG-E222");
+        return e as Error & { fix: string };
+      };
+      const untrusted = await failure("UNTRUSTED-HOST");
+      expect(untrusted.message).toContain("TrustedHosts configuration setting");
+      expect(untrusted.message).toContain("(ServerNotTrusted,PSSessionStateBroken");
+      expect(untrusted.fix).toContain("Set-Item WSMan:\\localhost\\Client\\TrustedHosts -Value 'UNTRUSTED-HOST' -Concatenate");
+      const denied = await failure("DENIED-HOST");
+      expect(denied.message).toContain("Access is denied.");
+      expect(denied.fix).toContain("LocalAccountTokenFilterPolicy");
+      expect(model.received).toEqual([]);
+    } finally {
+      await ps.dispose();
+      await rig.close();
+    }
+  }, 120_000);
 });
