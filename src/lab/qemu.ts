@@ -12,10 +12,16 @@
  */
 import { KGDBOE_PORT, type LabVariant, SERIAL_LOCAL_PORT, SERIAL_PEER_PORT, SSH_PORT } from "./spec.js";
 
+/** The guest's NIC: QEMU's e1000 (its driver has ndo_poll_controller) or virtio-net (none: upstream kgdboe refuses it). */
+export type LabNic = "e1000" | "virtio";
+export const LAB_NICS: readonly LabNic[] = ["e1000", "virtio"];
+
 export interface QemuPlan {
   variant: LabVariant;
   accel: "tcg" | "kvm";
   smp: number;
+  /** Default e1000. */
+  nic?: LabNic;
   memoryMb: number;
   kernel: string;
   /** The stock Debian kernel needs its initramfs (virtio/e1000/ext4 are modules there). */
@@ -60,7 +66,7 @@ export function qemuArgs(p: QemuPlan): string[] {
     "-netdev",
     `user,id=n0,${fwd.join(",")}`,
     "-device",
-    "e1000,netdev=n0",
+    `${p.nic === "virtio" ? "virtio-net-pci" : "e1000"},netdev=n0`,
     "-serial",
     `file:${qemuValue(p.consoleLog)}`,
     "-serial",

@@ -8,7 +8,7 @@ import type { LabArtifacts } from "./artifacts.js";
 import { mustRun } from "./exec.js";
 import { conflictingRoutes, isolationViolations, type LabSubnet } from "./net.js";
 import type { LabDeps, LabPaths } from "./ports.js";
-import { qemuArgs } from "./qemu.js";
+import { type LabNic, qemuArgs } from "./qemu.js";
 import {
   GUEST_MEMORY_MB,
   KGDBOC_PORT,
@@ -47,6 +47,8 @@ export interface LabState {
   relayPid: number;
   accel: "tcg" | "kvm";
   smp: number;
+  /** The guest's NIC model (absent in states written before it was chosen: e1000). */
+  nic?: LabNic;
   knownHosts: string;
   consoleLog: string;
   monitorSocket: string;
@@ -85,6 +87,8 @@ export interface UpOptions {
   names: LabNames;
   variant: LabVariant;
   smp: number;
+  /** Default e1000. */
+  nic?: LabNic;
   subnet: LabSubnet;
   progress?: (line: string) => void;
 }
@@ -238,6 +242,7 @@ export async function labUp(deps: LabDeps, paths: LabPaths, art: LabArtifacts, o
     variant: o.variant,
     accel,
     smp: o.smp,
+    nic: o.nic ?? "e1000",
     memoryMb: GUEST_MEMORY_MB,
     kernel: kgdb ? art.kernel.bzImage : art.rootfs.stockKernel,
     ...(kgdb ? {} : { initrd: art.rootfs.stockInitrd }),
@@ -247,7 +252,9 @@ export async function labUp(deps: LabDeps, paths: LabPaths, art: LabArtifacts, o
     monitorSocket: f.monitor,
     pidFile: f.qemuPid,
   });
-  say(`QEMU (${accel.toUpperCase()}, ${o.smp} CPU, ${o.variant} kernel ${kgdb ? art.kernel.release : art.rootfs.stockRelease})`);
+  say(
+    `QEMU (${accel.toUpperCase()}, ${o.smp} CPU, ${o.nic ?? "e1000"} NIC, ${o.variant} kernel ${kgdb ? art.kernel.release : art.rootfs.stockRelease})`,
+  );
   const started = deps.clock.now().getTime();
   const q = await deps.runner.run("ip", ["netns", "exec", NETNS, "qemu-system-x86_64", ...args], { timeoutMs: 60_000 });
   const qemuPid = await readPid(deps, f.qemuPid);
@@ -280,6 +287,7 @@ export async function labUp(deps: LabDeps, paths: LabPaths, art: LabArtifacts, o
     relayPid,
     accel,
     smp: o.smp,
+    nic: o.nic ?? "e1000",
     knownHosts: f.knownHosts,
     consoleLog: f.console,
     monitorSocket: f.monitor,

@@ -40,4 +40,10 @@ describe("QEMU command line", () => {
     expect(a[a.indexOf("-accel") + 1]).toBe("tcg,thread=multi");
     expect(a).toContain("file=/c/a,,b/disk.img,if=virtio,format=raw,snapshot=on");
   });
+
+  it("--nic virtio gives the guest a virtio-net NIC on the same netdev (no poll controller: upstream refuses it)", () => {
+    const a = qemuArgs({ ...base, variant: "kgdb", nic: "virtio" });
+    expect(a[a.indexOf("-device") + 1]).toBe("virtio-net-pci,netdev=n0");
+    expect(qemuArgs({ ...base, variant: "kgdb", nic: "e1000" })).toContain("e1000,netdev=n0");
+  });
 });

@@ -18,7 +18,9 @@ import {
   checkDebian,
   checkTools,
   KERNEL_BUILD_PACKAGES,
+  LAB_NICS,
   LAB_VARIANTS,
+  type LabNic,
   type LabArtifacts,
   type LabDeps,
   type LabFs,
@@ -193,18 +195,21 @@ function parseInstance(value: string | undefined): LabNames {
   return labNames(n);
 }
 
-function parseUpOptions(o: { variant?: string; smp?: string; subnet?: string; instance?: string }) {
+function parseUpOptions(o: { variant?: string; smp?: string; nic?: string; subnet?: string; instance?: string }) {
   const variant = (o.variant ?? "kgdb") as LabVariant;
   if (!LAB_VARIANTS.includes(variant))
     throw netdbgError("E607", { option: "--variant", value: String(o.variant), expected: LAB_VARIANTS.join(" or ") });
   const smp = Number(o.smp ?? "1");
   if (!Number.isInteger(smp) || smp < 1 || smp > 8)
     throw netdbgError("E607", { option: "--smp", value: String(o.smp), expected: "a whole number 1–8" });
+  const nic = (o.nic ?? "e1000") as LabNic;
+  if (!LAB_NICS.includes(nic))
+    throw netdbgError("E607", { option: "--nic", value: String(o.nic), expected: LAB_NICS.join(" or ") });
   const names = parseInstance(o.instance);
   const subnet = parseLabSubnet(o.subnet ?? names.defaultSubnet);
   if (!subnet)
     throw netdbgError("E607", { option: "--subnet", value: String(o.subnet), expected: "a private IPv4 network a.b.c.d/24–30" });
-  return { variant, smp, subnet, names };
+  return { variant, smp, nic, subnet, names };
 }
 
 function labTarget(s: LabState): Target {
@@ -239,7 +244,9 @@ function printEndpoints(c: Context, s: LabState): void {
     c.json(e);
     return;
   }
-  c.out(`lab: ${e.variant} kernel ${e.kernelRelease} at ${e.ssh.host} (${s.accel.toUpperCase()}, ${s.smp} CPU)`);
+  c.out(
+    `lab: ${e.variant} kernel ${e.kernelRelease} at ${e.ssh.host} (${s.accel.toUpperCase()}, ${s.smp} CPU, ${s.nic ?? "e1000"} NIC)`,
+  );
   c.out(`  ssh      ssh -i ${e.ssh.identityFile} ${e.ssh.user}@${e.ssh.host}   (or: netdbg lab ssh)`);
   c.out(
     `  kgdboc   gdb ${e.vmlinux ?? "vmlinux"} -ex 'target remote udp:${e.kgdboc.host}:${e.kgdboc.port}'   (break in: netdbg lab break)`,
@@ -269,7 +276,7 @@ export async function labBuildCommand(c: Context, o: { jobs: string; prune?: boo
 
 export async function labUpCommand(
   c: Context,
-  o: { variant?: string; smp?: string; subnet?: string; instance?: string },
+  o: { variant?: string; smp?: string; nic?: string; subnet?: string; instance?: string },
 ): Promise<void> {
   const opts = parseUpOptions(o);
   const { deps, paths } = labContext(c);

@@ -21,9 +21,14 @@ export function register(program: Command, ctx: () => Context): void {
     .description("start the lab VM (building what is not cached) and register it as inventory target 'lab'")
     .option("--variant <variant>", "kgdb (self-built KGDB kernel) or stock (Debian's kernel, no CONFIG_KGDB)", "kgdb")
     .option("--smp <n>", "virtual CPUs", "1")
+    .option(
+      "--nic <model>",
+      "the guest's NIC: e1000 (default) or virtio (virtio-net has no poll controller: upstream kgdboe refuses it, the bundled module works)",
+      "e1000",
+    )
     .option("--subnet <cidr>", `private link between this machine and the lab (default ${DEFAULT_SUBNET}, per instance)`)
     .option("--instance <n>", "run a second lab on this machine: its own namespace, veth and subnet (env NETDBG_LAB_INSTANCE)")
-    .action(async (o: { variant?: string; smp?: string; subnet?: string; instance?: string }) =>
+    .action(async (o: { variant?: string; smp?: string; nic?: string; subnet?: string; instance?: string }) =>
       (await import("./lab-run.js")).labUpCommand(ctx(), o),
     );
 

@@ -538,7 +538,7 @@ export function planLinuxSetup(facts: LinuxFacts, c: LinuxSetupConfig): LinuxPla
   });
   if (offlines)
     warnings.push(
-      `force_single_core=1 takes CPU${otherCpus.length > 1 ? "s" : ""} ${otherCpus.join(",")} offline while kgdboe is loaded (the target runs on one CPU; safer breakpoints). Teardown brings ${otherCpus.length > 1 ? "them" : "it"} back. --force-single-core 0 keeps them but hooks the NIC driver (riskier).`,
+      `force_single_core=1 takes CPU${otherCpus.length > 1 ? "s" : ""} ${otherCpus.join(",")} offline while kgdboe is loaded (the target runs on one CPU; safer breakpoints). Teardown brings ${otherCpus.length > 1 ? "them" : "it"} back. --force-single-core 0 keeps them ${c.source.kind === "files" && isBundledSource(c.source.files) ? "(the bundled module hooks nothing; it needs the NIC driver built as a module)" : "but hooks the NIC driver (riskier; it needs the driver built as a module)"}.`,
     );
 
   // ---- persist
