@@ -4,17 +4,14 @@
  * flight): the step finishes, this run's changes are undone, the journal stays valid, and the BCD store is byte
  * for byte what it was; the rerun and teardown converge to the same end state.
  */
-import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { checkJournal } from "../../src/core/journal.js";
 import { startWindowsPeer, type WindowsPeer } from "../../src/peers/windows.js";
 import { runCli } from "../helpers/cli-src.js";
+import { interruptAt, journalEntries } from "../helpers/interrupt.js";
 
-const ENTRY = fileURLToPath(new URL("../helpers/cli-entry.ts", import.meta.url));
 /** Off (no command matches) while the steps are listed; every command during the interrupted runs. */
 const slow = { re: /$^/, ms: 300 };
 let peer: WindowsPeer;
@@ -46,36 +43,9 @@ afterAll(async () => {
 const ARGS = ["--json", "setup", "win", "--no-connect", "--no-host-firewall"];
 const env = () => ({ NETDBG_HOME: home });
 const journalFile = () => join(home, "state", "journals", "win.json");
-const journal = () => {
-  const checked = checkJournal(JSON.parse(readFileSync(journalFile(), "utf8")), "win");
-  if (!("journal" in checked)) throw new Error(`journal invalid: ${checked.problem}`);
-  return checked.journal.entries;
-};
+const journal = () => journalEntries(journalFile(), "win");
 
-async function interruptedAt(step: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ["--import", "tsx", ENTRY, ...ARGS], {
-    env: { ...process.env, ...env(), NO_COLOR: "1" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-  const done = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  const t0 = Date.now();
-  for (;;) {
-    if (Date.now() - t0 > 90_000) throw new Error(`${step} never started:\n${stderr}`);
-    await new Promise((r) => setTimeout(r, 25));
-    if (!existsSync(journalFile())) continue;
-    try {
-      if (journal().some((e) => e.id === step && e.status === "pending")) break;
-    } catch {
-      // written while we read it (the store writes atomically, so this is a retry, not a failure)
-    }
-  }
-  child.kill("SIGINT");
-  return { code: await done, stdout, stderr };
-}
+const interruptedAt = (step: string) => interruptAt({ args: ARGS, env: env(), journalFile: journalFile(), target: "win", step });
 
 describe("Ctrl-C at every step of a Windows setup", () => {
   let steps: string[] = [];

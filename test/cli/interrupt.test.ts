@@ -4,18 +4,16 @@
  * changes are undone (host firewall included), the journal stays valid, the outcome is printed as NETDBG-E019
  * with exit 130 (JSON under --json); the rerun converges and teardown restores. A second Ctrl-C aborts at once.
  */
-import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { checkJournal } from "../../src/core/journal.js";
 import { type LinuxPeer, startLinuxPeer } from "../../src/peers/linux.js";
 import { runCli } from "../helpers/cli-src.js";
+import { interruptAt, journalEntries as entriesOf } from "../helpers/interrupt.js";
 
 const COMPAT = fileURLToPath(new URL("../../assets/kgdboe-compat", import.meta.url));
-const ENTRY = fileURLToPath(new URL("../helpers/cli-entry.ts", import.meta.url));
 let peer: LinuxPeer;
 let home: string;
 
@@ -46,39 +44,19 @@ const ARGS = ["--json", "setup", "lin", "--no-connect", "--no-host-firewall"];
 const journalFile = () => join(home, "state", "journals", "lin.json");
 
 /** Run setup and send `signals` SIGINTs (50 ms apart) once the journal shows step `step` in flight. */
-async function interrupted(
-  signals: number,
-  step = "module.build",
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ["--import", "tsx", ENTRY, ...ARGS], {
-    env: { ...process.env, NETDBG_HOME: home, NO_COLOR: "1" },
-    stdio: ["ignore", "pipe", "pipe"],
+const interrupted = (signals: number, step = "module.build") =>
+  interruptAt({
+    args: ARGS,
+    env: { NETDBG_HOME: home },
+    journalFile: journalFile(),
+    target: "lin",
+    step,
+    signals,
+    pollMs: 50,
+    startBudgetMs: 60_000,
   });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-  const done = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  const t0 = Date.now();
-  for (;;) {
-    if (Date.now() - t0 > 60_000) throw new Error(`${step} never started:\n${stderr}`);
-    await new Promise((r) => setTimeout(r, 50));
-    if (!existsSync(journalFile())) continue;
-    const j = JSON.parse(readFileSync(journalFile(), "utf8")) as { entries: { id: string; status: string }[] };
-    if (j.entries.some((e) => e.id === step && e.status === "pending")) break;
-  }
-  for (let i = 0; i < signals; i++) {
-    child.kill("SIGINT");
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return { code: await done, stdout, stderr };
-}
 
-function journalEntries() {
-  const checked = checkJournal(JSON.parse(readFileSync(journalFile(), "utf8")), "lin");
-  if (!("journal" in checked)) throw new Error(`journal invalid: ${checked.problem}`);
-  return checked.journal.entries;
-}
+const journalEntries = () => entriesOf(journalFile(), "lin");
 
 describe("Ctrl-C during setup", () => {
   it("finishes the step in flight, undoes this run's changes, prints E019 and exits 130; the rerun converges", async () => {
