@@ -5,31 +5,13 @@
  * read over real SSH; the datagram-from-target check runs for real from the guest. Traffic goes only to the lab's
  * own address inside the namespace `netdbg lab up` creates.
  */
-import { execa } from "execa";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { homedir, tmpdir } from "node:os";
-import { join } from "node:path";
+import { rmSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { labRig, need } from "./rig.js";
 
-const root = new URL("../../../", import.meta.url).pathname;
-const bin = join(root, "bin/netdbg.js");
-const home = mkdtempSync(join(tmpdir(), "nd-doctor-it-"));
 const INSTANCE = process.env.NETDBG_LAB_INSTANCE_DOCTOR ?? "2";
-const env = {
-  NETDBG_LAB_INSTANCE: INSTANCE,
-  HOME: home,
-  XDG_CONFIG_HOME: join(home, "config"),
-  XDG_DATA_HOME: join(home, "data"),
-  XDG_CACHE_HOME: process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"),
-  NO_COLOR: "1",
-};
-
-async function netdbg(args: string[], timeout = 900_000) {
-  const t0 = Date.now();
-  const r = await execa(process.execPath, [bin, ...args], { env, reject: false, timeout, all: true });
-  console.log(`[doctor-it] netdbg ${args.join(" ")} -> exit ${r.exitCode} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-  return r;
-}
+const rig = labRig("doctor", INSTANCE);
+const netdbg = (args: string[], timeout = 900_000) => rig.netdbg(args, timeout);
 
 interface Check {
   id: string;
@@ -40,13 +22,8 @@ interface Check {
 }
 
 beforeAll(async () => {
-  for (const [tool, pkg] of [
-    ["qemu-system-x86_64", "qemu-system-x86"],
-    ["ip", "iproute2"],
-  ] as const) {
-    if (!process.env.PATH?.split(":").some((d) => existsSync(join(d, tool))))
-      throw new Error(`${tool} is missing: apt-get install ${pkg}`);
-  }
+  need("qemu-system-x86_64", "qemu-system-x86");
+  need("ip", "iproute2");
   await netdbg(["lab", "down", "--instance", INSTANCE]); // left over from an interrupted run
   const r = await netdbg(["--json", "lab", "up", "--variant", "stock", "--instance", INSTANCE]);
   if (r.exitCode !== 0) throw new Error(`netdbg lab up --variant stock failed (exit ${r.exitCode}):\n${r.all}`);
@@ -54,7 +31,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await netdbg(["lab", "down", "--instance", INSTANCE]);
-  rmSync(home, { recursive: true, force: true });
+  rmSync(rig.home, { recursive: true, force: true });
 });
 
 describe("doctor against the lab's stock Debian kernel", () => {
