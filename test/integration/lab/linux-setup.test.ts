@@ -9,88 +9,16 @@
  */
 import { execa } from "execa";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { homedir, tmpdir } from "node:os";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bin, COMPAT, type Endpoints, labRig, need } from "./rig.js";
 
-const root = new URL("../../../", import.meta.url).pathname;
-const bin = join(root, "bin/netdbg.js");
-const COMPAT = join(root, "assets/kgdboe-compat");
-const home = mkdtempSync(join(tmpdir(), "nd-linux-it-"));
 // Inventory, journals, lab state and known_hosts in a throwaway home; the lab's artifact cache stays shared.
 // Its own lab instance (namespace, veth, /30), so labs others run on this machine are left alone.
-const INSTANCE = process.env.NETDBG_LAB_INSTANCE_LINUX ?? "4";
-const env = {
-  NETDBG_LAB_INSTANCE: INSTANCE,
-  HOME: home,
-  XDG_CONFIG_HOME: join(home, "config"),
-  XDG_DATA_HOME: join(home, "data"),
-  XDG_CACHE_HOME: process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"),
-  NO_COLOR: "1",
-};
-const journalFile = join(home, "data/netdbg/journals/lab.json");
-
-interface Endpoints {
-  variant: string;
-  ssh: { host: string; port: number; user: string; identityFile: string };
-  kgdboc: { host: string; port: number };
-  kernelRelease: string;
-  vmlinux?: string;
-}
-
-function need(tool: string, pkg: string) {
-  if (!process.env.PATH?.split(":").some((d) => existsSync(join(d, tool))))
-    throw new Error(`${tool} is missing: apt-get install ${pkg}`);
-}
-
-function netdbgChild(args: string[], timeout = 1_500_000) {
-  return execa(process.execPath, [bin, ...args], { env, reject: false, timeout, all: true });
-}
-
-async function netdbg(args: string[], timeout?: number) {
-  const t0 = Date.now();
-  const r = await netdbgChild(args, timeout);
-  console.log(`[linux-it] netdbg ${args.join(" ")} -> exit ${r.exitCode} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-  return r;
-}
-
-async function ssh(e: Endpoints, command: string) {
-  const r = await execa(
-    "ssh",
-    [
-      ...["-i", e.ssh.identityFile, "-p", String(e.ssh.port)],
-      ...["-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes", "-o", "StrictHostKeyChecking=no"],
-      ...["-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR"],
-      `${e.ssh.user}@${e.ssh.host}`,
-      command,
-    ],
-    { reject: false, timeout: 120_000 },
-  );
-  return r;
-}
-
-/** Everything setup may touch, as one comparable text. */
-const SNAPSHOT = [
-  "echo netdbg-dir: $(ls -A /var/lib/netdbg 2>&1)",
-  "echo module: $(lsmod | awk '$1==\"kgdboe\"')",
-  "echo kgdboc: $(cat /sys/module/kgdboc/parameters/kgdboc 2>&1)",
-  "echo cpus: $(cat /sys/devices/system/cpu/online)",
-  "echo units: $(ls /etc/systemd/system | grep -c netdbg)",
-  "echo etc: $(ls -A /etc/netdbg 2>&1)",
-].join("; ");
-
-async function snapshot(e: Endpoints): Promise<string> {
-  const r = await ssh(e, SNAPSHOT);
-  expect(r.exitCode, r.stderr).toBe(0);
-  return r.stdout;
-}
-
-async function up(variant: "kgdb" | "stock"): Promise<Endpoints> {
-  const r = await netdbg(["--json", "lab", "up", "--variant", variant], 900_000);
-  if (r.exitCode !== 0) throw new Error(`netdbg lab up --variant ${variant} failed (exit ${r.exitCode}):\n${r.all}`);
-  return JSON.parse(r.stdout) as Endpoints;
-}
+const rig = labRig("linux", process.env.NETDBG_LAB_INSTANCE_LINUX ?? "4");
+const { home, env, netdbgChild, netdbg, ssh, snapshot, up } = rig;
+const journalFile = rig.journalFile("lab");
 
 // no flags: the lab's inventory entry names its known_hosts and the kgdboe-compatible module shipped in assets/
 const setupArgs = ["setup", "lab"];
@@ -405,17 +333,7 @@ async function addSudoUser(e: Endpoints, user: string, rule: string, password?: 
     "visudo -c >/dev/null",
     ...(password ? ["chpasswd"] : []),
   ].join(" && ");
-  const r = await execa(
-    "ssh",
-    [
-      ...["-i", e.ssh.identityFile, "-p", String(e.ssh.port)],
-      ...["-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes", "-o", "StrictHostKeyChecking=no"],
-      ...["-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR"],
-      `${e.ssh.user}@${e.ssh.host}`,
-      script,
-    ],
-    { reject: false, timeout: 120_000, input: password ? `${user}:${password}\n` : "" },
-  );
+  const r = await ssh(e, script, password ? `${user}:${password}\n` : "");
   expect(r.exitCode, r.stderr).toBe(0);
 }
 
