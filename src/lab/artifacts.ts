@@ -3,28 +3,20 @@
  * its inputs, and only ever created by renaming a finished `<dir>.tmp` (so a crash never leaves a
  * half-artifact that looks cached):
  *
- *   kernel-<hash>  KGDB kernel from Debian's linux-source-6.1 + templates/lab/kgdb.config:
+ *   kernel-<hash>  KGDB kernel from Debian's linux-source-6.1 (6.12 on trixie) + templates/lab/kgdb.config:
  *                  bzImage, vmlinux (symbols), config, kernel.release, linux-image/headers .debs
- *   rootfs-<hash>  debootstrap bookworm tree (sshd, gcc/make, stock Debian kernel + headers),
+ *   rootfs-<hash>  debootstrap tree of the host's suite (bookworm or trixie) (sshd, gcc/make, stock Debian kernel + headers),
  *                  the lab's SSH key pair, the guest's host key, the stock kernel + initrd
  *   image-<hash>   disk.img: the rootfs plus the KGDB kernel's image and headers (ext4, built with mkfs -d)
  */
 import { netdbgError } from "../core/error.js";
 import { mustRun } from "./exec.js";
 import { inputsHash } from "./hash.js";
+import { type LabDistro, labDistro } from "./distro.js";
 import { parseKconfig, unmetAssignments } from "./kconfig.js";
 import { parseAptSources, pickMirror } from "./mirror.js";
 import type { LabDeps, LabPaths } from "./ports.js";
-import {
-  DISK_SIZE,
-  KERNEL_FRAGMENT,
-  KERNEL_SOURCE_PACKAGE,
-  KERNEL_SOURCE_TARBALL,
-  RECIPE_VERSION,
-  ROOTFS_FILES,
-  ROOTFS_PACKAGES,
-  SUITE,
-} from "./spec.js";
+import { DISK_SIZE, KERNEL_FRAGMENT, RECIPE_VERSION, ROOTFS_FILES, ROOTFS_PACKAGES } from "./spec.js";
 
 export type ArtifactKind = "kernel" | "rootfs" | "image";
 
@@ -33,6 +25,8 @@ export interface Artifact {
   key: string;
   dir: string;
   cached: boolean;
+  /** The Debian suite and kernel source the keys were computed for (see distro.ts). */
+  distro: LabDistro;
 }
 
 export interface KernelOutputs {
@@ -69,23 +63,23 @@ const join = (...parts: string[]) => parts.join("/").replace(/\/+/g, "/");
 const MANIFEST = "manifest.json";
 
 /** Everything the kernel artifact depends on. */
-export async function kernelInputs(deps: LabDeps, paths: LabPaths) {
+export async function kernelInputs(deps: LabDeps, paths: LabPaths, distro: LabDistro) {
   const fragment = await deps.fs.readText(join(paths.templates, KERNEL_FRAGMENT));
-  const v = await deps.runner.run("dpkg-query", ["-W", "-f=$" + "{Version}", KERNEL_SOURCE_PACKAGE]);
+  const v = await deps.runner.run("dpkg-query", ["-W", "-f=$" + "{Version}", distro.kernelSource]);
   return {
     kind: "kernel",
     recipe: RECIPE_VERSION.kernel,
     base: ["x86_64_defconfig", "kvm_guest.config"],
     fragment,
-    source: { package: KERNEL_SOURCE_PACKAGE, version: v.exitCode === 0 ? v.stdout.trim() : "not installed" },
+    source: { package: distro.kernelSource, version: v.exitCode === 0 ? v.stdout.trim() : "not installed" },
   };
 }
 
-export function rootfsInputs() {
+export function rootfsInputs(suite: string) {
   return {
     kind: "rootfs",
     recipe: RECIPE_VERSION.rootfs,
-    suite: SUITE,
+    suite,
     variant: "minbase",
     packages: [...ROOTFS_PACKAGES],
     files: ROOTFS_FILES,
@@ -97,13 +91,18 @@ export function imageInputs(kernelKey: string, rootfsKey: string) {
 }
 
 /** Keys and cache state of all three artifacts, without building anything. */
-export async function planArtifacts(deps: LabDeps, paths: LabPaths): Promise<Record<ArtifactKind, Artifact>> {
-  const kernelKey = inputsHash(await kernelInputs(deps, paths));
-  const rootfsKey = inputsHash(rootfsInputs());
+export async function planArtifacts(
+  deps: LabDeps,
+  paths: LabPaths,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Record<ArtifactKind, Artifact>> {
+  const distro = await labDistro(deps, env);
+  const kernelKey = inputsHash(await kernelInputs(deps, paths, distro));
+  const rootfsKey = inputsHash(rootfsInputs(distro.suite));
   const imageKey = inputsHash(imageInputs(kernelKey, rootfsKey));
   const mk = async (kind: ArtifactKind, key: string): Promise<Artifact> => {
     const dir = join(paths.cache, `${kind}-${key}`);
-    return { kind, key, dir, cached: await deps.fs.exists(join(dir, MANIFEST)) };
+    return { kind, key, dir, cached: await deps.fs.exists(join(dir, MANIFEST)), distro };
   };
   return { kernel: await mk("kernel", kernelKey), rootfs: await mk("rootfs", rootfsKey), image: await mk("image", imageKey) };
 }
@@ -167,15 +166,15 @@ export async function buildKernel(
 ): Promise<KernelOutputs> {
   if (a.cached) return kernelOutputs(a.dir, await readManifest<KernelManifest>(deps, a.dir));
   const say = opts.progress ?? (() => {});
-  const inputs = await kernelInputs(deps, paths);
+  const inputs = await kernelInputs(deps, paths, a.distro);
   const tmp = await freshTmp(deps, a.dir);
   const log = join(tmp, "build.log");
   const src = join(tmp, "src");
   const build = join(tmp, "build");
   await deps.fs.mkdirp(src);
-  say(`unpacking ${KERNEL_SOURCE_TARBALL}`);
-  await mustRun(deps, "tar", ["-xf", KERNEL_SOURCE_TARBALL, "-C", src], { step: "kernel: unpack source", log, nice: true });
-  const tree = join(src, (await deps.fs.list(src)).find((n) => n.startsWith("linux-source")) ?? "linux-source-6.1");
+  say(`unpacking ${a.distro.tarball}`);
+  await mustRun(deps, "tar", ["-xf", a.distro.tarball, "-C", src], { step: "kernel: unpack source", log, nice: true });
+  const tree = join(src, (await deps.fs.list(src)).find((n) => n.startsWith("linux-source")) ?? a.distro.kernelSource);
   say("configuring (x86_64_defconfig + kvm_guest.config + templates/lab/kgdb.config)");
   const make = (args: string[], step: string, nice = false) =>
     mustRun(deps, "make", ["-C", tree, `O=${build}`, ...args], { step, log, nice });
@@ -261,7 +260,7 @@ function rootfsOutputs(dir: string, m: RootfsManifest): RootfsOutputs {
 }
 
 /** The mirror of the host's apt sources that serves the suite. */
-export async function hostMirror(deps: LabDeps): Promise<string> {
+export async function hostMirror(deps: LabDeps, suite: string): Promise<string> {
   const files: { path: string; text: string }[] = [];
   for (const p of ["/etc/apt/sources.list"])
     if (await deps.fs.exists(p)) files.push({ path: p, text: await deps.fs.readText(p) });
@@ -270,20 +269,21 @@ export async function hostMirror(deps: LabDeps): Promise<string> {
     if (n.endsWith(".list") || n.endsWith(".sources"))
       files.push({ path: `${d}/${n}`, text: await deps.fs.readText(`${d}/${n}`) });
   }
-  const mirror = pickMirror(parseAptSources(files), SUITE);
-  if (!mirror) throw netdbgError("E600", { reason: `no apt source for '${SUITE} main' in /etc/apt/sources.list(.d)` });
+  const mirror = pickMirror(parseAptSources(files), suite);
+  if (!mirror) throw netdbgError("E600", { reason: `no apt source for '${suite} main' in /etc/apt/sources.list(.d)` });
   return mirror;
 }
 
 export async function buildRootfs(deps: LabDeps, a: Artifact, opts: { progress?: Progress }): Promise<RootfsOutputs> {
   if (a.cached) return rootfsOutputs(a.dir, await readManifest<RootfsManifest>(deps, a.dir));
   const say = opts.progress ?? (() => {});
-  const mirror = await hostMirror(deps);
+  const suite = a.distro.suite;
+  const mirror = await hostMirror(deps, suite);
   const tmp = await freshTmp(deps, a.dir);
   const log = join(tmp, "build.log");
   const tree = join(tmp, "tree");
-  say(`debootstrap ${SUITE} from the host's apt mirror (about 2–3 min), log: ${log}`);
-  await mustRun(deps, "debootstrap", ["--variant=minbase", `--include=${ROOTFS_PACKAGES.join(",")}`, SUITE, tree, mirror], {
+  say(`debootstrap ${suite} from the host's apt mirror (about 2–3 min), log: ${log}`);
+  await mustRun(deps, "debootstrap", ["--variant=minbase", `--include=${ROOTFS_PACKAGES.join(",")}`, suite, tree, mirror], {
     step: "rootfs: debootstrap",
     log,
     nice: true,
@@ -315,7 +315,7 @@ export async function buildRootfs(deps: LabDeps, a: Artifact, opts: { progress?:
   await mustRun(deps, "cp", [join(tree, "boot", `initrd.img-${stockRelease}`), join(tmp, "stock-initrd.img")], {
     step: "rootfs: stock kernel",
   });
-  const manifest = { stockRelease, mirror, inputs: rootfsInputs() };
+  const manifest = { stockRelease, mirror, inputs: rootfsInputs(suite) };
   await finish(deps, tmp, a.dir, manifest);
   return rootfsOutputs(a.dir, manifest);
 }

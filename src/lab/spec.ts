@@ -9,9 +9,6 @@ export type LabVariant = (typeof LAB_VARIANTS)[number];
 /** Bump one when its recipe changes in a way its inputs do not show (forces a rebuild of that artifact). */
 export const RECIPE_VERSION = { kernel: 1, rootfs: 1, image: 2 } as const;
 
-export const SUITE = "bookworm";
-export const KERNEL_SOURCE_PACKAGE = "linux-source-6.1";
-export const KERNEL_SOURCE_TARBALL = "/usr/src/linux-source-6.1.tar.xz";
 export const KERNEL_FRAGMENT = "kgdb.config";
 
 /** debootstrap --include: sshd, sudo (setup as a non-root user), a compiler and the stock Debian kernel with its headers (module builds). */
@@ -116,7 +113,8 @@ export const TOOL_PACKAGES: Readonly<Record<string, string>> = {
 };
 
 /** Packages that are libraries (no program to look for): checked with dpkg-query. */
-export const KERNEL_BUILD_PACKAGES = ["libelf-dev", "libssl-dev", KERNEL_SOURCE_PACKAGE] as const;
+/** Plus the kernel source package distro.ts picks for the host's suite. */
+export const KERNEL_BUILD_PACKAGES = ["libelf-dev", "libssl-dev"] as const;
 
 export const TOOLS_KERNEL = ["make", "gcc", "bc", "bison", "flex", "xz", "rsync", "fakeroot", "dpkg-buildpackage", "tar", "cpio"];
 export const TOOLS_ROOTFS = ["debootstrap", "ssh-keygen"];

@@ -46,7 +46,10 @@ function program(file: string, args: readonly string[]): string[] {
 }
 
 function kernelDeps(opts: { failCompile?: boolean } = {}) {
-  const fs = memFs({ "/t/kgdb.config": fragment });
+  const fs = memFs({
+    "/t/kgdb.config": fragment,
+    "/etc/os-release": 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nVERSION_CODENAME=bookworm\n',
+  });
   const calls: string[] = [];
   const tmp = (p: string) => p.replace(/\/build$/, "");
   const deps: LabDeps = {
@@ -58,7 +61,8 @@ function kernelDeps(opts: { failCompile?: boolean } = {}) {
         const argv = program(file, args);
         calls.push(argv.join(" "));
         const ok = { stdout: "", stderr: "", exitCode: 0 };
-        if (argv[0] === "dpkg-query") return { ...ok, stdout: "6.1.192-2" };
+        if (argv[0] === "dpkg-query")
+          return { ...ok, stdout: argv.some((a) => a.includes("Status-Abbrev")) ? "ii " : "6.1.192-2" };
         if (argv[0] === "tar") fs.files.set(`${argv[3]}/linux-source-6.1/Makefile`, "");
         const objtree = argv.find((a) => a.startsWith("O="))?.slice(2) ?? "";
         if (argv[0] === "make" && argv.includes("olddefconfig")) fs.files.set(`${objtree}/.config`, fragment);

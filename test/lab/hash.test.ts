@@ -15,10 +15,11 @@ describe("cache keys", () => {
   it("change when any input changes", () => {
     expect(inputsHash({ a: 1 })).not.toBe(inputsHash({ a: 2 }));
     expect(inputsHash(imageInputs("k1", "r1"))).not.toBe(inputsHash(imageInputs("k2", "r1")));
+    expect(inputsHash(rootfsInputs("bookworm"))).not.toBe(inputsHash(rootfsInputs("trixie")));
     expect(canonicalJson({ b: [1, { d: 1, c: 2 }], a: "x" })).toBe('{"a":"x","b":[1,{"c":2,"d":1}]}');
   });
   it("the rootfs recipe includes sshd, the compiler and the stock kernel with headers", () => {
-    const r = rootfsInputs();
+    const r = rootfsInputs("bookworm");
     for (const p of ["openssh-server", "gcc", "make", "linux-image-amd64", "linux-headers-amd64"])
       expect(r.packages).toContain(p);
     expect(r.files["/etc/ssh/sshd_config.d/netdbg-lab.conf"]).toContain("PermitRootLogin prohibit-password");

@@ -116,7 +116,7 @@ async function ensureArtifacts(
   const libs: string[] = [];
   if (!plan.kernel.cached) {
     need.push(...TOOLS_KERNEL);
-    libs.push(...KERNEL_BUILD_PACKAGES);
+    libs.push(...KERNEL_BUILD_PACKAGES, plan.kernel.distro.kernelSource);
   }
   if (!plan.rootfs.cached) need.push(...TOOLS_ROOTFS);
   if (!plan.image.cached) need.push(...TOOLS_IMAGE);
@@ -140,7 +140,7 @@ async function ensureArtifacts(
           group.newListr(
             [
               {
-                title: title(plan.kernel, "KGDB kernel (linux-source-6.1 + templates/lab/kgdb.config)"),
+                title: title(plan.kernel, `KGDB kernel (${plan.kernel.distro.kernelSource} + templates/lab/kgdb.config)`),
                 task: async (_: unknown, t) => {
                   art.kernel = await timed(plan.kernel, () =>
                     buildKernel(deps, paths, plan.kernel, { jobs, progress: (l) => (t.output = l) }),

@@ -5,8 +5,9 @@ export const labErrors = defineErrors({
   E600: {
     title: "Lab host is not Debian",
     exit: "environment",
-    message: (p: { reason: string }) => `The built-in lab needs a Debian 12 (bookworm) host with apt and dpkg: ${p.reason}.`,
-    fix: () => "Run 'netdbg lab' on a Debian 12 machine (a VM or container with root is fine).",
+    message: (p: { reason: string }) =>
+      `The built-in lab needs a Debian 12 (bookworm) or 13 (trixie) host with apt and dpkg: ${p.reason}.`,
+    fix: () => "Run 'netdbg lab' on a Debian 12 or 13 machine (a VM or container with root is fine).",
   },
   E601: {
     title: "Lab tools missing",
@@ -72,7 +73,7 @@ export const labErrors = defineErrors({
     exit: "internal",
     message: (p: { missing: string }) => `The lab kernel's final .config lacks required options: ${p.missing}.`,
     fix: () =>
-      "templates/lab/kgdb.config no longer produces them on this linux-source-6.1; adjust the fragment and run 'netdbg lab build'.",
+      "templates/lab/kgdb.config no longer produces them on this kernel source (linux-source-6.1 or 6.12); adjust the fragment and run 'netdbg lab build'.",
   },
   E611: {
     title: "Lab namespace in use by another lab",
