@@ -25,17 +25,29 @@
  *   - every failure prints kgdboe's exact failure line (prefix "kgdboe: ") and returns kgdboe's errno.
  *
  *   - carries kgdb's GDB remote protocol over UDP on udp_port, written for netdbg (the transport, not kgdboe's
- *     code): an rx_handler takes the datagrams sent to udp_port off eth (any other frame passes on), remembers
- *     the sender (IP, port, MAC) and queues the bytes; while the kernel runs, a datagram other than a single
- *     non-0x03 byte (an ack) stops it through a work item calling kgdb_breakpoint() (once a debugger is
- *     connected, only 0x03 does); inside the debugger, read_char polls the device's NAPI instances the way
- *     netpoll does, but with a small receive budget, and hands their UDP payloads to kgdb; write_char batches
- *     output and flush sends it to the sender with netpoll_send_udp(). post_exception reschedules NAPI so the
- *     interrupts the polls left masked are unmasked by a regular poll.
+ *     code): an rx_handler takes the datagrams sent to udp_port off eth, remembers the sender (IP, port, MAC)
+ *     and queues each one in a slot of a multi-producer ring (a CPU claims a slot with cmpxchg, so NICs with
+ *     several queues polled on several CPUs never share a slot, and a CPU that KGDB rounds up half-way through
+ *     a copy leaves only that one slot unreadable, never the ring); while the kernel runs, any other frame
+ *     passes on, and a datagram other than a single non-0x03 byte (an ack) stops the kernel through a work item
+ *     calling kgdb_breakpoint() (once a debugger is connected, only 0x03 does); while the kernel is stopped,
+ *     every frame that is not one of these datagrams is dropped (never handed to the network stack from the
+ *     debugger's NMI-like context). Inside the debugger, read_char polls the device's NAPI instances with a
+ *     small budget, only those no CPU is polling (netpoll's poll_owner, which the regular NAPI poll also takes
+ *     on a device with netpoll) and that are not disabled (NPSVC), and hands their UDP payloads to kgdb;
+ *     write_char batches output and flush sends it to the sender with netpoll_send_udp(). post_exception
+ *     reschedules NAPI so the interrupts the polls left masked are unmasked by a regular poll;
+ *   - holds a reference on itself while a debugger is connected (kgdb_connected), so rmmod says "in use"
+ *     instead of reaching kgdb_unregister_io_module()'s BUG_ON(kgdb_connected); unloads in the safe order
+ *     (rx_handler off and synchronize_net(), the break-in work cancelled, then off KGDB); follows the NIC's
+ *     removal with a netdev notifier (the NIC's references are dropped, so unregistering it never hangs);
+ *   - builds on kernels 5.4 to 6.15+ (the GRO_NORMAL list moved into napi->gro in 6.15; remove_cpu() in 5.7;
+ *     netdev_put() with the netpoll's tracker in 5.17).
  *
- * WHAT IT DOES NOT DO: kgdboe's driver hooking for multi-core safety (force_single_core=0 hooks nothing), IPv6,
- * fragmented datagrams, or any promise that a stop inside the network stack itself can be debugged over the
- * same NIC (the same holds for kgdboe). It is a test peer for netdbg; prefer the real kgdboe for real work.
+ * WHAT IT DOES NOT DO: kgdboe's driver hooking for multi-core safety (force_single_core=0 hooks nothing: a CPU
+ * that KGDB rounds up while it holds the NIC's transmit lock makes netpoll queue the replies until the kernel
+ * runs again, so the debugger times out), IPv6, fragmented datagrams, or any promise that a stop inside the
+ * network stack itself can be debugged over the same NIC (the same holds for kgdboe).
  */
 #define pr_fmt(fmt) "kgdboe: " fmt
 
@@ -86,16 +98,37 @@ static struct net_device *compat_dev;
 static bool compat_rx_registered;
 static bool compat_np_ready;
 static struct netpoll compat_np;
+static bool compat_nb_registered;
+static bool compat_unloading; /* unregister_netdevice_notifier() replays NETDEV_UNREGISTER: not a NIC going away */
 
 /* ---- the UDP transport ------------------------------------------------------------------------------------ */
 
-#define RX_RING 8192 /* a power of two */
-static u8 rx_ring[RX_RING];
-static unsigned int rx_head, rx_tail; /* rx_head: next write, rx_tail: next read; single CPU in the debugger */
+/*
+ * Received datagrams, one per slot. Producers: the rx_handler on whichever CPU polls the NIC's queue (several at
+ * once on a multi-queue NIC while the kernel runs; only the debugger's CPU while it is stopped). Consumer: the
+ * debugger's CPU in read_char. A producer claims the next sequence number, then the slot (FREE -> WRITING with
+ * cmpxchg: a slot still in use means the ring is full, and the datagram is dropped; the debugger retransmits),
+ * copies, and publishes it (READY, with release order). The consumer takes the READY slot with the lowest
+ * sequence number, so a slot left WRITING by a CPU that KGDB rounded up is skipped, not waited for.
+ */
+#define RX_SLOTS 64 /* a power of two */
+#define RX_SLOT_BYTES 1472 /* the UDP payload of an unfragmented datagram on a 1500-byte MTU */
+enum { SLOT_FREE, SLOT_WRITING, SLOT_READY };
+struct rx_slot {
+	atomic_t state;
+	unsigned int seq;
+	unsigned int len;
+	u8 data[RX_SLOT_BYTES];
+};
+static struct rx_slot rx_slots[RX_SLOTS];
+static atomic_t rx_claim = ATOMIC_INIT(0);
+static struct rx_slot *rx_cur; /* the slot read_char is reading, and where */
+static unsigned int rx_off;
 static u8 tx_buf[1024];
 static unsigned int tx_len;
 static bool peer_known;
 static bool in_debugger;
+static bool compat_pinned;
 
 static void compat_break_fn(struct work_struct *w)
 {
@@ -103,24 +136,49 @@ static void compat_break_fn(struct work_struct *w)
 }
 static DECLARE_WORK(compat_break_work, compat_break_fn);
 
-static void rx_queue(const u8 *data, unsigned int len)
+/* copy one datagram's payload into a slot; false when it was dropped (ring full, or the copy failed) */
+static bool rx_queue(struct sk_buff *skb, unsigned int off, unsigned int len)
 {
+	unsigned int seq = (unsigned int)atomic_inc_return(&rx_claim) - 1;
+	struct rx_slot *slot = &rx_slots[seq & (RX_SLOTS - 1)];
+
+	if (len > RX_SLOT_BYTES)
+		return false;
+	if (atomic_cmpxchg(&slot->state, SLOT_FREE, SLOT_WRITING) != SLOT_FREE)
+		return false;
+	if (skb_copy_bits(skb, off, slot->data, len)) {
+		atomic_set_release(&slot->state, SLOT_FREE);
+		return false;
+	}
+	slot->seq = seq;
+	slot->len = len;
+	atomic_set_release(&slot->state, SLOT_READY);
+	return true;
+}
+
+/* the READY slot with the lowest sequence number (wrap-safe), or NULL */
+static struct rx_slot *rx_oldest(void)
+{
+	struct rx_slot *best = NULL;
 	unsigned int i;
 
-	for (i = 0; i < len; i++) {
-		if (rx_head - rx_tail >= RX_RING)
-			return; /* full: the debugger retransmits */
-		rx_ring[rx_head++ & (RX_RING - 1)] = data[i];
+	for (i = 0; i < RX_SLOTS; i++) {
+		struct rx_slot *slot = &rx_slots[i];
+
+		if (atomic_read_acquire(&slot->state) != SLOT_READY)
+			continue;
+		if (!best || (int)(slot->seq - best->seq) < 0)
+			best = slot;
 	}
+	return best;
 }
 
 /* one of our datagrams: queue its payload; while the kernel runs, stop it as kgdboe would */
 static void rx_datagram(struct sk_buff *skb, const struct iphdr *iph, const struct udphdr *uh, unsigned int off,
 			unsigned int len)
 {
-	u8 buf[256];
-	unsigned int done = 0, n;
-	bool has_break = false, ack_only = len == 1;
+	u8 first;
+	bool has_break, ack_only;
 
 	compat_np.remote_ip.ip = iph->saddr;
 	compat_np.remote_port = ntohs(uh->source);
@@ -128,19 +186,38 @@ static void rx_datagram(struct sk_buff *skb, const struct iphdr *iph, const stru
 		memcpy(compat_np.remote_mac, eth_hdr(skb)->h_source, ETH_ALEN);
 	peer_known = true;
 
-	while (done < len) {
-		n = min_t(unsigned int, len - done, sizeof(buf));
-		if (skb_copy_bits(skb, off + done, buf, n))
-			return;
-		if (memchr(buf, 0x03, n))
-			has_break = true;
-		if (ack_only && buf[0] == 0x03)
-			ack_only = false;
-		rx_queue(buf, n);
-		done += n;
+	if (!len || skb_copy_bits(skb, off, &first, 1))
+		return;
+	if (!rx_queue(skb, off, len))
+		return;
+	/* inside the debugger kgdb itself is reading: nothing to start */
+	if (READ_ONCE(in_debugger))
+		return;
+	ack_only = len == 1 && first != 0x03;
+	has_break = len == 1 ? first == 0x03 : false;
+	if (!has_break && len > 1) {
+		u8 buf[64];
+		unsigned int done = 0, n;
+
+		while (done < len && !has_break) {
+			n = min_t(unsigned int, len - done, sizeof(buf));
+			if (skb_copy_bits(skb, off + done, buf, n))
+				break;
+			has_break = memchr(buf, 0x03, n) != NULL;
+			done += n;
+		}
 	}
-	if (!in_debugger && (has_break || (!kgdb_connected && !ack_only)))
+	if (has_break || (!kgdb_connected && !ack_only))
 		schedule_work(&compat_break_work);
+}
+
+/* not one of our datagrams: pass it on while the kernel runs; while it is stopped, drop it (no stack to hand it to) */
+static rx_handler_result_t compat_foreign(struct sk_buff *skb)
+{
+	if (!READ_ONCE(in_debugger))
+		return RX_HANDLER_PASS;
+	dev_kfree_skb_any(skb);
+	return RX_HANDLER_CONSUMED;
 }
 
 static rx_handler_result_t compat_rx_handler(struct sk_buff **pskb)
@@ -151,31 +228,45 @@ static rx_handler_result_t compat_rx_handler(struct sk_buff **pskb)
 	unsigned int ihl, len;
 
 	if (skb->protocol != htons(ETH_P_IP))
-		return RX_HANDLER_PASS;
+		return compat_foreign(skb);
 	iph = skb_header_pointer(skb, 0, sizeof(_iph), &_iph);
 	if (!iph || iph->version != 4 || iph->protocol != IPPROTO_UDP ||
 	    (iph->frag_off & htons(0x3fff))) /* IP_MF | IP_OFFSET: a fragment */
-		return RX_HANDLER_PASS;
+		return compat_foreign(skb);
 	ihl = iph->ihl * 4;
 	uh = skb_header_pointer(skb, ihl, sizeof(_uh), &_uh);
 	if (!uh || ntohs(uh->dest) != (u16)udp_port)
-		return RX_HANDLER_PASS;
+		return compat_foreign(skb);
 	if (iph->daddr != compat_np.local_ip.ip)
-		return RX_HANDLER_PASS;
+		return compat_foreign(skb);
 	len = ntohs(uh->len);
 	if (len < sizeof(_uh) || ihl + len > skb->len)
-		return RX_HANDLER_PASS;
+		return compat_foreign(skb);
 	rx_datagram(skb, iph, uh, ihl + sizeof(_uh), len - sizeof(_uh));
-	consume_skb(skb);
+	dev_consume_skb_any(skb);
 	return RX_HANDLER_CONSUMED;
 }
 
-/* inside the debugger nothing runs NAPI for us: poll the device's queues (like netpoll, but with a budget) */
+/* the GRO_NORMAL batch: in struct napi_struct up to 6.14, in its struct gro_node (napi->gro) from 6.15 */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 15, 0)
+#define COMPAT_GRO(napi) (&(napi)->gro)
+#else
+#define COMPAT_GRO(napi) (napi)
+#endif
+
+/*
+ * Inside the debugger nothing runs NAPI for us: poll the device's queues (like netpoll, but with a budget). Only a
+ * NAPI instance no CPU is polling: on a device with netpoll, the regular poll (softirq, threaded or busy) takes
+ * poll_owner too, so a CPU that KGDB stopped in the middle of a poll keeps its instance, and NPSVC is set by
+ * napi_disable(), so a disabled instance is left alone.
+ */
 static void compat_poll(void)
 {
 	struct napi_struct *napi;
 	int cpu = smp_processor_id();
 
+	if (!compat_dev)
+		return;
 	list_for_each_entry(napi, &compat_dev->napi_list, dev_list) {
 		if (cmpxchg(&napi->poll_owner, -1, cpu) != -1)
 			continue;
@@ -183,10 +274,10 @@ static void compat_poll(void)
 			napi->poll(napi, 16);
 			clear_bit(NAPI_STATE_NPSVC, &napi->state);
 			/* the GRO "normal" batch would hold our datagrams until a regular poll completes */
-			if (napi->rx_count) {
-				netif_receive_skb_list(&napi->rx_list);
-				INIT_LIST_HEAD(&napi->rx_list);
-				napi->rx_count = 0;
+			if (COMPAT_GRO(napi)->rx_count) {
+				netif_receive_skb_list(&COMPAT_GRO(napi)->rx_list);
+				INIT_LIST_HEAD(&COMPAT_GRO(napi)->rx_list);
+				COMPAT_GRO(napi)->rx_count = 0;
 			}
 		}
 		smp_store_release(&napi->poll_owner, -1);
@@ -195,16 +286,29 @@ static void compat_poll(void)
 
 static int compat_read_char(void)
 {
-	if (rx_head == rx_tail)
-		compat_poll();
-	if (rx_head == rx_tail)
-		return NO_POLL_CHAR;
-	return rx_ring[rx_tail++ & (RX_RING - 1)];
+	int c;
+
+	if (!rx_cur) {
+		rx_cur = rx_oldest();
+		if (!rx_cur) {
+			compat_poll();
+			rx_cur = rx_oldest();
+		}
+		if (!rx_cur)
+			return NO_POLL_CHAR;
+		rx_off = 0;
+	}
+	c = rx_cur->data[rx_off++];
+	if (rx_off >= rx_cur->len) {
+		atomic_set_release(&rx_cur->state, SLOT_FREE);
+		rx_cur = NULL;
+	}
+	return c;
 }
 
 static void compat_flush(void)
 {
-	if (tx_len && peer_known)
+	if (tx_len && peer_known && compat_np_ready)
 		netpoll_send_udp(&compat_np, tx_buf, tx_len);
 	tx_len = 0;
 }
@@ -218,7 +322,7 @@ static void compat_write_char(u8 c)
 
 static void compat_pre_exception(void)
 {
-	in_debugger = true;
+	WRITE_ONCE(in_debugger, true);
 }
 
 static void compat_post_exception(void)
@@ -226,7 +330,17 @@ static void compat_post_exception(void)
 	struct napi_struct *napi;
 
 	compat_flush();
-	in_debugger = false;
+	/* a debugger that stays connected while the kernel runs pins the module (rmmod: "in use"); a detach unpins */
+	if (kgdb_connected && !compat_pinned) {
+		__module_get(THIS_MODULE);
+		compat_pinned = true;
+	} else if (!kgdb_connected && compat_pinned) {
+		module_put(THIS_MODULE);
+		compat_pinned = false;
+	}
+	WRITE_ONCE(in_debugger, false);
+	if (!compat_dev)
+		return;
 	/* a budgeted poll outside softirq leaves the queue's interrupt masked: let a regular poll unmask it */
 	list_for_each_entry(napi, &compat_dev->napi_list, dev_list)
 		napi_schedule(napi);
@@ -251,23 +365,67 @@ static bool compat_address_is_kallsyms_lookup_name(unsigned long addr)
 	return strncmp(sym, "kallsyms_lookup_name+0x0/", strlen("kallsyms_lookup_name+0x0/")) == 0;
 }
 
+/* rx_handler off, and no CPU still inside it once this returns */
+static void compat_rx_off(void)
+{
+	if (!compat_rx_registered)
+		return;
+	rtnl_lock();
+	if (compat_rx_registered) {
+		netdev_rx_handler_unregister(compat_dev);
+		compat_rx_registered = false;
+	}
+	rtnl_unlock();
+	synchronize_net();
+}
+
 static void compat_cleanup(void)
 {
+	compat_rx_off();
 	if (compat_np_ready) {
 		netpoll_cleanup(&compat_np);
 		compat_np_ready = false;
-	}
-	if (compat_rx_registered) {
-		rtnl_lock();
-		netdev_rx_handler_unregister(compat_dev);
-		rtnl_unlock();
-		compat_rx_registered = false;
 	}
 	if (compat_dev) {
 		dev_put(compat_dev);
 		compat_dev = NULL;
 	}
 }
+
+/*
+ * The NIC is being unregistered (driver unloaded, device unplugged): let go of it under the RTNL the notifier
+ * runs with, as netconsole does, so unregister_netdevice() does not wait forever for our references. KGDB keeps
+ * this I/O driver, which then has no NIC: a stop reads nothing until kgdboe is loaded again.
+ */
+static int compat_netdev_event(struct notifier_block *nb, unsigned long event, void *ptr)
+{
+	struct net_device *dev = netdev_notifier_info_to_dev(ptr);
+
+	if (event != NETDEV_UNREGISTER || compat_unloading || !compat_dev || dev != compat_dev)
+		return NOTIFY_DONE;
+	pr_warn("%s is going away: the debugger has no NIC until kgdboe is loaded again\n", device_name);
+	if (compat_rx_registered) {
+		netdev_rx_handler_unregister(dev);
+		compat_rx_registered = false;
+	}
+	if (compat_np_ready) {
+		__netpoll_cleanup(&compat_np);
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 17, 0)
+		netdev_put(compat_np.dev, &compat_np.dev_tracker);
+#else
+		dev_put(compat_np.dev);
+#endif
+		compat_np.dev = NULL;
+		compat_np_ready = false;
+	}
+	compat_dev = NULL;
+	dev_put(dev);
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block compat_netdev_nb = {
+	.notifier_call = compat_netdev_event,
+};
 
 static int compat_single_core(void)
 {
@@ -285,7 +443,11 @@ static int compat_single_core(void)
 	pr_info("you can try using multi-core mode by specifying the following argument:\n\tinsmod kgdboe.ko force_single_core = 0\n");
 	for (cpu = 1; cpu < nr_cpu_ids; cpu++)
 		if (cpu_online(cpu))
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 7, 0)
 			remove_cpu(cpu);
+#else
+			cpu_down(cpu);
+#endif
 	return 0;
 #endif
 }
@@ -380,6 +542,11 @@ static int __init compat_init(void)
 	if (err)
 		goto fail;
 
+	err = register_netdevice_notifier(&compat_netdev_nb);
+	if (err)
+		goto fail;
+	compat_nb_registered = true;
+
 	err = kgdb_register_io_module(&compat_io);
 	if (err)
 		goto fail;
@@ -390,14 +557,23 @@ static int __init compat_init(void)
 	return 0;
 
 fail:
+	compat_unloading = true;
+	if (compat_nb_registered) {
+		unregister_netdevice_notifier(&compat_netdev_nb);
+		compat_nb_registered = false;
+	}
 	compat_cleanup();
 	return err;
 }
 
+/* the order matters: no new datagram (and no break-in work) can arrive once KGDB lets go of this driver */
 static void __exit compat_exit(void)
 {
-	kgdb_unregister_io_module(&compat_io);
+	compat_unloading = true;
+	compat_rx_off();
 	cancel_work_sync(&compat_break_work);
+	kgdb_unregister_io_module(&compat_io);
+	unregister_netdevice_notifier(&compat_netdev_nb);
 	compat_cleanup();
 }
 

@@ -1,0 +1,72 @@
+/**
+ * The bundled module's SMP and lifetime rules, read from its source (the lab suite builds and runs it for real on
+ * a 2-CPU virtio guest; these checks pin the rules on every machine, including the kernel-version guards that a
+ * single lab kernel cannot exercise).
+ */
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+
+const src = readFileSync(new URL("../../assets/kgdboe-compat/kgdboe.c", import.meta.url), "utf8");
+
+/** The body of a C function defined at the start of a line (up to the first closing brace at column 0). */
+function body(name: string): string {
+  const start = src.search(new RegExp(`^[a-z_ ]*\\b${name}\\(`, "m"));
+  expect(start, name).toBeGreaterThanOrEqual(0);
+  const end = src.indexOf("\n}\n", start);
+  return src.slice(start, end);
+}
+
+describe("kgdboe-compat (assets/kgdboe-compat/kgdboe.c)", () => {
+  it("drops every frame that is not its datagram while the kernel is stopped, and passes them on otherwise", () => {
+    const foreign = body("compat_foreign");
+    expect(foreign).toMatch(/if \(!READ_ONCE\(in_debugger\)\)\s*return RX_HANDLER_PASS;/);
+    expect(foreign).toContain("dev_kfree_skb_any(skb)");
+    const handler = body("compat_rx_handler");
+    expect(handler).not.toContain("return RX_HANDLER_PASS");
+    expect(handler.match(/return compat_foreign\(skb\);/g)?.length).toBe(5);
+  });
+
+  it("queues datagrams in claimed slots (cmpxchg), so several producing CPUs never share one", () => {
+    const q = body("rx_queue");
+    expect(q).toMatch(/atomic_cmpxchg\(&slot->state, SLOT_FREE, SLOT_WRITING\) != SLOT_FREE/);
+    expect(q).toMatch(/atomic_set_release\(&slot->state, SLOT_READY\)/);
+    expect(body("compat_read_char")).toContain("rx_oldest()");
+    expect(src).not.toMatch(/rx_head|rx_tail/);
+  });
+
+  it("polls only NAPI instances no CPU is polling and that are not disabled", () => {
+    const poll = body("compat_poll");
+    expect(poll).toMatch(/cmpxchg\(&napi->poll_owner, -1, cpu\) != -1\)\s*continue;/);
+    expect(poll).toContain("test_and_set_bit(NAPI_STATE_NPSVC, &napi->state)");
+  });
+
+  it("pins itself while a debugger is connected and unloads in the safe order", () => {
+    const post = body("compat_post_exception");
+    expect(post).toMatch(/if \(kgdb_connected && !compat_pinned\) \{\s*__module_get\(THIS_MODULE\);/);
+    expect(post).toMatch(/else if \(!kgdb_connected && compat_pinned\) \{\s*module_put\(THIS_MODULE\);/);
+    const exit = body("compat_exit");
+    const order = ["compat_rx_off()", "cancel_work_sync(&compat_break_work)", "kgdb_unregister_io_module(&compat_io)"].map((s) =>
+      exit.indexOf(s),
+    );
+    expect(order.every((i) => i >= 0)).toBe(true);
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+    expect(body("compat_rx_off")).toMatch(/netdev_rx_handler_unregister\(compat_dev\)[\s\S]*synchronize_net\(\)/);
+  });
+
+  it("lets go of a NIC that is unregistered (netdev notifier), and ignores the replay at unload", () => {
+    const ev = body("compat_netdev_event");
+    expect(ev).toMatch(/event != NETDEV_UNREGISTER \|\| compat_unloading/);
+    expect(ev).toContain("__netpoll_cleanup(&compat_np)");
+    expect(ev).toContain("dev_put(dev)");
+    expect(body("compat_init")).toContain("register_netdevice_notifier(&compat_netdev_nb)");
+  });
+
+  it("builds from Linux 5.4 to 6.15+: the GRO list in napi->gro, remove_cpu, netdev_put", () => {
+    expect(src).toMatch(/#if LINUX_VERSION_CODE >= KERNEL_VERSION\(6, 15, 0\)\n#define COMPAT_GRO\(napi\) \(&\(napi\)->gro\)/);
+    expect(body("compat_poll")).not.toMatch(/napi->rx_(count|list)/);
+    expect(src).toMatch(/KERNEL_VERSION\(5, 7, 0\)\n\s*remove_cpu\(cpu\);\n#else\n\s*cpu_down\(cpu\);/);
+    expect(src).toMatch(
+      /KERNEL_VERSION\(5, 17, 0\)\n\s*netdev_put\(compat_np\.dev, &compat_np\.dev_tracker\);\n#else\n\s*dev_put\(compat_np\.dev\);/,
+    );
+  });
+});
