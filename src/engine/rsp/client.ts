@@ -692,6 +692,10 @@ export class RspClient {
     // second `Z`) and must not be taken for this request's (an `E17` answering `D`)
     const rerunLike =
       !dupLike && this.staleCopies > 0 && this.staleRerun !== undefined && text === this.staleRerun && ex?.rerunReply !== text;
+    // a copy our own resend of the previous request explains (the stub answered it twice: the first answer was
+    // late, not lost) is evidence of a timer that fires early; a copy without one (the network duplicating, or
+    // kgdb resending because our ack was lost) says nothing about the timer
+    const explainedByResend = this.staleCopies > 0;
     if ((dupLike || rerunLike) && this.staleCopies > 0) this.staleCopies--;
     if (rerunLike) {
       this.stats.duplicates++;
@@ -712,7 +716,7 @@ export class RspClient {
         // a duplicate (relay duplication or kgdb resending): ignore it; if it was in fact our reply
         // (identical content, ack lost), the timeout resends the request and kgdb answers again
         this.stats.duplicates++;
-        this.spurious();
+        if (explainedByResend) this.spurious();
         return;
       }
       if (ex.accept && !ex.accept(text)) {
@@ -735,7 +739,8 @@ export class RspClient {
    */
   private spurious(): void {
     if (this.srtt === undefined) return;
-    this.rttvar = Math.min(this.maxRto, this.rttvar * 1.5 + 1);
+    // in proportion to the link: one round trip more (a fixed millisecond would be ten round trips of a fast link)
+    this.rttvar = Math.min(this.maxRto, this.rttvar * 1.5 + this.srtt);
     this.rto = Math.min(this.maxRto, Math.max(this.minRto, this.srtt + 2 * this.rttvar));
   }
 

@@ -190,4 +190,27 @@ describe("RSP client over real UDP sockets on loopback", () => {
     expect(retries).toBeGreaterThan(100);
     expect(stub.stub.stats.overflows).toBe(0);
   }, 120_000);
+
+  it("copies the network duplicated (no resend of ours) leave the timeout alone: it stays near the round trip", async () => {
+    // every datagram, either way, arrives twice: the stub answers each request twice and every second copy is a
+    // duplicate that no resend of the client explains. Such copies say nothing about the timer (only a copy
+    // answering the client's own resend shows that it fired early), so the timeout must not grow with them.
+    const stub = new UdpKgdbStub({ flushSize: 2048, regions: [{ base: TEXT_BASE, data: pattern(64 * 1024, 5) }] });
+    const stubPort = await stub.start();
+    const relay = new LossyRelay({ target: { host: "127.0.0.1", port: stubPort }, duplicate: 1, seed: 7 });
+    const port = await relay.start();
+    const client = new RspClient(await UdpTransport.open({ kind: "udp", host: "127.0.0.1", port }));
+    cleanups.push(
+      () => stub.stop(),
+      () => relay.stop(),
+      () => client.close(),
+    );
+    const remote = new GdbRemote(client);
+    await remote.attach();
+    const data = await remote.readMemory(TEXT_BASE, 64 * 1024);
+    expect(data.equals(pattern(64 * 1024, 5))).toBe(true);
+    expect(client.stats.duplicates).toBeGreaterThan(100);
+    // before: each copy added a millisecond to the variance, and the timeout climbed to its 4 s cap
+    expect(client.timeout).toBeLessThan(50);
+  }, 120_000);
 });
