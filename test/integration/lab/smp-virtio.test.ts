@@ -1,0 +1,95 @@
+/**
+ * A 2-CPU guest with a virtio-net NIC (npm run test:lab): the lab's KGDB kernel (virtio_net built as a module)
+ * under QEMU TCG with `--smp 2`, its own lab instance. virtio_net has no ndo_poll_controller, so upstream kgdboe
+ * must be refused before anything changes (it would freeze the guest at the first break-in); netdbg's bundled
+ * module in multi-core mode (force_single_core=0, both CPUs stay online) must then debug the kernel round after
+ * round — break-in, `x/s linux_banner`, a breakpoint hit (on whichever CPU runs the work item), continue, detach —
+ * without a hang, and teardown must restore the guest.
+ * NETDBG_LAB_SMP_ROUNDS sets the number of rounds (default 20).
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Endpoints, labRig, need } from "./rig.js";
+
+const rig = labRig("smp", process.env.NETDBG_LAB_INSTANCE_SMP ?? "8");
+const ROUNDS = Number(process.env.NETDBG_LAB_SMP_ROUNDS ?? 20);
+let e: Endpoints;
+let pristine: string;
+
+beforeAll(async () => {
+  need("qemu-system-x86_64", "qemu-system-x86");
+  need("ssh", "openssh-client");
+  need("ip", "iproute2");
+  await rig.netdbg(["lab", "down"]); // left over from an interrupted run
+  const b = await rig.netdbg(["lab", "build"], 3_000_000);
+  if (b.exitCode !== 0) throw new Error(`netdbg lab build failed (exit ${b.exitCode}):\n${b.all}`);
+  e = await rig.up("kgdb", ["--nic", "virtio", "--smp", "2"]);
+  pristine = await rig.snapshot(e);
+}, 3_000_000);
+
+afterAll(async () => {
+  await rig.netdbg(["lab", "down"]);
+  rmSync(rig.home, { recursive: true, force: true });
+});
+
+describe("a 2-CPU virtio-net guest", () => {
+  it("boots with both CPUs and virtio_net loaded as a module", async () => {
+    const r = await rig.ssh(e, "cat /sys/devices/system/cpu/online; basename $(readlink /sys/class/net/eth0/device/driver)");
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toBe("0-1\nvirtio_net");
+    expect(pristine).toContain("cpus: 0-1");
+  });
+
+  it("upstream kgdboe is refused (E315: virtio_net has no poll controller); nothing changes and the guest runs on", async () => {
+    // a kgdboe source that is not netdbg's bundled module stands for upstream's (which CI cannot fetch)
+    const src = mkdtempSync(join(tmpdir(), "nd-upstream-"));
+    writeFileSync(join(src, "Makefile"), "obj-m += kgdboe.o\n");
+    writeFileSync(join(src, "kgdboe.c"), "/* stands for sysprogs/kgdboe: setup must stop before building it */\n");
+    try {
+      const r = await rig.netdbg(["--json", "setup", "lab", "--kgdboe-source", src, "--no-connect"], 600_000);
+      expect(r.exitCode, r.all).not.toBe(0);
+      const err = (JSON.parse(r.stdout) as { error: { code: string; message: string; fix: string } }).error;
+      expect(err.code).toBe("NETDBG-E315");
+      expect(err.message).toContain("virtio_net");
+      expect(err.fix).toContain("--kgdboe-source bundled");
+      expect(await rig.snapshot(e)).toBe(pristine);
+    } finally {
+      rmSync(src, { recursive: true, force: true });
+    }
+  });
+
+  it(`the bundled module, multi-core: ${ROUNDS} rounds of break-in, x/s, breakpoint hit, continue and detach without a hang; teardown restores`, async () => {
+    const s = await rig.netdbg(["--json", "setup", "lab", "--force-single-core", "0", "--no-connect"], 900_000);
+    expect(s.exitCode, s.all).toBe(0);
+    const j = JSON.parse(s.stdout) as { verified: { loaded: boolean; rsp: { outcome: string } } };
+    expect(j.verified.loaded).toBe(true);
+    expect(j.verified.rsp.outcome).toBe("verified");
+    const cpus = await rig.ssh(e, "cat /sys/devices/system/cpu/online; dmesg | grep -c 'multi-core mode: no driver is hooked'");
+    expect(cpus.stdout).toBe("0-1\n1"); // both CPUs stay online: no single-core fallback
+
+    for (let round = 1; round <= ROUNDS; round++) {
+      const t0 = Date.now();
+      const r = await rig.netdbgChild(
+        ["--json", "connect", "lab", "--exec", "x/s linux_banner; break process_one_work; continue; delete; detach"],
+        180_000,
+      );
+      expect(r.exitCode, `round ${round}: ${r.all}`).toBe(0);
+      const out = JSON.parse(r.stdout) as { results: { command: string; data: Record<string, unknown> }[] };
+      const by = (c: string) => out.results.find((x) => x.command.startsWith(c))!.data;
+      expect((by("x/s") as { strings: string[] }).strings[0], `round ${round}`).toContain(e.kernelRelease);
+      expect(by("continue"), `round ${round}`).toMatchObject({ signal: 5, symbol: "process_one_work" });
+      expect(by("detach"), `round ${round}`).toEqual({ detached: true });
+      // detached: the kernel runs on, on both CPUs, and answers over the same NIC
+      const alive = await rig.ssh(e, "cat /sys/devices/system/cpu/online");
+      expect(alive.exitCode, `round ${round}: ${alive.stderr}`).toBe(0);
+      expect(alive.stdout).toBe("0-1");
+      console.log(`[smp-it] round ${round}/${ROUNDS} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    }
+
+    const td = await rig.netdbg(["--json", "teardown", "lab"], 600_000);
+    expect(td.exitCode, td.all).toBe(0);
+    expect(await rig.snapshot(e)).toBe(pristine);
+  }, 3_600_000);
+});
