@@ -21,7 +21,10 @@ import { decodeBody, framePacket, INTERRUPT, PacketParser, type RspEvent } from 
 export interface RspClientOptions {
   /** First retransmission timeout (ms). Default 300 (UDP), 20000 (TCP), 3000 (memory). */
   timeoutMs?: number;
-  /** Floor and ceiling of the adaptive timeout. Defaults 0.5 (UDP; 5 for requests that must not run twice) / 4000 ms. */
+  /**
+   * Floor and ceiling of the adaptive timeout. Defaults 0.25 (UDP: about two round trips of a loopback or LAN link,
+   * so a loss costs little next to srtt + 2·rttvar; 5 for requests that must not run twice) / 4000 ms.
+   */
   minTimeoutMs?: number;
   maxTimeoutMs?: number;
   /** Transmissions (requests and `-`) per request before giving up. Default 30 (UDP), 1 (TCP), 4. */
@@ -188,7 +191,7 @@ export class RspClient {
     // just a long wait before declaring the target dead
     const tcp = transport.kind === "tcp";
     this.rto = options.timeoutMs ?? (udp ? 300 : tcp ? 20_000 : 3000);
-    this.minRto = options.minTimeoutMs ?? (udp ? 0.5 : Math.min(this.rto, 1000));
+    this.minRto = options.minTimeoutMs ?? (udp ? 0.25 : Math.min(this.rto, 1000));
     this.maxRto = options.maxTimeoutMs ?? Math.max(4000, this.rto);
     this.maxTries = options.maxTries ?? (udp ? 30 : tcp ? 1 : 4);
     transport.onData((chunk) => this.onChunk(chunk));
@@ -503,7 +506,10 @@ export class RspClient {
       this.finish(ex, undefined, this.notAnswering(ex));
       return;
     }
-    ex.rto = Math.min(this.maxRto, ex.rto * 1.5);
+    // a loss is far more likely than a slow target on the first two misses of a read (at 20 % loss each way two
+    // misses in a row are common): resend it on the same timeout, and back off ×1.5 from the third. A request that
+    // must not run twice backs off at once: every needless copy of it may run again on kgdb
+    if (!ex.repeatable || ex.tries + ex.naksSinceTx >= 3) ex.rto = Math.min(this.maxRto, ex.rto * 1.5);
     if ((ex.ackSeen || ex.suspect) && ex.naksSinceTx < 2) {
       // the stub has our request: its reply was lost or mangled; ask for it again
       ex.naksSinceTx++;
