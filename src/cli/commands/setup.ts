@@ -137,6 +137,11 @@ export function register(program: Command, ctx: () => Context): void {
       "Windows: go on when BitLocker's state cannot be read (the next boot may ask for the recovery key)",
     )
     .option("--via <transport>", "Windows: reach the target over ssh (default) or winrm (Invoke-Command; netdbg on Windows)")
+    .option(
+      "--winrm-credential <file>",
+      "Windows, --via winrm: log on with the PSCredential saved by 'Get-Credential | Export-Clixml <file>' (needed outside a domain)",
+    )
+    .option("--winrm-user <user>", "Windows, --via winrm: log on as this account; its password is asked on the terminal")
     .option("--kgdboe-source <src>", "Linux: git URL, local directory or tarball of kgdboe")
     .option("--install-deps", "Linux: install missing headers and toolchain without asking")
     .option("--persist", "Linux: load kgdboe at every boot (systemd unit)")

@@ -75,6 +75,11 @@ export function register(program: Command, ctx: () => Context): void {
     .option("--restore-export <file>", "Windows: restore the BCD store exported before setup (when the journal is lost)")
     .option("--via <transport>", "Windows: reach the target over ssh (default) or winrm (Invoke-Command; netdbg on Windows)")
     .option(
+      "--winrm-credential <file>",
+      "Windows, --via winrm: log on with the PSCredential saved by 'Get-Credential | Export-Clixml <file>' (needed outside a domain)",
+    )
+    .option("--winrm-user <user>", "Windows, --via winrm: log on as this account; its password is asked on the terminal")
+    .option(
       "--wait <seconds>",
       "when another netdbg is setting up or tearing down this target, wait this long for it (default: stop at once, E016)",
     )

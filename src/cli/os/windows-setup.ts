@@ -46,6 +46,7 @@ import {
 } from "../../targets/windows/index.js";
 import type { Context } from "../context.js";
 import { connectWindows } from "./windows-connect.js";
+import type { WinrmCredential } from "../../targets/windows/index.js";
 import {
   type HostFirewallPort,
   type HostFirewallResult,
@@ -73,6 +74,8 @@ export interface WindowsCliDeps {
    * local address of the route to the target (src/host/route.ts). Tests inject their own.
    */
   discoverHostIp?: (ctx: Context, target: Target, port: number) => Promise<string | undefined>;
+  /** --winrm-user's password (tests); default: asked on the terminal. */
+  askPassword?: (user: string) => Promise<string>;
   /**
    * Bind the host debug port for --reboot's poke watch: by default UDP 0.0.0.0 (or :: for an IPv6 host address)
    * on `port`. Tests bind loopback. A NETDBG-E506 (port taken) falls back to waiting for SSH only.
@@ -102,12 +105,45 @@ async function defaultPowerShell(): Promise<PowerShellRunner> {
   return new NodePowerShellRunner({ executable: exe });
 }
 
+/**
+ * The account for Invoke-Command: --winrm-credential <file> (a PSCredential from Export-Clixml), or --winrm-user
+ * with its password asked on the terminal before any progress display (and added to the secrets every output is
+ * scrubbed of); neither: this host's own logon (a domain).
+ */
+async function winrmCredential(
+  ctx: Context,
+  opts: Record<string, unknown>,
+  deps: WindowsCliDeps,
+): Promise<WinrmCredential | undefined> {
+  const file = typeof opts.winrmCredential === "string" ? opts.winrmCredential : undefined;
+  const user = typeof opts.winrmUser === "string" ? opts.winrmUser : undefined;
+  if (file && user) {
+    throw netdbgError("E003", {
+      option: "--winrm-user",
+      value: user,
+      reason: "--winrm-credential already names the account",
+      fix: "Pass one of them: the credential file holds its user name and password.",
+    });
+  }
+  if (file) return { file };
+  if (!user) return undefined;
+  if (deps.askPassword) return { user, password: await deps.askPassword(user) };
+  if (!ctx.isTTY || ctx.opts.json) {
+    throw netdbgError("E228", { user, why: ctx.opts.json ? "--json runs never ask" : "there is no terminal to ask on" });
+  }
+  const { password } = await import("@inquirer/prompts");
+  const pw = await password({ message: `WinRM password for ${user}:`, mask: "*" });
+  ctx.secretsSeen.push(pw);
+  return { user, password: pw };
+}
+
 async function openLink(ctx: Context, target: Target, opts: Record<string, unknown>, deps: WindowsCliDeps): Promise<Link> {
   const via = String(opts.via ?? "ssh");
   if (via === "winrm") {
+    const credential = await winrmCredential(ctx, opts, deps);
     const ps = await (deps.powershell ?? defaultPowerShell)();
     return {
-      run: winrmRunner(ps, target.address, target.name),
+      run: winrmRunner(ps, target.address, target.name, credential),
       description: `WinRM (Invoke-Command -ComputerName ${target.address})`,
       close: () => ps.dispose(),
     };

@@ -217,4 +217,12 @@ export const windowsErrors = defineErrors({
     fix: () =>
       "Check on the target: 'manage-bde -status C:' or Settings > Privacy & security > Device encryption. If the drive is encrypted, suspend protection yourself ('manage-bde -protectors -disable C: -RebootCount 2') or turn device encryption off, and have the recovery key at hand; then run setup again with --bitlocker-unknown-ok. Nothing was changed.",
   },
+  E228: {
+    title: "WinRM credential cannot be asked",
+    exit: "usage",
+    message: (p: { user: string; why: string }) =>
+      `--winrm-user ${p.user} needs its password, and ${p.why}. Nothing was changed.`,
+    fix: () =>
+      "Run the command in a terminal (without --json) to be asked, or save the credential once with 'Get-Credential | Export-Clixml -Path <file>' and pass --winrm-credential <file> (on Windows only you, on this machine, can read the password back).",
+  },
 });

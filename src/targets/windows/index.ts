@@ -67,4 +67,4 @@ export {
   type RebootOptions,
   type RebootResult,
 } from "./reboot.js";
-export { winrmParams, winrmRunner, winrmWrapperText } from "./winrm.js";
+export { type WinrmCredential, winrmParams, winrmRunner, winrmWrapperText } from "./winrm.js";

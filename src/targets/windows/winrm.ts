@@ -28,11 +28,34 @@ export function winrmWrapperText(): string {
   return wrapper;
 }
 
+/**
+ * The account Invoke-Command logs on with. Without one it uses this host's own logon, which works only between
+ * machines of one domain: a PSCredential file (`Get-Credential | Export-Clixml <file>`), or a user and password
+ * asked on the terminal (kept in memory, passed to the wrapper as data, never logged).
+ */
+export type WinrmCredential = { file: string } | { user: string; password: string };
+
 /** The wrapper's parameters for one wire command: the encoded script, or (long scripts) the one stdin line. */
-export function winrmParams(computer: string, wire: WireCommand): { ComputerName: string; Encoded: string; StdinLine: string } {
-  if (wire.input !== undefined) return { ComputerName: computer, Encoded: "", StdinLine: wire.input.split("\r\n")[0]! };
+export function winrmParams(
+  computer: string,
+  wire: WireCommand,
+  credential?: WinrmCredential,
+): {
+  ComputerName: string;
+  Encoded: string;
+  StdinLine: string;
+  CredentialFile: string;
+  CredentialUser: string;
+  CredentialPassword: string;
+} {
+  const cred = {
+    CredentialFile: credential && "file" in credential ? credential.file : "",
+    CredentialUser: credential && "user" in credential ? credential.user : "",
+    CredentialPassword: credential && "user" in credential ? credential.password : "",
+  };
+  if (wire.input !== undefined) return { ComputerName: computer, Encoded: "", StdinLine: wire.input.split("\r\n")[0]!, ...cred };
   const encoded = wire.commandLine.slice(wire.commandLine.lastIndexOf(" ") + 1);
-  return { ComputerName: computer, Encoded: encoded, StdinLine: "" };
+  return { ComputerName: computer, Encoded: encoded, StdinLine: "", ...cred };
 }
 
 interface WrapperAnswer {
@@ -52,23 +75,30 @@ interface WrapperAnswer {
 export function winrmFix(id: string, computer: string): string | undefined {
   if (/^ServerNotTrusted\b/.test(id))
     return `This host cannot verify '${computer}' (no Kerberos: not in a common domain, and no HTTPS listener). On this host, as administrator: Set-Item WSMan:\\localhost\\Client\\TrustedHosts -Value '${computer}' -Concatenate (that only stops the check; NTLM cannot prove who answers), or set up WinRM over HTTPS, or use SSH (drop --via winrm).`;
+  if (/^NetdbgNotACredential\b/.test(id))
+    return "Save the credential with 'Get-Credential | Export-Clixml -Path <file>' as the user who runs netdbg, on this host (on Windows only that user can read the password back), and pass --winrm-credential <file>.";
   if (/^AccessDenied\b/.test(id))
-    return `The account was refused by '${computer}'. It must be an administrator there; a local account other than the built-in Administrator gets a filtered token over WinRM unless the target has LocalAccountTokenFilterPolicy=1 (as administrator on the target: New-ItemProperty HKLM:\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Policies\\System -Name LocalAccountTokenFilterPolicy -Value 1 -PropertyType DWord -Force). Or use a domain administrator, or SSH (drop --via winrm).`;
+    return `The account was refused by '${computer}'. Outside a domain, give Invoke-Command an account of the target: --winrm-credential <file> (Get-Credential | Export-Clixml <file>) or --winrm-user <user> (the password is asked on the terminal). It must be an administrator there; a local account other than the built-in Administrator gets a filtered token over WinRM unless the target has LocalAccountTokenFilterPolicy=1 (as administrator on the target: New-ItemProperty HKLM:\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Policies\\System -Name LocalAccountTokenFilterPolicy -Value 1 -PropertyType DWord -Force). Or use a domain administrator, or SSH (drop --via winrm).`;
   return undefined;
 }
 
 /** A ScriptRunner that runs each template on `computer` through WinRM. `target` names the target in errors. */
-export function winrmRunner(ps: PowerShellRunner, computer: string, target: string): ScriptRunner {
+export function winrmRunner(ps: PowerShellRunner, computer: string, target: string, credential?: WinrmCredential): ScriptRunner {
   const sent: WireCommand[] = [];
   return {
     sent,
     async run<T>(name: TemplateName, params: PsParams = {}): Promise<T> {
       const wire = wireCommand(renderScript(name, params));
       sent.push(wire);
-      const r = await ps.invoke(winrmWrapperText(), winrmParams(computer, wire));
+      const r = await ps.invoke(winrmWrapperText(), winrmParams(computer, wire, credential));
       if (r.exitCode !== 0) {
-        // Invoke-Command itself failed (WinRM not enabled, access denied, name not resolved …)
-        throw netdbgError("E222", { target, computer, detail: psStderrText(r.stderr).slice(-400) || `exit ${r.exitCode}` });
+        // Invoke-Command itself failed (WinRM not enabled, access denied, name not resolved …); the password never
+        // reaches the text (it is a parameter, and PowerShell does not echo parameters), but scrub it all the same
+        throw netdbgError("E222", {
+          target,
+          computer,
+          detail: scrub(psStderrText(r.stderr).slice(-400), credential) || `exit ${r.exitCode}`,
+        });
       }
       const a = parsePsJson<WrapperAnswer>("winrm", r.stdout);
       if (a.invokeError) {
@@ -76,7 +106,7 @@ export function winrmRunner(ps: PowerShellRunner, computer: string, target: stri
         throw netdbgError("E222", {
           target,
           computer,
-          detail: `${a.invokeError.message.trim().slice(-400)} (${a.invokeError.id})`,
+          detail: `${scrub(a.invokeError.message.trim().slice(-400), credential)} (${a.invokeError.id})`,
           ...(fix ? { fix } : {}),
         });
       }
@@ -87,4 +117,8 @@ export function winrmRunner(ps: PowerShellRunner, computer: string, target: stri
       return parsePsJson<T>(name, a.stdout ?? "");
     },
   };
+}
+
+function scrub(text: string, credential: WinrmCredential | undefined): string {
+  return credential && "password" in credential && credential.password ? text.split(credential.password).join("***") : text;
 }

@@ -4,11 +4,26 @@
 # stderr as one JSON object. Every value arrives as a parameter (-ArgumentList); nothing is spliced in. When
 # Invoke-Command itself fails, the answer is {invokeError: {id, message}}: the error's FullyQualifiedErrorId
 # (ServerNotTrusted..., AccessDenied...: the same in every display language) and its text.
-param([string]$ComputerName, [string]$Encoded = '', [string]$StdinLine = '')
+# A credential (outside a domain Invoke-Command has none of its own): -CredentialFile names a PSCredential saved
+# with 'Get-Credential | Export-Clixml' (on Windows the password is DPAPI-protected for that user on that machine;
+# learn.microsoft.com Export-Clixml), or -CredentialUser/-CredentialPassword carry one asked on the terminal.
+param([string]$ComputerName, [string]$Encoded = '', [string]$StdinLine = '', [string]$CredentialFile = '',
+  [string]$CredentialUser = '', [string]$CredentialPassword = '')
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
 try {
-$r = Invoke-Command -ComputerName $ComputerName -ScriptBlock {
+$ic = @{ ComputerName = $ComputerName }
+if ($CredentialFile) {
+  $cred = Import-Clixml -LiteralPath $CredentialFile
+  if ($cred -isnot [System.Management.Automation.PSCredential]) {
+    [pscustomobject]@{ invokeError = [pscustomobject]@{ id = 'NetdbgNotACredential'; message = "$CredentialFile does not hold a PSCredential (make it with: Get-Credential | Export-Clixml -Path $CredentialFile)" } } | ConvertTo-Json -Compress -Depth 4
+    return
+  }
+  $ic.Credential = $cred
+} elseif ($CredentialUser) {
+  $ic.Credential = [System.Management.Automation.PSCredential]::new($CredentialUser, (ConvertTo-SecureString -String $CredentialPassword -AsPlainText -Force))
+}
+$r = Invoke-Command @ic -ScriptBlock {
   param([string]$Encoded, [string]$StdinLine)
   $ErrorActionPreference = 'Continue'  # native stderr under 2>&1 must not become a terminating error (PS 5.1)
   $ProgressPreference = 'SilentlyContinue'

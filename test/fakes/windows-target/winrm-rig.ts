@@ -13,6 +13,10 @@ import type { PwshEngine } from "../../../src/peers/windows-target/engine.js";
 import type { WindowsTargetModel } from "../../../src/peers/windows-target/model.js";
 import { execWith } from "../../../src/peers/windows-target/stubs.js";
 
+/** The account CRED-HOST accepts (and nothing else logs on there). */
+export const CRED_USER = "WIN11\\netdbg";
+export const CRED_PASSWORD = "pw-5f1c9e2a77";
+
 export interface WinrmRig {
   /** The executable to give NodePowerShellRunner (a bash wrapper around the real pwsh). */
   executable: string;
@@ -82,9 +86,12 @@ if (readsStdin) { process.stdin.on("data", (c) => chunks.push(c)); process.stdin
   // Invoke-Command as WinRM's stand-in: the script block runs with the target's SystemRoot (one line: the
   // adapter's shell reads its stdin line by line)
   // Two computer names fail as WinRM does, with the real FullyQualifiedErrorIds (PowerShell/PowerShell#3874, …):
-  // UNTRUSTED-HOST (not in TrustedHosts, no Kerberos) and DENIED-HOST (a filtered or non-admin token).
+  // UNTRUSTED-HOST (not in TrustedHosts, no Kerberos) and DENIED-HOST (a filtered or non-admin token); CRED-HOST
+  // refuses every logon but its own account (CRED_USER, CRED_PASSWORD), as a machine outside the domain does.
   const stub =
-    `function Invoke-Command { param([string]$ComputerName, [scriptblock]$ScriptBlock, [object[]]$ArgumentList) ` +
+    `function Invoke-Command { param([string]$ComputerName, [scriptblock]$ScriptBlock, [object[]]$ArgumentList, [pscredential]$Credential) ` +
+    // CRED-HOST stands for a machine outside this host's domain: only its own account logs on (WIN11\netdbg)
+    `if ($ComputerName -eq 'CRED-HOST' -and -not ($Credential -and $Credential.UserName -eq '${CRED_USER}' -and $Credential.GetNetworkCredential().Password -eq '${CRED_PASSWORD}')) { Write-Error -ErrorId 'AccessDenied,PSSessionStateBroken' -Category OpenError -Message ('Connecting to remote server ' + $ComputerName + ' failed with the following error message : Access is denied.'); return } ` +
     `if ($ComputerName -eq 'UNTRUSTED-HOST') { Write-Error -ErrorId 'ServerNotTrusted,PSSessionStateBroken' -Category OpenError -Message ('Connecting to remote server ' + $ComputerName + ' failed with the following error message : The WinRM client cannot process the request. If the authentication scheme is different from Kerberos, or if the client computer is not joined to a domain, then HTTPS transport must be used or the destination machine must be added to the TrustedHosts configuration setting.'); return } ` +
     `if ($ComputerName -eq 'DENIED-HOST') { Write-Error -ErrorId 'AccessDenied,PSSessionStateBroken' -Category OpenError -Message ('Connecting to remote server ' + $ComputerName + ' failed with the following error message : Access is denied.'); return } ` +
     `$env:SystemRoot = '${root.replace(/'/g, "''")}'; & $ScriptBlock @ArgumentList }`;

@@ -3,6 +3,7 @@
  * runs templates/windows/winrm/invoke.ps1; its Invoke-Command (a stand-in: no WinRM on Linux) runs the script
  * block with the target's powershell.exe, which is the model running the exact command in the engine.
  */
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,7 +14,7 @@ import { NodePowerShellRunner } from "../../../src/io/powershell.js";
 import { WindowsTargetModel } from "../../../src/peers/windows-target/model.js";
 import { PROFILES } from "../../../src/peers/windows-target/profiles.js";
 import { setupWindows, teardownWindows, winrmRunner } from "../../../src/targets/windows/index.js";
-import { startWinrmRig } from "../../fakes/windows-target/winrm-rig.js";
+import { CRED_PASSWORD, CRED_USER, startWinrmRig } from "../../fakes/windows-target/winrm-rig.js";
 import { noPwsh, PWSH, useEngine } from "../../helpers/pwsh.js";
 
 const KEY = "2steg4fzbj2sz.23418vzkd4ko3.1g34ou07z4pev.1sp3yo9yz874p";
@@ -84,4 +85,59 @@ describe.skipIf(noPwsh())("--via winrm: node-powershell → real pwsh → the ta
       await rig.close();
     }
   }, 120_000);
+
+  it("outside a domain: a PSCredential file or a user and password log on; without one E222 says how, and no password shows", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "nd-winrm-pwsh-"));
+    dirs.push(dir);
+    const model = new WindowsTargetModel(PROFILES.home.state());
+    const rig = await startWinrmRig(dir, PWSH!, model, engine());
+    const ps = new NodePowerShellRunner({ executable: rig.executable });
+    try {
+      // no credential: this host's own logon, which CRED-HOST refuses
+      const none = await winrmRunner(ps, "CRED-HOST", "win")
+        .run<never>("whoami")
+        .catch((x: unknown) => x as Error & { code: string; fix: string });
+      expect(none.code).toBe("NETDBG-E222");
+      expect(none.fix).toContain("--winrm-credential <file>");
+      expect(model.received).toEqual([]);
+
+      // the file 'Get-Credential | Export-Clixml' writes (here made by the real pwsh, from the same data)
+      const file = join(dir, "cred.xml");
+      execFileSync(PWSH!, [
+        ...["-NoProfile", "-NonInteractive", "-Command"],
+        `[System.Management.Automation.PSCredential]::new('${CRED_USER}', (ConvertTo-SecureString -String '${CRED_PASSWORD}' -AsPlainText -Force)) | Export-Clixml -Path '${file}'`,
+      ]);
+      const viaFile = await winrmRunner(ps, "CRED-HOST", "win", { file }).run<{ elevated: boolean }>("whoami");
+      expect(viaFile.elevated).toBe(true);
+      expect(model.received.map((x) => x.script)).toEqual(["whoami"]);
+
+      // asked on the terminal: user and password as data
+      const asked = await winrmRunner(ps, "CRED-HOST", "win", { user: CRED_USER, password: CRED_PASSWORD }).run("whoami");
+      expect(asked).toBeDefined();
+      expect(model.received).toHaveLength(2);
+
+      // a wrong password: refused, and neither it nor the right one appears in the error
+      const wrong = "pw-wrong-0c3b1d";
+      const refused = await winrmRunner(ps, "CRED-HOST", "win", { user: CRED_USER, password: wrong })
+        .run<never>("whoami")
+        .catch((x: unknown) => x as Error & { code: string; fix: string });
+      expect(refused.code).toBe("NETDBG-E222");
+      expect(`${refused.message} ${refused.fix}`).not.toContain(wrong);
+      expect(`${refused.message} ${refused.fix}`).not.toContain(CRED_PASSWORD);
+
+      // a file that holds no credential
+      const notCred = join(dir, "not-cred.xml");
+      execFileSync(PWSH!, ["-NoProfile", "-NonInteractive", "-Command", `'hello' | Export-Clixml -Path '${notCred}'`]);
+      const bad = await winrmRunner(ps, "CRED-HOST", "win", { file: notCred })
+        .run<never>("whoami")
+        .catch((x: unknown) => x as Error & { code: string; fix: string });
+      expect(bad.code).toBe("NETDBG-E222");
+      expect(bad.message).toContain("does not hold a PSCredential");
+      expect(bad.fix).toContain("Export-Clixml");
+      expect(model.received).toHaveLength(2);
+    } finally {
+      await ps.dispose();
+      await rig.close();
+    }
+  }, 180_000);
 });

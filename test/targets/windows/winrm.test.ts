@@ -178,7 +178,8 @@ describe("--via winrm", () => {
       const syn = await psSyntax(src);
       expect(syn, syn.firstError).toMatchObject({ errors: 0, missing: 0, hasError: false });
     }
-    expect(wrapper).toContain("Invoke-Command -ComputerName $ComputerName");
+    expect(wrapper).toContain("$ic = @{ ComputerName = $ComputerName }");
+    expect(wrapper).toContain("Invoke-Command @ic -ScriptBlock");
     expect(wrapper).toContain("-ArgumentList $Encoded, $StdinLine");
   });
 
