@@ -225,4 +225,12 @@ export const windowsErrors = defineErrors({
     fix: () =>
       "Run the command in a terminal (without --json) to be asked, or save the credential once with 'Get-Credential | Export-Clixml -Path <file>' and pass --winrm-credential <file> (on Windows only you, on this machine, can read the password back).",
   },
+  E229: {
+    title: "KDNET is set up for 2PF",
+    exit: "check",
+    message: (p: { target: string; busparams: string; nic: string }) =>
+      `On '${p.target}', {dbgsettings} points KDNET at PCI ${p.busparams}, a function of '${p.nic}' that Windows does not list: the secondary physical function kdnet.exe adds for 2PF debugging, which only KDNET uses while Windows keeps the NIC's own function. setup would move KDNET onto '${p.nic}' itself and take that NIC from Windows in the debug boot. Nothing was changed.`,
+    fix: () =>
+      "Keep the 2PF setup and debug with it (netdbg connect works with its key and port), or remove the added function with kdnet.exe as learn.microsoft.com 'Setting up 2PF kernel-mode debugging using KDNET' describes and run setup again; --force replaces it (teardown restores {dbgsettings} from the export).",
+  },
 });

@@ -29,6 +29,7 @@ export {
 } from "./probe.js";
 export {
   planWindowsSetup,
+  twoPfConfiguration,
   selectNic,
   displayBcd,
   displayCall,

@@ -134,6 +134,24 @@ export function selectNic(facts: WindowsFacts, cfg: Pick<WindowsSetupConfig, "ni
   });
 }
 
+/**
+ * An existing 2PF configuration: {dbgsettings} busparams names a PCI function no NIC Windows knows has (not even the
+ * one KDNET owns in the debug boot) on the bus and device of a NIC it does. kdnet.exe adds that secondary physical
+ * function for 2PF debugging; KDNET runs on it while the inbox driver keeps the NIC's own function, and
+ * Get-NetAdapter does not show it (learn.microsoft.com/windows-hardware/drivers/debugger/
+ * setting-up-kernel-mode-debugging-using-2pf; .../network/debugger-2pf-kdnet-support).
+ */
+export function twoPfConfiguration(facts: WindowsFacts): { busparams: string; nic: NicFacts } | undefined {
+  const bp = facts.dbgsettings.busparams;
+  const m = bp ? /^(\d+)\.(\d+)\.(\d+)$/.exec(bp) : null;
+  if (!bp || !m || facts.nics.some((n) => n.busparams === bp)) return undefined;
+  const [bus, device, fn] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const nic = facts.nics.find(
+    (n) => n.pci && n.pci.segment === 0 && n.pci.bus === bus && n.pci.device === device && n.pci.function !== fn,
+  );
+  return nic ? { busparams: bp, nic } : undefined;
+}
+
 function checkNic(n: NicFacts, force: boolean, warnings: string[]): void {
   const ids = n.vendorId ? `PCI ${n.vendorId}:${n.deviceId}` : n.pnpDeviceId;
   if (n.wireless) throw netdbgError("E203", { nic: n.name });
@@ -266,6 +284,13 @@ export function planWindowsSetup(facts: WindowsFacts, cfg: WindowsSetupConfig): 
   }
 
   const nic = selectNic(facts, cfg);
+  const twoPf = twoPfConfiguration(facts);
+  if (twoPf) {
+    if (!cfg.force) throw netdbgError("E229", { target: cfg.target, busparams: twoPf.busparams, nic: twoPf.nic.name });
+    warnings.push(
+      `--force: KDNET's 2PF function at PCI ${twoPf.busparams} (beside '${twoPf.nic.name}') is replaced; teardown restores {dbgsettings} from the export.`,
+    );
+  }
   checkNic(nic, Boolean(cfg.force), warnings);
   secondOpinion(facts, nic, warnings);
   checkSshNic(facts, nic, cfg, warnings);
