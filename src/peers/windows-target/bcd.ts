@@ -7,7 +7,7 @@
  * element type id, which is the order the fixtures show (dbgsettings: busparams 0x12000019, key 0x1200001d,
  * debugtype 0x15000011, hostip 0x1500001a, port 0x1500001b, dhcp 0x1600001c; the {default} sample likewise).
  *
- * Localized output modes: en-US (the fixtures), de-DE, zh-CN and pl-PL. The non-English strings are the model's own
+ * Localized output modes: en-US (the fixtures), de-DE, zh-CN, pl-PL and vi-VN (only its Yes/No). The non-English strings are the model's own
  * renderings of the shape the research note describes (headings, the identifier label, Yes/No, status and
  * error lines translated; element names not); they are not captures.
  *
@@ -15,7 +15,7 @@
  * sorted, so "restored byte for byte" is a meaningful comparison of `serialize()` outputs.
  */
 
-export type Locale = "en-US" | "de-DE" | "zh-CN" | "pl-PL";
+export type Locale = "en-US" | "de-DE" | "zh-CN" | "pl-PL" | "vi-VN";
 export type ObjectKind = "fwbootmgr" | "bootmgr" | "osloader" | "dbgsettings" | "resume" | "memdiag" | "settings";
 /** An element value: a boolean, or one or more strings (ids are stored as GUIDs). */
 export type Value = boolean | string[];
@@ -232,7 +232,10 @@ const PL: Strings = {
   elementNotFound: "Nie znaleziono elementu.",
 };
 
-const STRINGS: Record<Locale, Strings> = { "en-US": EN, "de-DE": DE, "zh-CN": ZH, "pl-PL": PL };
+/** A language whose Yes/No no table in netdbg lists at all (the rest of its strings left English). */
+const VI: Strings = { ...EN, yes: "Có", no: "Không" };
+
+const STRINGS: Record<Locale, Strings> = { "en-US": EN, "de-DE": DE, "zh-CN": ZH, "pl-PL": PL, "vi-VN": VI };
 const KIND_RANK: Record<ObjectKind, number> = {
   fwbootmgr: 0,
   bootmgr: 1,
@@ -560,6 +563,18 @@ const ENUMS: Readonly<Record<string, readonly string[]>> = {
   debugtype: ["Serial", "1394", "USB", "NET"],
   nx: ["OptIn", "OptOut", "AlwaysOff", "AlwaysOn"],
   bootmenupolicy: ["Legacy", "Standard"],
+  // not a published enumeration: the order is the model's assumption (only its round trip matters here)
+  displaymessageoverride: [
+    "Default",
+    "Resume",
+    "HyperV",
+    "Recovery",
+    "StartupRepair",
+    "SystemImageRecovery",
+    "CommandPrompt",
+    "SystemRestore",
+    "PushButtonReset",
+  ],
 };
 
 function nameOfType(type: number, kind: ObjectKind): string | undefined {
@@ -586,6 +601,7 @@ export interface WmiElement {
   Integer?: string;
   Id?: string;
   Ids?: string[];
+  Integers?: string[];
   Device?: { Type: number; Value: string };
 }
 
@@ -600,6 +616,12 @@ function toWmi(name: string, v: Value, o: BcdObjectState, path: string): WmiElem
   if (f === 3) return { ...base, Id: xs[0]! };
   if (f === 4) return { ...base, Ids: [...xs] };
   if (f === 1) return { ...base, Device: { Type: 0, Value: xs.join(" ") } };
+  const num = (x: string) => (/^0x[0-9a-f]+$/i.test(x) || /^\d+$/.test(x) ? BigInt(x).toString() : undefined);
+  if (f === 7) {
+    const ns = xs.map(num);
+    if (ns.some((n) => n === undefined)) throw new Error(`the model cannot type ${name}=${xs.join(" ")}`);
+    return { ...base, Integers: ns as string[] };
+  }
   // integer
   const x = xs[0] ?? "";
   if (name === "hostip") return { ...base, Integer: ipToInt(x) };
@@ -609,8 +631,9 @@ function toWmi(name: string, v: Value, o: BcdObjectState, path: string): WmiElem
     if (i < 0) throw new Error(`the model cannot type ${name}=${x}`);
     return { ...base, Integer: String(i) };
   }
-  if (!/^\d+$/.test(x)) throw new Error(`the model cannot type ${name}=${x}`);
-  return { ...base, Integer: x };
+  const n = num(x);
+  if (n === undefined) throw new Error(`the model cannot type ${name}=${x}`);
+  return { ...base, Integer: n };
 }
 
 function fromWmiInteger(name: string, raw: unknown): string[] | undefined {
@@ -665,6 +688,14 @@ export function bcdWmi(
   const path = String((c === "bcdstore" ? self?.FilePath : self?.StoreFilePath) ?? "");
   const st = openFile(path);
   if (!st) return { error: S.notFound };
+  if (c === "bcdstore" && m === "enumerateobjects") {
+    // object types (learn.microsoft.com .../bcd/bcdobject, Type): the model has the Windows boot loader, 0x10200003
+    const kind = Number(args.Type) === 0x10200003 ? "osloader" : undefined;
+    if (!kind)
+      return { error: `the model enumerates only boot loader objects (0x10200003), not 0x${Number(args.Type).toString(16)}` };
+    const objs = st.objects.filter((o) => o.kind === kind).map((o) => ({ Id: o.id, StoreFilePath: path, Type: 0x10200003 }));
+    return { value: { ReturnValue: true, Objects: objs } };
+  }
   if (c === "bcdstore" && m === "openobject") {
     const id = String(args.Id ?? "").toLowerCase();
     const o = st.objects.find((x) => x.id === id);
@@ -710,6 +741,12 @@ export function bcdWmi(
       if (f !== 3 || typeof args.Id !== "string") return { error: S.paramIncorrect };
       o.elements[name] = [args.Id.toLowerCase()];
       return done();
+    case "setintegerlistelement": {
+      const ns = Array.isArray(args.Integers) ? args.Integers.map((x) => fromWmiInteger("", x)?.[0]) : undefined;
+      if (f !== 7 || !ns || ns.some((n) => n === undefined)) return { error: S.paramIncorrect };
+      o.elements[name] = ns.map((n) => `0x${BigInt(n!).toString(16)}`); // bcdedit shows these in hex
+      return done();
+    }
     case "setobjectlistelement": {
       const ids = Array.isArray(args.Ids) ? args.Ids.map((x) => String(x).toLowerCase()) : undefined;
       if (f !== 4 || !ids) return { error: S.paramIncorrect };

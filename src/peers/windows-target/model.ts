@@ -717,6 +717,23 @@ export class WindowsTargetModel {
     return { exitCode: 0, output: "" };
   }
 
+  /** What probe.ps1 reads through the BCD WMI provider: the boolean elements of the boot loaders and {dbgsettings}. */
+  private bcdBooleans(): { id: string; type: number; value: boolean }[] | null {
+    const get = (cls: string, m: string, self: Record<string, unknown> | undefined, args: Record<string, unknown> = {}) =>
+      this.bcdWmi(cls, m, self, args).value;
+    const store = get("BcdStore", "OpenStore", undefined, { File: "" })?.Store as Record<string, unknown> | undefined;
+    if (!store) return null;
+    const objs = [
+      ...((get("BcdStore", "EnumerateObjects", store, { Type: 0x10200003 })?.Objects ?? []) as Record<string, unknown>[]),
+      get("BcdStore", "OpenObject", store, { Id: WELL_KNOWN["{dbgsettings}"] })?.Object as Record<string, unknown>,
+    ].filter((o) => o !== undefined);
+    return objs.flatMap((o) =>
+      ((get("BcdObject", "EnumerateElements", o)?.Elements ?? []) as Record<string, unknown>[])
+        .filter((e) => ((Number(e.Type) >>> 24) & 0xf) === 6)
+        .map((e) => ({ id: String(o.Id), type: Number(e.Type), value: e.Boolean === true })),
+    );
+  }
+
   private probe(exportDir: string, kdnetPath: string) {
     const s = this.state;
     const sb =
@@ -782,6 +799,7 @@ export class WindowsTargetModel {
         bootmgr: this.bcd(["/enum", "{bootmgr}", "/v"]),
         loaders: this.bcd(["/enum", "osloader", "/v"]),
       },
+      bcdBooleans: this.bcdBooleans(),
       kdnet,
       exports: Object.keys(s.files)
         .filter((f) => f.startsWith(`${dir}\\bcd-`) && f.endsWith(".bak"))

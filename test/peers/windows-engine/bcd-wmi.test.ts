@@ -11,7 +11,9 @@ import { MemoryJournalStore } from "../../../src/io/journal-store.js";
 import { serializeStore } from "../../../src/peers/windows-target/bcd.js";
 import { defaultState, WindowsTargetModel } from "../../../src/peers/windows-target/model.js";
 import { ModelSession } from "../../../src/peers/windows-target/session.js";
+import { bcdElement, parseBcdBoolean } from "../../../src/targets/windows/bcdedit-parse.js";
 import { sessionRunner, setupWindows, teardownWindows } from "../../../src/targets/windows/index.js";
+import { probeWindows } from "../../../src/targets/windows/probe.js";
 import { noPwsh, useEngine } from "../../helpers/pwsh.js";
 
 const KEY = "2steg4fzbj2sz.23418vzkd4ko3.1g34ou07z4pev.1sp3yo9yz874p";
@@ -68,4 +70,22 @@ describe.skipIf(noPwsh())("teardown restores the BCD store byte for byte in any 
       expect(engine().executed.has("bcd-restore-object")).toBe(true);
     }, 90_000);
   }
+});
+
+describe.skipIf(noPwsh())("the probe reads BCD booleans through the provider (real pwsh)", () => {
+  it("vi-VN ('Có'/'Không', in no table): dhcp off and debug on are read right, and setup sees dhcp must change", async () => {
+    const model = new WindowsTargetModel(defaultState({ locale: "vi-VN" }));
+    // the owner's own KDNET settings: netdbg's host, port and key, but without DHCP
+    model.bcd(["/dbgsettings", "net", `hostip:${config.hostIp}`, `port:${config.port}`, `key:${config.key}`, "nodhcp"]);
+    model.bcd(["/debug", "{current}", "on"]);
+    expect(model.bcd(["/dbgsettings"]).output).toMatch(/^dhcp\s+Không\r$/m);
+    const run = sessionRunner(new ModelSession(model, engine()), "win");
+    const facts = await probeWindows(run, { exportDir: "C:\\ProgramData\\netdbg" });
+    expect(facts.dbgsettings.dhcp).toBe(false);
+    expect(facts.current && parseBcdBoolean(bcdElement(facts.current, "debug") ?? "")).toBe(true);
+    const store = new MemoryJournalStore();
+    const r = await setupWindows({ run, store, clock: systemClock, config });
+    expect(r.report.actions.find((a) => a.id === "bcd.dbgsettings")?.outcome).toBe("changed");
+    expect(model.state.store.objects.find((o) => o.kind === "dbgsettings")?.elements.dhcp).toBe(true);
+  }, 90_000);
 });
