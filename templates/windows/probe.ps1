@@ -80,6 +80,22 @@ if ($kdnetExe) {
   $ko = & $kdnetExe 2>&1 | Out-String
   $kdnet = [pscustomobject]@{ path = $kdnetExe; exitCode = $LASTEXITCODE; output = $ko }
 }
+# boolean BCD elements (debug, dhcp, ...) by type id through the BCD WMI provider: bcdedit prints them in the display
+# language ('Yes', 'Ja', 'Tak', ...), which no table covers. Boot loaders (object type 0x10200003) and {dbgsettings}.
+# https://learn.microsoft.com/previous-versions/windows/desktop/bcd/enumerateobjects-bcdstore
+# https://learn.microsoft.com/previous-versions/windows/desktop/bcd/enumerateelements-bcdobject
+$bcdBooleans = $null
+try {
+  $sys = (Invoke-CimMethod -Namespace 'root\wmi' -ClassName BcdStore -MethodName OpenStore -Arguments @{ File = '' } -ErrorAction Stop).Store
+  $objs = @((Invoke-CimMethod -InputObject $sys -MethodName EnumerateObjects -Arguments @{ Type = [uint32]0x10200003 } -ErrorAction Stop).Objects)
+  $objs += (Invoke-CimMethod -InputObject $sys -MethodName OpenObject -Arguments @{ Id = '{4636856e-540f-4170-a130-a84776f4c654}' } -ErrorAction Stop).Object
+  $bcdBooleans = @(foreach ($o in $objs) {
+    if ($null -eq $o) { continue }
+    foreach ($e in @((Invoke-CimMethod -InputObject $o -MethodName EnumerateElements -ErrorAction Stop).Elements)) {
+      if ($null -ne $e -and ((([uint32]$e.Type) -shr 24) -band 0xF) -eq 6) { [pscustomobject]@{ id = [string]$o.Id; type = [uint32]$e.Type; value = [bool]$e.Boolean } }
+    }
+  })
+} catch { $bcdBooleans = $null }
 $exports = @(Get-ChildItem -LiteralPath $ExportDir -Filter 'bcd-*.bak' | Sort-Object Name | ForEach-Object { $_.FullName })
 [pscustomobject]@{
   user = $id.Name
@@ -95,6 +111,7 @@ $exports = @(Get-ChildItem -LiteralPath $ExportDir -Filter 'bcd-*.bak' | Sort-Ob
   sshSession = $sshSession
   bcd = [pscustomobject]@{ dbgsettings = (Run-Bcd @('/dbgsettings')); current = (Run-Bcd @('/enum', '{current}', '/v'));
     bootmgr = (Run-Bcd @('/enum', '{bootmgr}', '/v')); loaders = (Run-Bcd @('/enum', 'osloader', '/v')) }
+  bcdBooleans = $bcdBooleans
   kdnet = $kdnet
   exports = $exports
 } | ConvertTo-Json -Compress -Depth 6

@@ -7,7 +7,7 @@
  * element type id, which is the order the fixtures show (dbgsettings: busparams 0x12000019, key 0x1200001d,
  * debugtype 0x15000011, hostip 0x1500001a, port 0x1500001b, dhcp 0x1600001c; the {default} sample likewise).
  *
- * Localized output modes: en-US (the fixtures), de-DE and zh-CN. The non-English strings are the model's own
+ * Localized output modes: en-US (the fixtures), de-DE, zh-CN, pl-PL and vi-VN (only its Yes/No). The non-English strings are the model's own
  * renderings of the shape the research note describes (headings, the identifier label, Yes/No, status and
  * error lines translated; element names not); they are not captures.
  *
@@ -15,7 +15,7 @@
  * sorted, so "restored byte for byte" is a meaningful comparison of `serialize()` outputs.
  */
 
-export type Locale = "en-US" | "de-DE" | "zh-CN";
+export type Locale = "en-US" | "de-DE" | "zh-CN" | "pl-PL" | "vi-VN";
 export type ObjectKind = "fwbootmgr" | "bootmgr" | "osloader" | "dbgsettings" | "resume" | "memdiag" | "settings";
 /** An element value: a boolean, or one or more strings (ids are stored as GUIDs). */
 export type Value = boolean | string[];
@@ -50,11 +50,13 @@ const TYPE_ID: Readonly<Record<string, number>> = {
   recoveryenabled: 0x16000009,
   bootdebug: 0x16000010,
   debugtype: 0x15000011,
-  debugport: 0x15000012,
-  baudrate: 0x15000013,
+  // BcdLibraryInteger_SerialDebuggerPort / _SerialDebuggerBaudRate (learn.microsoft.com BcdLibraryElementTypes)
+  debugport: 0x15000013,
+  baudrate: 0x15000014,
   busparams: 0x12000019,
   hostip: 0x1500001a,
-  hostipv6: 0x1500001a,
+  // not in Microsoft's public enumeration: the model's own id (string format) so it never collides with hostip
+  hostipv6: 0x1200ff01,
   port: 0x1500001b,
   dhcp: 0x1600001c,
   key: 0x1200001d,
@@ -209,7 +211,31 @@ const ZH: Strings = {
   elementNotFound: "找不到元素。",
 };
 
-const STRINGS: Record<Locale, Strings> = { "en-US": EN, "de-DE": DE, "zh-CN": ZH };
+/** A language no bcdedit-text table of netdbg ever knew (a restore keyed on displayed words cannot read it). */
+const PL: Strings = {
+  ...EN,
+  identifier: "identyfikator",
+  yes: "Tak",
+  no: "Nie",
+  ok: "Operacja zakończona pomyślnie.",
+  headings: {
+    fwbootmgr: "Menedżer rozruchu oprogramowania układowego",
+    bootmgr: "Menedżer rozruchu systemu Windows",
+    osloader: "Moduł ładujący rozruchu systemu Windows",
+    dbgsettings: "Ustawienia debugera",
+    resume: "Wznów z hibernacji",
+    memdiag: "Tester pamięci systemu Windows",
+    settings: "Ustawienia globalne",
+  },
+  setFailed: "Wystąpił błąd podczas ustawiania danych elementu.",
+  deleteFailed: "Wystąpił błąd podczas usuwania danych elementu.",
+  elementNotFound: "Nie znaleziono elementu.",
+};
+
+/** A language whose Yes/No no table in netdbg lists at all (the rest of its strings left English). */
+const VI: Strings = { ...EN, yes: "Có", no: "Không" };
+
+const STRINGS: Record<Locale, Strings> = { "en-US": EN, "de-DE": DE, "zh-CN": ZH, "pl-PL": PL, "vi-VN": VI };
 const KIND_RANK: Record<ObjectKind, number> = {
   fwbootmgr: 0,
   bootmgr: 1,
@@ -517,5 +543,217 @@ export function bcdedit(store: BcdStoreState, ctx: BcdContext, argv: readonly st
     }
     default:
       return paramError();
+  }
+}
+
+/*
+ * The BCD WMI provider (root\wmi, Bcd.mof) over the same store: the locale-free way to read and write BCD.
+ * learn.microsoft.com/previous-versions/windows/desktop/bcd/bcdstore (OpenStore, OpenObject),
+ * .../bcd/enumerateelements-bcdobject, .../bcd/bcdelementtype (format = bits 24-27 of the type),
+ * .../bcd/bcdintegerelement (uint64 passed as a string), .../bcd/setintegerelement-bcdobject and its siblings.
+ * Element objects carry StoreFilePath, ObjectId, Type and the one value property of their class
+ * (String, Boolean, Integer, Id, Ids, Integers, Device). Values are typed, never displayed text.
+ */
+
+/** The format nibble of an element type (BcdElementType): 1 device, 2 string, 3 object, 4 object list, 5 integer, 6 boolean, 7 integer list. */
+export const formatOf = (type: number) => (type >>> 24) & 0xf;
+
+/** BcdLibrary_DebuggerType (learn.microsoft.com .../bcd/bcdlibrary-debuggertype) and the other enumerations bcdedit names. */
+const ENUMS: Readonly<Record<string, readonly string[]>> = {
+  debugtype: ["Serial", "1394", "USB", "NET"],
+  nx: ["OptIn", "OptOut", "AlwaysOff", "AlwaysOn"],
+  bootmenupolicy: ["Legacy", "Standard"],
+  // not a published enumeration: the order is the model's assumption (only its round trip matters here)
+  displaymessageoverride: [
+    "Default",
+    "Resume",
+    "HyperV",
+    "Recovery",
+    "StartupRepair",
+    "SystemImageRecovery",
+    "CommandPrompt",
+    "SystemRestore",
+    "PushButtonReset",
+  ],
+};
+
+function nameOfType(type: number, kind: ObjectKind): string | undefined {
+  if (type === 0x23000003) return kind === "bootmgr" ? "default" : "resumeobject";
+  return Object.entries(TYPE_ID).find(([, t]) => t === type)?.[0];
+}
+
+/** An IPv4 address as BcdLibraryInteger_DebuggerNetHostIP holds it: the four bytes in network order, read little-endian (model's layout). */
+const ipToInt = (ip: string) =>
+  String(
+    ip
+      .split(".")
+      .map(Number)
+      .reduce((acc, b, i) => acc + b * 2 ** (8 * i), 0),
+  );
+const intToIp = (n: bigint) => [0, 1, 2, 3].map((i) => Number((n >> BigInt(8 * i)) & 0xffn)).join(".");
+
+export interface WmiElement {
+  StoreFilePath: string;
+  ObjectId: string;
+  Type: number;
+  String?: string;
+  Boolean?: boolean;
+  Integer?: string;
+  Id?: string;
+  Ids?: string[];
+  Integers?: string[];
+  Device?: { Type: number; Value: string };
+}
+
+function toWmi(name: string, v: Value, o: BcdObjectState, path: string): WmiElement {
+  const type = TYPE_ID[name];
+  if (type === undefined) throw new Error(`the model has no element type id for '${name}'`);
+  const base = { StoreFilePath: path, ObjectId: o.id, Type: type };
+  const f = formatOf(type);
+  if (f === 6) return { ...base, Boolean: v === true };
+  const xs = Array.isArray(v) ? v : [String(v)];
+  if (f === 2) return { ...base, String: xs.join(" ") };
+  if (f === 3) return { ...base, Id: xs[0]! };
+  if (f === 4) return { ...base, Ids: [...xs] };
+  if (f === 1) return { ...base, Device: { Type: 0, Value: xs.join(" ") } };
+  const num = (x: string) => (/^0x[0-9a-f]+$/i.test(x) || /^\d+$/.test(x) ? BigInt(x).toString() : undefined);
+  if (f === 7) {
+    const ns = xs.map(num);
+    if (ns.some((n) => n === undefined)) throw new Error(`the model cannot type ${name}=${xs.join(" ")}`);
+    return { ...base, Integers: ns as string[] };
+  }
+  // integer
+  const x = xs[0] ?? "";
+  if (name === "hostip") return { ...base, Integer: ipToInt(x) };
+  const e = ENUMS[name];
+  if (e) {
+    const i = e.findIndex((n) => n.toLowerCase() === x.toLowerCase());
+    if (i < 0) throw new Error(`the model cannot type ${name}=${x}`);
+    return { ...base, Integer: String(i) };
+  }
+  const n = num(x);
+  if (n === undefined) throw new Error(`the model cannot type ${name}=${x}`);
+  return { ...base, Integer: n };
+}
+
+function fromWmiInteger(name: string, raw: unknown): string[] | undefined {
+  let n: bigint;
+  try {
+    n = BigInt(String(raw));
+  } catch {
+    return undefined;
+  }
+  if (n < 0n || n >= 2n ** 64n) return undefined;
+  if (name === "hostip") return [intToIp(n)];
+  const e = ENUMS[name];
+  if (e) return e[Number(n)] === undefined ? undefined : [e[Number(n)]!];
+  return [n.toString()];
+}
+
+export interface WmiAnswer {
+  value?: Record<string, unknown>;
+  /** A CIM error (Invoke-CimMethod writes it as a CimException). */
+  error?: string;
+}
+
+/**
+ * One BCD WMI method call. `self` is the instance the method runs on (a BcdStore: {FilePath}, a BcdObject:
+ * {StoreFilePath, Id}) or undefined for the static BcdStore.OpenStore. The system store is FilePath "".
+ */
+export function bcdWmi(
+  live: BcdStoreState,
+  ctx: BcdContext,
+  cls: string,
+  method: string,
+  self: Record<string, unknown> | undefined,
+  args: Record<string, unknown>,
+): WmiAnswer {
+  const S = EN; // the model words its WMI errors (HRESULT texts) in English
+  if (!ctx.elevated) return { error: S.accessDenied };
+  const c = cls.toLowerCase();
+  const m = method.toLowerCase();
+  const openFile = (path: string): BcdStoreState | undefined => {
+    if (path === "") return live;
+    const text = ctx.files[path];
+    return text === undefined ? undefined : parseStore(text);
+  };
+  const save = (path: string, st: BcdStoreState) => {
+    if (path !== "") ctx.files[path] = serializeStore(st);
+  };
+  if (c === "bcdstore" && m === "openstore") {
+    const file = String(args.File ?? "");
+    if (!openFile(file)) return { error: S.notFound };
+    return { value: { ReturnValue: true, Store: { FilePath: file } } };
+  }
+  const path = String((c === "bcdstore" ? self?.FilePath : self?.StoreFilePath) ?? "");
+  const st = openFile(path);
+  if (!st) return { error: S.notFound };
+  if (c === "bcdstore" && m === "enumerateobjects") {
+    // object types (learn.microsoft.com .../bcd/bcdobject, Type): the model has the Windows boot loader, 0x10200003
+    const kind = Number(args.Type) === 0x10200003 ? "osloader" : undefined;
+    if (!kind)
+      return { error: `the model enumerates only boot loader objects (0x10200003), not 0x${Number(args.Type).toString(16)}` };
+    const objs = st.objects.filter((o) => o.kind === kind).map((o) => ({ Id: o.id, StoreFilePath: path, Type: 0x10200003 }));
+    return { value: { ReturnValue: true, Objects: objs } };
+  }
+  if (c === "bcdstore" && m === "openobject") {
+    const id = String(args.Id ?? "").toLowerCase();
+    const o = st.objects.find((x) => x.id === id);
+    if (!o) return { error: S.invalidEntry };
+    return { value: { ReturnValue: true, Object: { Id: o.id, StoreFilePath: path } } };
+  }
+  if (c !== "bcdobject") return { error: `the model has no BCD WMI method ${cls}.${method}` };
+  const o = st.objects.find((x) => x.id === String(self?.Id ?? "").toLowerCase());
+  if (!o) return { error: S.invalidEntry };
+  if (m === "enumerateelements") {
+    const names = Object.keys(o.elements).sort((a, b) => typeIdOf(a) - typeIdOf(b));
+    return { value: { ReturnValue: true, Elements: names.map((n) => toWmi(n, o.elements[n]!, o, path)) } };
+  }
+  const type = Number(args.Type);
+  const name = Number.isInteger(type) ? nameOfType(type, o.kind) : undefined;
+  if (!name) return { error: S.paramIncorrect };
+  if (path === "" && ctx.secureBoot && SECURE_BOOT_PROTECTED.has(name)) return { error: S.secureBoot };
+  const f = formatOf(type);
+  const done = () => {
+    save(path, st);
+    return { value: { ReturnValue: true } };
+  };
+  switch (m) {
+    case "deleteelement":
+      if (!(name in o.elements)) return { error: S.elementNotFound };
+      delete o.elements[name];
+      return done();
+    case "setbooleanelement":
+      if (f !== 6 || typeof args.Boolean !== "boolean") return { error: S.paramIncorrect };
+      o.elements[name] = args.Boolean;
+      return done();
+    case "setstringelement":
+      if (f !== 2 || typeof args.String !== "string") return { error: S.paramIncorrect };
+      o.elements[name] = [args.String];
+      return done();
+    case "setintegerelement": {
+      const v = f === 5 ? fromWmiInteger(name, args.Integer) : undefined;
+      if (!v) return { error: S.paramIncorrect };
+      o.elements[name] = v;
+      return done();
+    }
+    case "setobjectelement":
+      if (f !== 3 || typeof args.Id !== "string") return { error: S.paramIncorrect };
+      o.elements[name] = [args.Id.toLowerCase()];
+      return done();
+    case "setintegerlistelement": {
+      const ns = Array.isArray(args.Integers) ? args.Integers.map((x) => fromWmiInteger("", x)?.[0]) : undefined;
+      if (f !== 7 || !ns || ns.some((n) => n === undefined)) return { error: S.paramIncorrect };
+      o.elements[name] = ns.map((n) => `0x${BigInt(n!).toString(16)}`); // bcdedit shows these in hex
+      return done();
+    }
+    case "setobjectlistelement": {
+      const ids = Array.isArray(args.Ids) ? args.Ids.map((x) => String(x).toLowerCase()) : undefined;
+      if (f !== 4 || !ids) return { error: S.paramIncorrect };
+      o.elements[name] = ids;
+      return done();
+    }
+    default:
+      return { error: `the model has no BCD WMI method ${cls}.${method}` };
   }
 }

@@ -22,7 +22,7 @@
 import { readFileSync } from "node:fs";
 import { kdnetCandidates } from "../../targets/windows/probe.js";
 import { SUPPORTED_NICS } from "../../targets/windows/supported-nics.js";
-import { type BcdStoreState, bcdedit, type Locale, serializeStore, WELL_KNOWN } from "./bcd.js";
+import { type BcdStoreState, bcdedit, bcdWmi, type Locale, serializeStore, WELL_KNOWN, type WmiAnswer } from "./bcd.js";
 
 export interface ModelNic {
   name: string;
@@ -418,6 +418,11 @@ export class WindowsTargetModel {
     return bcdedit(s.store, this.bcdCtx(), argv);
   }
 
+  /** One BCD WMI provider method (root\\wmi BcdStore / BcdObject) against the store or an exported file. */
+  bcdWmi(cls: string, method: string, self: Record<string, unknown> | undefined, args: Record<string, unknown>): WmiAnswer {
+    return bcdWmi(this.state.store, this.bcdCtx(), cls, method, self, args);
+  }
+
   private bcdCtx() {
     const s = this.state;
     return {
@@ -681,29 +686,52 @@ export class WindowsTargetModel {
     return { exitCode: code, output: out, deleted: ids };
   }
 
-  /** What the template does with `bcdedit /store <export> /enum <id> /v`: reset each element to the saved one. */
+  /**
+   * What the template does through the BCD WMI provider: open the export and the system store, enumerate the
+   * object's typed elements in both, delete what the export lacks, set what differs from the export's value.
+   */
   private restoreObject(exportPath: string, id: string) {
-    const saved = this.bcd(["/store", exportPath, "/enum", id, "/v"]);
-    if (saved.exitCode !== 0) throw new Error(`bcdedit /enum ${id} failed: ${saved.output}`);
-    const savedEls = elementsOf(saved.output);
-    const liveEls = elementsOf(this.bcd(["/enum", id, "/v"]).output);
-    let out = "";
-    let code = 0;
-    for (const name of Object.keys(liveEls)) {
-      if (!(name in savedEls)) {
-        const r = this.bcd(["/deletevalue", id, name]);
-        out += r.output;
-        if (r.exitCode) code = r.exitCode;
-      }
+    const guid = WELL_KNOWN[id.toLowerCase()] ?? id.toLowerCase();
+    const wmi = (cls: string, m: string, self: Record<string, unknown> | undefined, args: Record<string, unknown> = {}) => {
+      const r = this.bcdWmi(cls, m, self, args);
+      if (r.error !== undefined) throw new Error(`${cls}.${m}: ${r.error}`);
+      return r.value ?? {};
+    };
+    const elements = (file: string) => {
+      const store = wmi("BcdStore", "OpenStore", undefined, { File: file }).Store as Record<string, unknown>;
+      const obj = wmi("BcdStore", "OpenObject", store, { Id: guid }).Object as Record<string, unknown>;
+      const els = wmi("BcdObject", "EnumerateElements", obj).Elements as Record<string, unknown>[];
+      return { obj, els: new Map(els.map((e) => [Number(e.Type), e])) };
+    };
+    const saved = elements(exportPath);
+    const live = elements("");
+    const typedValue = (e: Record<string, unknown> | undefined) =>
+      e === undefined ? undefined : JSON.stringify(Object.entries(e).filter(([k]) => !["StoreFilePath", "ObjectId"].includes(k)));
+    for (const type of live.els.keys()) if (!saved.els.has(type)) wmi("BcdObject", "DeleteElement", live.obj, { Type: type });
+    for (const [type, e] of saved.els) {
+      if (typedValue(live.els.get(type)) === typedValue(e)) continue;
+      const setter = SETTERS[(type >>> 24) & 0xf];
+      if (!setter) throw new Error(`element 0x${type.toString(16)} is a device element: not restored`);
+      wmi("BcdObject", setter[0], live.obj, { Type: type, [setter[1]]: e[setter[1]] });
     }
-    for (const [name, vals] of Object.entries(savedEls)) {
-      if (JSON.stringify(liveEls[name]) !== JSON.stringify(vals)) {
-        const r = this.bcd(["/set", id, name, ...vals.map((v) => localBoolToSet(v))]);
-        out += r.output;
-        if (r.exitCode) code = r.exitCode;
-      }
-    }
-    return { exitCode: code, output: out };
+    return { exitCode: 0, output: "" };
+  }
+
+  /** What probe.ps1 reads through the BCD WMI provider: the boolean elements of the boot loaders and {dbgsettings}. */
+  private bcdBooleans(): { id: string; type: number; value: boolean }[] | null {
+    const get = (cls: string, m: string, self: Record<string, unknown> | undefined, args: Record<string, unknown> = {}) =>
+      this.bcdWmi(cls, m, self, args).value;
+    const store = get("BcdStore", "OpenStore", undefined, { File: "" })?.Store as Record<string, unknown> | undefined;
+    if (!store) return null;
+    const objs = [
+      ...((get("BcdStore", "EnumerateObjects", store, { Type: 0x10200003 })?.Objects ?? []) as Record<string, unknown>[]),
+      get("BcdStore", "OpenObject", store, { Id: WELL_KNOWN["{dbgsettings}"] })?.Object as Record<string, unknown>,
+    ].filter((o) => o !== undefined);
+    return objs.flatMap((o) =>
+      ((get("BcdObject", "EnumerateElements", o)?.Elements ?? []) as Record<string, unknown>[])
+        .filter((e) => ((Number(e.Type) >>> 24) & 0xf) === 6)
+        .map((e) => ({ id: String(o.Id), type: Number(e.Type), value: e.Boolean === true })),
+    );
   }
 
   private probe(exportDir: string, kdnetPath: string) {
@@ -771,6 +799,7 @@ export class WindowsTargetModel {
         bootmgr: this.bcd(["/enum", "{bootmgr}", "/v"]),
         loaders: this.bcd(["/enum", "osloader", "/v"]),
       },
+      bcdBooleans: this.bcdBooleans(),
       kdnet,
       exports: Object.keys(s.files)
         .filter((f) => f.startsWith(`${dir}\\bcd-`) && f.endsWith(".bak"))
@@ -809,34 +838,12 @@ export class WindowsTargetModel {
   }
 }
 
-/** Element lines of one object in bcdedit /enum output (identifier line skipped), multi-value lines joined. */
-function elementsOf(text: string): Record<string, string[]> {
-  const out: Record<string, string[]> = {};
-  let first = true;
-  let last: string | undefined;
-  const ls = text.split("\r\n");
-  for (let i = 0; i < ls.length; i++) {
-    const l = ls[i]!;
-    if (l === "" || /^-+$/.test(l) || /^-+$/.test(ls[i + 1] ?? "")) continue; // blank, heading, underline
-    if (/^\s/.test(l)) {
-      if (last) out[last]!.push(l.trim());
-      continue;
-    }
-    const m = /^(\S+)\s+(\S.*)$/.exec(l);
-    if (!m) continue;
-    if (first) {
-      first = false;
-      continue;
-    }
-    last = m[1]!;
-    out[last] = [m[2]!];
-  }
-  return out;
-}
-
-/** The template's $bool map: bcdedit /set takes on/off for booleans; its display is localized Yes/No. */
-function localBoolToSet(v: string): string {
-  if (["Yes", "Ja", "Oui", "是"].includes(v)) return "on";
-  if (["No", "Nein", "Non", "否"].includes(v)) return "off";
-  return v;
-}
+/** The BcdObject setter and its value parameter for each element format (learn.microsoft.com .../bcd/bcdobject). */
+const SETTERS: Readonly<Record<number, readonly [string, string]>> = {
+  2: ["SetStringElement", "String"],
+  3: ["SetObjectElement", "Id"],
+  4: ["SetObjectListElement", "Ids"],
+  5: ["SetIntegerElement", "Integer"],
+  6: ["SetBooleanElement", "Boolean"],
+  7: ["SetIntegerListElement", "Integers"],
+};

@@ -96,6 +96,12 @@ const CMDLETS: CmdletDef[] = [
     module: "CimCmdlets",
     params: "[Parameter(Mandatory = $true, Position = 0)][string]$ClassName, [string]$Namespace = 'root\\cimv2', [string]$Filter",
   },
+  {
+    name: "Invoke-CimMethod",
+    module: "CimCmdlets",
+    params:
+      "[Parameter(ValueFromPipeline = $true)]$InputObject, [string]$ClassName, [string]$Namespace = 'root\\cimv2', [Parameter(Mandatory = $true)][string]$MethodName, [System.Collections.IDictionary]$Arguments",
+  },
   // PnpDevice and NetTCPIP are on every Windows since 8 / Server 2012
   {
     name: "Get-PnpDevice",
@@ -476,6 +482,8 @@ function answer(model: WindowsTargetModel, root: string, engine: PwshEngine, cal
       };
     case "Get-CimInstance":
       return cim(model, String(a.ClassName ?? ""), String(a.Namespace ?? "root\\cimv2"));
+    case "Invoke-CimMethod":
+      return cimMethod(model, a);
     case "Get-ItemProperty":
       return registry(model, [...list(a.Path), ...list(a.LiteralPath)][0] ?? "", list(a.Name));
     case "Restart-Computer":
@@ -485,6 +493,40 @@ function answer(model: WindowsTargetModel, root: string, engine: PwshEngine, cal
     default:
       return { error: { message: `the model has no behaviour for ${call.name}`, terminating: true } };
   }
+}
+
+/**
+ * Invoke-CimMethod: the BCD WMI provider (root\\wmi BcdStore / BcdObject) of the model's store. A static call
+ * names -ClassName/-Namespace; an instance call passes the object an earlier call returned (-InputObject): a
+ * store carries FilePath, an object Id and StoreFilePath (learn.microsoft.com .../bcd/bcdstore, .../bcd/bcdobject).
+ * A provider failure is the non-terminating CimException Invoke-CimMethod writes.
+ */
+function cimMethod(model: WindowsTargetModel, a: Record<string, unknown>): StubAnswer {
+  const input = a.InputObject as Record<string, unknown> | undefined;
+  const ns = String(a.Namespace ?? "root\\cimv2").toLowerCase();
+  const cls = input ? ("FilePath" in input ? "BcdStore" : "BcdObject") : String(a.ClassName ?? "");
+  if (!input && (ns !== "root\\wmi" || !/^bcdstore$/i.test(cls))) {
+    return {
+      error: {
+        message: `Invalid class: ${ns}:${cls}`,
+        type: "System.InvalidOperationException",
+        category: "MetadataError",
+        id: "HRESULT 0x80041010,Microsoft.Management.Infrastructure.CimCmdlets.InvokeCimMethodCommand",
+      },
+    };
+  }
+  const args = (a.Arguments ?? {}) as Record<string, unknown>;
+  const r = model.bcdWmi(cls, String(a.MethodName ?? ""), input, args);
+  if (r.error !== undefined)
+    return {
+      error: {
+        message: r.error,
+        type: "System.InvalidOperationException",
+        category: "InvalidOperation",
+        id: "HRESULT 0x80041001,Microsoft.Management.Infrastructure.CimCmdlets.InvokeCimMethodCommand",
+      },
+    };
+  return { value: r.value };
 }
 
 function cim(model: WindowsTargetModel, cls: string, ns: string): StubAnswer {

@@ -107,6 +107,8 @@ interface RawProbe {
   nics: RawNic | RawNic[] | null;
   bcd: Record<"dbgsettings" | "current" | "bootmgr" | "loaders", { exitCode: number; output: string }>;
   kdnet: { path: string; exitCode: number; output: string } | null;
+  /** Boolean elements read through the BCD WMI provider (null: the provider did not answer). */
+  bcdBooleans?: { id: string; type: number; value: boolean } | { id: string; type: number; value: boolean }[] | null;
   exports: string | string[] | null;
   sshSession?: SshSession | null;
   debuggerNics?: RawDebuggerNic | RawDebuggerNic[] | null;
@@ -281,7 +283,43 @@ export function factsFromProbe(raw: RawProbe): WindowsFacts {
   const bootmgr = parseBcdEnum(raw.bcd.bootmgr.output)[0];
   if (bootmgr) facts.bootmgr = bootmgr;
   facts.loaders = parseBcdEnum(raw.bcd.loaders.output).filter((o) => o.guid !== undefined);
+  applyWmiBooleans(facts, asArray(raw.bcdBooleans));
   facts.netdbgEntries = facts.loaders.filter((o) => (bcdElement(o, "description") ?? "").endsWith(ENTRY_SUFFIX));
   if (raw.kdnet && raw.kdnet.exitCode === 0) facts.kdnet = { ...parseKdnetList(raw.kdnet.output), path: raw.kdnet.path };
   return facts;
+}
+
+/**
+ * Boolean element type ids netdbg reads (learn.microsoft.com previous-versions/windows/desktop/bcd:
+ * BcdOSLoaderElementTypes KernelDebuggerEnabled 0x260000A0; BcdLibraryElementTypes DebuggerEnabled 0x16000010,
+ * DebuggerNetDhcp 0x1600001C).
+ */
+const WMI_BOOLEANS: Readonly<Record<number, string>> = { 637534368: "debug", 369098768: "bootdebug", 369098780: "dhcp" };
+const DBGSETTINGS_GUID = "{4636856e-540f-4170-a130-a84776f4c654}";
+
+/**
+ * The typed booleans from the BCD WMI provider replace what bcdedit displayed, which is in the machine's display
+ * language: the facts then hold `Yes`/`No` whatever that language, and an element the text showed in a language
+ * no table knows is still read right.
+ */
+function applyWmiBooleans(facts: WindowsFacts, booleans: { id: string; type: number; value: boolean }[]): void {
+  for (const b of booleans) {
+    const name = WMI_BOOLEANS[b.type];
+    if (!name) continue;
+    const id = b.id.toLowerCase();
+    const shown = b.value ? "Yes" : "No";
+    if (id === DBGSETTINGS_GUID) {
+      if (name === "dhcp") facts.dbgsettings.dhcp = b.value;
+      facts.dbgsettings.elements[name] = shown;
+      continue;
+    }
+    for (const o of [facts.current, ...facts.loaders]) {
+      if (o?.guid !== id) continue;
+      const e = o.elements.find((x) => x.name === name);
+      if (e) {
+        e.value = shown;
+        e.values = [shown];
+      } else o.elements.push({ name, value: shown, values: [shown] });
+    }
+  }
 }
