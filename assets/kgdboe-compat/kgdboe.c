@@ -29,13 +29,15 @@
  *     and queues each one in a slot of a multi-producer ring (a CPU claims a slot with cmpxchg, so NICs with
  *     several queues polled on several CPUs never share a slot, and a CPU that KGDB rounds up half-way through
  *     a copy leaves only that one slot unreadable, never the ring); while the kernel runs, any other frame
- *     passes on, and a datagram other than a single non-0x03 byte (an ack) stops the kernel through a work item
- *     calling kgdb_breakpoint() (once a debugger is connected, only 0x03 does); while the kernel is stopped,
+ *     passes on; a 0x03, or with no debugger connected a qSupported packet (how gdb and netdbg open a session),
+ *     stops the kernel through a work item calling kgdb_breakpoint(), and what was queued before that request is
+ *     dropped as stale (never a retransmitted "$D" or "$c" obeyed at the next stop); while the kernel is stopped,
  *     every frame that is not one of these datagrams is dropped (never handed to the network stack from the
  *     debugger's NMI-like context). Inside the debugger, read_char polls the device's NAPI instances with a
  *     small budget, only those no CPU is polling (netpoll's poll_owner, which the regular NAPI poll also takes
  *     on a device with netpoll) and that are not disabled (NPSVC), and hands their UDP payloads to kgdb;
- *     write_char batches output and flush sends it to the sender with netpoll_send_udp(). post_exception
+ *     write_char batches output and flush frames it as one UDP datagram to the sender and sends it with
+ *     netpoll_send_skb(). post_exception
  *     reschedules NAPI so the interrupts the polls left masked are unmasked by a regular poll;
  *   - holds a reference on itself while a debugger is connected (kgdb_connected), so rmmod says "in use"
  *     instead of reaching kgdb_unregister_io_module()'s BUG_ON(kgdb_connected); unloads in the safe order
@@ -67,6 +69,7 @@
 #include <linux/rtnetlink.h>
 #include <linux/serial_core.h>
 #include <linux/version.h>
+#include <net/checksum.h>
 
 #ifndef CONFIG_KGDB
 #error Your kernel is built without support for KGDB (kernel debugger). Please rebuild your kernel with CONFIG_KGDB enabled.
@@ -122,6 +125,12 @@ struct rx_slot {
 };
 static struct rx_slot rx_slots[RX_SLOTS];
 static atomic_t rx_claim = ATOMIC_INIT(0);
+/*
+ * The sequence number of the datagram that last asked to stop the kernel. Anything queued before it is stale (a
+ * retransmitted "$c#63" that arrived after the kernel resumed would otherwise be obeyed at the next stop), so the
+ * consumer frees it unread; and a break-in whose slot could not be had still stops the kernel and frees the ring.
+ */
+static atomic_t rx_floor = ATOMIC_INIT(0);
 static struct rx_slot *rx_cur; /* the slot read_char is reading, and where */
 static unsigned int rx_off;
 static u8 tx_buf[1024];
@@ -137,11 +146,12 @@ static void compat_break_fn(struct work_struct *w)
 static DECLARE_WORK(compat_break_work, compat_break_fn);
 
 /* copy one datagram's payload into a slot; false when it was dropped (ring full, or the copy failed) */
-static bool rx_queue(struct sk_buff *skb, unsigned int off, unsigned int len)
+static bool rx_queue(struct sk_buff *skb, unsigned int off, unsigned int len, unsigned int *pseq)
 {
 	unsigned int seq = (unsigned int)atomic_inc_return(&rx_claim) - 1;
 	struct rx_slot *slot = &rx_slots[seq & (RX_SLOTS - 1)];
 
+	*pseq = seq;
 	if (len > RX_SLOT_BYTES)
 		return false;
 	if (atomic_cmpxchg(&slot->state, SLOT_FREE, SLOT_WRITING) != SLOT_FREE)
@@ -156,9 +166,10 @@ static bool rx_queue(struct sk_buff *skb, unsigned int off, unsigned int len)
 	return true;
 }
 
-/* the READY slot with the lowest sequence number (wrap-safe), or NULL */
+/* the READY slot with the lowest sequence number (wrap-safe) not older than rx_floor, or NULL; stale ones are freed */
 static struct rx_slot *rx_oldest(void)
 {
+	unsigned int floor = (unsigned int)atomic_read(&rx_floor);
 	struct rx_slot *best = NULL;
 	unsigned int i;
 
@@ -167,6 +178,10 @@ static struct rx_slot *rx_oldest(void)
 
 		if (atomic_read_acquire(&slot->state) != SLOT_READY)
 			continue;
+		if ((int)(slot->seq - floor) < 0) {
+			atomic_set_release(&slot->state, SLOT_FREE);
+			continue;
+		}
 		if (!best || (int)(slot->seq - best->seq) < 0)
 			best = slot;
 	}
@@ -177,8 +192,10 @@ static struct rx_slot *rx_oldest(void)
 static void rx_datagram(struct sk_buff *skb, const struct iphdr *iph, const struct udphdr *uh, unsigned int off,
 			unsigned int len)
 {
-	u8 first;
-	bool has_break, ack_only;
+	static const char session[] = "$qSupported";
+	bool has_break = false, starts_session = false;
+	unsigned int seq, done = 0, n, i;
+	u8 buf[64];
 
 	compat_np.remote_ip.ip = iph->saddr;
 	compat_np.remote_port = ntohs(uh->source);
@@ -186,29 +203,35 @@ static void rx_datagram(struct sk_buff *skb, const struct iphdr *iph, const stru
 		memcpy(compat_np.remote_mac, eth_hdr(skb)->h_source, ETH_ALEN);
 	peer_known = true;
 
-	if (!len || skb_copy_bits(skb, off, &first, 1))
+	if (!len)
 		return;
-	if (!rx_queue(skb, off, len))
-		return;
+	/* a datagram that finds no slot is dropped (the debugger retransmits), but may still stop the kernel below */
+	rx_queue(skb, off, len, &seq);
 	/* inside the debugger kgdb itself is reading: nothing to start */
 	if (READ_ONCE(in_debugger))
 		return;
-	ack_only = len == 1 && first != 0x03;
-	has_break = len == 1 ? first == 0x03 : false;
-	if (!has_break && len > 1) {
-		u8 buf[64];
-		unsigned int done = 0, n;
-
-		while (done < len && !has_break) {
-			n = min_t(unsigned int, len - done, sizeof(buf));
-			if (skb_copy_bits(skb, off + done, buf, n))
-				break;
-			has_break = memchr(buf, 0x03, n) != NULL;
-			done += n;
+	/*
+	 * What stops a running kernel: a 0x03 anywhere, or, with no debugger connected, the packet a debugger opens
+	 * with (gdb's and netdbg's first packet is qSupported, after any acks). Not any other packet: a request
+	 * retransmitted after the kernel resumed ("$D#44" after a detach) would stop it with nobody listening.
+	 */
+	while (done < len && !has_break) {
+		n = min_t(unsigned int, len - done, sizeof(buf));
+		if (skb_copy_bits(skb, off + done, buf, n))
+			return;
+		has_break = memchr(buf, 0x03, n) != NULL;
+		if (!done) {
+			for (i = 0; i < n && (buf[i] == '+' || buf[i] == '-'); i++)
+				;
+			starts_session = n - i >= sizeof(session) - 1 && !memcmp(buf + i, session, sizeof(session) - 1);
 		}
+		done += n;
 	}
-	if (has_break || (!kgdb_connected && !ack_only))
+	if (has_break || (!kgdb_connected && starts_session)) {
+		/* what was queued before this request is stale; it stops the kernel even when the ring was full */
+		atomic_set(&rx_floor, (int)seq);
 		schedule_work(&compat_break_work);
+	}
 }
 
 /* not one of our datagrams: pass it on while the kernel runs; while it is stopped, drop it (no stack to hand it to) */
@@ -265,9 +288,13 @@ static void compat_poll(void)
 	struct napi_struct *napi;
 	int cpu = smp_processor_id();
 
-	if (!compat_dev)
+	/* a NIC that is down, going down or unplugged (a stopped CPU may be half-way through closing it): no poll */
+	if (!compat_dev || !netif_running(compat_dev) || !netif_device_present(compat_dev))
 		return;
 	list_for_each_entry(napi, &compat_dev->napi_list, dev_list) {
+		/* napi_disable() under way on a stopped CPU: the instance is being taken from its driver */
+		if (test_bit(NAPI_STATE_DISABLE, &napi->state))
+			continue;
 		if (cmpxchg(&napi->poll_owner, -1, cpu) != -1)
 			continue;
 		if (!test_and_set_bit(NAPI_STATE_NPSVC, &napi->state)) {
@@ -306,10 +333,71 @@ static int compat_read_char(void)
 	return c;
 }
 
+/*
+ * One UDP/IPv4 datagram to the debugger, framed here and handed to netpoll_send_skb() (which tries the NIC's
+ * transmit lock and queues the frame when another CPU holds it). netpoll_send_udp() is not used: the netpoll
+ * "untangle" series (netdev, September 2025, https://lore.kernel.org/netdev/20250902-netpoll_untangle_v3-v1-0-51a03d6411be@debian.org/)
+ * moves the UDP framing out of netpoll into netconsole and drops that export, while netpoll_send_skb() is there
+ * on every kernel from 5.4 (an inline wrapper of netpoll_send_skb_on_dev() up to 5.7, exported since).
+ * The buffer comes from alloc_skb(GFP_ATOMIC), as netpoll's own framing first tries.
+ */
+static void compat_send_udp(const u8 *data, unsigned int len)
+{
+	struct net_device *dev = compat_np.dev;
+	unsigned int ulen = len + sizeof(struct udphdr);
+	unsigned int iplen = ulen + sizeof(struct iphdr);
+	static u16 ip_id;
+	struct sk_buff *skb;
+	struct udphdr *uh;
+	struct iphdr *iph;
+	struct ethhdr *eth;
+
+	if (!dev)
+		return;
+	skb = alloc_skb(LL_RESERVED_SPACE(dev) + iplen + dev->needed_tailroom, GFP_ATOMIC);
+	if (!skb)
+		return;
+	skb_reserve(skb, LL_RESERVED_SPACE(dev) + iplen - len);
+	skb_put_data(skb, data, len);
+
+	uh = skb_push(skb, sizeof(*uh));
+	skb_reset_transport_header(skb);
+	uh->source = htons(compat_np.local_port);
+	uh->dest = htons(compat_np.remote_port);
+	uh->len = htons(ulen);
+	uh->check = 0;
+	uh->check = csum_tcpudp_magic(compat_np.local_ip.ip, compat_np.remote_ip.ip, ulen, IPPROTO_UDP,
+				      csum_partial(uh, ulen, 0));
+	if (!uh->check)
+		uh->check = CSUM_MANGLED_0;
+
+	iph = skb_push(skb, sizeof(*iph));
+	skb_reset_network_header(skb);
+	memset(iph, 0, sizeof(*iph));
+	iph->version = 4;
+	iph->ihl = sizeof(*iph) / 4;
+	iph->tot_len = htons(iplen);
+	iph->id = htons(ip_id++);
+	iph->ttl = 64;
+	iph->protocol = IPPROTO_UDP;
+	iph->saddr = compat_np.local_ip.ip;
+	iph->daddr = compat_np.remote_ip.ip;
+	iph->check = ip_fast_csum((const void *)iph, iph->ihl);
+
+	eth = skb_push(skb, ETH_HLEN);
+	skb_reset_mac_header(skb);
+	ether_addr_copy(eth->h_source, dev->dev_addr);
+	ether_addr_copy(eth->h_dest, compat_np.remote_mac);
+	eth->h_proto = htons(ETH_P_IP);
+	skb->protocol = htons(ETH_P_IP);
+	skb->dev = dev;
+	netpoll_send_skb(&compat_np, skb);
+}
+
 static void compat_flush(void)
 {
 	if (tx_len && peer_known && compat_np_ready)
-		netpoll_send_udp(&compat_np, tx_buf, tx_len);
+		compat_send_udp(tx_buf, tx_len);
 	tx_len = 0;
 }
 

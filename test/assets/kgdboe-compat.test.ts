@@ -10,7 +10,7 @@ const src = readFileSync(new URL("../../assets/kgdboe-compat/kgdboe.c", import.m
 
 /** The body of a C function defined at the start of a line (up to the first closing brace at column 0). */
 function body(name: string): string {
-  const start = src.search(new RegExp(`^[a-z_ ]*\\b${name}\\(`, "m"));
+  const start = src.search(new RegExp(`^[a-z_ *]*\\b${name}\\(`, "m"));
   expect(start, name).toBeGreaterThanOrEqual(0);
   const end = src.indexOf("\n}\n", start);
   return src.slice(start, end);
@@ -34,8 +34,38 @@ describe("kgdboe-compat (assets/kgdboe-compat/kgdboe.c)", () => {
     expect(src).not.toMatch(/rx_head|rx_tail/);
   });
 
-  it("polls only NAPI instances no CPU is polling and that are not disabled", () => {
+  it("drops what was queued before a request to stop the kernel, and stops it even when the ring is full", () => {
+    const dg = body("rx_datagram");
+    // the queueing result must not decide whether the kernel is stopped
+    expect(dg).not.toMatch(/if \(!rx_queue\([^)]*\)\)\s*return;/);
+    expect(dg).toMatch(/atomic_set\(&rx_floor, \(int\)seq\);\s*schedule_work\(&compat_break_work\);/);
+    expect(body("rx_oldest")).toMatch(
+      /\(int\)\(slot->seq - floor\) < 0\) \{\s*atomic_set_release\(&slot->state, SLOT_FREE\);\s*continue;/,
+    );
+  });
+
+  it("with no debugger connected only a session's first packet (qSupported) or 0x03 stops the kernel", () => {
+    const dg = body("rx_datagram");
+    expect(src).toContain('static const char session[] = "$qSupported";');
+    expect(dg).toMatch(/if \(has_break \|\| \(!kgdb_connected && starts_session\)\) \{/);
+    // not "any datagram but a lone ack": a "$D#44" retransmitted after a detach would stop the kernel for nobody
+    expect(dg).not.toMatch(/!kgdb_connected && !ack_only/);
+  });
+
+  it("frames its replies itself and sends them with netpoll_send_skb (netpoll_send_udp is leaving netpoll)", () => {
+    const code = src.replace(/\/\*[\s\S]*?\*\//g, "").replace(/\/\/.*$/gm, "");
+    expect(code).not.toMatch(/netpoll_send_udp\(/);
+    const send = body("compat_send_udp");
+    expect(send).toContain("netpoll_send_skb(&compat_np, skb);");
+    expect(send).toContain("csum_tcpudp_magic(");
+    expect(send).toContain("ip_fast_csum(");
+    expect(body("compat_flush")).toContain("compat_send_udp(tx_buf, tx_len)");
+  });
+
+  it("polls only a NIC that is up and present, and NAPI instances no CPU is polling and not being disabled", () => {
     const poll = body("compat_poll");
+    expect(poll).toMatch(/!netif_running\(compat_dev\) \|\| !netif_device_present\(compat_dev\)\)\s*return;/);
+    expect(poll).toMatch(/test_bit\(NAPI_STATE_DISABLE, &napi->state\)\)\s*continue;/);
     expect(poll).toMatch(/cmpxchg\(&napi->poll_owner, -1, cpu\) != -1\)\s*continue;/);
     expect(poll).toContain("test_and_set_bit(NAPI_STATE_NPSVC, &napi->state)");
   });
