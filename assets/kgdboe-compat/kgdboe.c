@@ -36,8 +36,8 @@
  *     debugger's NMI-like context). Inside the debugger, read_char polls the device's NAPI instances with a
  *     small budget, only those no CPU is polling (netpoll's poll_owner, which the regular NAPI poll also takes
  *     on a device with netpoll) and that are not disabled (NPSVC), and hands their UDP payloads to kgdb;
- *     write_char batches output and flush frames it as one UDP datagram to the sender and sends it with
- *     netpoll_send_skb(). post_exception
+ *     write_char batches output and flush frames it as one UDP datagram to the sender and hands it to the
+ *     driver itself (netpoll's queue for later would hold every reply of the stop). post_exception
  *     reschedules NAPI so the interrupts the polls left masked are unmasked by a regular poll;
  *   - holds a reference on itself while a debugger is connected (kgdb_connected), so rmmod says "in use"
  *     instead of reaching kgdb_unregister_io_module()'s BUG_ON(kgdb_connected); unloads in the safe order
@@ -54,6 +54,7 @@
 #define pr_fmt(fmt) "kgdboe: " fmt
 
 #include <linux/cpu.h>
+#include <linux/delay.h>
 #include <linux/etherdevice.h>
 #include <linux/inet.h>
 #include <linux/inetdevice.h>
@@ -138,6 +139,8 @@ static unsigned int tx_len;
 static bool peer_known;
 static bool in_debugger;
 static bool compat_pinned;
+
+static void compat_release_nic(void);
 
 static void compat_break_fn(struct work_struct *w)
 {
@@ -315,6 +318,8 @@ static int compat_read_char(void)
 {
 	int c;
 
+	compat_release_nic();
+
 	if (!rx_cur) {
 		rx_cur = rx_oldest();
 		if (!rx_cur) {
@@ -334,13 +339,44 @@ static int compat_read_char(void)
 }
 
 /*
- * One UDP/IPv4 datagram to the debugger, framed here and handed to netpoll_send_skb() (which tries the NIC's
- * transmit lock and queues the frame when another CPU holds it). netpoll_send_udp() is not used: the netpoll
+ * One UDP/IPv4 datagram to the debugger, framed here and handed to the driver by compat_xmit().
+ * netpoll_send_udp() is not used: the netpoll
  * "untangle" series (netdev, September 2025, https://lore.kernel.org/netdev/20250902-netpoll_untangle_v3-v1-0-51a03d6411be@debian.org/)
- * moves the UDP framing out of netpoll into netconsole and drops that export, while netpoll_send_skb() is there
- * on every kernel from 5.4 (an inline wrapper of netpoll_send_skb_on_dev() up to 5.7, exported since).
+ * moves the UDP framing out of netpoll into netconsole and drops that export.
  * The buffer comes from alloc_skb(GFP_ATOMIC), as netpoll's own framing first tries.
  */
+/*
+ * Hand a frame to the driver on queue 0. Not netpoll_send_skb(): once netpoll has queued one frame for later (its
+ * transmit lock was busy, or the ring full, for a moment), it queues every later one behind it until a work item
+ * runs, which never happens while the kernel is stopped: the debugger would hear nothing more for the whole stop
+ * (and queueing that work from here takes locks a stopped CPU may hold). So: try the queue's lock and send; when
+ * the lock is busy or the ring full, reclaim the ring (compat_poll) and retry a bounded number of times, then drop
+ * the frame (the debugger retransmits its request, and kgdb answers again).
+ */
+static void compat_poll(void);
+
+static void compat_xmit(struct sk_buff *skb)
+{
+	struct net_device *dev = skb->dev;
+	struct netdev_queue *txq = netdev_get_tx_queue(dev, 0);
+	netdev_tx_t rc = NETDEV_TX_BUSY;
+	int tries;
+
+	skb_set_queue_mapping(skb, 0);
+	for (tries = 0; tries < 200; tries++) {
+		if (__netif_tx_trylock(txq)) {
+			if (!netif_xmit_stopped(txq))
+				rc = netdev_start_xmit(skb, dev, txq, false);
+			__netif_tx_unlock(txq);
+			if (dev_xmit_complete(rc))
+				return;
+		}
+		compat_poll();
+		udelay(50);
+	}
+	dev_kfree_skb_any(skb);
+}
+
 static void compat_send_udp(const u8 *data, unsigned int len)
 {
 	struct net_device *dev = compat_np.dev;
@@ -391,11 +427,12 @@ static void compat_send_udp(const u8 *data, unsigned int len)
 	eth->h_proto = htons(ETH_P_IP);
 	skb->protocol = htons(ETH_P_IP);
 	skb->dev = dev;
-	netpoll_send_skb(&compat_np, skb);
+	compat_xmit(skb);
 }
 
 static void compat_flush(void)
 {
+	compat_release_nic();
 	if (tx_len && peer_known && compat_np_ready)
 		compat_send_udp(tx_buf, tx_len);
 	tx_len = 0;
@@ -408,9 +445,81 @@ static void compat_write_char(u8 c)
 		compat_flush();
 }
 
+/*
+ * KGDB rounds the other CPUs up wherever they are. One stopped inside the NIC's NAPI poll keeps that instance
+ * (poll_owner: the debugger may not poll it) and one stopped inside the driver's transmit keeps the queue's lock
+ * (netpoll then holds every reply back): either way the debugger hears or says nothing until the kernel runs
+ * again. pre_exception runs on the stopping CPU before the round-up, so it waits there, a bounded while, for a
+ * poll or a transmit under way to end, and takes each NAPI instance's poll_owner and each transmit queue's lock
+ * so no other CPU can be stopped inside them; the debugger's first read or write gives them back, on this CPU,
+ * once the others are rounded up. What it cannot take in time (the stopping CPU itself inside the driver, or
+ * a CPU that waits for a lock this one holds) it leaves, and that stop is no worse off than without the wait.
+ */
+#define HELD_MAX 64
+#define HELD_WAIT_US 20000 /* for the whole device */
+static struct napi_struct *held_napi[HELD_MAX];
+static unsigned int held_napis;
+static struct netdev_queue *held_txq[HELD_MAX];
+static unsigned int held_txqs;
+static int held_cpu = -1;
+
+static void compat_hold_nic(void)
+{
+	struct napi_struct *napi;
+	unsigned int i, waited = 0;
+	int cpu = smp_processor_id();
+
+	if (!compat_dev || !netif_running(compat_dev))
+		return;
+	held_napis = 0;
+	held_txqs = 0;
+	list_for_each_entry(napi, &compat_dev->napi_list, dev_list) {
+		if (held_napis == HELD_MAX)
+			break;
+		for (;;) {
+			if (cmpxchg(&napi->poll_owner, -1, cpu) == -1) {
+				held_napi[held_napis++] = napi;
+				break;
+			}
+			if (++waited >= HELD_WAIT_US)
+				break;
+			udelay(1);
+		}
+	}
+	for (i = 0; i < compat_dev->num_tx_queues && held_txqs < HELD_MAX; i++) {
+		struct netdev_queue *txq = netdev_get_tx_queue(compat_dev, i);
+
+		while (!__netif_tx_trylock(txq)) {
+			if (++waited >= HELD_WAIT_US)
+				goto out;
+			udelay(1);
+		}
+		held_txq[held_txqs++] = txq;
+	}
+out:
+	held_cpu = cpu;
+}
+
+/* give back what compat_hold_nic() took, on the CPU that took it */
+static void compat_release_nic(void)
+{
+	unsigned int i;
+
+	if (held_cpu < 0 || held_cpu != smp_processor_id())
+		return;
+	for (i = 0; i < held_txqs; i++)
+		__netif_tx_unlock(held_txq[i]);
+	for (i = 0; i < held_napis; i++)
+		smp_store_release(&held_napi[i]->poll_owner, -1);
+	held_txqs = 0;
+	held_napis = 0;
+	held_cpu = -1;
+}
+
 static void compat_pre_exception(void)
 {
 	WRITE_ONCE(in_debugger, true);
+	compat_hold_nic();
 }
 
 static void compat_post_exception(void)

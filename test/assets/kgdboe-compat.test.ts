@@ -10,7 +10,7 @@ const src = readFileSync(new URL("../../assets/kgdboe-compat/kgdboe.c", import.m
 
 /** The body of a C function defined at the start of a line (up to the first closing brace at column 0). */
 function body(name: string): string {
-  const start = src.search(new RegExp(`^[a-z_ *]*\\b${name}\\(`, "m"));
+  const start = src.search(new RegExp(`^[a-z_ *]*\\b${name}\\([^;{]*\\)\\n\\{`, "m"));
   expect(start, name).toBeGreaterThanOrEqual(0);
   const end = src.indexOf("\n}\n", start);
   return src.slice(start, end);
@@ -52,11 +52,19 @@ describe("kgdboe-compat (assets/kgdboe-compat/kgdboe.c)", () => {
     expect(dg).not.toMatch(/!kgdb_connected && !ack_only/);
   });
 
-  it("frames its replies itself and sends them with netpoll_send_skb (netpoll_send_udp is leaving netpoll)", () => {
+  it("frames its replies and hands them to the driver itself (no netpoll_send_udp, no netpoll queue for later)", () => {
     const code = src.replace(/\/\*[\s\S]*?\*\//g, "").replace(/\/\/.*$/gm, "");
     expect(code).not.toMatch(/netpoll_send_udp\(/);
+    // netpoll_send_skb() queues every frame behind one it could not send, until a work item runs after the stop
+    expect(code).not.toMatch(/netpoll_send_skb\(/);
+    const xmit = body("compat_xmit");
+    expect(xmit).toMatch(
+      /if \(__netif_tx_trylock\(txq\)\) \{\s*if \(!netif_xmit_stopped\(txq\)\)\s*rc = netdev_start_xmit\(skb, dev, txq, false\);/,
+    );
+    expect(xmit).toMatch(/for \(tries = 0; tries < \d+; tries\+\+\)/);
+    expect(xmit).toContain("dev_kfree_skb_any(skb);");
     const send = body("compat_send_udp");
-    expect(send).toContain("netpoll_send_skb(&compat_np, skb);");
+    expect(send).toContain("compat_xmit(skb);");
     expect(send).toContain("csum_tcpudp_magic(");
     expect(send).toContain("ip_fast_csum(");
     expect(body("compat_flush")).toContain("compat_send_udp(tx_buf, tx_len)");
@@ -68,6 +76,21 @@ describe("kgdboe-compat (assets/kgdboe-compat/kgdboe.c)", () => {
     expect(poll).toMatch(/test_bit\(NAPI_STATE_DISABLE, &napi->state\)\)\s*continue;/);
     expect(poll).toMatch(/cmpxchg\(&napi->poll_owner, -1, cpu\) != -1\)\s*continue;/);
     expect(poll).toContain("test_and_set_bit(NAPI_STATE_NPSVC, &napi->state)");
+  });
+
+  it("before the round-up, waits a bounded while for the NIC's polls and transmits, and holds them until its first I/O", () => {
+    expect(body("compat_pre_exception")).toContain("compat_hold_nic();");
+    const hold = body("compat_hold_nic");
+    // a NAPI instance is recorded only when this CPU took it (never one it was already polling when stopped)
+    expect(hold).toMatch(/if \(cmpxchg\(&napi->poll_owner, -1, cpu\) == -1\) \{\s*held_napi\[held_napis\+\+\] = napi;/);
+    expect(hold).toMatch(/while \(!__netif_tx_trylock\(txq\)\) \{\s*if \(\+\+waited >= HELD_WAIT_US\)/);
+    expect(hold).toMatch(/\+\+waited >= HELD_WAIT_US\)\s*break;/);
+    const rel = body("compat_release_nic");
+    expect(rel).toMatch(/held_cpu != smp_processor_id\(\)\)\s*return;/);
+    expect(rel).toContain("__netif_tx_unlock(held_txq[i])");
+    expect(rel).toContain("smp_store_release(&held_napi[i]->poll_owner, -1)");
+    expect(body("compat_read_char")).toMatch(/^[^\n]*\n\{\n\tint c;\n\n\tcompat_release_nic\(\);/);
+    expect(body("compat_flush")).toMatch(/\{\n\tcompat_release_nic\(\);/);
   });
 
   it("pins itself while a debugger is connected and unloads in the safe order", () => {
