@@ -46,10 +46,11 @@
  *   - builds on kernels 5.4 to 6.15+ (the GRO_NORMAL list moved into napi->gro in 6.15; remove_cpu() in 5.7;
  *     netdev_put() with the netpoll's tracker in 5.17).
  *
- * WHAT IT DOES NOT DO: kgdboe's driver hooking for multi-core safety (force_single_core=0 hooks nothing: a CPU
- * that KGDB rounds up while it holds the NIC's transmit lock makes netpoll queue the replies until the kernel
- * runs again, so the debugger times out), IPv6, fragmented datagrams, or any promise that a stop inside the
- * network stack itself can be debugged over the same NIC (the same holds for kgdboe).
+ * WHAT IT DOES NOT DO: kgdboe's driver hooking for multi-core safety (force_single_core=0 hooks nothing; before
+ * KGDB rounds the other CPUs up, pre_exception waits a bounded while for the NIC's polls and transmits under way
+ * and holds them off, which fails only when the stopping CPU itself is inside the driver), IPv6, fragmented
+ * datagrams, or any promise that a stop inside the network stack itself can be debugged over the same NIC (the
+ * same holds for kgdboe).
  */
 #define pr_fmt(fmt) "kgdboe: " fmt
 
