@@ -29,13 +29,15 @@
  *     and queues each one in a slot of a multi-producer ring (a CPU claims a slot with cmpxchg, so NICs with
  *     several queues polled on several CPUs never share a slot, and a CPU that KGDB rounds up half-way through
  *     a copy leaves only that one slot unreadable, never the ring); while the kernel runs, any other frame
- *     passes on, and a datagram other than a single non-0x03 byte (an ack) stops the kernel through a work item
- *     calling kgdb_breakpoint() (once a debugger is connected, only 0x03 does); while the kernel is stopped,
+ *     passes on; a 0x03, or with no debugger connected a qSupported packet (how gdb and netdbg open a session),
+ *     stops the kernel through a work item calling kgdb_breakpoint(), and what was queued before that request is
+ *     dropped as stale (never a retransmitted "$D" or "$c" obeyed at the next stop); while the kernel is stopped,
  *     every frame that is not one of these datagrams is dropped (never handed to the network stack from the
  *     debugger's NMI-like context). Inside the debugger, read_char polls the device's NAPI instances with a
  *     small budget, only those no CPU is polling (netpoll's poll_owner, which the regular NAPI poll also takes
  *     on a device with netpoll) and that are not disabled (NPSVC), and hands their UDP payloads to kgdb;
- *     write_char batches output and flush sends it to the sender with netpoll_send_udp(). post_exception
+ *     write_char batches output and flush frames it as one UDP datagram to the sender and hands it to the
+ *     driver itself (netpoll's queue for later would hold every reply of the stop). post_exception
  *     reschedules NAPI so the interrupts the polls left masked are unmasked by a regular poll;
  *   - holds a reference on itself while a debugger is connected (kgdb_connected), so rmmod says "in use"
  *     instead of reaching kgdb_unregister_io_module()'s BUG_ON(kgdb_connected); unloads in the safe order
@@ -44,14 +46,16 @@
  *   - builds on kernels 5.4 to 6.15+ (the GRO_NORMAL list moved into napi->gro in 6.15; remove_cpu() in 5.7;
  *     netdev_put() with the netpoll's tracker in 5.17).
  *
- * WHAT IT DOES NOT DO: kgdboe's driver hooking for multi-core safety (force_single_core=0 hooks nothing: a CPU
- * that KGDB rounds up while it holds the NIC's transmit lock makes netpoll queue the replies until the kernel
- * runs again, so the debugger times out), IPv6, fragmented datagrams, or any promise that a stop inside the
- * network stack itself can be debugged over the same NIC (the same holds for kgdboe).
+ * WHAT IT DOES NOT DO: kgdboe's driver hooking for multi-core safety (force_single_core=0 hooks nothing; before
+ * KGDB rounds the other CPUs up, pre_exception waits a bounded while for the NIC's polls and transmits under way
+ * and holds them off, which fails only when the stopping CPU itself is inside the driver), IPv6, fragmented
+ * datagrams, or any promise that a stop inside the network stack itself can be debugged over the same NIC (the
+ * same holds for kgdboe).
  */
 #define pr_fmt(fmt) "kgdboe: " fmt
 
 #include <linux/cpu.h>
+#include <linux/delay.h>
 #include <linux/etherdevice.h>
 #include <linux/inet.h>
 #include <linux/inetdevice.h>
@@ -67,6 +71,7 @@
 #include <linux/rtnetlink.h>
 #include <linux/serial_core.h>
 #include <linux/version.h>
+#include <net/checksum.h>
 
 #ifndef CONFIG_KGDB
 #error Your kernel is built without support for KGDB (kernel debugger). Please rebuild your kernel with CONFIG_KGDB enabled.
@@ -122,6 +127,12 @@ struct rx_slot {
 };
 static struct rx_slot rx_slots[RX_SLOTS];
 static atomic_t rx_claim = ATOMIC_INIT(0);
+/*
+ * The sequence number of the datagram that last asked to stop the kernel. Anything queued before it is stale (a
+ * retransmitted "$c#63" that arrived after the kernel resumed would otherwise be obeyed at the next stop), so the
+ * consumer frees it unread; and a break-in whose slot could not be had still stops the kernel and frees the ring.
+ */
+static atomic_t rx_floor = ATOMIC_INIT(0);
 static struct rx_slot *rx_cur; /* the slot read_char is reading, and where */
 static unsigned int rx_off;
 static u8 tx_buf[1024];
@@ -130,6 +141,8 @@ static bool peer_known;
 static bool in_debugger;
 static bool compat_pinned;
 
+static void compat_release_nic(void);
+
 static void compat_break_fn(struct work_struct *w)
 {
 	kgdb_breakpoint();
@@ -137,11 +150,12 @@ static void compat_break_fn(struct work_struct *w)
 static DECLARE_WORK(compat_break_work, compat_break_fn);
 
 /* copy one datagram's payload into a slot; false when it was dropped (ring full, or the copy failed) */
-static bool rx_queue(struct sk_buff *skb, unsigned int off, unsigned int len)
+static bool rx_queue(struct sk_buff *skb, unsigned int off, unsigned int len, unsigned int *pseq)
 {
 	unsigned int seq = (unsigned int)atomic_inc_return(&rx_claim) - 1;
 	struct rx_slot *slot = &rx_slots[seq & (RX_SLOTS - 1)];
 
+	*pseq = seq;
 	if (len > RX_SLOT_BYTES)
 		return false;
 	if (atomic_cmpxchg(&slot->state, SLOT_FREE, SLOT_WRITING) != SLOT_FREE)
@@ -156,9 +170,10 @@ static bool rx_queue(struct sk_buff *skb, unsigned int off, unsigned int len)
 	return true;
 }
 
-/* the READY slot with the lowest sequence number (wrap-safe), or NULL */
+/* the READY slot with the lowest sequence number (wrap-safe) not older than rx_floor, or NULL; stale ones are freed */
 static struct rx_slot *rx_oldest(void)
 {
+	unsigned int floor = (unsigned int)atomic_read(&rx_floor);
 	struct rx_slot *best = NULL;
 	unsigned int i;
 
@@ -167,6 +182,10 @@ static struct rx_slot *rx_oldest(void)
 
 		if (atomic_read_acquire(&slot->state) != SLOT_READY)
 			continue;
+		if ((int)(slot->seq - floor) < 0) {
+			atomic_set_release(&slot->state, SLOT_FREE);
+			continue;
+		}
 		if (!best || (int)(slot->seq - best->seq) < 0)
 			best = slot;
 	}
@@ -177,8 +196,10 @@ static struct rx_slot *rx_oldest(void)
 static void rx_datagram(struct sk_buff *skb, const struct iphdr *iph, const struct udphdr *uh, unsigned int off,
 			unsigned int len)
 {
-	u8 first;
-	bool has_break, ack_only;
+	static const char session[] = "$qSupported";
+	bool has_break = false, starts_session = false;
+	unsigned int seq, done = 0, n, i;
+	u8 buf[64];
 
 	compat_np.remote_ip.ip = iph->saddr;
 	compat_np.remote_port = ntohs(uh->source);
@@ -186,29 +207,35 @@ static void rx_datagram(struct sk_buff *skb, const struct iphdr *iph, const stru
 		memcpy(compat_np.remote_mac, eth_hdr(skb)->h_source, ETH_ALEN);
 	peer_known = true;
 
-	if (!len || skb_copy_bits(skb, off, &first, 1))
+	if (!len)
 		return;
-	if (!rx_queue(skb, off, len))
-		return;
+	/* a datagram that finds no slot is dropped (the debugger retransmits), but may still stop the kernel below */
+	rx_queue(skb, off, len, &seq);
 	/* inside the debugger kgdb itself is reading: nothing to start */
 	if (READ_ONCE(in_debugger))
 		return;
-	ack_only = len == 1 && first != 0x03;
-	has_break = len == 1 ? first == 0x03 : false;
-	if (!has_break && len > 1) {
-		u8 buf[64];
-		unsigned int done = 0, n;
-
-		while (done < len && !has_break) {
-			n = min_t(unsigned int, len - done, sizeof(buf));
-			if (skb_copy_bits(skb, off + done, buf, n))
-				break;
-			has_break = memchr(buf, 0x03, n) != NULL;
-			done += n;
+	/*
+	 * What stops a running kernel: a 0x03 anywhere, or, with no debugger connected, the packet a debugger opens
+	 * with (gdb's and netdbg's first packet is qSupported, after any acks). Not any other packet: a request
+	 * retransmitted after the kernel resumed ("$D#44" after a detach) would stop it with nobody listening.
+	 */
+	while (done < len && !has_break) {
+		n = min_t(unsigned int, len - done, sizeof(buf));
+		if (skb_copy_bits(skb, off + done, buf, n))
+			return;
+		has_break = memchr(buf, 0x03, n) != NULL;
+		if (!done) {
+			for (i = 0; i < n && (buf[i] == '+' || buf[i] == '-'); i++)
+				;
+			starts_session = n - i >= sizeof(session) - 1 && !memcmp(buf + i, session, sizeof(session) - 1);
 		}
+		done += n;
 	}
-	if (has_break || (!kgdb_connected && !ack_only))
+	if (has_break || (!kgdb_connected && starts_session)) {
+		/* what was queued before this request is stale; it stops the kernel even when the ring was full */
+		atomic_set(&rx_floor, (int)seq);
 		schedule_work(&compat_break_work);
+	}
 }
 
 /* not one of our datagrams: pass it on while the kernel runs; while it is stopped, drop it (no stack to hand it to) */
@@ -265,9 +292,13 @@ static void compat_poll(void)
 	struct napi_struct *napi;
 	int cpu = smp_processor_id();
 
-	if (!compat_dev)
+	/* a NIC that is down, going down or unplugged (a stopped CPU may be half-way through closing it): no poll */
+	if (!compat_dev || !netif_running(compat_dev) || !netif_device_present(compat_dev))
 		return;
 	list_for_each_entry(napi, &compat_dev->napi_list, dev_list) {
+		/* napi_disable() under way on a stopped CPU: the instance is being taken from its driver */
+		if (test_bit(NAPI_STATE_DISABLE, &napi->state))
+			continue;
 		if (cmpxchg(&napi->poll_owner, -1, cpu) != -1)
 			continue;
 		if (!test_and_set_bit(NAPI_STATE_NPSVC, &napi->state)) {
@@ -288,6 +319,8 @@ static int compat_read_char(void)
 {
 	int c;
 
+	compat_release_nic();
+
 	if (!rx_cur) {
 		rx_cur = rx_oldest();
 		if (!rx_cur) {
@@ -306,10 +339,103 @@ static int compat_read_char(void)
 	return c;
 }
 
+/*
+ * One UDP/IPv4 datagram to the debugger, framed here and handed to the driver by compat_xmit().
+ * netpoll_send_udp() is not used: the netpoll
+ * "untangle" series (netdev, September 2025, https://lore.kernel.org/netdev/20250902-netpoll_untangle_v3-v1-0-51a03d6411be@debian.org/)
+ * moves the UDP framing out of netpoll into netconsole and drops that export.
+ * The buffer comes from alloc_skb(GFP_ATOMIC), as netpoll's own framing first tries.
+ */
+/*
+ * Hand a frame to the driver on queue 0. Not netpoll_send_skb(): once netpoll has queued one frame for later (its
+ * transmit lock was busy, or the ring full, for a moment), it queues every later one behind it until a work item
+ * runs, which never happens while the kernel is stopped: the debugger would hear nothing more for the whole stop
+ * (and queueing that work from here takes locks a stopped CPU may hold). So: try the queue's lock and send; when
+ * the lock is busy or the ring full, reclaim the ring (compat_poll) and retry a bounded number of times, then drop
+ * the frame (the debugger retransmits its request, and kgdb answers again).
+ */
+static void compat_poll(void);
+
+static void compat_xmit(struct sk_buff *skb)
+{
+	struct net_device *dev = skb->dev;
+	struct netdev_queue *txq = netdev_get_tx_queue(dev, 0);
+	netdev_tx_t rc = NETDEV_TX_BUSY;
+	int tries;
+
+	skb_set_queue_mapping(skb, 0);
+	for (tries = 0; tries < 200; tries++) {
+		if (__netif_tx_trylock(txq)) {
+			if (!netif_xmit_stopped(txq))
+				rc = netdev_start_xmit(skb, dev, txq, false);
+			__netif_tx_unlock(txq);
+			if (dev_xmit_complete(rc))
+				return;
+		}
+		compat_poll();
+		udelay(50);
+	}
+	dev_kfree_skb_any(skb);
+}
+
+static void compat_send_udp(const u8 *data, unsigned int len)
+{
+	struct net_device *dev = compat_np.dev;
+	unsigned int ulen = len + sizeof(struct udphdr);
+	unsigned int iplen = ulen + sizeof(struct iphdr);
+	static u16 ip_id;
+	struct sk_buff *skb;
+	struct udphdr *uh;
+	struct iphdr *iph;
+	struct ethhdr *eth;
+
+	if (!dev)
+		return;
+	skb = alloc_skb(LL_RESERVED_SPACE(dev) + iplen + dev->needed_tailroom, GFP_ATOMIC);
+	if (!skb)
+		return;
+	skb_reserve(skb, LL_RESERVED_SPACE(dev) + iplen - len);
+	skb_put_data(skb, data, len);
+
+	uh = skb_push(skb, sizeof(*uh));
+	skb_reset_transport_header(skb);
+	uh->source = htons(compat_np.local_port);
+	uh->dest = htons(compat_np.remote_port);
+	uh->len = htons(ulen);
+	uh->check = 0;
+	uh->check = csum_tcpudp_magic(compat_np.local_ip.ip, compat_np.remote_ip.ip, ulen, IPPROTO_UDP,
+				      csum_partial(uh, ulen, 0));
+	if (!uh->check)
+		uh->check = CSUM_MANGLED_0;
+
+	iph = skb_push(skb, sizeof(*iph));
+	skb_reset_network_header(skb);
+	memset(iph, 0, sizeof(*iph));
+	iph->version = 4;
+	iph->ihl = sizeof(*iph) / 4;
+	iph->tot_len = htons(iplen);
+	iph->id = htons(ip_id++);
+	iph->ttl = 64;
+	iph->protocol = IPPROTO_UDP;
+	iph->saddr = compat_np.local_ip.ip;
+	iph->daddr = compat_np.remote_ip.ip;
+	iph->check = ip_fast_csum((const void *)iph, iph->ihl);
+
+	eth = skb_push(skb, ETH_HLEN);
+	skb_reset_mac_header(skb);
+	ether_addr_copy(eth->h_source, dev->dev_addr);
+	ether_addr_copy(eth->h_dest, compat_np.remote_mac);
+	eth->h_proto = htons(ETH_P_IP);
+	skb->protocol = htons(ETH_P_IP);
+	skb->dev = dev;
+	compat_xmit(skb);
+}
+
 static void compat_flush(void)
 {
+	compat_release_nic();
 	if (tx_len && peer_known && compat_np_ready)
-		netpoll_send_udp(&compat_np, tx_buf, tx_len);
+		compat_send_udp(tx_buf, tx_len);
 	tx_len = 0;
 }
 
@@ -320,9 +446,81 @@ static void compat_write_char(u8 c)
 		compat_flush();
 }
 
+/*
+ * KGDB rounds the other CPUs up wherever they are. One stopped inside the NIC's NAPI poll keeps that instance
+ * (poll_owner: the debugger may not poll it) and one stopped inside the driver's transmit keeps the queue's lock
+ * (netpoll then holds every reply back): either way the debugger hears or says nothing until the kernel runs
+ * again. pre_exception runs on the stopping CPU before the round-up, so it waits there, a bounded while, for a
+ * poll or a transmit under way to end, and takes each NAPI instance's poll_owner and each transmit queue's lock
+ * so no other CPU can be stopped inside them; the debugger's first read or write gives them back, on this CPU,
+ * once the others are rounded up. What it cannot take in time (the stopping CPU itself inside the driver, or
+ * a CPU that waits for a lock this one holds) it leaves, and that stop is no worse off than without the wait.
+ */
+#define HELD_MAX 64
+#define HELD_WAIT_US 20000 /* for the whole device */
+static struct napi_struct *held_napi[HELD_MAX];
+static unsigned int held_napis;
+static struct netdev_queue *held_txq[HELD_MAX];
+static unsigned int held_txqs;
+static int held_cpu = -1;
+
+static void compat_hold_nic(void)
+{
+	struct napi_struct *napi;
+	unsigned int i, waited = 0;
+	int cpu = smp_processor_id();
+
+	if (!compat_dev || !netif_running(compat_dev))
+		return;
+	held_napis = 0;
+	held_txqs = 0;
+	list_for_each_entry(napi, &compat_dev->napi_list, dev_list) {
+		if (held_napis == HELD_MAX)
+			break;
+		for (;;) {
+			if (cmpxchg(&napi->poll_owner, -1, cpu) == -1) {
+				held_napi[held_napis++] = napi;
+				break;
+			}
+			if (++waited >= HELD_WAIT_US)
+				break;
+			udelay(1);
+		}
+	}
+	for (i = 0; i < compat_dev->num_tx_queues && held_txqs < HELD_MAX; i++) {
+		struct netdev_queue *txq = netdev_get_tx_queue(compat_dev, i);
+
+		while (!__netif_tx_trylock(txq)) {
+			if (++waited >= HELD_WAIT_US)
+				goto out;
+			udelay(1);
+		}
+		held_txq[held_txqs++] = txq;
+	}
+out:
+	held_cpu = cpu;
+}
+
+/* give back what compat_hold_nic() took, on the CPU that took it */
+static void compat_release_nic(void)
+{
+	unsigned int i;
+
+	if (held_cpu < 0 || held_cpu != smp_processor_id())
+		return;
+	for (i = 0; i < held_txqs; i++)
+		__netif_tx_unlock(held_txq[i]);
+	for (i = 0; i < held_napis; i++)
+		smp_store_release(&held_napi[i]->poll_owner, -1);
+	held_txqs = 0;
+	held_napis = 0;
+	held_cpu = -1;
+}
+
 static void compat_pre_exception(void)
 {
 	WRITE_ONCE(in_debugger, true);
+	compat_hold_nic();
 }
 
 static void compat_post_exception(void)

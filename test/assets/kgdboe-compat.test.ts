@@ -10,7 +10,7 @@ const src = readFileSync(new URL("../../assets/kgdboe-compat/kgdboe.c", import.m
 
 /** The body of a C function defined at the start of a line (up to the first closing brace at column 0). */
 function body(name: string): string {
-  const start = src.search(new RegExp(`^[a-z_ ]*\\b${name}\\(`, "m"));
+  const start = src.search(new RegExp(`^[a-z_ *]*\\b${name}\\([^;{]*\\)\\n\\{`, "m"));
   expect(start, name).toBeGreaterThanOrEqual(0);
   const end = src.indexOf("\n}\n", start);
   return src.slice(start, end);
@@ -34,10 +34,63 @@ describe("kgdboe-compat (assets/kgdboe-compat/kgdboe.c)", () => {
     expect(src).not.toMatch(/rx_head|rx_tail/);
   });
 
-  it("polls only NAPI instances no CPU is polling and that are not disabled", () => {
+  it("drops what was queued before a request to stop the kernel, and stops it even when the ring is full", () => {
+    const dg = body("rx_datagram");
+    // the queueing result must not decide whether the kernel is stopped
+    expect(dg).not.toMatch(/if \(!rx_queue\([^)]*\)\)\s*return;/);
+    expect(dg).toMatch(/atomic_set\(&rx_floor, \(int\)seq\);\s*schedule_work\(&compat_break_work\);/);
+    expect(body("rx_oldest")).toMatch(
+      /\(int\)\(slot->seq - floor\) < 0\) \{\s*atomic_set_release\(&slot->state, SLOT_FREE\);\s*continue;/,
+    );
+  });
+
+  it("with no debugger connected only a session's first packet (qSupported) or 0x03 stops the kernel", () => {
+    const dg = body("rx_datagram");
+    expect(src).toContain('static const char session[] = "$qSupported";');
+    expect(dg).toMatch(/if \(has_break \|\| \(!kgdb_connected && starts_session\)\) \{/);
+    // not "any datagram but a lone ack": a "$D#44" retransmitted after a detach would stop the kernel for nobody
+    expect(dg).not.toMatch(/!kgdb_connected && !ack_only/);
+  });
+
+  it("frames its replies and hands them to the driver itself (no netpoll_send_udp, no netpoll queue for later)", () => {
+    const code = src.replace(/\/\*[\s\S]*?\*\//g, "").replace(/\/\/.*$/gm, "");
+    expect(code).not.toMatch(/netpoll_send_udp\(/);
+    // netpoll_send_skb() queues every frame behind one it could not send, until a work item runs after the stop
+    expect(code).not.toMatch(/netpoll_send_skb\(/);
+    const xmit = body("compat_xmit");
+    expect(xmit).toMatch(
+      /if \(__netif_tx_trylock\(txq\)\) \{\s*if \(!netif_xmit_stopped\(txq\)\)\s*rc = netdev_start_xmit\(skb, dev, txq, false\);/,
+    );
+    expect(xmit).toMatch(/for \(tries = 0; tries < \d+; tries\+\+\)/);
+    expect(xmit).toContain("dev_kfree_skb_any(skb);");
+    const send = body("compat_send_udp");
+    expect(send).toContain("compat_xmit(skb);");
+    expect(send).toContain("csum_tcpudp_magic(");
+    expect(send).toContain("ip_fast_csum(");
+    expect(body("compat_flush")).toContain("compat_send_udp(tx_buf, tx_len)");
+  });
+
+  it("polls only a NIC that is up and present, and NAPI instances no CPU is polling and not being disabled", () => {
     const poll = body("compat_poll");
+    expect(poll).toMatch(/!netif_running\(compat_dev\) \|\| !netif_device_present\(compat_dev\)\)\s*return;/);
+    expect(poll).toMatch(/test_bit\(NAPI_STATE_DISABLE, &napi->state\)\)\s*continue;/);
     expect(poll).toMatch(/cmpxchg\(&napi->poll_owner, -1, cpu\) != -1\)\s*continue;/);
     expect(poll).toContain("test_and_set_bit(NAPI_STATE_NPSVC, &napi->state)");
+  });
+
+  it("before the round-up, waits a bounded while for the NIC's polls and transmits, and holds them until its first I/O", () => {
+    expect(body("compat_pre_exception")).toContain("compat_hold_nic();");
+    const hold = body("compat_hold_nic");
+    // a NAPI instance is recorded only when this CPU took it (never one it was already polling when stopped)
+    expect(hold).toMatch(/if \(cmpxchg\(&napi->poll_owner, -1, cpu\) == -1\) \{\s*held_napi\[held_napis\+\+\] = napi;/);
+    expect(hold).toMatch(/while \(!__netif_tx_trylock\(txq\)\) \{\s*if \(\+\+waited >= HELD_WAIT_US\)/);
+    expect(hold).toMatch(/\+\+waited >= HELD_WAIT_US\)\s*break;/);
+    const rel = body("compat_release_nic");
+    expect(rel).toMatch(/held_cpu != smp_processor_id\(\)\)\s*return;/);
+    expect(rel).toContain("__netif_tx_unlock(held_txq[i])");
+    expect(rel).toContain("smp_store_release(&held_napi[i]->poll_owner, -1)");
+    expect(body("compat_read_char")).toMatch(/^[^\n]*\n\{\n\tint c;\n\n\tcompat_release_nic\(\);/);
+    expect(body("compat_flush")).toMatch(/\{\n\tcompat_release_nic\(\);/);
   });
 
   it("pins itself while a debugger is connected and unloads in the safe order", () => {
