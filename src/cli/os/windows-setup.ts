@@ -13,6 +13,7 @@
  */
 import { hostKeyQuestion } from "../prompts.js";
 import { Listr } from "listr2";
+import { parsePort } from "../../host/port-alloc.js";
 import { netdbgError } from "../../core/error.js";
 import type { Target } from "../../core/inventory.js";
 import { generateKdnetKey, type KdnetKey, parseKdnetKey } from "../../core/kdnet-key.js";
@@ -258,14 +259,13 @@ function stamp(d: Date): string {
     .replace(/\.\d+Z$/, "Z");
 }
 
-function parsePort(raw: unknown, target: Target): number {
+/** The flag (the one port parser, src/host/port-alloc.ts), else the inventory's port (E218 without one). */
+function portOf(raw: unknown, target: Target): number {
   if (raw === undefined || raw === null || raw === "") {
     if (target.port !== undefined) return target.port;
     throw netdbgError("E218", { target: target.name });
   }
-  const n = Number(raw);
-  if (!/^\d+$/.test(String(raw)) || n < 49152 || n > 65535) throw netdbgError("E207", { port: String(raw) });
-  return n;
+  return parsePort(String(raw));
 }
 
 /** Why setup left the host firewall alone: the caller's reason (the demo: loopback), else the flag the user gave. */
@@ -285,7 +285,7 @@ export async function windowsSetup(
   deps: WindowsCliDeps = {},
 ): Promise<void> {
   const check = Boolean(opts.check);
-  const port = parsePort(opts.port, target);
+  const port = portOf(opts.port, target);
   const hostIp =
     (opts.hostIp as string | undefined) ??
     target.transport?.hostIp ??
