@@ -421,6 +421,20 @@ export interface JourneyJson {
   handoff: { windbg?: string; gdb?: string; connect: boolean };
 }
 
+/**
+ * What an OS teardown returns (teardown adds the host firewall lines and prints one object with --json):
+ * `actions` are the target's lines, newest journal entry first.
+ */
+export interface TargetTeardownResult {
+  target: string;
+  os?: "windows" | "linux";
+  check: boolean;
+  changed: boolean;
+  actions: readonly object[];
+  /** Linux: every command sent to the target. */
+  commands?: readonly { step: string; command: string; readOnly: boolean }[];
+}
+
 /** The host firewall lines, in the same form as the target's. */
 export function printHostActions(ctx: Context, actions: readonly JourneyAction[], check: boolean): void {
   for (const a of actions) {

@@ -7,9 +7,9 @@ import { z } from "zod";
 
 export const TARGET_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 
-export const DEBUG_PORT_MIN = 49152;
-export const DEBUG_PORT_MAX = 65535;
-export const DEFAULT_PORT_RANGE = { from: 50000, to: 50039 } as const;
+import { DEBUG_PORT_MAX, DEBUG_PORT_MIN } from "./udp-port.js";
+
+export { DEBUG_PORT_MAX, DEBUG_PORT_MIN, DEFAULT_PORT_RANGE } from "./udp-port.js";
 
 /** The host UDP ports new targets get theirs from (one range per debug host; --port-range, netdbg_port_range). */
 export const portRangeSchema = z

@@ -7,19 +7,8 @@ import { DEBUG_PORT_MAX, DEBUG_PORT_MIN, DEFAULT_PORT_RANGE, type Inventory } fr
 
 export type PortProbe = (port: number) => Promise<boolean>;
 
-export function parsePort(raw: string | number, option = "--port"): number {
-  const text = String(raw).trim();
-  const n = /^\d+$/.test(text) ? Number(text) : Number.NaN;
-  if (!Number.isInteger(n) || n < DEBUG_PORT_MIN || n > DEBUG_PORT_MAX) {
-    throw netdbgError("E003", {
-      option,
-      value: text,
-      reason: `a debug port must be a whole number from ${DEBUG_PORT_MIN} to ${DEBUG_PORT_MAX} (bcdedit refuses lower ports)`,
-      fix: `Pick a port in ${DEBUG_PORT_MIN}–${DEBUG_PORT_MAX}, or leave ${option} out to get one from ${DEFAULT_PORT_RANGE.from}–${DEFAULT_PORT_RANGE.to}.`,
-    });
-  }
-  return n;
-}
+/** The one port parser (src/core/udp-port.ts; re-exported here for the allocator's callers). */
+export { parsePort } from "../core/udp-port.js";
 
 function holder(inv: Inventory, port: number, except?: string): string | undefined {
   return inv.targets.find((t) => t.port === port && t.name !== except)?.name;

@@ -13,8 +13,8 @@ import { setupFleet } from "../../src/cli/commands/setup.js";
 import { teardownTarget } from "../../src/cli/commands/teardown.js";
 import { type Context, createContext } from "../../src/cli/context.js";
 import type { HostFirewallPort } from "../../src/cli/journey.js";
-import { linuxSetup, linuxTeardown } from "../../src/cli/os/linux-setup.js";
-import { windowsSetup, windowsTeardown } from "../../src/cli/os/windows-setup.js";
+import { linuxSetup, linuxTeardownResult } from "../../src/cli/os/linux-setup.js";
+import { windowsSetup, windowsTeardownResult } from "../../src/cli/os/windows-setup.js";
 import { isNetdbgError } from "../../src/core/error.js";
 import type { Target } from "../../src/core/inventory.js";
 import type { Journal } from "../../src/core/journal.js";
@@ -113,7 +113,7 @@ const deps = {
 const teardown = (ctx: Context, t: Target, opts: Record<string, unknown>, fw = firewall()) =>
   teardownTarget(ctx, t, opts, {
     firewall: fw,
-    os: (c, tt, o, store) => windowsTeardown(c, tt, o, { ...deps, journalStore: () => store }),
+    os: (c, tt, o, store) => windowsTeardownResult(c, tt, o, { ...deps, journalStore: () => store }),
   });
 
 const take = () => {
@@ -360,7 +360,7 @@ describe("setup → teardown of a Linux target (fake target over real SSH), host
       {},
       {
         firewall: firewall(),
-        os: (c, t, o, store) => linuxTeardown(c, t, o, { openSession: open, journalStore: () => store }),
+        os: (c, t, o, store) => linuxTeardownResult(c, t, o, { openSession: open, journalStore: () => store }),
       },
     );
     const done = JSON.parse(take());
@@ -432,7 +432,7 @@ describe("a fleet of Windows targets over real SSH, host firewall included", () 
           {
             firewall: firewall(),
             os: (c, tt, o, store) =>
-              windowsTeardown(c, tt, o, {
+              windowsTeardownResult(c, tt, o, {
                 ...deps,
                 journalStore: () => store,
                 openSession: async () => connectSsh(fleetSrv.connectOptions(dir, tt.name)),

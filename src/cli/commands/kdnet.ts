@@ -1,3 +1,4 @@
+import { parsePort as parsePortIn } from "../../core/udp-port.js";
 import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { netdbgError } from "../../core/error.js";
@@ -44,18 +45,8 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString("utf8");
 }
 
-function parsePort(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 65535) {
-    throw netdbgError("E003", {
-      option: "<port>",
-      value,
-      reason: "a UDP port is a whole number 1–65535",
-      fix: "Pass the port the target pokes, e.g. 50000.",
-    });
-  }
-  return n;
-}
+/** `kdnet` commands take any UDP port the target pokes (not only the debug range setup allocates from). */
+const parsePort = (value: string): number => parsePortIn(value, "<port>", { min: 1, max: 65535 });
 
 function describeSource(s: PokeSource): string {
   const auth =

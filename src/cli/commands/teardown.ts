@@ -2,14 +2,14 @@ import type { Command } from "commander";
 import type { Target } from "../../core/inventory.js";
 import type { JournalStore } from "../../core/journal.js";
 import type { Context } from "../context.js";
-import type { HostFirewallPort } from "../journey.js";
+import type { HostFirewallPort, TargetTeardownResult } from "../journey.js";
 import { osModule } from "./lazy.js";
 
 export interface TeardownDeps {
   firewall?: HostFirewallPort;
   store?: JournalStore;
-  /** The OS half, given the journal's target view (default: src/cli/os/<os>.ts). */
-  os?: (ctx: Context, target: Target, opts: Record<string, unknown>, store: JournalStore) => Promise<void>;
+  /** The OS half, given the journal's target view (default: src/cli/os/<os>.ts); it returns its result as data. */
+  os?: (ctx: Context, target: Target, opts: Record<string, unknown>, store: JournalStore) => Promise<TargetTeardownResult>;
 }
 
 const defaultOs = async (c: Context, t: Target, o: Record<string, unknown>, store: JournalStore) =>
@@ -37,24 +37,14 @@ export async function teardownTarget(
     return;
   }
   await checkJournalMatches(store, target);
-  let osJson: Record<string, unknown> | undefined;
-  const child: Context = {
-    ...ctx,
-    json: (v) => {
-      osJson = v as Record<string, unknown>;
-    },
-  };
-  await (deps.os ?? defaultOs)(child, target, opts, targetView(store));
+  const osResult = await (deps.os ?? defaultOs)(ctx, target, opts, targetView(store));
   const host = await closeHostFirewall({ target: target.name, store, check, firewall: deps.firewall ?? systemHostFirewall() });
   for (const n of host.notes) ctx.log.warn(n);
   if (ctx.opts.json) {
-    const targetActions = ((osJson?.actions as Record<string, unknown>[] | undefined) ?? []).map((a) => ({
-      where: "target",
-      ...a,
-    }));
+    const targetActions = osResult.actions.map((a) => ({ where: "target", ...a }));
     ctx.json({
-      ...(osJson ?? { target: target.name, os: target.os, check }),
-      changed: Boolean(osJson?.changed) || host.actions.some((a) => a.outcome === "changed"),
+      ...osResult,
+      changed: osResult.changed || host.actions.some((a) => a.outcome === "changed"),
       actions: [...targetActions, ...host.actions],
       notes: host.notes,
     });

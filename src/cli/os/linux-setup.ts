@@ -42,6 +42,7 @@ import {
   printHostActions,
   recordJourneyFacts,
   systemHostFirewall,
+  type TargetTeardownResult,
 } from "../journey.js";
 import { rspCheckUdp } from "./linux-rsp-check.js";
 
@@ -430,12 +431,25 @@ export async function linuxSetup(
   }
 }
 
+/** `netdbg teardown <linux-target>`, run alone: the undo, then its `--json` object. */
 export async function linuxTeardown(
   ctx: Context,
   target: Target,
   opts: Record<string, unknown>,
   deps: LinuxCliDeps = {},
-): Promise<void> {
+): Promise<TargetTeardownResult> {
+  const r = await linuxTeardownResult(ctx, target, opts, deps);
+  if (ctx.opts.json) ctx.json(r);
+  return r;
+}
+
+/** Undo the journal's target entries; prints the text lines (none with --json) and returns the result as data. */
+export async function linuxTeardownResult(
+  ctx: Context,
+  target: Target,
+  opts: Record<string, unknown>,
+  deps: LinuxCliDeps = {},
+): Promise<TargetTeardownResult> {
   if (opts.restoreExport !== undefined)
     throw netdbgError("E313", {
       option: "--restore-export",
@@ -464,20 +478,18 @@ export async function linuxTeardown(
           },
         ),
     );
-    if (ctx.opts.json) {
-      ctx.json(result);
-      return;
-    }
+    if (ctx.opts.json) return result;
     if (check) {
       ctx.out(`Undo plan for ${target.name}, newest first — nothing below was run:`);
       for (const a of result.actions) ctx.out(`  [would run] ${a.title}\n    ${a.command}`);
-      return;
+      return result;
     }
     ctx.out(
       result.actions.length
         ? `${target.name}: ${result.actions.length} recorded change${result.actions.length === 1 ? "" : "s"} undone; the journal is removed.`
         : `${target.name}: nothing to undo (no recorded changes).`,
     );
+    return result;
   } finally {
     await session.close();
   }

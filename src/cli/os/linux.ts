@@ -1,7 +1,8 @@
 import type { Target } from "../../core/inventory.js";
 import type { Context } from "../context.js";
 import { type ConnectOptions, runLinuxConnect } from "../debugger/linux-connect.js";
-import { type LinuxCliDeps, linuxSetup, linuxTeardown } from "./linux-setup.js";
+import type { TargetTeardownResult } from "../journey.js";
+import { type LinuxCliDeps, linuxSetup, linuxTeardownResult } from "./linux-setup.js";
 
 /**
  * The linux half of setup / teardown / connect. The commands in ../commands dispatch here by target.os.
@@ -11,13 +12,14 @@ export async function setup(ctx: Context, target: Target, opts: Record<string, u
   await linuxSetup(ctx, target, opts);
 }
 
+/** The target's half of a teardown, as data (prints text lines only, never --json). */
 export async function teardown(
   ctx: Context,
   target: Target,
   opts: Record<string, unknown>,
   deps: LinuxCliDeps = {},
-): Promise<void> {
-  await linuxTeardown(ctx, target, opts, deps);
+): Promise<TargetTeardownResult> {
+  return linuxTeardownResult(ctx, target, opts, deps);
 }
 
 export async function connect(ctx: Context, target: Target, opts: Record<string, unknown>): Promise<void> {

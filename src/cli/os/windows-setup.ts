@@ -13,6 +13,7 @@
  */
 import { hostKeyQuestion } from "../prompts.js";
 import { Listr } from "listr2";
+import { parsePort } from "../../host/port-alloc.js";
 import { netdbgError } from "../../core/error.js";
 import type { Target } from "../../core/inventory.js";
 import { generateKdnetKey, type KdnetKey, parseKdnetKey } from "../../core/kdnet-key.js";
@@ -58,6 +59,7 @@ import {
   recordJourneyFacts,
   showKeyHint,
   systemHostFirewall,
+  type TargetTeardownResult,
 } from "../journey.js";
 
 /** Seams for tests: where the SSH session and the journal come from. */
@@ -257,14 +259,13 @@ function stamp(d: Date): string {
     .replace(/\.\d+Z$/, "Z");
 }
 
-function parsePort(raw: unknown, target: Target): number {
+/** The flag (the one port parser, src/host/port-alloc.ts), else the inventory's port (E218 without one). */
+function portOf(raw: unknown, target: Target): number {
   if (raw === undefined || raw === null || raw === "") {
     if (target.port !== undefined) return target.port;
     throw netdbgError("E218", { target: target.name });
   }
-  const n = Number(raw);
-  if (!/^\d+$/.test(String(raw)) || n < 49152 || n > 65535) throw netdbgError("E207", { port: String(raw) });
-  return n;
+  return parsePort(String(raw));
 }
 
 /** Why setup left the host firewall alone: the caller's reason (the demo: loopback), else the flag the user gave. */
@@ -284,7 +285,7 @@ export async function windowsSetup(
   deps: WindowsCliDeps = {},
 ): Promise<void> {
   const check = Boolean(opts.check);
-  const port = parsePort(opts.port, target);
+  const port = portOf(opts.port, target);
   const hostIp =
     (opts.hostIp as string | undefined) ??
     target.transport?.hostIp ??
@@ -551,13 +552,28 @@ function printActions(ctx: Context, actions: readonly Action[], rep: StepReport,
   }
 }
 
-/** `netdbg teardown <windows-target>`: replay the journal's undos, or restore an exported store. */
+/** `netdbg teardown <windows-target>`, run alone: the undo, then its `--json` object. */
 export async function windowsTeardown(
   ctx: Context,
   target: Target,
   opts: Record<string, unknown>,
   deps: WindowsCliDeps = {},
-): Promise<void> {
+): Promise<TargetTeardownResult> {
+  const r = await windowsTeardownResult(ctx, target, opts, deps);
+  if (ctx.opts.json) ctx.json(r);
+  return r;
+}
+
+/**
+ * Replay the journal's undos, or restore an exported store; prints the text lines (none with --json) and
+ * returns the result as data (teardown builds its one `--json` object from it).
+ */
+export async function windowsTeardownResult(
+  ctx: Context,
+  target: Target,
+  opts: Record<string, unknown>,
+  deps: WindowsCliDeps = {},
+): Promise<TargetTeardownResult> {
   const check = Boolean(opts.check);
   const store = storeOf(ctx, deps);
   const journal = await store.load(target.name);
@@ -573,24 +589,21 @@ export async function windowsTeardown(
         await restoreExport(run, restore, target.name);
         await store.remove(target.name);
       }
-      if (ctx.opts.json)
-        ctx.json({
-          target: target.name,
-          os: "windows",
-          check,
-          changed: !check,
-          actions: [{ id: "bcd.import", outcome: check ? "skipped" : "changed", command: cmd }],
-        });
-      else ctx.out(`${check ? "would run" : "changed"}: ${cmd}`);
-      return;
+      if (!ctx.opts.json) ctx.out(`${check ? "would run" : "changed"}: ${cmd}`);
+      return {
+        target: target.name,
+        os: "windows",
+        check,
+        changed: !check,
+        actions: [{ id: "bcd.import", outcome: check ? "skipped" : "changed", command: cmd }],
+      };
     }
     if (pending.length === 0) {
       const facts = await probeWindows(run, { exportDir: DEFAULT_EXPORT_DIR });
       const exports = [...new Set([...((journal.facts.exports as string[] | undefined) ?? []), ...facts.exports])];
       if (facts.netdbgEntries.length === 0 && journal.entries.length > 0) {
-        if (ctx.opts.json) ctx.json({ target: target.name, os: "windows", check, changed: false, actions: [] });
-        else ctx.out(`Nothing to undo on '${target.name}': every recorded change is already undone.`);
-        return;
+        if (!ctx.opts.json) ctx.out(`Nothing to undo on '${target.name}': every recorded change is already undone.`);
+        return { target: target.name, os: "windows", check, changed: false, actions: [] };
       }
       throw netdbgError("E216", { target: target.name, exports: exports.join(", ") });
     }
@@ -621,10 +634,14 @@ export async function windowsTeardown(
     );
     await list.run();
     const rep = report!;
-    if (ctx.opts.json) {
-      ctx.json({ target: target.name, os: "windows", check, changed: rep.changed, actions: rep.actions });
-      return;
-    }
+    const result: TargetTeardownResult = {
+      target: target.name,
+      os: "windows",
+      check,
+      changed: rep.changed,
+      actions: rep.actions,
+    };
+    if (ctx.opts.json) return result;
     // two undos can be the same command (both dbgsettings changes restore {dbgsettings} from the export): one line
     const lines = rep.actions.map((a) => `${a.outcome === "skipped" ? "would run" : a.outcome}: ${a.command || a.title}`);
     for (const [i, line] of lines.entries()) if (lines.indexOf(line) === i) ctx.out(line);
@@ -634,6 +651,7 @@ export async function windowsTeardown(
       if (exports.length) ctx.out(`The store exports netdbg took stay on the target: ${exports.join(", ")}`);
       ctx.out("If the target is running the debug entry now, KDNET stays active until it restarts (shutdown /r /t 0).");
     }
+    return result;
   } finally {
     await session.close();
   }
