@@ -107,6 +107,8 @@ interface Exchange {
   repeatable: boolean;
   /** A timeout was put off once since the last transmission because data was waiting. */
   deferred: boolean;
+  /** Event-loop turns since the last datagram sent for it (counted while a sub-millisecond wait spins). */
+  turns: number;
   resolve: (reply: string) => void;
   reject: (e: Error) => void;
 }
@@ -173,6 +175,12 @@ export class RspClient {
   private readonly minRto: number;
   private readonly maxRto: number;
   private readonly maxTries: number;
+  /**
+   * The fewest event-loop turns a clean reply took to arrive (see after()): a timeout waits at least twice as
+   * many turns, whatever the clock says, so a stall of this process (GC, a busy machine) never makes a reply
+   * that is still on its way through sockets of this process (a relay, a stub in tests and the bench) look lost.
+   */
+  private minTurns: number | undefined;
   private junkTail = "";
   private lastRx = 0;
   private everReceived = false;
@@ -338,6 +346,7 @@ export class RspClient {
         spin: undefined,
         repeatable: kind === "request" && !options.ends && REPEATABLE.test(label) && !label.startsWith("qRcmd"),
         deferred: false,
+        turns: 0,
         resolve,
         reject,
       };
@@ -355,6 +364,7 @@ export class RspClient {
     ex.ackSeen = false;
     ex.naksSinceTx = 0;
     ex.tailNak = false;
+    ex.turns = 0;
     ex.sentAt = performance.now();
     if (ex.tries > 1) {
       ex.extra++;
@@ -408,10 +418,12 @@ export class RspClient {
       return;
     }
     const deadline = performance.now() + ms;
+    const turns = 2 * (this.minTurns ?? 0);
     const turn = () => {
       ex.spin = undefined;
       if (this.pending !== ex) return;
-      if (performance.now() >= deadline) this.expire(ex);
+      ex.turns++;
+      if (performance.now() >= deadline && ex.turns >= turns) this.expire(ex, 1);
       else ex.spin = setImmediate(turn);
     };
     ex.spin = setImmediate(turn);
@@ -424,12 +436,17 @@ export class RspClient {
    * the poll phase) and act only if nothing arrived meanwhile: a stall of ours never causes a resend, which on
    * kgdb could run a request twice.
    */
-  private expire(ex: Exchange): void {
+  private expire(ex: Exchange, turns = Math.max(1, 2 * (this.minTurns ?? 0))): void {
     ex.timer = undefined;
     const rx = this.lastRx;
-    ex.check = setImmediate(() => {
+    let left = turns;
+    const look = () => {
       ex.check = undefined;
       if (this.pending !== ex) return;
+      if (this.lastRx === rx && --left > 0) {
+        ex.check = setImmediate(look);
+        return;
+      }
       if (this.lastRx !== rx && !ex.deferred) {
         // data was waiting behind the timer: give the exchange one more full wait rather than resending now
         ex.deferred = true;
@@ -437,7 +454,8 @@ export class RspClient {
         return;
       }
       this.onTimeout(ex);
-    });
+    };
+    ex.check = setImmediate(look);
   }
 
   private disarm(ex: Exchange): void {
@@ -515,6 +533,7 @@ export class RspClient {
       ex.naksSinceTx++;
       ex.extra++;
       ex.retransmitted = true;
+      ex.turns = 0;
       this.stats.naksSent++;
       this.sendRaw(Buffer.of(0x2d));
       this.arm(ex);
@@ -641,6 +660,7 @@ export class RspClient {
         // our ack after sending it: ask for it again now rather than after a timeout (once per transmission)
         if (ex && ex.kind === "request" && !ex.tailNak && TAIL.test(ev.bytes.toString("latin1"))) {
           ex.tailNak = true;
+          ex.turns = 0;
           ex.naksSinceTx++;
           ex.extra++;
           ex.retransmitted = true;
@@ -734,7 +754,10 @@ export class RspClient {
     this.replyWhole = this.packetWhole;
     this.staleCopies = ex.extra;
     this.staleRerun = ex.extra > 0 ? ex.rerunReply : undefined;
-    if (!ex.retransmitted && ex.kind === "request") this.sample(performance.now() - ex.sentAt);
+    if (!ex.retransmitted && ex.kind === "request") {
+      this.sample(performance.now() - ex.sentAt);
+      if (ex.turns > 0) this.minTurns = Math.min(this.minTurns ?? ex.turns, ex.turns);
+    }
     this.finish(ex, ex.raw ? raw.toString("latin1") : text);
   }
 

@@ -158,7 +158,7 @@ describe("RSP client over real UDP sockets on loopback", () => {
   });
 
   it("reads 1 MiB byte-exact through 20 % loss with duplicates and reordering, and reports the retries", async () => {
-    // whole-packet datagrams, as the serial-to-UDP relay of the lab delivers them (shared/lab/udp_serial_relay.py)
+    // whole-packet datagrams, as the serial-to-UDP relay of the lab delivers them (the serial relay src/lab/vm.ts starts)
     const stub = new UdpKgdbStub({ flushSize: 2048, regions: [{ base: TEXT_BASE, data: pattern(1 << 20, 77) }] });
     const stubPort = await stub.start();
     const relay = new LossyRelay({

@@ -6,7 +6,8 @@ const packets = (evs: RspEvent[]) =>
 
 describe("RSP framing (GDB manual 'Overview')", () => {
   it("frames with a two-digit lower-case mod-256 checksum", () => {
-    // `$?#3f` and `$g#67` are the frames gdb sends (lab transcript in shared/research/lab.md §3.3)
+    // `$?#3f` and `$g#67` are the frames gdb sends (checksum rule: GDB manual 'Overview',
+    // https://sourceware.org/gdb/current/onlinedocs/gdb.html/Overview.html)
     expect(framePacket("?").toString()).toBe("$?#3f");
     expect(framePacket("g").toString()).toBe("$g#67");
     expect(framePacket("").toString()).toBe("$#00");

@@ -8,7 +8,8 @@ import { KgdbStub, pattern, TEXT_BASE, UdpKgdbStub } from "../../fakes/rsp-stub.
 
 /**
  * Loss recovery against the kgdb-like stub, which behaves like kgdb's put_packet: after a reply it waits
- * for one byte; a `$` there is answered with `-` and eats the request (shared/research/gdb-rsp.md §B4).
+ * for one byte; a `$` there is answered with `-` and eats the request (put_packet in Linux kernel/debug/gdbstub.c,
+ * https://github.com/torvalds/linux/blob/master/kernel/debug/gdbstub.c).
  * One datagram is lost on purpose in each case, and the test checks what the recovery cost.
  */
 const cleanups: (() => Promise<void> | void)[] = [];
