@@ -29,6 +29,8 @@ export interface RspClientOptions {
   maxTimeoutMs?: number;
   /** Transmissions (requests and `-`) per request before giving up. Default 30 (UDP), 1 (TCP), 4. */
   maxTries?: number;
+  /** UDP: never give an exchange up before this long since it began, whatever the tries (default 2000 ms). */
+  minGiveUpMs?: number;
   /** Console text: `O` packets and bytes outside packets (kdb prompt, printk). */
   onConsole?: (text: string) => void;
   /** Debug log of the wire (one line per event). */
@@ -90,6 +92,8 @@ interface Exchange {
   tries: number;
   rto: number;
   sentAt: number;
+  /** When the exchange began (its first transmission is at or after this). */
+  startedAt: number;
   retransmitted: boolean;
   /** A stop reply equal to the previous one arrived before any ack: maybe a duplicate, maybe ours. */
   suspect: boolean;
@@ -175,6 +179,7 @@ export class RspClient {
   private readonly minRto: number;
   private readonly maxRto: number;
   private readonly maxTries: number;
+  private readonly minGiveUpMs: number;
   /**
    * The fewest event-loop turns a clean reply took to arrive (see after()): a timeout waits at least twice as
    * many turns, whatever the clock says, so a stall of this process (GC, a busy machine) never makes a reply
@@ -202,6 +207,7 @@ export class RspClient {
     this.minRto = options.minTimeoutMs ?? (udp ? 0.25 : Math.min(this.rto, 1000));
     this.maxRto = options.maxTimeoutMs ?? Math.max(4000, this.rto);
     this.maxTries = options.maxTries ?? (udp ? 30 : tcp ? 1 : 4);
+    this.minGiveUpMs = options.minGiveUpMs ?? (udp ? 2000 : 0);
     transport.onData((chunk) => this.onChunk(chunk));
     transport.onClose((reason) => {
       this.closedReason = reason ?? new Error("closed");
@@ -336,6 +342,7 @@ export class RspClient {
         tries: 0,
         rto: this.rto,
         sentAt: 0,
+        startedAt: performance.now(),
         retransmitted: false,
         suspect: false,
         tailNak: false,
@@ -520,7 +527,7 @@ export class RspClient {
       this.finish(ex, "");
       return;
     }
-    if (ex.tries + ex.naksSinceTx >= this.maxTries) {
+    if (this.exhausted(ex)) {
       this.finish(ex, undefined, this.notAnswering(ex));
       return;
     }
@@ -540,6 +547,15 @@ export class RspClient {
     } else {
       this.transmit(ex);
     }
+  }
+
+  /**
+   * Out of tries, and out of time: a try count alone is no budget when the timeout adapts to a sub-millisecond round
+   * trip (30 tries can pass in a few ms while a TCG guest or a busy host pauses for tens of ms). An exchange is given
+   * up only after MIN_GIVE_UP_MS as well; until then it is resent on its (backed-off) timeout.
+   */
+  private exhausted(ex: Exchange): boolean {
+    return ex.tries + ex.naksSinceTx >= this.maxTries && performance.now() - ex.startedAt >= this.minGiveUpMs;
   }
 
   private notAnswering(ex: Exchange): Error {
@@ -647,7 +663,7 @@ export class RspClient {
           ex.nakTimer = setTimeout(() => {
             ex.nakTimer = undefined;
             if (this.pending !== ex || ex.ackSeen) return;
-            if (ex.tries + ex.naksSinceTx >= this.maxTries) this.finish(ex, undefined, this.notAnswering(ex));
+            if (this.exhausted(ex)) this.finish(ex, undefined, this.notAnswering(ex));
             else this.transmit(ex);
           }, delay);
         }

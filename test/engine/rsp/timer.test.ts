@@ -78,3 +78,29 @@ describe("RSP retransmission timer (UDP, sub-millisecond)", () => {
     expect(client.stats.retransmits + client.stats.naksSent - before).toBe(0);
   }, 60_000);
 });
+
+describe("giving up takes time as well as tries", () => {
+  it("a target silent for 300 ms is waited for even when its tries run out first (sub-ms timeouts)", async () => {
+    const stub = new UdpKgdbStub({ flushSize: 2048, regions: [{ base: TEXT_BASE, data: pattern(4096, 9) }] });
+    const stubPort = await stub.start();
+    const options = { target: { host: "127.0.0.1", port: stubPort }, drop: 0 };
+    const relay = new LossyRelay(options);
+    const port = await relay.start();
+    const client = new RspClient(await UdpTransport.open({ kind: "udp", host: "127.0.0.1", port }), { maxTries: 4 });
+    try {
+      const remote = new GdbRemote(client);
+      await remote.attach();
+      await remote.readMemory(TEXT_BASE, 256); // the timeout adapts to the loopback round trip
+      options.drop = 1; // the target goes silent (a paused guest) ...
+      const t0 = performance.now();
+      setTimeout(() => (options.drop = 0), 300); // ... and answers again after 300 ms
+      const data = await remote.readMemory(TEXT_BASE, 256);
+      expect(data.equals(pattern(4096, 9).subarray(0, 256))).toBe(true);
+      expect(performance.now() - t0).toBeGreaterThanOrEqual(250);
+    } finally {
+      await client.close();
+      await relay.stop();
+      await stub.stop();
+    }
+  }, 30_000);
+});
