@@ -12,10 +12,11 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
-import { ensurePorts } from "../src/cli/commands/setup.js";
+import { ensurePorts } from "../src/journey/port.js";
+import { isUdpPortFree } from "../src/io/port-probe.js";
 import { type Context, createContext } from "../src/cli/context.js";
 import { runFleet } from "../src/cli/fleet.js";
-import { windowsSetup } from "../src/cli/os/windows-setup.js";
+import { setupResultOf } from "../src/cli/setup-run.js";
 import type { Target } from "../src/core/inventory.js";
 import { connectSsh, type SshConnectOptions } from "../src/io/ssh.js";
 
@@ -70,13 +71,17 @@ async function fleetSetup(
 ): Promise<{ ms: number; portsMs: number; ok: number; ports: number[]; keys: string[] }> {
   const opts = { connect: false, hostFirewall: false };
   const t0 = performance.now();
-  const ready = await ensurePorts(r.ctx, r.targets, opts);
+  const ready = await ensurePorts(
+    r.targets,
+    { check: false },
+    { inventory: r.ctx.inventory, log: r.ctx.log, isFree: isUdpPortFree },
+  );
   const portsMs = performance.now() - t0;
   const outcomes = await runFleet(
     r.ctx,
     ready,
     (child, t) =>
-      windowsSetup(child, t, opts, {
+      setupResultOf(child, t, opts, {
         openSession: async () => connectSsh(r.options.get(t.name)!),
         renderer: "silent",
       }),

@@ -15,7 +15,7 @@ export interface FleetOutcome {
   code?: string;
   message: string;
   fix?: string;
-  /** The JSON object(s) the per-target command printed, when it printed any. */
+  /** What the per-target operation returned (else the last JSON object it printed). */
   result?: unknown;
   output: string[];
 }
@@ -23,7 +23,7 @@ export interface FleetOutcome {
 export async function runFleet(
   ctx: Context,
   targets: readonly Target[],
-  op: (child: Context, target: Target) => Promise<void>,
+  op: (child: Context, target: Target) => Promise<unknown>,
   opts: { concurrency: number; title: string },
 ): Promise<FleetOutcome[]> {
   const outcomes: FleetOutcome[] = [];
@@ -35,14 +35,15 @@ export async function runFleet(
         const child = captureContext(ctx, sink);
         const base = { target: t.name, os: t.os, output: [...sink.out] };
         try {
-          await op(child, t);
+          const value = await op(child, t);
+          const result = value !== undefined ? value : sink.json.at(-1);
           outcomes.push({
             ...base,
             ok: true,
             exitCode: 0,
             message: sink.out.at(-1) ?? "done",
             output: [...sink.log, ...sink.out],
-            ...(sink.json.length ? { result: sink.json.at(-1) } : {}),
+            ...(result !== undefined ? { result } : {}),
           });
         } catch (e) {
           const coded = isNetdbgError(e);

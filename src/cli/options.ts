@@ -1,19 +1,78 @@
+import type { SetupRequest, TeardownRequest } from "../core/driver.js";
 import { netdbgError } from "../core/error.js";
 import type { Target } from "../core/inventory.js";
+import { ANY_UDP_PORT, parsePort } from "../core/udp-port.js";
 
 /** KDNET's default host port, used when neither --port nor the inventory says otherwise. */
 export const DEFAULT_KDNET_PORT = 50000;
 
 /** The host UDP port a Windows debugger command listens on: --port, else the target's, else 50000. */
 export function kdnetPortOption(raw: unknown, target: Target): number {
-  const port = raw !== undefined ? Number(raw) : (target.port ?? DEFAULT_KDNET_PORT);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) {
-    throw netdbgError("E003", {
-      option: "--port",
-      value: String(raw),
-      reason: "a UDP port is a whole number 1–65535",
-      fix: "Use e.g. --port 50000.",
-    });
-  }
-  return port;
+  return raw !== undefined ? parsePort(String(raw), "--port", ANY_UDP_PORT) : (target.port ?? DEFAULT_KDNET_PORT);
+}
+
+/**
+ * The flags of `setup` and `teardown`, parsed ONCE into the typed requests the sequence takes (src/core/driver.ts):
+ * every later layer reads fields, never `opts.<name>`.
+ */
+export function parseSetupRequest(opts: Record<string, unknown>): SetupRequest {
+  const str = (v: unknown) => (typeof v === "string" && v !== "" ? v : undefined);
+  const port = opts.port === undefined || opts.port === null || opts.port === "" ? undefined : parsePort(String(opts.port));
+  const hostIp = str(opts.hostIp);
+  const nic = str(opts.nic);
+  const reason = str(opts.hostFirewallReason);
+  const source = str(opts.kgdboeSource);
+  return {
+    check: Boolean(opts.check),
+    ...(port !== undefined ? { port } : {}),
+    ...(hostIp ? { hostIp } : {}),
+    ...(nic ? { nic } : {}),
+    acceptNewHostKey: Boolean(opts.acceptNewHostKey),
+    force: Boolean(opts.force),
+    hostFirewall: opts.hostFirewall !== false,
+    ...(reason ? { hostFirewallReason: reason } : {}),
+    windows: {
+      kdnic: opts.kdnic !== false,
+      makeDefault: Boolean(opts.makeDefault),
+      reboot: Boolean(opts.reboot),
+      bitlockerUnknownOk: Boolean(opts.bitlockerUnknownOk),
+      via: parseVia(opts.via),
+    },
+    linux: {
+      ...(source ? { kgdboeSource: source } : {}),
+      installDeps: Boolean(opts.installDeps),
+      persist: Boolean(opts.persist),
+      applyCmdline: Boolean(opts.applyCmdline),
+      forceSingleCore: parseForceSingleCore(opts.forceSingleCore),
+      rspVerify: opts.rspVerify !== false,
+    },
+  };
+}
+
+export function parseTeardownRequest(opts: Record<string, unknown>): TeardownRequest {
+  const restore = typeof opts.restoreExport === "string" ? opts.restoreExport : undefined;
+  return {
+    check: Boolean(opts.check),
+    acceptNewHostKey: Boolean(opts.acceptNewHostKey),
+    ...(restore !== undefined ? { restoreExport: restore } : {}),
+    windows: { via: parseVia(opts.via) },
+  };
+}
+
+function parseVia(v: unknown): "ssh" | "winrm" {
+  const via = String(v ?? "ssh");
+  if (via === "ssh" || via === "winrm") return via;
+  throw netdbgError("E224", { via });
+}
+
+function parseForceSingleCore(v: unknown): 0 | 1 {
+  if (v === undefined) return 1;
+  if (v === "0" || v === 0) return 0;
+  if (v === "1" || v === 1) return 1;
+  throw netdbgError("E313", {
+    option: "--force-single-core",
+    value: String(v),
+    reason: "it must be 0 or 1",
+    fix: "Pass --force-single-core 1 (default, safer) or 0.",
+  });
 }

@@ -95,3 +95,13 @@ export function hostKeyQuestion(p: HostKeyPrompt): string {
   const q = `The ${p.keyType} host key of ${p.name} is ${p.fingerprint}, seen for the first time. Trust it and add it to ${p.knownHostsFile}?`;
   return p.warning ? `${p.warning}\n${q}` : q;
 }
+
+/** The host-key question on the terminal (SSH's first contact); the answer defaults to no. */
+export async function confirmHostKey(p: HostKeyPrompt): Promise<boolean> {
+  return createPrompter(true).confirm({ flag: "accept-new-host-key", message: hostKeyQuestion(p), default: false });
+}
+
+/** A password asked once on the terminal (masked); `flag` is what answers it without a terminal. */
+export async function askPassword(message: string, flag: string): Promise<string> {
+  return createPrompter(true).password({ flag, message });
+}

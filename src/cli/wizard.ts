@@ -19,7 +19,7 @@ import { parseNics, PROBE } from "../targets/linux/probe.js";
 import { DEFAULT_KGDBOE_GIT } from "../targets/linux/paths.js";
 import { DEFAULT_EXPORT_DIR, probeWindows, selectNic, sessionRunner } from "../targets/windows/index.js";
 import type { Context } from "./context.js";
-import { hostKeyQuestion, type Prompter } from "./prompts.js";
+import { confirmHostKey, type Prompter } from "./prompts.js";
 
 export interface WizardDeps {
   /** The SSH session to a target (default: ssh2 with the inventory's settings). */
@@ -49,10 +49,7 @@ async function defaultOpenSession(ctx: Context, target: Target): Promise<RemoteS
     target,
     acceptNewHostKey: false,
     logger: ctx.log,
-    confirmHostKey: async (p) => {
-      const { confirm } = await import("@inquirer/prompts");
-      return confirm({ message: hostKeyQuestion(p), default: false });
-    },
+    confirmHostKey,
   });
 }
 

@@ -8,6 +8,8 @@ import { netdbgError } from "./error.js";
 export const DEBUG_PORT_MIN = 49152;
 export const DEBUG_PORT_MAX = 65535;
 export const DEFAULT_PORT_RANGE = { from: 50000, to: 50039 } as const;
+/** Any UDP port (a local port to bind, a debugger's own port): for `parsePort`'s range. */
+export const ANY_UDP_PORT = { min: 1, max: 65535 } as const;
 
 /** A port flag: a whole number in `range` (default: the debug range 49152–65535). */
 export function parsePort(

@@ -71,3 +71,9 @@ export class NetnsCommandRunner implements CommandRunner {
     });
   }
 }
+
+/** Run a program on this terminal (stdin, stdout and stderr inherited, as `netdbg lab ssh` does); its exit code. */
+export async function runOnTerminal(file: string, args: readonly string[]): Promise<number> {
+  const r = await execa(file, args, { stdio: "inherit", reject: false });
+  return r.exitCode ?? 255;
+}

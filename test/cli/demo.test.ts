@@ -55,16 +55,16 @@ interface DemoJson {
       results: { command: string; ok: boolean; data: Record<string, string | number> }[];
       resumed: boolean;
     };
-    teardown: { changed: boolean; actions: unknown[] };
+    teardown: { changed: boolean; actions: unknown[]; notes: string[] };
   };
   linux: {
-    setup: { changed: boolean; verified: unknown };
+    setup: { changed: boolean; verified: unknown; port: number | null; hostFirewall: { summary: string } };
     connect: {
       endpoint: string;
       results: { command: string; data: Record<string, unknown> }[];
       stats: { transport: { bytesIn: number } };
     };
-    teardown: { actions: unknown[] };
+    teardown: { actions: unknown[]; notes: string[] };
   };
   restored: Record<string, boolean>;
 }
@@ -117,6 +117,12 @@ describe("netdbg demo (built CLI, no TTY)", { timeout: 90_000 }, () => {
     for (const [i, n] of names.entries()) expect(got[n], n).toBe(hex(want[i]!));
     expect(got.rip).toBe(hex(want[16]!));
     expect(j.linux.teardown.actions.length).toBeGreaterThanOrEqual(4);
+    // the demo runs the path 'setup' and 'teardown' run (src/journey): the port step gave the Linux target its host
+    // port, and teardown's host-firewall half reported (nothing to close on loopback)
+    expect(j.linux.setup.port).toBeGreaterThanOrEqual(50000);
+    expect(j.linux.setup.hostFirewall.summary).toBe("left alone (the target is on loopback)");
+    expect(j.linux.teardown.notes).toEqual([]);
+    expect(j.windows.teardown.notes).toEqual([]);
 
     // teardown restored both models, and the demo removed its state and stopped everything it started
     expect(j.restored).toEqual({ "demo-win": true, "demo-linux": true });

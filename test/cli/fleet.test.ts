@@ -40,6 +40,18 @@ describe("fleets", () => {
     expect(fleetExitCode(outcomes.filter((o) => o.ok))).toBe(0);
   });
 
+  it("an operation's returned result is its outcome's result: nothing is read back from what it printed", async () => {
+    const ctx = createContext({ json: true, stateDir: tempHome() });
+    const outcomes = await runFleet(ctx, ["a", "b"].map(t), async (_child, target) => ({ target: target.name, changed: true }), {
+      concurrency: 2,
+      title: "setup",
+    });
+    expect(outcomes.map((o) => o.result)).toEqual([
+      { target: "a", changed: true },
+      { target: "b", changed: true },
+    ]);
+  });
+
   it("setup of a group prints one summary with every target's outcome (real CLI)", async () => {
     const home = tempHome();
     for (const n of ["l1", "l2"])

@@ -10,11 +10,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { setupFleet } from "../../src/cli/commands/setup.js";
-import { teardownTarget } from "../../src/cli/commands/teardown.js";
 import { type Context, createContext } from "../../src/cli/context.js";
-import type { HostFirewallPort } from "../../src/cli/journey.js";
-import { linuxSetup, linuxTeardownResult } from "../../src/cli/os/linux-setup.js";
-import { windowsSetup, windowsTeardownResult } from "../../src/cli/os/windows-setup.js";
+import { setupTarget as linuxSetup, teardownTarget, setupTarget as windowsSetup } from "../../src/cli/setup-run.js";
+import type { HostFirewallPort } from "../../src/journey/host-firewall.js";
 import { isNetdbgError } from "../../src/core/error.js";
 import type { Target } from "../../src/core/inventory.js";
 import type { Journal } from "../../src/core/journal.js";
@@ -111,10 +109,7 @@ const deps = {
 
 /** teardown as the command runs it (journal check, the OS half, then the host firewall) with our seams. */
 const teardown = (ctx: Context, t: Target, opts: Record<string, unknown>, fw = firewall()) =>
-  teardownTarget(ctx, t, opts, {
-    firewall: fw,
-    os: (c, tt, o, store) => windowsTeardownResult(c, tt, o, { ...deps, journalStore: () => store }),
-  });
+  teardownTarget(ctx, t, opts, { ...deps, firewall: fw });
 
 const take = () => {
   const text = out.join("");
@@ -354,15 +349,7 @@ describe("setup → teardown of a Linux target (fake target over real SSH), host
     expect(attached).toEqual(["lab"]);
     expect(take()).toContain("Attaching: netdbg connect lab");
 
-    await teardownTarget(
-      ctx,
-      lab,
-      {},
-      {
-        firewall: firewall(),
-        os: (c, t, o, store) => linuxTeardownResult(c, t, o, { openSession: open, journalStore: () => store }),
-      },
-    );
+    await teardownTarget(ctx, lab, {}, { firewall: firewall(), openSession: open });
     const done = JSON.parse(take());
     expect(done.actions.map((a: { where: string }) => a.where)).toEqual(["target", "target", "target", "target", "host"]);
     expect(linuxTarget.state.loaded).toBeNull();
@@ -393,12 +380,11 @@ describe("a fleet of Windows targets over real SSH, host firewall included", () 
         inv.targets.push(...targets);
       });
       const originals = new Map([...models].map(([n, m]) => [n, m.storeBytes()]));
-      const outcomes = await setupFleet(ctx, targets, { concurrency: "3" }, (c, t, o) =>
-        windowsSetup(c, t, o, {
-          ...deps,
-          firewall: firewall(),
-          openSession: async () => connectSsh(fleetSrv.connectOptions(dir, t.name)),
-        }),
+      const outcomes = await setupFleet(
+        ctx,
+        targets,
+        { concurrency: "3" },
+        { ...deps, firewall: firewall(), openSession: async (t) => connectSsh(fleetSrv.connectOptions(dir, t.name)) },
       );
       expect(outcomes.map((o) => [o.target, o.ok])).toEqual([
         ["fa", true],
@@ -429,15 +415,7 @@ describe("a fleet of Windows targets over real SSH, host firewall included", () 
           ctx,
           t,
           {},
-          {
-            firewall: firewall(),
-            os: (c, tt, o, store) =>
-              windowsTeardownResult(c, tt, o, {
-                ...deps,
-                journalStore: () => store,
-                openSession: async () => connectSsh(fleetSrv.connectOptions(dir, tt.name)),
-              }),
-          },
+          { ...deps, firewall: firewall(), openSession: async (tt) => connectSsh(fleetSrv.connectOptions(dir, tt.name)) },
         );
         expect(models.get(t.name)!.storeBytes()).toBe(originals.get(t.name));
       }

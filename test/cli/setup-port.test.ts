@@ -3,10 +3,26 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ensurePort, ensurePorts, setupFleet } from "../../src/cli/commands/setup.js";
+import { setupFleet } from "../../src/cli/commands/setup.js";
 import { createContext } from "../../src/cli/context.js";
 import { isNetdbgError } from "../../src/core/error.js";
 import type { Target } from "../../src/core/inventory.js";
+import type { Context } from "../../src/cli/context.js";
+import { ensurePort as portStep, ensurePorts as portsStep } from "../../src/journey/port.js";
+
+const ensurePort = (
+  ctx: Context,
+  target: Target,
+  o: { check?: boolean; port?: string },
+  isFree: (p: number) => Promise<boolean>,
+) =>
+  portStep(
+    target,
+    { check: Boolean(o.check), ...(o.port ? { port: Number(o.port) } : {}) },
+    { inventory: ctx.inventory, log: ctx.log, isFree },
+  );
+const ensurePorts = (ctx: Context, targets: Target[], o: { check?: boolean }, isFree: (p: number) => Promise<boolean>) =>
+  portsStep(targets, { check: Boolean(o.check) }, { inventory: ctx.inventory, log: ctx.log, isFree });
 
 async function ctxWith(targets: Target[]) {
   const ctx = createContext({ stateDir: mkdtempSync(join(tmpdir(), "nd-port-")), json: true });

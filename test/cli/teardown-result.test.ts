@@ -1,15 +1,17 @@
 /**
- * Teardown builds its one `--json` object from the OS half's RETURNED result: nothing is captured from a child
- * context's print channel, so an OS half that prints nothing still has its actions reported.
+ * Teardown builds its one `--json` object from the driver's RETURNED result: nothing is captured from a print
+ * channel, so a driver that prints nothing still has its actions reported.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { teardownTarget } from "../../src/cli/commands/teardown.js";
 import { createContext } from "../../src/cli/context.js";
-import type { HostFirewallPort } from "../../src/cli/journey.js";
+import type { OsDriver } from "../../src/core/driver.js";
 import type { Target } from "../../src/core/inventory.js";
+import { systemClock } from "../../src/core/ports.js";
+import type { HostFirewallPort } from "../../src/journey/host-firewall.js";
+import { runTeardown, teardownJson } from "../../src/journey/teardown.js";
 import { newEntry } from "../../src/core/journal.js";
 import { MemoryJournalStore } from "../../src/io/journal-store.js";
 
@@ -37,28 +39,40 @@ describe("teardown's --json object", () => {
     j.entries.push(e);
     await store.save(j);
 
-    const printed: unknown[] = [];
-    const ctx = { ...createContext({ stateDir: dir, json: true }), json: (v: unknown) => void printed.push(v) };
+    const ctx = createContext({ stateDir: dir, json: true });
     const seen: string[] = [];
-    await teardownTarget(
-      ctx,
+    const driver: OsDriver = {
+      os: "linux",
+      usesKey: false,
+      needsHostIp: false,
+      prepare: async () => undefined,
+      setup: () => Promise.reject(new Error("not used")),
+      teardown: async (t, req, deps) => {
+        seen.push(`${t.name} ${(await deps.store.load(t.name)).entries.length}`);
+        // the driver prints nothing: it returns its result (its text lines never reach --json)
+        return {
+          target: t.name,
+          check: req.check,
+          changed: true,
+          actions: [{ id: "undo.load", outcome: "changed", command: "rmmod kgdboe" }],
+          text: ["lab: 1 recorded change undone; the journal is removed."],
+        };
+      },
+    };
+    const r = await runTeardown(
       target,
-      {},
+      { check: false, acceptNewHostKey: false, windows: { via: "ssh" } },
       {
         store,
+        clock: systemClock,
+        log: ctx.log,
+        inventory: ctx.inventory,
+        openSession: () => Promise.reject(new Error("no session")),
         firewall: noFirewall,
-        os: async (_c, t, o, view) => {
-          seen.push(`${t.name} ${(await view.load(t.name)).entries.length}`);
-          // the OS half prints nothing with --json: it returns its result
-          return {
-            target: t.name,
-            check: Boolean(o.check),
-            changed: true,
-            actions: [{ id: "undo.load", outcome: "changed", command: "rmmod kgdboe" }],
-          };
-        },
+        drivers: { linux: driver, windows: driver },
       },
     );
+    const printed = [teardownJson(r, target)];
     expect(seen).toEqual(["lab 1"]);
     expect(printed).toEqual([
       {

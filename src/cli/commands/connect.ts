@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { netdbgError } from "../../core/error.js";
 import type { Target } from "../../core/inventory.js";
 import type { Context } from "../context.js";
-import { osModule } from "./lazy.js";
+import { connectFor } from "./lazy.js";
 import { startWaitSpinner } from "../wait-spinner.js";
 
 /** How long connect waits for a target by default before it gives up with the likely causes. */
@@ -70,7 +70,7 @@ export function register(program: Command, ctx: () => Context): void {
           ? startWaitSpinner((s) => `waiting for ${waitingFor(target, run)} — ${s.toFixed(1)} s of ${String(run.timeout)} s`)
           : undefined;
       try {
-        await (await osModule(target.os)).connect(c, target, run);
+        await (await connectFor(target.os))(c, target, run);
       } finally {
         spinner?.stop();
       }

@@ -23,9 +23,10 @@ import { startWindowsPeer, type WindowsPeer } from "../../peers/windows.js";
 import { locatePwsh, PwshEngine } from "../../peers/windows-target/engine.js";
 import { type Context, captureContext, createContext } from "../context.js";
 import { runLinuxConnect } from "../debugger/linux-connect.js";
-import { BUNDLED_KGDBOE_SOURCE, linuxSetup, linuxTeardown, resolveKgdboeSource } from "../os/linux-setup.js";
-import { connectWindows } from "../os/windows-connect.js";
-import { windowsSetup, windowsTeardown } from "../os/windows-setup.js";
+import { BUNDLED_KGDBOE_SOURCE, resolveKgdboeSource } from "../../io/kgdboe-source.js";
+import { DEFAULT_KGDBOE_GIT } from "../../targets/linux/paths.js";
+import { connectWindows } from "../debugger/windows-connect.js";
+import { setupTarget, teardownTarget } from "../setup-run.js";
 
 const WIN = "demo-win";
 const LINUX = "demo-linux";
@@ -70,7 +71,7 @@ export async function runDemo(parent: Context, opts: DemoOptions): Promise<void>
   }
   const source = opts.kgdboeSource ?? BUNDLED_KGDBOE_SOURCE;
   if (!opts.kgdboeSource && !existsSync(source)) throw netdbgError("E771", { path: source });
-  await resolveKgdboeSource(source); // a bad --kgdboe-source stops here, before anything starts
+  await resolveKgdboeSource(source, DEFAULT_KGDBOE_GIT); // a bad --kgdboe-source stops here, before anything starts
   const json = Boolean(parent.opts.json);
   const interactive = parent.isTTY && Boolean(process.stdout.isTTY) && !json;
 
@@ -187,7 +188,12 @@ export async function runDemo(parent: Context, opts: DemoOptions): Promise<void>
     // engine: a pwsh that is starting meanwhile costs the demo nothing
     step(`setup ${LINUX}: probe over SSH, plan, upload the kgdboe source by SFTP, build it with kbuild, load it, verify`);
     const [linSetupCtx, linSetup] = phase();
-    await linuxSetup(linSetupCtx, linTarget, { kgdboeSource: source, ...noFirewall }, { openSession: (t) => openSession(t) });
+    await setupTarget(
+      linSetupCtx,
+      linTarget,
+      { kgdboeSource: source, connect: false, ...noFirewall },
+      { openSession: (t) => openSession(t) },
+    );
 
     await started;
     step(`${WIN}: its PowerShell scripts run in ${scriptEngine}`);
@@ -199,12 +205,12 @@ export async function runDemo(parent: Context, opts: DemoOptions): Promise<void>
       `setup ${WIN}: generate and store a KDNET key, probe over SSH, plan, apply (BCD export, entry copy, dbgsettings, busparams, BitLocker suspension, one-time boot), verify, restart, wait for the first poke`,
     );
     const [winSetupCtx, winSetup] = phase();
-    await windowsSetup(
+    await setupTarget(
       winSetupCtx,
       winTarget,
-      { reboot: true, ...noFirewall },
+      { reboot: true, connect: false, ...noFirewall },
       {
-        openSession: (_c, t) => openSession(t),
+        openSession: (t) => openSession(t),
         clock: demoClock,
         openKdnetPort: (p) => openUdp({ port: p, address: "127.0.0.1" }),
         pokeGraceMs: 10_000,
@@ -244,9 +250,9 @@ export async function runDemo(parent: Context, opts: DemoOptions): Promise<void>
     // ---- teardown: undo every journaled change, then check the targets look as they did
     step(`teardown ${WIN} and ${LINUX}: replay the change journals' undos in reverse`);
     const [winDownCtx, winDown] = phase();
-    await windowsTeardown(winDownCtx, winTarget, {}, { openSession: (_c, t) => openSession(t) });
+    await teardownTarget(winDownCtx, winTarget, {}, { openSession: (t) => openSession(t) });
     const [linDownCtx, linDown] = phase();
-    await linuxTeardown(linDownCtx, linTarget, {}, { openSession: (t) => openSession(t) });
+    await teardownTarget(linDownCtx, linTarget, {}, { openSession: (t) => openSession(t) });
     const winAfter = win.model.storeBytes();
     if (winAfter !== winBefore) throw netdbgError("E772", { target: WIN, what: "its BCD store is not the one it had" });
     const left = lin.model.leftovers();

@@ -16,7 +16,7 @@ import { netdbgError } from "../../core/error.js";
 import { type Inventory, TARGET_NAME, type Target } from "../../core/inventory.js";
 import { type LinuxPeer, startLinuxPeer } from "../../peers/linux.js";
 import { startWindowsPeer, type WindowsPeer } from "../../peers/windows.js";
-import { BUNDLED_KGDBOE_SOURCE } from "../os/linux-setup.js";
+import { BUNDLED_KGDBOE_SOURCE } from "../../io/kgdboe-source.js";
 
 export interface ServeOptions {
   count?: string;

@@ -1,4 +1,4 @@
-import { execa } from "execa";
+import { runOnTerminal } from "../../io/command-runner.js";
 import { Listr, PRESET_TIMER } from "listr2";
 import { existsSync } from "node:fs";
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
@@ -44,7 +44,7 @@ import {
   TOOLS_UP,
 } from "../../lab/index.js";
 import type { Context } from "../context.js";
-import { BUNDLED_KGDBOE_SOURCE } from "../os/linux-setup.js";
+import { BUNDLED_KGDBOE_SOURCE } from "../../io/kgdboe-source.js";
 
 /** node:fs behind the lab's LabFs port. */
 const nodeFs: LabFs = {
@@ -324,11 +324,10 @@ export async function labSshCommand(c: Context, command: string[]): Promise<void
   const s = await liveState(deps, paths);
   if (!s) throw netdbgError("E604", {});
   // Like ssh(1): the words are joined with spaces and run by the guest's shell.
-  const r = await execa("ssh", sshArgv(s, command.length > 0 ? command.join(" ") : undefined, command.length > 0 ? [] : ["-t"]), {
-    stdio: "inherit",
-    reject: false,
-  });
-  process.exitCode = r.exitCode ?? 255;
+  process.exitCode = await runOnTerminal(
+    "ssh",
+    sshArgv(s, command.length > 0 ? command.join(" ") : undefined, command.length > 0 ? [] : ["-t"]),
+  );
 }
 
 export async function labBreakCommand(c: Context): Promise<void> {

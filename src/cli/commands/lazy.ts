@@ -5,8 +5,13 @@
  * imported inside the action that needs it (bench/startup.ts measures it; test/cli/startup.test.ts keeps it so).
  */
 import type { Target } from "../../core/inventory.js";
+import type { Context } from "../context.js";
 
-/** The OS half of setup / connect / teardown (src/cli/os/<os>.ts). */
-export function osModule(os: Target["os"]): Promise<typeof import("../os/windows.js") | typeof import("../os/linux.js")> {
-  return os === "windows" ? import("../os/windows.js") : import("../os/linux.js");
+/** `netdbg connect` for a target's OS: KDNET + KD (Windows), the GDB remote protocol over UDP (Linux). */
+export async function connectFor(
+  os: Target["os"],
+): Promise<(ctx: Context, target: Target, opts: Record<string, unknown>) => Promise<void>> {
+  if (os === "windows") return (await import("../debugger/windows-connect.js")).connectWindows;
+  const { runLinuxConnect } = await import("../debugger/linux-connect.js");
+  return (ctx, target, opts) => runLinuxConnect(ctx, target, opts);
 }

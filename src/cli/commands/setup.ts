@@ -1,108 +1,18 @@
 import type { Command } from "commander";
 import { netdbgError } from "../../core/error.js";
-import type { Inventory, Target } from "../../core/inventory.js";
+import type { Target } from "../../core/inventory.js";
 import type { Context } from "../context.js";
 import type { FleetOutcome } from "../fleet.js";
-import type { JourneyJson } from "../journey.js";
 import { table } from "../output.js";
 import { createPrompter, requireFlags } from "../prompts.js";
-import type { PortProbe } from "../../host/port-alloc.js";
-import { osModule } from "./lazy.js";
-import { isUdpPortFree } from "../../io/port-probe.js";
-import { udpPortHolder } from "../../engine/transport/port-holder.js";
 
-/** Set up one target: its host port (allocated or checked), then its OS module (src/cli/os/<os>.ts). */
+/** Set up one target under its lock: the one sequence (src/journey), rendered (src/cli/setup-run.ts). */
 export async function setupOne(ctx: Context, target: Target, opts: Record<string, unknown>): Promise<void> {
   const { withTargetLock } = await import("../target-lock.js");
+  const { setupTarget } = await import("../setup-run.js");
   await withTargetLock(ctx, target.name, "setup", opts, async () => {
-    const t = await ensurePort(ctx, target, opts);
-    await (await osModule(t.os)).setup(ctx, t, opts);
+    await setupTarget(ctx, target, opts);
   });
-}
-
-/**
- * The journey's port step: `--port` is checked (range, no other target holds it, not bound here) and saved;
- * a target without a port gets the first free one of the default range, saved in the inventory (with
- * --check only shown). One inventory write at a time, so a fleet's ports are unique.
- */
-export async function ensurePort(
-  ctx: Context,
-  target: Target,
-  opts: Record<string, unknown>,
-  isFree: PortProbe = isUdpPortFree,
-): Promise<Target> {
-  const check = Boolean(opts.check);
-  const { allocatePort, claimPort, parsePort } = await import("../../host/port-alloc.js");
-  if (opts.port !== undefined) {
-    const wanted = parsePort(String(opts.port));
-    if (wanted === target.port) return target;
-    if (check) return { ...target, port: await claimPort(await ctx.inventory.load(), wanted, isFree, target.name) };
-    // checked and saved in one locked update: two processes cannot both claim it
-    const port = await ctx.inventory.update(async (inv) => {
-      const p = await claimPort(inv, wanted, isFree, target.name);
-      const t = inv.targets.find((x) => x.name === target.name);
-      if (t) t.port = p;
-      return p;
-    });
-    return { ...target, port };
-  }
-  if (target.port !== undefined) {
-    // the saved port must be free now: a debugger (or a stray netdbg) holding it would make the verify step and
-    // every later connect fail, so say so before anything changes on the target
-    if (!(await isFree(target.port))) {
-      const holder = udpPortHolder(target.port);
-      const e = netdbgError("E105", {
-        port: target.port,
-        address: "0.0.0.0",
-        reason: "EADDRINUSE",
-        ...(holder ? { holder } : {}),
-      });
-      if (check) ctx.log.warn(e.message);
-      else throw e;
-    }
-    return target;
-  }
-  if (check) {
-    const port = await allocatePort(await ctx.inventory.load(), isFree, target.name);
-    ctx.log.info(`'${target.name}' has no host UDP port: setup would take ${port} (the first free one) and save it.`);
-    return { ...target, port };
-  }
-  // allocated and saved in one locked inventory update, so a port another netdbg process takes meanwhile is seen
-  const { port, fresh } = await ctx.inventory.update(async (inv) => {
-    const held = inv.targets.find((x) => x.name === target.name);
-    if (held?.port !== undefined) return { port: held.port, fresh: false };
-    const p = await allocatePort(inv, isFree, target.name);
-    if (held) held.port = p;
-    return { port: p, fresh: true };
-  });
-  if (fresh) ctx.log.info(`Host UDP port ${port} allocated for '${target.name}' and saved in the inventory.`);
-  return { ...target, port };
-}
-
-/**
- * The port step for a fleet: every target's port settled in ONE inventory write (ports unique across the
- * fleet and the rest of the inventory). `--port` is refused for fleets (E743) by the caller.
- */
-export async function ensurePorts(
-  ctx: Context,
-  targets: readonly Target[],
-  opts: Record<string, unknown>,
-  isFree: PortProbe = isUdpPortFree,
-): Promise<Target[]> {
-  const check = Boolean(opts.check);
-  const { allocatePort } = await import("../../host/port-alloc.js");
-  const run = async (inv: Inventory) => {
-    const out: Target[] = [];
-    for (const t of targets) {
-      const held = inv.targets.find((x) => x.name === t.name);
-      const port = held?.port ?? t.port ?? (await allocatePort(inv, isFree, t.name));
-      if (held && held.port === undefined) held.port = port;
-      out.push({ ...t, port });
-    }
-    return out;
-  };
-  if (check) return run(await ctx.inventory.load());
-  return ctx.inventory.update(run);
 }
 
 /**
@@ -192,7 +102,7 @@ export async function setupFleet(
   c: Context,
   targets: readonly Target[],
   opts: Record<string, unknown>,
-  one: (ctx: Context, target: Target, opts: Record<string, unknown>) => Promise<void> = setupOne,
+  deps: import("../journey-deps.js").CliDeps = {},
 ): Promise<FleetOutcome[]> {
   const concurrency = Number(opts.concurrency ?? 8);
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) {
@@ -204,13 +114,29 @@ export async function setupFleet(
     });
   }
   if (opts.port !== undefined) throw netdbgError("E743", { count: targets.length });
-  const ready = await ensurePorts(c, targets, opts);
+  const { ensurePorts } = await import("../../journey/port.js");
+  const { isUdpPortFree } = await import("../../io/port-probe.js");
+  const ready = await ensurePorts(
+    targets,
+    { check: Boolean(opts.check) },
+    {
+      inventory: c.inventory,
+      log: c.log,
+      isFree: deps.isPortFree ?? isUdpPortFree,
+    },
+  );
   const { fleetExitCode, runFleet } = await import("../fleet.js");
-  // each target reports its journey object (captured, never printed): the summary is built from those
+  const { withTargetLock } = await import("../target-lock.js");
+  const { setupResultOf } = await import("../setup-run.js");
+  const { setupJson } = await import("../../journey/setup.js");
+  // each target's sequence returns its result as data (nothing printed): the summary is built from those
   const outcomes = await runFleet(
     c,
     ready,
-    (child, t) => one({ ...child, opts: { ...child.opts, json: true } }, t, { ...opts, connect: false }),
+    (child, t) =>
+      withTargetLock(child, t.name, "setup", opts, async () =>
+        setupJson(await setupResultOf(child, t, { ...opts, connect: false }, deps)),
+      ),
     { concurrency, title: "setup" },
   );
   if (c.opts.json) {
@@ -228,7 +154,7 @@ export async function setupFleet(
       table(
         ["target", "os", "port", "key", "result", "detail"],
         outcomes.map((o) => {
-          const r = o.result as Partial<JourneyJson> | undefined;
+          const r = o.result as Partial<FleetRow> | undefined;
           const changes = r?.actions?.filter((a) => a.outcome === "changed").length ?? 0;
           return [
             o.target,
@@ -244,9 +170,18 @@ export async function setupFleet(
         c.color,
       ),
     );
-    if (!c.opts.showSecrets && outcomes.some((o) => (o.result as Partial<JourneyJson> | undefined)?.key))
+    if (!c.opts.showSecrets && outcomes.some((o) => (o.result as Partial<FleetRow> | undefined)?.key))
       c.out("Keys are shown redacted: 'netdbg keys show <target> --show-secrets' prints one in full.");
   }
   process.exitCode = fleetExitCode(outcomes);
   return outcomes;
+}
+
+/** The fields of a setup's `--json` object the fleet's table reads. */
+interface FleetRow {
+  key: string | null;
+  check: boolean;
+  changed: boolean;
+  actions: { outcome: string }[];
+  handoff: { windbg?: string; gdb?: string };
 }

@@ -1,4 +1,5 @@
 import { isNetdbgError, netdbgError } from "../../core/error.js";
+import { ANY_UDP_PORT, parsePort } from "../../core/udp-port.js";
 import { ipVersion } from "../../core/ip.js";
 import type { Target } from "../../core/inventory.js";
 import { readElfSymbols, type SymbolTable } from "../../engine/elf.js";
@@ -33,18 +34,9 @@ export function resolveEndpoint(target: Target, opts: LinuxDebugOptions): Endpoi
   }
   if (!target.address) throw netdbgError("E410", { target: target.name });
   const ep: Endpoint = { kind: "udp", host: target.address, port: target.transport?.targetPort ?? KGDBOE_DEFAULT_PORT };
-  const local = opts.port !== undefined ? Number(opts.port) : target.port;
-  if (local !== undefined) {
-    if (!Number.isInteger(local) || local < 1 || local > 65535) {
-      throw netdbgError("E003", {
-        option: "--port",
-        value: String(opts.port),
-        reason: "not a port number",
-        fix: "Give a UDP port 1-65535.",
-      });
-    }
-    ep.localPort = local;
-  }
+  // the one port parser (src/core/udp-port.ts); any UDP port may be bound here, not only the KDNET range
+  const local = opts.port !== undefined ? parsePort(String(opts.port), "--port", ANY_UDP_PORT) : target.port;
+  if (local !== undefined) ep.localPort = local;
   return ep;
 }
 

@@ -1,20 +1,8 @@
 /** Where the kgdboe source comes from, and the id that makes "already uploaded/built" decidable. */
 import { createHash } from "node:crypto";
 
-export interface SourceFile {
-  /** Relative path inside the source tree, '/'-separated, no '..'. */
-  path: string;
-  content: Uint8Array | string;
-  mode?: number;
-}
-
-export type KgdboeSource =
-  /** A local directory read by the CLI, uploaded file by file over SFTP. */
-  | { kind: "files"; label: string; files: SourceFile[]; commit?: string }
-  /** A local .tar/.tar.gz/.tgz, uploaded over SFTP and unpacked on the target. */
-  | { kind: "tarball"; label: string; name: string; content: Uint8Array; commit?: string }
-  /** A git URL cloned on the target. */
-  | { kind: "git"; url: string };
+export type { KgdboeSource, SourceFile } from "../../core/kgdboe-source.js";
+import type { KgdboeSource } from "../../core/kgdboe-source.js";
 
 export function sourceId(s: KgdboeSource): string {
   if (s.kind === "git") return `git:${s.url}`;

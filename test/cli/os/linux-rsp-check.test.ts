@@ -6,7 +6,7 @@
  */
 import dgram from "node:dgram";
 import { afterEach, describe, expect, it } from "vitest";
-import { rspCheckUdp, triesWithin } from "../../../src/cli/os/linux-rsp-check.js";
+import { rspCheckUdp, triesWithin } from "../../../src/journey/rsp-check.js";
 import { systemClock } from "../../../src/core/ports.js";
 import { MemoryJournalStore } from "../../../src/io/journal-store.js";
 import { type LinuxSetupInput, setupLinuxTarget } from "../../../src/targets/linux/setup.js";

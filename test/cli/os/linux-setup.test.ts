@@ -7,7 +7,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { createContext } from "../../../src/cli/context.js";
-import { linuxSetup, linuxTeardown, loadTemplates, resolveKgdboeSource } from "../../../src/cli/os/linux-setup.js";
+import { loadTemplates, resolveKgdboeSource } from "../../../src/io/kgdboe-source.js";
+import { DEFAULT_KGDBOE_GIT } from "../../../src/targets/linux/paths.js";
+import { setupTarget as linuxSetup, teardownTarget as linuxTeardown } from "../../../src/cli/setup-run.js";
 import { isNetdbgError } from "../../../src/core/error.js";
 import type { Target } from "../../../src/core/inventory.js";
 import { connectSsh } from "../../../src/io/ssh.js";
@@ -89,7 +91,7 @@ describe("netdbg setup/teardown <linux target> (CLI glue over real ssh2)", () =>
     }
     expect(out.join("")).toContain("lab: kgdboe loaded and verified");
     expect(out.join("")).toMatch(
-      new RegExp(`verified by RSP: udp:127\\.0\\.0\\.1:${port} answered the break-in \\(stop S05, pc 0xffffffff81001234`),
+      new RegExp(`verified by RSP: udp:127\\.0\\.0\\.1:${port}@\\d+ answered the break-in \\(stop S05, pc 0xffffffff81001234`),
     );
     expect(out.join("")).toContain(`or gdb:  gdb vmlinux -ex 'target remote udp:127.0.0.1:${port}'`);
     expect(target.state.loaded).toMatchObject({ device_name: "eth0", udp_port: String(port) });
@@ -138,12 +140,15 @@ describe("netdbg setup/teardown <linux target> (CLI glue over real ssh2)", () =>
 
 describe("kgdboe source and templates", () => {
   it("a local directory becomes an SFTP bundle; a missing path or non-URL is E311; a URL is a git source", async () => {
-    const s = await resolveKgdboeSource(COMPAT);
+    const s = await resolveKgdboeSource(COMPAT, DEFAULT_KGDBOE_GIT);
     expect(s.kind).toBe("files");
     expect(s.kind === "files" && s.files.map((f) => f.path).sort()).toEqual(["Makefile", "kgdboe.c"]);
-    const err = await resolveKgdboeSource("/nonexistent/kgdboe").catch((e: unknown) => e);
+    const err = await resolveKgdboeSource("/nonexistent/kgdboe", DEFAULT_KGDBOE_GIT).catch((e: unknown) => e);
     expect(isNetdbgError(err) && err.code).toBe("NETDBG-E311");
-    expect(await resolveKgdboeSource(undefined)).toEqual({ kind: "git", url: "https://github.com/sysprogs/kgdboe.git" });
+    expect(await resolveKgdboeSource(undefined, DEFAULT_KGDBOE_GIT)).toEqual({
+      kind: "git",
+      url: "https://github.com/sysprogs/kgdboe.git",
+    });
   });
 
   it("the systemd files render only declared, validated parameters", () => {

@@ -6,7 +6,7 @@ import { MemoryJournalStore } from "../../../src/io/journal-store.js";
 import { pollProbe } from "../../../src/targets/linux/pollctl.js";
 import { PROBE } from "../../../src/targets/linux/probe.js";
 import { type LinuxSetupInput, setupLinuxTarget, teardownLinuxTarget } from "../../../src/targets/linux/setup.js";
-import { loadTemplates } from "../../../src/cli/os/linux-setup.js";
+import { loadTemplates } from "../../../src/io/kgdboe-source.js";
 import { FakeLinuxTarget } from "../../fakes/linux-target.js";
 
 const SOURCE = {

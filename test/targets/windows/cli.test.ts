@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { isNetdbgError, netdbgError } from "../../../src/core/error.js";
 import type { Target } from "../../../src/core/inventory.js";
 import { type Context, createContext } from "../../../src/cli/context.js";
-import { windowsSetup, windowsTeardown } from "../../../src/cli/os/windows-setup.js";
+import { setupTarget as windowsSetup, teardownTarget as windowsTeardown } from "../../../src/cli/setup-run.js";
 import { parseDbgSettings } from "../../../src/targets/windows/index.js";
 import { defaultState, WindowsTargetModel } from "../../fakes/windows-target/model.js";
 import { ModelSession } from "../../fakes/windows-target/session.js";
@@ -140,7 +140,7 @@ describe("netdbg setup / teardown for a windows target (CLI glue)", () => {
     expect(parseDbgSettings(model.bcd(["/dbgsettings"]).output).key).toBe(key);
   });
 
-  it("stops before connecting without a host IP (E215) or a port (E218)", async () => {
+  it("stops before connecting without a host IP (E215) or with a bad --port; a missing port is allocated", async () => {
     const { ctx, deps } = await rig();
     const opened = vi.fn(deps.openSession);
     const noIp: Target = { ...target, transport: {} };
@@ -150,10 +150,6 @@ describe("netdbg setup / teardown for a windows target (CLI glue)", () => {
     ).rejects.toMatchObject({
       code: "NETDBG-E215",
     });
-    const { port: _p, ...noPort } = target;
-    await expect(windowsSetup(ctx, noPort, { hostFirewall: false }, { ...deps, openSession: opened })).rejects.toMatchObject({
-      code: "NETDBG-E218",
-    });
     // the one port parser (src/core/udp-port.ts): the same code and option as 'netdbg setup --port 5364'
     await expect(
       windowsSetup(ctx, target, { hostFirewall: false, port: "5364" }, { ...deps, openSession: opened }),
@@ -162,6 +158,11 @@ describe("netdbg setup / teardown for a windows target (CLI glue)", () => {
       message: expect.stringContaining("--port"),
     });
     expect(opened).not.toHaveBeenCalled();
+    // the one sequence's port step: a target without a port gets the first free one of the default range
+    const { port: _p, ...noPort } = target;
+    const r = await windowsSetup(ctx, noPort, { hostFirewall: false, check: true }, deps);
+    expect(r.port).toBeGreaterThanOrEqual(50000);
+    expect(r.port).toBeLessThanOrEqual(50039);
   });
 
   it("a host-IP discoverer, when wired, fills in the address (flag and inventory still win)", async () => {

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { type Context, createContext } from "../../../src/cli/context.js";
-import { windowsSetup } from "../../../src/cli/os/windows-setup.js";
+import { setupTarget as windowsSetup } from "../../../src/cli/setup-run.js";
 import { isNetdbgError } from "../../../src/core/error.js";
 import type { Target } from "../../../src/core/inventory.js";
 import { generateKdnetKey, parseKdnetKey } from "../../../src/core/kdnet-key.js";
@@ -139,9 +139,15 @@ describe("setup --reboot waits for the target's first KDNET poke", () => {
 
   it("falls back to waiting for SSH when the host debug port is taken (e.g. by WinDbg)", async () => {
     const { ctx, out, deps, target, port } = await rig({ noPeer: true });
-    const busy = await openUdp({ port, address: "127.0.0.1" });
-    cleanups.push(() => busy.close());
-    await windowsSetup(ctx, target, { reboot: true }, deps);
+    // free at the port step, taken by the time the reboot watch binds it
+    let busy: Awaited<ReturnType<typeof openUdp>> | undefined;
+    const taken = async (p: number) => {
+      busy = await openUdp({ port, address: "127.0.0.1" });
+      cleanups.push(() => busy!.close());
+      return deps.openKdnetPort!(p);
+    };
+    await windowsSetup(ctx, target, { reboot: true }, { ...deps, openKdnetPort: taken });
+    expect(busy).toBeDefined();
     const obj = JSON.parse(out.join(""));
     expect(obj.reboot).toEqual({ bootedEntry: obj.entry, debugEntry: true, debug: true, poke: null, ssh: true });
   });

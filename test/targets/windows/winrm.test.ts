@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { type Context, createContext } from "../../../src/cli/context.js";
-import { windowsSetup, windowsTeardown } from "../../../src/cli/os/windows-setup.js";
+import { setupTarget as windowsSetup, teardownTarget as windowsTeardown } from "../../../src/cli/setup-run.js";
 import { isNetdbgError } from "../../../src/core/error.js";
 import type { Target } from "../../../src/core/inventory.js";
 import type { CommandResult, PowerShellRunner } from "../../../src/core/ports.js";

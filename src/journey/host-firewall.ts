@@ -1,96 +1,34 @@
 /**
- * The parts of the setup / teardown journey both OS kinds share (the OS-specific work stays in
- * src/cli/os/<os>-setup.ts and src/targets/<os>):
- *
- *   - the host firewall step, journaled in the TARGET's change journal as `where: "host"` entries with their
- *     exact undo (argv, never a shell), opened before the target is changed and rolled back when the target
- *     part fails, closed by teardown before the target's own undos run;
- *   - the journal's identity facts (which OS and address the changes were made on) and the teardown check
- *     that refuses when the inventory no longer matches them;
- *   - the hand-off lines (windbg / gdb) and the one `--json` object shape both OSes print.
+ * The host firewall step of the setup / teardown sequence: open inbound UDP from the target on its host port
+ * through the firewall in charge (src/host/firewall), each change journaled in the TARGET's change journal as
+ * a `where: "host"` entry with its exact undo (argv, never a shell) through core/apply's journal-first loop;
+ * rolled back when the target part fails; closed by teardown after the target's own undos ran.
  */
+import { ApplyFailed, applyActions } from "../core/apply.js";
 import { isNetdbgError, netdbgError } from "../core/error.js";
+import type { JourneyAction } from "../core/driver.js";
 import type { Target } from "../core/inventory.js";
-import { classifyAddress, ipVersion } from "../core/ip.js";
-import { type Journal, type JournalEntry, type JournalStore, newEntry } from "../core/journal.js";
-import { redactSecret } from "../core/redact.js";
-import type { ActionOutcome, Where } from "../core/step.js";
-import {
-  type Exec,
-  type FirewallAction,
-  type FirewallFacts,
-  type FirewallPlan,
-  type FirewallRequest,
+import { classifyAddress } from "../core/ip.js";
+import type { Journal, JournalEntry, JournalStore } from "../core/journal.js";
+import type { Action, ActionOutcome } from "../core/step.js";
+import type {
+  Exec,
+  FirewallAction,
+  FirewallFacts,
+  FirewallPlan,
+  FirewallRequest,
   HostFirewallStep,
 } from "../host/firewall/index.js";
-import { routeToAddress } from "../host/route.js";
-import { ExecaCommandRunner } from "../io/command-runner.js";
-import { SystemNetProbe } from "../io/net-probe.js";
-import { NodePowerShellRunner } from "../io/powershell.js";
-import type { Context } from "./context.js";
 
 /** The journal step name of host firewall entries. */
 export const HOST_FIREWALL_STEP = "host-firewall";
 
-/** One line of the final report, both OSes, host and target alike. */
-export interface JourneyAction {
-  id: string;
-  title: string;
-  where: Where;
-  outcome: ActionOutcome;
-  command: string;
-  undo?: string | null;
-}
-
-/** How setup reaches this machine's firewall. Tests build one whose commands run inside a network namespace. */
+/** How setup reaches this machine's firewall (src/cli/journey-deps.ts builds the real one; tests run theirs in a namespace). */
 export interface HostFirewallPort {
   /** The request for a target: its IP (a DNS name is resolved), the port, the interface of the route. */
   request(target: Target, port: number): Promise<FirewallRequest>;
   /** The step for a request, and whether this process may change the firewall. */
   step(req: FirewallRequest): { step: HostFirewallStep; elevated: boolean };
-}
-
-/** This machine's firewall: execa runner, root = uid 0 (Linux); PowerShell on Windows. */
-export function systemHostFirewall(): HostFirewallPort {
-  return {
-    async request(target, port) {
-      let address = target.address;
-      if (ipVersion(address) === 0) {
-        try {
-          address = (await new SystemNetProbe().resolve(address))[0]!;
-        } catch (e) {
-          throw netdbgError("E100", { name: target.address, reason: (e as Error).message });
-        }
-      }
-      const req: FirewallRequest = { address, port };
-      if (process.platform === "linux") {
-        try {
-          const r = await routeToAddress(
-            address,
-            { net: new SystemNetProbe(), platform: "linux", runner: new ExecaCommandRunner() },
-            port,
-          );
-          if (r.interface) req.interface = r.interface;
-        } catch {
-          // no route: firewalld falls back to its default zone
-        }
-      }
-      return req;
-    },
-    step(req) {
-      const elevated = process.getuid ? process.getuid() === 0 : true;
-      const ps = process.platform === "win32" ? new NodePowerShellRunner() : undefined;
-      return {
-        step: new HostFirewallStep(req, {
-          platform: process.platform,
-          runner: new ExecaCommandRunner(),
-          ...(ps ? { ps } : {}),
-          elevated,
-        }),
-        elevated,
-      };
-    },
-  };
 }
 
 export interface HostFirewallResult {
@@ -188,52 +126,60 @@ export async function openHostFirewall(o: OpenOptions): Promise<HostFirewallResu
   }
 
   const journal = await o.store.load(o.target.name);
-  const opened: { action: FirewallAction; entry: JournalEntry }[] = [];
+  // the journal-first loop of every change netdbg makes (core/apply.ts): pending before, applied after, and a
+  // failure (or Ctrl-C between two rules) undoes what this run opened before it rethrows
+  const clock = { now, sleep: async () => {} };
+  const asAction = (a: FirewallAction): Action => ({
+    id: a.id,
+    title: a.title,
+    where: "host",
+    command: a.command,
+    ...(a.undo !== undefined ? { undo: a.undo } : {}),
+    undoData: { request: { ...req }, exec: a.undoExec },
+  });
+  const byId = new Map(todo.map((a) => [a.id, a]));
+  const report = await applyActions({
+    step: HOST_FIREWALL_STEP,
+    actions: todo.map(asAction),
+    journal,
+    store: o.store,
+    clock,
+    hooks: {
+      execute: async (a) => {
+        await step.apply({ ...plan, actions: [byId.get(a.id)!] }, facts);
+        return undefined;
+      },
+      undo: (a) => undoOne(step, facts, a.id, a.title, a.undo, a.undoData),
+    },
+  }).catch((e: unknown) => {
+    throw e instanceof ApplyFailed ? withRollback(e) : e;
+  });
+  for (const r of report.actions)
+    if (r.outcome === "changed") actions[plan.actions.findIndex((x) => x.id === r.id)]!.outcome = "changed";
+  const opened = journal.entries.filter((e) => isHost(e) && e.status === "applied" && byId.has(e.id)).slice(-todo.length);
   const rollback = async (): Promise<string[]> => {
     const errors: string[] = [];
-    for (const { action, entry } of [...opened].reverse()) {
+    for (const entry of [...opened].reverse()) {
       if (entry.status === "undone") continue;
       try {
-        const exec = (entry.undoData?.exec as Exec[] | undefined) ?? action.undoExec;
-        if (exec.length) await step.apply(undoPlan({ ...action, undo: entry.undo ?? "" }, exec), facts);
-        else await closeByName(step);
+        await undoOne(step, facts, entry.id, entry.title, entry.undo, entry.undoData);
         entry.status = "undone";
         entry.finishedAt = now().toISOString();
       } catch (e) {
-        errors.push(`undo of '${action.title}' failed: ${(e as Error).message}`);
+        errors.push(`undo of '${entry.title}' failed: ${(e as Error).message}`);
       }
     }
     await o.store.save(journal);
     return errors;
   };
   try {
-    for (const a of todo) {
-      const entry = newEntry(HOST_FIREWALL_STEP, a, now());
-      entry.undoData = { request: { ...req }, exec: a.undoExec };
-      journal.entries.push(entry);
-      await o.store.save(journal);
-      opened.push({ action: a, entry });
-      try {
-        await step.apply({ ...plan, actions: [a] }, facts);
-      } catch (e) {
-        entry.status = "failed";
-        entry.error = (e as Error).message;
-        entry.finishedAt = now().toISOString();
-        await o.store.save(journal);
-        throw e;
-      }
-      entry.status = "applied";
-      entry.finishedAt = now().toISOString();
-      await o.store.save(journal);
-      actions[plan.actions.indexOf(a)]!.outcome = "changed";
-    }
     // read back: every rule in place; the fresh plan's undo carries the real handles
     const after = await step.verify("open");
-    for (const { action, entry } of opened) {
-      const again = after.actions.find((x) => x.id === action.id);
+    for (const entry of opened) {
+      const again = after.actions.find((x) => x.id === entry.id);
       if (again?.undo) entry.undo = again.undo;
       if (again?.undoExec.length) entry.undoData = { ...entry.undoData, exec: again.undoExec };
-      actions[plan.actions.indexOf(action)]!.undo = entry.undo ?? null;
+      actions[plan.actions.findIndex((x) => x.id === entry.id)]!.undo = entry.undo ?? null;
     }
     await o.store.save(journal);
   } catch (e) {
@@ -242,11 +188,6 @@ export async function openHostFirewall(o: OpenOptions): Promise<HostFirewallResu
     throw e;
   }
   return { req, plan, actions, summary: `Host firewall: ${plan.summary}`, rollback };
-}
-
-/** Fallback when an entry has no exact undo (an interrupted apply): remove every rule named for this port/address. */
-async function closeByName(step: HostFirewallStep): Promise<void> {
-  await step.run("close");
 }
 
 /** The host entries of a journal that may still be in effect, newest first. */
@@ -299,9 +240,7 @@ export async function closeHostFirewall(o: {
       }
       if (close.blockers.length) throw close.blockers[0];
       if (!elevated) throw netdbgError("E120", { what: e.undo ?? e.title });
-      const exec = (e.undoData?.exec as Exec[] | undefined) ?? [];
-      if (exec.length) await step.apply(undoPlan({ id: e.id, title: e.title, undo: e.undo ?? "" }, exec), facts);
-      else await closeByName(step);
+      await undoOne(step, facts, e.id, e.title, e.undo, e.undoData);
     } catch (err) {
       const detail = isNetdbgError(err) ? `${err.message} ${err.fix}` : (err as Error).message;
       throw netdbgError(
@@ -346,99 +285,23 @@ export function targetView(inner: JournalStore): JournalStore {
   };
 }
 
-/** What the journal says the changes were made on. */
-export interface JourneyFacts {
-  os: string;
-  address: string;
-  port?: number;
-  hostIp?: string;
-}
-
-/** Record the target's identity in its journal before anything changes (teardown compares it). */
-export async function recordJourneyFacts(
-  store: JournalStore,
-  target: Target,
-  facts: Omit<JourneyFacts, "os" | "address">,
+/** Undo one host entry: its exact undo argv, or (an interrupted apply without one) every rule named for the port. */
+async function undoOne(
+  step: HostFirewallStep,
+  facts: FirewallFacts,
+  id: string,
+  title: string,
+  undo: string | undefined,
+  undoData: Record<string, unknown> | undefined,
 ): Promise<void> {
-  const j = await store.load(target.name);
-  const prev = j.facts.journey as JourneyFacts | undefined;
-  if (
-    prev &&
-    prev.address === target.address &&
-    prev.os === target.os &&
-    prev.port === facts.port &&
-    prev.hostIp === facts.hostIp
-  )
-    return;
-  j.facts.journey = { os: target.os, address: target.address, ...facts } satisfies JourneyFacts;
-  await store.save(j);
+  const exec = (undoData?.exec as Exec[] | undefined) ?? [];
+  if (exec.length) await step.apply(undoPlan({ id, title, undo: undo ?? "" }, exec), facts);
+  else await step.run("close");
 }
 
-/** Teardown refuses (E741) when the journal's changes were made on another OS or address than the inventory says now. */
-export async function checkJournalMatches(store: JournalStore, target: Target): Promise<void> {
-  const j = await store.load(target.name);
-  const f = j.facts.journey as JourneyFacts | undefined;
-  if (!f || !j.entries.some((e) => e.status !== "undone")) return;
-  if (f.os === target.os && f.address === target.address) return;
-  throw netdbgError("E741", {
-    target: target.name,
-    journal: store.locate(target.name),
-    recorded: `${f.os} ${f.address}`,
-    now: `${target.os} ${target.address}`,
-    address: f.address,
-    os: f.os,
-  });
-}
-
-/** The exact debugger command lines (the key redacted unless `showSecrets`). */
-export function handoffLines(
-  os: "windows" | "linux",
-  o: { port: number; key?: string; address: string; targetPort?: number; showSecrets: boolean },
-): { windbg?: string; gdb?: string } {
-  if (os === "windows") {
-    const key = o.key === undefined ? "<key>" : o.showSecrets ? o.key : redactSecret(o.key);
-    return { windbg: `windbg -k net:port=${o.port},key=${key}` };
-  }
-  return { gdb: `gdb vmlinux -ex 'target remote udp:${o.address}:${o.targetPort ?? 31337}'` };
-}
-
-/** The hint printed under a redacted key. */
-export function showKeyHint(target: string): string {
-  return `The key is shown redacted: 'netdbg keys show ${target} --show-secrets' (or setup --show-secrets) prints it in full.`;
-}
-
-/** The one final `--json` object of a setup, both OSes (extra OS-specific fields follow these). */
-export interface JourneyJson {
-  target: string;
-  os: "windows" | "linux";
-  check: boolean;
-  changed: boolean;
-  hostIp: string | null;
-  port: number | null;
-  key: string | null;
-  actions: JourneyAction[];
-  hostFirewall: { frontEnds: string[]; summary: string; request: FirewallRequest | null };
-  handoff: { windbg?: string; gdb?: string; connect: boolean };
-}
-
-/**
- * What an OS teardown returns (teardown adds the host firewall lines and prints one object with --json):
- * `actions` are the target's lines, newest journal entry first.
- */
-export interface TargetTeardownResult {
-  target: string;
-  os?: "windows" | "linux";
-  check: boolean;
-  changed: boolean;
-  actions: readonly object[];
-  /** Linux: every command sent to the target. */
-  commands?: readonly { step: string; command: string; readOnly: boolean }[];
-}
-
-/** The host firewall lines, in the same form as the target's. */
-export function printHostActions(ctx: Context, actions: readonly JourneyAction[], check: boolean): void {
-  for (const a of actions) {
-    ctx.out(`${check ? (a.outcome === "unchanged" ? "already done" : "would run") : a.outcome}: ${a.command}  (host)`);
-    if (check && a.undo && a.outcome !== "unchanged") ctx.out(`    undo: ${a.undo}`);
-  }
+/** A failed open: the rule's own error, with the rollback's errors appended. */
+function withRollback(e: ApplyFailed): Error {
+  const cause = e.cause instanceof Error ? e.cause : e;
+  if (e.rollbackErrors.length) cause.message += ` (rollback: ${e.rollbackErrors.join("; ")})`;
+  return cause;
 }

@@ -8,14 +8,14 @@
  * The kernel must never be left stopped: `D` resumes it (kgdb resumes once its `OK` is acked), and when
  * nothing usable came back (replies dropped by a host firewall, say) the kernel may have stopped on our
  * break-in anyway, so a detach is sent blind (`$D#44`, then lone `+` acks for kgdb's `OK`): harmless to a
- * stub that never stopped. Lives in cli because src/targets may not import the engine (biome.json); the
- * setup takes it as the injected `rspCheck`.
+ * stub that never stopped. Lives in the journey layer because src/targets may not import the engine (biome.json); the
+ * Linux driver takes it as the injected `rspCheck`.
  */
-import { isNetdbgError } from "../../core/error.js";
-import { GdbRemote, RspClient } from "../../engine/rsp/index.js";
-import type { Endpoint } from "../../engine/transport/index.js";
-import { UdpTransport } from "../../engine/transport/index.js";
-import type { RspCheckResult } from "../../targets/linux/setup.js";
+import { isNetdbgError } from "../core/error.js";
+import { GdbRemote, RspClient } from "../engine/rsp/index.js";
+import type { Endpoint } from "../engine/transport/index.js";
+import { UdpTransport } from "../engine/transport/index.js";
+import type { RspCheckResult } from "../targets/linux/setup.js";
 
 export interface RspCheckOptions {
   /** How long to wait for the stub to answer at all (ms). Default 5000. */

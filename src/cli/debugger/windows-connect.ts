@@ -1,45 +1,15 @@
-/**
- * `netdbg connect <windows-target>`: listen on the target's port with its stored key, show pokes and the handshake,
- * break in, show the kernel version and base, then run debugger commands (REPL, or --exec "a; b; c").
- */
-import { SystemNetProbe } from "../../io/net-probe.js";
 import { createInterface } from "node:readline";
 import { netdbgError } from "../../core/error.js";
 import type { Target } from "../../core/inventory.js";
-import { ipVersion } from "../../core/ip.js";
 import { parseKdnetKey } from "../../core/kdnet-key.js";
 import { KdClient } from "../../engine/kdnet/api.js";
-import { type HostEvent, KdnetHostSession } from "../../engine/kdnet/session.js";
-import type { DatagramTransport } from "../../engine/kdnet/transport.js";
-import { openUdp } from "../../engine/kdnet/udp.js";
 import { kdnetPortOption } from "../options.js";
 import type { Context } from "../context.js";
 
-export { COMMAND_NAMES, type CommandResult, describeState, WindowsDebugger } from "../debugger/kd-commands.js";
-import { COMMAND_NAMES, describeState, WindowsDebugger } from "../debugger/kd-commands.js";
+export { COMMAND_NAMES, type CommandResult, describeState, WindowsDebugger } from "./kd-commands.js";
+import { COMMAND_NAMES, describeState, WindowsDebugger } from "./kd-commands.js";
 
-function describeEvent(e: HostEvent): string | undefined {
-  switch (e.kind) {
-    case "poke":
-      return e.answered ? `poke from ${e.from.address}:${e.from.port} (KDNET v${e.version}, seq ${e.seq})` : undefined;
-    case "auth-failed":
-      return `a datagram from ${e.from.address}:${e.from.port} does not authenticate with the stored key (wrong key?)`;
-    case "handshake":
-      return e.rebooted
-        ? `target restarted its debug transport: new handshake with ${e.from.address}:${e.from.port}`
-        : `handshake with ${e.from.address}:${e.from.port} done (data key derived)`;
-    case "state-change":
-      return describeState(e.state);
-    case "print":
-      return `target: ${e.text.replace(/\n$/, "")}`;
-    case "file-io":
-      return `target asked for file ${e.path ?? ""}: answered 'no such file'`;
-    case "reset":
-      return "target reset the KD packet layer";
-    default:
-      return undefined;
-  }
-}
+import { openKdnetSession } from "./windows-session.js";
 
 export async function connectWindows(ctx: Context, target: Target, opts: Record<string, unknown>): Promise<void> {
   const stored = await ctx.secrets.get(target.name);
@@ -61,28 +31,7 @@ export async function connectWindows(ctx: Context, target: Target, opts: Record<
   const say = (t: string) => {
     if (!json) process.stderr.write(`${t}\n`);
   };
-  // Listen only where the target sends: the host IP its dbgsettings name (recorded at setup); a target on
-  // loopback (the demo) can only reach this host over loopback. Never every address when one is known.
-  const hostIp = target.transport?.hostIp;
-  const family = ipVersion(hostIp ?? target.address) === 6 ? 6 : 4;
-  const loopback = /^127\./.test(target.address) || target.address === "::1";
-  const bindTo = hostIp ?? (loopback ? (family === 6 ? "::1" : "127.0.0.1") : undefined);
-  const transport: DatagramTransport = await openUdp({ port, family, ...(bindTo ? { address: bindTo } : {}) });
-  // Pin the source: the KDNET address recorded at --reboot, else the target's address (a DNS name resolved now, so
-  // that no authentic poke from anywhere else can take the session over).
-  const expected = await kdnetSourceAddress(target);
-  const session = new KdnetHostSession({ transport, key, targetAddress: expected });
-  let wrongKeyFrom: string | undefined;
-  let foreignFrom: string | undefined;
-  session.on((e) => {
-    if (e.kind === "auth-failed") wrongKeyFrom ??= `${e.from.address}:${e.from.port}`;
-    if (e.kind === "foreign-poke" && foreignFrom === undefined) {
-      foreignFrom = e.from.address;
-      say(`ignoring KDNET datagrams from ${e.from.address}: the inventory says ${target.name} pokes from ${expected}`);
-    }
-    const d = describeEvent(e);
-    if (d) say(d);
-  });
+  const { session, expected, wrongKeyFrom, foreignFrom } = await openKdnetSession(target, key, port, say);
   const kd = new KdClient(session, { stateTimeoutMs: Math.max(timeoutS, 10) * 1000 });
   const dbg = new WindowsDebugger(kd, say);
   const results: {
@@ -97,8 +46,8 @@ export async function connectWindows(ctx: Context, target: Target, opts: Record<
     try {
       await session.waitForHandshake(timeoutS * 1000);
     } catch (e) {
-      if (wrongKeyFrom) throw netdbgError("E503", { from: wrongKeyFrom, port, target: target.name });
-      if (foreignFrom) throw netdbgError("E512", { name: target.name, expected, seen: foreignFrom, port });
+      if (wrongKeyFrom()) throw netdbgError("E503", { from: wrongKeyFrom()!, port, target: target.name });
+      if (foreignFrom()) throw netdbgError("E512", { name: target.name, expected, seen: foreignFrom()!, port });
       throw e;
     }
     const stop = await kd.breakIn();
@@ -184,20 +133,4 @@ async function repl(dbg: WindowsDebugger, ctx: Context, say: (t: string) => void
   if (!process.stdin.isTTY) process.stdin.destroy();
   // 'q' while the target runs: do not wait for it to stop (closing the session cancels the wait).
   if (dbg.kd.session.stopped) await busy;
-}
-
-/** Where this target's KDNET pokes must come from: transport.kdnetAddress, else its address (a name resolved). */
-async function kdnetSourceAddress(target: Target): Promise<string> {
-  const pinned = target.transport?.kdnetAddress ?? target.address;
-  if (ipVersion(pinned) !== 0) return pinned;
-  try {
-    return (await new SystemNetProbe().resolve(pinned))[0]!;
-  } catch (e) {
-    throw netdbgError("E003", {
-      option: "address",
-      value: pinned,
-      reason: `the name does not resolve (${(e as NodeJS.ErrnoException).code ?? String(e)})`,
-      fix: `Fix the name in DNS or set the address with 'netdbg targets edit ${target.name} --address <ip>'.`,
-    });
-  }
 }

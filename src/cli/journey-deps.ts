@@ -1,0 +1,206 @@
+/**
+ * The composition root of setup / teardown: the real adapters the sequence (src/journey) and its drivers
+ * (src/targets/<os>/driver.ts) reach the world through — SSH with the terminal's host-key question, the file
+ * journal, this machine's firewall, the route to the target, the local PowerShell for --via winrm, the KDNET
+ * port watch, the kgdboe source and the RSP check — each replaceable by a test seam (`CliDeps`).
+ */
+import type { SessionOpener } from "../core/driver.js";
+import { netdbgError } from "../core/error.js";
+import type { Target } from "../core/inventory.js";
+import { ipVersion } from "../core/ip.js";
+import type { JournalStore } from "../core/journal.js";
+import { type Clock, type PowerShellRunner, type RemoteSession, systemClock } from "../core/ports.js";
+import { probeSudo } from "../core/remote.js";
+import type { DatagramTransport } from "../engine/kdnet/transport.js";
+import { openUdp } from "../engine/kdnet/udp.js";
+import { type FirewallRequest, HostFirewallStep } from "../host/firewall/index.js";
+import { routeToAddress } from "../host/route.js";
+import { ExecaCommandRunner } from "../io/command-runner.js";
+import { FileJournalStore } from "../io/journal-store.js";
+import { hostClone, loadTemplates, resolveKgdboeSource } from "../io/kgdboe-source.js";
+import { SystemNetProbe } from "../io/net-probe.js";
+import { isUdpPortFree } from "../io/port-probe.js";
+import { connectSsh } from "../io/ssh.js";
+import type { HostFirewallPort } from "../journey/host-firewall.js";
+import { pokeWatch } from "../journey/pokes.js";
+import { rspCheckUdp } from "../journey/rsp-check.js";
+import type { JourneyDeps } from "../journey/setup.js";
+import { linuxDriver } from "../targets/linux/driver.js";
+import { DEFAULT_KGDBOE_GIT } from "../targets/linux/paths.js";
+import type { RspCheckResult } from "../targets/linux/setup.js";
+import { windowsDriver } from "../targets/windows/driver.js";
+import type { Context } from "./context.js";
+import { askPassword, confirmHostKey } from "./prompts.js";
+
+/** Seams for tests and the demo: where sessions, the journal, the firewall, the clock and the watch come from. */
+export interface CliDeps {
+  openSession?: SessionOpener;
+  journalStore?: (ctx: Context) => JournalStore;
+  /** listr2 renderer; default: the context's (silent under --json or in a fleet, simple without a terminal). */
+  renderer?: "default" | "simple" | "verbose" | "silent";
+  now?: () => Date;
+  /** Clock for --reboot's waiting (tests pass one whose sleep returns at once). */
+  clock?: Clock;
+  /** The host address when neither --host-ip nor transport.hostIp says (default: the route's local end). */
+  discoverHostIp?: (ctx: Context, target: Target, port: number) => Promise<string | undefined>;
+  /** --winrm-user's password (tests); default: asked on the terminal. */
+  askPassword?: (user: string) => Promise<string>;
+  /** Bind the host debug port for --reboot's poke watch (default: UDP on the host IP). E506 falls back to SSH only. */
+  openKdnetPort?: (port: number, hostIp: string) => Promise<DatagramTransport>;
+  /** --reboot: how long to still wait for a poke once SSH is back in the debug entry (default 30 s). */
+  pokeGraceMs?: number;
+  /** --via winrm: the local PowerShell that runs Invoke-Command. */
+  powershell?: () => Promise<PowerShellRunner>;
+  /** This machine's firewall (default: the real one). Tests run its commands inside a network namespace. */
+  firewall?: HostFirewallPort;
+  /** The hand-off after setup (default: `netdbg connect`). */
+  connect?: (ctx: Context, target: Target, opts: Record<string, unknown>) => Promise<void>;
+  /** Linux: the RSP check after loading (default: rspCheckUdp from this host). */
+  rspCheck?: (ep: { host: string; port: number }) => Promise<RspCheckResult>;
+  /** Whether a UDP port is free on this host (the port step). */
+  isPortFree?: (port: number) => Promise<boolean>;
+}
+
+/** This machine's firewall: execa runner, root = uid 0 (Linux); PowerShell on Windows. */
+export function systemHostFirewall(): HostFirewallPort {
+  return {
+    async request(target, port) {
+      let address = target.address;
+      if (ipVersion(address) === 0) {
+        try {
+          address = (await new SystemNetProbe().resolve(address))[0]!;
+        } catch (e) {
+          throw netdbgError("E100", { name: target.address, reason: (e as Error).message });
+        }
+      }
+      const req: FirewallRequest = { address, port };
+      if (process.platform === "linux") {
+        try {
+          const r = await routeToAddress(
+            address,
+            { net: new SystemNetProbe(), platform: "linux", runner: new ExecaCommandRunner() },
+            port,
+          );
+          if (r.interface) req.interface = r.interface;
+        } catch {
+          // no route: firewalld falls back to its default zone
+        }
+      }
+      return req;
+    },
+    step(req) {
+      const elevated = process.getuid ? process.getuid() === 0 : true;
+      return {
+        step: new HostFirewallStep(req, {
+          platform: process.platform,
+          runner: new ExecaCommandRunner(),
+          ...(process.platform === "win32" ? { ps: lazyPowerShell() } : {}),
+          elevated,
+        }),
+        elevated,
+      };
+    },
+  };
+}
+
+/** node-powershell, loaded when the first script runs. */
+function lazyPowerShell(): PowerShellRunner {
+  let ps: PowerShellRunner | undefined;
+  const get = async () => {
+    if (!ps) ps = new (await import("../io/powershell.js")).NodePowerShellRunner();
+    return ps;
+  };
+  return { invoke: async (s, p) => (await get()).invoke(s, p), dispose: async () => ps?.dispose() };
+}
+
+async function defaultPowerShell(): Promise<PowerShellRunner> {
+  const { findExecutable, NodePowerShellRunner, powershellExecutable } = await import("../io/powershell.js");
+  const exe = powershellExecutable();
+  if (!(await findExecutable(exe))) throw netdbgError("E223", { platform: process.platform, executable: exe });
+  return new NodePowerShellRunner({ executable: exe });
+}
+
+/** The host address on the route to the target (src/host/route.ts: UDP connect, no packet leaves, refined by `ip route get`). */
+async function defaultDiscoverHostIp(ctx: Context, target: Target, port: number): Promise<string | undefined> {
+  const { hostRoute } = await import("../host/route.js");
+  const r = await hostRoute(
+    target.address,
+    { net: new SystemNetProbe(), platform: process.platform, runner: new ExecaCommandRunner() },
+    port,
+  );
+  const best = r.candidates[0];
+  if (!best) return undefined;
+  for (const w of best.warnings) ctx.log.warn(w.message);
+  ctx.log.info(
+    `KDNET host address for '${target.name}': ${best.localAddress} (the route to ${best.address}; --host-ip overrides).`,
+  );
+  return best.localAddress.replace(/%.*$/, "");
+}
+
+/** SSH with netdbg's client: the host-key question on a terminal (never with --json), known_hosts recorded unless check. */
+function sshOpener(ctx: Context): SessionOpener {
+  return (target, o) =>
+    connectSsh({
+      target,
+      acceptNewHostKey: o.acceptNewHostKey,
+      recordHostKey: !o.check,
+      logger: ctx.log,
+      ...(ctx.isTTY && !ctx.opts.json ? { confirmHostKey } : {}),
+    });
+}
+
+/**
+ * The sudo password, asked once on the terminal BEFORE the progress display starts (listr2 holds back what is
+ * written while it runs, so a prompt inside a task would be invisible), and only when the target's sudo wants
+ * one; without a terminal (CI, --json) nothing is asked and elevation stops with NETDBG-E811.
+ */
+function sudoPrompt(ctx: Context): (session: RemoteSession) => Promise<(() => Promise<string>) | undefined> {
+  return async (session) => {
+    if (!ctx.isTTY || ctx.opts.json) return undefined;
+    const { mode } = await probeSudo(session);
+    if (mode !== "password") return undefined;
+    const pw = await askPassword("sudo password on the target:", "sudo password (configure NOPASSWD sudo)");
+    ctx.secretsSeen.push(pw);
+    return async () => pw;
+  };
+}
+
+/** The --reboot watch listens where the target will send: the host IP its dbgsettings name, not every address. */
+const defaultOpenKdnetPort = (port: number, hostIp: string) =>
+  openUdp({ port, address: hostIp, ...(hostIp.includes(":") ? { family: 6 as const } : {}) });
+
+export const journalStoreOf = (ctx: Context, deps: CliDeps): JournalStore =>
+  deps.journalStore?.(ctx) ?? new FileJournalStore(ctx.paths.journals);
+
+/** The sequence's deps for this context. */
+export function journeyDeps(ctx: Context, deps: CliDeps = {}): JourneyDeps {
+  const openKdnetPort = deps.openKdnetPort ?? defaultOpenKdnetPort;
+  const rspCheck = deps.rspCheck;
+  return {
+    inventory: ctx.inventory,
+    secrets: ctx.secrets,
+    secretsSeen: ctx.secretsSeen,
+    log: ctx.log,
+    store: journalStoreOf(ctx, deps),
+    clock: deps.clock ?? systemClock,
+    firewall: deps.firewall ?? systemHostFirewall(),
+    isPortFree: deps.isPortFree ?? isUdpPortFree,
+    openSession: deps.openSession ?? sshOpener(ctx),
+    sudoPassword: sudoPrompt(ctx),
+    discoverHostIp: (t, p) => (deps.discoverHostIp ?? defaultDiscoverHostIp)(ctx, t, p),
+    ...(deps.now ? { now: deps.now } : {}),
+    drivers: {
+      windows: windowsDriver({
+        powershell: deps.powershell ?? defaultPowerShell,
+        watchPokes: async (port, hostIp, key) => pokeWatch(await openKdnetPort(port, hostIp), key),
+        ...(deps.pokeGraceMs !== undefined ? { pokeGraceMs: deps.pokeGraceMs } : {}),
+      }),
+      linux: linuxDriver({
+        resolveSource: (spec) => resolveKgdboeSource(spec, DEFAULT_KGDBOE_GIT),
+        hostFetch: hostClone,
+        templates: loadTemplates,
+        rspCheck: rspCheck ? (ep) => rspCheck(ep) : (ep, localPort) => rspCheckUdp(ep, { localPort }),
+      }),
+    },
+  };
+}

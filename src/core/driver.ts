@@ -1,0 +1,142 @@
+/**
+ * The one interface every OS driver (src/targets/<os>/driver.ts) implements, and the shapes the setup /
+ * teardown sequence (src/journey) passes through it. Types only: the sequence is written once in src/journey,
+ * each driver does its OS's part (open its link, probe, plan, apply, verify, undo) and returns data; src/cli
+ * renders that data as text, progress or `--json`.
+ */
+import type { Target } from "./inventory.js";
+import type { JournalStore } from "./journal.js";
+import type { Clock, InventoryPort, Logger, RemoteSession } from "./ports.js";
+import type { ActionOutcome, Where } from "./step.js";
+
+/** One line of the final report, both OSes, host and target alike. */
+export interface JourneyAction {
+  id: string;
+  title: string;
+  where: Where;
+  outcome: ActionOutcome;
+  command: string;
+  undo?: string | null;
+}
+
+/** The one hook set of a driver's progress: the current phase's title, and one line per action or wait. */
+export interface ProgressHooks {
+  /** The phase now running ("Probe lab", "Restart 'win' into the debug entry…"). */
+  phase(title: string): void;
+  /** A line under the phase ("<action>…", "<action>: changed", "waiting for SSH…"). */
+  line(text: string): void;
+  /** Every command sent to the target (debug log). */
+  command?(e: { step: string; command: string; readOnly: boolean }): void;
+}
+
+/** Why a test or the demo opens sessions differently: the opener every driver uses for SSH. */
+export type SessionOpener = (target: Target, o: { acceptNewHostKey: boolean; check: boolean }) => Promise<RemoteSession>;
+
+/** The setup request, parsed once from the command's flags (src/cli/options.ts). */
+export interface SetupRequest {
+  check: boolean;
+  port?: number;
+  hostIp?: string;
+  nic?: string;
+  acceptNewHostKey: boolean;
+  force: boolean;
+  /** false: leave this host's firewall alone; `hostFirewallReason` says why (default: the flag). */
+  hostFirewall: boolean;
+  hostFirewallReason?: string;
+  windows: {
+    kdnic: boolean;
+    makeDefault: boolean;
+    reboot: boolean;
+    bitlockerUnknownOk: boolean;
+    via: "ssh" | "winrm";
+    /** --via winrm: the account (a PSCredential file, or a user and the password asked before the run). */
+    winrm?: { file: string } | { user: string; password: string };
+  };
+  linux: {
+    kgdboeSource?: string;
+    installDeps: boolean;
+    persist: boolean;
+    applyCmdline: boolean;
+    forceSingleCore: 0 | 1;
+    rspVerify: boolean;
+  };
+}
+
+/** The teardown request. */
+export interface TeardownRequest {
+  check: boolean;
+  acceptNewHostKey: boolean;
+  /** Windows: restore this exported BCD store instead of replaying the journal. */
+  restoreExport?: string;
+  windows: { via: "ssh" | "winrm"; winrm?: { file: string } | { user: string; password: string } };
+}
+
+/** What the sequence has settled before the driver runs. */
+export interface DriverSetupInput {
+  target: Target;
+  request: SetupRequest;
+  /** The host UDP port (the port step's). */
+  port: number;
+  /** The address the target sends to (flag, inventory, or the route's local end); absent when none was found. */
+  hostIp?: string;
+  /** The KDNET key (drivers with `usesKey`), already parsed and added to the secrets every output is scrubbed of. */
+  key?: string;
+  now: Date;
+  /** What the driver's `prepare` returned for this target. */
+  prepared?: unknown;
+}
+
+/**
+ * What the sequence gives every driver: its journal, its SSH opener, its clock and log. The ports only one OS
+ * needs (WinRM's PowerShell, the poke watch, the kgdboe source, the RSP check) are given to that driver's
+ * factory by the composition root (src/cli/journey-deps.ts).
+ */
+export interface DriverDeps {
+  store: JournalStore;
+  clock: Clock;
+  log: Logger;
+  inventory: InventoryPort;
+  openSession: SessionOpener;
+  /** The target asks for a sudo password (Linux): asked once before progress starts, undefined without a terminal. */
+  sudoPassword?: (session: RemoteSession) => Promise<(() => Promise<string>) | undefined>;
+}
+
+/** What a driver's setup returns: the lines of the report, the fields its `--json` object adds, and the hand-off. */
+export interface DriverSetupResult {
+  changed: boolean;
+  actions: JourneyAction[];
+  /** The debugger command line (the key in it unredacted: the sequence redacts). */
+  handoff: { windbg?: string; gdb?: string };
+  /** The driver may attach right away (Windows: --reboot saw the poke; Linux: not a check). */
+  attachable: boolean;
+  /** Warnings and notes for the log. */
+  warnings: string[];
+  /** The OS's own result fields (they follow the common ones in `--json`). */
+  details: Record<string, unknown>;
+}
+
+/** What a driver's teardown returns (the target's lines, newest journal entry first). */
+export interface TargetTeardownResult {
+  target: string;
+  os?: "windows" | "linux";
+  check: boolean;
+  changed: boolean;
+  actions: readonly object[];
+  /** Linux: every command sent to the target. */
+  commands?: readonly { step: string; command: string; readOnly: boolean }[];
+  /** The lines a text report prints (never part of `--json`). */
+  text?: string[];
+}
+
+/** One OS behind the sequence. */
+export interface OsDriver {
+  readonly os: "windows" | "linux";
+  /** Whether the target needs a KDNET key (generated and stored by the sequence). */
+  readonly usesKey: boolean;
+  /** Whether the sequence must find a host IP (E215 without one) or may go on without. */
+  readonly needsHostIp: boolean;
+  /** Refuse flags that do not apply and resolve inputs, before anything changes; the result reaches `setup`. */
+  prepare(target: Target, request: SetupRequest): Promise<unknown>;
+  setup(input: DriverSetupInput, deps: DriverDeps, progress: ProgressHooks): Promise<DriverSetupResult>;
+  teardown(target: Target, request: TeardownRequest, deps: DriverDeps, progress: ProgressHooks): Promise<TargetTeardownResult>;
+}

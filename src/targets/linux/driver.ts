@@ -1,0 +1,185 @@
+/**
+ * The Linux driver behind the one setup / teardown sequence (src/journey): over SSH, probe → plan → apply
+ * (upload, build, load kgdboe) → verify (the kernel log, then the RSP exchange from this host), and the
+ * journal's undo (setup.ts). It returns data; src/cli renders it.
+ */
+import type {
+  DriverDeps,
+  DriverSetupInput,
+  DriverSetupResult,
+  JourneyAction,
+  OsDriver,
+  ProgressHooks,
+  SetupRequest,
+  TargetTeardownResult,
+  TeardownRequest,
+} from "../../core/driver.js";
+import { netdbgError } from "../../core/error.js";
+import type { Target } from "../../core/inventory.js";
+import type { RemoteSession } from "../../core/ports.js";
+import { DEFAULT_UDP_PORT } from "./paths.js";
+import type { LinuxTemplates } from "./plan.js";
+import { type RspCheckResult, setupLinuxTarget, teardownLinuxTarget } from "./setup.js";
+import type { KgdboeSource } from "./source.js";
+
+/** The ports only Linux needs, given by the composition root. */
+export interface LinuxDriverPorts {
+  /** --kgdboe-source (a directory, tarball, git URL or 'bundled'; default upstream's git URL). */
+  resolveSource(spec: string | undefined): Promise<KgdboeSource>;
+  /** Clone a git source on this host when the target cannot. */
+  hostFetch?: (url: string) => Promise<KgdboeSource>;
+  /** --persist: the systemd unit, env file and loader. */
+  templates(): LinuxTemplates;
+  /** The RSP exchange after loading, bound to the target's host port `localPort` (the firewall rule names it). */
+  rspCheck?: (ep: { host: string; port: number }, localPort: number) => Promise<RspCheckResult>;
+}
+
+const PHASES: Record<string, (t: string) => string> = {
+  probe: (t) => `Probe ${t}`,
+  plan: (t) => `Plan ${t}`,
+  apply: (t) => `Apply changes to ${t}`,
+  verify: (t) => `Verify kgdboe on ${t}`,
+};
+
+function refuseWindowsOnly(request: SetupRequest): void {
+  const w = request.windows;
+  for (const [flag, set] of [
+    ["--no-kdnic", w.kdnic === false],
+    ["--make-default", w.makeDefault],
+    ["--reboot", w.reboot],
+  ] as const) {
+    if (set)
+      throw netdbgError("E313", {
+        option: flag,
+        value: "set",
+        reason: "it applies to Windows targets only",
+        fix: `Drop ${flag}.`,
+      });
+  }
+}
+
+const hooksOf = (progress: ProgressHooks, target: string) => ({
+  onPhase: (p: string) => progress.phase(PHASES[p]!(target)),
+  onAction: (a: { title: string }, rep?: { outcome: string }) => {
+    // the Windows driver's word order: "<action>…" while it runs, "<action>: <outcome>" after, "undo <action>"
+    const title = a.title.replace(/^undo: /, "undo ");
+    progress.line(rep ? `${title}: ${rep.outcome === "skipped" ? "would run" : rep.outcome}` : `${title}…`);
+  },
+  onCommand: (e: { step: string; command: string; readOnly: boolean }) => progress.command?.(e),
+});
+
+async function sudoOf(deps: DriverDeps, session: RemoteSession) {
+  return deps.sudoPassword ? deps.sudoPassword(session) : undefined;
+}
+
+export function linuxDriver(ports: LinuxDriverPorts): OsDriver {
+  return {
+    os: "linux",
+    usesKey: false,
+    needsHostIp: false,
+
+    async prepare(target: Target, request: SetupRequest): Promise<KgdboeSource> {
+      refuseWindowsOnly(request);
+      return ports.resolveSource(request.linux.kgdboeSource ?? target.transport?.kgdboeSource);
+    },
+
+    async setup(input: DriverSetupInput, deps: DriverDeps, progress: ProgressHooks): Promise<DriverSetupResult> {
+      const { target, request, port, hostIp } = input;
+      const l = request.linux;
+      const source = input.prepared as KgdboeSource;
+      const session = await deps.openSession(target, { acceptNewHostKey: request.acceptNewHostKey, check: request.check });
+      try {
+        const nic = request.nic ?? target.transport?.nic;
+        const sudoPassword = await sudoOf(deps, session);
+        progress.phase(`Set up ${target.name}`);
+        const rspCheck = ports.rspCheck;
+        const result = await setupLinuxTarget(
+          {
+            target: target.name,
+            address: target.address,
+            check: request.check,
+            ...(hostIp ? { hostIp } : {}),
+            ...(l.rspVerify === false ? { rspVerify: false } : {}),
+            config: {
+              ...(nic ? { nic } : {}),
+              udpPort: target.transport?.targetPort ?? DEFAULT_UDP_PORT,
+              forceSingleCore: l.forceSingleCore,
+              installDeps: l.installDeps,
+              persist: l.persist,
+              applyCmdline: l.applyCmdline,
+              source,
+              ...(l.persist ? { templates: ports.templates() } : {}),
+            },
+          },
+          {
+            session,
+            store: deps.store,
+            clock: deps.clock,
+            ...(ports.hostFetch ? { hostFetch: ports.hostFetch } : {}),
+            // the RSP check binds the target's host port, so the host firewall rule opened for it admits the replies
+            ...(rspCheck ? { rspCheck: (ep) => rspCheck(ep, port) } : {}),
+            ...(sudoPassword ? { sudoPassword } : {}),
+            ...hooksOf(progress, target.name),
+          },
+        );
+        progress.phase(`Set up ${target.name}: done`);
+        const { actions, changed, target: _t, check: _c, ...rest } = result;
+        const gdb = `target remote udp:${target.address}:${result.udpPort}`;
+        return {
+          changed,
+          actions: actions.map((a): JourneyAction => ({ ...a, where: "target", outcome: a.outcome as JourneyAction["outcome"] })),
+          handoff: { gdb: `gdb vmlinux -ex '${gdb}'` },
+          attachable: !request.check,
+          warnings: [],
+          details: { ...rest, gdb: request.check ? undefined : gdb },
+        };
+      } finally {
+        await session.close();
+      }
+    },
+
+    async teardown(
+      target: Target,
+      request: TeardownRequest,
+      deps: DriverDeps,
+      progress: ProgressHooks,
+    ): Promise<TargetTeardownResult> {
+      if (request.restoreExport !== undefined)
+        throw netdbgError("E313", {
+          option: "--restore-export",
+          value: request.restoreExport,
+          reason: "it applies to Windows targets only",
+          fix: "Drop --restore-export.",
+        });
+      const session = await deps.openSession(target, { acceptNewHostKey: request.acceptNewHostKey, check: request.check });
+      try {
+        const sudoPassword = await sudoOf(deps, session);
+        progress.phase(`Tear down ${target.name}`);
+        const result = await teardownLinuxTarget(
+          { target: target.name, check: request.check },
+          {
+            session,
+            store: deps.store,
+            clock: deps.clock,
+            ...(sudoPassword ? { sudoPassword } : {}),
+            ...hooksOf(progress, target.name),
+          },
+        );
+        progress.phase(`Tear down ${target.name}: done`);
+        const text = request.check
+          ? [
+              `Undo plan for ${target.name}, newest first — nothing below was run:`,
+              ...result.actions.map((a) => `  [would run] ${a.title}\n    ${a.command}`),
+            ]
+          : [
+              result.actions.length
+                ? `${target.name}: ${result.actions.length} recorded change${result.actions.length === 1 ? "" : "s"} undone; the journal is removed.`
+                : `${target.name}: nothing to undo (no recorded changes).`,
+            ];
+        return { ...result, text };
+      } finally {
+        await session.close();
+      }
+    },
+  };
+}

@@ -1,0 +1,304 @@
+/**
+ * The Windows driver behind the one setup / teardown sequence (src/journey): its link (SSH, or Invoke-Command
+ * through a local PowerShell with --via winrm), probe → plan → apply → verify (setup.ts), --reboot with the
+ * passive watch for the first KDNET poke, and the journal's undo or an exported store's restore (run.ts).
+ * It returns data; src/cli renders it.
+ */
+import type {
+  DriverDeps,
+  DriverSetupInput,
+  DriverSetupResult,
+  JourneyAction,
+  OsDriver,
+  ProgressHooks,
+  TargetTeardownResult,
+  TeardownRequest,
+} from "../../core/driver.js";
+import { netdbgError } from "../../core/error.js";
+import type { Target } from "../../core/inventory.js";
+import type { PowerShellRunner } from "../../core/ports.js";
+import type { Action, ActionReport, StepReport } from "../../core/step.js";
+import { displayCall, type WindowsPlan } from "./plan.js";
+import { checkElevation, DEFAULT_EXPORT_DIR, probeWindows } from "./probe.js";
+import { type ScriptRunner, sessionRunner } from "./ps.js";
+import { type KdnetPoke, kdnetSourceToRecord, type PokeWatch, type RebootResult, rebootAndWait } from "./reboot.js";
+import { restoreExport, restoreExportCall, teardownWindows } from "./run.js";
+import { setupWindows } from "./setup.js";
+import { type WinrmCredential, winrmRunner } from "./winrm.js";
+
+/** The ports only Windows needs, given by the composition root. */
+export interface WindowsDriverPorts {
+  /** --via winrm: the local PowerShell that runs Invoke-Command (E223 when there is none). */
+  powershell?: () => Promise<PowerShellRunner>;
+  /** --reboot: a passive watch on the host debug port, opened before the restart (E506: taken, SSH only). */
+  watchPokes?: (port: number, hostIp: string, key: string) => Promise<PokeWatch & { close(): Promise<void> }>;
+  /** --reboot: how long to still wait for a poke once SSH is back in the debug entry (default 30 s). */
+  pokeGraceMs?: number;
+}
+
+/** How netdbg reaches the target: SSH (default) or, with --via winrm, Invoke-Command in a local PowerShell. */
+interface Link {
+  run: ScriptRunner;
+  description: string;
+  close(): Promise<void>;
+}
+
+async function openLink(
+  target: Target,
+  via: { via: "ssh" | "winrm"; winrm?: WinrmCredential },
+  acceptNewHostKey: boolean,
+  check: boolean,
+  deps: DriverDeps,
+  ports: WindowsDriverPorts,
+): Promise<Link> {
+  if (via.via === "winrm") {
+    if (!ports.powershell) throw netdbgError("E223", { platform: process.platform, executable: "pwsh" });
+    const ps = await ports.powershell();
+    return {
+      run: winrmRunner(ps, target.address, target.name, via.winrm),
+      description: `WinRM (Invoke-Command -ComputerName ${target.address})`,
+      close: () => ps.dispose(),
+    };
+  }
+  const session = await deps.openSession(target, { acceptNewHostKey, check });
+  return { run: sessionRunner(session, target.name), description: session.description, close: () => session.close() };
+}
+
+function stamp(d: Date): string {
+  return d
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d+Z$/, "Z");
+}
+
+const outcomeWord = (o: string) => (o === "skipped" ? "would run" : o);
+
+/** After --reboot: remember where the debug boot's KDNET pokes come from (inventory transport.kdnetAddress). */
+async function recordKdnetSource(deps: DriverDeps, target: Target, poke: KdnetPoke): Promise<void> {
+  const rec = kdnetSourceToRecord(poke, target.address, target.transport?.kdnetAddress);
+  if (!rec) return;
+  await deps.inventory.update((inv) => {
+    const t = inv.targets.find((x) => x.name === target.name);
+    if (t) t.transport = { ...t.transport, kdnetAddress: rec.address };
+  });
+  if (rec.differs)
+    deps.log.warn(
+      `In the debug boot '${target.name}' sends KDNET from ${rec.address}, not its SSH address ${target.address} (KDNET's own adapter takes an address from DHCP or 169.254.x.x). Recorded as its KDNET address; 'netdbg connect' listens for it.`,
+    );
+}
+
+export function windowsDriver(ports: WindowsDriverPorts = {}): OsDriver {
+  return {
+    os: "windows",
+    usesKey: true,
+    needsHostIp: true,
+
+    async prepare() {},
+
+    async setup(input: DriverSetupInput, deps: DriverDeps, progress: ProgressHooks): Promise<DriverSetupResult> {
+      const { target, request, port } = input;
+      const check = request.check;
+      const key = input.key!;
+      const hostIp = input.hostIp!;
+      const w = request.windows;
+      const nic = request.nic ?? target.transport?.nic;
+      let link = await openLink(target, w, request.acceptNewHostKey, check, deps, ports);
+      let run = link.run;
+      let plan: WindowsPlan | undefined;
+      let report: StepReport | undefined;
+      let rebooted: RebootResult | undefined;
+      try {
+        progress.phase(`Provision KDNET on '${target.name}' over ${link.description}`);
+        const r = await setupWindows({
+          run,
+          store: deps.store,
+          clock: deps.clock,
+          check,
+          config: {
+            target: target.name,
+            hostIp,
+            port,
+            key,
+            exportDir: DEFAULT_EXPORT_DIR,
+            stamp: stamp(input.now),
+            ...(nic ? { nic } : {}),
+            ...(w.kdnic === false ? { noKdnic: true } : {}),
+            ...(w.makeDefault ? { makeDefault: true } : {}),
+            ...(request.force ? { force: true } : {}),
+            ...(w.bitlockerUnknownOk ? { bitlockerUnknownOk: true } : {}),
+          },
+          onPlan: (p) => {
+            plan = p;
+            progress.line(
+              `NIC '${p.nic.name}'${p.nic.busparams ? ` at PCI ${p.nic.busparams}` : ""}; ${p.actions.length} actions`,
+            );
+          },
+          onStart: (a) => progress.line(`${a.title}…`),
+          onDone: (a, o) => progress.line(`${a.title}: ${outcomeWord(o)}`),
+        });
+        report = r.report;
+        progress.phase(
+          check
+            ? `Planned KDNET on '${target.name}' (nothing changed)`
+            : `KDNET on '${target.name}': ${r.report.changed ? "changed" : "unchanged"}, read back and verified`,
+        );
+        if (w.reboot && !check) {
+          // the host debug port is watched before the reboot so the first poke cannot be missed
+          let watch: (PokeWatch & { close(): Promise<void> }) | undefined;
+          try {
+            watch = await ports.watchPokes?.(port, hostIp, key);
+          } catch (e) {
+            if ((e as { code?: string }).code !== "NETDBG-E506") throw e;
+            deps.log.warn(`${(e as Error).message} Waiting for SSH only, without checking the target's KDNET poke.`);
+          }
+          try {
+            progress.phase(
+              watch
+                ? `Restart '${target.name}' into the debug entry and wait for its KDNET poke on UDP port ${port}`
+                : `Restart '${target.name}' into the debug entry and wait for SSH`,
+            );
+            rebooted = await rebootAndWait({
+              ...(watch ? { poke: watch } : {}),
+              ...(ports.pokeGraceMs !== undefined ? { pokeGraceMs: ports.pokeGraceMs } : {}),
+              target: target.name,
+              run,
+              close: () => link.close(),
+              reconnect: async () => {
+                progress.line(`waiting for the target to answer over ${link.description}…`);
+                link = await openLink(target, w, false, check, deps, ports);
+                run = link.run;
+                return { run, close: () => link.close() };
+              },
+              clock: deps.clock,
+            });
+            const rb = rebooted;
+            progress.phase(
+              rb.poke
+                ? `'${target.name}' pokes UDP port ${port} (KDNET v${rb.poke.version}, the stored key authenticates it)${rb.ssh ? "; SSH is back" : ""}`
+                : `'${target.name}' is back over SSH after ${rb.attempts} attempt(s)`,
+            );
+          } finally {
+            await watch?.close();
+          }
+        }
+      } finally {
+        await link.close();
+      }
+      const p = plan!;
+      const rep = report!;
+      if (rebooted?.poke) await recordKdnetSource(deps, target, rebooted.poke);
+      const actions: JourneyAction[] = p.actions.map((a: Action) => {
+        const r = rep.actions.find((x: ActionReport) => x.id === a.id);
+        return {
+          id: a.id,
+          title: a.title,
+          where: a.where,
+          outcome: r?.outcome ?? "skipped",
+          command: a.command,
+          undo: a.undo === undefined ? null : a.undo,
+        };
+      });
+      const windbg = `windbg -k net:port=${port},key=${key}`;
+      return {
+        changed: rep.changed,
+        actions,
+        handoff: { windbg },
+        attachable: !check && rebooted?.poke !== undefined,
+        warnings: p.warnings,
+        details: {
+          nic: { name: p.nic.name, busparams: p.nic.busparams ?? null, pnpDeviceId: p.nic.pnpDeviceId },
+          entry: p.entryGuid ?? null,
+          export: p.exportPath,
+          expected: p.expected,
+          warnings: p.warnings,
+          debugger: windbg,
+          reboot: rebooted
+            ? {
+                bootedEntry: rebooted.bootedEntry ?? null,
+                // SSH says which entry booted; without SSH, a poke shows a debugging entry booted
+                debugEntry:
+                  rebooted.bootedEntry !== undefined ? rebooted.bootedEntry === p.entryGuid : rebooted.poke !== undefined,
+                debug: rebooted.debug ?? null,
+                poke: rebooted.poke ?? null,
+                ssh: rebooted.ssh,
+                ...(rebooted.sshError ? { sshError: rebooted.sshError } : {}),
+              }
+            : null,
+        },
+      };
+    },
+
+    async teardown(
+      target: Target,
+      request: TeardownRequest,
+      deps: DriverDeps,
+      progress: ProgressHooks,
+    ): Promise<TargetTeardownResult> {
+      const check = request.check;
+      const store = deps.store;
+      const journal = await store.load(target.name);
+      const pending = journal.entries.filter((e) => e.status !== "undone");
+      const restore = request.restoreExport;
+      const link = await openLink(target, request.windows, request.acceptNewHostKey, check, deps, ports);
+      const run = link.run;
+      try {
+        await checkElevation(run, target.name);
+        if (restore) {
+          const cmd = displayCall(restoreExportCall(restore));
+          if (!check) {
+            await restoreExport(run, restore, target.name);
+            await store.remove(target.name);
+          }
+          return {
+            target: target.name,
+            os: "windows",
+            check,
+            changed: !check,
+            actions: [{ id: "bcd.import", outcome: check ? "skipped" : "changed", command: cmd }],
+            text: [`${check ? "would run" : "changed"}: ${cmd}`],
+          };
+        }
+        if (pending.length === 0) {
+          const facts = await probeWindows(run, { exportDir: DEFAULT_EXPORT_DIR });
+          const exports = [...new Set([...((journal.facts.exports as string[] | undefined) ?? []), ...facts.exports])];
+          if (facts.netdbgEntries.length === 0 && journal.entries.length > 0) {
+            return {
+              target: target.name,
+              os: "windows",
+              check,
+              changed: false,
+              actions: [],
+              text: [`Nothing to undo on '${target.name}': every recorded change is already undone.`],
+            };
+          }
+          throw netdbgError("E216", { target: target.name, exports: exports.join(", ") });
+        }
+        progress.phase(`Undo netdbg's changes on '${target.name}' over ${link.description}`);
+        const rep = await teardownWindows({
+          target: target.name,
+          run,
+          journal,
+          store,
+          clock: deps.clock,
+          check,
+          onDone: (e, o) => progress.line(`undo ${e.title}: ${outcomeWord(o)}`),
+        });
+        progress.phase(
+          check ? `Planned the undo on '${target.name}' (nothing changed)` : `Undid netdbg's changes on '${target.name}'`,
+        );
+        // two undos can be the same command (both dbgsettings changes restore {dbgsettings} from the export): one line
+        const lines = rep.actions.map((a) => `${a.outcome === "skipped" ? "would run" : a.outcome}: ${a.command || a.title}`);
+        const text = lines.filter((l, i) => lines.indexOf(l) === i);
+        if (check) text.push("Nothing was changed (--check).");
+        else {
+          const exports = (journal.facts.exports as string[] | undefined) ?? [];
+          if (exports.length) text.push(`The store exports netdbg took stay on the target: ${exports.join(", ")}`);
+          text.push("If the target is running the debug entry now, KDNET stays active until it restarts (shutdown /r /t 0).");
+        }
+        return { target: target.name, os: "windows", check, changed: rep.changed, actions: rep.actions, text };
+      } finally {
+        await link.close();
+      }
+    },
+  };
+}
