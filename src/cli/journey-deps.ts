@@ -169,7 +169,7 @@ function sudoPrompt(ctx: Context): (session: RemoteSession) => Promise<(() => Pr
 const defaultOpenKdnetPort = (port: number, hostIp: string) =>
   openUdp({ port, address: hostIp, ...(hostIp.includes(":") ? { family: 6 as const } : {}) });
 
-export const journalStoreOf = (ctx: Context, deps: CliDeps): JournalStore =>
+const journalStoreOf = (ctx: Context, deps: CliDeps): JournalStore =>
   deps.journalStore?.(ctx) ?? new FileJournalStore(ctx.paths.journals);
 
 /** The sequence's deps for this context. */

@@ -136,7 +136,7 @@ export async function setupTarget(
 }
 
 /** The hint printed under a redacted key. */
-export function showKeyHint(target: string): string {
+function showKeyHint(target: string): string {
   return `The key is shown redacted: 'netdbg keys show ${target} --show-secrets' (or setup --show-secrets) prints it in full.`;
 }
 

@@ -21,7 +21,7 @@ import type {
 } from "../host/firewall/index.js";
 
 /** The journal step name of host firewall entries. */
-export const HOST_FIREWALL_STEP = "host-firewall";
+const HOST_FIREWALL_STEP = "host-firewall";
 
 /** How setup reaches this machine's firewall (src/cli/journey-deps.ts builds the real one; tests run theirs in a namespace). */
 export interface HostFirewallPort {
@@ -191,7 +191,7 @@ export async function openHostFirewall(o: OpenOptions): Promise<HostFirewallResu
 }
 
 /** The host entries of a journal that may still be in effect, newest first. */
-export function hostEntries(journal: Journal): JournalEntry[] {
+function hostEntries(journal: Journal): JournalEntry[] {
   return journal.entries.filter((e) => isHost(e) && e.status !== "undone").reverse();
 }
 

@@ -89,7 +89,7 @@ export function setupJson(r: SetupResult): Record<string, unknown> {
 const noProgress: ProgressHooks = { phase() {}, line() {} };
 
 /** Every string in `value` with each secret replaced by its redacted form. */
-export function scrubDeep<T>(value: T, secrets: readonly string[]): T {
+function scrubDeep<T>(value: T, secrets: readonly string[]): T {
   const live = secrets.filter((s) => s.length >= 4);
   if (live.length === 0) return value;
   const walk = (v: unknown): unknown => {

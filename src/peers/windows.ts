@@ -4,7 +4,7 @@
  * debugs over the network — the KDNET target peer poking the host over real UDP on loopback with the key and
  * host address that setup wrote into the model's {dbgsettings}. Nothing is sent to any address but loopback.
  */
-import type { Endpoint } from "../engine/kdnet/transport.js";
+import type { UdpAddress } from "../engine/kdnet/transport.js";
 import { parseKdnetKey } from "../core/kdnet-key.js";
 import { openUdp } from "../engine/kdnet/udp.js";
 import { parseDbgSettings } from "../targets/windows/bcdedit-parse.js";
@@ -69,7 +69,7 @@ export async function startWindowsPeer(opts: WindowsPeerOptions = {}): Promise<W
         return;
       }
       const d = parseDbgSettings(model.bcd(["/dbgsettings"]).output);
-      const host: Endpoint = { address: d.hostip ?? "", port: Number(d.port) };
+      const host: UdpAddress = { address: d.hostip ?? "", port: Number(d.port) };
       if (!d.key || !isLoopback(host.address) || !Number.isInteger(host.port)) {
         say(`the Windows model restarted into ${entry}, but its {dbgsettings} name no loopback host and key: KDNET stays silent`);
         return;

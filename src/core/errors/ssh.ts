@@ -6,7 +6,7 @@ import { defineErrors } from "./types.js";
  * is reached through ProxyJump. Exec errors name the step and the exact command with its stderr tail.
  */
 
-export interface Endpoint {
+export interface SshHop {
   host: string;
   user: string;
   port: number;
@@ -14,23 +14,23 @@ export interface Endpoint {
   via?: string;
 }
 
-const at = (p: Endpoint) => `${p.user}@${p.host} port ${p.port}${p.via ? ` (via ${p.via})` : ""}`;
+const at = (p: SshHop) => `${p.user}@${p.host} port ${p.port}${p.via ? ` (via ${p.via})` : ""}`;
 const hostPort = (p: { host: string; port: number }) => (p.port === 22 ? p.host : `[${p.host}]:${p.port}`);
 
 export const sshErrors = defineErrors({
   E800: {
     title: "SSH authentication failed",
     exit: "environment",
-    message: (p: Endpoint & { tried: string[] }) =>
+    message: (p: SshHop & { tried: string[] }) =>
       `SSH login to ${at(p)} was refused: no offered credential was accepted (tried: ${p.tried.length ? p.tried.join(", ") : "nothing"}).`,
-    fix: (p: Endpoint) =>
+    fix: (p: SshHop) =>
       `Put your public key into ~${p.user}/.ssh/authorized_keys on ${p.host} (e.g. 'ssh-copy-id -p ${p.port} ${p.user}@${p.host}'), or name the right key as ssh.identityFile in the inventory or IdentityFile in ~/.ssh/config, or load it into ssh-agent; a key with a passphrase is asked for on a terminal, elsewhere load it with 'ssh-add <file>'; check the user name too.`,
   },
   E801: {
     title: "SSH server not reachable",
     exit: "environment",
-    message: (p: Endpoint & { reason: string }) => `Cannot open a TCP connection to the SSH server for ${at(p)}: ${p.reason}.`,
-    fix: (p: Endpoint & { errno?: string }) =>
+    message: (p: SshHop & { reason: string }) => `Cannot open a TCP connection to the SSH server for ${at(p)}: ${p.reason}.`,
+    fix: (p: SshHop & { errno?: string }) =>
       p.errno === "ECONNREFUSED"
         ? `Nothing listens on port ${p.port} of ${p.host}: start the SSH server there (Linux: 'systemctl start ssh' or 'sshd'; Windows: 'Start-Service sshd'), or correct the port (ssh.port in the inventory, Port in ~/.ssh/config).`
         : p.errno === "ENOTFOUND" || p.errno === "EAI_AGAIN"
@@ -40,16 +40,16 @@ export const sshErrors = defineErrors({
   E802: {
     title: "SSH handshake failed",
     exit: "environment",
-    message: (p: Endpoint & { reason: string }) => `The SSH handshake with ${at(p)} failed: ${p.reason}.`,
+    message: (p: SshHop & { reason: string }) => `The SSH handshake with ${at(p)} failed: ${p.reason}.`,
     fix: () =>
       "The server and netdbg share no key-exchange, cipher or host-key algorithm, or the server closed the connection (MaxStartups, AllowUsers, a TCP wrapper): check the server's log (journalctl -u ssh, or the Windows OpenSSH event log).",
   },
   E803: {
     title: "SSH connection timed out",
     exit: "environment",
-    message: (p: Endpoint & { seconds: number }) =>
+    message: (p: SshHop & { seconds: number }) =>
       `The SSH server for ${at(p)} did not complete the handshake within ${p.seconds} s.`,
-    fix: (p: Endpoint) =>
+    fix: (p: SshHop) =>
       `Check that ${p.host} is up and that port ${p.port} really is an SSH server (not a firewall silently dropping packets).`,
   },
   E804: {

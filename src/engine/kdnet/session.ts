@@ -33,7 +33,7 @@ import {
   parseStateChange,
   type StateChange,
 } from "./kd.js";
-import { type DatagramTransport, type Endpoint, endpointKey } from "./transport.js";
+import { type DatagramTransport, type UdpAddress, endpointKey } from "./transport.js";
 
 export interface HostSessionOptions {
   transport: DatagramTransport;
@@ -67,19 +67,19 @@ export interface HostSessionOptions {
 }
 
 export type HostEvent =
-  | { kind: "poke"; from: Endpoint; version: number; seq: number; poke: Poke; authenticated: true; answered: boolean }
-  | { kind: "auth-failed"; from: Endpoint; channel: number; version: number }
+  | { kind: "poke"; from: UdpAddress; version: number; seq: number; poke: Poke; authenticated: true; answered: boolean }
+  | { kind: "auth-failed"; from: UdpAddress; channel: number; version: number }
   /** A control datagram from an address other than the expected target's (not even authenticated). */
-  | { kind: "foreign-poke"; from: Endpoint }
+  | { kind: "foreign-poke"; from: UdpAddress }
   /**
    * An authentic poke that did not come from where the target sent it (its inner target address is not the source,
    * or its nonce counter was already seen): a replay. Ignored.
    */
-  | { kind: "replayed-poke"; from: Endpoint; claimed: string; reason: "address" | "counter" }
+  | { kind: "replayed-poke"; from: UdpAddress; claimed: string; reason: "address" | "counter" }
   /** The session moved to a new source address on an authentic, fresh poke (acceptNewSource). */
-  | { kind: "source-changed"; from: Endpoint; previous: string | undefined }
-  | { kind: "handshake"; from: Endpoint; version: number; rebooted: boolean }
-  | { kind: "hello"; from: Endpoint }
+  | { kind: "source-changed"; from: UdpAddress; previous: string | undefined }
+  | { kind: "handshake"; from: UdpAddress; version: number; rebooted: boolean }
+  | { kind: "hello"; from: UdpAddress }
   | { kind: "state-change"; state: StateChange }
   | { kind: "print"; text: string }
   | { kind: "file-io"; api: number; path?: string }
@@ -112,7 +112,7 @@ export class KdnetHostSession {
   private readonly listeners = new Set<(e: HostEvent) => void>();
 
   /** The target endpoint of the live session, once handshaken. */
-  peer: Endpoint | undefined;
+  peer: UdpAddress | undefined;
   /** Protocol version byte the target uses (echoed back). */
   version = 0;
   private boot: string | undefined;
@@ -213,7 +213,7 @@ export class KdnetHostSession {
 
   // ---------------------------------------------------------------- receive
 
-  private onDatagram(buf: Buffer, from: Endpoint): void {
+  private onDatagram(buf: Buffer, from: UdpAddress): void {
     const t0 = this.onAck ? process.hrtime.bigint() : 0n;
     this.stats.received++;
     const hdr = peekHeader(buf);
@@ -247,7 +247,7 @@ export class KdnetHostSession {
     this.onKdPacket(p, t0);
   }
 
-  private onControl(buf: Buffer, from: Endpoint): void {
+  private onControl(buf: Buffer, from: UdpAddress): void {
     const source = plainAddress(from.address);
     const pinned = this.peer ? plainAddress(this.peer.address) : this.targetAddress;
     const moved = pinned !== undefined && source !== pinned;
@@ -446,7 +446,7 @@ export class KdnetHostSession {
 
   // ---------------------------------------------------------------- send
 
-  private send(buf: Buffer, to: Endpoint): void {
+  private send(buf: Buffer, to: UdpAddress): void {
     this.stats.sent++;
     this.transport.send(buf, to);
   }

@@ -2,21 +2,21 @@
  * The datagram transport the KDNET engine talks through: real UDP (udp.ts) or in memory (for tests).
  */
 
-export interface Endpoint {
+export interface UdpAddress {
   address: string;
   port: number;
 }
 
 export interface DatagramTransport {
   /** The local address/port actually bound. */
-  readonly local: Endpoint;
-  send(buf: Uint8Array, to: Endpoint): void;
+  readonly local: UdpAddress;
+  send(buf: Uint8Array, to: UdpAddress): void;
   /** Register the single receive handler (a later call replaces it). */
-  onMessage(handler: (buf: Buffer, from: Endpoint) => void): void;
+  onMessage(handler: (buf: Buffer, from: UdpAddress) => void): void;
   close(): Promise<void>;
 }
 
-export function endpointKey(e: Endpoint): string {
+export function endpointKey(e: UdpAddress): string {
   return e.address.includes(":") ? `[${e.address}]:${e.port}` : `${e.address}:${e.port}`;
 }
 
@@ -24,7 +24,7 @@ export function endpointKey(e: Endpoint): string {
 export class MemoryNetwork {
   private readonly nodes = new Map<string, MemoryTransport>();
 
-  open(local: Endpoint): MemoryTransport {
+  open(local: UdpAddress): MemoryTransport {
     const k = endpointKey(local);
     if (this.nodes.has(k)) throw new Error(`${k} is already bound`);
     const t = new MemoryTransport(local, this);
@@ -33,7 +33,7 @@ export class MemoryNetwork {
   }
 
   /** @internal */
-  deliver(buf: Uint8Array, from: Endpoint, to: Endpoint): void {
+  deliver(buf: Uint8Array, from: UdpAddress, to: UdpAddress): void {
     const dest = this.nodes.get(endpointKey(to));
     if (!dest) return;
     const copy = Buffer.from(buf);
@@ -47,24 +47,24 @@ export class MemoryNetwork {
 }
 
 export class MemoryTransport implements DatagramTransport {
-  private handler: ((buf: Buffer, from: Endpoint) => void) | undefined;
+  private handler: ((buf: Buffer, from: UdpAddress) => void) | undefined;
   private closed = false;
   /** Every datagram sent, for assertions. */
-  readonly sent: { buf: Buffer; to: Endpoint }[] = [];
+  readonly sent: { buf: Buffer; to: UdpAddress }[] = [];
   constructor(
-    readonly local: Endpoint,
+    readonly local: UdpAddress,
     private readonly net: MemoryNetwork,
   ) {}
-  send(buf: Uint8Array, to: Endpoint): void {
+  send(buf: Uint8Array, to: UdpAddress): void {
     if (this.closed) return;
     this.sent.push({ buf: Buffer.from(buf), to });
     this.net.deliver(buf, this.local, to);
   }
-  onMessage(handler: (buf: Buffer, from: Endpoint) => void): void {
+  onMessage(handler: (buf: Buffer, from: UdpAddress) => void): void {
     this.handler = handler;
   }
   /** @internal */
-  receive(buf: Buffer, from: Endpoint): void {
+  receive(buf: Buffer, from: UdpAddress): void {
     if (!this.closed) this.handler?.(buf, from);
   }
   async close(): Promise<void> {

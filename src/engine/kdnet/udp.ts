@@ -1,7 +1,7 @@
 /** The real UDP transport (node:dgram), the only file of the KDNET engine that touches sockets. */
 import { createSocket, type Socket } from "node:dgram";
 import { netdbgError } from "../../core/error.js";
-import type { DatagramTransport, Endpoint } from "./transport.js";
+import type { DatagramTransport, UdpAddress } from "./transport.js";
 import { udpPortHolder } from "../transport/port-holder.js";
 
 export interface UdpOptions {
@@ -12,11 +12,11 @@ export interface UdpOptions {
 }
 
 class UdpTransport implements DatagramTransport {
-  private handler: ((buf: Buffer, from: Endpoint) => void) | undefined;
+  private handler: ((buf: Buffer, from: UdpAddress) => void) | undefined;
   private closed = false;
   constructor(
     private readonly sock: Socket,
-    readonly local: Endpoint,
+    readonly local: UdpAddress,
   ) {
     sock.on("message", (msg, rinfo) => {
       this.handler?.(msg, { address: rinfo.address, port: rinfo.port });
@@ -24,11 +24,11 @@ class UdpTransport implements DatagramTransport {
     // A send error (e.g. ICMP unreachable surfacing as ECONNREFUSED) must not kill the process: UDP is lossy anyway.
     sock.on("error", () => {});
   }
-  send(buf: Uint8Array, to: Endpoint): void {
+  send(buf: Uint8Array, to: UdpAddress): void {
     if (this.closed) return;
     this.sock.send(buf, to.port, to.address);
   }
-  onMessage(handler: (buf: Buffer, from: Endpoint) => void): void {
+  onMessage(handler: (buf: Buffer, from: UdpAddress) => void): void {
     this.handler = handler;
   }
   close(): Promise<void> {

@@ -34,7 +34,7 @@ import {
   STATUS_UNSUCCESSFUL,
   writeVersion,
 } from "../../engine/kdnet/kd.js";
-import type { DatagramTransport, Endpoint } from "../../engine/kdnet/transport.js";
+import type { DatagramTransport, UdpAddress } from "../../engine/kdnet/transport.js";
 
 export const KERNEL_BASE = 0xfffff80012000000n;
 export const MODULE_LIST = 0xfffff80012c2a000n; // PsLoadedModuleList head
@@ -117,7 +117,7 @@ export interface TargetPeerOptions {
   transport: DatagramTransport;
   key: KdnetKey;
   /** The debugger host to poke. */
-  host: Endpoint;
+  host: UdpAddress;
   /** Protocol version byte (CAP1: 4, CAP2: 5). */
   version?: number;
   pokeIntervalMs?: number;
@@ -159,7 +159,7 @@ export class KdnetTargetPeer {
 
   private readonly transport: DatagramTransport;
   private readonly controlKeys: KdnetKeys;
-  private readonly host: Endpoint;
+  private readonly host: UdpAddress;
   private readonly version: number;
   private readonly pokeIntervalMs: number;
   private readonly retransmitMs: number;
@@ -292,7 +292,7 @@ export class KdnetTargetPeer {
   }
   private lastPokeNonce: Buffer | undefined;
 
-  private onDatagram(buf: Buffer, _from: Endpoint): void {
+  private onDatagram(buf: Buffer, _from: UdpAddress): void {
     if (this.closed) return;
     const r = openDatagram(buf, this.controlKeys);
     if (!r.ok) {
