@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LinuxPeer, startLinuxPeer } from "../../src/peers/linux.js";
 import { startWindowsPeer, type WindowsPeer } from "../../src/peers/windows.js";
-import { runCli } from "../helpers/cli-src.js";
+import { runCliSource as runCli } from "../helpers/cli.js";
 
 const N = 16;
 const COMPAT = fileURLToPath(new URL("../../assets/kgdboe-compat", import.meta.url));

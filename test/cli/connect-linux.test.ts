@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readElfSymbols } from "../../src/engine/elf.js";
 import { BANNER, BANNER_ADDR, pattern, TEXT_BASE, UdpKgdbStub } from "../fakes/rsp-stub.js";
-import { runCli, stateDirWith } from "../helpers/cli-src.js";
+import { runCliSource as runCli, stateDirWith } from "../helpers/cli.js";
 import { type GdbServer, requireTool, startGdbServer, TEST_PROGRAM } from "../helpers/tools.js";
 
 let dir: string;

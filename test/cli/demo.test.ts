@@ -4,17 +4,17 @@
  * KDNET peer on real UDP, connect over KDNET and over the GDB remote protocol on UDP, teardown — and nothing left
  * behind. The expected kernel facts come from the peers' own definitions, so the test proves they crossed the wire.
  */
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { INITIAL_RIP, KERNEL_BASE } from "../fakes/kdnet-target/index.js";
 import { BANNER, stubRegisters } from "../fakes/rsp-stub.js";
-import { runCli, tempHome } from "../helpers/cli.js";
+import { runCli, spawnCli, tempHome } from "../helpers/cli.js";
 import { waitForOutput } from "../helpers/tools.js";
 
-const BIN = new URL("../../bin/netdbg.js", import.meta.url).pathname;
+const _BIN = new URL("../../bin/netdbg.js", import.meta.url).pathname;
 
 const homes: string[] = [];
 afterAll(() => {
@@ -165,10 +165,8 @@ describe("netdbg demo (built CLI, no TTY)", { timeout: 90_000 }, () => {
   });
 
   it("Ctrl-C during setup stops the built-in targets and removes the demo state (exit 130)", async () => {
-    const child = spawn(process.execPath, [BIN, "demo"], {
-      env: { ...process.env, NETDBG_HOME: tempHome("nd-demo-home-"), NO_COLOR: "1" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const child = spawnCli(["demo"], "dist", { home: tempHome("nd-demo-home-") });
+    child.stdin.end();
     const seen = await waitForOutput(child, /demo: setup demo-win/);
     const dir = /demo: state directory (\S+)/.exec(seen)![1]!;
     expect(existsSync(dir)).toBe(true);

@@ -1,14 +1,9 @@
-/**
- * The CLI's entry and exit point as a user meets it (the built bin/netdbg.js in a child process): no arguments,
- * usage errors in text mode, a closed pipe, every subcommand's help listing the global options, exit classes.
- */
-import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { netdbgError } from "../../src/core/error.js";
-import { runCli, tempHome } from "../helpers/cli.js";
+import { runCli, spawnCli, tempHome } from "../helpers/cli.js";
 
-const BIN = fileURLToPath(new URL("../../bin/netdbg.js", import.meta.url));
+const _BIN = fileURLToPath(new URL("../../bin/netdbg.js", import.meta.url));
 const CAPTURE = fileURLToPath(new URL("../fixtures/kdnet/windbg-uncut.pcapng.gz", import.meta.url));
 
 describe("netdbg's entry", () => {
@@ -58,10 +53,8 @@ describe("netdbg's entry", () => {
   });
 
   it("'kdnet decode … | head -1' ends quietly with exit 0 when the reader closes the pipe", async () => {
-    const child = spawn(process.execPath, [BIN, "kdnet", "decode", "--key", "8.8.8.8", CAPTURE], {
-      env: { ...process.env, NO_COLOR: "1", NETDBG_HOME: tempHome() },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const child = spawnCli(["kdnet", "decode", "--key", "8.8.8.8", CAPTURE], "dist", { home: tempHome() });
+    child.stdin.end();
     let stderr = "";
     child.stderr.on("data", (d: Buffer) => {
       stderr += d.toString();

@@ -1,10 +1,9 @@
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCli, stateDirWith } from "../helpers/cli-src.js";
+import { runCliSource as runCli, spawnCli, stateDirWith } from "../helpers/cli.js";
 import { type GdbServer, gdbBatch, requireTool, startGdbServer, TEST_PROGRAM, waitForOutput } from "../helpers/tools.js";
 
 let dir: string;
@@ -57,17 +56,14 @@ describe("netdbg gdb <target>", () => {
     const r = await cli(["gdb", "serial", "--no-bridge"]);
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/host port 50001.*without --no-bridge/);
-    const entry = fileURLToPath(new URL("../helpers/cli-entry.ts", import.meta.url));
     // a free host port for the bridge's UDP side (the 'serial' target's own port may be taken by another test)
     const { createSocket } = await import("node:dgram");
     const probe = createSocket("udp4");
     await new Promise<void>((res) => probe.bind(0, "127.0.0.1", () => res()));
     const free = probe.address().port;
     await new Promise<void>((res) => probe.close(() => res()));
-    const child = spawn(process.execPath, ["--import", "tsx", entry, "--json", "gdb", "serial", "--port", String(free)], {
-      env: { ...process.env, NETDBG_HOME: home },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const child = spawnCli(["--json", "gdb", "serial", "--port", String(free)], "src", { home });
+    child.stdin.end();
     try {
       const out = await waitForOutput(child, /"bridge": "127\.0\.0\.1:\d+"/, 30_000);
       expect(out).toMatch(/"target remote 127\.0\.0\.1:\d+"/);
@@ -82,15 +78,10 @@ describe("netdbg gdb <target>", () => {
 
     it("serves a stock gdb on a local TCP port, relaying to real gdbserver", async () => {
       server = await startGdbServer(prog);
-      const entry = fileURLToPath(new URL("../helpers/cli-entry.ts", import.meta.url));
-      const child = spawn(
-        process.execPath,
-        ["--import", "tsx", entry, "--json", "gdb", "kbox", "--bridge", "--endpoint", `tcp:127.0.0.1:${server.port}`],
-        {
-          env: { ...process.env, NETDBG_HOME: home },
-          stdio: ["ignore", "pipe", "pipe"],
-        },
-      );
+      const child = spawnCli(["--json", "gdb", "kbox", "--bridge", "--endpoint", `tcp:127.0.0.1:${server.port}`], "src", {
+        home,
+      });
+      child.stdin.end();
       try {
         let bridgeLog = "";
         child.stderr!.on("data", (d: Buffer) => (bridgeLog += d.toString()));
@@ -124,24 +115,12 @@ describe("netdbg gdb <target>", () => {
       // its own gdbserver: the test above killed its program, and gdbserver leaves with it
       const own = await startGdbServer(prog);
       const sock = join(dir, "bridge.sock");
-      const entry = fileURLToPath(new URL("../helpers/cli-entry.ts", import.meta.url));
-      const child = spawn(
-        process.execPath,
-        [
-          "--import",
-          "tsx",
-          entry,
-          "--json",
-          "gdb",
-          "kbox",
-          "--bridge",
-          "--endpoint",
-          `tcp:127.0.0.1:${own.port}`,
-          "--listen",
-          `unix:${sock}`,
-        ],
-        { env: { ...process.env, NETDBG_HOME: home }, stdio: ["ignore", "pipe", "pipe"] },
+      const child = spawnCli(
+        ["--json", "gdb", "kbox", "--bridge", "--endpoint", `tcp:127.0.0.1:${own.port}`, "--listen", `unix:${sock}`],
+        "src",
+        { home },
       );
+      child.stdin.end();
       try {
         await waitForOutput(child, /"bridge": "[^"]*bridge\.sock"/, 30_000);
         expect(statSync(sock).isSocket()).toBe(true);

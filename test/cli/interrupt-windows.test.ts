@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startWindowsPeer, type WindowsPeer } from "../../src/peers/windows.js";
-import { runCli } from "../helpers/cli-src.js";
+import { runCliSource as runCli } from "../helpers/cli.js";
 import { interruptAt, journalEntries } from "../helpers/interrupt.js";
 
 /** Off (no command matches) while the steps are listed; every command during the interrupted runs. */

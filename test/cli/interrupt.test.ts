@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LinuxPeer, startLinuxPeer } from "../../src/peers/linux.js";
-import { runCli } from "../helpers/cli-src.js";
+import { runCliSource as runCli } from "../helpers/cli.js";
 import { interruptAt, journalEntries as entriesOf } from "../helpers/interrupt.js";
 
 const COMPAT = fileURLToPath(new URL("../../assets/kgdboe-compat", import.meta.url));

@@ -5,7 +5,7 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { runCli } from "../helpers/cli-src.js";
+import { runCliSource as runCli } from "../helpers/cli.js";
 
 /** The key as it is, in either case, in hex, and base64 of its UTF-8 / UTF-16LE bytes at each alignment. */
 function spellings(key: string): string[] {

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SystemNetProbe } from "../../src/io/net-probe.js";
 import { UdpKgdbStub } from "../fakes/rsp-stub.js";
-import { runCli, stateDirWith } from "../helpers/cli-src.js";
+import { runCliSource as runCli, stateDirWith } from "../helpers/cli.js";
 
 let dir: string;
 let config: string;

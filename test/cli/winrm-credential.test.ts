@@ -5,7 +5,7 @@
  */
 import { rmSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
-import { runCli, stateDirWith } from "../helpers/cli-src.js";
+import { runCliSource as runCli, stateDirWith } from "../helpers/cli.js";
 
 const home = stateDirWith(
   [{ name: "win", os: "windows", address: "127.0.0.1", port: 50001, transport: { hostIp: "127.0.0.1" } }],

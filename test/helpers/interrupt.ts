@@ -2,12 +2,9 @@
  * Signal a `netdbg` run (the CLI from source) while a chosen step is in flight: start it, poll its journal until
  * the step shows `pending`, then send `signals` SIGINTs 50 ms apart. Shared by the Linux and Windows Ctrl-C tests.
  */
-import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { checkJournal } from "../../src/core/journal.js";
-
-const ENTRY = fileURLToPath(new URL("./cli-entry.ts", import.meta.url));
+import { spawnCli } from "./cli.js";
 
 /** The journal's entries, validated by netdbg's own schema (throws when it is not a valid journal). */
 export function journalEntries(file: string, target: string) {
@@ -28,10 +25,8 @@ export interface InterruptAt {
 }
 
 export async function interruptAt(o: InterruptAt): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ["--import", "tsx", ENTRY, ...o.args], {
-    env: { ...process.env, ...o.env, NO_COLOR: "1" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child = spawnCli(o.args, "src", { env: o.env });
+  child.stdin.end();
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));

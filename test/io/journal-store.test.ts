@@ -57,7 +57,7 @@ describe("netdbg teardown on a damaged journal", () => {
   ])(
     "%s: exit 3 with NETDBG-E015, never 'nothing to undo'",
     async (_what, entries) => {
-      const { runCli, stateDirWith } = await import("../helpers/cli-src.js");
+      const { runCliSource: runCli, stateDirWith } = await import("../helpers/cli.js");
       const home = stateDirWith([{ name: "t", os: "linux", address: "192.0.2.7" }], "nd-journal-cli-");
       const { mkdirSync } = await import("node:fs");
       mkdirSync(join(home, "state", "journals"), { recursive: true });
@@ -72,7 +72,7 @@ describe("netdbg teardown on a damaged journal", () => {
 
 describe("an inventory with too many YAML aliases", () => {
   it("is NETDBG-E004 (exit 2) for every command, the file untouched", async () => {
-    const { runCli } = await import("../helpers/cli-src.js");
+    const { runCliSource: runCli } = await import("../helpers/cli.js");
     const { readFileSync } = await import("node:fs");
     const home = mkdtempSync(join(tmpdir(), "nd-yaml-bomb-"));
     const lines = ["a: &a [x, x, x, x, x, x, x, x, x, x]"];

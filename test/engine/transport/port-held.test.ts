@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { isNetdbgError } from "../../../src/core/error.js";
 import { udpPortHolder } from "../../../src/engine/transport/port-holder.js";
 import { UdpTransport } from "../../../src/engine/transport/udp.js";
-import { runCli, stateDirWith } from "../../helpers/cli-src.js";
+import { runCliSource as runCli, stateDirWith } from "../../helpers/cli.js";
 
 let holder: ChildProcess | undefined;
 afterEach(() => {
