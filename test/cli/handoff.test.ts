@@ -19,6 +19,7 @@ import { parseDbgSettings } from "../../src/targets/windows/index.js";
 import { KdnetTargetPeer } from "../fakes/kdnet-target/index.js";
 import { defaultState, WindowsTargetModel } from "../fakes/windows-target/model.js";
 import { ModelSession } from "../fakes/windows-target/session.js";
+import { freeUdpPort } from "../helpers/ports.js";
 
 const KEY = "2steg4fzbj2sz.23418vzkd4ko3.1g34ou07z4pev.1sp3yo9yz874p";
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -27,26 +28,13 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function freePort(): Promise<number> {
-  for (;;) {
-    const port = 49152 + Math.floor(Math.random() * (60999 - 49152));
-    try {
-      const t = await openUdp({ port, address: "127.0.0.1" });
-      await t.close();
-      return port;
-    } catch {
-      // taken: draw again
-    }
-  }
-}
-
 async function rig() {
   const dir = mkdtempSync(join(tmpdir(), "nd-handoff-"));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   // a terminal to type at: setup attaches only then
   const ctx: Context = { ...createContext({ stateDir: dir, color: false }), isTTY: true };
   await ctx.secrets.set("win", KEY);
-  const port = await freePort();
+  const port = await freeUdpPort({ debug: true });
   const target: Target = { name: "win", os: "windows", address: "127.0.0.1", port, transport: { hostIp: "127.0.0.1" } };
   const model = new WindowsTargetModel(defaultState());
   const peerTransport = await openUdp({ port: 0, address: "127.0.0.1" });

@@ -1,7 +1,6 @@
 /** The CLI commands of the KDNET engine: kdnet decode / listen, windbg, connect (Windows), run in-process. */
 import { fileURLToPath } from "node:url";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { createSocket } from "node:dgram";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawn } from "node:child_process";
@@ -13,23 +12,12 @@ import { InventoryStore } from "../../src/io/inventory-store.js";
 import { resolvePaths } from "../../src/io/paths.js";
 import { FileSecretStore } from "../../src/io/secret-store.js";
 import { BULK_BASE, bulkByte, KERNEL_BASE, KdnetTargetPeer } from "../fakes/kdnet-target/index.js";
+import { freeUdpPort } from "../helpers/ports.js";
 
 const FIX = fileURLToPath(new URL("../fixtures/kdnet", import.meta.url));
 const KEY = "1a2b3c.4d5e6f.7g8h9i.0j1k2l";
 let dir: string;
 let port: number;
-
-async function freePort(): Promise<number> {
-  for (;;) {
-    const p = 49152 + Math.floor(Math.random() * 16000);
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = createSocket("udp4");
-      s.once("error", () => resolve(false));
-      s.bind(p, "0.0.0.0", () => s.close(() => resolve(true)));
-    });
-    if (ok) return p;
-  }
-}
 
 async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = "";
@@ -56,7 +44,7 @@ async function run(args: string[]): Promise<{ code: number; out: string; err: st
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "kdnet-cli-"));
-  port = await freePort();
+  port = await freeUdpPort({ debug: true, address: "0.0.0.0" });
   const paths = resolvePaths(dir);
   await new InventoryStore(paths.inventory).update((inv) => {
     inv.targets.push({ name: "win1", os: "windows", address: "127.0.0.1", port });

@@ -6,10 +6,11 @@
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { connect, createServer } from "node:net";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { freeTcpPort } from "./ports.js";
 
 const SSHD = "/usr/sbin/sshd";
 
@@ -108,18 +109,6 @@ export function removeTestUser(name: string): void {
   execFileSync("userdel", ["-r", "-f", name], { stdio: "ignore" });
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const a = s.address();
-      const port = typeof a === "object" && a ? a.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 function canConnect(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const c = connect({ host: "127.0.0.1", port });
@@ -186,7 +175,7 @@ export async function startSshd(opts: SshdOptions): Promise<Sshd> {
   const pidFile = join(dir, "sshd.pid");
 
   for (let attempt = 0; attempt < 5; attempt++) {
-    const port = await freePort();
+    const port = await freeTcpPort();
     const cfg = [
       ...(opts.extraConfig ?? []), // first: sshd keeps the first value of a keyword
       `Port ${port}`,

@@ -5,16 +5,9 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freeUdpPort } from "../helpers/ports.js";
 
 const script = new URL("../../templates/lab/serial-relay.mjs", import.meta.url).pathname;
-
-async function freePort(): Promise<number> {
-  const s = createSocket("udp4");
-  await new Promise<void>((r) => s.bind(0, "127.0.0.1", () => r()));
-  const p = s.address().port;
-  s.close();
-  return p;
-}
 
 const bound = (s: Socket, port = 0) => new Promise<void>((r) => s.bind(port, "127.0.0.1", () => r()));
 
@@ -42,7 +35,7 @@ describe("serial relay", () => {
   const dir = mkdtempSync(join(tmpdir(), "lab-relay-"));
 
   beforeAll(async () => {
-    [peer, local, listen] = [await freePort(), await freePort(), await freePort()];
+    [peer, local, listen] = [await freeUdpPort(), await freeUdpPort(), await freeUdpPort()];
     qemu = createSocket("udp4");
     await bound(qemu, local);
     const ready = join(dir, "ready");
