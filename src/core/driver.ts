@@ -29,6 +29,13 @@ export interface ProgressHooks {
   command?(e: { step: string; command: string; readOnly: boolean }): void;
 }
 
+/**
+ * How a driver shows progress: `run` executes inside the display (a listr2 task in the CLI). A driver opens its
+ * link and asks what must be asked (a host key, a sudo password) BEFORE it starts the display: a running
+ * display holds back what is written meanwhile, so a question asked inside it would be invisible.
+ */
+export type Progress = <T>(title: string, run: (hooks: ProgressHooks) => Promise<T>) => Promise<T>;
+
 /** Why a test or the demo opens sessions differently: the opener every driver uses for SSH. */
 export type SessionOpener = (target: Target, o: { acceptNewHostKey: boolean; check: boolean }) => Promise<RemoteSession>;
 
@@ -137,6 +144,6 @@ export interface OsDriver {
   readonly needsHostIp: boolean;
   /** Refuse flags that do not apply and resolve inputs, before anything changes; the result reaches `setup`. */
   prepare(target: Target, request: SetupRequest): Promise<unknown>;
-  setup(input: DriverSetupInput, deps: DriverDeps, progress: ProgressHooks): Promise<DriverSetupResult>;
-  teardown(target: Target, request: TeardownRequest, deps: DriverDeps, progress: ProgressHooks): Promise<TargetTeardownResult>;
+  setup(input: DriverSetupInput, deps: DriverDeps, progress: Progress): Promise<DriverSetupResult>;
+  teardown(target: Target, request: TeardownRequest, deps: DriverDeps, progress: Progress): Promise<TargetTeardownResult>;
 }

@@ -8,7 +8,7 @@
  * own apply rolls back its own changes (core/apply.ts). The result is data: src/cli renders it as text,
  * progress or the one `--json` object, and attaches the debugger when asked.
  */
-import type { DriverDeps, JourneyAction, OsDriver, ProgressHooks, SessionOpener, SetupRequest } from "../core/driver.js";
+import type { DriverDeps, JourneyAction, OsDriver, Progress, SessionOpener, SetupRequest } from "../core/driver.js";
 import { netdbgError } from "../core/error.js";
 import type { Target } from "../core/inventory.js";
 import type { JournalStore } from "../core/journal.js";
@@ -40,9 +40,9 @@ export interface JourneyDeps {
   now?: () => Date;
 }
 
-/** How the caller shows progress: `run` wraps a driver's work (a listr2 task in the CLI); default: no display. */
+/** How the caller shows progress: `progress` wraps a driver's work (a listr2 task in the CLI); default: no display. */
 export interface JourneyUi {
-  progress?<T>(title: string, run: (hooks: ProgressHooks) => Promise<T>): Promise<T>;
+  progress?: Progress;
   /** Print the key and every secret in full (`--show-secrets`). */
   showSecrets?: boolean;
   /** Skip the port step (the fleet settled every port first, in one inventory write). */
@@ -86,7 +86,8 @@ export function setupJson(r: SetupResult): Record<string, unknown> {
   };
 }
 
-const noProgress: ProgressHooks = { phase() {}, line() {} };
+/** No display: the driver's work runs as is. */
+export const noDisplay: Progress = (_title, run) => run({ phase() {}, line() {} });
 
 /** Every string in `value` with each secret replaced by its redacted form. */
 function scrubDeep<T>(value: T, secrets: readonly string[]): T {
@@ -166,15 +167,13 @@ export async function runSetup(
     openSession: deps.openSession,
     ...(deps.sudoPassword ? { sudoPassword: deps.sudoPassword } : {}),
   };
-  const progress = ui.progress ?? (<T>(_t: string, run: (h: ProgressHooks) => Promise<T>) => run(noProgress));
+  const progress = ui.progress ?? noDisplay;
   let out: Awaited<ReturnType<OsDriver["setup"]>>;
   try {
-    out = await progress(`Set up ${target.name}`, (hooks) =>
-      driver.setup(
-        { target, request, port, ...(hostIp ? { hostIp } : {}), ...(key ? { key } : {}), now: now(), prepared },
-        driverDeps,
-        hooks,
-      ),
+    out = await driver.setup(
+      { target, request, port, ...(hostIp ? { hostIp } : {}), ...(key ? { key } : {}), now: now(), prepared },
+      driverDeps,
+      progress,
     );
   } catch (e) {
     for (const m of (await fw?.rollback()) ?? []) deps.log.error(m);

@@ -7,7 +7,7 @@ import type { DriverDeps, JourneyAction, TargetTeardownResult, TeardownRequest }
 import type { Target } from "../core/inventory.js";
 import { checkJournalMatches } from "./facts.js";
 import { closeHostFirewall, targetView } from "./host-firewall.js";
-import type { JourneyDeps, JourneyUi } from "./setup.js";
+import { type JourneyDeps, type JourneyUi, noDisplay } from "./setup.js";
 
 export interface TeardownResult {
   /** The target's half (its `text` lines are for a text report only). */
@@ -58,10 +58,7 @@ export async function runTeardown(
     openSession: deps.openSession,
     ...(deps.sudoPassword ? { sudoPassword: deps.sudoPassword } : {}),
   };
-  const progress = ui.progress ?? ((_t, run) => run({ phase() {}, line() {} }));
-  const os = await progress(`Tear down ${target.name}`, (hooks) =>
-    deps.drivers[target.os].teardown(target, request, driverDeps, hooks),
-  );
+  const os = await deps.drivers[target.os].teardown(target, request, driverDeps, ui.progress ?? noDisplay);
   const host = await closeHostFirewall({
     target: target.name,
     store,

@@ -9,6 +9,7 @@ import type {
   DriverSetupResult,
   JourneyAction,
   OsDriver,
+  Progress,
   ProgressHooks,
   SetupRequest,
   TargetTeardownResult,
@@ -83,46 +84,49 @@ export function linuxDriver(ports: LinuxDriverPorts): OsDriver {
       return ports.resolveSource(request.linux.kgdboeSource ?? target.transport?.kgdboeSource);
     },
 
-    async setup(input: DriverSetupInput, deps: DriverDeps, progress: ProgressHooks): Promise<DriverSetupResult> {
+    async setup(input: DriverSetupInput, deps: DriverDeps, progress: Progress): Promise<DriverSetupResult> {
       const { target, request, port, hostIp } = input;
       const l = request.linux;
       const source = input.prepared as KgdboeSource;
       const session = await deps.openSession(target, { acceptNewHostKey: request.acceptNewHostKey, check: request.check });
       try {
         const nic = request.nic ?? target.transport?.nic;
+        // asked before the display starts (a question inside it would be invisible)
         const sudoPassword = await sudoOf(deps, session);
-        progress.phase(`Set up ${target.name}`);
         const rspCheck = ports.rspCheck;
-        const result = await setupLinuxTarget(
-          {
-            target: target.name,
-            address: target.address,
-            check: request.check,
-            ...(hostIp ? { hostIp } : {}),
-            ...(l.rspVerify === false ? { rspVerify: false } : {}),
-            config: {
-              ...(nic ? { nic } : {}),
-              udpPort: target.transport?.targetPort ?? DEFAULT_UDP_PORT,
-              forceSingleCore: l.forceSingleCore,
-              installDeps: l.installDeps,
-              persist: l.persist,
-              applyCmdline: l.applyCmdline,
-              source,
-              ...(l.persist ? { templates: ports.templates() } : {}),
+        const result = await progress(`Set up ${target.name}`, async (hooks) => {
+          const r = await setupLinuxTarget(
+            {
+              target: target.name,
+              address: target.address,
+              check: request.check,
+              ...(hostIp ? { hostIp } : {}),
+              ...(l.rspVerify === false ? { rspVerify: false } : {}),
+              config: {
+                ...(nic ? { nic } : {}),
+                udpPort: target.transport?.targetPort ?? DEFAULT_UDP_PORT,
+                forceSingleCore: l.forceSingleCore,
+                installDeps: l.installDeps,
+                persist: l.persist,
+                applyCmdline: l.applyCmdline,
+                source,
+                ...(l.persist ? { templates: ports.templates() } : {}),
+              },
             },
-          },
-          {
-            session,
-            store: deps.store,
-            clock: deps.clock,
-            ...(ports.hostFetch ? { hostFetch: ports.hostFetch } : {}),
-            // the RSP check binds the target's host port, so the host firewall rule opened for it admits the replies
-            ...(rspCheck ? { rspCheck: (ep) => rspCheck(ep, port) } : {}),
-            ...(sudoPassword ? { sudoPassword } : {}),
-            ...hooksOf(progress, target.name),
-          },
-        );
-        progress.phase(`Set up ${target.name}: done`);
+            {
+              session,
+              store: deps.store,
+              clock: deps.clock,
+              ...(ports.hostFetch ? { hostFetch: ports.hostFetch } : {}),
+              // the RSP check binds the target's host port, so the host firewall rule opened for it admits the replies
+              ...(rspCheck ? { rspCheck: (ep) => rspCheck(ep, port) } : {}),
+              ...(sudoPassword ? { sudoPassword } : {}),
+              ...hooksOf(hooks, target.name),
+            },
+          );
+          hooks.phase(`Set up ${target.name}: done`);
+          return r;
+        });
         const { actions, changed, target: _t, check: _c, ...rest } = result;
         const gdb = `target remote udp:${target.address}:${result.udpPort}`;
         return {
@@ -142,7 +146,7 @@ export function linuxDriver(ports: LinuxDriverPorts): OsDriver {
       target: Target,
       request: TeardownRequest,
       deps: DriverDeps,
-      progress: ProgressHooks,
+      progress: Progress,
     ): Promise<TargetTeardownResult> {
       if (request.restoreExport !== undefined)
         throw netdbgError("E313", {
@@ -154,18 +158,20 @@ export function linuxDriver(ports: LinuxDriverPorts): OsDriver {
       const session = await deps.openSession(target, { acceptNewHostKey: request.acceptNewHostKey, check: request.check });
       try {
         const sudoPassword = await sudoOf(deps, session);
-        progress.phase(`Tear down ${target.name}`);
-        const result = await teardownLinuxTarget(
-          { target: target.name, check: request.check },
-          {
-            session,
-            store: deps.store,
-            clock: deps.clock,
-            ...(sudoPassword ? { sudoPassword } : {}),
-            ...hooksOf(progress, target.name),
-          },
-        );
-        progress.phase(`Tear down ${target.name}: done`);
+        const result = await progress(`Tear down ${target.name}`, async (hooks) => {
+          const r = await teardownLinuxTarget(
+            { target: target.name, check: request.check },
+            {
+              session,
+              store: deps.store,
+              clock: deps.clock,
+              ...(sudoPassword ? { sudoPassword } : {}),
+              ...hooksOf(hooks, target.name),
+            },
+          );
+          hooks.phase(`Tear down ${target.name}: done`);
+          return r;
+        });
         const text = request.check
           ? [
               `Undo plan for ${target.name}, newest first — nothing below was run:`,

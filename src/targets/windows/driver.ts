@@ -10,7 +10,7 @@ import type {
   DriverSetupResult,
   JourneyAction,
   OsDriver,
-  ProgressHooks,
+  Progress,
   TargetTeardownResult,
   TeardownRequest,
 } from "../../core/driver.js";
@@ -95,53 +95,56 @@ export function windowsDriver(ports: WindowsDriverPorts = {}): OsDriver {
 
     async prepare() {},
 
-    async setup(input: DriverSetupInput, deps: DriverDeps, progress: ProgressHooks): Promise<DriverSetupResult> {
+    async setup(input: DriverSetupInput, deps: DriverDeps, progress: Progress): Promise<DriverSetupResult> {
       const { target, request, port } = input;
       const check = request.check;
       const key = input.key!;
       const hostIp = input.hostIp!;
       const w = request.windows;
       const nic = request.nic ?? target.transport?.nic;
+      // the link opens before the display starts: SSH may ask about a new host key
       let link = await openLink(target, w, request.acceptNewHostKey, check, deps, ports);
       let run = link.run;
       let plan: WindowsPlan | undefined;
       let report: StepReport | undefined;
       let rebooted: RebootResult | undefined;
       try {
-        progress.phase(`Provision KDNET on '${target.name}' over ${link.description}`);
-        const r = await setupWindows({
-          run,
-          store: deps.store,
-          clock: deps.clock,
-          check,
-          config: {
-            target: target.name,
-            hostIp,
-            port,
-            key,
-            exportDir: DEFAULT_EXPORT_DIR,
-            stamp: stamp(input.now),
-            ...(nic ? { nic } : {}),
-            ...(w.kdnic === false ? { noKdnic: true } : {}),
-            ...(w.makeDefault ? { makeDefault: true } : {}),
-            ...(request.force ? { force: true } : {}),
-            ...(w.bitlockerUnknownOk ? { bitlockerUnknownOk: true } : {}),
-          },
-          onPlan: (p) => {
-            plan = p;
-            progress.line(
-              `NIC '${p.nic.name}'${p.nic.busparams ? ` at PCI ${p.nic.busparams}` : ""}; ${p.actions.length} actions`,
-            );
-          },
-          onStart: (a) => progress.line(`${a.title}…`),
-          onDone: (a, o) => progress.line(`${a.title}: ${outcomeWord(o)}`),
+        const r = await progress(`Provision KDNET on '${target.name}' over ${link.description}`, async (hooks) => {
+          const done = await setupWindows({
+            run,
+            store: deps.store,
+            clock: deps.clock,
+            check,
+            config: {
+              target: target.name,
+              hostIp,
+              port,
+              key,
+              exportDir: DEFAULT_EXPORT_DIR,
+              stamp: stamp(input.now),
+              ...(nic ? { nic } : {}),
+              ...(w.kdnic === false ? { noKdnic: true } : {}),
+              ...(w.makeDefault ? { makeDefault: true } : {}),
+              ...(request.force ? { force: true } : {}),
+              ...(w.bitlockerUnknownOk ? { bitlockerUnknownOk: true } : {}),
+            },
+            onPlan: (p) => {
+              plan = p;
+              hooks.line(
+                `NIC '${p.nic.name}'${p.nic.busparams ? ` at PCI ${p.nic.busparams}` : ""}; ${p.actions.length} actions`,
+              );
+            },
+            onStart: (a) => hooks.line(`${a.title}…`),
+            onDone: (a, o) => hooks.line(`${a.title}: ${outcomeWord(o)}`),
+          });
+          hooks.phase(
+            check
+              ? `Planned KDNET on '${target.name}' (nothing changed)`
+              : `KDNET on '${target.name}': ${done.report.changed ? "changed" : "unchanged"}, read back and verified`,
+          );
+          return done;
         });
         report = r.report;
-        progress.phase(
-          check
-            ? `Planned KDNET on '${target.name}' (nothing changed)`
-            : `KDNET on '${target.name}': ${r.report.changed ? "changed" : "unchanged"}, read back and verified`,
-        );
         if (w.reboot && !check) {
           // the host debug port is watched before the reboot so the first poke cannot be missed
           let watch: (PokeWatch & { close(): Promise<void> }) | undefined;
@@ -152,31 +155,31 @@ export function windowsDriver(ports: WindowsDriverPorts = {}): OsDriver {
             deps.log.warn(`${(e as Error).message} Waiting for SSH only, without checking the target's KDNET poke.`);
           }
           try {
-            progress.phase(
-              watch
-                ? `Restart '${target.name}' into the debug entry and wait for its KDNET poke on UDP port ${port}`
-                : `Restart '${target.name}' into the debug entry and wait for SSH`,
-            );
-            rebooted = await rebootAndWait({
-              ...(watch ? { poke: watch } : {}),
-              ...(ports.pokeGraceMs !== undefined ? { pokeGraceMs: ports.pokeGraceMs } : {}),
-              target: target.name,
-              run,
-              close: () => link.close(),
-              reconnect: async () => {
-                progress.line(`waiting for the target to answer over ${link.description}…`);
-                link = await openLink(target, w, false, check, deps, ports);
-                run = link.run;
-                return { run, close: () => link.close() };
-              },
-              clock: deps.clock,
+            const title = watch
+              ? `Restart '${target.name}' into the debug entry and wait for its KDNET poke on UDP port ${port}`
+              : `Restart '${target.name}' into the debug entry and wait for SSH`;
+            rebooted = await progress(title, async (hooks) => {
+              const rb = await rebootAndWait({
+                ...(watch ? { poke: watch } : {}),
+                ...(ports.pokeGraceMs !== undefined ? { pokeGraceMs: ports.pokeGraceMs } : {}),
+                target: target.name,
+                run,
+                close: () => link.close(),
+                reconnect: async () => {
+                  hooks.line(`waiting for the target to answer over ${link.description}…`);
+                  link = await openLink(target, w, false, check, deps, ports);
+                  run = link.run;
+                  return { run, close: () => link.close() };
+                },
+                clock: deps.clock,
+              });
+              hooks.phase(
+                rb.poke
+                  ? `'${target.name}' pokes UDP port ${port} (KDNET v${rb.poke.version}, the stored key authenticates it)${rb.ssh ? "; SSH is back" : ""}`
+                  : `'${target.name}' is back over SSH after ${rb.attempts} attempt(s)`,
+              );
+              return rb;
             });
-            const rb = rebooted;
-            progress.phase(
-              rb.poke
-                ? `'${target.name}' pokes UDP port ${port} (KDNET v${rb.poke.version}, the stored key authenticates it)${rb.ssh ? "; SSH is back" : ""}`
-                : `'${target.name}' is back over SSH after ${rb.attempts} attempt(s)`,
-            );
           } finally {
             await watch?.close();
           }
@@ -232,7 +235,7 @@ export function windowsDriver(ports: WindowsDriverPorts = {}): OsDriver {
       target: Target,
       request: TeardownRequest,
       deps: DriverDeps,
-      progress: ProgressHooks,
+      progress: Progress,
     ): Promise<TargetTeardownResult> {
       const check = request.check;
       const store = deps.store;
@@ -273,19 +276,21 @@ export function windowsDriver(ports: WindowsDriverPorts = {}): OsDriver {
           }
           throw netdbgError("E216", { target: target.name, exports: exports.join(", ") });
         }
-        progress.phase(`Undo netdbg's changes on '${target.name}' over ${link.description}`);
-        const rep = await teardownWindows({
-          target: target.name,
-          run,
-          journal,
-          store,
-          clock: deps.clock,
-          check,
-          onDone: (e, o) => progress.line(`undo ${e.title}: ${outcomeWord(o)}`),
+        const rep = await progress(`Undo netdbg's changes on '${target.name}' over ${link.description}`, async (hooks) => {
+          const r = await teardownWindows({
+            target: target.name,
+            run,
+            journal,
+            store,
+            clock: deps.clock,
+            check,
+            onDone: (e, o) => hooks.line(`undo ${e.title}: ${outcomeWord(o)}`),
+          });
+          hooks.phase(
+            check ? `Planned the undo on '${target.name}' (nothing changed)` : `Undid netdbg's changes on '${target.name}'`,
+          );
+          return r;
         });
-        progress.phase(
-          check ? `Planned the undo on '${target.name}' (nothing changed)` : `Undid netdbg's changes on '${target.name}'`,
-        );
         // two undos can be the same command (both dbgsettings changes restore {dbgsettings} from the export): one line
         const lines = rep.actions.map((a) => `${a.outcome === "skipped" ? "would run" : a.outcome}: ${a.command || a.title}`);
         const text = lines.filter((l, i) => lines.indexOf(l) === i);
