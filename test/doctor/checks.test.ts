@@ -20,7 +20,8 @@ import type { PokeSource } from "../../src/engine/kdnet/listen.js";
 import type { FirewallPlan } from "../../src/host/firewall/index.js";
 import type { HostRoute } from "../../src/host/route.js";
 import { parseKernelConfig } from "../../src/targets/linux/kconfig.js";
-import { type LinuxFacts, lockdownMode, parseNics } from "../../src/targets/linux/probe.js";
+import { lockdownMode, parseNics } from "../../src/targets/linux/probe.js";
+import type { LinuxFacts } from "../../src/targets/linux/types.js";
 import { factsFromProbe, type WindowsFacts } from "../../src/targets/windows/probe.js";
 import { KGDB_CONFIG } from "../fakes/linux-target.js";
 

@@ -15,21 +15,12 @@
 import { createHash } from "node:crypto";
 import { netdbgError } from "../../core/error.js";
 import { shCommand, shQuote } from "../../core/quote.js";
-import type { Execution, LinuxAction } from "./plan.js";
+import type { BootFacts, Execution, LinuxAction } from "./types.js";
 
 export const GRUB_DEFAULTS = "/etc/default/grub";
 export const CMDLINE_BACKUP_DIR = "/var/lib/netdbg/cmdline";
 /** A kernel parameter netdbg may add: a bare word or word=value, nothing a shell or grub would interpret. */
 const PARAM_RE = /^[a-z0-9_.-]+(=[a-z0-9_.,-]+)?$/;
-
-export interface BootFacts {
-  tools: string[];
-  files: string[];
-  systemdBoot: boolean;
-  grubby: { kernel: string; args: string[] }[];
-  /** The grub defaults file as read (undefined when absent) and its sha256. */
-  grubDefaults?: { path: string; text: string; sha256: string };
-}
 
 export type Bootloader =
   | { kind: "grub"; path: string; regenerate: string }

@@ -6,7 +6,6 @@
 import { createHash } from "node:crypto";
 import { netdbgError } from "../../core/error.js";
 import { shCommand, shQuote } from "../../core/quote.js";
-import type { Action } from "../../core/step.js";
 import { KGDBOE_REQUIRED, kconfigEnabled, kconfigValue } from "./kconfig.js";
 import {
   BUILT_MARK,
@@ -22,11 +21,11 @@ import {
   SOURCE_MARK,
   UNIT_NAME,
 } from "./paths.js";
-import type { LinuxFacts, Nic } from "./probe.js";
 import { type KgdboeSource, isSafeRelPath, sourceId } from "./source.js";
 import { renderTemplate } from "./template.js";
 import { planCmdline } from "./cmdline.js";
 import { isBundledSource, pollVerdict } from "./pollctl.js";
+import type { LinuxAction, LinuxFacts, Nic } from "./types.js";
 
 export interface LinuxTemplates {
   unit: string;
@@ -45,20 +44,6 @@ export interface LinuxSetupConfig {
   templates?: LinuxTemplates;
   /** The change journal shows netdbg loaded the kgdboe that is loaded now. */
   ownsLoadedModule: boolean;
-}
-
-/** How apply carries out an action beyond running its command. */
-export type Execution =
-  | { kind: "sh"; script: string; timeoutMs?: number; classify?: "build" | "load" | "kgdboc" | "deps" }
-  | {
-      kind: "upload";
-      before: string;
-      files: { remotePath: string; content: Uint8Array | string; mode?: number }[];
-      after: string;
-    };
-
-export interface LinuxAction extends Action {
-  exec: Execution;
 }
 
 export interface LinuxPlan {

@@ -11,10 +11,11 @@ import { elevate, SUDO_PROBE } from "../../core/remote.js";
 import type { Action, ActionReport } from "../../core/step.js";
 import { parseKgdboeDmesg } from "./dmesg.js";
 import { moduleLoadError } from "./failures.js";
-import { type LinuxAction, type LinuxPlan, type LinuxSetupConfig, planLinuxSetup } from "./plan.js";
-import { type LinuxFacts, probeLinuxTarget } from "./probe.js";
+import { type LinuxPlan, type LinuxSetupConfig, planLinuxSetup } from "./plan.js";
+import { probeLinuxTarget } from "./probe.js";
 import { LinuxRemote, type TranscriptEntry, tail } from "./remote.js";
 import type { KgdboeSource } from "./source.js";
+import type { LinuxAction, LinuxFacts } from "./types.js";
 
 export const STEP = "linux";
 

@@ -12,7 +12,7 @@ import {
   pickNic,
   planLinuxSetup,
 } from "../../../src/targets/linux/plan.js";
-import type { DistroFamily, LinuxFacts } from "../../../src/targets/linux/probe.js";
+import type { DistroFamily, LinuxFacts } from "../../../src/targets/linux/types.js";
 import { KGDB_CONFIG } from "../../fakes/linux-target.js";
 
 function facts(over: Partial<LinuxFacts> = {}): LinuxFacts {
