@@ -23,7 +23,7 @@ import { parseKernelConfig } from "../../src/targets/linux/kconfig.js";
 import { lockdownMode, parseNics } from "../../src/targets/linux/probe.js";
 import type { LinuxFacts } from "../../src/targets/linux/types.js";
 import { factsFromProbe, type WindowsFacts } from "../../src/targets/windows/probe.js";
-import { KGDB_CONFIG } from "../fakes/linux-target.js";
+import { KGDB_CONFIG } from "../../src/peers/linux-target.js";
 
 const shared = (rel: string) => readFileSync(new URL(`../fixtures/${rel}`, import.meta.url), "utf8");
 const own = (rel: string) => readFileSync(new URL(`../fixtures-own/${rel}`, import.meta.url), "utf8");

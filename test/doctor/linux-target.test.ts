@@ -1,17 +1,17 @@
 /**
  * `netdbg doctor <linux-target> --json` through the real CLI entry and the real SSH adapter, against the Linux
- * target model (test/fakes/linux-target.ts) behind the in-process ssh2 server. The kernel config without KGDB is
+ * target model (src/peers/linux-target.ts) behind the in-process ssh2 server. The kernel config without KGDB is
  * Debian 12's real .config (test/fixtures/linux); kgdboe "loaded and answering" is an RSP exchange over real
- * loopback UDP with the kgdb stub (test/fakes/rsp-stub.ts), which must be running again afterwards.
+ * loopback UDP with the kgdb stub (src/peers/rsp-stub.ts), which must be running again afterwards.
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { connect, createServer, type Server } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { main } from "../../src/cli/main.js";
-import { FakeLinuxTarget, KGDB_CONFIG } from "../fakes/linux-target.js";
-import { UdpKgdbStub } from "../fakes/rsp-stub.js";
-import { type FakeSshServer, startFakeSshServer } from "../fakes/ssh-server.js";
+import { FakeLinuxTarget, KGDB_CONFIG } from "../../src/peers/linux-target.js";
+import { UdpKgdbStub } from "../../src/peers/rsp-stub.js";
+import { type FakeSshServer, startFakeSshServer } from "../../src/peers/ssh-server.js";
 import { tempDir } from "../helpers/sshd.js";
 
 const DEBIAN_CONFIG = readFileSync(

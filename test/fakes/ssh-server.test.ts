@@ -1,5 +1,5 @@
 /**
- * The SSH adapter against the in-process ssh2 Server fake (test/fakes/ssh-server.ts): the same contract as
+ * The SSH adapter against the in-process ssh2 Server fake (src/peers/ssh-server.ts): the same contract as
  * against real sshd, so the fake is a faithful peer for target models.
  */
 import { readFileSync, writeFileSync, rmSync } from "node:fs";
@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { psEncodedCommand } from "../../src/core/quote.js";
 import { connectSsh } from "../../src/io/ssh.js";
 import { tempDir } from "../helpers/sshd.js";
-import { type FakeSshServer, startFakeSshServer } from "./ssh-server.js";
+import { type FakeSshServer, startFakeSshServer } from "../../src/peers/ssh-server.js";
 
 let srv: FakeSshServer;
 let dir: string;

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { connectSsh } from "../../src/io/ssh.js";
 import { parseJumpSpec, resolveSshTarget } from "../../src/io/ssh-config.js";
-import { type FakeSshServer, startFakeSshServer } from "../fakes/ssh-server.js";
+import { type FakeSshServer, startFakeSshServer } from "../../src/peers/ssh-server.js";
 import {
   createTestUser,
   makeKeyPair,

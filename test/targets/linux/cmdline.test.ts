@@ -13,7 +13,7 @@ import {
 import { pollProbe } from "../../../src/targets/linux/pollctl.js";
 import { PROBE } from "../../../src/targets/linux/probe.js";
 import { type LinuxSetupInput, setupLinuxTarget, teardownLinuxTarget } from "../../../src/targets/linux/setup.js";
-import { FakeLinuxTarget, KGDB_CONFIG } from "../../fakes/linux-target.js";
+import { FakeLinuxTarget, KGDB_CONFIG } from "../../../src/peers/linux-target.js";
 
 const KASLR_CONFIG = KGDB_CONFIG.replace("# CONFIG_RANDOMIZE_BASE is not set", "CONFIG_RANDOMIZE_BASE=y");
 

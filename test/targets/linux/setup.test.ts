@@ -7,7 +7,7 @@ import { pollProbe } from "../../../src/targets/linux/pollctl.js";
 import { PROBE } from "../../../src/targets/linux/probe.js";
 import { type LinuxSetupInput, setupLinuxTarget, teardownLinuxTarget } from "../../../src/targets/linux/setup.js";
 import { loadTemplates } from "../../../src/cli/os/linux-setup.js";
-import { FakeLinuxTarget } from "../../fakes/linux-target.js";
+import { FakeLinuxTarget } from "../../../src/peers/linux-target.js";
 
 const SOURCE = {
   kind: "files" as const,

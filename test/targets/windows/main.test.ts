@@ -8,8 +8,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { main } from "../../../src/cli/main.js";
 import { parseDbgSettings } from "../../../src/targets/windows/index.js";
-import { type FakeSshServer, startFakeSshServer } from "../../fakes/ssh-server.js";
-import { defaultState, WindowsTargetModel } from "../../fakes/windows-target/model.js";
+import { type FakeSshServer, startFakeSshServer } from "../../../src/peers/ssh-server.js";
+import { defaultState, WindowsTargetModel } from "../../../src/peers/windows-target/model.js";
 import { tempDir } from "../../helpers/sshd.js";
 
 const KEY = "2steg4fzbj2sz.23418vzkd4ko3.1g34ou07z4pev.1sp3yo9yz874p";
