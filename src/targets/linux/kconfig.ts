@@ -52,15 +52,3 @@ export function kconfigEnabled(cfg: KernelConfig, name: string): boolean {
 
 /** Options kgdboe needs (research note A3): hard `#error`s plus the runtime symbol lookups. */
 export const KGDBOE_REQUIRED = ["KGDB", "NETPOLL", "TRACEPOINTS", "KALLSYMS", "KALLSYMS_ALL", "MODULES"] as const;
-
-/** Options the probe reports because they change the plan or the advice. */
-export const KGDBOE_NOTED = [
-  "HOTPLUG_CPU",
-  "KGDB_KDB",
-  "STRICT_KERNEL_RWX",
-  "RANDOMIZE_BASE",
-  "MODULE_SIG_FORCE",
-  "X86_KERNEL_IBT",
-  "WERROR",
-  "SMP",
-] as const;
