@@ -9,7 +9,7 @@ import { SerialRelay } from "./serial-relay.js";
 /**
  * The lab's KGDB kernel (from `netdbg lab build`'s cache) booted in a private QEMU on loopback: no network
  * device, the lab's disk image in snapshot mode, kgdboc on ttyS1 (`kgdboc=ttyS1,115200`, see
- * https://www.kernel.org/doc/html/latest/dev-tools/kgdb.html) wired to UDP with QEMU's second `-serial udp:…`
+ * https://docs.kernel.org/process/debugging/kgdb.html) wired to UDP with QEMU's second `-serial udp:…`
  * (https://www.qemu.org/docs/master/system/invocation.html, -serial) through a SerialRelay.
  * Independent of the one-per-machine `netdbg lab up`.
  */

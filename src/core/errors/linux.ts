@@ -147,7 +147,7 @@ export const linuxErrors = defineErrors({
         : "Install that compiler from another package source (the kernel's own gcc major version; e.g. a toolchain repository), then run setup again.",
   },
 
-  // ---- module load failures (classifyModuleLoadFailure), research note A2 ----
+  // ---- module load failures (classifyModuleLoadFailure): kgdboe's own messages, https://github.com/sysprogs/kgdboe ----
   E315: {
     title: "NIC driver has no poll controller",
     exit: "check",

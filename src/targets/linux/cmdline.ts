@@ -3,7 +3,8 @@
  * configuration as one journaled action with an exact undo. Pure: the probe text in, the action out.
  * Never touches the running kernel; the change takes effect at the next boot.
  *
- * Bootloaders (research note linux-target.md A7, A12; grub-mkconfig reads GRUB_CMDLINE_LINUX from
+ * Why the parameters: the kernel's kgdb documentation (https://docs.kernel.org/process/debugging/kgdb.html,
+ * "Kernel parameter: nokaslr" and "rodata"). Bootloaders (grub-mkconfig reads GRUB_CMDLINE_LINUX from
  * /etc/default/grub, info grub "Simple configuration"; grubby(8) --info/--args/--remove-args):
  * - GRUB with /etc/default/grub (Debian/Ubuntu update-grub, Arch grub-mkconfig, SUSE grub2-mkconfig): the file
  *   is backed up, GRUB_CMDLINE_LINUX gets the missing words, the config is regenerated; undo writes the backup

@@ -357,7 +357,8 @@ export async function setupLinuxTarget(input: LinuxSetupInput, deps: LinuxSetupD
 }
 
 /**
- * The last verification: a real RSP exchange from this host (research note, doctor checklist item 9). Its
+ * The last verification: a real RSP exchange from this host (the GDB remote protocol,
+ * https://sourceware.org/gdb/current/onlinedocs/gdb.html/Remote-Protocol.html). Its
  * failure is a warning with a code, not a setup failure: the module is loaded and the log says it is ready,
  * and what blocks the exchange (a host firewall, a NAT) may not be the target's business.
  */

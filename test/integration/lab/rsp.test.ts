@@ -1,6 +1,6 @@
 /**
  * netdbg's RSP client against REAL kgdb: the lab's KGDB kernel (built by `netdbg lab build`, reused from its
- * cache) under QEMU TCG, kgdboc on ttyS1 (https://www.kernel.org/doc/html/latest/dev-tools/kgdb.html) wired to
+ * cache) under QEMU TCG, kgdboc on ttyS1 (https://docs.kernel.org/process/debugging/kgdb.html) wired to
  * UDP on loopback with QEMU's `-serial udp:…` (https://www.qemu.org/docs/master/system/invocation.html) through a
  * relay (test/helpers/serial-relay.ts). This file boots its own QEMU (loopback only, no network device, the lab's
  * disk image in snapshot mode) so it never competes with the one-per-machine `netdbg lab up`.
