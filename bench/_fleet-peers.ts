@@ -8,17 +8,17 @@
  *           {op: "dbgsettings"} → {op: "dbgsettings", texts: string[]}; {op: "stop"} → {op: "stopped"}.
  */
 import { parentPort } from "node:worker_threads";
-import { type FakeSshServer, startFakeSshServer } from "../test/fakes/ssh-server.js";
-import { defaultState, WindowsTargetModel } from "../test/fakes/windows-target/model.js";
+import { type SshPeer, startSshPeer } from "../src/peers/ssh-server.js";
+import { defaultState, WindowsTargetModel } from "../src/peers/windows-target/model.js";
 
-const servers: FakeSshServer[] = [];
+const servers: SshPeer[] = [];
 const models: WindowsTargetModel[] = [];
 
 parentPort!.on("message", async (m: { op: string; n?: number; dir?: string }) => {
   if (m.op === "start") {
     for (let i = 0; i < m.n!; i++) {
       const model = new WindowsTargetModel(defaultState());
-      const srv = await startFakeSshServer({
+      const srv = await startSshPeer({
         users: ["admin"],
         noSftp: true,
         exec: ({ command, stdin }) => {

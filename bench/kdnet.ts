@@ -13,7 +13,7 @@ import { parseKdnetKey } from "../src/core/kdnet-key.js";
 import { DEFAULT_CHUNK, KdClient } from "../src/engine/kdnet/api.js";
 import { KdnetHostSession } from "../src/engine/kdnet/session.js";
 import { openUdp } from "../src/engine/kdnet/udp.js";
-import { BULK_BASE, bulkByte, KdnetTargetPeer } from "../test/fakes/kdnet-target/index.js";
+import { BULK_BASE, bulkByte, KdnetTargetPeer } from "../src/peers/kdnet-target/index.js";
 import type { UdpRelay } from "../test/helpers/udp-relay.js";
 import { startThreadedRelay } from "../test/helpers/udp-relay-thread.js";
 

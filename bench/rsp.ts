@@ -19,7 +19,7 @@ import { join } from "node:path";
 import { readElfSymbols } from "../src/engine/elf.js";
 import { GdbRemote, RspClient } from "../src/engine/rsp/index.js";
 import { openTransport, parseEndpoint, TcpTransport, UdpTransport } from "../src/engine/transport/index.js";
-import { pattern, TEXT_BASE, UdpKgdbStub } from "../test/fakes/rsp-stub.js";
+import { pattern, TEXT_BASE, UdpKgdbStub } from "../src/peers/rsp-stub.js";
 import { LossyRelay } from "../test/helpers/lossy-relay.js";
 import { findLabImage, KgdbVm } from "../test/helpers/kgdb-vm.js";
 import { gdbBatch, startGdbServer, TEST_PROGRAM } from "../test/helpers/tools.js";

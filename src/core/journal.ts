@@ -46,17 +46,6 @@ export function entryKey(step: string, actionId: string): string {
   return `${step}:${actionId}`;
 }
 
-export function findEntry(j: Journal, step: string, actionId: string): JournalEntry | undefined {
-  const key = entryKey(step, actionId);
-  for (let i = j.entries.length - 1; i >= 0; i--) if (j.entries[i]!.key === key) return j.entries[i];
-  return undefined;
-}
-
-/** Entries whose change may be in effect, newest first: the teardown order. */
-export function undoOrder(j: Journal): JournalEntry[] {
-  return j.entries.filter((e) => e.status === "applied" || e.status === "pending" || e.status === "failed").reverse();
-}
-
 export function newEntry(step: string, a: Action, now: Date): JournalEntry {
   const e: JournalEntry = {
     key: entryKey(step, a.id),

@@ -63,8 +63,6 @@ export interface Clock {
   sleep(ms: number): Promise<void>;
 }
 
-export type LogLevel = "debug" | "info" | "warn" | "error";
-
 /**
  * Where targets come from: netdbg's own inventory file (io/inventory-store) or an Ansible inventory
  * (io/ansible-inventory). `update` is load → change → validate → save.

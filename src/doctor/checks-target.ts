@@ -1,7 +1,7 @@
 /** Checks about the target as a whole: the SSH session the target checks share, and the debug NIC. */
 import { isNetdbgError, netdbgError } from "../core/error.js";
 import { pickNic } from "../targets/linux/plan.js";
-import type { LinuxFacts } from "../targets/linux/probe.js";
+import type { LinuxFacts } from "../targets/linux/types.js";
 import type { NicFacts, WindowsFacts } from "../targets/windows/probe.js";
 import { parseLinkSpeed } from "./probes.js";
 import type { Check, CheckOutcome, DoctorDeps } from "./types.js";

@@ -8,7 +8,7 @@ import type { PokeSource } from "../engine/kdnet/listen.js";
 import type { FirewallPlan } from "../host/firewall/index.js";
 import type { IpsecQuery, IpsecReport } from "../host/ipsec.js";
 import type { HostRoute } from "../host/route.js";
-import type { LinuxFacts } from "../targets/linux/probe.js";
+import type { LinuxFacts } from "../targets/linux/types.js";
 import type { WindowsFacts } from "../targets/windows/probe.js";
 
 export type CheckStatus = "ok" | "warn" | "fail" | "skip";

@@ -2,27 +2,12 @@
  * Small helpers over the ports, shared by route, firewall and IPsec probes (and by doctor later).
  */
 import { netdbgError } from "../core/error.js";
-import type { CommandResult, CommandRunner, PowerShellRunner } from "../core/ports.js";
+import type { PowerShellRunner } from "../core/ports.js";
 import { shCommand } from "../core/quote.js";
 
 /** The display form of an argv: exactly what runs, quoted for a POSIX shell. */
 export function display(argv: readonly string[]): string {
   return shCommand(argv);
-}
-
-/** Run argv; a non-zero exit (other than those in `okCodes`) becomes NETDBG-E121 (firewall) or E103. */
-export async function runOk(
-  runner: CommandRunner,
-  argv: readonly string[],
-  okCodes: readonly number[] = [0],
-): Promise<CommandResult> {
-  const [file, ...args] = argv;
-  if (file === undefined) throw new TypeError("empty argv");
-  const r = await runner.run(file, args);
-  if (!okCodes.includes(r.exitCode)) {
-    throw netdbgError("E121", { command: display(argv), exitCode: r.exitCode, detail: lastLines(r.stderr || r.stdout) });
-  }
-  return r;
 }
 
 export function lastLines(text: string, n = 3): string {

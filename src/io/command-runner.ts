@@ -41,37 +41,6 @@ export class ExecaCommandRunner implements CommandRunner {
   }
 }
 
-/** `ip netns exec`'s own failure messages (iproute2 lib/namespace.c, ip/ipnetns.c); it then exits 255. */
-const NETNS_EXEC_FAILURE =
-  /^(Cannot open network namespace|setting the network namespace|unshare failed|"mount --make-rslave \/" failed|mount of \/sys failed|umount of \/sys failed|Bind \S+ -> \S+ failed|exec of ".*" failed)/m;
-
-/**
- * Runs every command inside a Linux network namespace (`ip netns exec <ns> …`): lab and tests use it.
- * A failure of `ip netns exec` itself (not of the command) is retried twice, then reported as NETDBG-E017,
- * so it is never mistaken for the command's own exit code.
- */
-export class NetnsCommandRunner implements CommandRunner {
-  constructor(
-    private readonly netns: string,
-    private readonly inner: CommandRunner = new ExecaCommandRunner(),
-  ) {}
-
-  async run(file: string, args: readonly string[], options?: RunOptions): Promise<CommandResult> {
-    const argv = ["netns", "exec", this.netns, file, ...args];
-    let r: CommandResult | undefined;
-    for (let attempt = 0; attempt < 3; attempt++) {
-      r = await this.inner.run("ip", argv, options);
-      if (!(r.exitCode === 255 && NETNS_EXEC_FAILURE.test(r.stderr))) return r;
-      await new Promise((res) => setTimeout(res, 100));
-    }
-    throw netdbgError("E017", {
-      command: ["ip", ...argv].join(" "),
-      exitCode: 255,
-      stderrTail: (r?.stderr ?? "").trim().slice(-300),
-    });
-  }
-}
-
 /** Run a program on this terminal (stdin, stdout and stderr inherited, as `netdbg lab ssh` does); its exit code. */
 export async function runOnTerminal(file: string, args: readonly string[]): Promise<number> {
   const r = await execa(file, args, { stdio: "inherit", reject: false });

@@ -10,7 +10,7 @@ import { SUDO_PROBE } from "../core/remote.js";
 import { bootProbe } from "../targets/linux/cmdline.js";
 import { PROBE } from "../targets/linux/probe.js";
 
-export interface FakeLinuxState {
+export interface LinuxTargetState {
   release: string;
   config: string;
   lockdown: string;
@@ -64,15 +64,15 @@ export const KGDB_CONFIG = [
   "# CONFIG_RANDOMIZE_BASE is not set",
 ].join("\n");
 
-export class FakeLinuxTarget implements RemoteSession {
+export class LinuxTargetModel implements RemoteSession {
   readonly description = "fake linux target";
   readonly log: string[] = [];
   readonly uploads: string[] = [];
-  state: FakeLinuxState;
+  state: LinuxTargetState;
   /** When set, called before every exec/upload; throw to simulate a cut connection. */
   cut: ((command: string) => boolean) | undefined;
 
-  constructor(init: Partial<FakeLinuxState> = {}) {
+  constructor(init: Partial<LinuxTargetState> = {}) {
     this.state = {
       release: "6.1.192-kgdb",
       config: KGDB_CONFIG,

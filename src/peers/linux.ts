@@ -5,12 +5,12 @@
  * model has kgdboe loaded with that port. The model's own network is a QEMU-style guest (10.0.2.15 behind
  * 10.0.2.2) reached through loopback port forwards, like the built-in lab.
  */
-import { type FakeLinuxState, FakeLinuxTarget } from "./linux-target.js";
+import { type LinuxTargetState, LinuxTargetModel } from "./linux-target.js";
 import { BANNER, BANNER_ADDR, UdpKgdbStub } from "./rsp-stub.js";
-import { type FakeSshServer as SshPeer, startFakeSshServer } from "./ssh-server.js";
+import { type SshPeer, startSshPeer } from "./ssh-server.js";
 
 export interface LinuxPeerOptions {
-  state?: Partial<FakeLinuxState>;
+  state?: Partial<LinuxTargetState>;
   /** Cut the SSH connection (once) when a command matching this runs: it has run on the model, no answer comes. */
   cutOn?: RegExp;
   /** Commands matching `re` take `ms` longer to answer (a slow build, to interrupt one in the middle). */
@@ -19,7 +19,7 @@ export interface LinuxPeerOptions {
 
 export interface LinuxPeer {
   ssh: SshPeer;
-  model: FakeLinuxTarget;
+  model: LinuxTargetModel;
   stub: UdpKgdbStub;
   user: string;
   /** The UDP port on 127.0.0.1 where the kernel's kgdboe listens once loaded (pass it as kgdboe's udp_port). */
@@ -30,12 +30,12 @@ export interface LinuxPeer {
 }
 
 export async function startLinuxPeer(opts: LinuxPeerOptions = {}): Promise<LinuxPeer> {
-  const model = new FakeLinuxTarget(opts.state ?? {});
+  const model = new LinuxTargetModel(opts.state ?? {});
   let cutOn = opts.cutOn;
   let udpPort = 0;
   const stub = new UdpKgdbStub({ flushSize: 30, listening: () => model.state.loaded?.udp_port === String(udpPort) });
   udpPort = await stub.start();
-  const ssh = await startFakeSshServer({
+  const ssh = await startSshPeer({
     users: ["root"],
     exec: async ({ command }) => {
       // SFTP uploads land in the server's file store: they become the model's files before the command runs,

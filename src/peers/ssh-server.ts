@@ -6,8 +6,8 @@
  * (e.g. a Windows model that decodes `powershell.exe -EncodedCommand …`).
  *
  * Usage:
- *   const srv = await startFakeSshServer({ exec: ({ command, stdin }) => ({ stdout: "hi\n", code: 0 }) });
- *   const s = await connectSsh({ ...srv.connectOptions(dir), target: … });   // see test/fakes/ssh-server.test.ts
+ *   const srv = await startSshPeer({ exec: ({ command, stdin }) => ({ stdout: "hi\n", code: 0 }) });
+ *   const s = await connectSsh({ ...srv.connectOptions(dir), target: … });   // see test/peers/ssh-server.test.ts
  *   await srv.stop();
  */
 import { timingSafeEqual } from "node:crypto";
@@ -40,12 +40,12 @@ export interface ExecReply {
 
 export type ExecHandler = (req: ExecRequest) => ExecReply | Promise<ExecReply>;
 
-export interface FakeFile {
+export interface PeerFile {
   data: Buffer;
   mode: number;
 }
 
-export interface FakeSshServerOptions {
+export interface SshPeerOptions {
   /** Default: every command answers "fake: command not found" with exit 127. */
   exec?: ExecHandler;
   /** Accepted user names (default: any user). */
@@ -63,14 +63,14 @@ export interface KeyMaterial {
   public: string;
 }
 
-export interface FakeSshServer {
+export interface SshPeer {
   host: "127.0.0.1";
   port: number;
   hostKey: KeyMaterial;
   /** A client key the server accepts. */
   clientKey: KeyMaterial;
   /** The in-memory SFTP files, by path exactly as the client sent it. */
-  files: Map<string, FakeFile>;
+  files: Map<string, PeerFile>;
   /** Every exec request seen, in order. */
   commands: ExecRequest[];
   /** Every direct-tcpip (ProxyJump) destination asked for, in order. */
@@ -108,7 +108,7 @@ function parsePublic(line: string): ParsedKey {
   return Array.isArray(k) ? k[0]! : k;
 }
 
-function serveSftp(sftp: SFTPWrapper, files: Map<string, FakeFile>, readOnly: (p: string) => boolean): void {
+function serveSftp(sftp: SFTPWrapper, files: Map<string, PeerFile>, readOnly: (p: string) => boolean): void {
   const handles = new Map<number, { path: string; dir?: boolean; done?: boolean }>();
   let nextHandle = 1;
   const handleBuf = (n: number) => {
@@ -117,7 +117,7 @@ function serveSftp(sftp: SFTPWrapper, files: Map<string, FakeFile>, readOnly: (p
     return b;
   };
   const lookup = (h: Buffer) => (h.length === 4 ? handles.get(h.readUInt32BE(0)) : undefined);
-  const attrsOf = (f: FakeFile) => ({ mode: 0o100000 | f.mode, uid: 0, gid: 0, size: f.data.length, atime: 0, mtime: 0 });
+  const attrsOf = (f: PeerFile) => ({ mode: 0o100000 | f.mode, uid: 0, gid: 0, size: f.data.length, atime: 0, mtime: 0 });
 
   sftp.on("OPEN", (id, path, flags, attrs) => {
     const writing = (flags & (OPEN_MODE.WRITE | OPEN_MODE.CREAT | OPEN_MODE.TRUNC | OPEN_MODE.APPEND)) !== 0;
@@ -204,11 +204,11 @@ function serveSftp(sftp: SFTPWrapper, files: Map<string, FakeFile>, readOnly: (p
   });
 }
 
-export async function startFakeSshServer(opts: FakeSshServerOptions = {}): Promise<FakeSshServer> {
+export async function startSshPeer(opts: SshPeerOptions = {}): Promise<SshPeer> {
   const hostKey = keyPair("fake-host");
   const clientKey = keyPair("fake-client");
   const authorized: ParsedKey[] = [parsePublic(clientKey.public)];
-  const files = new Map<string, FakeFile>();
+  const files = new Map<string, PeerFile>();
   const commands: ExecRequest[] = [];
   const forwards: { host: string; port: number }[] = [];
   const connections = new Set<Connection>();

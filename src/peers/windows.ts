@@ -10,7 +10,7 @@ import { openUdp } from "../engine/kdnet/udp.js";
 import { parseDbgSettings } from "../targets/windows/bcdedit-parse.js";
 import { KdnetTargetPeer } from "./kdnet-target/index.js";
 import { isLoopback } from "./loopback.js";
-import { type FakeSshServer as SshPeer, startFakeSshServer } from "./ssh-server.js";
+import { type SshPeer, startSshPeer } from "./ssh-server.js";
 import type { PwshEngine } from "./windows-target/engine.js";
 import { defaultState, WindowsTargetModel, type WindowsTargetState } from "./windows-target/model.js";
 import { execWith } from "./windows-target/stubs.js";
@@ -88,7 +88,7 @@ export async function startWindowsPeer(opts: WindowsPeerOptions = {}): Promise<W
     });
   };
 
-  const ssh = await startFakeSshServer({
+  const ssh = await startSshPeer({
     users: [user],
     noSftp: true, // netdbg talks to Windows through PowerShell only
     exec: async ({ command, stdin }) => {

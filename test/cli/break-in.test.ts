@@ -13,7 +13,7 @@ import { SYSRQ_G_COMMAND } from "../../src/cli/debugger/break-in.js";
 import { runLinuxConnect } from "../../src/cli/debugger/linux-connect.js";
 import type { Target } from "../../src/core/inventory.js";
 import type { CommandResult, RemoteSession } from "../../src/core/ports.js";
-import { UdpKgdbStub } from "../fakes/rsp-stub.js";
+import { UdpKgdbStub } from "../../src/peers/rsp-stub.js";
 import { codeOf } from "../helpers/errors.js";
 
 const dirs: string[] = [];

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readElfSymbols } from "../../src/engine/elf.js";
-import { BANNER, BANNER_ADDR, pattern, TEXT_BASE, UdpKgdbStub } from "../fakes/rsp-stub.js";
+import { BANNER, BANNER_ADDR, pattern, TEXT_BASE, UdpKgdbStub } from "../../src/peers/rsp-stub.js";
 import { runCliSource as runCli, stateDirWith } from "../helpers/cli.js";
 import { type GdbServer, requireTool, startGdbServer, TEST_PROGRAM } from "../helpers/tools.js";
 

@@ -5,8 +5,8 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { afterEach, describe, expect, it } from "vitest";
-import { KERNEL_BASE } from "../fakes/kdnet-target/index.js";
-import { BANNER } from "../fakes/rsp-stub.js";
+import { KERNEL_BASE } from "../../src/peers/kdnet-target/index.js";
+import { BANNER } from "../../src/peers/rsp-stub.js";
 import { tempHome } from "../helpers/cli.js";
 import { requireTool } from "../helpers/tools.js";
 

@@ -9,8 +9,8 @@ import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { INITIAL_RIP, KERNEL_BASE } from "../fakes/kdnet-target/index.js";
-import { BANNER, stubRegisters } from "../fakes/rsp-stub.js";
+import { INITIAL_RIP, KERNEL_BASE } from "../../src/peers/kdnet-target/index.js";
+import { BANNER, stubRegisters } from "../../src/peers/rsp-stub.js";
 import { runCli, spawnCli, tempHome } from "../helpers/cli.js";
 import { waitForOutput } from "../helpers/tools.js";
 

@@ -16,9 +16,9 @@ import { parseKdnetKey } from "../../src/core/kdnet-key.js";
 import type { DatagramTransport } from "../../src/engine/kdnet/transport.js";
 import { openUdp } from "../../src/engine/kdnet/udp.js";
 import { parseDbgSettings } from "../../src/targets/windows/index.js";
-import { KdnetTargetPeer } from "../fakes/kdnet-target/index.js";
-import { defaultState, WindowsTargetModel } from "../fakes/windows-target/model.js";
-import { ModelSession } from "../fakes/windows-target/session.js";
+import { KdnetTargetPeer } from "../../src/peers/kdnet-target/index.js";
+import { defaultState, WindowsTargetModel } from "../../src/peers/windows-target/model.js";
+import { ModelSession } from "../../src/peers/windows-target/session.js";
 import { freeUdpPort } from "../helpers/ports.js";
 
 const KEY = "2steg4fzbj2sz.23418vzkd4ko3.1g34ou07z4pev.1sp3yo9yz874p";

@@ -8,12 +8,12 @@
  */
 import { createServer, connect } from "node:net";
 import { createInterface } from "node:readline";
-import { startFakeSshServer } from "../fakes/ssh-server.js";
-import { defaultState, WindowsTargetModel } from "../fakes/windows-target/model.js";
+import { startSshPeer } from "../../src/peers/ssh-server.js";
+import { defaultState, WindowsTargetModel } from "../../src/peers/windows-target/model.js";
 
 const [dir, listen] = process.argv.slice(2) as [string, string];
 const model = new WindowsTargetModel(defaultState());
-const srv = await startFakeSshServer({
+const srv = await startSshPeer({
   users: ["admin"],
   noSftp: true,
   exec: ({ command, stdin }) => {

@@ -18,20 +18,20 @@ import type { Target } from "../../src/core/inventory.js";
 import type { Journal } from "../../src/core/journal.js";
 import { HostFirewallStep } from "../../src/host/firewall/index.js";
 import { connectSsh } from "../../src/io/ssh.js";
-import { FakeLinuxTarget } from "../fakes/linux-target.js";
+import { LinuxTargetModel } from "../../src/peers/linux-target.js";
 import { NetnsPair, requireTool } from "../fakes/netns.js";
-import { type FakeSshServer, startFakeSshServer } from "../fakes/ssh-server.js";
-import { defaultState, WindowsTargetModel } from "../fakes/windows-target/model.js";
+import { type SshPeer, startSshPeer } from "../../src/peers/ssh-server.js";
+import { defaultState, WindowsTargetModel } from "../../src/peers/windows-target/model.js";
 
 const KEY = "2steg4fzbj2sz.23418vzkd4ko3.1g34ou07z4pev.1sp3yo9yz874p";
 const COMPAT = new URL("../../assets/kgdboe-compat", import.meta.url).pathname;
 const WINDOW = { windowMs: 800 };
 
 const pair = new NetnsPair("jny", 249);
-let srv: FakeSshServer;
+let srv: SshPeer;
 let dir: string;
 let model: WindowsTargetModel;
-let linuxTarget: FakeLinuxTarget;
+let linuxTarget: LinuxTargetModel;
 let os: "windows" | "linux" = "windows";
 
 /** This host's firewall = nftables in the pair's host namespace; `elevated` says whether we may change it. */
@@ -54,7 +54,7 @@ beforeAll(async () => {
     "-",
   );
   dir = mkdtempSync(join(tmpdir(), "nd-journey-"));
-  srv = await startFakeSshServer({
+  srv = await startSshPeer({
     exec: async ({ command, stdin }) => {
       if (os === "windows") {
         const r = model.exec(command, stdin === "" ? undefined : stdin);
@@ -300,7 +300,7 @@ describe("setup → teardown of a Windows target, host firewall included", () =>
 describe("setup → teardown of a Linux target (fake target over real SSH), host firewall included", () => {
   it("--json has the same shape (gdb hand-off, no key); teardown closes the rule", async () => {
     os = "linux";
-    linuxTarget = new FakeLinuxTarget();
+    linuxTarget = new LinuxTargetModel();
     srv.files.clear();
     const stateDir = mkdtempSync(join(dir, "state-"));
     const port = 50610;
@@ -361,7 +361,7 @@ describe("a fleet of Windows targets over real SSH, host firewall included", () 
   it("one failing target never stops the others; unique ports and keys; one summary table; the failed one leaves nothing", async () => {
     const models = new Map(["fa", "fb", "fc"].map((n) => [n, new WindowsTargetModel(defaultState())]));
     models.get("fb")!.injections.push({ script: "bcdedit", bcdArg: "/dbgsettings", mode: "before" });
-    const fleetSrv = await startFakeSshServer({
+    const fleetSrv = await startSshPeer({
       exec: ({ command, stdin, user }) => {
         const r = models.get(user)!.exec(command, stdin === "" ? undefined : stdin);
         return { stdout: r.stdout, stderr: r.stderr, code: r.dropped ? 255 : r.exitCode };

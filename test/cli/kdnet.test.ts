@@ -11,7 +11,7 @@ import { openUdp } from "../../src/engine/kdnet/udp.js";
 import { InventoryStore } from "../../src/io/inventory-store.js";
 import { resolvePaths } from "../../src/io/paths.js";
 import { FileSecretStore } from "../../src/io/secret-store.js";
-import { BULK_BASE, bulkByte, KERNEL_BASE, KdnetTargetPeer } from "../fakes/kdnet-target/index.js";
+import { BULK_BASE, bulkByte, KERNEL_BASE, KdnetTargetPeer } from "../../src/peers/kdnet-target/index.js";
 import { freeUdpPort } from "../helpers/ports.js";
 
 const FIX = fileURLToPath(new URL("../fixtures/kdnet", import.meta.url));

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SystemNetProbe } from "../../src/io/net-probe.js";
-import { UdpKgdbStub } from "../fakes/rsp-stub.js";
+import { UdpKgdbStub } from "../../src/peers/rsp-stub.js";
 import { runCliSource as runCli, stateDirWith } from "../helpers/cli.js";
 
 let dir: string;

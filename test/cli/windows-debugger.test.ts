@@ -6,7 +6,7 @@ import { parseKdnetKey } from "../../src/core/kdnet-key.js";
 import { KdClient } from "../../src/engine/kdnet/api.js";
 import { KdnetHostSession } from "../../src/engine/kdnet/session.js";
 import { MemoryNetwork } from "../../src/engine/kdnet/transport.js";
-import { KdnetTargetPeer } from "../fakes/kdnet-target/index.js";
+import { KdnetTargetPeer } from "../../src/peers/kdnet-target/index.js";
 import { INITIAL_RIP, KERNEL_BASE } from "../../src/peers/kdnet-target/index.js";
 
 const key = parseKdnetKey("3.1.4.1");

@@ -12,9 +12,9 @@ import { createPrompter, type Prompter } from "../../src/cli/prompts.js";
 import { type OptionSource, runWizard } from "../../src/cli/wizard.js";
 import { isNetdbgError } from "../../src/core/error.js";
 import { connectSsh } from "../../src/io/ssh.js";
-import { FakeLinuxTarget } from "../fakes/linux-target.js";
-import { type FakeSshServer, startFakeSshServer } from "../fakes/ssh-server.js";
-import { defaultState, WindowsTargetModel } from "../fakes/windows-target/model.js";
+import { LinuxTargetModel } from "../../src/peers/linux-target.js";
+import { type SshPeer, startSshPeer } from "../../src/peers/ssh-server.js";
+import { defaultState, WindowsTargetModel } from "../../src/peers/windows-target/model.js";
 
 const DEFAULT = Symbol("accept the default");
 
@@ -57,21 +57,21 @@ function scripted(answers: Record<string, unknown>): Prompter & { asked: Asked[]
 
 const none: OptionSource = () => undefined;
 let dir: string;
-let win: FakeSshServer;
-let lin: FakeSshServer;
-let linux: FakeLinuxTarget;
+let win: SshPeer;
+let lin: SshPeer;
+let linux: LinuxTargetModel;
 const model = new WindowsTargetModel(defaultState());
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "nd-wizard-"));
-  win = await startFakeSshServer({
+  win = await startSshPeer({
     exec: ({ command, stdin }) => {
       const r = model.exec(command, stdin === "" ? undefined : stdin);
       return { stdout: r.stdout, stderr: r.stderr, code: r.exitCode };
     },
   });
-  linux = new FakeLinuxTarget();
-  lin = await startFakeSshServer({
+  linux = new LinuxTargetModel();
+  lin = await startSshPeer({
     exec: async ({ command }) => {
       if (command === "uname -s") return { stdout: "Linux\n", code: 0 };
       const r = await linux.exec(command);
@@ -164,7 +164,7 @@ describe("netdbg setup wizard", () => {
   });
 
   it("stops asking once SSH to the target has failed, says why, and records nothing", async () => {
-    const down = await startFakeSshServer({ exec: () => ({ stdout: "", code: 0 }) });
+    const down = await startSshPeer({ exec: () => ({ stdout: "", code: 0 }) });
     const closed = down.connectOptions(dir, "admin");
     await down.stop();
     const warnings: string[] = [];

@@ -1,35 +1,36 @@
 import { describe, expect, it } from "vitest";
 import { netdbgError } from "../../src/core/error.js";
-import { sections } from "../../src/core/errors/index.js";
-
-const RANGES: Record<string, [number, number]> = {
-  core: [1, 99],
-  host: [100, 199],
-  windows: [200, 299],
-  linux: [300, 399],
-  rsp: [400, 499],
-  kdnet: [500, 599],
-  lab: [600, 699],
-  journey: [700, 799],
-  doctor: [700, 739],
-  ssh: [800, 849],
-  ansible: [900, 919],
-};
+import { CODE_RANGES, sections } from "../../src/core/errors/index.js";
 
 describe("error catalog", () => {
-  it("keeps every code unique and inside its area's range", () => {
+  it("keeps every code unique and inside its area's range (CODE_RANGES)", () => {
     const seen = new Map<string, string>();
     for (const [area, specs] of Object.entries(sections)) {
-      const range = RANGES[area];
+      const range = CODE_RANGES[area as keyof typeof CODE_RANGES];
       expect(range, `no range declared for area ${area}`).toBeDefined();
       for (const code of Object.keys(specs)) {
         expect(code).toMatch(/^E\d{3}$/);
         const n = Number(code.slice(1));
-        expect(n, `${code} of ${area}`).toBeGreaterThanOrEqual(range![0]);
-        expect(n, `${code} of ${area}`).toBeLessThanOrEqual(range![1]);
+        expect(n, `${code} of ${area}`).toBeGreaterThanOrEqual(range.first);
+        expect(n, `${code} of ${area}`).toBeLessThanOrEqual(range.last);
         expect(seen.get(code), `${code} defined twice`).toBeUndefined();
         seen.set(code, area);
       }
+    }
+  });
+
+  it("gives each area its own range: one per section, none overlapping, E001–E999", () => {
+    expect(Object.keys(CODE_RANGES).sort()).toEqual(Object.keys(sections).sort());
+    const ranges = Object.entries(CODE_RANGES).sort(([, a], [, b]) => a.first - b.first);
+    for (const [area, r] of ranges) {
+      expect(r.first, area).toBeGreaterThanOrEqual(1);
+      expect(r.last, area).toBeLessThanOrEqual(999);
+      expect(r.first, area).toBeLessThanOrEqual(r.last);
+    }
+    for (let i = 1; i < ranges.length; i++) {
+      const [prevArea, prev] = ranges[i - 1]!;
+      const [area, r] = ranges[i]!;
+      expect(r.first, `${area} overlaps ${prevArea}`).toBeGreaterThan(prev.last);
     }
   });
 

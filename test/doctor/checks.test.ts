@@ -20,9 +20,10 @@ import type { PokeSource } from "../../src/engine/kdnet/listen.js";
 import type { FirewallPlan } from "../../src/host/firewall/index.js";
 import type { HostRoute } from "../../src/host/route.js";
 import { parseKernelConfig } from "../../src/targets/linux/kconfig.js";
-import { type LinuxFacts, lockdownMode, parseNics } from "../../src/targets/linux/probe.js";
+import { lockdownMode, parseNics } from "../../src/targets/linux/probe.js";
+import type { LinuxFacts } from "../../src/targets/linux/types.js";
 import { factsFromProbe, type WindowsFacts } from "../../src/targets/windows/probe.js";
-import { KGDB_CONFIG } from "../fakes/linux-target.js";
+import { KGDB_CONFIG } from "../../src/peers/linux-target.js";
 
 const shared = (rel: string) => readFileSync(new URL(`../fixtures/${rel}`, import.meta.url), "utf8");
 const own = (rel: string) => readFileSync(new URL(`../fixtures-own/${rel}`, import.meta.url), "utf8");

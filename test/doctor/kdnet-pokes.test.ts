@@ -1,7 +1,7 @@
 /**
  * `netdbg doctor <windows-target> --json` end to end through the real CLI entry (main), the real SSH adapter
  * against the Windows target model behind the in-process ssh2 server, and a KDNET target peer
- * (test/fakes/kdnet-target) sending real pokes over loopback UDP to the target's port. The faults are real: the
+ * (src/peers/kdnet-target) sending real pokes over loopback UDP to the target's port. The faults are real: the
  * peer pokes with another key, or the model's dbgsettings name another port or host, or debugging is off.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -11,13 +11,13 @@ import { main } from "../../src/cli/main.js";
 import { generateKdnetKey, parseKdnetKey } from "../../src/core/kdnet-key.js";
 import type { DatagramTransport } from "../../src/engine/kdnet/transport.js";
 import { openUdp } from "../../src/engine/kdnet/udp.js";
-import { KdnetTargetPeer } from "../fakes/kdnet-target/index.js";
-import { type FakeSshServer, startFakeSshServer } from "../fakes/ssh-server.js";
-import { defaultState, WindowsTargetModel } from "../fakes/windows-target/model.js";
+import { KdnetTargetPeer } from "../../src/peers/kdnet-target/index.js";
+import { type SshPeer, startSshPeer } from "../../src/peers/ssh-server.js";
+import { defaultState, WindowsTargetModel } from "../../src/peers/windows-target/model.js";
 import { tempDir } from "../helpers/sshd.js";
 
 const KEY = "2steg4fzbj2sz.23418vzkd4ko3.1g34ou07z4pev.1sp3yo9yz874p";
-let srv: FakeSshServer;
+let srv: SshPeer;
 let home: string;
 let port: number;
 let model: WindowsTargetModel;
@@ -40,7 +40,7 @@ async function freePort(): Promise<number> {
 beforeAll(async () => {
   home = tempDir("doctor-kdnet");
   port = await freePort();
-  srv = await startFakeSshServer({
+  srv = await startSshPeer({
     users: ["admin"],
     noSftp: true,
     exec: ({ command, stdin }) => {

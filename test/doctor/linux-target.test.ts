@@ -1,17 +1,17 @@
 /**
  * `netdbg doctor <linux-target> --json` through the real CLI entry and the real SSH adapter, against the Linux
- * target model (test/fakes/linux-target.ts) behind the in-process ssh2 server. The kernel config without KGDB is
+ * target model (src/peers/linux-target.ts) behind the in-process ssh2 server. The kernel config without KGDB is
  * Debian 12's real .config (test/fixtures/linux); kgdboe "loaded and answering" is an RSP exchange over real
- * loopback UDP with the kgdb stub (test/fakes/rsp-stub.ts), which must be running again afterwards.
+ * loopback UDP with the kgdb stub (src/peers/rsp-stub.ts), which must be running again afterwards.
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { connect, createServer, type Server } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { main } from "../../src/cli/main.js";
-import { FakeLinuxTarget, KGDB_CONFIG } from "../fakes/linux-target.js";
-import { UdpKgdbStub } from "../fakes/rsp-stub.js";
-import { type FakeSshServer, startFakeSshServer } from "../fakes/ssh-server.js";
+import { LinuxTargetModel, KGDB_CONFIG } from "../../src/peers/linux-target.js";
+import { UdpKgdbStub } from "../../src/peers/rsp-stub.js";
+import { type SshPeer, startSshPeer } from "../../src/peers/ssh-server.js";
 import { tempDir } from "../helpers/sshd.js";
 
 const DEBIAN_CONFIG = readFileSync(
@@ -19,13 +19,13 @@ const DEBIAN_CONFIG = readFileSync(
   "utf8",
 );
 
-let srv: FakeSshServer;
+let srv: SshPeer;
 let home: string;
 /** A TCP relay in front of the SSH server that counts the connections that spoke (SSH sessions, not bare handshakes). */
 let relay: Server;
 let relayPort: number;
 let sessions = 0;
-let target: FakeLinuxTarget;
+let target: LinuxTargetModel;
 const saved = { HOME: process.env.HOME, NETDBG_HOME: process.env.NETDBG_HOME, SSH_AUTH_SOCK: process.env.SSH_AUTH_SOCK };
 
 function inventory(targetPort: number): void {
@@ -47,7 +47,7 @@ function inventory(targetPort: number): void {
 
 beforeAll(async () => {
   home = tempDir("doctor-linux");
-  srv = await startFakeSshServer({
+  srv = await startSshPeer({
     exec: async ({ command }) => {
       const r = await target.exec(command);
       return { stdout: r.stdout, stderr: r.stderr, code: r.exitCode };
@@ -117,7 +117,7 @@ const byId = (checks: Check[], id: string) => checks.find((c) => c.id === id)!;
 
 describe("doctor on a Linux target over SSH", () => {
   it("a kernel without KGDB (Debian 12's real config): linux.kconfig fails with E300 and the fix", async () => {
-    target = new FakeLinuxTarget({ release: "6.1.0-56-amd64", config: DEBIAN_CONFIG });
+    target = new LinuxTargetModel({ release: "6.1.0-56-amd64", config: DEBIAN_CONFIG });
     sessions = 0;
     const r = await doctor();
     expect(r.code).toBe(1);
@@ -138,7 +138,7 @@ describe("doctor on a Linux target over SSH", () => {
     const stubPort = await stub.start();
     try {
       inventory(stubPort);
-      target = new FakeLinuxTarget({ loaded: { device_name: "eth0", udp_port: String(stubPort) } });
+      target = new LinuxTargetModel({ loaded: { device_name: "eth0", udp_port: String(stubPort) } });
       const r = await doctor();
       expect(byId(r.checks, "linux.kconfig").status).toBe("ok");
       expect(byId(r.checks, "linux.lockdown").status).toBe("ok");
@@ -157,14 +157,14 @@ describe("doctor on a Linux target over SSH", () => {
   });
 
   it("kgdboe loaded on another port than the inventory's: E713 names both", async () => {
-    target = new FakeLinuxTarget({ loaded: { device_name: "eth0", udp_port: "40000" } });
+    target = new LinuxTargetModel({ loaded: { device_name: "eth0", udp_port: "40000" } });
     const r = await doctor();
     expect(byId(r.checks, "linux.kgdboe")).toMatchObject({ status: "fail", code: "NETDBG-E713" });
     expect(byId(r.checks, "linux.kgdboe").message).toContain("40000");
   });
 
   it("lockdown on and no headers: linux.lockdown fails (E303), linux.headers fails with the install command (E304)", async () => {
-    target = new FakeLinuxTarget({ config: KGDB_CONFIG, lockdown: "none [integrity] confidentiality", headers: false });
+    target = new LinuxTargetModel({ config: KGDB_CONFIG, lockdown: "none [integrity] confidentiality", headers: false });
     const r = await doctor();
     expect(byId(r.checks, "linux.lockdown")).toMatchObject({ status: "fail", code: "NETDBG-E303" });
     expect(byId(r.checks, "linux.headers")).toMatchObject({ status: "fail", code: "NETDBG-E304" });

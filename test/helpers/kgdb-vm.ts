@@ -8,8 +8,10 @@ import { SerialRelay } from "./serial-relay.js";
 
 /**
  * The lab's KGDB kernel (from `netdbg lab build`'s cache) booted in a private QEMU on loopback: no network
- * device, the lab's disk image in snapshot mode, kgdboc on ttyS1 wired to UDP through a SerialRelay
- * (shared/research/lab.md §3.2). Independent of the one-per-machine `netdbg lab up`.
+ * device, the lab's disk image in snapshot mode, kgdboc on ttyS1 (`kgdboc=ttyS1,115200`, see
+ * https://docs.kernel.org/process/debugging/kgdb.html) wired to UDP with QEMU's second `-serial udp:…`
+ * (https://www.qemu.org/docs/master/system/invocation.html, -serial) through a SerialRelay.
+ * Independent of the one-per-machine `netdbg lab up`.
  */
 export const LAB_CACHE = join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "netdbg/lab");
 

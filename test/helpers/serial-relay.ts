@@ -2,9 +2,12 @@ import dgram from "node:dgram";
 
 /**
  * Loopback relay for QEMU's `-serial udp:127.0.0.1:PEER@127.0.0.1:LOCAL` (QEMU sends to PEER, accepts only
- * from PEER): binds PEER before QEMU starts (QEMU's UDP chardev goes deaf after one ECONNREFUSED), lets any
- * client talk through `port`, answers the last client, and coalesces QEMU's one-datagram-per-byte output
- * (flush after 1 ms idle or 1400 bytes), as in shared/research/lab.md §3.2/§3.3.
+ * from PEER; syntax: https://www.qemu.org/docs/master/system/invocation.html, -serial): binds PEER before QEMU
+ * starts (QEMU's UDP chardev stops reading after one failed read such as ECONNREFUSED: udp_chr_read in
+ * https://gitlab.com/qemu-project/qemu/-/blob/master/chardev/char-udp.c), lets any client talk through `port`,
+ * answers the last client, and coalesces QEMU's one-datagram-per-byte output (the emulated 16550 writes one
+ * byte at a time: serial_xmit in https://gitlab.com/qemu-project/qemu/-/blob/master/hw/char/serial.c), flushing
+ * after 1 ms idle or 1400 bytes.
  */
 export class SerialRelay {
   private qemuSide: dgram.Socket | undefined;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ExecaCommandRunner, NetnsCommandRunner } from "../../src/io/command-runner.js";
+import { ExecaCommandRunner } from "../../src/io/command-runner.js";
 
 describe("ExecaCommandRunner (real processes)", () => {
   const r = new ExecaCommandRunner();
@@ -14,11 +14,5 @@ describe("ExecaCommandRunner (real processes)", () => {
   });
   it("a missing program is NETDBG-E018", async () => {
     await expect(r.run("nd-host-no-such-program", [])).rejects.toMatchObject({ code: "NETDBG-E018" });
-  });
-});
-
-describe("NetnsCommandRunner", () => {
-  it("a namespace that does not exist is NETDBG-E017, not the command's exit code", async () => {
-    await expect(new NetnsCommandRunner("nd-host-does-not-exist").run("true", [])).rejects.toMatchObject({ code: "NETDBG-E017" });
   });
 });

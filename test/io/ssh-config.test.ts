@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { connectSsh } from "../../src/io/ssh.js";
 import { parseJumpSpec, resolveSshTarget } from "../../src/io/ssh-config.js";
-import { type FakeSshServer, startFakeSshServer } from "../fakes/ssh-server.js";
+import { type SshPeer, startSshPeer } from "../../src/peers/ssh-server.js";
 import {
   createTestUser,
   makeKeyPair,
@@ -112,7 +112,7 @@ describe("against real sshd: alias, ProxyJump, agent", () => {
   let home: string;
   let jump: Sshd;
   let target: Sshd;
-  let fake: FakeSshServer;
+  let fake: SshPeer;
   let jumpKey: ReturnType<typeof makeKeyPair>;
   let tgtKey: ReturnType<typeof makeKeyPair>;
   let lockedKey: ReturnType<typeof makeKeyPair>;
@@ -129,7 +129,7 @@ describe("against real sshd: alias, ProxyJump, agent", () => {
     createTestUser(TGT);
     jump = await startSshd({ authorizedKeys: { [JUMP]: [jumpKey.publicKey] }, extraConfig: ["LogLevel DEBUG1"] });
     target = await startSshd({ authorizedKeys: { [TGT]: [tgtKey.publicKey, lockedKey.publicKey] } });
-    fake = await startFakeSshServer({ users: ["hop"] });
+    fake = await startSshPeer({ users: ["hop"] });
     writeFileSync(join(home, "keys", "id_fake"), fake.clientKey.private, { mode: 0o600 });
     knownHosts = join(dir, "known_hosts");
     writeFileSync(

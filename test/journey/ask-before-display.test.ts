@@ -9,7 +9,7 @@ import type { Target } from "../../src/core/inventory.js";
 import { systemClock, nullLogger, type RemoteSession } from "../../src/core/ports.js";
 import { MemoryJournalStore } from "../../src/io/journal-store.js";
 import { loadTemplates, resolveKgdboeSource } from "../../src/io/kgdboe-source.js";
-import { FakeLinuxTarget } from "../../src/peers/linux-target.js";
+import { LinuxTargetModel } from "../../src/peers/linux-target.js";
 import { defaultState, WindowsTargetModel } from "../../src/peers/windows-target/model.js";
 import { ModelSession } from "../../src/peers/windows-target/session.js";
 import { linuxDriver } from "../../src/targets/linux/driver.js";
@@ -61,7 +61,7 @@ function rig(events: string[], open: () => RemoteSession): { deps: DriverDeps; p
 describe("drivers ask before their progress display starts", () => {
   it("Linux: the session opens and the sudo question is asked before 'Set up lab' displays", async () => {
     const events: string[] = [];
-    const { deps, progress } = rig(events, () => new FakeLinuxTarget());
+    const { deps, progress } = rig(events, () => new LinuxTargetModel());
     const driver = linuxDriver({
       resolveSource: (spec) => resolveKgdboeSource(spec ?? "bundled", DEFAULT_KGDBOE_GIT),
       templates: loadTemplates,

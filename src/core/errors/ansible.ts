@@ -1,6 +1,6 @@
 import { defineErrors } from "./types.js";
 
-/** Ansible inventories and the netdbg.netdbg collection (E900–E919). */
+/** Ansible inventories and the netdbg.netdbg collection. Code range: CODE_RANGES in index.ts. */
 export const ansibleErrors = defineErrors({
   E900: {
     title: "Ansible inventory does not read",

@@ -1,5 +1,5 @@
 /** Render the error catalog as Markdown pages (docs/errors/). Pure: scripts/gen-docs.ts writes the files. */
-import { sections } from "./index.js";
+import { CODE_RANGES, sections } from "./index.js";
 import type { ErrorSpec } from "./types.js";
 
 const EXIT_TEXT = {
@@ -82,6 +82,8 @@ export function renderErrorPages(): ErrorPage[] {
   return pages.sort((a, b) => a.code.localeCompare(b.code));
 }
 
+const code = (n: number) => `E${String(n).padStart(3, "0")}`;
+
 export function renderErrorIndex(pages: ErrorPage[]): string {
   const rows = pages.map(
     (p) => `| [${p.code}](${p.file}) | ${p.area} | ${p.markdown.split("\n")[0]!.replace(/^# [^:]+: /, "")} |`,
@@ -90,6 +92,16 @@ export function renderErrorIndex(pages: ErrorPage[]): string {
     "# netdbg error codes",
     "",
     "Generated from src/core/errors by `npm run docs`; a test keeps it current.",
+    "",
+    "## Code ranges",
+    "",
+    "Each area has its own range and catalog file (src/core/errors/<area>.ts); codes are never reused.",
+    "",
+    "| codes | area | covers |",
+    "|---|---|---|",
+    ...Object.entries(CODE_RANGES).map(([area, r]) => `| ${code(r.first)}–${code(r.last)} | ${area} | ${r.covers} |`),
+    "",
+    "## Codes",
     "",
     "| code | area | title |",
     "|---|---|---|",

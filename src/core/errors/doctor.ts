@@ -1,7 +1,7 @@
 import { defineErrors } from "./types.js";
 
 /**
- * Doctor findings (E700–E739): what `netdbg doctor` reports that no other area's error already names. Every
+ * Doctor findings (code range: CODE_RANGES in index.ts): what `netdbg doctor` reports that no other area's error already names. Every
  * doctor check also links its page under docs/doctor/<check-id>.md. Checks whose finding is an existing stop of
  * another area (E300 kernel without KGDB, E201 Secure Boot on, E130 IPsec…) report that code instead.
  */

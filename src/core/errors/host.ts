@@ -1,6 +1,6 @@
 import { defineErrors } from "./types.js";
 
-/** Errors of this area (E100–E199): host route, PowerShell, host firewall, IPsec. See types.ts for ranges. */
+/** Host errors: host route, PowerShell, host firewall, IPsec. Code range: CODE_RANGES in index.ts. */
 export const hostErrors = defineErrors({
   E100: {
     title: "Target name does not resolve",

@@ -1,6 +1,6 @@
 import { defineErrors } from "./types.js";
 
-/** Errors of this area: see the code ranges in types.ts (setup / teardown / fleets E740–E769). */
+/** Setup / teardown / fleet errors. Code range: CODE_RANGES in index.ts. */
 export const journeyErrors = defineErrors({
   E740: {
     title: "Host firewall needs root to open",

@@ -1,6 +1,6 @@
 import { defineErrors } from "./types.js";
 
-/** Errors of the KDNET / KD engine (E500–E599): see the code ranges in types.ts. */
+/** Errors of the KDNET / KD engine. Code range: CODE_RANGES in index.ts. */
 export const kdnetErrors = defineErrors({
   E500: {
     title: "Capture file unreadable",

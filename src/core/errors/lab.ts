@@ -1,6 +1,6 @@
 import { defineErrors } from "./types.js";
 
-/** Errors of this area: see the code ranges in types.ts. */
+/** Errors of the built-in lab. Code range: CODE_RANGES in index.ts. */
 export const labErrors = defineErrors({
   E600: {
     title: "Lab host is not Debian",

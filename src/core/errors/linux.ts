@@ -1,7 +1,7 @@
 import { defineErrors } from "./types.js";
 
 /**
- * Linux-target errors (E300–E399): kgdboe provisioning over SSH. Facts and fixes come from
+ * Linux-target errors (code range: CODE_RANGES in index.ts): kgdboe provisioning over SSH. Facts and fixes come from
  * sysprogs/kgdboe at d4b4f22 and the kernel's kgdb documentation.
  *
  * E300–E319: probe / pre-flight stops. E320–E349: module load failures (classifyModuleLoadFailure maps kernel
@@ -147,7 +147,7 @@ export const linuxErrors = defineErrors({
         : "Install that compiler from another package source (the kernel's own gcc major version; e.g. a toolchain repository), then run setup again.",
   },
 
-  // ---- module load failures (classifyModuleLoadFailure), research note A2 ----
+  // ---- module load failures (classifyModuleLoadFailure): kgdboe's own messages, https://github.com/sysprogs/kgdboe ----
   E315: {
     title: "NIC driver has no poll controller",
     exit: "check",

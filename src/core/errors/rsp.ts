@@ -1,6 +1,6 @@
 import { defineErrors } from "./types.js";
 
-/** Errors of this area: see the code ranges in types.ts. */
+/** Errors of the GDB RSP engine. Code range: CODE_RANGES in index.ts. */
 export const rspErrors = defineErrors({
   E400: {
     title: "Target not answering the GDB remote protocol",

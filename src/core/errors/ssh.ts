@@ -1,7 +1,7 @@
 import { defineErrors } from "./types.js";
 
 /**
- * SSH transport errors (E800–E849): see the code ranges in types.ts.
+ * SSH transport errors. Code range: CODE_RANGES in index.ts.
  * Connection errors name user, host and port ("kd@10.0.0.5 port 22"), plus the jump host when the failing hop
  * is reached through ProxyJump. Exec errors name the step and the exact command with its stderr tail.
  */

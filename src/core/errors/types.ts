@@ -3,16 +3,8 @@
  * that states the fact, a fix, and an exit class. Codes are never reused or renumbered: docs and `doctor`
  * link to them forever.
  *
- * Code ranges (one catalog file each, so areas never edit each other's file):
- *   E001–E099 core, cli, inventory, secrets      (core.ts)
- *   E100–E199 host: route, ports, firewall, IPsec (host.ts)
- *   E200–E299 Windows targets                     (windows.ts)
- *   E300–E399 Linux targets, SSH                  (linux.ts)
- *   E400–E499 engine: GDB RSP                     (rsp.ts)
- *   E500–E599 engine: KDNET / KD                  (kdnet.ts)
- *   E600–E699 the built-in lab                    (lab.ts)
- *   E700–E799 setup / doctor / teardown / fleets  (journey.ts)
- *   E800–E849 SSH transport (both target kinds)   (ssh.ts)
+ * One catalog file per area, so areas never edit each other's file; each area's code range is CODE_RANGES in
+ * index.ts (a test keeps every code inside it; docs/errors/README.md prints the table).
  */
 
 /** How an error maps to the process exit code (decided once, in the CLI). */

@@ -1,6 +1,6 @@
 import { defineErrors } from "./types.js";
 
-/** Errors of Windows targets (E200–E299): see the code ranges in types.ts and Microsoft's windows-driver-docs (KDNET and bcdedit pages). */
+/** Errors of Windows targets (code range: CODE_RANGES in index.ts); facts from Microsoft's windows-driver-docs (KDNET and bcdedit pages). */
 export const windowsErrors = defineErrors({
   E200: {
     title: "PowerShell session is not elevated",

@@ -14,15 +14,12 @@
  */
 import { createCipheriv, createDecipheriv, createHmac, timingSafeEqual } from "node:crypto";
 
-export const KDNET_MAGIC = 0x4d444247; // "MDBG"
 export const CHANNEL_DATA = 0;
 export const CHANNEL_CONTROL = 1;
 export const HEADER_LEN = 6;
 export const TAG_LEN = 16;
 /** Smallest datagram: header + one AES block + tag. */
 export const MIN_DATAGRAM = HEADER_LEN + 16 + TAG_LEN;
-/** 56-bit sequence numbers; we carry them as JS numbers (exact below 2^53, far beyond any real counter). */
-export const SEQ_MAX = 2 ** 53 - 1;
 
 export type Direction = "host-to-target" | "target-to-host";
 

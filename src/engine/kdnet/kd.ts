@@ -13,8 +13,6 @@
 export const LEADER_DATA = 0x30303030;
 export const LEADER_CONTROL = 0x69696969;
 export const KD_HEADER_LEN = 16;
-/** KD-level maximum data size (R2/RZ KD_PACKET_MAX_SIZE, REACT PACKET_MAX_SIZE). */
-export const KD_MAX_DATA = 4000;
 /** A break-in over KDNET is a data datagram with this single byte (RZ winkd_sync; CAP2 38-byte datagram). */
 export const BREAKIN_BYTE = 0x62;
 
@@ -147,7 +145,6 @@ export const STATUS_SUCCESS = 0;
 export const STATUS_UNSUCCESSFUL = 0xc0000001;
 export const STATUS_NO_SUCH_FILE = 0xc000000f;
 export const DBG_CONTINUE = 0x00010002;
-export const DBG_EXCEPTION_HANDLED = 0x00010001;
 export const EXCEPTION_BREAKPOINT = 0x80000003;
 export const EXCEPTION_SINGLE_STEP = 0x80000004;
 
@@ -215,10 +212,6 @@ export function buildKdPacket(type: number, id: number, data: Uint8Array = Buffe
   b.writeUInt32LE(isControlType(type) ? 0 : kdChecksum(data), 12);
   b.set(data, KD_HEADER_LEN);
   return b;
-}
-
-export function buildControl(type: 4 | 5 | 6, id: number): Buffer {
-  return buildKdPacket(type, id);
 }
 
 // ---- STATE_MANIPULATE: DBGKD_MANIPULATE_STATE64 (56-byte header + data) ----

@@ -1,7 +1,6 @@
-export { MemoryTransport, memoryPair } from "./memory.js";
 export { TcpTransport } from "./tcp.js";
-export { type Endpoint, formatEndpoint, parseEndpoint, type Transport, type TransportStats } from "./types.js";
-export { UDP_RCVBUF, UdpTransport } from "./udp.js";
+export { type Endpoint, formatEndpoint, parseEndpoint, type Transport } from "./types.js";
+export { UdpTransport } from "./udp.js";
 
 import { TcpTransport } from "./tcp.js";
 import type { Endpoint, Transport } from "./types.js";

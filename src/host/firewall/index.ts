@@ -12,8 +12,6 @@ import { checkRequest, type Exec, type FirewallPlan, type FirewallRequest } from
 import { planWindowsClose, planWindowsOpen, probeWindowsFirewall, type WindowsFirewallFacts } from "./windows.js";
 
 export * from "./types.js";
-export { planLinuxClose, planLinuxOpen, probeLinuxFirewall } from "./linux.js";
-export { planWindowsClose, planWindowsOpen, probeWindowsFirewall } from "./windows.js";
 
 export interface FirewallDeps {
   platform: NodeJS.Platform | string;

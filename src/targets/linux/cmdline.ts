@@ -3,7 +3,8 @@
  * configuration as one journaled action with an exact undo. Pure: the probe text in, the action out.
  * Never touches the running kernel; the change takes effect at the next boot.
  *
- * Bootloaders (research note linux-target.md A7, A12; grub-mkconfig reads GRUB_CMDLINE_LINUX from
+ * Why the parameters: the kernel's kgdb documentation (https://docs.kernel.org/process/debugging/kgdb.html,
+ * "Kernel parameter: nokaslr" and "rodata"). Bootloaders (grub-mkconfig reads GRUB_CMDLINE_LINUX from
  * /etc/default/grub, info grub "Simple configuration"; grubby(8) --info/--args/--remove-args):
  * - GRUB with /etc/default/grub (Debian/Ubuntu update-grub, Arch grub-mkconfig, SUSE grub2-mkconfig): the file
  *   is backed up, GRUB_CMDLINE_LINUX gets the missing words, the config is regenerated; undo writes the backup
@@ -15,21 +16,12 @@
 import { createHash } from "node:crypto";
 import { netdbgError } from "../../core/error.js";
 import { shCommand, shQuote } from "../../core/quote.js";
-import type { Execution, LinuxAction } from "./plan.js";
+import type { BootFacts, Execution, LinuxAction } from "./types.js";
 
 export const GRUB_DEFAULTS = "/etc/default/grub";
 export const CMDLINE_BACKUP_DIR = "/var/lib/netdbg/cmdline";
 /** A kernel parameter netdbg may add: a bare word or word=value, nothing a shell or grub would interpret. */
 const PARAM_RE = /^[a-z0-9_.-]+(=[a-z0-9_.,-]+)?$/;
-
-export interface BootFacts {
-  tools: string[];
-  files: string[];
-  systemdBoot: boolean;
-  grubby: { kernel: string; args: string[] }[];
-  /** The grub defaults file as read (undefined when absent) and its sha256. */
-  grubDefaults?: { path: string; text: string; sha256: string };
-}
 
 export type Bootloader =
   | { kind: "grub"; path: string; regenerate: string }

@@ -50,17 +50,8 @@ export function kconfigEnabled(cfg: KernelConfig, name: string): boolean {
   return v === "y" || v === "m";
 }
 
-/** Options kgdboe needs (research note A3): hard `#error`s plus the runtime symbol lookups. */
+/**
+ * Options kgdboe needs: the `#error`s of https://github.com/sysprogs/kgdboe (kgdboe_main.c, nethook.c: KGDB, NETPOLL,
+ * TRACEPOINTS) plus what its runtime symbol lookups need (KALLSYMS, KALLSYMS_ALL) and module loading.
+ */
 export const KGDBOE_REQUIRED = ["KGDB", "NETPOLL", "TRACEPOINTS", "KALLSYMS", "KALLSYMS_ALL", "MODULES"] as const;
-
-/** Options the probe reports because they change the plan or the advice. */
-export const KGDBOE_NOTED = [
-  "HOTPLUG_CPU",
-  "KGDB_KDB",
-  "STRICT_KERNEL_RWX",
-  "RANDOMIZE_BASE",
-  "MODULE_SIG_FORCE",
-  "X86_KERNEL_IBT",
-  "WERROR",
-  "SMP",
-] as const;

@@ -1,12 +1,12 @@
 /**
  * Plan: pure. Facts + config → pre-flight stops (coded errors, nothing changed), warnings, advice, and the
- * ordered Actions, each with the exact command line(s) and the exact undo. Facts: research note
- * sysprogs/kgdboe at d4b4f22 (kgdboe_main.c parameters, its README's config and CPU notes) and the distributions' kernel-header packages.
+ * ordered Actions, each with the exact command line(s) and the exact undo. Facts: https://github.com/sysprogs/kgdboe
+ * at d4b4f22 (kgdboe_main.c parameters, its README's config and CPU notes) and the distributions' kernel-header
+ * packages.
  */
 import { createHash } from "node:crypto";
 import { netdbgError } from "../../core/error.js";
 import { shCommand, shQuote } from "../../core/quote.js";
-import type { Action } from "../../core/step.js";
 import { KGDBOE_REQUIRED, kconfigEnabled, kconfigValue } from "./kconfig.js";
 import {
   BUILT_MARK,
@@ -22,11 +22,11 @@ import {
   SOURCE_MARK,
   UNIT_NAME,
 } from "./paths.js";
-import type { LinuxFacts, Nic } from "./probe.js";
 import { type KgdboeSource, isSafeRelPath, sourceId } from "./source.js";
 import { renderTemplate } from "./template.js";
 import { planCmdline } from "./cmdline.js";
 import { isBundledSource, pollVerdict } from "./pollctl.js";
+import type { LinuxAction, LinuxFacts, Nic } from "./types.js";
 
 export interface LinuxTemplates {
   unit: string;
@@ -45,20 +45,6 @@ export interface LinuxSetupConfig {
   templates?: LinuxTemplates;
   /** The change journal shows netdbg loaded the kgdboe that is loaded now. */
   ownsLoadedModule: boolean;
-}
-
-/** How apply carries out an action beyond running its command. */
-export type Execution =
-  | { kind: "sh"; script: string; timeoutMs?: number; classify?: "build" | "load" | "kgdboc" | "deps" }
-  | {
-      kind: "upload";
-      before: string;
-      files: { remotePath: string; content: Uint8Array | string; mode?: number }[];
-      after: string;
-    };
-
-export interface LinuxAction extends Action {
-  exec: Execution;
 }
 
 export interface LinuxPlan {
@@ -187,10 +173,11 @@ function headersPackages(facts: LinuxFacts): string[] {
 }
 
 /**
- * Packages that provide what is missing, per distro family (research note A11): the headers of exactly the running
- * kernel, gcc and make, and the kernel's own gcc where the default one differs. The package index is refreshed
- * first (a fresh cloud image has empty package lists), except on Arch, where `pacman -Sy <pkg>` is a partial
- * upgrade its documentation forbids.
+ * Packages that provide what is missing, per distro family (each distribution's kernel-headers package): the
+ * headers of exactly the running kernel, gcc and make, and the kernel's own gcc where the default one differs. The
+ * package index is refreshed first (a fresh cloud image has empty package lists), except on Arch, where
+ * `pacman -Sy <pkg>` is a partial upgrade its documentation forbids
+ * (https://wiki.archlinux.org/title/System_maintenance#Partial_upgrades_are_unsupported).
  */
 export function depsInstall(facts: LinuxFacts): { missing: string[]; install?: string; undo?: string } {
   const r = facts.kernel.release;
@@ -313,7 +300,7 @@ export function refuseWithoutPollController(facts: LinuxFacts, nic: Nic, source:
   });
 }
 
-/** Kernel parameters the kernel config calls for (research note A6 KASLR, A7 rodata), running or not. */
+/** Kernel parameters the kernel config calls for (nokaslr, rodata=off: https://docs.kernel.org/process/debugging/kgdb.html), running or not. */
 /**
  * Intel IBT is enforced where the CPU has it (`ibt` in /proc/cpuinfo) and the kernel was built with
  * CONFIG_X86_KERNEL_IBT, unless the command line says `ibt=off` (or `ibt=warn`, which only logs). Upstream kgdboe

@@ -5,65 +5,12 @@
  * sysfs files named in sysprogs/kgdboe at d4b4f22 (kgdboe_main.c, netpoll_wrapper.c) and the kernel's Documentation/ABI.
  */
 import { shQuote } from "../../core/quote.js";
-import { type BootFacts, bootProbe, GRUB_DEFAULTS, parseBootProbe } from "./cmdline.js";
-import { type KernelConfig, parseKernelConfig } from "./kconfig.js";
+import { bootProbe, GRUB_DEFAULTS, parseBootProbe } from "./cmdline.js";
+import { parseKernelConfig } from "./kconfig.js";
 import { BUILT_MARK, COMMIT_MARK, REMOTE_DIR, REMOTE_ENV, REMOTE_LOADER, REMOTE_UNIT, SOURCE_MARK, UNIT_NAME } from "./paths.js";
 import { parsePollProbe, pollProbe } from "./pollctl.js";
 import type { LinuxRemote } from "./remote.js";
-
-export type DistroFamily = "debian" | "fedora" | "suse" | "arch" | "unknown";
-
-export interface Nic {
-  name: string;
-  driver: string;
-  state: string;
-  /** wireless, usb, enslaved, bridge-port, bond-slave, bridge, bond, virtual, loopback */
-  flags: string[];
-  ipv4?: string;
-  /** Every IPv4 address of the NIC, the first (ipv4) first. */
-  ipv4All?: string[];
-}
-
-export interface LinuxFacts {
-  user: { uid: number; name: string };
-  /** Client address of our SSH connection as the target sees it ($SSH_CONNECTION). */
-  sshClientIp?: string;
-  sudo: "root" | "nopasswd" | "password" | "missing";
-  os: { id: string; idLike: string[]; pretty: string; family: DistroFamily };
-  kernel: { release: string; arch: string };
-  config: { source: string | null; cfg: KernelConfig };
-  lockdown: string | null;
-  secureBoot: "enabled" | "disabled" | "legacy" | "unknown";
-  sigEnforce: boolean;
-  cmdline: string;
-  ibtCpu: boolean;
-  /** net.core.gro_normal_batch (kernels since 5.4), which upstream kgdboe sets to 1 and never restores. */
-  groNormalBatch?: number;
-  /** gccVersion: what the target's default `gcc` reports (`gcc -dumpfullversion`), when it has one. */
-  tools: { headers: boolean; systemd: boolean; have: string[]; gccVersion?: string };
-  nics: Nic[];
-  /** What /proc/kallsyms says about each NIC driver module's poll controller (pollctl.ts); absent: not probed. */
-  pollCtl?: ReturnType<typeof parsePollProbe>;
-  route?: { to: string; dev: string; src?: string };
-  kallsyms: { address?: string; kptrRestrict: string };
-  kgdboc: string;
-  cpusOnline: number[];
-  nmiWatchdog: string;
-  watchdogDevices: string[];
-  /** Boot configuration (bootloader, grub defaults file): probed only for --apply-cmdline. */
-  boot?: BootFacts;
-  state: {
-    loaded: boolean;
-    params: Record<string, string>;
-    refcnt?: number;
-    workdir: boolean;
-    sourceId: string;
-    builtId: string;
-    commit: string;
-    persistSum: string;
-    unitEnabled: boolean;
-  };
-}
+import type { DistroFamily, LinuxFacts, Nic } from "./types.js";
 
 export const PROBE = {
   whoami: `id -u; id -un; printf '%s\\n' "\${SSH_CONNECTION:-}"`,

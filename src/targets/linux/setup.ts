@@ -11,10 +11,11 @@ import { elevate, SUDO_PROBE } from "../../core/remote.js";
 import type { Action, ActionReport } from "../../core/step.js";
 import { parseKgdboeDmesg } from "./dmesg.js";
 import { moduleLoadError } from "./failures.js";
-import { type LinuxAction, type LinuxPlan, type LinuxSetupConfig, planLinuxSetup } from "./plan.js";
-import { type LinuxFacts, probeLinuxTarget } from "./probe.js";
+import { type LinuxPlan, type LinuxSetupConfig, planLinuxSetup } from "./plan.js";
+import { probeLinuxTarget } from "./probe.js";
 import { LinuxRemote, type TranscriptEntry, tail } from "./remote.js";
 import type { KgdboeSource } from "./source.js";
+import type { LinuxAction, LinuxFacts } from "./types.js";
 
 export const STEP = "linux";
 
@@ -356,7 +357,8 @@ export async function setupLinuxTarget(input: LinuxSetupInput, deps: LinuxSetupD
 }
 
 /**
- * The last verification: a real RSP exchange from this host (research note, doctor checklist item 9). Its
+ * The last verification: a real RSP exchange from this host (the GDB remote protocol,
+ * https://sourceware.org/gdb/current/onlinedocs/gdb.html/Remote-Protocol.html). Its
  * failure is a warning with a code, not a setup failure: the module is loaded and the log says it is ready,
  * and what blocks the exchange (a host firewall, a NAT) may not be the target's business.
  */

@@ -10,8 +10,8 @@ import { rspCheckUdp, triesWithin } from "../../../src/journey/rsp-check.js";
 import { systemClock } from "../../../src/core/ports.js";
 import { MemoryJournalStore } from "../../../src/io/journal-store.js";
 import { type LinuxSetupInput, setupLinuxTarget } from "../../../src/targets/linux/setup.js";
-import { FakeLinuxTarget } from "../../fakes/linux-target.js";
-import { UdpKgdbStub } from "../../fakes/rsp-stub.js";
+import { LinuxTargetModel } from "../../../src/peers/linux-target.js";
+import { UdpKgdbStub } from "../../../src/peers/rsp-stub.js";
 
 const closers: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -115,7 +115,7 @@ describe("setup with the RSP check injected", () => {
   it("a stub answering on kgdboe's port: verified by RSP, no warning", async () => {
     const { port } = await runningStub();
     const r = await setupLinuxTarget(input({}, port), {
-      session: new FakeLinuxTarget(),
+      session: new LinuxTargetModel(),
       store: new MemoryJournalStore(),
       clock: systemClock,
       rspCheck: (ep) => rspCheckUdp(ep, { timeoutMs: 2000 }),
@@ -126,7 +126,7 @@ describe("setup with the RSP check injected", () => {
 
   it("a silent port: setup succeeds with the E358 warning naming the causes and the doctor command", async () => {
     const { port, received } = await silentPort();
-    const t = new FakeLinuxTarget();
+    const t = new LinuxTargetModel();
     const r = await setupLinuxTarget(input({}, port), {
       session: t,
       store: new MemoryJournalStore(),
@@ -147,7 +147,7 @@ describe("setup with the RSP check injected", () => {
     const { port, received } = await silentPort();
     let called = 0;
     const r = await setupLinuxTarget(input({ rspVerify: false }, port), {
-      session: new FakeLinuxTarget(),
+      session: new LinuxTargetModel(),
       store: new MemoryJournalStore(),
       clock: systemClock,
       rspCheck: async (ep) => {

@@ -14,19 +14,19 @@ import { isNetdbgError } from "../../../src/core/error.js";
 import type { Target } from "../../../src/core/inventory.js";
 import { connectSsh } from "../../../src/io/ssh.js";
 import { renderTemplate } from "../../../src/targets/linux/template.js";
-import { FakeLinuxTarget } from "../../fakes/linux-target.js";
-import { UdpKgdbStub } from "../../fakes/rsp-stub.js";
-import { type FakeSshServer, startFakeSshServer } from "../../fakes/ssh-server.js";
+import { LinuxTargetModel } from "../../../src/peers/linux-target.js";
+import { UdpKgdbStub } from "../../../src/peers/rsp-stub.js";
+import { type SshPeer, startSshPeer } from "../../../src/peers/ssh-server.js";
 
 const COMPAT = new URL("../../../assets/kgdboe-compat", import.meta.url).pathname;
 
 let dir: string;
-let srv: FakeSshServer;
-let target: FakeLinuxTarget;
+let srv: SshPeer;
+let target: LinuxTargetModel;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "nd-linux-cli-"));
-  srv = await startFakeSshServer({
+  srv = await startSshPeer({
     exec: async ({ command }) => {
       // SFTP writes land in srv.files: mirror them into the model, run, then mirror deletions back
       for (const [p, f] of srv.files) target.state.files.set(p, f.data.toString("latin1"));
@@ -57,7 +57,7 @@ const open = async () => connectSsh(srv.connectOptions(dir));
 
 describe("netdbg setup/teardown <linux target> (CLI glue over real ssh2)", () => {
   it("--check prints every command, sends only read-only ones, uploads nothing", async () => {
-    target = new FakeLinuxTarget();
+    target = new LinuxTargetModel();
     srv.files.clear();
     const out = capture();
     const ctx = createContext({ stateDir: join(dir, "state1") });
@@ -75,7 +75,7 @@ describe("netdbg setup/teardown <linux target> (CLI glue over real ssh2)", () =>
   });
 
   it("setup uploads the compat source by SFTP, loads, verifies (dmesg, then RSP from this host); --json second run is unchanged; teardown restores", async () => {
-    target = new FakeLinuxTarget();
+    target = new LinuxTargetModel();
     srv.files.clear();
     // kgdboe's port: the kgdb stub model on loopback, running (the RSP check must break in and detach)
     const stub = new UdpKgdbStub();

@@ -87,7 +87,7 @@ describe("capture 1 (windbg-uncut.pcapng.gz, key 8.8.8.8)", () => {
     }
   });
 
-  it("decodes the poke, GetVersion, LoadSymbols and GetContext as the research note lists", () => {
+  it("decodes the poke, GetVersion, LoadSymbols and GetContext of the uncut WinDbg session", () => {
     const { datagrams, summary } = decodeCapture(recs, key);
     expect(summary).toMatchObject({
       datagrams: 955,

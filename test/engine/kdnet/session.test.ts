@@ -15,7 +15,7 @@ import {
   MODULE_LIST,
   PEER_MODULES,
   PHYS_BASE,
-} from "../../fakes/kdnet-target/index.js";
+} from "../../../src/peers/kdnet-target/index.js";
 import { startRelay, type UdpRelay } from "../../helpers/udp-relay.js";
 
 const KEY = parseKdnetKey("1a2b3c.4d5e6f.7g8h9i.0j1k2l");

@@ -18,7 +18,7 @@ import { buildKdPacket, kdChecksum, PacketType, parseKdPacket } from "../../../s
 import { KdnetHostSession } from "../../../src/engine/kdnet/session.js";
 import { MemoryNetwork } from "../../../src/engine/kdnet/transport.js";
 import { KdClient } from "../../../src/engine/kdnet/api.js";
-import { KERNEL_BASE, KdnetTargetPeer } from "../../fakes/kdnet-target/index.js";
+import { KERNEL_BASE, KdnetTargetPeer } from "../../../src/peers/kdnet-target/index.js";
 
 const recs = readUdpCapture(readFileSync(new URL("../../fixtures/kdnet/windbg-uncut.pcapng.gz", import.meta.url)));
 const key = parseKdnetKey("8.8.8.8");

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RspBridge } from "../../../src/engine/rsp/bridge.js";
 import { RspClient } from "../../../src/engine/rsp/client.js";
 import { UdpTransport } from "../../../src/engine/transport/udp.js";
-import { BANNER, BANNER_ADDR, pattern, TEXT_BASE, UdpKgdbStub } from "../../fakes/rsp-stub.js";
+import { BANNER, BANNER_ADDR, pattern, TEXT_BASE, UdpKgdbStub } from "../../../src/peers/rsp-stub.js";
 import { LossyRelay } from "../../helpers/lossy-relay.js";
 import { eventually, gdbBatch, parseInfoRegisters, requireTool } from "../../helpers/tools.js";
 

@@ -3,7 +3,7 @@ import { RspClient } from "../../../src/engine/rsp/client.js";
 import { GdbRemote } from "../../../src/engine/rsp/remote.js";
 import { memoryPair, type MemoryTransport } from "../../../src/engine/transport/memory.js";
 import { UdpTransport } from "../../../src/engine/transport/udp.js";
-import { BANNER, BANNER_ADDR, KgdbStub, pattern, TEXT_BASE, UdpKgdbStub } from "../../fakes/rsp-stub.js";
+import { BANNER, BANNER_ADDR, KgdbStub, pattern, TEXT_BASE, UdpKgdbStub } from "../../../src/peers/rsp-stub.js";
 import { LossyRelay } from "../../helpers/lossy-relay.js";
 
 const cleanups: (() => Promise<void> | void)[] = [];

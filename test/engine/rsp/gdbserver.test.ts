@@ -7,7 +7,7 @@ import { readElfSymbols, type SymbolTable } from "../../../src/engine/elf.js";
 import { RspClient } from "../../../src/engine/rsp/client.js";
 import { GdbRemote } from "../../../src/engine/rsp/remote.js";
 import { TcpTransport } from "../../../src/engine/transport/tcp.js";
-import { pattern } from "../../fakes/rsp-stub.js";
+import { pattern } from "../../../src/peers/rsp-stub.js";
 import { type GdbServer, gdbBatch, parseInfoRegisters, requireTool, startGdbServer, TEST_PROGRAM } from "../../helpers/tools.js";
 
 /**

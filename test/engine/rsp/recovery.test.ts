@@ -4,7 +4,7 @@ import { GdbRemote } from "../../../src/engine/rsp/remote.js";
 import { framePacket } from "../../../src/engine/rsp/packet.js";
 import { memoryPair } from "../../../src/engine/transport/memory.js";
 import { UdpTransport } from "../../../src/engine/transport/udp.js";
-import { KgdbStub, pattern, TEXT_BASE, UdpKgdbStub } from "../../fakes/rsp-stub.js";
+import { KgdbStub, pattern, TEXT_BASE, UdpKgdbStub } from "../../../src/peers/rsp-stub.js";
 
 /**
  * Loss recovery against the kgdb-like stub, which behaves like kgdb's put_packet: after a reply it waits

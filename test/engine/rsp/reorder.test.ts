@@ -3,7 +3,7 @@ import { RspClient } from "../../../src/engine/rsp/client.js";
 import { GdbRemote } from "../../../src/engine/rsp/remote.js";
 import { UdpTransport } from "../../../src/engine/transport/udp.js";
 import { LossyRelay } from "../../helpers/lossy-relay.js";
-import { pattern, TEXT_BASE, UdpKgdbStub } from "../../fakes/rsp-stub.js";
+import { pattern, TEXT_BASE, UdpKgdbStub } from "../../../src/peers/rsp-stub.js";
 
 /**
  * A link that reorders datagrams INSIDE a reply: the stub flushes every few bytes (kgdb over a serial line

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { RspClient } from "../../../src/engine/rsp/client.js";
 import { GdbRemote } from "../../../src/engine/rsp/remote.js";
 import { UdpTransport } from "../../../src/engine/transport/udp.js";
-import { pattern, TEXT_BASE, UdpKgdbStub } from "../../fakes/rsp-stub.js";
+import { pattern, TEXT_BASE, UdpKgdbStub } from "../../../src/peers/rsp-stub.js";
 import { LossyRelay } from "../../helpers/lossy-relay.js";
 
 /**

@@ -12,7 +12,12 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import type { EngineCall, EngineReply } from "./engine-server.js";
-import { type Injection, type Received, WindowsTargetModel, type WindowsTargetState } from "./model.js";
+import {
+  type Injection,
+  type Received,
+  WindowsTargetModel,
+  type WindowsTargetState,
+} from "../../../src/peers/windows-target/model.js";
 
 export interface ForcedState {
   state: WindowsTargetState;

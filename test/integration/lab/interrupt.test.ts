@@ -6,10 +6,10 @@
  * lands in the last change, the run completes and says so. Each time the rerun converges and teardown restores
  * the guest. Its own lab instance (namespace, veth, /30), so other labs on this machine are left alone.
  */
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkJournal } from "../../../src/core/journal.js";
-import { type Endpoints, labRig, need } from "./rig.js";
+import { type Endpoints, labRig } from "./rig.js";
 
 const rig = labRig("interrupt", process.env.NETDBG_LAB_INSTANCE_INTERRUPT ?? "6");
 const journalFile = rig.journalFile("lab");
@@ -59,20 +59,10 @@ let e: Endpoints;
 let pristine: string;
 
 beforeAll(async () => {
-  need("qemu-system-x86_64", "qemu-system-x86");
-  need("ssh", "openssh-client");
-  need("ip", "iproute2");
-  await rig.netdbg(["lab", "down"]); // left over from an interrupted run
-  const b = await rig.netdbg(["lab", "build"], 3_000_000);
-  if (b.exitCode !== 0) throw new Error(`netdbg lab build failed (exit ${b.exitCode}):\n${b.all}`);
-  e = await rig.up("kgdb");
-  pristine = await rig.snapshot(e);
+  ({ e, pristine } = await rig.prepare("kgdb"));
 }, 3_000_000);
 
-afterAll(async () => {
-  await rig.netdbg(["lab", "down"]);
-  rmSync(rig.home, { recursive: true, force: true });
-});
+afterAll(() => rig.dispose());
 
 describe("Ctrl-C at each step of a real setup on the lab's KGDB kernel", () => {
   // the bundled module's journey on the lab kernel (booted with kgdboc=ttyS1), in the order setup runs them

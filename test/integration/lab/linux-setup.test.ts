@@ -9,10 +9,10 @@
  */
 import { execa } from "execa";
 import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bin, COMPAT, type Endpoints, labRig, need } from "./rig.js";
+import { bin, COMPAT, type Endpoints, labRig } from "./rig.js";
 
 // Inventory, journals, lab state and known_hosts in a throwaway home; the lab's artifact cache stays shared.
 // Its own lab instance (namespace, veth, /30), so labs others run on this machine are left alone.
@@ -23,19 +23,9 @@ const journalFile = rig.journalFile("lab");
 // no flags: the lab's inventory entry names its known_hosts and the kgdboe-compatible module shipped in assets/
 const setupArgs = ["setup", "lab"];
 
-beforeAll(async () => {
-  need("qemu-system-x86_64", "qemu-system-x86");
-  need("ssh", "openssh-client");
-  need("ip", "iproute2");
-  await netdbg(["lab", "down"]);
-  const r = await netdbg(["lab", "build"], 3_000_000);
-  if (r.exitCode !== 0) throw new Error(`netdbg lab build failed (exit ${r.exitCode}):\n${r.all}`);
-}, 3_000_000);
+beforeAll(() => rig.build(), 3_000_000);
 
-afterAll(async () => {
-  await netdbg(["lab", "down"]);
-  rmSync(home, { recursive: true, force: true });
-});
+afterAll(() => rig.dispose());
 
 describe("setup lab, stock Debian kernel (no CONFIG_KGDB)", () => {
   let e: Endpoints;

@@ -4,7 +4,7 @@
  * OpenSSH into the guest, and one comparable snapshot of everything a Linux setup may touch on the guest.
  */
 import { execa } from "execa";
-import { existsSync, mkdtempSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "vitest";
@@ -86,5 +86,28 @@ export function labRig(tag: string, instance: string) {
     return JSON.parse(r.stdout) as Endpoints;
   }
 
-  return { home, env, journalFile, netdbgChild, netdbg, ssh, snapshot, up };
+  /** The tools a lab suite needs, a lab left over from an interrupted run taken down, the lab's images built (cached). */
+  async function build(): Promise<void> {
+    need("qemu-system-x86_64", "qemu-system-x86");
+    need("ssh", "openssh-client");
+    need("ip", "iproute2");
+    await netdbg(["lab", "down"]);
+    const b = await netdbg(["lab", "build"], 3_000_000);
+    if (b.exitCode !== 0) throw new Error(`netdbg lab build failed (exit ${b.exitCode}):\n${b.all}`);
+  }
+
+  /** build(), then this suite's lab up (`lab up --variant <variant> <extra>`): its endpoints and the guest's snapshot. */
+  async function prepare(variant: "kgdb" | "stock", extra: string[] = []): Promise<{ e: Endpoints; pristine: string }> {
+    await build();
+    const e = await up(variant, extra);
+    return { e, pristine: await snapshot(e) };
+  }
+
+  /** afterAll: the suite's lab down and its throwaway home removed. */
+  async function dispose(): Promise<void> {
+    await netdbg(["lab", "down"]);
+    rmSync(home, { recursive: true, force: true });
+  }
+
+  return { home, env, journalFile, netdbgChild, netdbg, ssh, snapshot, up, build, prepare, dispose };
 }

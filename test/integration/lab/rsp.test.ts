@@ -1,7 +1,8 @@
 /**
  * netdbg's RSP client against REAL kgdb: the lab's KGDB kernel (built by `netdbg lab build`, reused from its
- * cache) under QEMU TCG, kgdboc on ttyS1 wired to UDP on loopback through a relay, exactly as in
- * shared/research/lab.md §3.2. This file boots its own QEMU (loopback only, no network device, the lab's
+ * cache) under QEMU TCG, kgdboc on ttyS1 (https://docs.kernel.org/process/debugging/kgdb.html) wired to
+ * UDP on loopback with QEMU's `-serial udp:…` (https://www.qemu.org/docs/master/system/invocation.html) through a
+ * relay (test/helpers/serial-relay.ts). This file boots its own QEMU (loopback only, no network device, the lab's
  * disk image in snapshot mode) so it never competes with the one-per-machine `netdbg lab up`.
  * In the same stop of the kernel, netdbg and a real gdb must read the same registers and memory; then netdbg
  * sets and hits a breakpoint, walks the stack, steps and detaches, and the kernel runs on.

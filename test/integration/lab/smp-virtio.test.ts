@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Endpoints, labRig, need } from "./rig.js";
+import { type Endpoints, labRig } from "./rig.js";
 
 const rig = labRig("smp", process.env.NETDBG_LAB_INSTANCE_SMP ?? "8");
 const ROUNDS = Number(process.env.NETDBG_LAB_SMP_ROUNDS ?? 20);
@@ -20,20 +20,10 @@ let e: Endpoints;
 let pristine: string;
 
 beforeAll(async () => {
-  need("qemu-system-x86_64", "qemu-system-x86");
-  need("ssh", "openssh-client");
-  need("ip", "iproute2");
-  await rig.netdbg(["lab", "down"]); // left over from an interrupted run
-  const b = await rig.netdbg(["lab", "build"], 3_000_000);
-  if (b.exitCode !== 0) throw new Error(`netdbg lab build failed (exit ${b.exitCode}):\n${b.all}`);
-  e = await rig.up("kgdb", ["--nic", "virtio", "--smp", "2"]);
-  pristine = await rig.snapshot(e);
+  ({ e, pristine } = await rig.prepare("kgdb", ["--nic", "virtio", "--smp", "2"]));
 }, 3_000_000);
 
-afterAll(async () => {
-  await rig.netdbg(["lab", "down"]);
-  rmSync(rig.home, { recursive: true, force: true });
-});
+afterAll(() => rig.dispose());
 
 describe("a 2-CPU virtio-net guest", () => {
   it("boots with both CPUs and virtio_net loaded as a module", async () => {

@@ -13,7 +13,7 @@ import {
 import { pollProbe } from "../../../src/targets/linux/pollctl.js";
 import { PROBE } from "../../../src/targets/linux/probe.js";
 import { type LinuxSetupInput, setupLinuxTarget, teardownLinuxTarget } from "../../../src/targets/linux/setup.js";
-import { FakeLinuxTarget, KGDB_CONFIG } from "../../fakes/linux-target.js";
+import { LinuxTargetModel, KGDB_CONFIG } from "../../../src/peers/linux-target.js";
 
 const KASLR_CONFIG = KGDB_CONFIG.replace("# CONFIG_RANDOMIZE_BASE is not set", "CONFIG_RANDOMIZE_BASE=y");
 
@@ -51,7 +51,7 @@ const input = (check = false): LinuxSetupInput => ({
   },
 });
 
-const deps = (t: FakeLinuxTarget, store: MemoryJournalStore) => ({ session: t, store, clock: systemClock });
+const deps = (t: LinuxTargetModel, store: MemoryJournalStore) => ({ session: t, store, clock: systemClock });
 
 const READ_ONLY = new Set<string>([
   SUDO_PROBE,
@@ -97,7 +97,7 @@ describe("editGrubDefaults (pure)", () => {
 
 describe("--apply-cmdline against a fake target", () => {
   it("Debian GRUB: backs up, adds nokaslr, runs update-grub; rerun unchanged; teardown restores byte for byte", async () => {
-    const t = new FakeLinuxTarget({ config: KASLR_CONFIG });
+    const t = new LinuxTargetModel({ config: KASLR_CONFIG });
     t.state.boot = { ...t.state.boot, tools: ["update-grub"], files: ["/boot/grub/grub.cfg"], grubDefaults: DEBIAN_GRUB };
     const store = new MemoryJournalStore();
     const r = await setupLinuxTarget(input(), deps(t, store));
@@ -122,7 +122,7 @@ describe("--apply-cmdline against a fake target", () => {
   });
 
   it("Arch GRUB regenerates with grub-mkconfig; check mode sends only read-only probes", async () => {
-    const t = new FakeLinuxTarget({ config: KASLR_CONFIG });
+    const t = new LinuxTargetModel({ config: KASLR_CONFIG });
     t.state.boot = { ...t.state.boot, tools: ["grub-mkconfig"], files: ["/boot/grub/grub.cfg"], grubDefaults: DEBIAN_GRUB };
     const store = new MemoryJournalStore();
     const chk = await setupLinuxTarget(input(true), deps(t, store));
@@ -137,7 +137,7 @@ describe("--apply-cmdline against a fake target", () => {
   });
 
   it("teardown refuses to clobber a grub defaults file edited after setup", async () => {
-    const t = new FakeLinuxTarget({ config: KASLR_CONFIG });
+    const t = new LinuxTargetModel({ config: KASLR_CONFIG });
     t.state.boot = { ...t.state.boot, tools: ["update-grub"], grubDefaults: DEBIAN_GRUB };
     const store = new MemoryJournalStore();
     await setupLinuxTarget(input(), deps(t, store));
@@ -149,7 +149,7 @@ describe("--apply-cmdline against a fake target", () => {
   });
 
   it("Fedora grubby: --update-kernel=ALL when every kernel lacks it; removes exactly that on teardown", async () => {
-    const t = new FakeLinuxTarget({ config: KASLR_CONFIG });
+    const t = new LinuxTargetModel({ config: KASLR_CONFIG });
     const kernels = () => [
       { kernel: "/boot/vmlinuz-6.5.6-300.fc39.x86_64", args: ["ro", "rhgb", "quiet"] },
       { kernel: "/boot/vmlinuz-6.1.192-kgdb", args: ["ro", "quiet"] },
@@ -166,7 +166,7 @@ describe("--apply-cmdline against a fake target", () => {
   });
 
   it("grubby: a kernel that already has the word keeps it after teardown", async () => {
-    const t = new FakeLinuxTarget({ config: KASLR_CONFIG });
+    const t = new LinuxTargetModel({ config: KASLR_CONFIG });
     const kernels = () => [
       { kernel: "/boot/vmlinuz-a", args: ["ro", "nokaslr"] },
       { kernel: "/boot/vmlinuz-b", args: ["ro"] },
@@ -180,7 +180,7 @@ describe("--apply-cmdline against a fake target", () => {
   });
 
   it("systemd-boot: a coded stop naming it, before any change", async () => {
-    const t = new FakeLinuxTarget({ config: KASLR_CONFIG });
+    const t = new LinuxTargetModel({ config: KASLR_CONFIG });
     t.state.boot = { ...t.state.boot, tools: ["bootctl"], files: ["/etc/kernel/cmdline"], systemdBoot: true };
     const store = new MemoryJournalStore();
     const err = await setupLinuxTarget(input(), deps(t, store)).catch((e: unknown) => e);
@@ -191,7 +191,7 @@ describe("--apply-cmdline against a fake target", () => {
   });
 
   it("nothing to add (no KASLR, x86_64): no cmdline action at all", async () => {
-    const t = new FakeLinuxTarget();
+    const t = new LinuxTargetModel();
     t.state.boot = { ...t.state.boot, tools: ["bootctl"], systemdBoot: true };
     const r = await setupLinuxTarget(input(), deps(t, new MemoryJournalStore()));
     expect(r.actions.map((a) => a.id)).not.toContain("cmdline.apply");

@@ -4,8 +4,8 @@ import { pollControllerCheck } from "../../../src/doctor/checks-linux.js";
 import { runChecks } from "../../../src/doctor/run.js";
 import { parseKernelConfig } from "../../../src/targets/linux/kconfig.js";
 import { parsePollProbe } from "../../../src/targets/linux/pollctl.js";
-import type { LinuxFacts, Nic } from "../../../src/targets/linux/probe.js";
-import { KGDB_CONFIG } from "../../fakes/linux-target.js";
+import type { LinuxFacts, Nic } from "../../../src/targets/linux/types.js";
+import { KGDB_CONFIG } from "../../../src/peers/linux-target.js";
 
 const target: Target = { name: "lx", os: "linux", address: "10.0.2.15", port: 50020 };
 

@@ -46,8 +46,8 @@ describe("parseKernelConfig", () => {
   });
 });
 
-// Real capture quoted verbatim in shared/research/linux-target.md A2 (kernel 5.6, sysprogs/kgdboe#7), with the
-// dmesg timestamps people paste; the addresses were already masked by the reporter.
+// Real capture from https://github.com/sysprogs/kgdboe/issues/7 (kernel 5.6), with the dmesg timestamps people
+// paste; the addresses were already masked by the reporter.
 const SUCCESS_56 = `[  101.118546] kgdboe: loading out-of-tree module taints kernel.
 [  101.118612] kgdboe: module verification failed: signature and/or required key missing - tainting kernel
 [  101.120351] netpoll: kgdboe: local IP 192.168.1.26

@@ -12,8 +12,8 @@ import {
   pickNic,
   planLinuxSetup,
 } from "../../../src/targets/linux/plan.js";
-import type { DistroFamily, LinuxFacts } from "../../../src/targets/linux/probe.js";
-import { KGDB_CONFIG } from "../../fakes/linux-target.js";
+import type { DistroFamily, LinuxFacts } from "../../../src/targets/linux/types.js";
+import { KGDB_CONFIG } from "../../../src/peers/linux-target.js";
 
 function facts(over: Partial<LinuxFacts> = {}): LinuxFacts {
   return {

@@ -4,9 +4,9 @@ import { netdbgError } from "../../../src/core/error.js";
 import { parseKernelConfig } from "../../../src/targets/linux/kconfig.js";
 import { type LinuxSetupConfig, planLinuxSetup } from "../../../src/targets/linux/plan.js";
 import { parsePollProbe, pollProbe, pollVerdict } from "../../../src/targets/linux/pollctl.js";
-import type { LinuxFacts, Nic } from "../../../src/targets/linux/probe.js";
+import type { LinuxFacts, Nic } from "../../../src/targets/linux/types.js";
 import { type LinuxSetupResult, setupHeadline } from "../../../src/targets/linux/setup.js";
-import { KGDB_CONFIG } from "../../fakes/linux-target.js";
+import { KGDB_CONFIG } from "../../../src/peers/linux-target.js";
 
 function facts(nics: Nic[], pollCtl?: LinuxFacts["pollCtl"]): LinuxFacts {
   return {

@@ -12,7 +12,7 @@ import { connectSsh, type SshSession } from "../../../src/io/ssh.js";
 import { bootProbe, parseBootProbe, planCmdline } from "../../../src/targets/linux/cmdline.js";
 import { LinuxRemote } from "../../../src/targets/linux/remote.js";
 import { execute } from "../../../src/targets/linux/setup.js";
-import type { LinuxFacts } from "../../../src/targets/linux/probe.js";
+import type { LinuxFacts } from "../../../src/targets/linux/types.js";
 import { createTestUser, makeKeyPair, removeTestUser, type Sshd, startSshd, tempDir, testUserName } from "../../helpers/sshd.js";
 
 const USER = testUserName("lxcmd");

@@ -7,7 +7,7 @@ import { pollProbe } from "../../../src/targets/linux/pollctl.js";
 import { PROBE } from "../../../src/targets/linux/probe.js";
 import { type LinuxSetupInput, setupLinuxTarget, teardownLinuxTarget } from "../../../src/targets/linux/setup.js";
 import { loadTemplates } from "../../../src/io/kgdboe-source.js";
-import { FakeLinuxTarget } from "../../fakes/linux-target.js";
+import { LinuxTargetModel } from "../../../src/peers/linux-target.js";
 
 const SOURCE = {
   kind: "files" as const,
@@ -50,7 +50,7 @@ async function expectCode(p: Promise<unknown>, code: string) {
 
 describe("setup against a target", () => {
   it("stock kernel without KGDB: stops with E300 and sends only read-only probes", async () => {
-    const t = new FakeLinuxTarget({ release: "6.1.0-56-amd64", config: "# CONFIG_KGDB is not set\nCONFIG_NETPOLL=y" });
+    const t = new LinuxTargetModel({ release: "6.1.0-56-amd64", config: "# CONFIG_KGDB is not set\nCONFIG_NETPOLL=y" });
     const store = new MemoryJournalStore();
     await expectCode(setupLinuxTarget(input(), { session: t, store, clock: systemClock }), "NETDBG-E300");
     expect(t.log.every((c) => READ_ONLY.has(c))).toBe(true);
@@ -59,7 +59,7 @@ describe("setup against a target", () => {
   });
 
   it("kgdb kernel: uploads, builds, loads with computed parameters, verifies from dmesg; second run is unchanged; teardown restores", async () => {
-    const t = new FakeLinuxTarget();
+    const t = new LinuxTargetModel();
     const store = new MemoryJournalStore();
     const r = await setupLinuxTarget(input(), { session: t, store, clock: systemClock });
     expect(r.changed).toBe(true);
@@ -91,7 +91,7 @@ describe("setup against a target", () => {
   });
 
   it("check mode: plans every command but sends only read-only ones and journals nothing", async () => {
-    const t = new FakeLinuxTarget();
+    const t = new LinuxTargetModel();
     const store = new MemoryJournalStore();
     const r = await setupLinuxTarget(input({}, true), { session: t, store, clock: systemClock });
     expect(t.log.every((c) => READ_ONLY.has(c))).toBe(true);
@@ -105,7 +105,7 @@ describe("setup against a target", () => {
   });
 
   it("a failing insmod is classified from the kernel log and rolled back", async () => {
-    const t = new FakeLinuxTarget();
+    const t = new LinuxTargetModel();
     t.state.insmodFailure = {
       dmesg: ["[  77.1] kgdboe: Failed to register rx handler for eth0, code -16"],
       stderr: "insmod: ERROR: could not insert module /var/lib/netdbg/kgdboe/src/kgdboe.ko: Device or resource busy",
@@ -122,7 +122,7 @@ describe("setup against a target", () => {
   });
 
   it("an SSH cut in the middle of apply, then a rerun, converges; teardown leaves nothing", async () => {
-    const t = new FakeLinuxTarget();
+    const t = new LinuxTargetModel();
     const store = new MemoryJournalStore();
     let dead = false;
     t.cut = (c) => {
@@ -143,7 +143,7 @@ describe("setup against a target", () => {
   });
 
   it("kgdboc holding KGDB (the lab's kgdb kernel): released for kgdboe, restored by teardown", async () => {
-    const t = new FakeLinuxTarget({ kgdboc: "ttyS1,115200" });
+    const t = new LinuxTargetModel({ kgdboc: "ttyS1,115200" });
     const store = new MemoryJournalStore();
     const r = await setupLinuxTarget(input(), { session: t, store, clock: systemClock });
     expect(r.actions.map((a) => a.id)).toContain("kgdboc.release");
@@ -157,7 +157,7 @@ describe("setup against a target", () => {
   });
 
   it("kgdboc that will not let go: E309 with the fix, and the run's changes are rolled back", async () => {
-    const t = new FakeLinuxTarget({ kgdboc: "ttyS1,115200", kgdbocStuck: true });
+    const t = new LinuxTargetModel({ kgdboc: "ttyS1,115200", kgdbocStuck: true });
     const store = new MemoryJournalStore();
     const err = await setupLinuxTarget(input(), { session: t, store, clock: systemClock }).catch((e: unknown) => e);
     expect(isNetdbgError(err) && err.code).toBe("NETDBG-E309");
@@ -170,7 +170,7 @@ describe("setup against a target", () => {
   });
 
   it("kgdbdbgp on the kernel command line (cannot be released at run time): E309 before any change", async () => {
-    const t = new FakeLinuxTarget({ cmdline: "console=ttyS0 root=/dev/vda kgdbdbgp=0" });
+    const t = new LinuxTargetModel({ cmdline: "console=ttyS0 root=/dev/vda kgdbdbgp=0" });
     const store = new MemoryJournalStore();
     const err = await setupLinuxTarget(input(), { session: t, store, clock: systemClock }).catch((e: unknown) => e);
     expect(isNetdbgError(err) && err.code).toBe("NETDBG-E309");
@@ -181,7 +181,7 @@ describe("setup against a target", () => {
 
   it("--persist with kgdboc= on the kernel command line: the boot loader is told to release it (KGDB has one I/O driver)", async () => {
     const templates = loadTemplates();
-    const withBootKgdboc = new FakeLinuxTarget({ kgdboc: "ttyS1,115200", cmdline: "console=ttyS0 kgdboc=ttyS1,115200 nokaslr" });
+    const withBootKgdboc = new LinuxTargetModel({ kgdboc: "ttyS1,115200", cmdline: "console=ttyS0 kgdboc=ttyS1,115200 nokaslr" });
     await setupLinuxTarget(input({ persist: true, templates }), {
       session: withBootKgdboc,
       store: new MemoryJournalStore(),
@@ -191,7 +191,7 @@ describe("setup against a target", () => {
     expect(withBootKgdboc.state.files.get("/var/lib/netdbg/kgdboe/load.sh")).toContain(
       'KGDBOE_RELEASE_KGDBOC:-0}" = 1 ] && [ -n "$(cat /sys/module/kgdboc/parameters/kgdboc',
     );
-    const plain = new FakeLinuxTarget();
+    const plain = new LinuxTargetModel();
     await setupLinuxTarget(input({ persist: true, templates }), {
       session: plain,
       store: new MemoryJournalStore(),
@@ -201,7 +201,7 @@ describe("setup against a target", () => {
   });
 
   it("--persist installs and enables the systemd unit with rendered parameters; rerun unchanged; teardown removes it", async () => {
-    const t = new FakeLinuxTarget();
+    const t = new LinuxTargetModel();
     const store = new MemoryJournalStore();
     const templates = loadTemplates();
     const r = await setupLinuxTarget(input({ persist: true, templates }), { session: t, store, clock: systemClock });
@@ -222,13 +222,13 @@ describe("setup against a target", () => {
   it("lockdown and missing headers stop before any change", async () => {
     await expectCode(
       setupLinuxTarget(input(), {
-        session: new FakeLinuxTarget({ lockdown: "none [integrity] confidentiality" }),
+        session: new LinuxTargetModel({ lockdown: "none [integrity] confidentiality" }),
         store: new MemoryJournalStore(),
         clock: systemClock,
       }),
       "NETDBG-E303",
     );
-    const t = new FakeLinuxTarget({ headers: false });
+    const t = new LinuxTargetModel({ headers: false });
     const err = await setupLinuxTarget(input(), { session: t, store: new MemoryJournalStore(), clock: systemClock }).catch(
       (e: unknown) => e,
     );
@@ -237,9 +237,9 @@ describe("setup against a target", () => {
   });
 
   it("--install-deps: an HWE kernel built with gcc-12 on a gcc-11 machine gets gcc-12 and CC=gcc-12; teardown removes it", async () => {
-    const config = `${"CONFIG_GCC_VERSION=120300\n"}${new FakeLinuxTarget().state.config}`;
+    const config = `${"CONFIG_GCC_VERSION=120300\n"}${new LinuxTargetModel().state.config}`;
     // without the compiler step the build fails as on a real Ubuntu 22.04 HWE machine (E352)
-    const t = new FakeLinuxTarget({ config, gcc: "11.4.0" });
+    const t = new LinuxTargetModel({ config, gcc: "11.4.0" });
     const store = new MemoryJournalStore();
     const r = await setupLinuxTarget(input({ installDeps: true }), { session: t, store, clock: systemClock });
     expect(r.actions.map((a) => a.id)).toContain("deps.install");
@@ -258,7 +258,7 @@ describe("setup against a target", () => {
       label: "sysprogs/kgdboe",
       files: [SOURCE.files[0]!, { path: "kgdboe_main.c", content: "/* upstream */\n" }],
     };
-    const t = new FakeLinuxTarget();
+    const t = new LinuxTargetModel();
     const store = new MemoryJournalStore();
     const r = await setupLinuxTarget(input({ source: upstream }), { session: t, store, clock: systemClock });
     const ids = r.actions.map((a) => a.id);
@@ -270,14 +270,14 @@ describe("setup against a target", () => {
     expect(t.state.groNormalBatch).toBe(8);
     expect(t.state.loaded).toBeNull();
     // the bundled module leaves it alone, so setup does not touch it either
-    const b = new FakeLinuxTarget();
+    const b = new LinuxTargetModel();
     const rb = await setupLinuxTarget(input(), { session: b, store: new MemoryJournalStore(), clock: systemClock });
     expect(rb.actions.map((a) => a.id)).not.toContain("net.gro");
     expect(b.state.groNormalBatch).toBe(8);
   });
 
   it("headers for the running kernel that no package provides (upgraded, not rebooted): E317, nothing left behind", async () => {
-    const t = new FakeLinuxTarget({ headers: false, aptAvailable: ["linux-headers-6.1.0-99-amd64", "gcc", "make"] });
+    const t = new LinuxTargetModel({ headers: false, aptAvailable: ["linux-headers-6.1.0-99-amd64", "gcc", "make"] });
     const store = new MemoryJournalStore();
     const err = await setupLinuxTarget(input({ installDeps: true }), { session: t, store, clock: systemClock }).catch(
       (e: unknown) => e,
@@ -291,7 +291,7 @@ describe("setup against a target", () => {
   });
 
   it("the default git source: a target that cannot fetch and no host fallback gives E310 naming --kgdboe-source", async () => {
-    const t = new FakeLinuxTarget();
+    const t = new LinuxTargetModel();
     const err = await setupLinuxTarget(input({ source: { kind: "git", url: "https://github.com/sysprogs/kgdboe.git" } }), {
       session: t,
       store: new MemoryJournalStore(),
@@ -310,20 +310,20 @@ describe("setup against a target", () => {
 describe("upstream binds the NIC's first IPv4 address (#16)", () => {
   it("warns when netdbg reaches the target by another of its own addresses; not through NAT, not when equal", async () => {
     // 192.168.7.2 is eth0's second address: kgdboe listens on the first (10.0.2.15) only
-    const t = new FakeLinuxTarget({ eth0MoreAddresses: ["192.168.7.2"] });
+    const t = new LinuxTargetModel({ eth0MoreAddresses: ["192.168.7.2"] });
     const other = await setupLinuxTarget(
       { ...input(), address: "192.168.7.2" },
       { session: t, store: new MemoryJournalStore(), clock: systemClock },
     );
     expect(other.warnings.join("\n")).toMatch(/kgdboe listens on 10\.0\.2\.15:31337 .*not on 192\.168\.7\.2/);
-    const t2 = new FakeLinuxTarget();
+    const t2 = new LinuxTargetModel();
     const same = await setupLinuxTarget(
       { ...input(), address: "10.0.2.15" },
       { session: t2, store: new MemoryJournalStore(), clock: systemClock },
     );
     expect(same.warnings.join("\n")).not.toMatch(/kgdboe listens on/);
     // an address that is not the target's own (a port forward, NAT, the lab's namespace) reaches the first one
-    const t3 = new FakeLinuxTarget();
+    const t3 = new LinuxTargetModel();
     const nat = await setupLinuxTarget(
       { ...input(), address: "192.168.7.2" },
       { session: t3, store: new MemoryJournalStore(), clock: systemClock },

@@ -13,8 +13,8 @@ import type { Target } from "../../../src/core/inventory.js";
 import { type Context, createContext } from "../../../src/cli/context.js";
 import { setupTarget as windowsSetup, teardownTarget as windowsTeardown } from "../../../src/cli/setup-run.js";
 import { parseDbgSettings } from "../../../src/targets/windows/index.js";
-import { defaultState, WindowsTargetModel } from "../../fakes/windows-target/model.js";
-import { ModelSession } from "../../fakes/windows-target/session.js";
+import { defaultState, WindowsTargetModel } from "../../../src/peers/windows-target/model.js";
+import { ModelSession } from "../../../src/peers/windows-target/session.js";
 
 const KEY = "2steg4fzbj2sz.23418vzkd4ko3.1g34ou07z4pev.1sp3yo9yz874p";
 const dirs: string[] = [];

@@ -8,19 +8,19 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { main } from "../../../src/cli/main.js";
 import { parseDbgSettings } from "../../../src/targets/windows/index.js";
-import { type FakeSshServer, startFakeSshServer } from "../../fakes/ssh-server.js";
-import { defaultState, WindowsTargetModel } from "../../fakes/windows-target/model.js";
+import { type SshPeer, startSshPeer } from "../../../src/peers/ssh-server.js";
+import { defaultState, WindowsTargetModel } from "../../../src/peers/windows-target/model.js";
 import { tempDir } from "../../helpers/sshd.js";
 
 const KEY = "2steg4fzbj2sz.23418vzkd4ko3.1g34ou07z4pev.1sp3yo9yz874p";
-let srv: FakeSshServer;
+let srv: SshPeer;
 let home: string;
 const model = new WindowsTargetModel(defaultState());
 const saved = { HOME: process.env.HOME, NETDBG_HOME: process.env.NETDBG_HOME, SSH_AUTH_SOCK: process.env.SSH_AUTH_SOCK };
 
 beforeAll(async () => {
   home = tempDir("win-main");
-  srv = await startFakeSshServer({
+  srv = await startSshPeer({
     users: ["admin"],
     noSftp: true,
     exec: ({ command, stdin }) => {

@@ -1,6 +1,6 @@
 /**
  * `netdbg setup --reboot` waits for the target's first KDNET poke at the host: the Windows model's restart starts a
- * KDNET target peer (test/fakes/kdnet-target) that pokes the host debug port over real UDP on loopback with the key
+ * KDNET target peer (src/peers/kdnet-target) that pokes the host debug port over real UDP on loopback with the key
  * from the model's {dbgsettings}, to the host address and port from it. The host only listens (never answers).
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -15,9 +15,9 @@ import { generateKdnetKey, parseKdnetKey } from "../../../src/core/kdnet-key.js"
 import type { DatagramTransport } from "../../../src/engine/kdnet/transport.js";
 import { openUdp } from "../../../src/engine/kdnet/udp.js";
 import { parseDbgSettings } from "../../../src/targets/windows/index.js";
-import { KdnetTargetPeer } from "../../fakes/kdnet-target/index.js";
-import { defaultState, WindowsTargetModel } from "../../fakes/windows-target/model.js";
-import { ModelSession } from "../../fakes/windows-target/session.js";
+import { KdnetTargetPeer } from "../../../src/peers/kdnet-target/index.js";
+import { defaultState, WindowsTargetModel } from "../../../src/peers/windows-target/model.js";
+import { ModelSession } from "../../../src/peers/windows-target/session.js";
 
 const KEY = "2steg4fzbj2sz.23418vzkd4ko3.1g34ou07z4pev.1sp3yo9yz874p";
 const cleanups: (() => Promise<void> | void)[] = [];

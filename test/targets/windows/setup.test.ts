@@ -10,8 +10,8 @@ import {
   teardownWindows,
   type WindowsSetupConfig,
 } from "../../../src/targets/windows/index.js";
-import { defaultState, WindowsTargetModel, type WindowsTargetState } from "../../fakes/windows-target/model.js";
-import { ModelSession } from "../../fakes/windows-target/session.js";
+import { defaultState, WindowsTargetModel, type WindowsTargetState } from "../../../src/peers/windows-target/model.js";
+import { ModelSession } from "../../../src/peers/windows-target/session.js";
 import { fixture } from "./fixtures.js";
 
 const KEY = "1a2b3c4d5e6f7.2b3c4d5e6f7g8.3c4d5e6f7g8h9.4d5e6f7g8h9i0";

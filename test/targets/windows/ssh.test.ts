@@ -20,11 +20,11 @@ import {
   teardownWindows,
   type WindowsSetupConfig,
 } from "../../../src/targets/windows/index.js";
-import { startFakeSshServer, type FakeSshServer } from "../../fakes/ssh-server.js";
+import { startSshPeer, type SshPeer } from "../../../src/peers/ssh-server.js";
 import type { ForcedState } from "../../fakes/windows-target/forced-command.js";
-import { defaultState, WindowsTargetModel } from "../../fakes/windows-target/model.js";
+import { defaultState, WindowsTargetModel } from "../../../src/peers/windows-target/model.js";
 import { createTestUser, makeKeyPair, removeTestUser, type Sshd, startSshd, tempDir, testUserName } from "../../helpers/sshd.js";
-import { serializeStore } from "../../fakes/windows-target/bcd.js";
+import { serializeStore } from "../../../src/peers/windows-target/bcd.js";
 
 const KEY = "1a2b3c4d5e6f7.2b3c4d5e6f7g8.3c4d5e6f7g8h9.4d5e6f7g8h9i0";
 const config: WindowsSetupConfig = {
@@ -52,13 +52,13 @@ async function pipeline(run: ScriptRunner, storeBytes: () => string, dbgsettings
 }
 
 describe("over the in-process ssh2 Server fake", () => {
-  let srv: FakeSshServer;
+  let srv: SshPeer;
   let dir: string;
   const model = new WindowsTargetModel(defaultState());
   let session: SshSession;
   beforeAll(async () => {
     dir = tempDir("win-fake");
-    srv = await startFakeSshServer({
+    srv = await startSshPeer({
       users: ["admin"],
       noSftp: true,
       exec: ({ command, stdin }) => {

@@ -17,7 +17,7 @@ import {
   type TemplateName,
   wireCommand,
 } from "../../../src/targets/windows/ps.js";
-import { parseParamsLiteral } from "../../fakes/windows-target/model.js";
+import { parseParamsLiteral } from "../../../src/peers/windows-target/model.js";
 import { fixture } from "./fixtures.js";
 
 let parser: Parser;

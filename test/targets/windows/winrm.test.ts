@@ -20,7 +20,7 @@ import { NodePowerShellRunner, renderInvocation } from "../../../src/io/powershe
 import { parseDbgSettings, winrmParams, winrmWrapperText } from "../../../src/targets/windows/index.js";
 import { renderScript, wireCommand } from "../../../src/targets/windows/ps.js";
 import { psSyntax } from "../../fakes/ps-syntax.js";
-import { defaultState, WindowsTargetModel } from "../../fakes/windows-target/model.js";
+import { defaultState, WindowsTargetModel } from "../../../src/peers/windows-target/model.js";
 
 const KEY = "2steg4fzbj2sz.23418vzkd4ko3.1g34ou07z4pev.1sp3yo9yz874p";
 const FAKE = fileURLToPath(new URL("../../fakes/fake-pwsh.mjs", import.meta.url));

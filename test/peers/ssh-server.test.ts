@@ -1,5 +1,5 @@
 /**
- * The SSH adapter against the in-process ssh2 Server fake (test/fakes/ssh-server.ts): the same contract as
+ * The SSH adapter against the in-process ssh2 Server fake (src/peers/ssh-server.ts): the same contract as
  * against real sshd, so the fake is a faithful peer for target models.
  */
 import { readFileSync, writeFileSync, rmSync } from "node:fs";
@@ -9,14 +9,14 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { psEncodedCommand } from "../../src/core/quote.js";
 import { connectSsh } from "../../src/io/ssh.js";
 import { tempDir } from "../helpers/sshd.js";
-import { type FakeSshServer, startFakeSshServer } from "./ssh-server.js";
+import { type SshPeer, startSshPeer } from "../../src/peers/ssh-server.js";
 
-let srv: FakeSshServer;
+let srv: SshPeer;
 let dir: string;
 
 beforeAll(async () => {
   dir = tempDir("fake");
-  srv = await startFakeSshServer({
+  srv = await startSshPeer({
     users: ["fake", "admin"],
     readOnly: (p) => p.startsWith("C:/Windows/"),
     exec: async ({ command, stdin, signal }) => {
@@ -109,7 +109,7 @@ describe("adapter against the in-process fake", () => {
     const s = await connectSsh({ ...o, confirmHostKey: async (p) => p.fingerprint.startsWith("SHA256:") });
     await s.close();
     expect(readFileSync(o.knownHostsPath!, "utf8")).toBe(`${srv.knownHostsLine()}\n`);
-    const other = await startFakeSshServer();
+    const other = await startSshPeer();
     try {
       const line = other.knownHostsLine().replace(`]:${other.port} `, `]:${srv.port} `);
       expect(line).toContain(`]:${srv.port} `);
@@ -149,7 +149,7 @@ describe("adapter against the in-process fake", () => {
   });
 
   it("SFTP refused by the server is E810", async () => {
-    const noSftp = await startFakeSshServer({ noSftp: true });
+    const noSftp = await startSshPeer({ noSftp: true });
     try {
       const s = await connectSsh(noSftp.connectOptions(dir));
       try {

@@ -1,1 +1,0 @@
-export * from "../../../src/peers/kdnet-target/index.js";

@@ -1,1 +1,0 @@
-export * from "../../src/peers/linux-target.js";

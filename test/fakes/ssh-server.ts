@@ -1,1 +1,0 @@
-export * from "../../src/peers/ssh-server.js";

@@ -1,1 +1,0 @@
-export * from "../../../src/peers/windows-target/bcd.js";

@@ -1,1 +1,0 @@
-export * from "../../../src/peers/windows-target/model.js";
