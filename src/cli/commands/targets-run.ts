@@ -6,10 +6,26 @@ import { redactSecret } from "../../core/redact.js";
 import { allocatePort, claimPort, parsePort } from "../../host/port-alloc.js";
 import { isUdpPortFree } from "../../io/port-probe.js";
 import type { Context } from "../context.js";
-import type { TargetFlags } from "./targets.js";
 import { table } from "../output.js";
 import { createPrompter, requireFlags } from "../prompts.js";
 import { secretStore } from "../secrets.js";
+
+export interface TargetFlags {
+  os?: string;
+  address?: string;
+  sshHost?: string;
+  sshUser?: string;
+  sshPort?: string;
+  identityFile?: string;
+  port?: string;
+  nic?: string;
+  hostIp?: string;
+  targetPort?: string;
+  group?: string[];
+  note?: string;
+  key?: boolean;
+  reuseKey?: boolean;
+}
 
 function int(value: string, option: string, min: number, max: number): number {
   if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {

@@ -1,23 +1,7 @@
 /** `netdbg targets …`: the declarations; the work is in targets-run.ts, loaded when a command runs (lazy.ts). */
 import type { Command } from "commander";
 import type { Context } from "../context.js";
-
-export interface TargetFlags {
-  os?: string;
-  address?: string;
-  sshHost?: string;
-  sshUser?: string;
-  sshPort?: string;
-  identityFile?: string;
-  port?: string;
-  nic?: string;
-  hostIp?: string;
-  targetPort?: string;
-  group?: string[];
-  note?: string;
-  key?: boolean;
-  reuseKey?: boolean;
-}
+import type { TargetFlags } from "./targets-run.js";
 
 function targetOptions(cmd: Command): Command {
   return cmd

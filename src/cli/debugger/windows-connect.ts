@@ -6,7 +6,6 @@ import { KdClient } from "../../engine/kdnet/api.js";
 import { kdnetPortOption } from "../options.js";
 import type { Context } from "../context.js";
 
-export { COMMAND_NAMES, type CommandResult, describeState, WindowsDebugger } from "./kd-commands.js";
 import { COMMAND_NAMES, describeState, WindowsDebugger } from "./kd-commands.js";
 
 import { openKdnetSession } from "./windows-session.js";

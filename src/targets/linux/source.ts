@@ -1,7 +1,7 @@
 /** Where the kgdboe source comes from, and the id that makes "already uploaded/built" decidable. */
 import { createHash } from "node:crypto";
 
-export type { KgdboeSource, SourceFile } from "../../core/kgdboe-source.js";
+export type { KgdboeSource } from "../../core/kgdboe-source.js";
 import type { KgdboeSource } from "../../core/kgdboe-source.js";
 
 export function sourceId(s: KgdboeSource): string {
