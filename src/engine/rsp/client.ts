@@ -101,7 +101,8 @@ interface Exchange {
   tailNak: boolean;
   /** Resends and `-`s in this exchange: extra copies of its reply the stub may send. */
   extra: number;
-  nakTimer: NodeJS.Timeout | undefined;
+  /** The short wait after a `-` from the stub (see onEvent), cancelled by the ack or the next transmission. */
+  nakWait: (() => void) | undefined;
   timer: NodeJS.Timeout | undefined;
   /** The look at the socket after the timer fired (see expire). */
   check: NodeJS.Immediate | undefined;
@@ -136,6 +137,25 @@ const MIN_RTO_UNSAFE_MS = 5;
 const TAIL = /#[0-9a-fA-F]{2}/;
 
 const STOP_REPLY = /^[TSWX][0-9a-fA-F]{2}/;
+
+/**
+ * Call `fn` after `ms`; returns a canceller. Below SPIN_BELOW_MS the wait runs on setImmediate against
+ * performance.now() (I/O is polled between turns), so a sub-millisecond wait lasts about what it says.
+ */
+export function later(ms: number, fn: () => void): () => void {
+  if (ms >= SPIN_BELOW_MS) {
+    const t = setTimeout(fn, ms);
+    return () => clearTimeout(t);
+  }
+  const deadline = performance.now() + ms;
+  let im: NodeJS.Immediate;
+  const turn = () => {
+    if (performance.now() >= deadline) fn();
+    else im = setImmediate(turn);
+  };
+  im = setImmediate(turn);
+  return () => clearImmediate(im);
+}
 
 export function isStopReply(reply: string): boolean {
   return STOP_REPLY.test(reply) || reply.startsWith("W") || reply.startsWith("X");
@@ -347,7 +367,7 @@ export class RspClient {
         suspect: false,
         tailNak: false,
         extra: 0,
-        nakTimer: undefined,
+        nakWait: undefined,
         timer: undefined,
         check: undefined,
         spin: undefined,
@@ -364,8 +384,8 @@ export class RspClient {
   }
 
   private transmit(ex: Exchange): void {
-    if (ex.nakTimer) clearTimeout(ex.nakTimer);
-    ex.nakTimer = undefined;
+    ex.nakWait?.();
+    ex.nakWait = undefined;
     ex.tries++;
     ex.deferred = false;
     ex.ackSeen = false;
@@ -574,8 +594,8 @@ export class RspClient {
   }
 
   private finish(ex: Exchange, reply: string | undefined, error?: Error): void {
-    if (ex.nakTimer) clearTimeout(ex.nakTimer);
-    ex.nakTimer = undefined;
+    ex.nakWait?.();
+    ex.nakWait = undefined;
     this.disarm(ex);
     if (this.pending === ex) this.pending = undefined;
     if (this.interruptTimer && ex.kind === "resume") {
@@ -656,16 +676,21 @@ export class RspClient {
         // kgdb sends `-` for a request with a bad checksum, and when a request arrives while it waits for
         // the ack of its reply (it abandons the reply). The second kind is often stale: it answers an
         // earlier (re)transmission and arrives just before the ack of the current one. Resending at once
-        // would feed a cycle of abandoned replies, so wait briefly for that ack first.
+        // would feed a cycle of abandoned replies, so wait for that ack first — but only until it is due (the
+        // measured ack round trip after the transmission): a `-` later than that answers this transmission, and
+        // the request is resent at once. Sub-millisecond: a 1 ms timer would be several round trips of a fast link.
         this.stats.naksReceived++;
-        if (ex && !ex.ackSeen && ex.nakTimer === undefined) {
-          const delay = Math.max(1, Math.min(ex.rto / 2, 2 * (this.srtt ?? 1)));
-          ex.nakTimer = setTimeout(() => {
-            ex.nakTimer = undefined;
+        if (ex && !ex.ackSeen && ex.nakWait === undefined) {
+          const resend = () => {
+            ex.nakWait = undefined;
             if (this.pending !== ex || ex.ackSeen) return;
             if (this.exhausted(ex)) this.finish(ex, undefined, this.notAnswering(ex));
             else this.transmit(ex);
-          }, delay);
+          };
+          const cap = Math.min(ex.rto / 2, 2 * (this.srtt ?? 1));
+          const due = this.ackRtt === undefined ? cap : ex.sentAt + this.ackRtt + 2 * this.ackVar - performance.now();
+          // at least the rest of this turn: the ack may follow in the same chunk or the next datagram read
+          ex.nakWait = later(Math.max(0, Math.min(cap, due)), resend);
         }
         return;
       case "interrupt":

@@ -1,3 +1,4 @@
+import dgram from "node:dgram";
 import { afterEach, describe, expect, it } from "vitest";
 import { RspClient } from "../../../src/engine/rsp/client.js";
 import { GdbRemote } from "../../../src/engine/rsp/remote.js";
@@ -102,5 +103,58 @@ describe("giving up takes time as well as tries", () => {
       await relay.stop();
       await stub.stop();
     }
+  }, 30_000);
+});
+
+/** `$body#cc` (the GDB manual, "Overview": checksum = sum of the body's bytes modulo 256). */
+function frame(body: string): Buffer {
+  let sum = 0;
+  for (const c of Buffer.from(body, "latin1")) sum = (sum + c) & 0xff;
+  return Buffer.from(`$${body}#${sum.toString(16).padStart(2, "0")}`, "latin1");
+}
+
+describe("a `-` from the stub (sub-millisecond)", () => {
+  it("resends the request once its ack is overdue, before the retransmission timer fires", async () => {
+    // a peer that answers `-` to the first copy of every `m` request (as kgdb does to a request with a bad
+    // checksum) and `+` plus a reply to the second
+    const peer = dgram.createSocket("udp4");
+    const copies = new Map<string, number>();
+    let naking = false;
+    peer.on("message", (msg, from) => {
+      const m = /\$([^#]*)#[0-9a-f]{2}/.exec(msg.toString("latin1"));
+      if (!m) return;
+      const body = m[1]!;
+      const n = (copies.get(body) ?? 0) + 1;
+      copies.set(body, n);
+      if (naking && body.startsWith("m") && n === 1) {
+        peer.send("-", from.port, from.address);
+        return;
+      }
+      peer.send("+", from.port, from.address);
+      peer.send(frame(body.startsWith("m") ? Buffer.from(body).toString("hex") : "OK"), from.port, from.address);
+    });
+    await new Promise<void>((r) => peer.bind(0, "127.0.0.1", () => r()));
+    cleanups.push(() => new Promise<void>((r) => peer.close(() => r())));
+    const client = new RspClient(await UdpTransport.open({ kind: "udp", host: "127.0.0.1", port: peer.address().port }));
+    cleanups.push(() => client.close());
+    // clean exchanges first: the ack round trip is measured
+    for (let i = 0; i < 50; i++) await client.request(`m${i.toString(16)},1`);
+    naking = true;
+    const timeoutsBefore = client.stats.timeouts;
+    const times: number[] = [];
+    for (let i = 0; i < 60; i++) {
+      const body = `m${(0x100 + i).toString(16)},1`;
+      const t0 = performance.now();
+      expect(await client.request(body)).toBe(Buffer.from(body).toString("hex"));
+      times.push(performance.now() - t0);
+      expect(copies.get(body)).toBeGreaterThanOrEqual(2);
+    }
+    expect(client.stats.naksReceived).toBe(60);
+    expect(client.stats.retransmits).toBe(60);
+    // resent on the `-` once the ack was overdue, not by the retransmission timer: before, the `-` set a 1 ms
+    // (at least) timer, and the 0.25 ms timeout resent the request first (38 of 60 on a busy machine)
+    expect(client.stats.timeouts - timeoutsBefore).toBeLessThanOrEqual(3);
+    times.sort((a, b) => a - b);
+    expect(times[times.length >> 1]).toBeLessThan(0.8); // two loopback round trips and the ack's wait
   }, 30_000);
 });
