@@ -92,6 +92,13 @@ interface Exchange {
   tries: number;
   rto: number;
   sentAt: number;
+  /** When the stub acked the current transmission. */
+  ackAt: number;
+  /** When the last datagram for it (a transmission or a `-`) was sent. */
+  lastTxAt: number;
+  /** The last turn of a sub-millisecond wait for it (see after()), and the stalls of this process seen between turns (ms). */
+  lastTurn: number;
+  stalled: number;
   /** When the exchange began (its first transmission is at or after this). */
   startedAt: number;
   retransmitted: boolean;
@@ -129,6 +136,9 @@ const REPEATABLE = /^[mgpqH?T]/;
  * granularity (and the first-timer-fires-late habit) would be several round trips of a 0.15 ms link.
  */
 const SPIN_BELOW_MS = 2;
+
+/** A gap this long (ms) between turns of a sub-millisecond wait is a stall of this process (see noteStall). */
+const STALL_MS = 1;
 
 /** The shortest wait before a request that must not run twice (`Z`, `M`, `D`, resumes) is resent. */
 const MIN_RTO_UNSAFE_MS = 5;
@@ -195,6 +205,9 @@ export class RspClient {
   /** Smoothed time from sending a request to the stub's `+` (ms). */
   private ackRtt: number | undefined;
   private ackVar = 0;
+  /** Smoothed time from the stub's `+` to the whole reply (ms), of clean exchanges. */
+  private replyGap: number | undefined;
+  private gapVar = 0;
   private rto: number;
   private readonly minRto: number;
   private readonly maxRto: number;
@@ -208,6 +221,12 @@ export class RspClient {
   private minTurns: number | undefined;
   private junkTail = "";
   private lastRx = 0;
+  /** When the packet the parser is inside began to arrive. */
+  private packetSince = 0;
+  /** When the last complete packet began to arrive. */
+  private packetStart = 0;
+  /** The fastest clean exchange (ms): no answer to a resend can come back sooner. */
+  private minRtt: number | undefined;
   private everReceived = false;
   private closedReason: Error | undefined;
   /** Stop replies that arrived while nothing was resumed (the REPL shows them). */
@@ -362,6 +381,10 @@ export class RspClient {
         tries: 0,
         rto: this.rto,
         sentAt: 0,
+        ackAt: 0,
+        lastTxAt: 0,
+        lastTurn: 0,
+        stalled: 0,
         startedAt: performance.now(),
         retransmitted: false,
         suspect: false,
@@ -393,6 +416,9 @@ export class RspClient {
     ex.tailNak = false;
     ex.turns = 0;
     ex.sentAt = performance.now();
+    ex.lastTxAt = ex.sentAt;
+    ex.lastTurn = ex.sentAt;
+    ex.stalled = 0;
     if (ex.tries > 1) {
       ex.extra++;
       ex.retransmitted = true;
@@ -450,10 +476,23 @@ export class RspClient {
       ex.spin = undefined;
       if (this.pending !== ex) return;
       ex.turns++;
-      if (performance.now() >= deadline && ex.turns >= turns) this.expire(ex, 1);
+      const now = performance.now();
+      this.noteStall(ex, now);
+      if (now >= deadline && ex.turns >= turns) this.expire(ex, 1);
       else ex.spin = setImmediate(turn);
     };
     ex.spin = setImmediate(turn);
+  }
+
+  /**
+   * A gap between two turns of a sub-millisecond wait much longer than a round trip: this process did not run (GC,
+   * a busy machine). Not the link's time: it is left out of the round-trip sample, so one stall does not raise
+   * the timeout for the next few hundred requests (the turns a timeout waits for already cover our own stalls).
+   */
+  private noteStall(ex: Exchange, now: number): void {
+    const gap = now - ex.lastTurn;
+    ex.lastTurn = now;
+    if (gap > STALL_MS) ex.stalled += gap - (this.minRtt ?? 0);
   }
 
   /**
@@ -497,6 +536,7 @@ export class RspClient {
   private onAck(ex: Exchange): void {
     if (ex.ackSeen) return;
     ex.ackSeen = true;
+    ex.ackAt = performance.now();
     if (ex.kind === "resume") {
       // the target runs now: no timeout until its stop reply. But a stop reply lost on the way leaves
       // kgdb waiting for its ack forever (it never resends on its own) and us waiting for the stop: so
@@ -518,7 +558,15 @@ export class RspClient {
     }
     if ((ex.timer || ex.check || ex.spin) && ex.naksSinceTx === 0) {
       this.disarm(ex);
-      this.after(ex, Math.max(this.minRto, (ex.repeatable ? ex.rto : Math.max(ex.rto, MIN_RTO_UNSAFE_MS)) - elapsed));
+      const left = (ex.repeatable ? ex.rto : Math.max(ex.rto, MIN_RTO_UNSAFE_MS)) - elapsed;
+      // a read's timeout still counts from its transmission: kgdb sends the reply right behind the ack, so after
+      // a late ack only the time a reply takes to follow it is added, not the whole floor again (which cost a lost
+      // reply ~0.1 ms more than a lost request on loopback)
+      const floor =
+        this.transport.kind === "udp" && ex.repeatable && this.replyGap !== undefined
+          ? Math.min(this.minRto, 2 * this.replyGap + 4 * this.gapVar)
+          : this.minRto;
+      this.after(ex, Math.max(floor, left));
     }
   }
 
@@ -563,6 +611,7 @@ export class RspClient {
       ex.turns = 0;
       this.stats.naksSent++;
       this.sendRaw(Buffer.of(0x2d));
+      ex.lastTxAt = performance.now();
       this.arm(ex);
     } else {
       this.transmit(ex);
@@ -639,7 +688,8 @@ export class RspClient {
   }
 
   private onChunk(chunk: Buffer): void {
-    this.lastRx = performance.now();
+    const now = performance.now();
+    this.lastRx = now;
     let events: RspEvent[];
     const continued = this.parser.inPacket;
     try {
@@ -652,10 +702,13 @@ export class RspClient {
       if (ev.type === "packet" || ev.type === "bad-packet") {
         // a packet that began in an earlier chunk (datagram) was carried by several
         this.packetWhole = !(first && continued);
+        this.packetStart = this.packetWhole ? now : this.packetSince;
         first = false;
       }
       this.onEvent(ev);
     }
+    // a packet left open by this chunk began in it, unless the one open before is still going on
+    if (this.parser.inPacket && !(continued && first)) this.packetSince = now;
   }
 
   /**
@@ -708,6 +761,7 @@ export class RspClient {
           this.stats.naksSent++;
           this.stats.tailNaks++;
           this.sendRaw(Buffer.of(0x2d));
+          ex.lastTxAt = performance.now();
           this.arm(ex);
         }
         const text = ev.bytes.toString("latin1");
@@ -718,8 +772,11 @@ export class RspClient {
       case "bad-packet":
         this.stats.badPackets++;
         this.stats.naksSent++;
-        if (ex) ex.extra++;
         this.sendRaw(Buffer.of(0x2d));
+        if (ex) {
+          ex.extra++;
+          ex.lastTxAt = performance.now();
+        }
         return;
       case "packet":
         this.onPacket(ev.raw);
@@ -759,10 +816,6 @@ export class RspClient {
     // second `Z`) and must not be taken for this request's (an `E17` answering `D`)
     const rerunLike =
       !dupLike && this.staleCopies > 0 && this.staleRerun !== undefined && text === this.staleRerun && ex?.rerunReply !== text;
-    // a copy our own resend of the previous request explains (the stub answered it twice: the first answer was
-    // late, not lost) is evidence of a timer that fires early; a copy without one (the network duplicating, or
-    // kgdb resending because our ack was lost) says nothing about the timer
-    const explainedByResend = this.staleCopies > 0;
     if ((dupLike || rerunLike) && this.staleCopies > 0) this.staleCopies--;
     if (rerunLike) {
       this.stats.duplicates++;
@@ -783,7 +836,6 @@ export class RspClient {
         // a duplicate (relay duplication or kgdb resending): ignore it; if it was in fact our reply
         // (identical content, ack lost), the timeout resends the request and kgdb answers again
         this.stats.duplicates++;
-        if (explainedByResend) this.spurious();
         return;
       }
       if (ex.accept && !ex.accept(text)) {
@@ -795,23 +847,45 @@ export class RspClient {
     this.replyWhole = this.packetWhole;
     this.staleCopies = ex.extra;
     this.staleRerun = ex.extra > 0 ? ex.rerunReply : undefined;
+    // a reply that began to arrive sooner after our last resend (or `-`) than any answer comes back answers an
+    // earlier copy: it was late, not lost, and the timer fired early. A second copy of a reply alone says nothing
+    // about the timer: the network duplicates and reorders (a held request released behind our resend is answered
+    // twice), and widening the timeout on those copies drove it from 0.25 to tens of ms on a link that only reorders
+    if (ex.retransmitted && ex.kind === "request" && this.minRtt !== undefined) {
+      if (this.packetStart - ex.lastTxAt < this.minRtt / 2) this.spurious();
+    }
     if (!ex.retransmitted && ex.kind === "request") {
-      this.sample(performance.now() - ex.sentAt);
+      const now = performance.now();
+      if (ex.spin) this.noteStall(ex, now);
+      const elapsed = now - ex.sentAt;
+      this.minRtt = Math.min(this.minRtt ?? elapsed, elapsed);
+      this.sample(Math.max(this.minRtt, elapsed - ex.stalled));
+      if (ex.ackSeen) this.sampleGap(performance.now() - ex.ackAt);
       if (ex.turns > 0) this.minTurns = Math.min(this.minTurns ?? ex.turns, ex.turns);
     }
     this.finish(ex, ex.raw ? raw.toString("latin1") : text);
   }
 
   /**
-   * A second copy of the previous reply: mostly the stub answering a resend it did not need (the first
-   * reply was late, not lost; each such copy occupies a slow serial link for a whole reply). Widen the
-   * variance so the timeout stops firing early; clean samples shrink it again.
+   * A reply to an earlier copy of a resent request: the stub answered a resend it did not need (the first reply
+   * was late, not lost; each such copy occupies a slow serial link for a whole reply). Widen the variance so the
+   * timeout stops firing early; clean samples shrink it again.
    */
   private spurious(): void {
     if (this.srtt === undefined) return;
     // in proportion to the link: one round trip more (a fixed millisecond would be ten round trips of a fast link)
     this.rttvar = Math.min(this.maxRto, this.rttvar * 1.5 + this.srtt);
     this.rto = Math.min(this.maxRto, Math.max(this.minRto, this.srtt + 2 * this.rttvar));
+  }
+
+  private sampleGap(ms: number): void {
+    if (this.replyGap === undefined) {
+      this.replyGap = ms;
+      this.gapVar = ms / 2;
+    } else {
+      this.gapVar = 0.75 * this.gapVar + 0.25 * Math.abs(this.replyGap - ms);
+      this.replyGap = 0.875 * this.replyGap + 0.125 * ms;
+    }
   }
 
   /**

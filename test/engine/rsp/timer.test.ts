@@ -77,6 +77,10 @@ describe("RSP retransmission timer (UDP, sub-millisecond)", () => {
     expect(data.equals(pattern(64 * 1024, 9).subarray(0, 16 * 1024))).toBe(true);
     expect(stalls).toBeGreaterThan(20);
     expect(client.stats.retransmits + client.stats.naksSent - before).toBe(0);
+    // the stalls are this process's, not the link's: they stay out of the round-trip samples (before: every sample
+    // took 3 ms and the timeout rose to several ms, which each loss then waited out)
+    expect(client.roundTrip).toBeLessThan(1);
+    expect(client.timeout).toBeLessThan(1);
   }, 60_000);
 });
 
@@ -156,5 +160,46 @@ describe("a `-` from the stub (sub-millisecond)", () => {
     expect(client.stats.timeouts - timeoutsBefore).toBeLessThanOrEqual(3);
     times.sort((a, b) => a - b);
     expect(times[times.length >> 1]).toBeLessThan(0.8); // two loopback round trips and the ack's wait
+  }, 30_000);
+});
+
+describe("copies of a reply after a resend", () => {
+  it("a resent request answered twice (its first copy lost, the reply duplicated) leaves the timeout alone", async () => {
+    // the first copy of every `m` request is lost; the resend is answered and its reply arrives twice (the network
+    // duplicating it, or a held first copy released behind the resend). The accepted reply came a round trip after
+    // the resend, so the timer did not fire early: the second copy says nothing about the timer
+    const peer = dgram.createSocket("udp4");
+    const copies = new Map<string, number>();
+    let losing = false;
+    peer.on("message", (msg, from) => {
+      const m = /\$([^#]*)#[0-9a-f]{2}/.exec(msg.toString("latin1"));
+      if (!m) return;
+      const body = m[1]!;
+      const n = (copies.get(body) ?? 0) + 1;
+      copies.set(body, n);
+      const lose = losing && body.startsWith("m");
+      if (lose && n === 1) return;
+      const reply = frame(body.startsWith("m") ? Buffer.from(body).toString("hex") : "OK");
+      peer.send("+", from.port, from.address);
+      peer.send(reply, from.port, from.address);
+      if (lose) peer.send(reply, from.port, from.address);
+    });
+    await new Promise<void>((r) => peer.bind(0, "127.0.0.1", () => r()));
+    cleanups.push(() => new Promise<void>((r) => peer.close(() => r())));
+    const client = new RspClient(await UdpTransport.open({ kind: "udp", host: "127.0.0.1", port: peer.address().port }));
+    cleanups.push(() => client.close());
+    for (let i = 0; i < 50; i++) await client.request(`m${i.toString(16)},1`);
+    const before = client.timeout;
+    expect(before).toBeLessThan(1);
+    losing = true;
+    for (let i = 0; i < 20; i++) {
+      const body = `m${(0x100 + i).toString(16)},1`;
+      expect(await client.request(body)).toBe(Buffer.from(body).toString("hex"));
+    }
+    expect(client.stats.retransmits).toBeGreaterThanOrEqual(20);
+    expect(client.stats.duplicates).toBeGreaterThanOrEqual(15);
+    // before: each such copy widened the variance by 1.5x plus a round trip, and the timeout left the round trip
+    // behind (to several ms after 20)
+    expect(client.timeout).toBeLessThanOrEqual(Math.max(before, 0.25) * 2);
   }, 30_000);
 });
