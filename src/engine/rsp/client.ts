@@ -472,14 +472,16 @@ export class RspClient {
       ex.timer = setTimeout(() => this.expire(ex), ms);
       return;
     }
-    const deadline = performance.now() + ms;
+    let deadline = performance.now() + ms;
     const turns = 2 * (this.minTurns ?? 0);
     const turn = () => {
       ex.spin = undefined;
       if (this.pending !== ex) return;
       ex.turns++;
       const now = performance.now();
-      this.noteStall(ex, now);
+      // the wait counts the time this process ran: after a stall (on a busy machine the kernel's loopback delivery
+      // stalls with it) the reply gets the whole wait again
+      if (this.noteStall(ex, now)) deadline = now + ms;
       if (now >= deadline && ex.turns >= turns) this.expire(ex, 1);
       else ex.spin = setImmediate(turn);
     };
@@ -491,10 +493,12 @@ export class RspClient {
    * a busy machine). Not the link's time: it is left out of the round-trip sample, so one stall does not raise
    * the timeout for the next few hundred requests (the turns a timeout waits for already cover our own stalls).
    */
-  private noteStall(ex: Exchange, now: number): void {
+  private noteStall(ex: Exchange, now: number): boolean {
     const gap = now - ex.lastTurn;
     ex.lastTurn = now;
-    if (gap > STALL_MS) ex.stalled += gap - (this.minRtt ?? 0);
+    if (gap <= STALL_MS) return false;
+    ex.stalled += gap - (this.minRtt ?? 0);
+    return true;
   }
 
   /**
