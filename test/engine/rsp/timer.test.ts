@@ -1,10 +1,9 @@
 import dgram from "node:dgram";
 import { afterEach, describe, expect, it } from "vitest";
 import { RspClient } from "../../../src/engine/rsp/client.js";
-import { GdbRemote } from "../../../src/engine/rsp/remote.js";
 import { UdpTransport } from "../../../src/engine/transport/udp.js";
-import { pattern, TEXT_BASE, UdpKgdbStub } from "../../fakes/rsp-stub.js";
-import { LossyRelay } from "../../helpers/lossy-relay.js";
+import { pattern, TEXT_BASE } from "../../fakes/rsp-stub.js";
+import { rspLinks } from "../../helpers/rsp-link.js";
 
 /**
  * The retransmission timer on a fast clean link: the relay and the stub run in this process, as in the bench, so a
@@ -24,20 +23,10 @@ function busyWait(ms: number): void {
   }
 }
 
+const link = rspLinks();
+
 async function cleanLink(size: number) {
-  const stub = new UdpKgdbStub({ flushSize: 2048, regions: [{ base: TEXT_BASE, data: pattern(size, 9) }] });
-  const stubPort = await stub.start();
-  const relay = new LossyRelay({ target: { host: "127.0.0.1", port: stubPort }, seed: 1 });
-  const port = await relay.start();
-  const t = await UdpTransport.open({ kind: "udp", host: "127.0.0.1", port });
-  const client = new RspClient(t);
-  cleanups.push(
-    () => stub.stop(),
-    () => relay.stop(),
-    () => client.close(),
-  );
-  const remote = new GdbRemote(client);
-  await remote.attach();
+  const { transport: t, client, remote, relay } = await link({ memory: pattern(size, 9), relay: { seed: 1 } });
   return { t, client, remote, relay };
 }
 
@@ -86,27 +75,15 @@ describe("RSP retransmission timer (UDP, sub-millisecond)", () => {
 
 describe("giving up takes time as well as tries", () => {
   it("a target silent for 300 ms is waited for even when its tries run out first (sub-ms timeouts)", async () => {
-    const stub = new UdpKgdbStub({ flushSize: 2048, regions: [{ base: TEXT_BASE, data: pattern(4096, 9) }] });
-    const stubPort = await stub.start();
-    const options = { target: { host: "127.0.0.1", port: stubPort }, drop: 0 };
-    const relay = new LossyRelay(options);
-    const port = await relay.start();
-    const client = new RspClient(await UdpTransport.open({ kind: "udp", host: "127.0.0.1", port }), { maxTries: 4 });
-    try {
-      const remote = new GdbRemote(client);
-      await remote.attach();
-      await remote.readMemory(TEXT_BASE, 256); // the timeout adapts to the loopback round trip
-      options.drop = 1; // the target goes silent (a paused guest) ...
-      const t0 = performance.now();
-      setTimeout(() => (options.drop = 0), 300); // ... and answers again after 300 ms
-      const data = await remote.readMemory(TEXT_BASE, 256);
-      expect(data.equals(pattern(4096, 9).subarray(0, 256))).toBe(true);
-      expect(performance.now() - t0).toBeGreaterThanOrEqual(250);
-    } finally {
-      await client.close();
-      await relay.stop();
-      await stub.stop();
-    }
+    const damage = { drop: 0 };
+    const { remote } = await link({ memory: pattern(4096, 9), relay: damage, client: { maxTries: 4 } });
+    await remote.readMemory(TEXT_BASE, 256); // the timeout adapts to the loopback round trip
+    damage.drop = 1; // the target goes silent (a paused guest) ...
+    const t0 = performance.now();
+    setTimeout(() => (damage.drop = 0), 300); // ... and answers again after 300 ms
+    const data = await remote.readMemory(TEXT_BASE, 256);
+    expect(data.equals(pattern(4096, 9).subarray(0, 256))).toBe(true);
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(250);
   }, 30_000);
 });
 
