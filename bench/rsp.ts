@@ -527,7 +527,8 @@ export async function run(): Promise<Record<string, unknown>> {
   const dir = mkdtempSync(join(tmpdir(), "rsp-bench-"));
   try {
     const links: Record<string, unknown>[] = [];
-    if (wanted("stub")) links.push(await stubLink(dir));
+    const stub = wanted("stub") ? await stubLink(dir) : undefined;
+    if (stub) links.push(stub);
     if (wanted("gdbserver")) links.push(await gdbserverLink(dir));
     const lab = process.env.NETDBG_BENCH_RSP_LAB !== "0" && findLabImage();
     const kgdb = wanted("lab") && lab ? await labKgdb(dir) : undefined;
@@ -535,10 +536,13 @@ export async function run(): Promise<Record<string, unknown>> {
     for (const l of [kgdb, kgdboe]) if (l) links.push(l);
     const real = process.env.NETDBG_BENCH_RSP_ENDPOINT;
     if (real) links.push(await realTarget(real, dir));
-    // the stable keys (rsp.kgdboe.ratio, rsp.kgdboe.rawRatio, rsp.loss.kgdboe, rsp.loss.kgdb, …) beside the detail
+    // the stable keys (rsp.kgdboe.ratio, rsp.kgdboe.rawRatio, rsp.loss.kgdboe, rsp.loss.kgdb, …) beside the detail;
+    // rsp.stub.rawRatio exercises the raw-socket baseline without the lab (the stub shares netdbg's event loop, not
+    // the minimal client's, so it reads low)
     const headline = (l: Record<string, unknown>) => ({ ratio: l.ratio, rawRatio: l.rawRatio });
     const slowdown = (l: Record<string, unknown>) => (l.loss as { slowdown?: number } | undefined)?.slowdown;
     const out = {
+      ...(stub ? { stub: headline(stub) } : {}),
       ...(kgdb ? { kgdb: headline(kgdb) } : {}),
       ...(kgdboe ? { kgdboe: headline(kgdboe) } : {}),
       loss: { ...(kgdb ? { kgdb: slowdown(kgdb) } : {}), ...(kgdboe ? { kgdboe: slowdown(kgdboe) } : {}) },

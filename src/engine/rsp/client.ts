@@ -22,8 +22,10 @@ export interface RspClientOptions {
   /** First retransmission timeout (ms). Default 300 (UDP), 20000 (TCP), 3000 (memory). */
   timeoutMs?: number;
   /**
-   * Floor and ceiling of the adaptive timeout. Defaults 0.25 (UDP: about two round trips of a loopback or LAN link,
-   * so a loss costs little next to srtt + 2·rttvar; 5 for requests that must not run twice) / 4000 ms.
+   * Floor and ceiling of the adaptive timeout. Defaults 0.15 (UDP: under two round trips of a loopback link, so a
+   * loss costs little next to srtt + 2·rttvar, which rules on any slower link; a stall of this process never fires
+   * it, see after(); 5 for requests that must not run twice) / 4000 ms. 0.25 left the bench's stub loss case at
+   * 2.9-3.0x clean, 0.15 at 2.1-2.3x, with 0 resends on the clean link (median of 5 pairs).
    */
   minTimeoutMs?: number;
   maxTimeoutMs?: number;
@@ -92,6 +94,13 @@ interface Exchange {
   tries: number;
   rto: number;
   sentAt: number;
+  /** When the stub acked the current transmission. */
+  ackAt: number;
+  /** When the last datagram for it (a transmission or a `-`) was sent. */
+  lastTxAt: number;
+  /** The last turn of a sub-millisecond wait for it (see after()), and the stalls of this process seen between turns (ms). */
+  lastTurn: number;
+  stalled: number;
   /** When the exchange began (its first transmission is at or after this). */
   startedAt: number;
   retransmitted: boolean;
@@ -101,7 +110,8 @@ interface Exchange {
   tailNak: boolean;
   /** Resends and `-`s in this exchange: extra copies of its reply the stub may send. */
   extra: number;
-  nakTimer: NodeJS.Timeout | undefined;
+  /** The short wait after a `-` from the stub (see onEvent), cancelled by the ack or the next transmission. */
+  nakWait: (() => void) | undefined;
   timer: NodeJS.Timeout | undefined;
   /** The look at the socket after the timer fired (see expire). */
   check: NodeJS.Immediate | undefined;
@@ -129,6 +139,9 @@ const REPEATABLE = /^[mgpqH?T]/;
  */
 const SPIN_BELOW_MS = 2;
 
+/** A gap this long (ms) between turns of a sub-millisecond wait is a stall of this process (see noteStall). */
+const STALL_MS = 1;
+
 /** The shortest wait before a request that must not run twice (`Z`, `M`, `D`, resumes) is resent. */
 const MIN_RTO_UNSAFE_MS = 5;
 
@@ -136,6 +149,25 @@ const MIN_RTO_UNSAFE_MS = 5;
 const TAIL = /#[0-9a-fA-F]{2}/;
 
 const STOP_REPLY = /^[TSWX][0-9a-fA-F]{2}/;
+
+/**
+ * Call `fn` after `ms`; returns a canceller. Below SPIN_BELOW_MS the wait runs on setImmediate against
+ * performance.now() (I/O is polled between turns), so a sub-millisecond wait lasts about what it says.
+ */
+export function later(ms: number, fn: () => void): () => void {
+  if (ms >= SPIN_BELOW_MS) {
+    const t = setTimeout(fn, ms);
+    return () => clearTimeout(t);
+  }
+  const deadline = performance.now() + ms;
+  let im: NodeJS.Immediate;
+  const turn = () => {
+    if (performance.now() >= deadline) fn();
+    else im = setImmediate(turn);
+  };
+  im = setImmediate(turn);
+  return () => clearImmediate(im);
+}
 
 export function isStopReply(reply: string): boolean {
   return STOP_REPLY.test(reply) || reply.startsWith("W") || reply.startsWith("X");
@@ -175,6 +207,9 @@ export class RspClient {
   /** Smoothed time from sending a request to the stub's `+` (ms). */
   private ackRtt: number | undefined;
   private ackVar = 0;
+  /** Smoothed time from the stub's `+` to the whole reply (ms), of clean exchanges. */
+  private replyGap: number | undefined;
+  private gapVar = 0;
   private rto: number;
   private readonly minRto: number;
   private readonly maxRto: number;
@@ -188,6 +223,12 @@ export class RspClient {
   private minTurns: number | undefined;
   private junkTail = "";
   private lastRx = 0;
+  /** When the packet the parser is inside began to arrive. */
+  private packetSince = 0;
+  /** When the last complete packet began to arrive. */
+  private packetStart = 0;
+  /** The fastest clean exchange (ms): no answer to a resend can come back sooner. */
+  private minRtt: number | undefined;
   private everReceived = false;
   private closedReason: Error | undefined;
   /** Stop replies that arrived while nothing was resumed (the REPL shows them). */
@@ -204,7 +245,7 @@ export class RspClient {
     // just a long wait before declaring the target dead
     const tcp = transport.kind === "tcp";
     this.rto = options.timeoutMs ?? (udp ? 300 : tcp ? 20_000 : 3000);
-    this.minRto = options.minTimeoutMs ?? (udp ? 0.25 : Math.min(this.rto, 1000));
+    this.minRto = options.minTimeoutMs ?? (udp ? 0.15 : Math.min(this.rto, 1000));
     this.maxRto = options.maxTimeoutMs ?? Math.max(4000, this.rto);
     this.maxTries = options.maxTries ?? (udp ? 30 : tcp ? 1 : 4);
     this.minGiveUpMs = options.minGiveUpMs ?? (udp ? 2000 : 0);
@@ -342,12 +383,16 @@ export class RspClient {
         tries: 0,
         rto: this.rto,
         sentAt: 0,
+        ackAt: 0,
+        lastTxAt: 0,
+        lastTurn: 0,
+        stalled: 0,
         startedAt: performance.now(),
         retransmitted: false,
         suspect: false,
         tailNak: false,
         extra: 0,
-        nakTimer: undefined,
+        nakWait: undefined,
         timer: undefined,
         check: undefined,
         spin: undefined,
@@ -364,8 +409,8 @@ export class RspClient {
   }
 
   private transmit(ex: Exchange): void {
-    if (ex.nakTimer) clearTimeout(ex.nakTimer);
-    ex.nakTimer = undefined;
+    ex.nakWait?.();
+    ex.nakWait = undefined;
     ex.tries++;
     ex.deferred = false;
     ex.ackSeen = false;
@@ -373,6 +418,9 @@ export class RspClient {
     ex.tailNak = false;
     ex.turns = 0;
     ex.sentAt = performance.now();
+    ex.lastTxAt = ex.sentAt;
+    ex.lastTurn = ex.sentAt;
+    ex.stalled = 0;
     if (ex.tries > 1) {
       ex.extra++;
       ex.retransmitted = true;
@@ -424,16 +472,33 @@ export class RspClient {
       ex.timer = setTimeout(() => this.expire(ex), ms);
       return;
     }
-    const deadline = performance.now() + ms;
+    let deadline = performance.now() + ms;
     const turns = 2 * (this.minTurns ?? 0);
     const turn = () => {
       ex.spin = undefined;
       if (this.pending !== ex) return;
       ex.turns++;
-      if (performance.now() >= deadline && ex.turns >= turns) this.expire(ex, 1);
+      const now = performance.now();
+      // the wait counts the time this process ran: after a stall (on a busy machine the kernel's loopback delivery
+      // stalls with it) the reply gets the whole wait again
+      if (this.noteStall(ex, now)) deadline = now + ms;
+      if (now >= deadline && ex.turns >= turns) this.expire(ex, 1);
       else ex.spin = setImmediate(turn);
     };
     ex.spin = setImmediate(turn);
+  }
+
+  /**
+   * A gap between two turns of a sub-millisecond wait much longer than a round trip: this process did not run (GC,
+   * a busy machine). Not the link's time: it is left out of the round-trip sample, so one stall does not raise
+   * the timeout for the next few hundred requests (the turns a timeout waits for already cover our own stalls).
+   */
+  private noteStall(ex: Exchange, now: number): boolean {
+    const gap = now - ex.lastTurn;
+    ex.lastTurn = now;
+    if (gap <= STALL_MS) return false;
+    ex.stalled += gap - (this.minRtt ?? 0);
+    return true;
   }
 
   /**
@@ -477,6 +542,7 @@ export class RspClient {
   private onAck(ex: Exchange): void {
     if (ex.ackSeen) return;
     ex.ackSeen = true;
+    ex.ackAt = performance.now();
     if (ex.kind === "resume") {
       // the target runs now: no timeout until its stop reply. But a stop reply lost on the way leaves
       // kgdb waiting for its ack forever (it never resends on its own) and us waiting for the stop: so
@@ -498,7 +564,15 @@ export class RspClient {
     }
     if ((ex.timer || ex.check || ex.spin) && ex.naksSinceTx === 0) {
       this.disarm(ex);
-      this.after(ex, Math.max(this.minRto, (ex.repeatable ? ex.rto : Math.max(ex.rto, MIN_RTO_UNSAFE_MS)) - elapsed));
+      const left = (ex.repeatable ? ex.rto : Math.max(ex.rto, MIN_RTO_UNSAFE_MS)) - elapsed;
+      // a read's timeout still counts from its transmission: kgdb sends the reply right behind the ack, so after
+      // a late ack only the time a reply takes to follow it is added, not the whole floor again (which cost a lost
+      // reply ~0.1 ms more than a lost request on loopback)
+      const floor =
+        this.transport.kind === "udp" && ex.repeatable && this.replyGap !== undefined
+          ? Math.min(this.minRto, 2 * this.replyGap + 4 * this.gapVar)
+          : this.minRto;
+      this.after(ex, Math.max(floor, left));
     }
   }
 
@@ -543,6 +617,7 @@ export class RspClient {
       ex.turns = 0;
       this.stats.naksSent++;
       this.sendRaw(Buffer.of(0x2d));
+      ex.lastTxAt = performance.now();
       this.arm(ex);
     } else {
       this.transmit(ex);
@@ -574,8 +649,8 @@ export class RspClient {
   }
 
   private finish(ex: Exchange, reply: string | undefined, error?: Error): void {
-    if (ex.nakTimer) clearTimeout(ex.nakTimer);
-    ex.nakTimer = undefined;
+    ex.nakWait?.();
+    ex.nakWait = undefined;
     this.disarm(ex);
     if (this.pending === ex) this.pending = undefined;
     if (this.interruptTimer && ex.kind === "resume") {
@@ -619,7 +694,8 @@ export class RspClient {
   }
 
   private onChunk(chunk: Buffer): void {
-    this.lastRx = performance.now();
+    const now = performance.now();
+    this.lastRx = now;
     let events: RspEvent[];
     const continued = this.parser.inPacket;
     try {
@@ -632,10 +708,13 @@ export class RspClient {
       if (ev.type === "packet" || ev.type === "bad-packet") {
         // a packet that began in an earlier chunk (datagram) was carried by several
         this.packetWhole = !(first && continued);
+        this.packetStart = this.packetWhole ? now : this.packetSince;
         first = false;
       }
       this.onEvent(ev);
     }
+    // a packet left open by this chunk began in it, unless the one open before is still going on
+    if (this.parser.inPacket && !(continued && first)) this.packetSince = now;
   }
 
   /**
@@ -656,16 +735,21 @@ export class RspClient {
         // kgdb sends `-` for a request with a bad checksum, and when a request arrives while it waits for
         // the ack of its reply (it abandons the reply). The second kind is often stale: it answers an
         // earlier (re)transmission and arrives just before the ack of the current one. Resending at once
-        // would feed a cycle of abandoned replies, so wait briefly for that ack first.
+        // would feed a cycle of abandoned replies, so wait for that ack first — but only until it is due (the
+        // measured ack round trip after the transmission): a `-` later than that answers this transmission, and
+        // the request is resent at once. Sub-millisecond: a 1 ms timer would be several round trips of a fast link.
         this.stats.naksReceived++;
-        if (ex && !ex.ackSeen && ex.nakTimer === undefined) {
-          const delay = Math.max(1, Math.min(ex.rto / 2, 2 * (this.srtt ?? 1)));
-          ex.nakTimer = setTimeout(() => {
-            ex.nakTimer = undefined;
+        if (ex && !ex.ackSeen && ex.nakWait === undefined) {
+          const resend = () => {
+            ex.nakWait = undefined;
             if (this.pending !== ex || ex.ackSeen) return;
             if (this.exhausted(ex)) this.finish(ex, undefined, this.notAnswering(ex));
             else this.transmit(ex);
-          }, delay);
+          };
+          const cap = Math.min(ex.rto / 2, 2 * (this.srtt ?? 1));
+          const due = this.ackRtt === undefined ? cap : ex.sentAt + this.ackRtt + 2 * this.ackVar - performance.now();
+          // at least the rest of this turn: the ack may follow in the same chunk or the next datagram read
+          ex.nakWait = later(Math.max(0, Math.min(cap, due)), resend);
         }
         return;
       case "interrupt":
@@ -683,6 +767,7 @@ export class RspClient {
           this.stats.naksSent++;
           this.stats.tailNaks++;
           this.sendRaw(Buffer.of(0x2d));
+          ex.lastTxAt = performance.now();
           this.arm(ex);
         }
         const text = ev.bytes.toString("latin1");
@@ -693,8 +778,11 @@ export class RspClient {
       case "bad-packet":
         this.stats.badPackets++;
         this.stats.naksSent++;
-        if (ex) ex.extra++;
         this.sendRaw(Buffer.of(0x2d));
+        if (ex) {
+          ex.extra++;
+          ex.lastTxAt = performance.now();
+        }
         return;
       case "packet":
         this.onPacket(ev.raw);
@@ -734,10 +822,6 @@ export class RspClient {
     // second `Z`) and must not be taken for this request's (an `E17` answering `D`)
     const rerunLike =
       !dupLike && this.staleCopies > 0 && this.staleRerun !== undefined && text === this.staleRerun && ex?.rerunReply !== text;
-    // a copy our own resend of the previous request explains (the stub answered it twice: the first answer was
-    // late, not lost) is evidence of a timer that fires early; a copy without one (the network duplicating, or
-    // kgdb resending because our ack was lost) says nothing about the timer
-    const explainedByResend = this.staleCopies > 0;
     if ((dupLike || rerunLike) && this.staleCopies > 0) this.staleCopies--;
     if (rerunLike) {
       this.stats.duplicates++;
@@ -758,7 +842,6 @@ export class RspClient {
         // a duplicate (relay duplication or kgdb resending): ignore it; if it was in fact our reply
         // (identical content, ack lost), the timeout resends the request and kgdb answers again
         this.stats.duplicates++;
-        if (explainedByResend) this.spurious();
         return;
       }
       if (ex.accept && !ex.accept(text)) {
@@ -770,23 +853,45 @@ export class RspClient {
     this.replyWhole = this.packetWhole;
     this.staleCopies = ex.extra;
     this.staleRerun = ex.extra > 0 ? ex.rerunReply : undefined;
+    // a reply that began to arrive sooner after our last resend (or `-`) than any answer comes back answers an
+    // earlier copy: it was late, not lost, and the timer fired early. A second copy of a reply alone says nothing
+    // about the timer: the network duplicates and reorders (a held request released behind our resend is answered
+    // twice), and widening the timeout on those copies drove it from its floor to tens of ms on a link that only reorders
+    if (ex.retransmitted && ex.kind === "request" && this.minRtt !== undefined) {
+      if (this.packetStart - ex.lastTxAt < this.minRtt / 2) this.spurious();
+    }
     if (!ex.retransmitted && ex.kind === "request") {
-      this.sample(performance.now() - ex.sentAt);
+      const now = performance.now();
+      if (ex.spin) this.noteStall(ex, now);
+      const elapsed = now - ex.sentAt;
+      this.minRtt = Math.min(this.minRtt ?? elapsed, elapsed);
+      this.sample(Math.max(this.minRtt, elapsed - ex.stalled));
+      if (ex.ackSeen) this.sampleGap(performance.now() - ex.ackAt);
       if (ex.turns > 0) this.minTurns = Math.min(this.minTurns ?? ex.turns, ex.turns);
     }
     this.finish(ex, ex.raw ? raw.toString("latin1") : text);
   }
 
   /**
-   * A second copy of the previous reply: mostly the stub answering a resend it did not need (the first
-   * reply was late, not lost; each such copy occupies a slow serial link for a whole reply). Widen the
-   * variance so the timeout stops firing early; clean samples shrink it again.
+   * A reply to an earlier copy of a resent request: the stub answered a resend it did not need (the first reply
+   * was late, not lost; each such copy occupies a slow serial link for a whole reply). Widen the variance so the
+   * timeout stops firing early; clean samples shrink it again.
    */
   private spurious(): void {
     if (this.srtt === undefined) return;
     // in proportion to the link: one round trip more (a fixed millisecond would be ten round trips of a fast link)
     this.rttvar = Math.min(this.maxRto, this.rttvar * 1.5 + this.srtt);
     this.rto = Math.min(this.maxRto, Math.max(this.minRto, this.srtt + 2 * this.rttvar));
+  }
+
+  private sampleGap(ms: number): void {
+    if (this.replyGap === undefined) {
+      this.replyGap = ms;
+      this.gapVar = ms / 2;
+    } else {
+      this.gapVar = 0.75 * this.gapVar + 0.25 * Math.abs(this.replyGap - ms);
+      this.replyGap = 0.875 * this.replyGap + 0.125 * ms;
+    }
   }
 
   /**

@@ -4,12 +4,13 @@ import { GdbRemote } from "../../../src/engine/rsp/remote.js";
 import { memoryPair, type MemoryTransport } from "../../../src/engine/transport/memory.js";
 import { UdpTransport } from "../../../src/engine/transport/udp.js";
 import { BANNER, BANNER_ADDR, KgdbStub, pattern, TEXT_BASE, UdpKgdbStub } from "../../../src/peers/rsp-stub.js";
-import { LossyRelay } from "../../helpers/lossy-relay.js";
+import { rspLinks } from "../../helpers/rsp-link.js";
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
+const link = rspLinks();
 
 function memoryStub(opts: ConstructorParameters<typeof KgdbStub>[0] = {}) {
   const [a, b] = memoryPair();
@@ -159,26 +160,11 @@ describe("RSP client over real UDP sockets on loopback", () => {
 
   it("reads 1 MiB byte-exact through 20 % loss with duplicates and reordering, and reports the retries", async () => {
     // whole-packet datagrams, as the serial-to-UDP relay of the lab delivers them (the serial relay src/lab/vm.ts starts)
-    const stub = new UdpKgdbStub({ flushSize: 2048, regions: [{ base: TEXT_BASE, data: pattern(1 << 20, 77) }] });
-    const stubPort = await stub.start();
-    const relay = new LossyRelay({
-      target: { host: "127.0.0.1", port: stubPort },
-      drop: 0.2,
-      duplicate: 0.05,
-      reorder: 0.05,
-      holdMs: 2,
-      seed: 42,
+    const { stub, relay, client, remote } = await link({
+      memory: pattern(1 << 20, 77),
+      relay: { drop: 0.2, duplicate: 0.05, reorder: 0.05, holdMs: 2, seed: 42 },
+      client: { timeoutMs: 20, minTimeoutMs: 4 },
     });
-    const port = await relay.start();
-    const t = await UdpTransport.open({ kind: "udp", host: "127.0.0.1", port });
-    const client = new RspClient(t, { timeoutMs: 20, minTimeoutMs: 4 });
-    cleanups.push(
-      () => stub.stop(),
-      () => relay.stop(),
-      () => client.close(),
-    );
-    const remote = new GdbRemote(client);
-    await remote.attach();
     const data = await remote.readMemory(TEXT_BASE, 1 << 20);
     expect(data.equals(pattern(1 << 20, 77))).toBe(true);
     const retries = client.stats.retransmits + client.stats.naksSent;
@@ -195,18 +181,7 @@ describe("RSP client over real UDP sockets on loopback", () => {
     // every datagram, either way, arrives twice: the stub answers each request twice and every second copy is a
     // duplicate that no resend of the client explains. Such copies say nothing about the timer (only a copy
     // answering the client's own resend shows that it fired early), so the timeout must not grow with them.
-    const stub = new UdpKgdbStub({ flushSize: 2048, regions: [{ base: TEXT_BASE, data: pattern(64 * 1024, 5) }] });
-    const stubPort = await stub.start();
-    const relay = new LossyRelay({ target: { host: "127.0.0.1", port: stubPort }, duplicate: 1, seed: 7 });
-    const port = await relay.start();
-    const client = new RspClient(await UdpTransport.open({ kind: "udp", host: "127.0.0.1", port }));
-    cleanups.push(
-      () => stub.stop(),
-      () => relay.stop(),
-      () => client.close(),
-    );
-    const remote = new GdbRemote(client);
-    await remote.attach();
+    const { client, remote } = await link({ memory: pattern(64 * 1024, 5), relay: { duplicate: 1, seed: 7 } });
     const data = await remote.readMemory(TEXT_BASE, 64 * 1024);
     expect(data.equals(pattern(64 * 1024, 5))).toBe(true);
     expect(client.stats.duplicates).toBeGreaterThan(100);

@@ -1,9 +1,6 @@
-import { afterEach, describe, expect, it } from "vitest";
-import { RspClient } from "../../../src/engine/rsp/client.js";
-import { GdbRemote } from "../../../src/engine/rsp/remote.js";
-import { UdpTransport } from "../../../src/engine/transport/udp.js";
-import { LossyRelay } from "../../helpers/lossy-relay.js";
-import { pattern, TEXT_BASE, UdpKgdbStub } from "../../../src/peers/rsp-stub.js";
+import { describe, expect, it } from "vitest";
+import { pattern, TEXT_BASE } from "../../../src/peers/rsp-stub.js";
+import { rspLinks } from "../../helpers/rsp-link.js";
 
 /**
  * A link that reorders datagrams INSIDE a reply: the stub flushes every few bytes (kgdb over a serial line
@@ -11,10 +8,7 @@ import { pattern, TEXT_BASE, UdpKgdbStub } from "../../../src/peers/rsp-stub.js"
  * then. The RSP checksum is a byte sum modulo 256: two swapped stretches of the same reply pass it, and so does
  * a dropped byte plus a duplicated byte of the same value. netdbg must never return such a reply as memory.
  */
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const link = rspLinks();
 
 async function pull(
   seed: number,
@@ -23,21 +17,12 @@ async function pull(
   flushSize: number,
 ) {
   const memory = pattern(bytes, 1000 + seed);
-  const stub = new UdpKgdbStub({ flushSize, regions: [{ base: TEXT_BASE, data: memory }] });
-  const stubPort = await stub.start();
-  const relay = new LossyRelay({ target: { host: "127.0.0.1", port: stubPort }, ...damage, holdMs: 2, seed });
-  const port = await relay.start();
-  const client = new RspClient(await UdpTransport.open({ kind: "udp", host: "127.0.0.1", port }), {
-    timeoutMs: 20,
-    minTimeoutMs: 4,
+  const { relay, client, remote } = await link({
+    memory,
+    flushSize,
+    relay: { ...damage, holdMs: 2, seed },
+    client: { timeoutMs: 20, minTimeoutMs: 4 },
   });
-  cleanups.push(
-    () => stub.stop(),
-    () => relay.stop(),
-    () => client.close(),
-  );
-  const remote = new GdbRemote(client);
-  await remote.attach();
   const got = await remote.readMemory(TEXT_BASE, bytes);
   return { got, memory, relay, client, remote };
 }
