@@ -35,6 +35,7 @@ export type TemplateName =
   | "bcd-export"
   | "bcd-delete-entry"
   | "bcd-restore-object"
+  | "bcd-booleans"
   | "bitlocker"
   | "reboot";
 
