@@ -496,7 +496,7 @@ export class WindowsTargetModel {
     } catch {
       return { early: { stdout: "", stderr: `model: unknown netdbg script '${name}'\r\n`, exitCode: 1 } };
     }
-    if (!script.includes(`\n& {\n${body}\n} @netdbgParams\n`)) {
+    if (!script.includes(`\n& {\n${body}\n} @netdbgParams`)) {
       return {
         early: { stdout: "", stderr: `model: script '${name}' does not embed the shipped template unmodified\r\n`, exitCode: 1 },
       };
