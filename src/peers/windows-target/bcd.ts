@@ -7,7 +7,7 @@
  * element type id, which is the order the fixtures show (dbgsettings: busparams 0x12000019, key 0x1200001d,
  * debugtype 0x15000011, hostip 0x1500001a, port 0x1500001b, dhcp 0x1600001c; the {default} sample likewise).
  *
- * Localized output modes: en-US (the fixtures), de-DE, zh-CN, pl-PL and vi-VN (only its Yes/No). The non-English strings are the model's own
+ * Localized output modes: en-US (the fixtures), de-DE, zh-CN, pl-PL, vi-VN (only its Yes/No) and fr-FR (Yes/No and failures). The non-English strings are the model's own
  * renderings of the shape the research note describes (headings, the identifier label, Yes/No, status and
  * error lines translated; element names not); they are not captures.
  *
@@ -15,7 +15,7 @@
  * sorted, so "restored byte for byte" is a meaningful comparison of `serialize()` outputs.
  */
 
-export type Locale = "en-US" | "de-DE" | "zh-CN" | "pl-PL" | "vi-VN";
+export type Locale = "en-US" | "de-DE" | "zh-CN" | "pl-PL" | "vi-VN" | "fr-FR";
 export type ObjectKind = "fwbootmgr" | "bootmgr" | "osloader" | "dbgsettings" | "resume" | "memdiag" | "settings";
 /** An element value: a boolean, or one or more strings (ids are stored as GUIDs). */
 export type Value = boolean | string[];
@@ -235,7 +235,31 @@ const PL: Strings = {
 /** A language whose Yes/No no table in netdbg lists at all (the rest of its strings left English). */
 const VI: Strings = { ...EN, yes: "Có", no: "Không" };
 
-const STRINGS: Record<Locale, Strings> = { "en-US": EN, "de-DE": DE, "zh-CN": ZH, "pl-PL": PL, "vi-VN": VI };
+/** French: Yes/No and the failure lines only (the model's own wording; headings left English). */
+const FR: Strings = {
+  ...EN,
+  yes: "Oui",
+  no: "Non",
+  setFailed: "Une erreur s'est produite lors de la définition des données de l'élément.",
+  secureBoot: "La valeur est protégée par la stratégie de démarrage sécurisé et ne peut pas être modifiée ni supprimée.",
+  openFailed: "Le magasin de données de configuration de démarrage n'a pas pu être ouvert.",
+  accessDenied: "Accès refusé.",
+  notFound: "Le fichier spécifié est introuvable.",
+};
+
+const STRINGS: Record<Locale, Strings> = { "en-US": EN, "de-DE": DE, "zh-CN": ZH, "pl-PL": PL, "vi-VN": VI, "fr-FR": FR };
+
+/** The two lines bcdedit prints for a failure, in the model's display language (for injected faults). */
+export function bcdFailureText(locale: Locale, kind: "secure-boot" | "access-denied" | "store-not-found"): string {
+  const S = STRINGS[locale];
+  const [a, b] =
+    kind === "secure-boot"
+      ? [S.setFailed, S.secureBoot]
+      : kind === "access-denied"
+        ? [S.openFailed, S.accessDenied]
+        : [S.openFailed, S.notFound];
+  return `${a}\r\n${b}\r\n`;
+}
 const KIND_RANK: Record<ObjectKind, number> = {
   fwbootmgr: 0,
   bootmgr: 1,

@@ -496,7 +496,7 @@ export class WindowsTargetModel {
     } catch {
       return { early: { stdout: "", stderr: `model: unknown netdbg script '${name}'\r\n`, exitCode: 1 } };
     }
-    if (!script.includes(`\n& {\n${body}\n} @netdbgParams\n`)) {
+    if (!script.includes(`\n& {\n${body}\n} @netdbgParams`)) {
       return {
         early: { stdout: "", stderr: `model: script '${name}' does not embed the shipped template unmodified\r\n`, exitCode: 1 },
       };
@@ -541,6 +541,8 @@ export class WindowsTargetModel {
         return json(this.deleteEntry(String(p.Guid ?? ""), String(p.Description ?? ""), (p.Known as string[]) ?? []));
       case "bcd-restore-object":
         return json(this.restoreObject(String(p.ExportPath), String(p.Id)));
+      case "bcd-booleans":
+        return json(this.objectBooleans(String(p.Id ?? "")));
       case "bitlocker": {
         const v = s.bitlocker.find((b) => b.mountPoint === p.MountPoint);
         if (!v) throw new Error(`Get-BitLockerVolume : BitLocker volume ${String(p.MountPoint)} was not found.`);
@@ -732,6 +734,25 @@ export class WindowsTargetModel {
         .filter((e) => ((Number(e.Type) >>> 24) & 0xf) === 6)
         .map((e) => ({ id: String(o.Id), type: Number(e.Type), value: e.Boolean === true })),
     );
+  }
+
+  /** What bcd-booleans.ps1 reads through the BCD WMI provider: one object's boolean elements by type id. */
+  private objectBooleans(id: string): { id: string; booleans: { type: number; value: boolean }[] | null; error: string | null } {
+    const get = (cls: string, m: string, self: Record<string, unknown> | undefined, args: Record<string, unknown> = {}) => {
+      const r = this.bcdWmi(cls, m, self, args);
+      if (r.error !== undefined) throw new Error(r.error);
+      return r.value ?? {};
+    };
+    try {
+      const store = get("BcdStore", "OpenStore", undefined, { File: "" }).Store as Record<string, unknown>;
+      const obj = get("BcdStore", "OpenObject", store, { Id: id }).Object as Record<string, unknown>;
+      const booleans = ((get("BcdObject", "EnumerateElements", obj).Elements ?? []) as Record<string, unknown>[])
+        .filter((e) => ((Number(e.Type) >>> 24) & 0xf) === 6)
+        .map((e) => ({ type: Number(e.Type), value: e.Boolean === true }));
+      return { id, booleans, error: null };
+    } catch (e) {
+      return { id, booleans: null, error: e instanceof Error ? e.message : String(e) };
+    }
   }
 
   private probe(exportDir: string, kdnetPath: string) {

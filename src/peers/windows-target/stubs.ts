@@ -21,6 +21,7 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { bcdFailureText } from "./bcd.js";
 import type { EngineRequest, PwshEngine, StubAnswer, StubCall } from "./engine.js";
 import { type Accepted, ALL_MODULES, type ExecResult, type WindowsModule, type WindowsTargetModel } from "./model.js";
 
@@ -35,6 +36,8 @@ export interface StubFault {
   /** native: exit code (default 1) and output (default: bcdedit's generic two-line failure). */
   exitCode?: number;
   output?: string;
+  /** native bcdedit: print this failure in the model's display language instead of `output`. */
+  failure?: "secure-boot" | "access-denied" | "store-not-found";
   /** cmdlet: the error (default: terminating, "injected failure"). */
   message?: string;
   terminating?: boolean;
@@ -275,7 +278,10 @@ function answer(model: WindowsTargetModel, root: string, engine: PwshEngine, cal
   if (call.kind === "native") {
     const argv = list(call.args);
     const fault = takeFault(model, call.name, argv[0]);
-    if (fault) return { stdout: fault.output ?? BCD_FAIL, exitCode: fault.exitCode ?? 1 };
+    if (fault) {
+      const text = fault.failure ? bcdFailureText(s.locale, fault.failure) : (fault.output ?? BCD_FAIL);
+      return { stdout: text, exitCode: fault.exitCode ?? 1 };
+    }
     switch (call.name) {
       case "bcdedit.exe": {
         collect(model, root, engine);

@@ -242,55 +242,80 @@ export interface BcdFailure {
   fix?: string;
 }
 
-/**
- * Classify a failed bcdedit run from its output and exit code. The English message lines come from the
- * fixtures (issue-appveyor-ci-919…, issue-windows-driver-samples-821…, issue-hackbgrt-180…,
- * pastebin-eXQXKxKU-export-failed, issue-bitlocker-attacks-6…). Output in another language cannot be
- * classified by text: it is returned raw as "unknown" (exit code non-zero) — callers must not depend on the
- * kind for safety decisions (Secure Boot is probed separately, locale-free).
+/** What netdbg knows about the failed run besides its text (all optional). */
+export interface BcdFailureContext {
+  /** The bcdedit argument vector that failed (e.g. `/export`, `/set`): a fact no language changes. */
+  command?: readonly string[];
+  /** Whether the session's token is elevated (whoami): not elevated means access denied, whatever the words. */
+  elevated?: boolean;
+}
+
+/*
+ * Signs of each kind. bcdedit prints two lines: what it was doing, then the system message of the Win32 error,
+ * both in the display language, which cannot be chosen. So a kind is recognised first by facts that do not vary
+ * (the exit code, the command, an error number such as 0x80070005 where one is printed, `bcdedit /?` which every
+ * language prints verbatim, the product name "Secure Boot"), then by the words of the languages listed here.
+ * Each wording and its public source are in test/targets/windows/bcdedit-failures.test.ts; unknown text is kept
+ * raw in `message` (and in NETDBG-E210's detail).
  */
-export function classifyBcdeditFailure(text: string, exitCode: number): BcdFailure {
+const SIGNS: readonly { kind: Exclude<BcdFailureKind, "ok" | "unknown">; res: readonly RegExp[] }[] = [
+  {
+    kind: "secure-boot",
+    res: [/secure\s*boot/i, /sicheren\s+Start/i, /démarrage\s+sécurisé/i, /安全引导|安全启动/, /bezpieczn\S*\s+rozruch/i],
+  },
+  {
+    kind: "access-denied",
+    res: [/0x80070005|0xc0000022/i, /access is denied/i, /zugriff verweigert/i, /accès refusé/i, /拒绝访问/, /odmowa dostępu/i],
+  },
+  { kind: "export-failed", res: [/export operation has failed/i] },
+  { kind: "store-altered", res: [/0x800703ee/i, /externally altered/i] },
+  {
+    kind: "store-not-found",
+    res: [
+      /0x80070002|0xc000000f/i,
+      /could not be (opened|found)/i,
+      /cannot find the (file|path)/i,
+      /konnte nicht (geöffnet|gefunden) werden/i,
+      /kann die angegebene (Datei|Pfad) nicht finden/i,
+      /n'a pas pu être ouvert/i,
+      /无法打开|找不到指定的文件/,
+    ],
+  },
+  { kind: "invalid-parameter", res: [/bcdedit(\.exe)?\s+\/\?/i, /parameter error|specified device is invalid|is not valid/i] },
+  { kind: "set-failed", res: [/error has occurred setting the element data|error setting element data/i] },
+];
+
+const FIXES: Partial<Record<BcdFailureKind, { code: string; fix?: string }>> = {
+  "secure-boot": {
+    code: "NETDBG-E201",
+    fix: "Suspend BitLocker first if it protects the system drive, then turn Secure Boot off in the firmware settings and run setup again.",
+  },
+  "access-denied": { code: "NETDBG-E200", fix: "Run it from an elevated (administrator) session." },
+  "export-failed": { code: "NETDBG-E210", fix: "Check that the export folder exists and is writable." },
+  "store-altered": { code: "NETDBG-E210", fix: "Close other boot editors, reboot, and try again." },
+  "store-not-found": {
+    code: "NETDBG-E210",
+    fix: "The boot store (or a file it names) is missing: check the system with 'bcdedit /enum' and 'sfc /scannow'.",
+  },
+  "invalid-parameter": { code: "NETDBG-E210", fix: "A bcdedit argument was rejected; this is likely a bug in netdbg." },
+  "set-failed": { code: "NETDBG-E210" },
+};
+
+/**
+ * Classify a failed bcdedit run from its exit code, the command, what netdbg knows of the session, and its text
+ * (see SIGNS). The raw text is always kept in `message`: a wording no sign knows is "unknown", never guessed.
+ * Secure Boot is probed separately, locale-free, so no safety decision depends on the words.
+ */
+export function classifyBcdeditFailure(text: string, exitCode: number, ctx: BcdFailureContext = {}): BcdFailure {
   const body = lines(text)
     .filter((l) => l.trim() !== "" && !isEcho(l, "bcdedit") && !/^Exit code:/i.test(l.trim()))
     .map((l) => l.trim());
   const message = body.join(" ");
-  const has = (re: RegExp) => re.test(message);
-  if (exitCode === 0 && !has(/protected by Secure Boot policy/i)) return { code: undefined, kind: "ok", message };
-  if (has(/protected by Secure Boot policy/i)) {
-    return {
-      code: "NETDBG-E201",
-      kind: "secure-boot",
-      message,
-      fix: "Turn Secure Boot off in the firmware settings, then run setup again.",
-    };
-  }
-  if (has(/Access is denied/i)) {
-    return { code: "NETDBG-E200", kind: "access-denied", message, fix: "Run it from an elevated (administrator) session." };
-  }
-  if (has(/store export operation has failed/i)) {
-    return { code: "NETDBG-E210", kind: "export-failed", message, fix: "Check that the export folder exists and is writable." };
-  }
-  if (has(/externally altered/i)) {
-    return { code: "NETDBG-E210", kind: "store-altered", message, fix: "Close other boot editors, reboot, and try again." };
-  }
-  if (has(/could not be opened/i) || has(/cannot find the file specified/i)) {
-    return {
-      code: "NETDBG-E210",
-      kind: "store-not-found",
-      message,
-      fix: "The boot store (or a file it names) is missing: check the system with 'bcdedit /enum' and 'sfc /scannow'.",
-    };
-  }
-  if (has(/Parameter error|specified device is invalid|is not valid|bcdedit \/\?/i)) {
-    return {
-      code: "NETDBG-E210",
-      kind: "invalid-parameter",
-      message,
-      fix: "A bcdedit argument was rejected; this is likely a bug in netdbg.",
-    };
-  }
-  if (has(/error has occurred setting the element data/i)) {
-    return { code: "NETDBG-E210", kind: "set-failed", message };
-  }
-  return { code: "NETDBG-E210", kind: "unknown", message };
+  const found = SIGNS.find((s) => s.res.some((re) => re.test(message)))?.kind;
+  if (exitCode === 0 && found !== "secure-boot") return { code: undefined, kind: "ok", message };
+  let kind: BcdFailureKind = found ?? "unknown";
+  if (kind !== "secure-boot" && ctx.elevated === false) kind = "access-denied";
+  else if (kind === "unknown" && ctx.command?.[0]?.toLowerCase() === "/export") kind = "export-failed";
+  const f = FIXES[kind];
+  return { code: f?.code ?? "NETDBG-E210", kind, message, ...(f?.fix ? { fix: f.fix } : {}) };
 }

@@ -35,6 +35,7 @@ export type TemplateName =
   | "bcd-export"
   | "bcd-delete-entry"
   | "bcd-restore-object"
+  | "bcd-booleans"
   | "bitlocker"
   | "reboot";
 
@@ -67,7 +68,13 @@ export function psLiteral(v: PsValue): string {
 
 const PARAM_NAME = /^[A-Za-z][A-Za-z0-9]*$/;
 
-/** The full script for one template call: marker, preferences, the parameter splat, the template as a block. */
+/**
+ * The full script for one template call: marker, preferences, the parameter splat, the template as a block.
+ * Its output is made ASCII-only: every character above U+007F becomes `\uXXXX`. The templates print JSON, where
+ * non-ASCII occurs only inside strings, so this is the same JSON; and it survives Windows PowerShell 5.1, which
+ * writes redirected output in the OEM code page (a NIC name, a boot entry description or bcdedit's localized
+ * message would otherwise arrive garbled, or as '?' where the code page lacks the character).
+ */
 export function renderScript(name: TemplateName, params: PsParams = {}, body = templateText(name)): string {
   const entries = Object.entries(params).map(([k, v]) => {
     if (!PARAM_NAME.test(k)) throw new TypeError(`bad PowerShell parameter name '${k}'`);
@@ -80,7 +87,7 @@ export function renderScript(name: TemplateName, params: PsParams = {}, body = t
     `$netdbgParams = @{ ${entries.join("; ")} }`,
     "& {",
     body.replace(/\r\n/g, "\n").trimEnd(),
-    "} @netdbgParams",
+    "} @netdbgParams | ForEach-Object { if ($_ -is [string]) { [regex]::Replace($_, '[^\\x00-\\x7F]', { param($m) '\\u{0:x4}' -f [int][char]$m.Value }) } else { $_ } }",
     "exit 0",
     "",
   ].join("\n");

@@ -11,7 +11,7 @@
 import { netdbgError } from "../../core/error.js";
 import { plainAddress } from "../../core/ip.js";
 import type { Clock } from "../../core/ports.js";
-import { bcdElement, parseBcdBoolean, parseBcdEnum } from "./bcdedit-parse.js";
+import { type BcdObject, bcdElement, parseBcdBoolean, parseBcdEnum } from "./bcdedit-parse.js";
 import type { ScriptRunner } from "./ps.js";
 
 export interface RebootOptions {
@@ -167,7 +167,7 @@ async function waitForSsh(o: RebootOptions, stop: { now: boolean }): Promise<Ssh
         const cur = r.exitCode === 0 ? parseBcdEnum(r.output)[0] : undefined;
         return {
           bootedEntry: cur?.guid,
-          debug: cur ? parseBcdBoolean(bcdElement(cur, "debug") ?? "") : undefined,
+          debug: cur ? await entryDebugs(s.run, cur) : undefined,
           attempts,
           run: s.run,
           close: s.close,
@@ -184,4 +184,24 @@ async function waitForSsh(o: RebootOptions, stop: { now: boolean }): Promise<Ssh
     }
     await o.clock.sleep(interval);
   }
+}
+
+/** BcdOSLoaderElementTypes KernelDebuggerEnabled (learn.microsoft.com/previous-versions/windows/desktop/bcd/bcdosloaderelementtypes). */
+const KERNEL_DEBUGGER_ENABLED = 0x260000a0;
+
+/**
+ * Whether a boot entry debugs, read locale-free: the typed `debug` boolean through the BCD WMI provider
+ * (templates/windows/bcd-booleans.ps1), absent = off. bcdedit prints it in the display language ('Có', 'Tak', …),
+ * so its text is only the fallback when the provider does not answer.
+ */
+export async function entryDebugs(run: ScriptRunner, entry: BcdObject): Promise<boolean | undefined> {
+  const text = () => parseBcdBoolean(bcdElement(entry, "debug") ?? "");
+  if (!entry.guid) return text();
+  const r = await run.run<{ booleans: { type: number; value: boolean } | { type: number; value: boolean }[] | null }>(
+    "bcd-booleans",
+    { Id: entry.guid },
+  );
+  if (r.booleans === null || r.booleans === undefined) return text();
+  const bs = Array.isArray(r.booleans) ? r.booleans : [r.booleans];
+  return bs.find((b) => Number(b.type) === KERNEL_DEBUGGER_ENABLED)?.value ?? false;
 }

@@ -59,8 +59,9 @@ function substitute<T>(v: T, guid: string): T {
 async function runChecked(run: ScriptRunner, call: ScriptCall, display: string, target: string): Promise<BcdAnswer> {
   const r = await run.run<BcdAnswer>(call.script, call.params);
   if (r.exitCode !== 0) {
-    const f = classifyBcdeditFailure(r.output, r.exitCode);
-    if (f.kind === "secure-boot") throw netdbgError("E201", { target });
+    const command = call.params.BcdArgs as readonly string[] | undefined;
+    const f = classifyBcdeditFailure(r.output, r.exitCode, command ? { command } : {});
+    if (f.kind === "secure-boot") throw netdbgError("E201", { target, output: f.message });
     const p: { command: string; exitCode: number; output: string; fix?: string } = {
       command: display,
       exitCode: r.exitCode,

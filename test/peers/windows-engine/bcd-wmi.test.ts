@@ -12,7 +12,9 @@ import { serializeStore } from "../../../src/peers/windows-target/bcd.js";
 import { defaultState, WindowsTargetModel } from "../../../src/peers/windows-target/model.js";
 import { ModelSession } from "../../../src/peers/windows-target/session.js";
 import { bcdElement, parseBcdBoolean } from "../../../src/targets/windows/bcdedit-parse.js";
-import { sessionRunner, setupWindows, teardownWindows } from "../../../src/targets/windows/index.js";
+import { bcdCheck } from "../../../src/doctor/checks-windows.js";
+import { runChecks } from "../../../src/doctor/run.js";
+import { rebootAndWait, sessionRunner, setupWindows, teardownWindows } from "../../../src/targets/windows/index.js";
 import { probeWindows } from "../../../src/targets/windows/probe.js";
 import { noPwsh, useEngine } from "../../helpers/pwsh.js";
 
@@ -88,4 +90,47 @@ describe.skipIf(noPwsh())("the probe reads BCD booleans through the provider (re
     expect(r.report.actions.find((a) => a.id === "bcd.dbgsettings")?.outcome).toBe("changed");
     expect(model.state.store.objects.find((o) => o.kind === "dbgsettings")?.elements.dhcp).toBe(true);
   }, 90_000);
+});
+
+describe.skipIf(noPwsh())("--reboot and doctor read the running entry's debug flag through the provider (real pwsh)", () => {
+  const clock = () => {
+    let t = Date.parse("2026-11-21T06:00:00Z");
+    return { now: () => new Date(t), sleep: async (ms: number) => void (t += ms) };
+  };
+  for (const locale of ["vi-VN", "pl-PL"] as const) {
+    it(`${locale}: the debug boot is read as debugging, the normal boot as not`, async () => {
+      const model = new WindowsTargetModel(defaultState({ locale }));
+      const session = () => sessionRunner(new ModelSession(model, engine()), "win");
+      const run = session();
+      const store = new MemoryJournalStore();
+      const r = await setupWindows({ run, store, clock: systemClock, config });
+      const wait = (from: typeof run) =>
+        rebootAndWait({
+          target: "win",
+          run: from,
+          close: async () => {},
+          reconnect: async () => ({ run: session(), close: async () => {} }),
+          clock: clock(),
+          intervalMs: 5000,
+        });
+      const back = await wait(run);
+      expect(back).toMatchObject({ bootedEntry: r.plan.entryGuid, debug: true });
+      // bcdedit shows it in the display language only
+      expect(model.bcd(["/enum", "{current}"]).output).toMatch(locale === "vi-VN" ? /^debug\s+Có\r$/m : /^debug\s+Tak\r$/m);
+      const doctor = await runChecks(
+        {
+          target: { name: "win", os: "windows", address: "192.0.2.50", port: 50005 },
+          windowsFacts: () => probeWindows(back.run!),
+          storedKey: async () => KEY,
+        },
+        [bcdCheck],
+      );
+      expect(doctor.find((c) => c.id === "windows.bcd")?.message).toMatch(/The running entry debugs\./);
+      // the one-time boot is spent: the next restart is the normal entry, which does not debug
+      const normal = await wait(back.run!);
+      expect(normal.bootedEntry).not.toBe(r.plan.entryGuid);
+      expect(normal.debug).toBe(false);
+      await teardownWindows({ target: "win", run: normal.run!, journal: await store.load("win"), store, clock: systemClock });
+    }, 120_000);
+  }
 });

@@ -4,18 +4,14 @@
  * block with the target's powershell.exe, which is the model running the exact command in the engine.
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { systemClock } from "../../../src/core/ports.js";
 import { MemoryJournalStore } from "../../../src/io/journal-store.js";
-import { NodePowerShellRunner } from "../../../src/io/powershell.js";
-import { WindowsTargetModel } from "../../../src/peers/windows-target/model.js";
-import { PROFILES } from "../../../src/peers/windows-target/profiles.js";
 import { setupWindows, teardownWindows, winrmRunner } from "../../../src/targets/windows/index.js";
-import { CRED_PASSWORD, CRED_USER, startWinrmRig } from "../../fakes/windows-target/winrm-rig.js";
+import { CRED_PASSWORD, CRED_USER } from "../../fakes/windows-target/winrm-rig.js";
 import { noPwsh, PWSH, useEngine } from "../../helpers/pwsh.js";
+import { withWinrmRig } from "../../helpers/winrm.js";
 
 const KEY = "2steg4fzbj2sz.23418vzkd4ko3.1g34ou07z4pev.1sp3yo9yz874p";
 const config = {
@@ -28,20 +24,11 @@ const config = {
   bitlockerUnknownOk: true,
 }; // the home profile: knowingly (E226 is tested in profiles.test.ts)
 const engine = useEngine();
-const dirs: string[] = [];
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
 
 describe.skipIf(noPwsh())("--via winrm: node-powershell → real pwsh → the target's powershell.exe in the engine", () => {
   it("setup, rerun unchanged and teardown on Windows 11 Home (no Hyper-V, no BitLocker cmdlets)", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "nd-winrm-pwsh-"));
-    dirs.push(dir);
-    const model = new WindowsTargetModel(PROFILES.home.state());
-    const original = model.storeBytes();
-    const rig = await startWinrmRig(dir, PWSH!, model, engine());
-    const ps = new NodePowerShellRunner({ executable: rig.executable });
-    try {
+    await withWinrmRig(engine(), async ({ model, ps }) => {
+      const original = model.storeBytes();
       const run = winrmRunner(ps, "WIN11-HOME", "win");
       const store = new MemoryJournalStore();
       const r = await setupWindows({ run, store, clock: systemClock, config });
@@ -52,19 +39,11 @@ describe.skipIf(noPwsh())("--via winrm: node-powershell → real pwsh → the ta
       expect(model.storeBytes()).toBe(original);
       expect(model.received.map((x) => x.script)).toContain("probe");
       expect(engine().executed.has("probe")).toBe(true);
-    } finally {
-      await ps.dispose();
-      await rig.close();
-    }
+    });
   }, 180_000);
 
   it("Invoke-Command's own failures are E222 with the fix for their FullyQualifiedErrorId (TrustedHosts, the filtered token)", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "nd-winrm-pwsh-"));
-    dirs.push(dir);
-    const model = new WindowsTargetModel(PROFILES.home.state());
-    const rig = await startWinrmRig(dir, PWSH!, model, engine());
-    const ps = new NodePowerShellRunner({ executable: rig.executable });
-    try {
+    await withWinrmRig(engine(), async ({ model, ps }) => {
       const failure = async (computer: string) => {
         const e = await winrmRunner(ps, computer, "win")
           .run("whoami")
@@ -80,19 +59,11 @@ describe.skipIf(noPwsh())("--via winrm: node-powershell → real pwsh → the ta
       expect(denied.message).toContain("Access is denied.");
       expect(denied.fix).toContain("LocalAccountTokenFilterPolicy");
       expect(model.received).toEqual([]);
-    } finally {
-      await ps.dispose();
-      await rig.close();
-    }
+    });
   }, 120_000);
 
   it("outside a domain: a PSCredential file or a user and password log on; without one E222 says how, and no password shows", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "nd-winrm-pwsh-"));
-    dirs.push(dir);
-    const model = new WindowsTargetModel(PROFILES.home.state());
-    const rig = await startWinrmRig(dir, PWSH!, model, engine());
-    const ps = new NodePowerShellRunner({ executable: rig.executable });
-    try {
+    await withWinrmRig(engine(), async ({ dir, model, ps }) => {
       // no credential: this host's own logon, which CRED-HOST refuses
       const none = await winrmRunner(ps, "CRED-HOST", "win")
         .run<never>("whoami")
@@ -135,9 +106,6 @@ describe.skipIf(noPwsh())("--via winrm: node-powershell → real pwsh → the ta
       expect(bad.message).toContain("does not hold a PSCredential");
       expect(bad.fix).toContain("Export-Clixml");
       expect(model.received).toHaveLength(2);
-    } finally {
-      await ps.dispose();
-      await rig.close();
-    }
+    });
   }, 180_000);
 });

@@ -147,12 +147,12 @@ describe("classifyBcdeditFailure on the real failure samples", () => {
     const t = 'The specified device is invalid.\r\nRun "bcdedit /?" for command line help.\r\nParameter error.\r\n';
     expect(classifyBcdeditFailure(t, 1).kind).toBe("invalid-parameter");
   });
-  it("localized text is unknown and kept raw; exit 0 is ok", () => {
-    const t = "设置元素数据时出错。\r\n该值受安全引导策略保护，无法进行修改或删除。\r\n";
+  it("text in a language no sign lists is unknown and kept raw; exit 0 is ok", () => {
+    const t = "Đã xảy ra lỗi khi thiết lập dữ liệu phần tử.\r\n"; // SYNTHETIC (vi-VN)
     expect(classifyBcdeditFailure(t, 1)).toEqual({
       code: "NETDBG-E210",
       kind: "unknown",
-      message: "设置元素数据时出错。 该值受安全引导策略保护，无法进行修改或删除。",
+      message: "Đã xảy ra lỗi khi thiết lập dữ liệu phần tử.",
     });
     expect(classifyBcdeditFailure("The operation completed successfully.\r\n", 0).kind).toBe("ok");
   });

@@ -68,6 +68,7 @@ function verbatim(text: string): string {
 describe("templates/windows", () => {
   it("ships the templates netdbg runs", () => {
     expect(names.sort()).toEqual([
+      "bcd-booleans",
       "bcd-delete-entry",
       "bcd-export",
       "bcd-restore-object",
