@@ -74,8 +74,3 @@ export function bigIntToLeHex(v: bigint, size: number): string {
   }
   return out;
 }
-
-/** Index of a register for `p`/`P` packets (gdb numbering = layout order). */
-export function registerNumber(arch: Arch, name: string): number {
-  return LAYOUTS[arch].findIndex((d) => d.name === name);
-}
