@@ -12,7 +12,7 @@ import { createContext } from "../../src/cli/context.js";
 import { SYSRQ_G_COMMAND } from "../../src/cli/debugger/break-in.js";
 import { runLinuxConnect } from "../../src/cli/debugger/linux-connect.js";
 import type { Target } from "../../src/core/inventory.js";
-import type { CommandResult, RemoteSession } from "../../src/core/ports.js";
+import type { CommandResult, RemoteSession } from "../../src/core/interfaces.js";
 import { UdpKgdbStub } from "../../src/peers/rsp-stub.js";
 import { codeOf } from "../helpers/errors.js";
 

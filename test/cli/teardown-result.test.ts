@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { createContext } from "../../src/cli/context.js";
 import type { OsDriver } from "../../src/core/driver.js";
 import type { Target } from "../../src/core/inventory.js";
-import { systemClock } from "../../src/core/ports.js";
+import { systemClock } from "../../src/core/interfaces.js";
 import type { HostFirewallPort } from "../../src/journey/host-firewall.js";
 import { runTeardown, teardownJson } from "../../src/journey/teardown.js";
 import { newEntry } from "../../src/core/journal.js";

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ApplyFailed, applyActions, undoJournal } from "../../src/core/apply.js";
 import { emptyJournal } from "../../src/core/journal.js";
-import { systemClock } from "../../src/core/ports.js";
+import { systemClock } from "../../src/core/interfaces.js";
 import type { Action } from "../../src/core/step.js";
 import { MemoryJournalStore } from "../../src/io/journal-store.js";
 

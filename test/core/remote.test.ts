@@ -6,7 +6,7 @@ import { execFileSync } from "node:child_process";
 import { codeOf } from "../helpers/errors.js";
 import { rmSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import type { CommandResult, Logger, RemoteSession, RunOptions } from "../../src/core/ports.js";
+import type { CommandResult, Logger, RemoteSession, RunOptions } from "../../src/core/interfaces.js";
 import { shCommand, shQuote } from "../../src/core/quote.js";
 import { classifySudoFailure, elevate, probeSudo, runStep, stderrTail, sudoGuard, withSudo } from "../../src/core/remote.js";
 import { connectSsh, type SshSession } from "../../src/io/ssh.js";

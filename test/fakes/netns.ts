@@ -13,7 +13,7 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { cpSync, mkdirSync, readlinkSync, rmSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import type { CommandResult, CommandRunner, RunOptions } from "../../src/core/ports.js";
+import type { CommandResult, CommandRunner, RunOptions } from "../../src/core/interfaces.js";
 import { ExecaCommandRunner } from "../../src/io/command-runner.js";
 
 export const UDP_TOOL = fileURLToPath(new URL("./udp-tool.mjs", import.meta.url));

@@ -8,7 +8,7 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { CommandRunner } from "../../src/core/ports.js";
+import type { CommandRunner } from "../../src/core/interfaces.js";
 import { HostFirewallStep } from "../../src/host/firewall/index.js";
 import { ExecaCommandRunner } from "../../src/io/command-runner.js";
 import { netdbgInNetns } from "../fakes/cli-in-netns.js";

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { CommandResult, CommandRunner, RunOptions } from "../../src/core/ports.js";
+import type { CommandResult, CommandRunner, RunOptions } from "../../src/core/interfaces.js";
 import { HostFirewallStep } from "../../src/host/firewall/index.js";
 import {
   iptablesBackend,

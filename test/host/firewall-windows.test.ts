@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
-import type { CommandResult, PowerShellRunner } from "../../src/core/ports.js";
+import type { CommandResult, PowerShellRunner } from "../../src/core/interfaces.js";
 import { HostFirewallStep } from "../../src/host/firewall/index.js";
 import {
   planWindowsOpen,

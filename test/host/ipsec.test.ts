@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { PowerShellRunner } from "../../src/core/ports.js";
+import type { PowerShellRunner } from "../../src/core/interfaces.js";
 import {
   ipsecError,
   parseXfrmPolicies,

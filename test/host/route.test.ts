@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { CommandResult, CommandRunner, PowerShellRunner } from "../../src/core/ports.js";
+import type { CommandResult, CommandRunner, PowerShellRunner } from "../../src/core/interfaces.js";
 import {
   FIND_NET_ROUTE_PS,
   hostRoute,

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { netdbgError } from "../../src/core/error.js";
-import type { CommandRunner } from "../../src/core/ports.js";
+import type { CommandRunner } from "../../src/core/interfaces.js";
 import { AnsibleInventoryStore, loadAnsibleList, withPortRange } from "../../src/io/ansible-inventory.js";
 import { InventoryStore } from "../../src/io/inventory-store.js";
 import { codeOf } from "../helpers/errors.js";

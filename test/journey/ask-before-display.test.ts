@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import type { DriverDeps, Progress, SetupRequest } from "../../src/core/driver.js";
 import type { Target } from "../../src/core/inventory.js";
-import { systemClock, nullLogger, type RemoteSession } from "../../src/core/ports.js";
+import { systemClock, nullLogger, type RemoteSession } from "../../src/core/interfaces.js";
 import { MemoryJournalStore } from "../../src/io/journal-store.js";
 import { loadTemplates, resolveKgdboeSource } from "../../src/io/kgdboe-source.js";
 import { LinuxTargetModel } from "../../src/peers/linux-target.js";

@@ -6,12 +6,12 @@
  */
 import dgram from "node:dgram";
 import { afterEach, describe, expect, it } from "vitest";
-import { rspCheckUdp, triesWithin } from "../../../src/journey/rsp-check.js";
-import { systemClock } from "../../../src/core/ports.js";
-import { MemoryJournalStore } from "../../../src/io/journal-store.js";
-import { type LinuxSetupInput, setupLinuxTarget } from "../../../src/targets/linux/setup.js";
-import { LinuxTargetModel } from "../../../src/peers/linux-target.js";
-import { UdpKgdbStub } from "../../../src/peers/rsp-stub.js";
+import { rspCheckUdp, triesWithin } from "../../src/journey/rsp-check.js";
+import { systemClock } from "../../src/core/interfaces.js";
+import { MemoryJournalStore } from "../../src/io/journal-store.js";
+import { type LinuxSetupInput, setupLinuxTarget } from "../../src/targets/linux/setup.js";
+import { LinuxTargetModel } from "../../src/peers/linux-target.js";
+import { UdpKgdbStub } from "../../src/peers/rsp-stub.js";
 
 const closers: (() => Promise<void>)[] = [];
 afterEach(async () => {

@@ -1,7 +1,7 @@
 /** The kernel artifact's recipe, step by step, against a command-table runner and an in-memory file system. */
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import type { CommandResult } from "../../src/core/ports.js";
+import type { CommandResult } from "../../src/core/interfaces.js";
 import { buildKernel, planArtifacts, staleArtifacts } from "../../src/lab/artifacts.js";
 import type { LabDeps, LabFs, LabPaths } from "../../src/lab/ports.js";
 

@@ -1,6 +1,6 @@
 /** Which suite and kernel source the lab builds from, on Debian 12 and 13, from os-release, dpkg and apt. */
 import { describe, expect, it } from "vitest";
-import type { CommandResult } from "../../src/core/ports.js";
+import type { CommandResult } from "../../src/core/interfaces.js";
 import { aptCandidate, labDistro, osCodename } from "../../src/lab/distro.js";
 import type { LabDeps } from "../../src/lab/ports.js";
 

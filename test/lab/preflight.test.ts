@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { isNetdbgError } from "../../src/core/error.js";
-import type { CommandRunner } from "../../src/core/ports.js";
+import type { CommandRunner } from "../../src/core/interfaces.js";
 import type { LabDeps, LabFs } from "../../src/lab/ports.js";
 import { checkDebian, checkTools, parseInstalled } from "../../src/lab/preflight.js";
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { CommandResult, RunOptions } from "../../src/core/ports.js";
+import type { CommandResult, RunOptions } from "../../src/core/interfaces.js";
 import type { LabArtifacts } from "../../src/lab/artifacts.js";
 import { parseLabSubnet } from "../../src/lab/net.js";
 import type { LabDeps, LabFs, LabPaths } from "../../src/lab/ports.js";

@@ -1,5 +1,5 @@
 /**
- * The CLI glue (src/cli/os/windows-setup.ts) against the target model: --check prints every command (key
+ * The CLI (src/cli/setup-run.ts, the one sequence with the Windows driver) against the target model: --check prints every command (key
  * redacted), setup + teardown through the file journal, --json's final object, the host-IP / port stops.
  * The host firewall step is left out (--no-host-firewall): test/cli/journey.test.ts covers it in a namespace, so
  * these tests never touch this machine's firewall.
@@ -122,7 +122,7 @@ describe("netdbg setup / teardown for a windows target (CLI glue)", () => {
     const { ctx, model, out, deps } = await rig(true);
     let t = 0;
     const clock = { now: () => new Date(t), sleep: async (ms: number) => void (t += ms) };
-    // no KDNET peer here (test/targets/windows/reboot-poke.test.ts has one): the port counts as taken, SSH only
+    // no KDNET peer here (test/cli/windows/reboot-poke.test.ts has one): the port counts as taken, SSH only
     const taken = async () => {
       throw netdbgError("E506", { port: 50005, address: "0.0.0.0", reason: "EADDRINUSE" });
     };

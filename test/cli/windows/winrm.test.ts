@@ -15,7 +15,7 @@ import { type Context, createContext } from "../../../src/cli/context.js";
 import { setupTarget as windowsSetup, teardownTarget as windowsTeardown } from "../../../src/cli/setup-run.js";
 import { isNetdbgError } from "../../../src/core/error.js";
 import type { Target } from "../../../src/core/inventory.js";
-import type { CommandResult, PowerShellRunner } from "../../../src/core/ports.js";
+import type { CommandResult, PowerShellRunner } from "../../../src/core/interfaces.js";
 import { NodePowerShellRunner, renderInvocation } from "../../../src/io/powershell.js";
 import { parseDbgSettings, winrmParams, winrmWrapperText } from "../../../src/targets/windows/index.js";
 import { renderScript, wireCommand } from "../../../src/targets/windows/ps.js";

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { isNetdbgError } from "../../../src/core/error.js";
-import { systemClock } from "../../../src/core/ports.js";
+import { systemClock } from "../../../src/core/interfaces.js";
 import { MemoryJournalStore } from "../../../src/io/journal-store.js";
 import { bcdFailureText } from "../../../src/peers/windows-target/bcd.js";
 import { defaultState, WindowsTargetModel } from "../../../src/peers/windows-target/model.js";

@@ -6,7 +6,7 @@
  * table of displayed words could not map back in a language it did not list.
  */
 import { describe, expect, it } from "vitest";
-import { systemClock } from "../../../src/core/ports.js";
+import { systemClock } from "../../../src/core/interfaces.js";
 import { MemoryJournalStore } from "../../../src/io/journal-store.js";
 import { serializeStore } from "../../../src/peers/windows-target/bcd.js";
 import { defaultState, WindowsTargetModel } from "../../../src/peers/windows-target/model.js";

@@ -5,7 +5,7 @@
  * BitLocker"), so a teardown that resumes BitLocker in the debug boot fails here.
  */
 import { describe, expect, it } from "vitest";
-import { systemClock } from "../../../src/core/ports.js";
+import { systemClock } from "../../../src/core/interfaces.js";
 import { MemoryJournalStore } from "../../../src/io/journal-store.js";
 import { defaultState, WindowsTargetModel } from "../../../src/peers/windows-target/model.js";
 import { ModelSession } from "../../../src/peers/windows-target/session.js";

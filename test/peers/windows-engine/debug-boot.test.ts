@@ -5,8 +5,8 @@
  * so the rerun is unchanged (never E208) and teardown restores the store. Real PowerShell engine and the table.
  */
 import { describe, expect, it } from "vitest";
-import type { Clock } from "../../../src/core/ports.js";
-import { systemClock } from "../../../src/core/ports.js";
+import type { Clock } from "../../../src/core/interfaces.js";
+import { systemClock } from "../../../src/core/interfaces.js";
 import { MemoryJournalStore } from "../../../src/io/journal-store.js";
 import { defaultState, WindowsTargetModel } from "../../../src/peers/windows-target/model.js";
 import { ModelSession } from "../../../src/peers/windows-target/session.js";

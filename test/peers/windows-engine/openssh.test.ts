@@ -8,7 +8,7 @@ import type { Server } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { systemClock } from "../../../src/core/ports.js";
+import { systemClock } from "../../../src/core/interfaces.js";
 import { MemoryJournalStore } from "../../../src/io/journal-store.js";
 import { connectSsh } from "../../../src/io/ssh.js";
 import { serializeStore } from "../../../src/peers/windows-target/bcd.js";

@@ -6,8 +6,8 @@
  */
 import { readdirSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import type { Clock } from "../../../src/core/ports.js";
-import { systemClock } from "../../../src/core/ports.js";
+import type { Clock } from "../../../src/core/interfaces.js";
+import { systemClock } from "../../../src/core/interfaces.js";
 import { bcdCheck, bitlockerCheck, secureBootCheck } from "../../../src/doctor/checks-windows.js";
 import { runChecks } from "../../../src/doctor/run.js";
 import { MemoryJournalStore } from "../../../src/io/journal-store.js";

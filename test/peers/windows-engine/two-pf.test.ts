@@ -5,7 +5,7 @@
  * in the real PowerShell engine against the model; the model's boot leaves the NIC with Windows, as 2PF does.
  */
 import { describe, expect, it } from "vitest";
-import { systemClock } from "../../../src/core/ports.js";
+import { systemClock } from "../../../src/core/interfaces.js";
 import { MemoryJournalStore } from "../../../src/io/journal-store.js";
 import { WindowsTargetModel } from "../../../src/peers/windows-target/model.js";
 import { PROFILES } from "../../../src/peers/windows-target/profiles.js";

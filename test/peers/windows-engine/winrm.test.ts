@@ -6,7 +6,7 @@
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { systemClock } from "../../../src/core/ports.js";
+import { systemClock } from "../../../src/core/interfaces.js";
 import { MemoryJournalStore } from "../../../src/io/journal-store.js";
 import { setupWindows, teardownWindows, winrmRunner } from "../../../src/targets/windows/index.js";
 import { CRED_PASSWORD, CRED_USER } from "../../fakes/windows-target/winrm-rig.js";

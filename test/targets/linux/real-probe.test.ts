@@ -9,7 +9,7 @@ import { release } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isNetdbgError } from "../../../src/core/error.js";
-import { systemClock } from "../../../src/core/ports.js";
+import { systemClock } from "../../../src/core/interfaces.js";
 import { MemoryJournalStore } from "../../../src/io/journal-store.js";
 import { connectSsh, type SshSession } from "../../../src/io/ssh.js";
 import { parseCpuList, probeLinuxTarget } from "../../../src/targets/linux/probe.js";

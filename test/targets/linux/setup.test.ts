@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { isNetdbgError } from "../../../src/core/error.js";
-import { systemClock } from "../../../src/core/ports.js";
+import { systemClock } from "../../../src/core/interfaces.js";
 import { SUDO_PROBE } from "../../../src/core/remote.js";
 import { MemoryJournalStore } from "../../../src/io/journal-store.js";
 import { pollProbe } from "../../../src/targets/linux/pollctl.js";

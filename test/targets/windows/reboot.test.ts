@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { isNetdbgError } from "../../../src/core/error.js";
-import type { Clock } from "../../../src/core/ports.js";
-import { systemClock } from "../../../src/core/ports.js";
+import type { Clock } from "../../../src/core/interfaces.js";
+import { systemClock } from "../../../src/core/interfaces.js";
 import { MemoryJournalStore } from "../../../src/io/journal-store.js";
 import { probeWindows, rebootAndWait, sessionRunner, setupWindows, teardownWindows } from "../../../src/targets/windows/index.js";
 import { defaultState, WindowsTargetModel } from "../../../src/peers/windows-target/model.js";
