@@ -2,7 +2,7 @@ import { registerTerminalPrompts } from "./prompts.js";
 import { hostname } from "node:os";
 import pc from "picocolors";
 import { netdbgError } from "../core/error.js";
-import type { InventoryPort, Logger } from "../core/ports.js";
+import type { InventoryPort, Logger } from "../core/interfaces.js";
 import { parsePortRange } from "../core/ansible-inventory.js";
 import { AnsibleInventoryStore, withPortRange } from "../io/ansible-inventory.js";
 import { redactText } from "../core/redact.js";

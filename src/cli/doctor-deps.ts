@@ -10,7 +10,7 @@ import { connect } from "node:net";
 import { isNetdbgError } from "../core/error.js";
 import type { Target } from "../core/inventory.js";
 import { parseKdnetKey } from "../core/kdnet-key.js";
-import type { RemoteSession } from "../core/ports.js";
+import type { RemoteSession } from "../core/interfaces.js";
 import { once } from "../doctor/util.js";
 import { parsePingTtl, hopsFromTtl, udpSendPowerShell, udpSendShell } from "../doctor/probes.js";
 import type { DatagramProbe, DoctorDeps, KgdboeAnswer, PokeWatch, RttSamples } from "../doctor/types.js";

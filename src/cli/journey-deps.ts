@@ -9,7 +9,7 @@ import { netdbgError } from "../core/error.js";
 import type { Target } from "../core/inventory.js";
 import { ipVersion } from "../core/ip.js";
 import type { JournalStore } from "../core/journal.js";
-import { type Clock, type PowerShellRunner, type RemoteSession, systemClock } from "../core/ports.js";
+import { type Clock, type PowerShellRunner, type RemoteSession, systemClock } from "../core/interfaces.js";
 import { probeSudo } from "../core/remote.js";
 import type { DatagramTransport } from "../engine/kdnet/transport.js";
 import { openUdp } from "../engine/kdnet/udp.js";

@@ -1,4 +1,4 @@
-import type { SecretStore } from "../core/ports.js";
+import type { SecretStore } from "../core/interfaces.js";
 import { probeKeyring } from "../io/keyring-store.js";
 import type { Context } from "./context.js";
 

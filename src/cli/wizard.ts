@@ -11,7 +11,7 @@ import { mkdir } from "node:fs/promises";
 import { isNetdbgError, netdbgError } from "../core/error.js";
 import { addressProblem, isValidAddress, type Target, TARGET_NAME } from "../core/inventory.js";
 import { generateKdnetKey } from "../core/kdnet-key.js";
-import type { RemoteSession } from "../core/ports.js";
+import type { RemoteSession } from "../core/interfaces.js";
 import { allocatePort, parsePort } from "../host/port-alloc.js";
 import { connectSsh } from "../io/ssh.js";
 import { isUdpPortFree } from "../io/port-probe.js";

@@ -6,7 +6,7 @@
 import { netdbgError } from "./error.js";
 import { interruptRequested } from "./interrupt.js";
 import { type Journal, type JournalStore, newEntry } from "./journal.js";
-import type { Clock } from "./ports.js";
+import type { Clock } from "./interfaces.js";
 import type { Action, ActionReport, StepReport } from "./step.js";
 
 export interface ApplyHooks {

@@ -6,7 +6,7 @@
  */
 import type { Target } from "./inventory.js";
 import type { JournalStore } from "./journal.js";
-import type { Clock, InventoryPort, Logger, RemoteSession } from "./ports.js";
+import type { Clock, InventoryPort, Logger, RemoteSession } from "./interfaces.js";
 import type { ActionOutcome, Where } from "./step.js";
 
 /** One line of the final report, both OSes, host and target alike. */

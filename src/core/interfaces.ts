@@ -1,6 +1,6 @@
 /**
- * Ports: the interfaces through which every side effect flows. Real adapters live in src/io; tests inject
- * fakes (test/fakes). Nothing in core performs I/O itself.
+ * The interfaces through which every side effect flows (the "ports" of ports-and-adapters; not UDP ports). Real
+ * adapters live in src/io; tests inject their own (src/peers, test/fakes). Nothing in core performs I/O itself.
  */
 
 import type { Inventory, Target } from "./inventory.js";

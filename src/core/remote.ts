@@ -7,7 +7,7 @@
  * Windows targets do not use sudo: they check elevation themselves.
  */
 import { netdbgError } from "./error.js";
-import type { CommandResult, RemoteSession, RunOptions } from "./ports.js";
+import type { CommandResult, RemoteSession, RunOptions } from "./interfaces.js";
 import { shQuote } from "./quote.js";
 
 /** RunOptions plus the step name: adapters that know it (the SSH adapter) name it in timeout errors. */

@@ -2,7 +2,7 @@
  * Small helpers over the ports, shared by route, firewall and IPsec probes (and by doctor later).
  */
 import { netdbgError } from "../core/error.js";
-import type { PowerShellRunner } from "../core/ports.js";
+import type { PowerShellRunner } from "../core/interfaces.js";
 import { shCommand } from "../core/quote.js";
 
 /** The display form of an argv: exactly what runs, quoted for a POSIX shell. */

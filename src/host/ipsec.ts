@@ -8,7 +8,7 @@
  */
 import { isNetdbgError, type NetdbgError, netdbgError } from "../core/error.js";
 import { ipVersion, parseIPv6 } from "../core/ip.js";
-import type { CommandRunner, PowerShellRunner } from "../core/ports.js";
+import type { CommandRunner, PowerShellRunner } from "../core/interfaces.js";
 import { psQuote, shCommand } from "../core/quote.js";
 import { lastLines, psJson } from "./exec.js";
 

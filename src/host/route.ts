@@ -9,7 +9,7 @@
  */
 import { netdbgError, isNetdbgError } from "../core/error.js";
 import { classifyAddress, ipVersion } from "../core/ip.js";
-import type { CommandRunner, PowerShellRunner } from "../core/ports.js";
+import type { CommandRunner, PowerShellRunner } from "../core/interfaces.js";
 import { parseJsonLine, psJson } from "./exec.js";
 
 /** Network facts this module needs from the machine (real adapter: src/io/net-probe.ts). */

@@ -16,7 +16,7 @@ import { z } from "zod";
 import { type AnsibleMapping, mapAnsibleInventory, parsePortRange } from "../core/ansible-inventory.js";
 import { netdbgError } from "../core/error.js";
 import { type Inventory, inventorySchema, type PortRange, type Target } from "../core/inventory.js";
-import type { CommandRunner, InventoryPort } from "../core/ports.js";
+import type { CommandRunner, InventoryPort } from "../core/interfaces.js";
 import { writeFileAtomic } from "./atomic.js";
 import { ExecaCommandRunner } from "./command-runner.js";
 import { INVENTORY_LOCK_WAIT_MS, withNamedLock } from "./lock.js";

@@ -1,6 +1,6 @@
 import { execa } from "execa";
 import { netdbgError } from "../core/error.js";
-import type { CommandResult, CommandRunner, RunOptions } from "../core/ports.js";
+import type { CommandResult, CommandRunner, RunOptions } from "../core/interfaces.js";
 
 /**
  * The real CommandRunner: execa with an argument vector, never a shell. A non-zero exit is a result, not a

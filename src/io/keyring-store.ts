@@ -1,4 +1,4 @@
-import type { SecretStore } from "../core/ports.js";
+import type { SecretStore } from "../core/interfaces.js";
 
 const SERVICE = "netdbg";
 

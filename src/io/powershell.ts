@@ -2,7 +2,7 @@ import { access, constants } from "node:fs/promises";
 import { delimiter, join } from "node:path";
 import { PowerShell } from "node-powershell";
 import { isNetdbgError, netdbgError } from "../core/error.js";
-import type { CommandResult, CommandRunner, PowerShellRunner } from "../core/ports.js";
+import type { CommandResult, CommandRunner, PowerShellRunner } from "../core/interfaces.js";
 import { psEncodedCommand, psQuote } from "../core/quote.js";
 
 /**

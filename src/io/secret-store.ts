@@ -2,7 +2,7 @@ import { lstat, mkdir, readFile, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { netdbgError } from "../core/error.js";
 import { TARGET_NAME } from "../core/inventory.js";
-import type { SecretStore } from "../core/ports.js";
+import type { SecretStore } from "../core/interfaces.js";
 import { writeFileAtomic } from "./atomic.js";
 import { checkPrivateDir } from "./private-dir.js";
 

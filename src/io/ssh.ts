@@ -14,7 +14,7 @@ import ssh2 from "ssh2";
 import type { AnyAuthMethod, AuthenticationType, Client as SshClient, ClientChannel, ConnectConfig, SFTPWrapper } from "ssh2";
 import { isNetdbgError, type NetdbgError, netdbgError } from "../core/error.js";
 import type { Target } from "../core/inventory.js";
-import { type CommandResult, type Logger, nullLogger, type RemoteSession, type RunOptions } from "../core/ports.js";
+import { type CommandResult, type Logger, nullLogger, type RemoteSession, type RunOptions } from "../core/interfaces.js";
 import { posixCommandLine, stderrTail as tail } from "../core/remote.js";
 import { displayCommand } from "../core/redact.js";
 import {

@@ -5,7 +5,7 @@
  */
 import { netdbgError } from "../core/error.js";
 import type { Inventory, Target } from "../core/inventory.js";
-import type { InventoryPort, Logger } from "../core/ports.js";
+import type { InventoryPort, Logger } from "../core/interfaces.js";
 import { udpPortHolder } from "../engine/transport/port-holder.js";
 import { allocatePort, claimPort, type PortProbe } from "../host/port-alloc.js";
 

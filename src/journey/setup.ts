@@ -13,7 +13,7 @@ import { netdbgError } from "../core/error.js";
 import type { Target } from "../core/inventory.js";
 import type { JournalStore } from "../core/journal.js";
 import { generateKdnetKey, parseKdnetKey } from "../core/kdnet-key.js";
-import type { Clock, InventoryPort, Logger, RemoteSession, SecretStore } from "../core/ports.js";
+import type { Clock, InventoryPort, Logger, RemoteSession, SecretStore } from "../core/interfaces.js";
 import { redactSecret } from "../core/redact.js";
 import type { FirewallRequest } from "../host/firewall/index.js";
 import type { PortProbe } from "../host/port-alloc.js";

@@ -1,5 +1,5 @@
 import { netdbgError } from "../core/error.js";
-import type { CommandResult } from "../core/ports.js";
+import type { CommandResult } from "../core/interfaces.js";
 import type { LabDeps } from "./ports.js";
 
 export interface StepRun {

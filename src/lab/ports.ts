@@ -2,7 +2,7 @@
  * What the lab needs from the machine, as ports: a CommandRunner for programs and a small file system
  * interface for its own cache and state files. The CLI passes the real adapters; unit tests pass fakes.
  */
-import type { Clock, CommandRunner, Logger } from "../core/ports.js";
+import type { Clock, CommandRunner, Logger } from "../core/interfaces.js";
 
 export interface LabFs {
   readText(path: string): Promise<string>;

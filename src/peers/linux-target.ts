@@ -5,7 +5,7 @@
  * puts it behind a real SSH server for `netdbg demo`.
  */
 import { createHash } from "node:crypto";
-import type { CommandResult, RemoteSession, RunOptions } from "../core/ports.js";
+import type { CommandResult, RemoteSession, RunOptions } from "../core/interfaces.js";
 import { SUDO_PROBE } from "../core/remote.js";
 import { bootProbe } from "../targets/linux/cmdline.js";
 import { PROBE } from "../targets/linux/probe.js";

@@ -30,7 +30,7 @@ function waitingFor(t: Target, opts: Record<string, unknown>): string {
   return `kgdboe on ${t.name} to answer the GDB remote protocol at ${ep}`;
 }
 
-/** `netdbg connect <target>`: the embedded debugger (dispatches to src/cli/os/<os>.ts). */
+/** `netdbg connect <target>`: the embedded debugger (dispatches by OS: lazy.ts connectFor). */
 export function register(program: Command, ctx: () => Context): void {
   program
     .command("connect")

@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { netdbgError } from "../../core/error.js";
 import type { Target } from "../../core/inventory.js";
-import type { Clock } from "../../core/ports.js";
+import type { Clock } from "../../core/interfaces.js";
 import { redactSecret } from "../../core/redact.js";
 import { openUdp } from "../../engine/kdnet/udp.js";
 import { isUdpPortFree } from "../../io/port-probe.js";

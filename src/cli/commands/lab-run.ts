@@ -7,7 +7,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { netdbgError } from "../../core/error.js";
 import type { Target } from "../../core/inventory.js";
-import { systemClock } from "../../core/ports.js";
+import { systemClock } from "../../core/interfaces.js";
 import { ExecaCommandRunner } from "../../io/command-runner.js";
 import {
   type Artifact,

@@ -6,7 +6,7 @@
  * started, given a moment to stop the kernel, and collected after the session.
  */
 import { netdbgError } from "../../core/error.js";
-import type { CommandResult, RemoteSession } from "../../core/ports.js";
+import type { CommandResult, RemoteSession } from "../../core/interfaces.js";
 import type { Target } from "../../core/inventory.js";
 import type { Context } from "../context.js";
 

@@ -2,7 +2,7 @@ import { writeFile } from "node:fs/promises";
 import readline from "node:readline";
 import { isNetdbgError } from "../../core/error.js";
 import type { Target } from "../../core/inventory.js";
-import type { RemoteSession } from "../../core/ports.js";
+import type { RemoteSession } from "../../core/interfaces.js";
 import { formatEndpoint } from "../../engine/transport/index.js";
 import type { Context } from "../context.js";
 import { type CommandResult, COMMANDS, LinuxDebugger } from "./linux-commands.js";

@@ -4,7 +4,7 @@
  * second open finds the rule and changes nothing. Doctor can reuse `probe` and `plan` read-only.
  */
 import { isNetdbgError, netdbgError } from "../../core/error.js";
-import type { CommandRunner, PowerShellRunner } from "../../core/ports.js";
+import type { CommandRunner, PowerShellRunner } from "../../core/interfaces.js";
 import type { ActionReport, StepReport } from "../../core/step.js";
 import { display, lastLines } from "../exec.js";
 import { type LinuxFirewallFacts, planLinuxClose, planLinuxOpen, probeLinuxFirewall } from "./linux.js";

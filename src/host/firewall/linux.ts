@@ -15,7 +15,7 @@
  */
 import { isNetdbgError, netdbgError } from "../../core/error.js";
 import { ipVersion } from "../../core/ip.js";
-import type { CommandResult, CommandRunner } from "../../core/ports.js";
+import type { CommandResult, CommandRunner } from "../../core/interfaces.js";
 import { display } from "../exec.js";
 import {
   commentedRules,

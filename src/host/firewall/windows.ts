@@ -5,7 +5,7 @@
  * their names ([string] casts of GpoBoolean/Action/Direction), never as localized text.
  */
 import { netdbgError } from "../../core/error.js";
-import type { PowerShellRunner } from "../../core/ports.js";
+import type { PowerShellRunner } from "../../core/interfaces.js";
 import { psQuote } from "../../core/quote.js";
 import { psJson } from "../exec.js";
 import { type FirewallAction, type FirewallPlan, type FirewallRequest, checkRequest, ruleName } from "./types.js";

@@ -1,4 +1,4 @@
-import type { CommandResult, RemoteSession, RunOptions } from "../../core/ports.js";
+import type { CommandResult, RemoteSession, RunOptions } from "../../core/interfaces.js";
 import type { PwshEngine } from "./engine.js";
 import type { WindowsTargetModel } from "./model.js";
 import { execWith } from "./stubs.js";

@@ -17,7 +17,7 @@ import type {
 } from "../../core/driver.js";
 import { netdbgError } from "../../core/error.js";
 import type { Target } from "../../core/inventory.js";
-import type { RemoteSession } from "../../core/ports.js";
+import type { RemoteSession } from "../../core/interfaces.js";
 import { DEFAULT_UDP_PORT } from "./paths.js";
 import type { LinuxTemplates } from "./plan.js";
 import { type RspCheckResult, setupLinuxTarget, teardownLinuxTarget } from "./setup.js";

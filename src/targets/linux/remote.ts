@@ -4,7 +4,7 @@
  * In check mode any command not marked read-only is refused (a bug guard: --check must change nothing).
  */
 import { netdbgError } from "../../core/error.js";
-import type { CommandResult, RemoteSession } from "../../core/ports.js";
+import type { CommandResult, RemoteSession } from "../../core/interfaces.js";
 
 export interface RemoteCommandOptions {
   /** Read-only commands may run in check mode. */

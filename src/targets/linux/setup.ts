@@ -5,7 +5,7 @@
 import { ApplyFailed, applyActions, undoJournal } from "../../core/apply.js";
 import { isNetdbgError, NetdbgError, netdbgError } from "../../core/error.js";
 import type { Journal, JournalStore } from "../../core/journal.js";
-import type { Clock, RemoteSession } from "../../core/ports.js";
+import type { Clock, RemoteSession } from "../../core/interfaces.js";
 import { shCommand } from "../../core/quote.js";
 import { elevate, SUDO_PROBE } from "../../core/remote.js";
 import type { Action, ActionReport } from "../../core/step.js";

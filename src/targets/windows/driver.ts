@@ -16,7 +16,7 @@ import type {
 } from "../../core/driver.js";
 import { netdbgError } from "../../core/error.js";
 import type { Target } from "../../core/inventory.js";
-import type { PowerShellRunner } from "../../core/ports.js";
+import type { PowerShellRunner } from "../../core/interfaces.js";
 import type { Action, ActionReport, StepReport } from "../../core/step.js";
 import { displayCall, type WindowsPlan } from "./plan.js";
 import { checkElevation, DEFAULT_EXPORT_DIR, probeWindows } from "./probe.js";

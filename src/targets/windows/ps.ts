@@ -25,7 +25,7 @@
  */
 import { readFileSync } from "node:fs";
 import { netdbgError } from "../../core/error.js";
-import type { CommandResult, RemoteSession } from "../../core/ports.js";
+import type { CommandResult, RemoteSession } from "../../core/interfaces.js";
 import { psArray, psEncodedCommand, psQuote } from "../../core/quote.js";
 
 export type TemplateName =

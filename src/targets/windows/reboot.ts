@@ -10,7 +10,7 @@
  */
 import { netdbgError } from "../../core/error.js";
 import { plainAddress } from "../../core/ip.js";
-import type { Clock } from "../../core/ports.js";
+import type { Clock } from "../../core/interfaces.js";
 import { type BcdObject, bcdElement, parseBcdBoolean, parseBcdEnum } from "./bcdedit-parse.js";
 import type { ScriptRunner } from "./ps.js";
 

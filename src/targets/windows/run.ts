@@ -5,7 +5,7 @@
 import { ApplyFailed, applyActions, undoJournal } from "../../core/apply.js";
 import { isNetdbgError, NetdbgError, netdbgError } from "../../core/error.js";
 import type { Journal, JournalEntry, JournalStore } from "../../core/journal.js";
-import type { Clock } from "../../core/ports.js";
+import type { Clock } from "../../core/interfaces.js";
 import { redactText } from "../../core/redact.js";
 import type { Action, StepReport } from "../../core/step.js";
 import {

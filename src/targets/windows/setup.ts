@@ -3,7 +3,7 @@
  * `--check` stops after plan (apply reports every action "skipped" and nothing runs on the target).
  */
 import type { JournalStore } from "../../core/journal.js";
-import type { Clock } from "../../core/ports.js";
+import type { Clock } from "../../core/interfaces.js";
 import type { Action, StepReport } from "../../core/step.js";
 import { planWindowsSetup, type WindowsPlan, type WindowsSetupConfig } from "./plan.js";
 import { checkElevation, probeWindows, type WindowsFacts } from "./probe.js";

@@ -8,7 +8,7 @@
  */
 import { readFileSync } from "node:fs";
 import { netdbgError } from "../../core/error.js";
-import type { PowerShellRunner } from "../../core/ports.js";
+import type { PowerShellRunner } from "../../core/interfaces.js";
 import {
   type PsParams,
   parsePsJson,
