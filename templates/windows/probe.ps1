@@ -18,12 +18,35 @@ try { $sb.state = [bool](Confirm-SecureBootUEFI -ErrorAction Stop); $sb.source =
     if ($null -ne $r) { $sb.state = ($r.UEFISecureBootEnabled -eq 1); $sb.source = 'registry' }
   }
 }
-# BitLocker's state is known only when the BitLocker module answers: Home editions with device encryption have no
-# BitLocker cmdlets although the system drive is encrypted (then bitlockerSource is null and setup refuses, E226)
-$bitlockerSource = if (Get-Command Get-BitLockerVolume -ErrorAction SilentlyContinue) { 'Get-BitLockerVolume' } else { $null }
-$bitlocker = @(Get-BitLockerVolume | ForEach-Object {
-  [pscustomobject]@{ mountPoint = $_.MountPoint; volumeStatus = [string]$_.VolumeStatus; protectionStatus = [string]$_.ProtectionStatus }
-})
+# BitLocker's state, from the BitLocker module where it exists; else from the BitLocker WMI provider, which Home
+# editions with device encryption have although they lack the cmdlets: Win32_EncryptableVolume in
+# root\cimv2\Security\MicrosoftVolumeEncryption, properties DriveLetter and ProtectionStatus (0 off, 1 on, 2 unknown),
+# and the conversion state from its GetConversionStatus method (0..5 = FullyDecrypted, FullyEncrypted,
+# EncryptionInProgress, DecryptionInProgress, EncryptionPaused, DecryptionPaused: VolumeStatus's names)
+# (learn.microsoft.com/windows/win32/secprov/win32-encryptablevolume, .../getprotectionstatus-win32-encryptablevolume,
+# .../getconversionstatus-win32-encryptablevolume). Only when neither answers is bitlockerSource null (setup: E226).
+$bitlockerSource = $null
+$bitlocker = @()
+if (Get-Command Get-BitLockerVolume -ErrorAction SilentlyContinue) {
+  $bitlockerSource = 'Get-BitLockerVolume'
+  $bitlocker = @(Get-BitLockerVolume | ForEach-Object {
+    [pscustomobject]@{ mountPoint = $_.MountPoint; volumeStatus = [string]$_.VolumeStatus; protectionStatus = [string]$_.ProtectionStatus }
+  })
+} else {
+  try {
+    $ev = @(Get-CimInstance -Namespace 'root\cimv2\Security\MicrosoftVolumeEncryption' -ClassName Win32_EncryptableVolume -ErrorAction Stop)
+    $conv = @('FullyDecrypted', 'FullyEncrypted', 'EncryptionInProgress', 'DecryptionInProgress', 'EncryptionPaused', 'DecryptionPaused')
+    $bitlocker = @($ev | Where-Object { $_.DriveLetter } | ForEach-Object {
+      $c = Invoke-CimMethod -InputObject $_ -MethodName GetConversionStatus -ErrorAction SilentlyContinue
+      $n = if ($c -and $c.ReturnValue -eq 0) { [int]$c.ConversionStatus } elseif ($null -ne $_.ConversionStatus) { [int]$_.ConversionStatus } else { -1 }
+      $p = [int]$_.ProtectionStatus
+      [pscustomobject]@{ mountPoint = [string]$_.DriveLetter
+        volumeStatus = if ($n -ge 0 -and $n -lt $conv.Count) { $conv[$n] } else { 'Unknown' }
+        protectionStatus = if ($p -eq 1) { 'On' } elseif ($p -eq 0) { 'Off' } else { 'Unknown' } }
+    })
+    $bitlockerSource = 'Win32_EncryptableVolume'
+  } catch { $bitlockerSource = $null; $bitlocker = @() }
+}
 $switches = @(Get-VMSwitch | ForEach-Object {
   [pscustomobject]@{ name = $_.Name; switchType = [string]$_.SwitchType; embeddedTeamingEnabled = [bool]$_.EmbeddedTeamingEnabled;
     netAdapterInterfaceDescriptions = @($_.NetAdapterInterfaceDescriptions) + @($_.NetAdapterInterfaceDescription) | Where-Object { $_ } | Select-Object -Unique }

@@ -213,7 +213,7 @@ export const windowsErrors = defineErrors({
     title: "BitLocker state unknown",
     exit: "check",
     message: (p: { target: string }) =>
-      `netdbg cannot tell whether BitLocker protects the system drive of '${p.target}' (the BitLocker cmdlets are missing, as on Home editions with device encryption), so it cannot suspend it; a boot with changed debug settings would then ask for the recovery key.`,
+      `netdbg cannot tell whether BitLocker protects the system drive of '${p.target}' (neither the BitLocker cmdlets nor the BitLocker WMI provider, Win32_EncryptableVolume, answered), so it cannot suspend it; a boot with changed debug settings would then ask for the recovery key.`,
     fix: () =>
       "Check on the target: 'manage-bde -status C:' or Settings > Privacy & security > Device encryption. If the drive is encrypted, suspend protection yourself ('manage-bde -protectors -disable C: -RebootCount 2') or turn device encryption off, and have the recovery key at hand; then run setup again with --bitlocker-unknown-ok. Nothing was changed.",
   },

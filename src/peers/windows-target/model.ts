@@ -395,6 +395,15 @@ export class WindowsTargetModel {
     });
   }
 
+  /**
+   * Whether the BitLocker WMI provider (Win32_EncryptableVolume) answers: wherever the BitLocker module is, and on
+   * Home editions with device encryption, which have the provider but not the cmdlets.
+   */
+  volumeEncryptionWmi(): boolean {
+    const s = this.state;
+    return s.modules === undefined || s.modules.includes("BitLocker") || s.deviceEncryption === true;
+  }
+
   /** Suspend-BitLocker: protection off for `count` restarts (0: until resumed). */
   suspendBitLocker(v: WindowsTargetState["bitlocker"][number], count: number): void {
     v.protectionStatus = "Off";
@@ -792,15 +801,17 @@ export class WindowsTargetModel {
     if (found) kdnet = { path: found, exitCode: 0, output: s.kdnetOutput ?? this.kdnetListing() };
     const dir = exportDir.replace(/\\$/, "");
     const hasBitLocker = s.modules === undefined || s.modules.includes("BitLocker");
+    const wmi = !hasBitLocker && this.volumeEncryptionWmi() && s.elevated;
     return {
       user: s.user,
       os: s.os,
       systemDrive: s.systemDrive,
       secureBoot: sb,
-      bitlocker: hasBitLocker
-        ? s.bitlocker.map(({ mountPoint, volumeStatus, protectionStatus }) => ({ mountPoint, volumeStatus, protectionStatus }))
-        : [],
-      bitlockerSource: hasBitLocker ? "Get-BitLockerVolume" : null,
+      bitlocker:
+        hasBitLocker || wmi
+          ? s.bitlocker.map(({ mountPoint, volumeStatus, protectionStatus }) => ({ mountPoint, volumeStatus, protectionStatus }))
+          : [],
+      bitlockerSource: hasBitLocker ? "Get-BitLockerVolume" : wmi ? "Win32_EncryptableVolume" : null,
       hyperv: { switches: s.vswitches },
       teams: s.teams,
       nics,

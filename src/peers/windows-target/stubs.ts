@@ -29,7 +29,10 @@ import { type Accepted, ALL_MODULES, type ExecResult, type WindowsModule, type W
 export interface StubFault {
   /** The stub: `bcdedit.exe`, `Suspend-BitLocker`, `Get-NetAdapter`, … */
   name: string;
-  /** For a native stub: fail only when the first argument is this (e.g. "/set"), case-insensitively. */
+  /**
+   * For a native stub: fail only when the first argument is this (e.g. "/set"); for a cmdlet: only when its
+   * -ClassName is this (Get-CimInstance Win32_EncryptableVolume); case-insensitively.
+   */
   arg?: string;
   /** Let this many matching calls through first. */
   skip?: number;
@@ -307,7 +310,7 @@ function answer(model: WindowsTargetModel, root: string, engine: PwshEngine, cal
         return { stderr: `'${call.name}' is not recognized\r\n`, exitCode: 9009 };
     }
   }
-  const fault = takeFault(model, call.name, undefined);
+  const fault = takeFault(model, call.name, typeof a.ClassName === "string" ? a.ClassName : undefined);
   if (fault)
     return { error: { message: fault.message ?? `${call.name}: injected failure`, terminating: fault.terminating ?? true } };
   const denied = (what: string): StubAnswer => ({
@@ -509,6 +512,7 @@ function answer(model: WindowsTargetModel, root: string, engine: PwshEngine, cal
  */
 function cimMethod(model: WindowsTargetModel, a: Record<string, unknown>): StubAnswer {
   const input = a.InputObject as Record<string, unknown> | undefined;
+  if (input && "PersistentVolumeID" in input) return volumeMethod(model, input, String(a.MethodName ?? ""), a.Arguments);
   const ns = String(a.Namespace ?? "root\\cimv2").toLowerCase();
   const cls = input ? ("FilePath" in input ? "BcdStore" : "BcdObject") : String(a.ClassName ?? "");
   if (!input && (ns !== "root\\wmi" || !/^bcdstore$/i.test(cls))) {
@@ -535,6 +539,62 @@ function cimMethod(model: WindowsTargetModel, a: Record<string, unknown>): StubA
   return { value: r.value };
 }
 
+const ENCRYPTION_NS = "root\\cimv2\\security\\microsoftvolumeencryption";
+
+/**
+ * A Win32_EncryptableVolume instance as the class documents it: DeviceID, PersistentVolumeID, DriveLetter,
+ * ProtectionStatus (0 off, 1 on, 2 unknown) (learn.microsoft.com/windows/win32/secprov/win32-encryptablevolume).
+ * The conversion state is not a documented property: GetConversionStatus tells it.
+ */
+function encryptableVolume(v: WindowsTargetModel["state"]["bitlocker"][number], i: number) {
+  const guid = `{b0a3c7e${i}-1f05-11ef-9c1b-c85b76a1b2c3}`;
+  return {
+    DeviceID: `\\\\?\\Volume${guid}\\`,
+    PersistentVolumeID: guid,
+    DriveLetter: v.mountPoint,
+    ProtectionStatus: v.protectionStatus === "On" ? 1 : 0,
+  };
+}
+
+const CONVERSION = [
+  "FullyDecrypted",
+  "FullyEncrypted",
+  "EncryptionInProgress",
+  "DecryptionInProgress",
+  "EncryptionPaused",
+  "DecryptionPaused",
+];
+
+/**
+ * The methods of Win32_EncryptableVolume netdbg calls, on the instance Get-CimInstance returned: GetProtectionStatus,
+ * GetConversionStatus, DisableKeyProtectors (DisableCount restarts; absent or 0: until EnableKeyProtectors) and
+ * EnableKeyProtectors, each answering ReturnValue 0 on success (learn.microsoft.com/windows/win32/secprov/
+ * disablekeyprotectors-win32-encryptablevolume, .../enablekeyprotectors-win32-encryptablevolume).
+ */
+function volumeMethod(model: WindowsTargetModel, input: Record<string, unknown>, method: string, args: unknown): StubAnswer {
+  const s = model.state;
+  const v = s.bitlocker.find((b) => b.mountPoint.toUpperCase() === String(input.DriveLetter ?? "").toUpperCase());
+  if (!v) return { error: { message: "Not found ", category: "ObjectNotFound", id: "HRESULT 0x80041002", terminating: false } };
+  if (!s.elevated) return { error: { message: "Access denied ", category: "PermissionDenied", terminating: false } };
+  const a = (args ?? {}) as Record<string, unknown>;
+  switch (method.toLowerCase()) {
+    case "getprotectionstatus":
+      return { value: { ReturnValue: 0, ProtectionStatus: v.protectionStatus === "On" ? 1 : 0 } };
+    case "getconversionstatus":
+      return { value: { ReturnValue: 0, ConversionStatus: Math.max(0, CONVERSION.indexOf(v.volumeStatus)) } };
+    case "disablekeyprotectors":
+      model.suspendBitLocker(v, Number(a.DisableCount ?? 0));
+      return { value: { ReturnValue: 0 } };
+    case "enablekeyprotectors":
+      model.resumeBitLocker(v);
+      return { value: { ReturnValue: 0 } };
+    default:
+      return {
+        error: { message: "Method not found ", category: "MetadataError", id: "HRESULT 0x8004102f", terminating: false },
+      };
+  }
+}
+
 function cim(model: WindowsTargetModel, cls: string, ns: string): StubAnswer {
   const s = model.state;
   const c = cls.toLowerCase();
@@ -553,11 +613,16 @@ function cim(model: WindowsTargetModel, cls: string, ns: string): StubAnswer {
     return {
       value: { Name: s.user.replace(/\\.*$/, ""), HypervisorPresent: s.isVm, Model: s.isVm ? "Virtual Machine" : "Workstation" },
     };
-  if (n === "root\\cimv2\\security\\microsoftvolumeencryption" && c === "win32_encryptablevolume") {
-    if (!s.elevated) return { error: { message: "Access denied", terminating: false, category: "PermissionDenied" } };
-    return {
-      value: s.bitlocker.map((v) => ({ DriveLetter: v.mountPoint, ProtectionStatus: v.protectionStatus === "On" ? 1 : 0 })),
-    };
+  if (n === ENCRYPTION_NS) {
+    // the BitLocker WMI provider: on client editions (device encryption included), on Server only with the feature
+    if (!model.volumeEncryptionWmi())
+      return {
+        error: { message: "Invalid namespace ", terminating: false, category: "MetadataError", id: "HRESULT 0x8004100e" },
+      };
+    if (c !== "win32_encryptablevolume")
+      return { error: { message: "Invalid class ", terminating: false, category: "MetadataError", id: "HRESULT 0x80041010" } };
+    if (!s.elevated) return { error: { message: "Access denied ", terminating: false, category: "PermissionDenied" } };
+    return { value: s.bitlocker.map(encryptableVolume) };
   }
   return { error: { message: "Invalid class", terminating: false, category: "MetadataError", id: "HRESULT 0x80041010" } };
 }

@@ -8,8 +8,10 @@ import { describe, expect, it } from "vitest";
 import { systemClock } from "../../../src/core/interfaces.js";
 import { MemoryJournalStore } from "../../../src/io/journal-store.js";
 import { defaultState, WindowsTargetModel } from "../../../src/peers/windows-target/model.js";
+import { PROFILES } from "../../../src/peers/windows-target/profiles.js";
 import { ModelSession } from "../../../src/peers/windows-target/session.js";
-import { sessionRunner, setupWindows, teardownWindows } from "../../../src/targets/windows/index.js";
+import { stubFaults } from "../../../src/peers/windows-target/stubs.js";
+import { probeWindows, sessionRunner, setupWindows, teardownWindows } from "../../../src/targets/windows/index.js";
 import { noPwsh, useEngine } from "../../helpers/pwsh.js";
 
 const KEY = "2steg4fzbj2sz.23418vzkd4ko3.1g34ou07z4pev.1sp3yo9yz874p";
@@ -71,5 +73,75 @@ describe.skipIf(noPwsh())("BitLocker across setup, the debug boot and teardown (
     expect(model.state.bitlocker[0]!.protectionStatus).toBe("On");
     model.reboot();
     expect(model.state.recovery).toBeUndefined();
+  }, 60_000);
+});
+
+describe.skipIf(noPwsh())("BitLocker on Home with device encryption: no cmdlets, the WMI provider (real pwsh)", () => {
+  const home = () => {
+    const model = new WindowsTargetModel(PROFILES.home.state());
+    // the profile as Windows 11 Home is: no BitLocker module, so Suspend-BitLocker does not exist in the engine
+    expect(model.state.modules).not.toContain("BitLocker");
+    expect(model.state.deviceEncryption).toBe(true);
+    return model;
+  };
+
+  it("setup reads protection ON from Win32_EncryptableVolume, suspends with DisableKeyProtectors; teardown restores", async () => {
+    const model = home();
+    const store = new MemoryJournalStore();
+    const run = () => sessionRunner(new ModelSession(model, engine()), "win");
+    const facts = await probeWindows(run());
+    expect(facts.bitlockerSource).toBe("Win32_EncryptableVolume");
+    expect(facts.bitlocker).toEqual([{ mountPoint: "C:", volumeStatus: "FullyEncrypted", protectionStatus: "On" }]);
+
+    const r = await setupWindows({ run: run(), store, clock: systemClock, config });
+    expect(r.report.actions.find((a) => a.id === "bitlocker.suspend")?.outcome).toBe("changed");
+    expect(model.state.bitlocker[0]).toMatchObject({ protectionStatus: "Off", rebootCount: 2 });
+    model.reboot(); // into the debug entry: suspended, so no recovery screen
+    expect(model.state.recovery).toBeUndefined();
+    expect(String(model.state.store.objects.find((o) => o.id === model.state.currentId)?.elements.description)).toMatch(
+      /\[netdbg\]$/,
+    );
+
+    await teardownWindows({ target: "win", run: run(), journal: await store.load("win"), store, clock: systemClock });
+    expect(model.state.bitlocker[0]).toMatchObject({ protectionStatus: "Off", rebootCount: 1 });
+    model.reboot(); // back to the normal entry, protection back on by itself
+    expect(model.state.recovery).toBeUndefined();
+    expect(model.state.bitlocker[0]!.protectionStatus).toBe("On");
+    model.reboot();
+    expect(model.state.recovery).toBeUndefined();
+  }, 60_000);
+
+  it("a rollback in the boot setup ran in resumes with EnableKeyProtectors", async () => {
+    const model = home();
+    const store = new MemoryJournalStore();
+    const run = sessionRunner(new ModelSession(model, engine()), "win");
+    await setupWindows({ run, store, clock: systemClock, config });
+    expect(model.state.bitlocker[0]!.protectionStatus).toBe("Off");
+    await teardownWindows({ target: "win", run, journal: await store.load("win"), store, clock: systemClock });
+    expect(model.state.bitlocker[0]!.protectionStatus).toBe("On");
+    expect(model.state.bitlocker[0]!.rebootCount).toBeUndefined();
+    model.reboot();
+    expect(model.state.recovery).toBeUndefined();
+  }, 60_000);
+
+  it("when the WMI provider fails too, the state is unknown: setup refuses (E226) before any change", async () => {
+    const model = home();
+    const original = model.storeBytes();
+    const store = new MemoryJournalStore();
+    const run = sessionRunner(new ModelSession(model, engine()), "win");
+    for (let i = 0; i < 2; i++) {
+      stubFaults(model).push({
+        name: "Get-CimInstance",
+        arg: "Win32_EncryptableVolume",
+        message: "Provider load failure ",
+        terminating: false,
+      });
+    }
+    const e = await setupWindows({ run, store, clock: systemClock, config, check: true }).catch((x: unknown) => x);
+    expect((e as { code?: string }).code).toBe("NETDBG-E226");
+    const e2 = await setupWindows({ run, store, clock: systemClock, config }).catch((x: unknown) => x);
+    expect((e2 as { code?: string }).code).toBe("NETDBG-E226");
+    expect(model.storeBytes()).toBe(original);
+    expect((await store.load("win")).entries).toEqual([]);
   }, 60_000);
 });

@@ -23,8 +23,7 @@ const config = {
   key: KEY,
   exportDir: "C:\\ProgramData\\netdbg",
   stamp: "S",
-  bitlockerUnknownOk: true,
-}; // the home profile: knowingly (E226 is tested in profiles.test.ts)
+};
 const engine = useEngine();
 
 // German bcdedit failure text with non-ASCII letters: CP850 bytes on the wire

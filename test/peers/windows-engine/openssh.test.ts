@@ -28,7 +28,7 @@ const config = {
   exportDir: "C:\\ProgramData\\netdbg",
   stamp: "S",
   bitlockerUnknownOk: true,
-}; // the home profile: knowingly (E226 is tested in profiles.test.ts)
+}; // neither BitLocker cmdlets nor its WMI provider below: knowingly (E226 is tested in bitlocker.test.ts)
 const engine = useEngine();
 
 describe.skipIf(noPwsh())("real OpenSSH sshd → forced command → real PowerShell", () => {

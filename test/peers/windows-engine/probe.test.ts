@@ -22,8 +22,17 @@ describe.skipIf(noPwsh())("probe in a real PowerShell, every profile", () => {
       const run = sessionRunner(new ModelSession(model, engine()), "win");
       const facts = await probeWindows(run, { exportDir: "C:\\ProgramData\\netdbg" });
       const mods = new Set(model.state.modules);
-      // a missing module gives no answer from it, never an error
-      expect(facts.bitlocker.length).toBe(mods.has("BitLocker") ? model.state.bitlocker.length : 0);
+      // a missing module gives no answer from it, never an error; without the BitLocker module, Home's device
+      // encryption still answers through the WMI provider (Win32_EncryptableVolume)
+      const readable = mods.has("BitLocker") || model.state.deviceEncryption === true;
+      expect(facts.bitlocker.length).toBe(readable ? model.state.bitlocker.length : 0);
+      expect(facts.bitlockerSource).toBe(
+        mods.has("BitLocker")
+          ? "Get-BitLockerVolume"
+          : readable
+            ? "Win32_EncryptableVolume"
+            : "no BitLocker feature (Windows Server)",
+      );
       expect(facts.nics.find((n) => n.name === "Ethernet")?.busparams).toBe("0.3.0");
       expect(facts.os.caption).toBe(model.state.os.caption);
       if (name === "hyperv-host") {

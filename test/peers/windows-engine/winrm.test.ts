@@ -21,8 +21,7 @@ const config = {
   key: KEY,
   exportDir: "C:\\ProgramData\\netdbg",
   stamp: "S",
-  bitlockerUnknownOk: true,
-}; // the home profile: knowingly (E226 is tested in profiles.test.ts)
+};
 const engine = useEngine();
 
 describe.skipIf(noPwsh())("--via winrm: node-powershell → real pwsh → the target's powershell.exe in the engine", () => {
