@@ -38,6 +38,8 @@ export const bitlockerCheck: Check = {
   applies: isWindows,
   run: (d) =>
     withFacts(d, d.windowsFacts, (f): CheckOutcome => {
+      // no source answered: "no volume" would be a guess, and setup refuses in this state (E226)
+      if (f.bitlockerSource === null) return fromError(netdbgError("E226", { target: d.target!.name }), "warn");
       const on = f.bitlocker.filter((v) => /^(on|1)$/i.test(v.protectionStatus));
       if (!on.length) {
         return {
@@ -50,7 +52,8 @@ export const bitlockerCheck: Check = {
       return {
         status: "warn",
         message: `BitLocker protects ${on.map((v) => `${v.mountPoint} (${v.volumeStatus})`).join(", ")}: a boot with changed debug settings asks for the recovery key unless the protectors are suspended for it.`,
-        fix: `'netdbg setup ${d.target!.name} --reboot' suspends the protectors for that one reboot; if you reboot by hand, run 'Suspend-BitLocker -MountPoint ${on[0]!.mountPoint} -RebootCount 1' first, and keep the recovery key at hand.`,
+        // Home with device encryption has no BitLocker cmdlets: manage-bde suspends there as everywhere
+        fix: `'netdbg setup ${d.target!.name} --reboot' suspends the protectors for that one reboot; if you reboot by hand, run ${f.bitlockerSource === "Win32_EncryptableVolume" ? `'manage-bde -protectors -disable ${on[0]!.mountPoint} -RebootCount 1'` : `'Suspend-BitLocker -MountPoint ${on[0]!.mountPoint} -RebootCount 1'`} first, and keep the recovery key at hand.`,
       };
     }),
 };

@@ -240,7 +240,7 @@ describe("Windows checks over probe facts", () => {
     expect(fast).toMatchObject({ status: "warn", message: expect.stringContaining("10 Gbps") });
   });
 
-  it("windows.secureboot: on → E201, unknown → E217 warn; windows.bitlocker: protected C: → warn with Suspend-BitLocker", async () => {
+  it("windows.secureboot: on → E201, unknown → E217 warn; windows.bitlocker: protected C: → warn with Suspend-BitLocker (manage-bde through WMI); unknown → E226 warn", async () => {
     const sb = (state: boolean | null) =>
       run(secureBootCheck, { target: winTarget, windowsFacts: async () => windowsFacts({ secureBoot: state }) });
     expect(await sb(true)).toMatchObject({ status: "fail", code: "NETDBG-E201" });
@@ -248,6 +248,21 @@ describe("Windows checks over probe facts", () => {
     expect((await sb(false)).status).toBe("ok");
     const bl = await run(bitlockerCheck, { target: winTarget, windowsFacts: async () => windowsFacts() });
     expect(bl).toMatchObject({ status: "warn", fix: expect.stringContaining("Suspend-BitLocker -MountPoint C:") });
+    // no source answered: unknown is a warning with setup's own code, never "No BitLocker volume."
+    const unknown = await run(bitlockerCheck, {
+      target: winTarget,
+      windowsFacts: async () => ({ ...windowsFacts(), bitlocker: [], bitlockerSource: null }),
+    });
+    expect(unknown).toMatchObject({ status: "warn", code: "NETDBG-E226" });
+    // read through WMI (Home with device encryption, no cmdlets): the fix names manage-bde, which exists there
+    const wmi = await run(bitlockerCheck, {
+      target: winTarget,
+      windowsFacts: async () => ({ ...windowsFacts(), bitlockerSource: "Win32_EncryptableVolume" }),
+    });
+    expect(wmi).toMatchObject({
+      status: "warn",
+      fix: expect.stringContaining("manage-bde -protectors -disable C: -RebootCount 1"),
+    });
   });
 
   it("kdnet.pokes: unauthenticated pokes → E704 (wrong key); authenticated from another address → E512 warn", async () => {
