@@ -28,11 +28,15 @@ try { $sb.state = [bool](Confirm-SecureBootUEFI -ErrorAction Stop); $sb.source =
 $bitlockerSource = $null
 $bitlocker = @()
 if (Get-Command Get-BitLockerVolume -ErrorAction SilentlyContinue) {
-  $bitlockerSource = 'Get-BitLockerVolume'
-  $bitlocker = @(Get-BitLockerVolume | ForEach-Object {
-    [pscustomobject]@{ mountPoint = $_.MountPoint; volumeStatus = [string]$_.VolumeStatus; protectionStatus = [string]$_.ProtectionStatus }
-  })
-} else {
+  # a module that is there but fails (a stopped service, a provider error) tells nothing: the provider is asked next
+  try {
+    $bitlocker = @(Get-BitLockerVolume -ErrorAction Stop | ForEach-Object {
+      [pscustomobject]@{ mountPoint = $_.MountPoint; volumeStatus = [string]$_.VolumeStatus; protectionStatus = [string]$_.ProtectionStatus }
+    })
+    $bitlockerSource = 'Get-BitLockerVolume'
+  } catch { $bitlocker = @() }
+}
+if ($null -eq $bitlockerSource) {
   try {
     $ev = @(Get-CimInstance -Namespace 'root\cimv2\Security\MicrosoftVolumeEncryption' -ClassName Win32_EncryptableVolume -ErrorAction Stop)
     $conv = @('FullyDecrypted', 'FullyEncrypted', 'EncryptionInProgress', 'DecryptionInProgress', 'EncryptionPaused', 'DecryptionPaused')

@@ -124,6 +124,24 @@ describe.skipIf(noPwsh())("BitLocker on Home with device encryption: no cmdlets,
     expect(model.state.recovery).toBeUndefined();
   }, 60_000);
 
+  it("a BitLocker module that fails is no answer: the provider is asked; both failing is unknown (E226)", async () => {
+    const model = new WindowsTargetModel(defaultState());
+    const run = () => sessionRunner(new ModelSession(model, engine()), "win");
+    stubFaults(model).push({ name: "Get-BitLockerVolume", message: "The BitLocker Drive Encryption service is not running." });
+    const facts = await probeWindows(run());
+    expect(facts.bitlockerSource).toBe("Win32_EncryptableVolume");
+    expect(facts.bitlocker.map((v) => [v.mountPoint, v.protectionStatus])).toEqual([["C:", "On"]]);
+
+    stubFaults(model).push(
+      { name: "Get-BitLockerVolume", message: "The BitLocker Drive Encryption service is not running." },
+      { name: "Get-CimInstance", arg: "Win32_EncryptableVolume", message: "Provider load failure " },
+    );
+    const e = await setupWindows({ run: run(), store: new MemoryJournalStore(), clock: systemClock, config, check: true }).catch(
+      (x: unknown) => x,
+    );
+    expect((e as { code?: string }).code).toBe("NETDBG-E226");
+  }, 60_000);
+
   it("when the WMI provider fails too, the state is unknown: setup refuses (E226) before any change", async () => {
     const model = home();
     const original = model.storeBytes();
