@@ -16,7 +16,7 @@ export const windowsErrors = defineErrors({
     message: (p: { target: string; output?: string }) =>
       `Secure Boot is on on '${p.target}', so Windows refuses 'bcdedit /debug on' (the value is protected by Secure Boot policy).${p.output ? ` bcdedit said: ${p.output}` : ""}`,
     fix: () =>
-      "If BitLocker protects the system drive, suspend it first ('Suspend-BitLocker -MountPoint C: -RebootCount 2' in an elevated PowerShell): with BitLocker bound to PCR 7, turning Secure Boot off alone makes the next boot ask for the recovery key. Then turn Secure Boot off in the firmware settings (Settings > Recovery > Advanced start-up > UEFI Firmware settings; for a Hyper-V VM clear 'Enable Secure Boot') and run setup again. Nothing was changed.",
+      "If BitLocker protects the system drive, suspend it first ('Suspend-BitLocker -MountPoint C: -RebootCount 2' in an elevated PowerShell, or 'manage-bde -protectors -disable C: -RebootCount 2' where the BitLocker cmdlets are missing, as on Home with device encryption): with BitLocker bound to PCR 7, turning Secure Boot off alone makes the next boot ask for the recovery key. Then turn Secure Boot off in the firmware settings (Settings > Recovery > Advanced start-up > UEFI Firmware settings; for a Hyper-V VM clear 'Enable Secure Boot') and run setup again. Nothing was changed.",
   },
   E202: {
     title: "NIC not supported by KDNET",
