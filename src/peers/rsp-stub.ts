@@ -439,6 +439,12 @@ export interface UdpStubOptions extends StubOptions {
    * while it says no are dropped unread, as a kernel without kgdboe on that port does. Default: always listening.
    */
   listening?: () => boolean;
+  /**
+   * The speed of the target's way out (bytes per ms): each datagram leaves when the one before it has, after its
+   * length at this speed, as on a TCG guest's emulated NIC or a serial line. A long reply then takes longer than a
+   * short one, and the ack, sent alone before the reply, comes back first. Default: no limit.
+   */
+  outBytesPerMs?: number;
 }
 
 /** The stub on a real UDP socket on loopback, replying to whoever sent last (like kgdboe). */
@@ -447,6 +453,10 @@ export class UdpKgdbStub {
   private socket: dgram.Socket | undefined;
   private peer: { address: string; port: number } | undefined;
   private readonly listening: () => boolean;
+  /** When the way out is free again (see UdpStubOptions.outBytesPerMs). */
+  private outFreeAt = 0;
+  private readonly outQueue: { chunk: Buffer; peer: { address: string; port: number }; at: number }[] = [];
+  private outTimer: NodeJS.Timeout | undefined;
   datagramsOut = 0;
   /** Datagrams dropped because nothing listened (see UdpStubOptions.listening). */
   datagramsDropped = 0;
@@ -454,11 +464,37 @@ export class UdpKgdbStub {
   constructor(options: UdpStubOptions = {}) {
     this.stub = new KgdbStub(options);
     this.listening = options.listening ?? (() => true);
+    const rate = options.outBytesPerMs;
     this.stub.send = (chunk) => {
-      if (!this.peer || !this.socket) return;
+      const peer = this.peer;
+      if (!peer || !this.socket) return;
       this.datagramsOut++;
-      this.socket.send(chunk, this.peer.port, this.peer.address);
+      if (!rate) {
+        this.socket.send(chunk, peer.port, peer.address);
+        return;
+      }
+      this.outFreeAt = Math.max(performance.now(), this.outFreeAt) + chunk.length / rate;
+      this.outQueue.push({ chunk, peer, at: this.outFreeAt });
+      if (this.outQueue.length === 1) this.drainLater();
     };
+  }
+
+  /** One timer for the head of the queue, so datagrams leave in the order they were written. */
+  private drainLater(): void {
+    const head = this.outQueue[0];
+    if (!head) return;
+    this.outTimer = setTimeout(
+      () => {
+        this.outTimer = undefined;
+        const now = performance.now();
+        while (this.outQueue.length && this.outQueue[0]!.at <= now) {
+          const { chunk, peer } = this.outQueue.shift()!;
+          this.socket?.send(chunk, peer.port, peer.address);
+        }
+        this.drainLater();
+      },
+      Math.max(0, head.at - performance.now()),
+    );
   }
 
   async start(): Promise<number> {
@@ -478,6 +514,8 @@ export class UdpKgdbStub {
   }
 
   async stop(): Promise<void> {
+    if (this.outTimer) clearTimeout(this.outTimer);
+    this.outQueue.length = 0;
     this.stub.dispose();
     const s = this.socket;
     this.socket = undefined;

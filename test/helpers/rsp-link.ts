@@ -14,6 +14,8 @@ export interface RspLinkOptions {
   memory: Buffer;
   /** Stub output datagram size (default 2048: whole packets). */
   flushSize?: number;
+  /** The stub's way out in bytes per ms (see UdpStubOptions.outBytesPerMs; default: no limit). */
+  outBytesPerMs?: number;
   /** The relay's damage. Read live: a test may change `drop` while the link runs. */
   relay?: Omit<LossyRelayOptions, "target">;
   client?: RspClientOptions;
@@ -37,7 +39,11 @@ export function rspLinks(): (options: RspLinkOptions) => Promise<RspLink> {
     for (const close of open.splice(0).reverse()) await close();
   });
   return async (o) => {
-    const stub = new UdpKgdbStub({ flushSize: o.flushSize ?? 2048, regions: [{ base: TEXT_BASE, data: o.memory }] });
+    const stub = new UdpKgdbStub({
+      flushSize: o.flushSize ?? 2048,
+      ...(o.outBytesPerMs ? { outBytesPerMs: o.outBytesPerMs } : {}),
+      regions: [{ base: TEXT_BASE, data: o.memory }],
+    });
     const stubPort = await stub.start();
     open.push(() => stub.stop());
     // the caller's object itself, so a change to its damage reaches the running relay

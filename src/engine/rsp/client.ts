@@ -93,6 +93,10 @@ interface Exchange {
   naksSinceTx: number;
   tries: number;
   rto: number;
+  /** The round trips of its kind of request (see RoundTrips). */
+  trips: RoundTrips;
+  /** Reply bytes it asks for, where the request says (`m`, `x`); 0 when unknown. */
+  replyBytes: number;
   sentAt: number;
   /** When the stub acked the current transmission. */
   ackAt: number;
@@ -125,6 +129,46 @@ interface Exchange {
   turns: number;
   resolve: (reply: string) => void;
   reject: (e: Error) => void;
+}
+
+/**
+ * The measured round trips of one kind of request. A reply's time grows with its length where the target's way out
+ * is slow (a TCG guest's emulated NIC: 0.1 ms for `S05`, 0.45 ms for a 496-byte read; a serial line: tens of ms), so
+ * one timeout learnt on short exchanges fires before every long reply, and Karn's rule (resent exchanges are not
+ * sampled) keeps it from ever learning otherwise. Kinds: the request's letter, and for memory the size class.
+ */
+interface RoundTrips {
+  srtt: number | undefined;
+  rttvar: number;
+  rto: number;
+  /** The fastest clean exchange of this kind (ms): no answer to a resend of it can come back sooner. */
+  minRtt: number | undefined;
+}
+
+/** RFC 6298 smoothing of one sample into an estimate (see RspClient.sample for the 2·rttvar). */
+function smooth(t: { srtt: number | undefined; rttvar: number; rto: number }, ms: number, min: number, max: number): void {
+  if (t.srtt === undefined) {
+    t.srtt = ms;
+    t.rttvar = ms / 2;
+  } else {
+    t.rttvar = 0.75 * t.rttvar + 0.25 * Math.abs(t.srtt - ms);
+    t.srtt = 0.875 * t.srtt + 0.125 * ms;
+  }
+  t.rto = Math.min(max, Math.max(min, t.srtt + 2 * t.rttvar));
+}
+
+/** The kind of a request (see RoundTrips), and the reply bytes it asks for (0: unknown). */
+function kindOf(body: Buffer): { kind: string; replyBytes: number } {
+  const letter = String.fromCharCode(body[0] ?? 0x3f);
+  if (letter === "m" || letter === "x") {
+    const m = /^[mx][0-9a-fA-F]+,([0-9a-fA-F]+)/.exec(body.subarray(0, 40).toString("latin1"));
+    const len = m ? Number.parseInt(m[1]!, 16) : 0;
+    // hex doubles it; `$`, `#cc`: 4 more
+    const replyBytes = len > 0 ? (letter === "m" ? 2 * len : len) + 4 : 0;
+    return { kind: `${letter}${32 - Math.clz32(len)}`, replyBytes };
+  }
+  if (letter === "M" || letter === "X") return { kind: `${letter}${32 - Math.clz32(body.length)}`, replyBytes: 0 };
+  return { kind: letter, replyBytes: 0 };
 }
 
 /** While a resume runs over UDP, a lone `-` this often (at least) fetches a stop reply that was lost. */
@@ -198,6 +242,8 @@ export class RspClient {
    * the next request, so "before any ack" alone does not catch it.
    */
   private staleCopies = 0;
+  /** The round trips of the exchange those copies answer: the target may be busy sending them. */
+  private staleTrips: RoundTrips | undefined;
   private packetWhole = false;
   private replyWhole = false;
   /** What a late rerun of the previous request would answer (see RequestOptions.rerunReply). */
@@ -227,8 +273,12 @@ export class RspClient {
   private packetSince = 0;
   /** When the last complete packet began to arrive. */
   private packetStart = 0;
-  /** The fastest clean exchange (ms): no answer to a resend can come back sooner. */
+  /** The fastest clean exchange of any kind (ms). */
   private minRtt: number | undefined;
+  /** Round trips per kind of request; the fields above (srtt, rttvar, rto) are those of all kinds together. */
+  private readonly kinds = new Map<string, RoundTrips>();
+  /** Clean exchanges whose reply length was known: their round trip and reply length, smoothed (ms, bytes). */
+  private sized: { ms: number; bytes: number } | undefined;
   private everReceived = false;
   private closedReason: Error | undefined;
   /** Stop replies that arrived while nothing was resumed (the REPL shows them). */
@@ -368,6 +418,8 @@ export class RspClient {
     }
     const raw = typeof body === "string" ? Buffer.from(body, "latin1") : body;
     const label = raw.subarray(0, 40).toString("latin1");
+    const { kind: requestKind, replyBytes } = kindOf(raw);
+    const trips = this.tripsOf(requestKind);
     return new Promise<string>((resolve, reject) => {
       const ex: Exchange = {
         label,
@@ -381,7 +433,9 @@ export class RspClient {
         ackSeen: false,
         naksSinceTx: 0,
         tries: 0,
-        rto: this.rto,
+        rto: this.firstTimeout(trips, replyBytes),
+        trips,
+        replyBytes,
         sentAt: 0,
         ackAt: 0,
         lastTxAt: 0,
@@ -455,11 +509,14 @@ export class RspClient {
    */
   private arm(ex: Exchange): void {
     this.disarm(ex);
-    let wait = ex.rto;
-    if (this.transport.kind === "udp" && !ex.ackSeen && ex.naksSinceTx === 0 && this.ackRtt !== undefined) {
+    // copies of the previous reply the target may still be sending (it answers each resend in full, one at a time)
+    // come before this request's ack and reply: wait for them too, or each needless copy breeds the next
+    const busy = this.staleCopies * (this.staleTrips?.srtt ?? 0);
+    let wait = ex.rto + busy;
+    if (this.transport.kind === "udp" && !ex.ackSeen && ex.naksSinceTx === 0 && this.ackRtt !== undefined && busy === 0) {
       // backed off like the full timeout: a target that is merely slow (a starved VM) must not be fed a
       // resent request every few ms, each of which it answers in full
-      const backoff = ex.rto / Math.max(1, this.rto);
+      const backoff = ex.rto / Math.max(1, ex.trips.rto);
       wait = Math.min(wait, Math.max(this.minRto, (2 * this.ackRtt + 4 * this.ackVar) * backoff));
     }
     if (!ex.repeatable) wait = Math.max(wait, MIN_RTO_UNSAFE_MS);
@@ -469,7 +526,14 @@ export class RspClient {
   /** Call expire(ex) after `ms`: sub-millisecond waits spin on setImmediate (I/O is polled between turns). */
   private after(ex: Exchange, ms: number): void {
     if (ms >= SPIN_BELOW_MS) {
-      ex.timer = setTimeout(() => this.expire(ex), ms);
+      // a timer counts from the event loop's cached clock, which is behind by the time this turn has run so far:
+      // it can fire up to a millisecond early, which is a whole timeout of a fast link. Wait out the rest.
+      const deadline = performance.now() + ms;
+      ex.timer = setTimeout(() => {
+        const left = deadline - performance.now();
+        if (left > 0.01) this.after(ex, left);
+        else this.expire(ex);
+      }, ms);
       return;
     }
     let deadline = performance.now() + ms;
@@ -852,22 +916,31 @@ export class RspClient {
     this.lastReplyRaw = raw;
     this.replyWhole = this.packetWhole;
     this.staleCopies = ex.extra;
+    this.staleTrips = ex.trips;
     this.staleRerun = ex.extra > 0 ? ex.rerunReply : undefined;
     // a reply that began to arrive sooner after our last resend (or `-`) than any answer comes back answers an
     // earlier copy: it was late, not lost, and the timer fired early. A second copy of a reply alone says nothing
     // about the timer: the network duplicates and reorders (a held request released behind our resend is answered
     // twice), and widening the timeout on those copies drove it from its floor to tens of ms on a link that only reorders
-    if (ex.retransmitted && ex.kind === "request" && this.minRtt !== undefined) {
-      if (this.packetStart - ex.lastTxAt < this.minRtt / 2) this.spurious();
+    const trips = ex.trips;
+    if (ex.retransmitted && ex.kind === "request" && trips.minRtt !== undefined) {
+      if (this.packetStart - ex.lastTxAt < trips.minRtt / 2) this.spurious(trips);
     }
     if (!ex.retransmitted && ex.kind === "request") {
       const now = performance.now();
       if (ex.spin) this.noteStall(ex, now);
       const elapsed = now - ex.sentAt;
       this.minRtt = Math.min(this.minRtt ?? elapsed, elapsed);
-      this.sample(Math.max(this.minRtt, elapsed - ex.stalled));
+      trips.minRtt = Math.min(trips.minRtt ?? elapsed, elapsed);
+      this.sample(trips, Math.max(trips.minRtt, elapsed - ex.stalled), ex.replyBytes);
       if (ex.ackSeen) this.sampleGap(performance.now() - ex.ackAt);
       if (ex.turns > 0) this.minTurns = Math.min(this.minTurns ?? ex.turns, ex.turns);
+    } else if (ex.kind === "request" && trips.srtt === undefined) {
+      // the first exchange of its kind, resent because the shared timeout (learnt on other kinds) fired first:
+      // Karn's rule would leave this kind unlearnt for good, each of its exchanges resent in turn. Its time from
+      // the first transmission is an upper bound (the reply answers one of the copies): a timeout from it fires
+      // late at worst, and the clean exchanges that follow bring it down
+      this.sample(trips, Math.max(0, performance.now() - ex.startedAt - ex.stalled), undefined);
     }
     this.finish(ex, ex.raw ? raw.toString("latin1") : text);
   }
@@ -877,11 +950,33 @@ export class RspClient {
    * was late, not lost; each such copy occupies a slow serial link for a whole reply). Widen the variance so the
    * timeout stops firing early; clean samples shrink it again.
    */
-  private spurious(): void {
-    if (this.srtt === undefined) return;
+  private spurious(trips: RoundTrips): void {
+    if (trips.srtt === undefined) return;
     // in proportion to the link: one round trip more (a fixed millisecond would be ten round trips of a fast link)
-    this.rttvar = Math.min(this.maxRto, this.rttvar * 1.5 + this.srtt);
-    this.rto = Math.min(this.maxRto, Math.max(this.minRto, this.srtt + 2 * this.rttvar));
+    trips.rttvar = Math.min(this.maxRto, trips.rttvar * 1.5 + trips.srtt);
+    trips.rto = Math.min(this.maxRto, Math.max(this.minRto, trips.srtt + 2 * trips.rttvar));
+  }
+
+  private tripsOf(kind: string): RoundTrips {
+    let t = this.kinds.get(kind);
+    if (!t) {
+      t = { srtt: undefined, rttvar: 0, rto: this.rto, minRtt: undefined };
+      this.kinds.set(kind, t);
+    }
+    return t;
+  }
+
+  /**
+   * The timeout of an exchange's first transmission: its kind's, once measured. A kind not yet measured takes the
+   * shared timeout, or where its reply's length is known, twice the time the measured replies of known length took
+   * in proportion to theirs if that is longer (a reply's time grows with its length on a slow way out; on a fast
+   * one the longer wait only matters if this one exchange is lost).
+   */
+  private firstTimeout(trips: RoundTrips, replyBytes: number): number {
+    if (trips.srtt !== undefined) return trips.rto;
+    if (replyBytes === 0 || !this.sized) return this.rto;
+    // twice the time in proportion: a reply's fixed costs make the proportion an overestimate for a longer one
+    return Math.min(this.maxRto, Math.max(this.rto, (2 * this.sized.ms * replyBytes) / this.sized.bytes));
   }
 
   private sampleGap(ms: number): void {
@@ -900,14 +995,19 @@ export class RspClient {
    * Measured on the lab's kgdb at 20 % loss (64 KiB, 3 runs each): 4·rttvar waited ~60 ms per loss with
    * srtt ~15 ms; 2·rttvar halved the pull time. Spurious resends stay rare (backoff ×1.5 per timeout).
    */
-  private sample(ms: number): void {
-    if (this.srtt === undefined) {
-      this.srtt = ms;
-      this.rttvar = ms / 2;
-    } else {
-      this.rttvar = 0.75 * this.rttvar + 0.25 * Math.abs(this.srtt - ms);
-      this.srtt = 0.875 * this.srtt + 0.125 * ms;
+  private sample(trips: RoundTrips, ms: number, replyBytes: number | undefined): void {
+    smooth(trips, ms, this.minRto, this.maxRto);
+    // the shared estimate (settling, pokes, a new kind's first wait) from clean exchanges only
+    if (replyBytes === undefined) return;
+    const all = { srtt: this.srtt, rttvar: this.rttvar, rto: this.rto };
+    smooth(all, ms, this.minRto, this.maxRto);
+    this.srtt = all.srtt;
+    this.rttvar = all.rttvar;
+    this.rto = all.rto;
+    if (replyBytes > 0) {
+      this.sized = this.sized
+        ? { ms: 0.875 * this.sized.ms + 0.125 * ms, bytes: 0.875 * this.sized.bytes + 0.125 * replyBytes }
+        : { ms, bytes: replyBytes };
     }
-    this.rto = Math.min(this.maxRto, Math.max(this.minRto, this.srtt + 2 * this.rttvar));
   }
 }
