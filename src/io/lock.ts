@@ -8,7 +8,8 @@
  * saw the dead owner cannot remove each other's fresh lock. A lock held from another host (a shared state
  * directory) is never broken automatically: the error names the holder and the file to remove.
  */
-import { mkdir, open, readFile, stat, unlink } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { link, mkdir, open, readFile, stat, unlink, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { dirname } from "node:path";
 import { netdbgError } from "../core/error.js";
@@ -69,11 +70,30 @@ async function readOwner(file: string): Promise<LockOwner | undefined | "gone"> 
   }
 }
 
+/**
+ * Create the lock file with its owner already in it: the owner is written to a file of this process's own, which is
+ * then hard-linked to the lock's name (link(2) fails with EEXIST when the name exists, atomically). A file created
+ * empty and written after would show a racing taker an owner-less lock ("pid unknown"). Where the file system has
+ * no hard links, the file is created exclusively and written.
+ */
 async function tryCreate(file: string, owner: LockOwner): Promise<boolean> {
+  const text = `${JSON.stringify(owner)}\n`;
+  const own = `${file}.${process.pid}.${randomBytes(4).toString("hex")}`;
   try {
+    await writeFile(own, text, { mode: 0o600, flag: "wx" });
+    try {
+      await link(own, file);
+      return true;
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === "EEXIST") return false;
+      if (code !== "EPERM" && code !== "ENOTSUP" && code !== "EOPNOTSUPP" && code !== "ENOSYS") throw e;
+    } finally {
+      await unlink(own).catch(() => undefined);
+    }
     const fh = await open(file, "wx", 0o600);
     try {
-      await fh.writeFile(`${JSON.stringify(owner)}\n`);
+      await fh.writeFile(text);
       await fh.sync();
     } finally {
       await fh.close();

@@ -46,6 +46,22 @@ describe("acquireLock", () => {
     await release();
   });
 
+  it("a taker that loses a race always learns the holder: the lock file is never seen empty", async () => {
+    // before: the winner created the file empty and wrote its owner after, so a loser reading in between reported
+    // "pid unknown on unknown" (seen in CI as E016 without the holder's command)
+    for (let i = 0; i < 200; i++) {
+      const file = join(tmp(), "race.lock");
+      const results = await Promise.allSettled([
+        acquireLock(file, { waitMs: 0, command: "netdbg setup one" }),
+        acquireLock(file, { waitMs: 0, command: "netdbg setup two" }),
+      ]);
+      const lost = results.find((r) => r.status === "rejected") as PromiseRejectedResult | undefined;
+      expect(lost).toBeDefined();
+      expect((lost!.reason as LockHeldError).owner?.command).toMatch(/^netdbg setup (one|two)$/);
+      for (const r of results) if (r.status === "fulfilled") await r.value();
+    }
+  });
+
   it("breaks a lock whose owner no longer runs on this host", async () => {
     const file = join(tmp(), "c.lock");
     writeFileSync(
