@@ -376,21 +376,48 @@ interface KgdbLink {
   breakIn?: () => Promise<void>;
 }
 
-/** netdbg vs gdb on one real kgdb link, then netdbg through 0 % and 20 % loss on the same link. */
+/** The median of some figures and their spread. */
+function spread(xs: number[]): { median: number; min: number; max: number; runs: number[] } {
+  return { median: median(xs), min: Math.min(...xs), max: Math.max(...xs), runs: xs };
+}
+
+/**
+ * netdbg vs gdb vs the raw client on one real kgdb link, in NETDBG_BENCH_RSP_ROUNDS rounds (default 5) of one pull
+ * each, interleaved so a slow spell of the machine or the guest falls on all three alike; each ratio is the median
+ * of the rounds' ratios, with the spread. Then netdbg through 0 % and 20 % loss on the same link.
+ */
 async function measureKgdb(dir: string, k: KgdbLink): Promise<Record<string, unknown>> {
   const syms = await readElfSymbols(k.vmlinux);
   const text = syms.lookup("_text")?.value ?? syms.lookup("startup_64")!.value;
   const size = Number(process.env.NETDBG_BENCH_RSP_BYTES ?? 256 * 1024);
+  const rounds = Math.max(1, Number(process.env.NETDBG_BENCH_RSP_ROUNDS ?? 5));
   await k.breakIn?.();
   const client = new RspClient(await UdpTransport.open({ kind: "udp", host: k.host, port: k.port }));
   const remote = new GdbRemote(client, { arch: "x86_64" });
   await remote.attach();
   const rttSmall = await rtt(remote, text, 1, 20);
   const rttFull = await rtt(remote, text, remote.maxMemory, 10);
-  const netdbg = await netdbgPull(remote, text, size);
-  const cleanStats = { ...client.stats };
+  await remote.readMemory(text, size); // warm-up (the JIT)
   await client.close(); // the kernel stays stopped for the next client
-  const raw = await rawPull(k.host, k.port, text, size, remote.maxMemory);
+  const perRound: { netdbg: number; gdb: number; raw: number | undefined; retransmits: number; gdbNote?: string }[] = [];
+  let netdbgData: Buffer | undefined;
+  for (let i = 0; i < rounds; i++) {
+    // a fresh session each round, as a user's: it learns the link's round trips from nothing
+    const c = new RspClient(await UdpTransport.open({ kind: "udp", host: k.host, port: k.port }));
+    const r = new GdbRemote(c, { arch: "x86_64" });
+    await r.attach();
+    const pull = await netdbgPull(r, text, size);
+    if (netdbgData) compare(`${k.link}: round ${i + 1} vs round 1`, pull.data, netdbgData);
+    netdbgData ??= pull.data;
+    const retransmits = c.stats.retransmits + c.stats.naksSent;
+    await c.close();
+    const raw = await rawPull(k.host, k.port, text, size, remote.maxMemory);
+    const gdb = await gdbPull([k.vmlinux], `udp:${k.host}:${k.port}`, text, size, dir, 1, "disconnect");
+    perRound.push({ netdbg: pull.bytesPerSecond, gdb: gdb.bytesPerSecond, raw, retransmits, ...(gdb.note ? { gdbNote: gdb.note } : {}) });
+  }
+  const ratios = spread(perRound.map((p) => Number((p.netdbg / p.gdb).toFixed(2))));
+  const rawRounds = perRound.filter((p) => p.raw !== undefined);
+  const rawRatios = rawRounds.length ? spread(rawRounds.map((p) => Number((p.netdbg / p.raw!).toFixed(2)))) : undefined;
   // loss: the same pull through a relay at 0 % and then at 20 % (+ duplicates, reordering), fresh clients
   const lossBytes = Number(process.env.NETDBG_BENCH_RSP_LOSS_BYTES ?? MiB);
   const loss: Record<string, Record<string, unknown>> = {};
@@ -423,21 +450,24 @@ async function measureKgdb(dir: string, k: KgdbLink): Promise<Record<string, unk
     await relay.stop();
   }
   const got = cleanData!;
-  const gdb = await gdbPull([k.vmlinux], `udp:${k.host}:${k.port}`, text, size, dir);
   const dumps = readdirSync(dir).filter((f) => f.startsWith("gdb-"));
   const gdbBytes = dumps.length ? readFileSync(join(dir, dumps[dumps.length - 1]!)) : Buffer.alloc(0);
+  const gdbNote = perRound.find((p) => p.gdbNote)?.gdbNote;
   return {
     link: k.link,
     bytes: size,
-    netdbgBytesPerSec: netdbg.bytesPerSecond,
-    gdbBytesPerSec: gdb.bytesPerSecond,
-    ratio: Number((netdbg.bytesPerSecond / gdb.bytesPerSecond).toFixed(2)),
-    rawBytesPerSec: raw,
-    rawRatio: raw ? Number((netdbg.bytesPerSecond / raw).toFixed(2)) : undefined,
+    rounds,
+    netdbgBytesPerSec: spread(perRound.map((p) => p.netdbg)),
+    gdbBytesPerSec: spread(perRound.map((p) => p.gdb)),
+    ratio: ratios.median,
+    ratioSpread: { min: ratios.min, max: ratios.max, runs: ratios.runs },
+    rawBytesPerSec: rawRounds.length ? spread(rawRounds.map((p) => p.raw!)) : undefined,
+    rawRatio: rawRatios?.median,
+    rawRatioSpread: rawRatios ? { min: rawRatios.min, max: rawRatios.max, runs: rawRatios.runs } : undefined,
     netdbgChunk: remote.maxMemory,
     rtt1ByteMs: rttSmall,
     rttFullChunkMs: rttFull,
-    netdbgRetransmits: cleanStats.retransmits,
+    netdbgRetransmits: perRound.map((p) => p.retransmits),
     loss: {
       bytes: lossBytes,
       damage: "20 % drop + 5 % duplicate + 5 % reorder, each direction",
@@ -445,7 +475,7 @@ async function measureKgdb(dir: string, k: KgdbLink): Promise<Record<string, unk
       slowdown: Number(((loss.loss20!.seconds as number) / (loss.clean!.seconds as number)).toFixed(2)),
       sameAsGdb: gdbBytes.length > 0 ? got.subarray(0, gdbBytes.length).equals(gdbBytes.subarray(0, got.length)) : undefined,
     },
-    ...(gdb.note ? { gdbNote: gdb.note } : {}),
+    ...(gdbNote ? { gdbNote } : {}),
   };
 }
 
