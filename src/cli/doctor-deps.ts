@@ -138,7 +138,7 @@ export async function kgdboeExchange(
   target: Target,
   timeoutSeconds: number = KGDBOE_TIMEOUT_SECONDS.setUp,
 ): Promise<KgdboeAnswer> {
-  const { endpoint, client, remote } = await openRemote(target, { timeout: String(timeoutSeconds) });
+  const { endpoint, client, remote } = await openRemote(target, { timeoutS: timeoutSeconds });
   let attached = false;
   try {
     client.transport.write(Uint8Array.of(0x03)); // break in (kgdboe stops on a lone 0x03)
