@@ -105,4 +105,14 @@ describe("the CLI parses the debugger flags before it does anything", () => {
       expect(r.stdout).toBe("");
     }
   });
+
+  // before: the key file was read first (E013 for a missing one, exit 1), and --seconds 1e3 listened 1000 s
+  it("kdnet listen reads --seconds like --timeout, before the key", async () => {
+    for (const seconds of ["abc", "1e3"]) {
+      const r = await cli(["kdnet", "listen", "50000", "--seconds", seconds, "--key-file", "/nonexistent/key"]);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toContain("NETDBG-E003");
+      expect(r.stderr).toContain("--seconds");
+    }
+  });
 });
