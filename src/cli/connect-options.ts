@@ -57,15 +57,15 @@ export interface GdbRequest extends LinuxDebugRequest {
   listen: { port: number } | { socket: string };
 }
 
-/** A `--timeout <seconds>`: a decimal number above 0, at most an hour. */
-export function parseTimeoutSeconds(raw: string | number, option = "--timeout"): number {
+/** A `--timeout <seconds>` (and the other seconds flags): a decimal number above 0, at most `max` (an hour). */
+export function parseTimeoutSeconds(raw: string | number, option = "--timeout", max = MAX_TIMEOUT_SECONDS): number {
   const text = String(raw).trim();
   const n = /^\d+(\.\d+)?$/.test(text) ? Number(text) : Number.NaN;
-  if (!(n > 0 && n <= MAX_TIMEOUT_SECONDS)) {
+  if (!(n > 0 && n <= max)) {
     throw netdbgError("E003", {
       option,
       value: text,
-      reason: `expected a number of seconds above 0, at most ${MAX_TIMEOUT_SECONDS}`,
+      reason: `expected a number of seconds above 0, at most ${max}`,
       fix: `Give seconds, e.g. ${option} 15.`,
     });
   }
