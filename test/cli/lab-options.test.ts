@@ -1,6 +1,6 @@
 /** `lab build --jobs`: a whole number, parsed before anything is built (a bad value is E607, not quietly 1). */
 import { describe, expect, it } from "vitest";
-import { labBuildCommand, parseJobs } from "../../src/cli/commands/lab-run.js";
+import { labBuildCommand, labUpCommand, parseJobs } from "../../src/cli/commands/lab-run.js";
 import type { Context } from "../../src/cli/context.js";
 
 describe("lab build --jobs", () => {
@@ -18,5 +18,18 @@ describe("lab build --jobs", () => {
       },
     });
     await expect(labBuildCommand(untouched, { jobs: "abc" })).rejects.toMatchObject({ code: "NETDBG-E607" });
+  });
+});
+
+describe("lab up --smp", () => {
+  // before: Number() took '0x2' for 2 and '1e0' for 1
+  it("is whole digits 1–8, checked before anything runs", async () => {
+    const untouched = new Proxy({} as Context, {
+      get: (_t, p) => {
+        throw new Error(`touched ctx.${String(p)}`);
+      },
+    });
+    for (const smp of ["0x2", "1e0", "0", "9", "abc"])
+      await expect(labUpCommand(untouched, { smp }), smp).rejects.toMatchObject({ code: "NETDBG-E607" });
   });
 });

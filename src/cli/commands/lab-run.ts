@@ -199,9 +199,10 @@ function parseUpOptions(o: { variant?: string; smp?: string; nic?: string; subne
   const variant = (o.variant ?? "kgdb") as LabVariant;
   if (!LAB_VARIANTS.includes(variant))
     throw netdbgError("E607", { option: "--variant", value: String(o.variant), expected: LAB_VARIANTS.join(" or ") });
-  const smp = Number(o.smp ?? "1");
-  if (!Number.isInteger(smp) || smp < 1 || smp > 8)
-    throw netdbgError("E607", { option: "--smp", value: String(o.smp), expected: "a whole number 1–8" });
+  const smpText = (o.smp ?? "1").trim();
+  // whole digits only: Number() took '0x2' and '1e0'
+  const smp = /^\d+$/.test(smpText) ? Number(smpText) : 0;
+  if (smp < 1 || smp > 8) throw netdbgError("E607", { option: "--smp", value: String(o.smp), expected: "a whole number 1–8" });
   const nic = (o.nic ?? "e1000") as LabNic;
   if (!LAB_NICS.includes(nic))
     throw netdbgError("E607", { option: "--nic", value: String(o.nic), expected: LAB_NICS.join(" or ") });
