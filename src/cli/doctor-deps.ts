@@ -32,11 +32,13 @@ import { runHostRoute } from "./commands/host-run.js";
 import type { Context } from "./context.js";
 import { openRemote } from "./debugger/linux-session.js";
 
-export interface DoctorCliOptions {
+/** `netdbg doctor`'s flags, parsed once at the action (commands/doctor.ts). */
+export interface DoctorRequest {
   /** false: do not open SSH (the target checks are skipped, the firewall check falls back to the static probe). */
-  ssh?: boolean;
-  listenSeconds?: string;
-  acceptNewHostKey?: boolean;
+  ssh: boolean;
+  /** How long to listen for a Windows target's KDNET pokes (undefined: the check's own default). */
+  listenSeconds?: number;
+  acceptNewHostKey: boolean;
 }
 
 export interface BuiltDeps {
@@ -138,7 +140,7 @@ export async function kgdboeExchange(
   target: Target,
   timeoutSeconds: number = KGDBOE_TIMEOUT_SECONDS.setUp,
 ): Promise<KgdboeAnswer> {
-  const { endpoint, client, remote } = await openRemote(target, { timeout: String(timeoutSeconds) });
+  const { endpoint, client, remote } = await openRemote(target, { timeoutS: timeoutSeconds });
   let attached = false;
   try {
     client.transport.write(Uint8Array.of(0x03)); // break in (kgdboe stops on a lone 0x03)
@@ -165,7 +167,7 @@ export function buildDoctorDeps(
   c: Context,
   t: Target,
   store: { get(name: string): Promise<string | undefined> },
-  opts: DoctorCliOptions,
+  opts: DoctorRequest,
 ): BuiltDeps {
   const runner = new ExecaCommandRunner();
   const platform = process.platform;
@@ -188,7 +190,7 @@ export function buildDoctorDeps(
   });
   let opened: RemoteSession | undefined;
   const session = once(async () => {
-    const open = () => connectSsh({ target: t, acceptNewHostKey: Boolean(opts.acceptNewHostKey), logger: c.log });
+    const open = () => connectSsh({ target: t, acceptNewHostKey: opts.acceptNewHostKey, logger: c.log });
     try {
       opened = await open();
     } catch (e) {
@@ -200,7 +202,7 @@ export function buildDoctorDeps(
     }
     return opened;
   });
-  const listenSeconds = opts.listenSeconds === undefined ? undefined : Number(opts.listenSeconds);
+  const listenSeconds = opts.listenSeconds;
   const deps: DoctorDeps = {
     target: t,
     route,
@@ -245,7 +247,7 @@ export function buildDoctorDeps(
     ...(listenSeconds !== undefined ? { pokeListenMs: Math.round(listenSeconds * 1000) } : {}),
   };
   if (t.os === "windows") deps.listenPokes = async (ports, ms) => watchPokes(ports, ms, await storedKey());
-  if (opts.ssh !== false) {
+  if (opts.ssh) {
     deps.session = async () => {
       await session();
     };

@@ -29,18 +29,29 @@ export function targetLockFile(ctx: Context, name: string): string {
   return join(ctx.paths.state, "locks", `${name}.lock`);
 }
 
-/** Run `fn` holding `name`'s lock (`verb` is what this process does to it: "setup", "teardown"). */
+/** The two flags the lock reads, as the command gives them: `--check` (no lock) and `--wait <seconds>`. */
+export interface TargetLockFlags {
+  readonly check?: unknown;
+  readonly wait?: unknown;
+}
+
+/**
+ * Run `fn` holding `name`'s lock (`verb` is what this process does to it: "setup", "teardown"). `--wait` is
+ * parsed here, the one place that reads it (parseWait: E003 for a bad value).
+ */
 export async function withTargetLock<T>(
   ctx: Context,
   name: string,
   verb: string,
-  opts: Record<string, unknown>,
+  opts: TargetLockFlags,
   fn: () => Promise<T>,
 ): Promise<T> {
+  // parsed before --check returns: a bad --wait is an error there too, not ignored
+  const waitMs = parseWait(opts.wait);
   if (opts.check) return fn();
   return withNamedLock(
     targetLockFile(ctx, name),
-    { waitMs: parseWait(opts.wait), command: `netdbg ${verb} ${name}`, what: `target '${name}'`, waitFlag: true },
+    { waitMs, command: `netdbg ${verb} ${name}`, what: `target '${name}'`, waitFlag: true },
     // inside the lock: an interrupted run releases it on its way out
     () => withInterrupts(ctx, fn),
   );

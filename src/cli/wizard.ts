@@ -206,20 +206,30 @@ async function whichNic(ask: Prompter, target: Target, session: RemoteSession): 
   });
 }
 
+/** The setup options the wizard asks for (what a flag, the inventory or --config did not already say). */
+export interface WizardAnswers {
+  nic?: string;
+  kdnic?: boolean;
+  reboot?: boolean;
+  kgdboeSource?: string;
+  persist?: boolean;
+}
+
 /**
- * The whole wizard: returns the target and the options setup runs with (the flags given plus the answers).
- * `source` says which flags were given on the command line (commander's getOptionValueSource).
+ * The whole wizard: returns the target and the options setup runs with (the flags given, passed through
+ * untouched, plus the answers). `source` says which flags were given on the command line (commander's
+ * getOptionValueSource).
  */
-export async function runWizard(
+export async function runWizard<F extends object>(
   ctx: Context,
   ask: Prompter,
-  opts: Record<string, unknown>,
+  flags: F,
   source: OptionSource,
   deps: WizardDeps = {},
-): Promise<{ target: Target; opts: Record<string, unknown> }> {
+): Promise<{ target: Target; opts: F & WizardAnswers }> {
   await cheapChecks(ctx);
   const target = await whichTarget(ctx, ask, source, deps);
-  const out: Record<string, unknown> = { ...opts };
+  const out: WizardAnswers = {};
   if (!given(source, "nic") && !target.transport?.nic) {
     try {
       const session = await (deps.openSession ?? ((t) => defaultOpenSession(ctx, t)))(target);
@@ -267,5 +277,5 @@ export async function runWizard(
     if (!given(source, "persist"))
       out.persist = await ask.confirm({ flag: "persist", message: "Load kgdboe at every boot (systemd unit)?", default: false });
   }
-  return { target, opts: out };
+  return { target, opts: { ...flags, ...out } };
 }

@@ -1,7 +1,9 @@
 import type { Command } from "commander";
 import { netdbgError } from "../../core/error.js";
 import type { Target } from "../../core/inventory.js";
+import { type ConnectFlags, type ConnectRequest, parseConnectRequest } from "../connect-options.js";
 import type { Context } from "../context.js";
+import { DEFAULT_KDNET_PORT } from "../options.js";
 import { connectFor } from "./lazy.js";
 import { startWaitSpinner } from "../wait-spinner.js";
 
@@ -23,10 +25,10 @@ export async function setUpFromHere(c: Context, name: string): Promise<boolean> 
 }
 
 /** What connect waits for, for the spinner. */
-function waitingFor(t: Target, opts: Record<string, unknown>): string {
+function waitingFor(t: Target, req: ConnectRequest): string {
   if (t.os === "windows")
-    return `the first KDNET poke from ${t.name} (${t.address}) on UDP port ${String(opts.port ?? t.port ?? 50000)}`;
-  const ep = typeof opts.endpoint === "string" ? opts.endpoint : `udp:${t.address}:${t.transport?.targetPort ?? 31337}`;
+    return `the first KDNET poke from ${t.name} (${t.address}) on UDP port ${req.port ?? t.port ?? DEFAULT_KDNET_PORT}`;
+  const ep = req.endpoint ?? `udp:${t.address}:${t.transport?.targetPort ?? 31337}`;
   return `kgdboe on ${t.name} to answer the GDB remote protocol at ${ep}`;
 }
 
@@ -51,26 +53,27 @@ export function register(program: Command, ctx: () => Context): void {
       "linux: stop the running kernel first: sysrq-ssh (SysRq-g over SSH, for kgdboc) or none (kgdboe does it itself)",
     )
     .option("--accept-new-host-key", "linux, --break-in sysrq-ssh: trust an SSH host key seen for the first time")
-    .action(async (name: string, opts: Record<string, unknown>) => {
+    .action(async (name: string, flags: ConnectFlags) => {
+      // the flags, parsed once: a bad value is a usage error before anything is looked up or listened to
+      const parsed = parseConnectRequest(flags);
+      const req: ConnectRequest = { ...parsed, timeoutS: parsed.timeoutS ?? DEFAULT_CONNECT_TIMEOUT_SECONDS };
       const c = ctx();
       const target = await c.inventory.get(name);
       // Never set up from here: nothing listens for a debugger, so say so now instead of waiting for a timeout.
       // An explicit --endpoint points at a debugger stub the user started themselves.
-      if (opts.setupCheck !== false && opts.endpoint === undefined && !(await setUpFromHere(c, name))) {
+      if (req.setupCheck && req.endpoint === undefined && !(await setUpFromHere(c, name))) {
         throw netdbgError("E714", {
           target: name,
           detail: "",
           hint: " If you set it up by hand, connect with --no-setup-check.",
         });
       }
-      const { setupCheck: _, ...rest } = opts;
-      const run = { ...rest, timeout: rest.timeout ?? String(DEFAULT_CONNECT_TIMEOUT_SECONDS) };
       const spinner =
         process.stderr.isTTY && !c.opts.json
-          ? startWaitSpinner((s) => `waiting for ${waitingFor(target, run)} — ${s.toFixed(1)} s of ${String(run.timeout)} s`)
+          ? startWaitSpinner((s) => `waiting for ${waitingFor(target, req)} — ${s.toFixed(1)} s of ${req.timeoutS} s`)
           : undefined;
       try {
-        await (await connectFor(target.os))(c, target, run);
+        await (await connectFor(target.os))(c, target, req);
       } finally {
         spinner?.stop();
       }

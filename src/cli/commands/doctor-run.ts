@@ -5,7 +5,7 @@ import { checks as allChecks } from "../../doctor/index.js";
 import { runChecks, worst } from "../../doctor/run.js";
 import type { Check, CheckResult } from "../../doctor/types.js";
 import type { Context } from "../context.js";
-import { buildDoctorDeps, type DoctorCliOptions } from "../doctor-deps.js";
+import { buildDoctorDeps, type DoctorRequest } from "../doctor-deps.js";
 import { table, terminalWidth } from "../output.js";
 import { secretStore } from "../secrets.js";
 
@@ -53,7 +53,7 @@ function targetTask(t: Target, shown: readonly Check[], result: (id: string) => 
 }
 
 /** `netdbg doctor [target]`: every check of every target at once, a progress line each, then the verdict table. */
-export async function runDoctor(c: Context, name: string | undefined, opts: DoctorCliOptions): Promise<void> {
+export async function runDoctor(c: Context, name: string | undefined, opts: DoctorRequest): Promise<void> {
   const inv = await c.inventory.load();
   const targets = name ? [await c.inventory.get(name)] : inv.targets;
   if (targets.length === 0) throw netdbgError("E715", {});

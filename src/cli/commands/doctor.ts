@@ -1,20 +1,23 @@
 /** `netdbg doctor`: the declaration; the checks run in doctor-run.ts, loaded when the command runs (lazy.ts). */
 import type { Command } from "commander";
-import { netdbgError } from "../../core/error.js";
+import { parseTimeoutSeconds } from "../connect-options.js";
 import type { Context } from "../context.js";
-import type { DoctorCliOptions } from "../doctor-deps.js";
+import type { DoctorRequest } from "../doctor-deps.js";
 
-function checkListenSeconds(v: string | undefined): void {
-  if (v === undefined) return;
-  const n = Number(v);
-  if (!(n > 0 && n <= 120)) {
-    throw netdbgError("E003", {
-      option: "--listen-seconds",
-      value: v,
-      reason: "not a number of seconds from 0 to 120",
-      fix: "Pass e.g. --listen-seconds 6 (KDNET targets poke every ~3 s).",
-    });
-  }
+/** The flags as commander gives them. */
+interface DoctorFlags {
+  ssh?: boolean;
+  listenSeconds?: string;
+  acceptNewHostKey?: boolean;
+}
+
+/** Parsed once, before anything runs: --listen-seconds is seconds from 0 to 120. */
+function parseDoctorRequest(f: DoctorFlags): DoctorRequest {
+  return {
+    ssh: f.ssh !== false,
+    ...(f.listenSeconds !== undefined ? { listenSeconds: parseTimeoutSeconds(f.listenSeconds, "--listen-seconds", 120) } : {}),
+    acceptNewHostKey: Boolean(f.acceptNewHostKey),
+  };
 }
 
 export function register(program: Command, ctx: () => Context): void {
@@ -28,9 +31,9 @@ export function register(program: Command, ctx: () => Context): void {
       "how long to listen for a Windows target's KDNET pokes (default 6; 1.5 for a target never set up)",
     )
     .option("--accept-new-host-key", "trust an SSH host key seen for the first time")
-    .action(async (name: string | undefined, opts: DoctorCliOptions) => {
+    .action(async (name: string | undefined, flags: DoctorFlags) => {
+      const req = parseDoctorRequest(flags);
       const c = ctx();
-      checkListenSeconds(opts.listenSeconds);
-      await (await import("./doctor-run.js")).runDoctor(c, name, opts);
+      await (await import("./doctor-run.js")).runDoctor(c, name, req);
     });
 }

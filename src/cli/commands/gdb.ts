@@ -2,12 +2,17 @@ import { rmSync } from "node:fs";
 import type { Command } from "commander";
 import { isNetdbgError, netdbgError } from "../../core/error.js";
 import { shCommand } from "../../core/quote.js";
+import { parseGdbRequest } from "../connect-options.js";
 import type { Context } from "../context.js";
-import type { LinuxDebugOptions } from "../debugger/linux-session.js";
 
-interface GdbOptions extends LinuxDebugOptions {
+/** The flags as commander gives them. */
+interface GdbFlags {
   bridge?: boolean;
   listen?: string;
+  endpoint?: string;
+  port?: string;
+  vmlinux?: string;
+  timeout?: string;
 }
 
 /** The gdb command line for a remote spec (gdb's `target remote` syntax, gdbsupport/netstuff.cc). */
@@ -37,7 +42,9 @@ export function register(program: Command, ctx: () => Context): void {
       "the target kernel's vmlinux (put on the gdb command line; default: the target's transport.vmlinux)",
     )
     .option("--timeout <seconds>", "give up on an unanswered request after about this long")
-    .action(async (name: string, opts: GdbOptions) => {
+    .action(async (name: string, flags: GdbFlags) => {
+      // parsed once, before anything runs: a bad --listen or --timeout is an error with --no-bridge too
+      const opts = parseGdbRequest(flags);
       const c = ctx();
       const { RspBridge, RspClient } = await import("../../engine/rsp/index.js");
       const { formatEndpoint, openTransport } = await import("../../engine/transport/index.js");
@@ -80,24 +87,8 @@ export function register(program: Command, ctx: () => Context): void {
       if (opts.bridge === undefined && gdbCannot) {
         c.log.info(`the target only answers from host port ${endpoint.localPort}, which gdb cannot bind: serving a bridge`);
       }
-      const socketPath = typeof opts.listen === "string" && opts.listen.startsWith("unix:") ? opts.listen.slice(5) : undefined;
-      if (socketPath === "") {
-        throw netdbgError("E003", {
-          option: "--listen",
-          value: String(opts.listen),
-          reason: "no socket path after 'unix:'",
-          fix: "Give --listen unix:/path/to/socket (its folder must exist).",
-        });
-      }
-      const listen = socketPath !== undefined ? 0 : opts.listen === undefined ? 0 : Number(opts.listen);
-      if (!Number.isInteger(listen) || listen < 0 || listen > 65535) {
-        throw netdbgError("E003", {
-          option: "--listen",
-          value: String(opts.listen),
-          reason: "not a TCP port",
-          fix: "Give a port 1-65535.",
-        });
-      }
+      const socketPath = "socket" in opts.listen ? opts.listen.socket : undefined;
+      const listen = "port" in opts.listen ? opts.listen.port : 0;
       const to = await reachable(endpoint);
       let transport: Awaited<ReturnType<typeof openTransport>>;
       try {

@@ -2,7 +2,7 @@ import { ipVersion } from "../../core/ip.js";
 import type { Target } from "../../core/inventory.js";
 import { isNetdbgError } from "../../core/error.js";
 import { netdbgError } from "../../core/error.js";
-import { DEBUG_PORT_MAX, DEBUG_PORT_MIN } from "../../core/inventory.js";
+import { parsePort } from "../../core/udp-port.js";
 import { type FirewallPlan, type FirewallRequest, HostFirewallStep } from "../../host/firewall/index.js";
 import { probeIpsec } from "../../host/ipsec.js";
 import { candidatesFor, type HostRoute, type HostRouteReport, hostRoute, routeToAddress } from "../../host/route.js";
@@ -48,30 +48,29 @@ export async function runHostRoute(ctx: Context, query: string): Promise<HostRou
   }
 }
 
+/** The flags of `host firewall …` and `host ipsec`, as commander gives them. */
 export interface FirewallCliOptions {
   check?: boolean;
   port?: string;
 }
 
+/** Those flags parsed (once, before anything is resolved or probed): --port by the one port parser. */
+interface FirewallFlags {
+  check: boolean;
+  port?: number;
+}
+
+function parseFirewallFlags(f: FirewallCliOptions): FirewallFlags {
+  return { check: Boolean(f.check), ...(f.port !== undefined ? { port: parsePort(f.port, "--port") } : {}) };
+}
+
 /** The firewall request for a target name / address: address (DNS resolved), port, route interface. */
-async function firewallRequest(c: Context, query: string, opts: FirewallCliOptions): Promise<FirewallRequest> {
+async function firewallRequest(c: Context, query: string, opts: FirewallFlags): Promise<FirewallRequest> {
   const { address, target } = await resolveQuery(c, query);
   const net = new SystemNetProbe();
   const addrs = await candidatesFor(address, net);
   const ip = addrs.find((a) => ipVersion(a) === 4) ?? addrs[0]!;
-  let port = target?.port;
-  if (opts.port !== undefined) {
-    const n = Number(opts.port);
-    if (!Number.isInteger(n) || n < DEBUG_PORT_MIN || n > DEBUG_PORT_MAX) {
-      throw netdbgError("E003", {
-        option: "--port",
-        value: opts.port,
-        reason: `not a port in ${DEBUG_PORT_MIN}-${DEBUG_PORT_MAX}`,
-        fix: "Pass --port with a number from 49152 to 65535.",
-      });
-    }
-    port = n;
-  }
+  const port = opts.port ?? target?.port;
   if (port === undefined) throw netdbgError("E124", { target: query });
   const req: FirewallRequest = { address: ip, port };
   if (process.platform === "linux") {
@@ -116,8 +115,9 @@ export async function firewallCommand(
   c: Context,
   op: "open" | "close" | "status",
   query: string,
-  opts: FirewallCliOptions,
+  flags: FirewallCliOptions,
 ): Promise<void> {
+  const opts = parseFirewallFlags(flags);
   const req = await firewallRequest(c, query, opts);
   const ps = process.platform === "win32" ? new NodePowerShellRunner() : undefined;
   try {
@@ -135,11 +135,11 @@ export async function firewallCommand(
       if (missing) process.exitCode = 1;
       return;
     }
-    const out = await step.run(op, { check: Boolean(opts.check) });
+    const out = await step.run(op, { check: opts.check });
     if (c.opts.json) {
       c.json({
         op,
-        check: Boolean(opts.check),
+        check: opts.check,
         request: req,
         plan: planJson(out.plan),
         ...(out.report ? { report: out.report } : {}),
@@ -183,8 +183,8 @@ export async function hostCommand(c: Context, query: string | undefined): Promis
 }
 
 /** `netdbg host ipsec <target>`. */
-export async function ipsecCommand(c: Context, query: string, opts: FirewallCliOptions): Promise<void> {
-  const req = await firewallRequest(c, query, opts);
+export async function ipsecCommand(c: Context, query: string, flags: FirewallCliOptions): Promise<void> {
+  const req = await firewallRequest(c, query, parseFirewallFlags(flags));
   const net = new SystemNetProbe();
   const local = await net.localAddressFor(req.address, req.port);
   const ps = process.platform === "win32" ? new NodePowerShellRunner() : undefined;

@@ -1,10 +1,11 @@
-import { parsePort as parsePortIn } from "../../core/udp-port.js";
+import { ANY_UDP_PORT, parsePort as parsePortIn } from "../../core/udp-port.js";
 import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { netdbgError } from "../../core/error.js";
 import { type KdnetKey, parseKdnetKey } from "../../core/kdnet-key.js";
 import type { PokeSource } from "../../engine/kdnet/listen.js";
 import type { Context } from "../context.js";
+import { parseTimeoutSeconds } from "../connect-options.js";
 import { table } from "../output.js";
 
 /**
@@ -46,7 +47,7 @@ async function readStdin(): Promise<string> {
 }
 
 /** `kdnet` commands take any UDP port the target pokes (not only the debug range setup allocates from). */
-const parsePort = (value: string): number => parsePortIn(value, "<port>", { min: 1, max: 65535 });
+const parsePort = (value: string): number => parsePortIn(value, "<port>", ANY_UDP_PORT);
 
 function describeSource(s: PokeSource): string {
   const auth =
@@ -133,17 +134,10 @@ export function register(program: Command, ctx: () => Context): void {
         port: number,
         opts: { key?: string; keyFile?: string; target?: string; seconds: string; all?: boolean; address: string },
       ) => {
+        // parsed first: a bad --seconds is a usage error before a key file or standard input is read
+        const seconds = parseTimeoutSeconds(opts.seconds, "--seconds");
         const c = ctx();
         const key = await resolveKey(c, opts);
-        const seconds = Number(opts.seconds);
-        if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 3600) {
-          throw netdbgError("E003", {
-            option: "--seconds",
-            value: opts.seconds,
-            reason: "expected a number of seconds up to 3600",
-            fix: "Use e.g. --seconds 4.",
-          });
-        }
         const { openUdp } = await import("../../engine/kdnet/udp.js");
         const { listenForPokes } = await import("../../engine/kdnet/listen.js");
         const transport = await openUdp({ port, address: opts.address });

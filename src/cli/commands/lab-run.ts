@@ -199,9 +199,10 @@ function parseUpOptions(o: { variant?: string; smp?: string; nic?: string; subne
   const variant = (o.variant ?? "kgdb") as LabVariant;
   if (!LAB_VARIANTS.includes(variant))
     throw netdbgError("E607", { option: "--variant", value: String(o.variant), expected: LAB_VARIANTS.join(" or ") });
-  const smp = Number(o.smp ?? "1");
-  if (!Number.isInteger(smp) || smp < 1 || smp > 8)
-    throw netdbgError("E607", { option: "--smp", value: String(o.smp), expected: "a whole number 1–8" });
+  const smpText = (o.smp ?? "1").trim();
+  // whole digits only: Number() took '0x2' and '1e0'
+  const smp = /^\d+$/.test(smpText) ? Number(smpText) : 0;
+  if (smp < 1 || smp > 8) throw netdbgError("E607", { option: "--smp", value: String(o.smp), expected: "a whole number 1–8" });
   const nic = (o.nic ?? "e1000") as LabNic;
   if (!LAB_NICS.includes(nic))
     throw netdbgError("E607", { option: "--nic", value: String(o.nic), expected: LAB_NICS.join(" or ") });
@@ -256,9 +257,18 @@ function printEndpoints(c: Context, s: LabState): void {
   c.out(`  target   'lab' in the inventory: netdbg setup lab`);
 }
 
+/** `--jobs <n>`: parallel compile jobs, a whole number from 1 (before: 'abc' or '-4' quietly became 1). */
+export function parseJobs(raw: string): number {
+  const text = raw.trim();
+  const n = /^\d+$/.test(text) ? Number(text) : 0;
+  if (n < 1 || n > 1024) throw netdbgError("E607", { option: "--jobs", value: raw, expected: "a whole number 1–1024" });
+  return n;
+}
+
 export async function labBuildCommand(c: Context, o: { jobs: string; prune?: boolean }): Promise<void> {
+  const jobs = parseJobs(o.jobs);
   const { deps, paths } = labContext(c);
-  const { report } = await ensureArtifacts(c, deps, paths, Math.max(1, Number(o.jobs) || 1));
+  const { report } = await ensureArtifacts(c, deps, paths, jobs);
   const stale = await staleArtifacts(deps, paths, await planArtifacts(deps, paths));
   if (o.prune) {
     const live = await liveState(deps, paths); // it may be running from files that look stale now

@@ -5,13 +5,14 @@
  * imported inside the action that needs it (bench/startup.ts measures it; test/cli/startup.test.ts keeps it so).
  */
 import type { Target } from "../../core/inventory.js";
+import type { ConnectRequest } from "../connect-options.js";
 import type { Context } from "../context.js";
 
 /** `netdbg connect` for a target's OS: KDNET + KD (Windows), the GDB remote protocol over UDP (Linux). */
 export async function connectFor(
   os: Target["os"],
-): Promise<(ctx: Context, target: Target, opts: Record<string, unknown>) => Promise<void>> {
-  if (os === "windows") return (await import("../debugger/windows-connect.js")).connectWindows;
-  const { runLinuxConnect } = await import("../debugger/linux-connect.js");
-  return (ctx, target, opts) => runLinuxConnect(ctx, target, opts);
+): Promise<(ctx: Context, target: Target, req: ConnectRequest) => Promise<void>> {
+  if (os === "windows") return (await import("../debugger/windows-connect.js")).attachWindows;
+  const { attachLinux } = await import("../debugger/linux-connect.js");
+  return (ctx, target, req) => attachLinux(ctx, target, req);
 }

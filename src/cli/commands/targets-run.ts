@@ -3,6 +3,7 @@ import { netdbgError } from "../../core/error.js";
 import { generateKdnetKey } from "../../core/kdnet-key.js";
 import { addressProblem, isValidAddress, type Target, TARGET_NAME, targetSchema } from "../../core/inventory.js";
 import { redactSecret } from "../../core/redact.js";
+import { ANY_UDP_PORT } from "../../core/udp-port.js";
 import { allocatePort, claimPort, parsePort } from "../../host/port-alloc.js";
 import { isUdpPortFree } from "../../io/port-probe.js";
 import type { Context } from "../context.js";
@@ -27,6 +28,7 @@ export interface TargetFlags {
   reuseKey?: boolean;
 }
 
+/** A whole number flag (--ssh-port: a TCP port). */
 function int(value: string, option: string, min: number, max: number): number {
   if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
     throw netdbgError("E003", {
@@ -73,7 +75,8 @@ function applyFlags(t: Partial<Target>, f: TargetFlags): void {
   const tr = { ...t.transport };
   if (f.nic !== undefined) tr.nic = f.nic;
   if (f.hostIp !== undefined) tr.hostIp = f.hostIp;
-  if (f.targetPort !== undefined) tr.targetPort = int(f.targetPort, "--target-port", 1, 65535);
+  // a UDP port on the target: the one port parser, any UDP port
+  if (f.targetPort !== undefined) tr.targetPort = parsePort(f.targetPort, "--target-port", ANY_UDP_PORT);
   if (Object.keys(tr).length) t.transport = tr;
   if (f.group !== undefined) t.groups = f.group;
   if (f.note !== undefined) t.note = f.note;
@@ -87,13 +90,14 @@ function validate(t: Partial<Target>): Target {
   const field = issue.path.join(".") || "target";
   throw netdbgError("E003", {
     option: field,
-    value: String((t as Record<string, unknown>)[String(issue.path[0])] ?? ""),
+    value: String(t[String(issue.path[0]) as keyof Target] ?? ""),
     reason: issue.message,
     fix: `Correct ${field} and try again.`,
   });
 }
 
-function describe(t: Target, keyShown: string | undefined): Record<string, unknown> {
+/** A target as `--json` shows it: the inventory fields, plus its KDNET key (redacted unless --show-secrets). */
+function describe(t: Target, keyShown: string | undefined): Target & { key?: string } {
   return { ...t, ...(keyShown !== undefined ? { key: keyShown } : {}) };
 }
 

@@ -16,15 +16,9 @@ export type BreakInMethod = "none" | "sysrq-ssh";
 export const SYSRQ_G_COMMAND =
   "if [ \"$(id -u)\" = 0 ]; then echo g > /proc/sysrq-trigger; else sudo -n sh -c 'echo g > /proc/sysrq-trigger'; fi";
 
-export function breakInMethod(target: Target, option: unknown): BreakInMethod {
-  const v = option ?? target.transport?.breakIn ?? "none";
-  if (v === "none" || v === "sysrq-ssh") return v;
-  throw netdbgError("E003", {
-    option: "--break-in",
-    value: String(v),
-    reason: "unknown method",
-    fix: "Use --break-in sysrq-ssh (kgdboc: SysRq-g over SSH) or --break-in none (kgdboe stops the kernel itself).",
-  });
+export function breakInMethod(target: Target, option: BreakInMethod | undefined): BreakInMethod {
+  // --break-in is parsed at the action (connect-options.ts), the inventory's value by its schema
+  return option ?? target.transport?.breakIn ?? "none";
 }
 
 export interface BreakIn {

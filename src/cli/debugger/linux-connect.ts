@@ -7,16 +7,8 @@ import { formatEndpoint } from "../../engine/transport/index.js";
 import type { Context } from "../context.js";
 import { type CommandResult, COMMANDS, LinuxDebugger } from "./linux-commands.js";
 import { type BreakIn, breakInMethod, sysrqBreakIn } from "./break-in.js";
-import { type LinuxDebugOptions, openRemote } from "./linux-session.js";
-
-export interface ConnectOptions extends LinuxDebugOptions {
-  exec?: string;
-  /** ';'-separated commands run and shown before the prompt (the demo shows the kernel banner and registers). */
-  before?: string;
-  /** none | sysrq-ssh (default: the inventory's transport.breakIn, else none). */
-  breakIn?: string;
-  acceptNewHostKey?: boolean;
-}
+import { openRemote } from "./linux-session.js";
+import { type ConnectFlags, type ConnectRequest, parseConnectRequest } from "../connect-options.js";
 
 export interface LinuxConnectDeps {
   /** SSH to the target for --break-in sysrq-ssh (default: ssh2 with the inventory and ~/.ssh/config). */
@@ -38,11 +30,21 @@ function progressBar(ctx: Context): ((done: number, total: number, rate: number)
   };
 }
 
-/** `netdbg connect <linux-target>`: attach over kgdboe (or --endpoint), then --exec commands or a REPL. */
+/** `netdbg connect <linux-target>` from flags (the demo, the setup hand-off): parsed, then {@link attachLinux}. */
 export async function runLinuxConnect(
   ctx: Context,
   target: Target,
-  opts: ConnectOptions,
+  flags: ConnectFlags,
+  deps: LinuxConnectDeps = {},
+): Promise<void> {
+  return attachLinux(ctx, target, parseConnectRequest(flags), deps);
+}
+
+/** `netdbg connect <linux-target>`: attach over kgdboe (or --endpoint), then --exec commands or a REPL. */
+export async function attachLinux(
+  ctx: Context,
+  target: Target,
+  opts: ConnectRequest,
   deps: LinuxConnectDeps = {},
 ): Promise<void> {
   let breaker: BreakIn | undefined;
@@ -51,7 +53,7 @@ export async function runLinuxConnect(
       deps.openSession ??
       (async (t: Target) => {
         const { connectSsh } = await import("../../io/ssh.js");
-        return connectSsh({ target: t, acceptNewHostKey: Boolean(opts.acceptNewHostKey), logger: ctx.log });
+        return connectSsh({ target: t, acceptNewHostKey: opts.acceptNewHostKey, logger: ctx.log });
       });
     breaker = await sysrqBreakIn(ctx, target, await open(target));
   }
@@ -62,7 +64,7 @@ export async function runLinuxConnect(
   }
 }
 
-async function attachAndRun(ctx: Context, target: Target, opts: ConnectOptions): Promise<void> {
+async function attachAndRun(ctx: Context, target: Target, opts: ConnectRequest): Promise<void> {
   const { endpoint, client, remote, symbols } = await openRemote(target, opts, {
     onConsole: (text) => ctx.log.debug(`target: ${text.trimEnd()}`),
     ...(ctx.opts.verbose ? { trace: (l: string) => ctx.log.debug(l) } : {}),

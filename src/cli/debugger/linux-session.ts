@@ -1,23 +1,14 @@
 import { isNetdbgError, netdbgError } from "../../core/error.js";
-import { ANY_UDP_PORT, parsePort } from "../../core/udp-port.js";
 import { ipVersion } from "../../core/ip.js";
 import type { Target } from "../../core/inventory.js";
 import { readElfSymbols, type SymbolTable } from "../../engine/elf.js";
 import { GdbRemote, RspClient, type RspClientOptions } from "../../engine/rsp/index.js";
-import type { Arch } from "../../engine/rsp/registers.js";
 import { type Endpoint, formatEndpoint, openTransport, parseEndpoint } from "../../engine/transport/index.js";
 import { SystemNetProbe } from "../../io/net-probe.js";
+import type { LinuxDebugRequest } from "../connect-options.js";
 
 /** kgdboe's default UDP port on the target (sysprogs/kgdboe kgdboe_main.c: udp_port defaults to 31337). */
 export const KGDBOE_DEFAULT_PORT = 31337;
-
-export interface LinuxDebugOptions {
-  endpoint?: string;
-  port?: string;
-  timeout?: string;
-  vmlinux?: string;
-  arch?: string;
-}
 
 /**
  * Where the kgdboe stub of a target listens: `--endpoint` when given, else the inventory's transport.endpoint
@@ -25,7 +16,7 @@ export interface LinuxDebugOptions {
  * transport.targetPort (default 31337) over UDP; the host side binds the target's `port` (or `--port`)
  * when set, so a firewall rule can name it.
  */
-export function resolveEndpoint(target: Target, opts: LinuxDebugOptions): Endpoint {
+export function resolveEndpoint(target: Target, opts: LinuxDebugRequest): Endpoint {
   const spec = opts.endpoint ?? target.transport?.endpoint;
   if (spec) {
     const ep = parseEndpoint(spec);
@@ -34,8 +25,7 @@ export function resolveEndpoint(target: Target, opts: LinuxDebugOptions): Endpoi
   }
   if (!target.address) throw netdbgError("E410", { target: target.name });
   const ep: Endpoint = { kind: "udp", host: target.address, port: target.transport?.targetPort ?? KGDBOE_DEFAULT_PORT };
-  // the one port parser (src/core/udp-port.ts); any UDP port may be bound here, not only the KDNET range
-  const local = opts.port !== undefined ? parsePort(String(opts.port), "--port", ANY_UDP_PORT) : target.port;
+  const local = opts.port ?? target.port;
   if (local !== undefined) ep.localPort = local;
   return ep;
 }
@@ -57,27 +47,10 @@ export function triesWithin(ms: number): number {
   return Math.max(3, tries);
 }
 
-export function clientOptions(opts: LinuxDebugOptions, extra: RspClientOptions = {}): RspClientOptions {
+export function clientOptions(opts: LinuxDebugRequest, extra: RspClientOptions = {}): RspClientOptions {
   const out: RspClientOptions = { ...extra };
-  if (opts.timeout !== undefined) {
-    const s = Number(opts.timeout);
-    if (!(s > 0 && s <= 3600)) {
-      throw netdbgError("E003", {
-        option: "--timeout",
-        value: opts.timeout,
-        reason: "not a number of seconds",
-        fix: "Give seconds, e.g. --timeout 10.",
-      });
-    }
-    out.maxTries = triesWithin(s * 1000);
-  }
+  if (opts.timeoutS !== undefined) out.maxTries = triesWithin(opts.timeoutS * 1000);
   return out;
-}
-
-export function parseArch(value: string | undefined): Arch | undefined {
-  if (value === undefined) return undefined;
-  if (value === "x86_64" || value === "arm64") return value;
-  throw netdbgError("E003", { option: "--arch", value, reason: "unknown architecture", fix: "Use x86_64 or arm64." });
 }
 
 export interface OpenedRemote {
@@ -101,11 +74,11 @@ export async function reachable(endpoint: Endpoint): Promise<Endpoint> {
   }
 }
 
-export async function openRemote(target: Target, opts: LinuxDebugOptions, extra: RspClientOptions = {}): Promise<OpenedRemote> {
+export async function openRemote(target: Target, opts: LinuxDebugRequest, extra: RspClientOptions = {}): Promise<OpenedRemote> {
   const endpoint = resolveEndpoint(target, opts);
   const vmlinux = opts.vmlinux ?? target.transport?.vmlinux;
   const symbols = vmlinux ? await readElfSymbols(vmlinux) : undefined;
-  const arch = parseArch(opts.arch) ?? symbols?.arch;
+  const arch = opts.arch ?? symbols?.arch;
   const options = clientOptions(opts, extra);
   const to = await reachable(endpoint);
   let transport: Awaited<ReturnType<typeof openTransport>>;

@@ -3,29 +3,35 @@ import { netdbgError } from "../../core/error.js";
 import type { Target } from "../../core/inventory.js";
 import { parseKdnetKey } from "../../core/kdnet-key.js";
 import { KdClient } from "../../engine/kdnet/api.js";
-import { kdnetPortOption } from "../options.js";
+import { type ConnectFlags, type ConnectRequest, parseConnectRequest } from "../connect-options.js";
+import { DEFAULT_KDNET_PORT } from "../options.js";
 import type { Context } from "../context.js";
 
 import { COMMAND_NAMES, describeState, WindowsDebugger } from "./kd-commands.js";
 
 import { openKdnetSession } from "./windows-session.js";
 
-export async function connectWindows(ctx: Context, target: Target, opts: Record<string, unknown>): Promise<void> {
+/** How long a Windows attach waits for the first poke when the caller sets no timeout (the setup hand-off). */
+const DEFAULT_WAIT_SECONDS = 60;
+
+/** `netdbg connect <windows-target>` from flags (the demo, the setup hand-off): parsed, then {@link attachWindows}. */
+export async function connectWindows(ctx: Context, target: Target, flags: ConnectFlags): Promise<void> {
+  return attachWindows(ctx, target, parseConnectRequest(flags));
+}
+
+/** `netdbg connect <windows-target>`: KDNET handshake, then --exec commands or the KD prompt. */
+export async function attachWindows(
+  ctx: Context,
+  target: Target,
+  opts: Pick<ConnectRequest, "port" | "timeoutS" | "exec" | "before">,
+): Promise<void> {
   const stored = await ctx.secrets.get(target.name);
   if (stored === undefined) throw netdbgError("E009", { name: target.name });
   ctx.secretsSeen.push(stored);
   const key = parseKdnetKey(stored);
-  const port = kdnetPortOption(opts.port, target);
-  const timeoutS = opts.timeout !== undefined ? Number(opts.timeout) : 60;
-  if (!Number.isFinite(timeoutS) || timeoutS <= 0) {
-    throw netdbgError("E003", {
-      option: "--timeout",
-      value: String(opts.timeout),
-      reason: "expected a positive number of seconds",
-      fix: "Use e.g. --timeout 60.",
-    });
-  }
-  const exec = typeof opts.exec === "string" ? opts.exec : undefined;
+  const port = opts.port ?? target.port ?? DEFAULT_KDNET_PORT;
+  const timeoutS = opts.timeoutS ?? DEFAULT_WAIT_SECONDS;
+  const exec = opts.exec;
   const json = Boolean(ctx.opts.json);
   const say = (t: string) => {
     if (!json) process.stderr.write(`${t}\n`);
@@ -72,7 +78,7 @@ export async function connectWindows(ctx: Context, target: Target, opts: Record<
       }
     } else {
       // commands shown before the prompt (the demo shows the registers), output as if typed
-      for (const line of typeof opts.before === "string" ? opts.before.split(";").map((x) => x.trim()) : []) {
+      for (const line of (opts.before ?? "").split(";").map((x) => x.trim())) {
         if (line) ctx.out(`kd> ${line}\n${(await dbg.exec(line)).text}`);
       }
       await repl(dbg, ctx, say);
