@@ -85,7 +85,6 @@ export async function setupResultOf(
   target: Target,
   opts: Record<string, unknown>,
   deps: CliDeps = {},
-  portsSettled = false,
 ): Promise<SetupResult> {
   const request: SetupRequest = parseSetupRequest(opts);
   if (target.os === "windows" && request.windows.via === "winrm") {
@@ -95,7 +94,6 @@ export async function setupResultOf(
   return runSetup(target, request, journeyDeps(ctx, deps), {
     progress: progressOf(ctx, deps),
     showSecrets: Boolean(ctx.opts.showSecrets),
-    portsSettled,
   });
 }
 

@@ -45,8 +45,6 @@ export interface JourneyUi {
   progress?: Progress;
   /** Print the key and every secret in full (`--show-secrets`). */
   showSecrets?: boolean;
-  /** Skip the port step (the fleet settled every port first, in one inventory write). */
-  portsSettled?: boolean;
 }
 
 /** The one result of a setup, both OSes. `json()` gives the `--json` object (shape fixed by the tests). */
@@ -124,17 +122,11 @@ export async function runSetup(
 ): Promise<SetupResult> {
   const check = request.check;
   const driver = deps.drivers[target0.os];
-  const target = ui.portsSettled
-    ? target0
-    : await ensurePort(
-        target0,
-        { ...(request.port !== undefined ? { port: request.port } : {}), check },
-        {
-          inventory: deps.inventory,
-          log: deps.log,
-          isFree: deps.isPortFree,
-        },
-      );
+  const target = await ensurePort(
+    target0,
+    { ...(request.port !== undefined ? { port: request.port } : {}), check },
+    { inventory: deps.inventory, log: deps.log, isFree: deps.isPortFree },
+  );
   const port = target.port!;
   const prepared = await driver.prepare(target, request);
 
