@@ -5,7 +5,7 @@
  * then attach the debugger when asked. Nothing here decides what happens to a target.
  */
 import { Listr } from "listr2";
-import type { ProgressHooks, SetupRequest, TeardownRequest } from "../core/driver.js";
+import type { ProgressHooks, WindowsLink } from "../core/driver.js";
 import { netdbgError } from "../core/error.js";
 import type { Target } from "../core/inventory.js";
 import { runSetup, type SetupResult, setupJson } from "../journey/setup.js";
@@ -49,15 +49,18 @@ function progressOf(ctx: Context, deps: CliDeps) {
 }
 
 /**
- * The account for Invoke-Command: --winrm-credential <file> (a PSCredential from Export-Clixml), or --winrm-user
- * with its password asked on the terminal before any progress display (and added to the secrets every output is
- * scrubbed of); neither: this host's own logon (a domain).
+ * --via winrm on a Windows target: the account for Invoke-Command, set on the request's link. --winrm-credential
+ * <file> (a PSCredential from Export-Clixml), or --winrm-user with its password asked on the terminal before any
+ * progress display (and added to the secrets every output is scrubbed of); neither: this host's own logon (a domain).
  */
-async function winrmAccount(
+async function askWinrmAccount(
   ctx: Context,
+  target: Target,
   opts: Record<string, unknown>,
   deps: CliDeps,
-): Promise<{ file: string } | { user: string; password: string } | undefined> {
+  link: WindowsLink,
+): Promise<void> {
+  if (target.os !== "windows" || link.via !== "winrm") return;
   const file = typeof opts.winrmCredential === "string" ? opts.winrmCredential : undefined;
   const user = typeof opts.winrmUser === "string" ? opts.winrmUser : undefined;
   if (file && user) {
@@ -68,15 +71,18 @@ async function winrmAccount(
       fix: "Pass one of them: the credential file holds its user name and password.",
     });
   }
-  if (file) return { file };
-  if (!user) return undefined;
-  if (deps.askPassword) return { user, password: await deps.askPassword(user) };
+  if (file) link.winrm = { file };
+  if (!user) return;
+  if (deps.askPassword) {
+    link.winrm = { user, password: await deps.askPassword(user) };
+    return;
+  }
   if (!ctx.isTTY || ctx.opts.json) {
     throw netdbgError("E228", { user, why: ctx.opts.json ? "--json runs never ask" : "there is no terminal to ask on" });
   }
-  const pw = await askPassword(`WinRM password for ${user}:`, "winrm-credential");
-  ctx.secretsSeen.push(pw);
-  return { user, password: pw };
+  const password = await askPassword(`WinRM password for ${user}:`, "winrm-credential");
+  ctx.secretsSeen.push(password);
+  link.winrm = { user, password };
 }
 
 /** Run the sequence for one target and return its result, rendering nothing (the fleet renders a table). */
@@ -86,11 +92,8 @@ export async function setupResultOf(
   opts: Record<string, unknown>,
   deps: CliDeps = {},
 ): Promise<SetupResult> {
-  const request: SetupRequest = parseSetupRequest(opts);
-  if (target.os === "windows" && request.windows.via === "winrm") {
-    const account = await winrmAccount(ctx, opts, deps);
-    if (account) request.windows.winrm = account;
-  }
+  const request = parseSetupRequest(opts);
+  await askWinrmAccount(ctx, target, opts, deps, request.windows);
   return runSetup(target, request, journeyDeps(ctx, deps), {
     progress: progressOf(ctx, deps),
     showSecrets: Boolean(ctx.opts.showSecrets),
@@ -243,11 +246,8 @@ export async function teardownTarget(
   opts: Record<string, unknown>,
   deps: CliDeps = {},
 ): Promise<TeardownResult> {
-  const request: TeardownRequest = parseTeardownRequest(opts);
-  if (target.os === "windows" && request.windows.via === "winrm") {
-    const account = await winrmAccount(ctx, opts, deps);
-    if (account) request.windows.winrm = account;
-  }
+  const request = parseTeardownRequest(opts);
+  await askWinrmAccount(ctx, target, opts, deps, request.windows);
   const r = await runTeardown(target, request, journeyDeps(ctx, deps), { progress: progressOf(ctx, deps) });
   for (const n of r.host.notes) ctx.log.warn(n);
   if (ctx.opts.json) {

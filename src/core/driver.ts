@@ -39,6 +39,13 @@ export type Progress = <T>(title: string, run: (hooks: ProgressHooks) => Promise
 /** Why a test or the demo opens sessions differently: the opener every driver uses for SSH. */
 export type SessionOpener = (target: Target, o: { acceptNewHostKey: boolean; check: boolean }) => Promise<RemoteSession>;
 
+/** How netdbg reaches a Windows target: SSH, or Invoke-Command (--via winrm) with its account (a PSCredential
+ * file, or a user and the password asked before the run; none: this host's own logon). */
+export interface WindowsLink {
+  via: "ssh" | "winrm";
+  winrm?: { file: string } | { user: string; password: string };
+}
+
 /** The setup request, parsed once from the command's flags (src/cli/options.ts). */
 export interface SetupRequest {
   check: boolean;
@@ -50,15 +57,7 @@ export interface SetupRequest {
   /** false: leave this host's firewall alone; `hostFirewallReason` says why (default: the flag). */
   hostFirewall: boolean;
   hostFirewallReason?: string;
-  windows: {
-    kdnic: boolean;
-    makeDefault: boolean;
-    reboot: boolean;
-    bitlockerUnknownOk: boolean;
-    via: "ssh" | "winrm";
-    /** --via winrm: the account (a PSCredential file, or a user and the password asked before the run). */
-    winrm?: { file: string } | { user: string; password: string };
-  };
+  windows: WindowsLink & { kdnic: boolean; makeDefault: boolean; reboot: boolean; bitlockerUnknownOk: boolean };
   linux: {
     kgdboeSource?: string;
     installDeps: boolean;
@@ -75,7 +74,7 @@ export interface TeardownRequest {
   acceptNewHostKey: boolean;
   /** Windows: restore this exported BCD store instead of replaying the journal. */
   restoreExport?: string;
-  windows: { via: "ssh" | "winrm"; winrm?: { file: string } | { user: string; password: string } };
+  windows: WindowsLink;
 }
 
 /** What the sequence has settled before the driver runs. */

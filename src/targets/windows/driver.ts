@@ -13,6 +13,7 @@ import type {
   Progress,
   TargetTeardownResult,
   TeardownRequest,
+  WindowsLink,
 } from "../../core/driver.js";
 import { netdbgError } from "../../core/error.js";
 import type { Target } from "../../core/inventory.js";
@@ -24,7 +25,7 @@ import { type ScriptRunner, sessionRunner } from "./ps.js";
 import { type KdnetPoke, kdnetSourceToRecord, type PokeWatch, type RebootResult, rebootAndWait } from "./reboot.js";
 import { restoreExport, restoreExportCall, teardownWindows } from "./run.js";
 import { setupWindows } from "./setup.js";
-import { type WinrmCredential, winrmRunner } from "./winrm.js";
+import { winrmRunner } from "./winrm.js";
 
 /** The ports only Windows needs, given by the composition root. */
 export interface WindowsDriverPorts {
@@ -45,7 +46,7 @@ interface Link {
 
 async function openLink(
   target: Target,
-  via: { via: "ssh" | "winrm"; winrm?: WinrmCredential },
+  via: WindowsLink,
   acceptNewHostKey: boolean,
   check: boolean,
   deps: DriverDeps,
