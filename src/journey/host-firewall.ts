@@ -4,7 +4,7 @@
  * a `where: "host"` entry with its exact undo (argv, never a shell) through core/apply's journal-first loop;
  * rolled back when the target part fails; closed by teardown after the target's own undos ran.
  */
-import { ApplyFailed, applyActions } from "../core/apply.js";
+import { ApplyFailed, applyJournaled } from "../core/apply.js";
 import { isNetdbgError, netdbgError } from "../core/error.js";
 import type { JourneyAction } from "../core/driver.js";
 import type { Target } from "../core/inventory.js";
@@ -138,7 +138,11 @@ export async function openHostFirewall(o: OpenOptions): Promise<HostFirewallResu
     undoData: { request: { ...req }, exec: a.undoExec },
   });
   const byId = new Map(todo.map((a) => [a.id, a]));
-  const report = await applyActions({
+  const {
+    report,
+    entries: opened,
+    rollback,
+  } = await applyJournaled({
     step: HOST_FIREWALL_STEP,
     actions: todo.map(asAction),
     journal,
@@ -156,24 +160,8 @@ export async function openHostFirewall(o: OpenOptions): Promise<HostFirewallResu
   });
   for (const r of report.actions)
     if (r.outcome === "changed") actions[plan.actions.findIndex((x) => x.id === r.id)]!.outcome = "changed";
-  const opened = journal.entries.filter((e) => isHost(e) && e.status === "applied" && byId.has(e.id)).slice(-todo.length);
-  const rollback = async (): Promise<string[]> => {
-    const errors: string[] = [];
-    for (const entry of [...opened].reverse()) {
-      if (entry.status === "undone") continue;
-      try {
-        await undoOne(step, facts, entry.id, entry.title, entry.undo, entry.undoData);
-        entry.status = "undone";
-        entry.finishedAt = now().toISOString();
-      } catch (e) {
-        errors.push(`undo of '${entry.title}' failed: ${(e as Error).message}`);
-      }
-    }
-    await o.store.save(journal);
-    return errors;
-  };
   try {
-    // read back: every rule in place; the fresh plan's undo carries the real handles
+    // read back: every rule in place; the fresh plan's undo carries the real handles (the rollback uses them)
     const after = await step.verify("open");
     for (const entry of opened) {
       const again = after.actions.find((x) => x.id === entry.id);
