@@ -109,7 +109,7 @@ export async function setupTarget(
 ): Promise<SetupResult> {
   const r = await setupResultOf(ctx, target, opts, deps);
   if (r.keyNote) ctx.log.info(r.keyNote);
-  if (r.os === "windows") for (const w of r.warnings) ctx.log.warn(w);
+  for (const w of r.warnings) ctx.log.warn(w);
   if (ctx.opts.json) {
     ctx.json(setupJson(r));
     return r;
@@ -119,6 +119,7 @@ export async function setupTarget(
   const attach = !r.check && opts.connect === true && ctx.isTTY && r.attachable;
   if (r.os === "windows") renderWindows(ctx, r);
   else renderLinux(ctx, r);
+  for (const a of r.advice ?? []) ctx.out(`advice: ${a}`);
   if (r.check) return r;
   if (attach) {
     ctx.out(`Attaching: netdbg connect ${r.target.name}`);
@@ -197,46 +198,42 @@ function renderWindows(ctx: Context, r: SetupResult): void {
     );
 }
 
+/** The Linux fields of a setup's result the text report reads. */
+type LinuxDetails = Pick<
+  LinuxSetupResult,
+  "kernel" | "nic" | "udpPort" | "forceSingleCore" | "source" | "commit" | "commands" | "verified"
+>;
+
 function renderLinux(ctx: Context, r: SetupResult): void {
   renderHost(ctx, r);
-  const targetActions = r.actions.filter((x) => x.where !== "host");
-  const lr = {
-    ...(r.details as unknown as Omit<LinuxSetupResult, "actions" | "changed" | "target" | "check">),
-    target: r.target.name,
-    check: r.check,
-    changed: targetActions.some((a) => a.outcome === "changed"),
-    actions: targetActions.map((a) => ({ ...a, undo: a.undo ?? undefined })),
-  } as LinuxSetupResult;
-  const notes = () => {
-    for (const w of lr.warnings) ctx.log.warn(w);
-    for (const a of lr.advice) ctx.out(`advice: ${a}`);
-  };
+  const d = r.details as unknown as LinuxDetails;
+  const name = r.target.name;
+  const actions = r.actions.filter((x) => x.where !== "host");
   if (r.check) {
-    ctx.out(`Read-only probe commands sent to ${lr.target} (they change nothing):`);
-    for (const c of lr.commands) ctx.out(`  # ${c.step}\n  ${c.command.split("\n").join("\n  ")}`);
+    ctx.out(`Read-only probe commands sent to ${name} (they change nothing):`);
+    for (const c of d.commands) ctx.out(`  # ${c.step}\n  ${c.command.split("\n").join("\n  ")}`);
     ctx.out("");
-    ctx.out(`Plan for ${lr.target} (kernel ${lr.kernel}, NIC ${lr.nic}, UDP ${lr.udpPort}) — nothing below was run:`);
-    for (const a of lr.actions) {
+    ctx.out(`Plan for ${name} (kernel ${d.kernel}, NIC ${d.nic}, UDP ${d.udpPort}) — nothing below was run:`);
+    for (const a of actions) {
       ctx.out(`  [${a.outcome === "unchanged" ? "unchanged" : "would run"}] ${a.title}`);
       ctx.out(`    ${a.command.split("\n").join("\n    ")}`);
       if (a.undo) ctx.out(`    undo: ${a.undo}`);
     }
-    notes();
     return;
   }
-  for (const line of setupHeadline(lr.target, lr)) ctx.out(line);
-  ctx.out(`  kernel ${lr.kernel}, NIC ${lr.nic}, UDP port ${lr.udpPort}, force_single_core=${lr.forceSingleCore}`);
-  if (lr.verified?.udpTarget)
-    ctx.out(`  kgdboe says: target remote udp:${lr.verified.udpTarget.host}:${lr.verified.udpTarget.port}`);
-  const rsp = lr.verified?.rsp;
+  const changed = actions.some((a) => a.outcome === "changed");
+  for (const line of setupHeadline(name, { actions, changed, ...(d.verified ? { verified: d.verified } : {}) })) ctx.out(line);
+  ctx.out(`  kernel ${d.kernel}, NIC ${d.nic}, UDP port ${d.udpPort}, force_single_core=${d.forceSingleCore}`);
+  if (d.verified?.udpTarget)
+    ctx.out(`  kgdboe says: target remote udp:${d.verified.udpTarget.host}:${d.verified.udpTarget.port}`);
+  const rsp = d.verified?.rsp;
   if (rsp?.outcome === "verified")
     ctx.out(
       `  verified by RSP: ${rsp.endpoint} answered the break-in (stop ${rsp.stop}${rsp.pc ? `, pc ${rsp.pc}` : ""}${rsp.roundTripMs !== undefined ? `, round trip ${rsp.roundTripMs} ms` : ""}) and detached; the kernel runs on`,
     );
   else if (rsp?.outcome === "skipped") ctx.out(`  RSP check skipped (${rsp.reason})`);
-  // no-answer / not-detached: a coded warning in the warnings (printed below)
-  if (lr.commit) ctx.out(`  kgdboe source ${lr.source} (commit ${lr.commit})`);
-  notes();
+  // no-answer / not-detached: a coded warning in the warnings (logged with the others)
+  if (d.commit) ctx.out(`  kgdboe source ${d.source} (commit ${d.commit})`);
 }
 
 /** Tear down one target (the caller holds its lock) and render the result. */

@@ -115,9 +115,11 @@ export interface DriverSetupResult {
   handoff: { windbg?: string; gdb?: string };
   /** The driver may attach right away (Windows: --reboot saw the poke; Linux: not a check). */
   attachable: boolean;
-  /** Warnings and notes for the log. */
+  /** Warnings: logged once, and the `--json` object's `warnings`. */
   warnings: string[];
-  /** The OS's own result fields (they follow the common ones in `--json`). */
+  /** Advice lines (Linux: the kernel command line), printed after the report and in `--json` as `advice`. */
+  advice?: string[];
+  /** The OS's own result fields (they follow the common ones in `--json`; never warnings or advice). */
   details: Record<string, unknown>;
 }
 

@@ -64,6 +64,7 @@ export interface SetupResult {
   handoff: { windbg?: string; gdb?: string; connect: boolean };
   attachable: boolean;
   warnings: string[];
+  advice?: string[];
   details: Record<string, unknown>;
 }
 
@@ -81,6 +82,8 @@ export function setupJson(r: SetupResult): Record<string, unknown> {
     hostFirewall: { frontEnds: r.hostFirewall.frontEnds, summary: r.hostFirewall.summary, request: r.hostFirewall.request },
     handoff: r.handoff,
     ...r.details,
+    warnings: r.warnings,
+    ...(r.advice ? { advice: r.advice } : {}),
   };
 }
 
@@ -191,6 +194,7 @@ export async function runSetup(
     handoff: { ...out.handoff, connect: false },
     attachable: out.attachable,
     warnings: out.warnings,
+    ...(out.advice ? { advice: out.advice } : {}),
     details: out.details,
   };
   return ui.showSecrets || key === undefined ? result : scrubDeep(result, [key]);

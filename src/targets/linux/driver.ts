@@ -127,14 +127,15 @@ export function linuxDriver(ports: LinuxDriverPorts): OsDriver {
           hooks.phase(`Set up ${target.name}: done`);
           return r;
         });
-        const { actions, changed, target: _t, check: _c, ...rest } = result;
+        const { actions, changed, target: _t, check: _c, warnings, advice, ...rest } = result;
         const gdb = `target remote udp:${target.address}:${result.udpPort}`;
         return {
           changed,
           actions: actions.map((a): JourneyAction => ({ ...a, where: "target", outcome: a.outcome as JourneyAction["outcome"] })),
           handoff: { gdb: `gdb vmlinux -ex '${gdb}'` },
           attachable: !request.check,
-          warnings: [],
+          warnings,
+          advice,
           details: { ...rest, gdb: request.check ? undefined : gdb },
         };
       } finally {

@@ -214,7 +214,6 @@ export function windowsDriver(ports: WindowsDriverPorts = {}): OsDriver {
           entry: p.entryGuid ?? null,
           export: p.exportPath,
           expected: p.expected,
-          warnings: p.warnings,
           debugger: windbg,
           reboot: rebooted
             ? {
