@@ -8,12 +8,11 @@
  * own apply rolls back its own changes (core/apply.ts). The result is data: src/cli renders it as text,
  * progress or the one `--json` object, and attaches the debugger when asked.
  */
-import type { DriverDeps, JourneyAction, OsDriver, Progress, SessionOpener, SetupRequest } from "../core/driver.js";
+import type { DriverDeps, JourneyAction, OsDriver, Progress, SetupRequest } from "../core/driver.js";
 import { netdbgError } from "../core/error.js";
 import type { Target } from "../core/inventory.js";
-import type { JournalStore } from "../core/journal.js";
 import { generateKdnetKey, parseKdnetKey } from "../core/kdnet-key.js";
-import type { Clock, InventoryPort, Logger, RemoteSession, SecretStore } from "../core/interfaces.js";
+import type { SecretStore } from "../core/interfaces.js";
 import { redactSecret } from "../core/redact.js";
 import type { FirewallRequest } from "../host/firewall/index.js";
 import type { PortProbe } from "../host/port-alloc.js";
@@ -21,20 +20,15 @@ import { recordJourneyFacts } from "./facts.js";
 import { type HostFirewallPort, type HostFirewallResult, openHostFirewall } from "./host-firewall.js";
 import { ensurePort } from "./port.js";
 
-/** Everything the sequence reaches the world through (src/cli/journey-deps.ts builds the real ones). */
-export interface JourneyDeps {
-  inventory: InventoryPort;
+/** Everything the sequence reaches the world through (src/cli/journey-deps.ts builds the real ones): what every
+ * driver gets, and the sequence's own. */
+export interface JourneyDeps extends DriverDeps {
   secrets: SecretStore;
   /** Secrets seen in this run: every output is scrubbed of them. */
   secretsSeen: string[];
-  log: Logger;
-  store: JournalStore;
-  clock: Clock;
   firewall: HostFirewallPort;
   isPortFree: PortProbe;
   drivers: Record<Target["os"], OsDriver>;
-  openSession: SessionOpener;
-  sudoPassword?: (session: RemoteSession) => Promise<(() => Promise<string>) | undefined>;
   /** The host address on the route to the target (drivers that need one, when no flag or inventory says). */
   discoverHostIp?: (target: Target, port: number) => Promise<string | undefined>;
   now?: () => Date;
@@ -154,20 +148,12 @@ export async function runSetup(
   const fw: HostFirewallResult | undefined = request.hostFirewall
     ? await openHostFirewall({ target, port, store: deps.store, check, firewall: deps.firewall, now })
     : undefined;
-  const driverDeps: DriverDeps = {
-    store: deps.store,
-    clock: deps.clock,
-    log: deps.log,
-    inventory: deps.inventory,
-    openSession: deps.openSession,
-    ...(deps.sudoPassword ? { sudoPassword: deps.sudoPassword } : {}),
-  };
   const progress = ui.progress ?? noDisplay;
   let out: Awaited<ReturnType<OsDriver["setup"]>>;
   try {
     out = await driver.setup(
       { target, request, port, ...(hostIp ? { hostIp } : {}), ...(key ? { key } : {}), now: now(), prepared },
-      driverDeps,
+      deps,
       progress,
     );
   } catch (e) {
