@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { netdbgError } from "../../core/error.js";
 import type { Target } from "../../core/inventory.js";
 import type { Context } from "../context.js";
+import type { SetupResult } from "../../journey/setup.js";
 import type { FleetOutcome } from "../fleet.js";
 import { table } from "../output.js";
 import { createPrompter, requireFlags } from "../prompts.js";
@@ -123,11 +124,7 @@ export async function setupFleet(
   const ready = await ensurePorts(
     targets,
     { check: Boolean(opts.check) },
-    {
-      inventory: c.inventory,
-      log: c.log,
-      isFree: deps.isPortFree ?? isUdpPortFree,
-    },
+    { inventory: c.inventory, log: c.log, isFree: deps.isPortFree ?? isUdpPortFree },
   );
   const { fleetExitCode, runFleet } = await import("../fleet.js");
   const { withTargetLock } = await import("../target-lock.js");
@@ -137,19 +134,19 @@ export async function setupFleet(
   const outcomes = await runFleet(
     c,
     ready,
-    (child, t) =>
-      withTargetLock(child, t.name, "setup", opts, async () =>
-        setupJson(await setupResultOf(child, t, { ...opts, connect: false }, deps)),
-      ),
+    (child, t) => withTargetLock(child, t.name, "setup", opts, () => setupResultOf(child, t, { ...opts, connect: false }, deps)),
     { concurrency, title: "setup" },
   );
+  const resultOf = (o: FleetOutcome) => o.result as SetupResult | undefined;
   if (c.opts.json) {
     c.json({
       fleet: outcomes.map((o) => ({
         target: o.target,
         os: o.os,
         ok: o.ok,
-        ...(o.ok ? { result: o.result } : { error: { code: o.code ?? "NETDBG-E000", message: o.message, fix: o.fix ?? "" } }),
+        ...(o.ok
+          ? { result: setupJson(resultOf(o)!) }
+          : { error: { code: o.code ?? "NETDBG-E000", message: o.message, fix: o.fix ?? "" } }),
       })),
     });
   } else {
@@ -158,8 +155,8 @@ export async function setupFleet(
       table(
         ["target", "os", "port", "key", "result", "detail"],
         outcomes.map((o) => {
-          const r = o.result as Partial<FleetRow> | undefined;
-          const changes = r?.actions?.filter((a) => a.outcome === "changed").length ?? 0;
+          const r = resultOf(o);
+          const changes = r?.actions.filter((a) => a.outcome === "changed").length ?? 0;
           return [
             o.target,
             o.os,
@@ -167,25 +164,16 @@ export async function setupFleet(
             r?.key ?? "",
             o.ok ? (r?.check ? "planned" : r?.changed ? `changed (${changes})` : "unchanged") : "FAILED",
             o.ok
-              ? (r?.handoff?.windbg ?? r?.handoff?.gdb ?? o.message)
+              ? (r?.handoff.windbg ?? r?.handoff.gdb ?? o.message)
               : `${o.message} ${o.fix ?? ""} ${o.code ? `[${o.code}]` : ""}`.trim(),
           ];
         }),
         c.color,
       ),
     );
-    if (!c.opts.showSecrets && outcomes.some((o) => (o.result as Partial<FleetRow> | undefined)?.key))
+    if (!c.opts.showSecrets && outcomes.some((o) => resultOf(o)?.key))
       c.out("Keys are shown redacted: 'netdbg keys show <target> --show-secrets' prints one in full.");
   }
   process.exitCode = fleetExitCode(outcomes);
   return outcomes;
-}
-
-/** The fields of a setup's `--json` object the fleet's table reads. */
-interface FleetRow {
-  key: string | null;
-  check: boolean;
-  changed: boolean;
-  actions: { outcome: string }[];
-  handoff: { windbg?: string; gdb?: string };
 }
