@@ -33,7 +33,8 @@ export interface HostFirewallPort {
 
 export interface HostFirewallResult {
   req: FirewallRequest;
-  plan: FirewallPlan;
+  /** The firewalls in charge (none when not involved). */
+  frontEnds: string[];
   /** One line per planned action (none when no firewall is in charge). */
   actions: JourneyAction[];
   /** What happened, for humans (the plan's summary, or why nothing was done). */
@@ -51,6 +52,8 @@ interface OpenOptions {
   now?: () => Date;
 }
 
+const nothing = async (): Promise<string[]> => [];
+
 const undoPlan = (a: { id: string; title: string; undo?: string }, exec: readonly Exec[]): FirewallPlan => ({
   frontEnds: [],
   summary: "",
@@ -67,34 +70,31 @@ const undoPlan = (a: { id: string; title: string; undo?: string }, exec: readonl
 export async function openHostFirewall(o: OpenOptions): Promise<HostFirewallResult> {
   const now = o.now ?? (() => new Date());
   const req = await o.firewall.request(o.target, o.port);
-  const nothing = async () => [] as string[];
-  if (classifyAddress(req.address) === "loopback") {
-    // the target is this machine (the demo, tests): its datagrams arrive on lo, which host firewalls accept
-    const plan: FirewallPlan = { frontEnds: [], summary: "", actions: [], warnings: [], blockers: [] };
-    return {
-      req,
-      plan,
-      actions: [],
-      summary: `Host firewall: not involved (the target ${req.address} is on this machine's loopback).`,
-      rollback: nothing,
-    };
-  }
+  const result = (summary: string, frontEnds: string[] = [], actions: JourneyAction[] = [], rollback = nothing) => ({
+    req,
+    frontEnds,
+    actions,
+    summary: `Host firewall: ${summary}`,
+    rollback,
+  });
+  // the target is this machine (the demo, tests): its datagrams arrive on lo, which host firewalls accept
+  if (classifyAddress(req.address) === "loopback")
+    return result(`not involved (the target ${req.address} is on this machine's loopback).`);
   const { step, elevated } = o.firewall.step(req);
   const facts = await step.probe();
   const plan = step.plan(facts, "open");
-  const line = (a: FirewallAction, outcome: ActionOutcome): JourneyAction => ({
-    id: a.id,
-    title: a.title,
-    where: "host",
-    outcome,
-    command: a.command,
-    undo: a.undo ?? null,
-  });
-  const actions = plan.actions.map((a) => line(a, a.satisfied ? "unchanged" : "skipped"));
-  if (plan.actions.length === 0 && plan.blockers.length === 0) {
-    return { req, plan, actions, summary: `Host firewall: ${plan.summary}`, rollback: nothing };
-  }
-  if (o.check) return { req, plan, actions, summary: `Host firewall: ${plan.summary}`, rollback: nothing };
+  const actions = plan.actions.map(
+    (a): JourneyAction => ({
+      id: a.id,
+      title: a.title,
+      where: "host",
+      outcome: a.satisfied ? "unchanged" : "skipped",
+      command: a.command,
+      undo: a.undo ?? null,
+    }),
+  );
+  const said = (summary: string) => result(summary, plan.frontEnds, actions);
+  if (o.check || (plan.actions.length === 0 && plan.blockers.length === 0)) return said(plan.summary);
   if (
     !elevated &&
     plan.actions.length === 0 &&
@@ -103,18 +103,13 @@ export async function openHostFirewall(o: OpenOptions): Promise<HostFirewallResu
   ) {
     // without root the rules cannot even be read: say so and go on (a firewall that drops the traffic shows up
     // as a debugger that never connects, which 'netdbg doctor' names)
-    return {
-      req,
-      plan,
-      actions,
-      summary: `Host firewall: ${plan.summary} If it drops the debug traffic, open it as root: 'sudo netdbg host firewall open ${o.target.name}' (or run setup with sudo).`,
-      rollback: nothing,
-    };
+    return said(
+      `${plan.summary} If it drops the debug traffic, open it as root: 'sudo netdbg host firewall open ${o.target.name}' (or run setup with sudo).`,
+    );
   }
   if (plan.blockers.length) throw plan.blockers[0];
   const todo = plan.actions.filter((a) => !a.satisfied);
-  if (todo.length === 0)
-    return { req, plan, actions, summary: `Host firewall: already open (${plan.frontEnds.join(", ")}).`, rollback: nothing };
+  if (todo.length === 0) return said(`already open (${plan.frontEnds.join(", ")}).`);
   if (!elevated) {
     throw netdbgError("E740", {
       frontEnds: plan.frontEnds.join(", "),
@@ -175,7 +170,7 @@ export async function openHostFirewall(o: OpenOptions): Promise<HostFirewallResu
     if (errors.length && e instanceof Error) e.message += ` (rollback: ${errors.join("; ")})`;
     throw e;
   }
-  return { req, plan, actions, summary: `Host firewall: ${plan.summary}`, rollback };
+  return result(plan.summary, plan.frontEnds, actions, rollback);
 }
 
 /** The host entries of a journal that may still be in effect, newest first. */

@@ -175,7 +175,7 @@ export async function runSetup(
     ...(keyNote ? { keyNote } : {}),
     actions: [...(fw?.actions ?? []), ...out.actions],
     hostFirewall: fw
-      ? { frontEnds: fw.plan.frontEnds, summary: fw.summary, request: fw.req, text: fw.summary }
+      ? { frontEnds: fw.frontEnds, summary: fw.summary, request: fw.req, text: fw.summary }
       : { frontEnds: [], summary: `left alone (${why})`, request: null, text: `Host firewall: left alone (${why}).` },
     handoff: { ...out.handoff, connect: false },
     attachable: out.attachable,
