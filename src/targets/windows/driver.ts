@@ -18,13 +18,13 @@ import type {
 import { netdbgError } from "../../core/error.js";
 import type { Target } from "../../core/inventory.js";
 import type { PowerShellRunner } from "../../core/interfaces.js";
-import type { Action, ActionReport, StepReport } from "../../core/step.js";
-import { displayCall, type WindowsPlan } from "./plan.js";
+import type { Action, ActionReport } from "../../core/step.js";
+import { displayCall } from "./plan.js";
 import { checkElevation, DEFAULT_EXPORT_DIR, probeWindows } from "./probe.js";
 import { type ScriptRunner, sessionRunner } from "./ps.js";
 import { type KdnetPoke, kdnetSourceToRecord, type PokeWatch, type RebootResult, rebootAndWait } from "./reboot.js";
 import { restoreExport, restoreExportCall, teardownWindows } from "./run.js";
-import { setupWindows } from "./setup.js";
+import { type SetupWindowsResult, setupWindows } from "./setup.js";
 import { winrmRunner } from "./winrm.js";
 
 /** The ports only Windows needs, given by the composition root. */
@@ -106,11 +106,10 @@ export function windowsDriver(ports: WindowsDriverPorts = {}): OsDriver {
       // the link opens before the display starts: SSH may ask about a new host key
       let link = await openLink(target, w, request.acceptNewHostKey, check, deps, ports);
       let run = link.run;
-      let plan: WindowsPlan | undefined;
-      let report: StepReport | undefined;
+      let provisioned: SetupWindowsResult | undefined;
       let rebooted: RebootResult | undefined;
       try {
-        const r = await progress(`Provision KDNET on '${target.name}' over ${link.description}`, async (hooks) => {
+        provisioned = await progress(`Provision KDNET on '${target.name}' over ${link.description}`, async (hooks) => {
           const done = await setupWindows({
             run,
             store: deps.store,
@@ -129,12 +128,10 @@ export function windowsDriver(ports: WindowsDriverPorts = {}): OsDriver {
               ...(request.force ? { force: true } : {}),
               ...(w.bitlockerUnknownOk ? { bitlockerUnknownOk: true } : {}),
             },
-            onPlan: (p) => {
-              plan = p;
+            onPlan: (p) =>
               hooks.line(
                 `NIC '${p.nic.name}'${p.nic.busparams ? ` at PCI ${p.nic.busparams}` : ""}; ${p.actions.length} actions`,
-              );
-            },
+              ),
             onStart: (a) => hooks.line(`${a.title}…`),
             onDone: (a, o) => hooks.line(`${a.title}: ${outcomeWord(o)}`),
           });
@@ -145,7 +142,6 @@ export function windowsDriver(ports: WindowsDriverPorts = {}): OsDriver {
           );
           return done;
         });
-        report = r.report;
         if (w.reboot && !check) {
           // the host debug port is watched before the reboot so the first poke cannot be missed
           let watch: (PokeWatch & { close(): Promise<void> }) | undefined;
@@ -188,8 +184,7 @@ export function windowsDriver(ports: WindowsDriverPorts = {}): OsDriver {
       } finally {
         await link.close();
       }
-      const p = plan!;
-      const rep = report!;
+      const { plan: p, report: rep } = provisioned;
       if (rebooted?.poke) await recordKdnetSource(deps, target, rebooted.poke);
       const actions: JourneyAction[] = p.actions.map((a: Action) => {
         const r = rep.actions.find((x: ActionReport) => x.id === a.id);
@@ -244,6 +239,14 @@ export function windowsDriver(ports: WindowsDriverPorts = {}): OsDriver {
       const restore = request.restoreExport;
       const link = await openLink(target, request.windows, request.acceptNewHostKey, check, deps, ports);
       const run = link.run;
+      const result = (changed: boolean, actions: readonly object[], text: string[]): TargetTeardownResult => ({
+        target: target.name,
+        os: "windows",
+        check,
+        changed,
+        actions,
+        text,
+      });
       try {
         await checkElevation(run, target.name);
         if (restore) {
@@ -252,28 +255,17 @@ export function windowsDriver(ports: WindowsDriverPorts = {}): OsDriver {
             await restoreExport(run, restore, target.name);
             await store.remove(target.name);
           }
-          return {
-            target: target.name,
-            os: "windows",
-            check,
-            changed: !check,
-            actions: [{ id: "bcd.import", outcome: check ? "skipped" : "changed", command: cmd }],
-            text: [`${check ? "would run" : "changed"}: ${cmd}`],
-          };
+          return result(
+            !check,
+            [{ id: "bcd.import", outcome: check ? "skipped" : "changed", command: cmd }],
+            [`${check ? "would run" : "changed"}: ${cmd}`],
+          );
         }
         if (pending.length === 0) {
           const facts = await probeWindows(run, { exportDir: DEFAULT_EXPORT_DIR });
           const exports = [...new Set([...((journal.facts.exports as string[] | undefined) ?? []), ...facts.exports])];
-          if (facts.netdbgEntries.length === 0 && journal.entries.length > 0) {
-            return {
-              target: target.name,
-              os: "windows",
-              check,
-              changed: false,
-              actions: [],
-              text: [`Nothing to undo on '${target.name}': every recorded change is already undone.`],
-            };
-          }
+          if (facts.netdbgEntries.length === 0 && journal.entries.length > 0)
+            return result(false, [], [`Nothing to undo on '${target.name}': every recorded change is already undone.`]);
           throw netdbgError("E216", { target: target.name, exports: exports.join(", ") });
         }
         const rep = await progress(`Undo netdbg's changes on '${target.name}' over ${link.description}`, async (hooks) => {
@@ -300,7 +292,7 @@ export function windowsDriver(ports: WindowsDriverPorts = {}): OsDriver {
           if (exports.length) text.push(`The store exports netdbg took stay on the target: ${exports.join(", ")}`);
           text.push("If the target is running the debug entry now, KDNET stays active until it restarts (shutdown /r /t 0).");
         }
-        return { target: target.name, os: "windows", check, changed: rep.changed, actions: rep.actions, text };
+        return result(rep.changed, rep.actions, text);
       } finally {
         await link.close();
       }
