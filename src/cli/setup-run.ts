@@ -5,7 +5,7 @@
  * then attach the debugger when asked. Nothing here decides what happens to a target.
  */
 import { Listr } from "listr2";
-import type { ProgressHooks, WindowsLink } from "../core/driver.js";
+import type { JourneyAction, ProgressHooks, WindowsLink } from "../core/driver.js";
 import { netdbgError } from "../core/error.js";
 import type { Target } from "../core/inventory.js";
 import { runSetup, type SetupResult, setupJson } from "../journey/setup.js";
@@ -121,35 +121,41 @@ export async function setupTarget(
   else renderLinux(ctx, r);
   for (const a of r.advice ?? []) ctx.out(`advice: ${a}`);
   if (r.check) return r;
+  const name = r.target.name;
   if (attach) {
-    ctx.out(`Attaching: netdbg connect ${r.target.name}`);
-    if (deps.connect) await deps.connect(ctx, r.target, r.os === "windows" ? { port: String(r.port) } : {});
-    else if (r.os === "windows")
-      await (await import("./debugger/windows-connect.js")).connectWindows(ctx, r.target, { port: String(r.port) });
-    else await (await import("./debugger/linux-connect.js")).runLinuxConnect(ctx, r.target, {});
+    ctx.out(`Attaching: netdbg connect ${name}`);
+    const connectOpts = r.os === "windows" ? { port: String(r.port) } : {};
+    if (deps.connect) await deps.connect(ctx, r.target, connectOpts);
+    else if (r.os === "windows") await (await import("./debugger/windows-connect.js")).connectWindows(ctx, r.target, connectOpts);
+    else await (await import("./debugger/linux-connect.js")).runLinuxConnect(ctx, r.target, connectOpts);
     return r;
   }
-  ctx.out(`Then attach:  netdbg connect ${r.target.name}`);
-  if (r.os === "windows") {
+  ctx.out(`Then attach:  netdbg connect ${name}`);
+  if (r.os === "linux") ctx.out(`     or gdb:  ${r.handoff.gdb}`);
+  else {
     ctx.out(`   or WinDbg:  ${r.handoff.windbg}`);
-    if (!ctx.opts.showSecrets) ctx.out(showKeyHint(r.target.name));
-  } else ctx.out(`     or gdb:  ${r.handoff.gdb}`);
+    if (!ctx.opts.showSecrets)
+      ctx.out(
+        `The key is shown redacted: 'netdbg keys show ${name} --show-secrets' (or setup --show-secrets) prints it in full.`,
+      );
+  }
   return r;
-}
-
-/** The hint printed under a redacted key. */
-function showKeyHint(target: string): string {
-  return `The key is shown redacted: 'netdbg keys show ${target} --show-secrets' (or setup --show-secrets) prints it in full.`;
 }
 
 const word = (check: boolean, outcome: string) => (check ? (outcome === "unchanged" ? "already done" : "would run") : outcome);
 
-function renderHost(ctx: Context, r: SetupResult): void {
-  ctx.out(r.hostFirewall.text);
-  for (const a of r.actions.filter((x) => x.where === "host")) {
-    ctx.out(`${word(r.check, a.outcome)}: ${a.command}  (host)`);
+/** The action lines of a report (with --check: each change's undo under it). */
+function renderActions(ctx: Context, r: SetupResult, actions: readonly JourneyAction[], suffix = ""): void {
+  for (const a of actions) {
+    ctx.out(`${word(r.check, a.outcome)}: ${a.command}${suffix}`);
     if (r.check && a.undo && a.outcome !== "unchanged") ctx.out(`    undo: ${a.undo}`);
   }
+}
+
+function renderHost(ctx: Context, r: SetupResult): void {
+  ctx.out(r.hostFirewall.text);
+  const host = r.actions.filter((x) => x.where === "host");
+  renderActions(ctx, r, host, "  (host)");
 }
 
 interface WindowsDetails {
@@ -166,10 +172,7 @@ interface WindowsDetails {
 function renderWindows(ctx: Context, r: SetupResult): void {
   renderHost(ctx, r);
   const targetActions = r.actions.filter((x) => x.where !== "host");
-  for (const a of targetActions) {
-    ctx.out(`${word(r.check, a.outcome)}: ${a.command}`);
-    if (r.check && a.undo && a.outcome !== "unchanged") ctx.out(`    undo: ${a.undo}`);
-  }
+  renderActions(ctx, r, targetActions);
   if (r.check) {
     ctx.out("Nothing was changed (--check).");
     return;
