@@ -175,7 +175,6 @@ const journalStoreOf = (ctx: Context, deps: CliDeps): JournalStore =>
 /** The sequence's deps for this context. */
 export function journeyDeps(ctx: Context, deps: CliDeps = {}): JourneyDeps {
   const openKdnetPort = deps.openKdnetPort ?? defaultOpenKdnetPort;
-  const rspCheck = deps.rspCheck;
   return {
     inventory: ctx.inventory,
     secrets: ctx.secrets,
@@ -199,7 +198,7 @@ export function journeyDeps(ctx: Context, deps: CliDeps = {}): JourneyDeps {
         resolveSource: (spec) => resolveKgdboeSource(spec, DEFAULT_KGDBOE_GIT),
         hostFetch: hostClone,
         templates: loadTemplates,
-        rspCheck: rspCheck ? (ep) => rspCheck(ep) : (ep, localPort) => rspCheckUdp(ep, { localPort }),
+        rspCheck: deps.rspCheck ?? ((ep, localPort) => rspCheckUdp(ep, { localPort })),
       }),
     },
   };

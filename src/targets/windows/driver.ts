@@ -65,12 +65,8 @@ async function openLink(
   return { run: sessionRunner(session, target.name), description: session.description, close: () => session.close() };
 }
 
-function stamp(d: Date): string {
-  return d
-    .toISOString()
-    .replace(/[-:]/g, "")
-    .replace(/\.\d+Z$/, "Z");
-}
+/** A file-name time stamp: 2026-11-21T06:00:00.000Z → 20261121T060000Z. */
+const stamp = (d: Date) => d.toISOString().replace(/[-:]|\.\d+/g, "");
 
 const outcomeWord = (o: string) => (o === "skipped" ? "would run" : o);
 
