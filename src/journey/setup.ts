@@ -8,7 +8,7 @@
  * own apply rolls back its own changes (core/apply.ts). The result is data: src/cli renders it as text,
  * progress or the one `--json` object, and attaches the debugger when asked.
  */
-import type { DriverDeps, JourneyAction, OsDriver, Progress, SetupRequest } from "../core/driver.js";
+import type { DriverDeps, DriverSetupResult, OsDriver, Progress, SetupRequest } from "../core/driver.js";
 import { netdbgError } from "../core/error.js";
 import type { Target } from "../core/inventory.js";
 import { generateKdnetKey, parseKdnetKey } from "../core/kdnet-key.js";
@@ -41,25 +41,19 @@ export interface JourneyUi {
   showSecrets?: boolean;
 }
 
-/** The one result of a setup, both OSes. `json()` gives the `--json` object (shape fixed by the tests). */
-export interface SetupResult {
+/** The one result of a setup, both OSes: the driver's, with what the sequence settled (`setupJson`: `--json`). */
+export interface SetupResult extends DriverSetupResult {
   target: Target;
   os: Target["os"];
   check: boolean;
-  changed: boolean;
   hostIp: string | null;
   port: number;
   /** The key as it may be shown (redacted unless showSecrets); null for OSes without one. */
   key: string | null;
   keyNote?: string;
   /** Host firewall lines first, then the target's. */
-  actions: JourneyAction[];
   hostFirewall: { frontEnds: string[]; summary: string; request: FirewallRequest | null; text: string };
-  handoff: { windbg?: string; gdb?: string; connect: boolean };
-  attachable: boolean;
-  warnings: string[];
-  advice?: string[];
-  details: Record<string, unknown>;
+  handoff: DriverSetupResult["handoff"] & { connect: boolean };
 }
 
 /** The `--json` object of a setup: the common fields, then the OS's own. */
@@ -149,7 +143,7 @@ export async function runSetup(
     ? await openHostFirewall({ target, port, store: deps.store, check, firewall: deps.firewall, now })
     : undefined;
   const progress = ui.progress ?? noDisplay;
-  let out: Awaited<ReturnType<OsDriver["setup"]>>;
+  let out: DriverSetupResult;
   try {
     out = await driver.setup(
       { target, request, port, ...(hostIp ? { hostIp } : {}), ...(key ? { key } : {}), now: now(), prepared },
@@ -165,6 +159,7 @@ export async function runSetup(
 
   const why = request.hostFirewallReason ?? "--no-host-firewall";
   const result: SetupResult = {
+    ...out,
     target,
     os: target.os,
     check,
@@ -178,10 +173,6 @@ export async function runSetup(
       ? { frontEnds: fw.frontEnds, summary: fw.summary, request: fw.req, text: fw.summary }
       : { frontEnds: [], summary: `left alone (${why})`, request: null, text: `Host firewall: left alone (${why}).` },
     handoff: { ...out.handoff, connect: false },
-    attachable: out.attachable,
-    warnings: out.warnings,
-    ...(out.advice ? { advice: out.advice } : {}),
-    details: out.details,
   };
   return ui.showSecrets || key === undefined ? result : scrubDeep(result, [key]);
 }
