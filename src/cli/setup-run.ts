@@ -5,7 +5,7 @@
  * then attach the debugger when asked. Nothing here decides what happens to a target.
  */
 import { Listr } from "listr2";
-import type { JourneyAction, ProgressHooks, WindowsLink } from "../core/driver.js";
+import type { CommandEvent, JourneyAction, ProgressHooks, WindowsLink } from "../core/driver.js";
 import { netdbgError } from "../core/error.js";
 import type { Target } from "../core/inventory.js";
 import { runSetup, type SetupResult, setupJson } from "../journey/setup.js";
@@ -19,8 +19,7 @@ import { askPassword } from "./prompts.js";
 /** One progress display for every driver: a listr2 task whose title follows the phase (none when silent). */
 function progressOf(ctx: Context, deps: CliDeps) {
   const renderer = deps.renderer ?? ctx.renderer;
-  const command = (e: { step: string; command: string; readOnly: boolean }) =>
-    ctx.log.debug(`${e.readOnly ? "read" : "run"} [${e.step}] ${e.command}`);
+  const command = (e: CommandEvent) => ctx.log.debug(`${e.readOnly ? "read" : "run"} [${e.step}] ${e.command}`);
   return async <T>(title: string, run: (hooks: ProgressHooks) => Promise<T>): Promise<T> => {
     if (renderer === "silent") return run({ phase() {}, line() {}, command });
     let result: T | undefined;

@@ -19,6 +19,13 @@ export interface JourneyAction {
   undo?: string | null;
 }
 
+/** One command sent to a target (read-only probes included). */
+export interface CommandEvent {
+  step: string;
+  command: string;
+  readOnly: boolean;
+}
+
 /** The one hook set of a driver's progress: the current phase's title, and one line per action or wait. */
 export interface ProgressHooks {
   /** The phase now running ("Probe lab", "Restart 'win' into the debug entry…"). */
@@ -26,7 +33,7 @@ export interface ProgressHooks {
   /** A line under the phase ("<action>…", "<action>: changed", "waiting for SSH…"). */
   line(text: string): void;
   /** Every command sent to the target (debug log). */
-  command?(e: { step: string; command: string; readOnly: boolean }): void;
+  command?(e: CommandEvent): void;
 }
 
 /**
@@ -131,7 +138,7 @@ export interface TargetTeardownResult {
   changed: boolean;
   actions: readonly object[];
   /** Linux: every command sent to the target. */
-  commands?: readonly { step: string; command: string; readOnly: boolean }[];
+  commands?: readonly CommandEvent[];
   /** The lines a text report prints (never part of `--json`). */
   text?: string[];
 }

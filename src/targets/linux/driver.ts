@@ -4,6 +4,7 @@
  * journal's undo (setup.ts). It returns data; src/cli renders it.
  */
 import type {
+  CommandEvent,
   DriverDeps,
   DriverSetupInput,
   DriverSetupResult,
@@ -65,7 +66,7 @@ const hooksOf = (progress: ProgressHooks, target: string) => ({
     const title = a.title.replace(/^undo: /, "undo ");
     progress.line(rep ? `${title}: ${rep.outcome === "skipped" ? "would run" : rep.outcome}` : `${title}…`);
   },
-  onCommand: (e: { step: string; command: string; readOnly: boolean }) => progress.command?.(e),
+  onCommand: (e: CommandEvent) => progress.command?.(e),
 });
 
 /**
