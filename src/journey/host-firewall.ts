@@ -11,14 +11,7 @@ import type { Target } from "../core/inventory.js";
 import { classifyAddress } from "../core/ip.js";
 import type { Journal, JournalEntry, JournalStore } from "../core/journal.js";
 import type { Action, ActionOutcome } from "../core/step.js";
-import type {
-  Exec,
-  FirewallAction,
-  FirewallFacts,
-  FirewallPlan,
-  FirewallRequest,
-  HostFirewallStep,
-} from "../host/firewall/index.js";
+import type { Exec, FirewallAction, FirewallFacts, FirewallRequest, HostFirewallStep } from "../host/firewall/index.js";
 
 /** The journal step name of host firewall entries. */
 const HOST_FIREWALL_STEP = "host-firewall";
@@ -53,14 +46,6 @@ interface OpenOptions {
 }
 
 const nothing = async (): Promise<string[]> => [];
-
-const undoPlan = (a: { id: string; title: string; undo?: string }, exec: readonly Exec[]): FirewallPlan => ({
-  frontEnds: [],
-  summary: "",
-  actions: [{ id: a.id, title: a.title, where: "host", command: a.undo ?? "", exec: [...exec], undoExec: [] }],
-  warnings: [],
-  blockers: [],
-});
 
 /**
  * Open inbound UDP `port` from the target through the host firewall in charge, each change journaled first
@@ -148,7 +133,7 @@ export async function openHostFirewall(o: OpenOptions): Promise<HostFirewallResu
         await step.apply({ ...plan, actions: [byId.get(a.id)!] }, facts);
         return undefined;
       },
-      undo: (a) => undoOne(step, facts, a.id, a.title, a.undo, a.undoData),
+      undo: (a) => undoOne(step, facts, a),
     },
   }).catch((e: unknown) => {
     throw e instanceof ApplyFailed ? withRollback(e) : e;
@@ -209,21 +194,18 @@ export async function closeHostFirewall(o: {
     const req = e.undoData?.request as FirewallRequest | undefined;
     if (!req) throw netdbgError("E015", { file: o.store.locate(o.target), problem: `host entry '${e.key}' has no request` });
     const { step, elevated } = o.firewall.step(req);
-    let facts: FirewallFacts;
+    let outcome: ActionOutcome = "changed";
     try {
-      facts = await step.probe();
+      const facts = await step.probe();
       const close = step.plan(facts, "close");
       if (close.actions.length === 0 && close.blockers.length === 0) {
         notes.push(`The host firewall rule '${e.title}' was already gone; nothing to remove.`);
-        e.status = "undone";
-        e.finishedAt = now().toISOString();
-        await o.store.save(journal);
-        actions.push(line("unchanged"));
-        continue;
+        outcome = "unchanged";
+      } else {
+        if (close.blockers.length) throw close.blockers[0];
+        if (!elevated) throw netdbgError("E120", { what: e.undo ?? e.title });
+        await undoOne(step, facts, e);
       }
-      if (close.blockers.length) throw close.blockers[0];
-      if (!elevated) throw netdbgError("E120", { what: e.undo ?? e.title });
-      await undoOne(step, facts, e.id, e.title, e.undo, e.undoData);
     } catch (err) {
       const detail = isNetdbgError(err) ? `${err.message} ${err.fix}` : (err as Error).message;
       throw netdbgError(
@@ -235,7 +217,7 @@ export async function closeHostFirewall(o: {
     e.status = "undone";
     e.finishedAt = now().toISOString();
     await o.store.save(journal);
-    actions.push(line("changed"));
+    actions.push(line(outcome));
   }
   if (!o.check && entries.length && journal.entries.every((x) => x.status === "undone")) await o.store.remove(o.target);
   return { actions, notes };
@@ -272,14 +254,12 @@ export function targetView(inner: JournalStore): JournalStore {
 async function undoOne(
   step: HostFirewallStep,
   facts: FirewallFacts,
-  id: string,
-  title: string,
-  undo: string | undefined,
-  undoData: Record<string, unknown> | undefined,
+  e: Pick<JournalEntry, "id" | "title" | "undo" | "undoData">,
 ): Promise<void> {
-  const exec = (undoData?.exec as Exec[] | undefined) ?? [];
-  if (exec.length) await step.apply(undoPlan({ id, title, undo: undo ?? "" }, exec), facts);
-  else await step.run("close");
+  const exec = (e.undoData?.exec as Exec[] | undefined) ?? [];
+  const action = { id: e.id, title: e.title, where: "host" as const, command: e.undo ?? "", exec: [...exec], undoExec: [] };
+  if (exec.length === 0) await step.run("close");
+  else await step.apply({ frontEnds: [], summary: "", actions: [action], warnings: [], blockers: [] }, facts);
 }
 
 /** A failed open: the rule's own error, with the rollback's errors appended. */
