@@ -46,12 +46,11 @@ interface Link {
 
 async function openLink(
   target: Target,
-  via: WindowsLink,
-  acceptNewHostKey: boolean,
-  check: boolean,
+  request: { windows: WindowsLink; acceptNewHostKey: boolean; check: boolean },
   deps: DriverDeps,
   ports: WindowsDriverPorts,
 ): Promise<Link> {
+  const via = request.windows;
   if (via.via === "winrm") {
     if (!ports.powershell) throw netdbgError("E223", { platform: process.platform, executable: "pwsh" });
     const ps = await ports.powershell();
@@ -61,7 +60,7 @@ async function openLink(
       close: () => ps.dispose(),
     };
   }
-  const session = await deps.openSession(target, { acceptNewHostKey, check });
+  const session = await deps.openSession(target, { acceptNewHostKey: request.acceptNewHostKey, check: request.check });
   return { run: sessionRunner(session, target.name), description: session.description, close: () => session.close() };
 }
 
@@ -100,7 +99,7 @@ export function windowsDriver(ports: WindowsDriverPorts = {}): OsDriver {
       const w = request.windows;
       const nic = request.nic ?? target.transport?.nic;
       // the link opens before the display starts: SSH may ask about a new host key
-      let link = await openLink(target, w, request.acceptNewHostKey, check, deps, ports);
+      let link = await openLink(target, request, deps, ports);
       let run = link.run;
       let provisioned: SetupWindowsResult | undefined;
       let rebooted: RebootResult | undefined;
@@ -160,7 +159,7 @@ export function windowsDriver(ports: WindowsDriverPorts = {}): OsDriver {
                 close: () => link.close(),
                 reconnect: async () => {
                   hooks.line(`waiting for the target to answer over ${link.description}…`);
-                  link = await openLink(target, w, false, check, deps, ports);
+                  link = await openLink(target, { ...request, acceptNewHostKey: false }, deps, ports);
                   run = link.run;
                   return { run, close: () => link.close() };
                 },
@@ -233,7 +232,7 @@ export function windowsDriver(ports: WindowsDriverPorts = {}): OsDriver {
       const journal = await store.load(target.name);
       const pending = journal.entries.filter((e) => e.status !== "undone");
       const restore = request.restoreExport;
-      const link = await openLink(target, request.windows, request.acceptNewHostKey, check, deps, ports);
+      const link = await openLink(target, request, deps, ports);
       const run = link.run;
       const result = (changed: boolean, actions: readonly object[], text: string[]): TargetTeardownResult => ({
         target: target.name,
