@@ -36,9 +36,8 @@ export interface HostFirewallResult {
   rollback(): Promise<string[]>;
 }
 
-interface OpenOptions {
-  target: Target;
-  port: number;
+/** What opening and closing both take: the target's journal, check mode, this machine's firewall, the clock. */
+interface StepOptions {
   store: JournalStore;
   check: boolean;
   firewall: HostFirewallPort;
@@ -52,7 +51,7 @@ const nothing = async (): Promise<string[]> => [];
  * (pending → applied, with the exact undo re-read after apply so nft handles are real). With `check`, only
  * plans. Refuses before any change when a blocker exists or a change is needed without root (E740).
  */
-export async function openHostFirewall(o: OpenOptions): Promise<HostFirewallResult> {
+export async function openHostFirewall(o: StepOptions & { target: Target; port: number }): Promise<HostFirewallResult> {
   const now = o.now ?? (() => new Date());
   const req = await o.firewall.request(o.target, o.port);
   const result = (summary: string, frontEnds: string[] = [], actions: JourneyAction[] = [], rollback = nothing) => ({
@@ -167,13 +166,9 @@ function hostEntries(journal: Journal): JournalEntry[] {
  * Teardown's host half: undo the journal's host firewall entries newest first, with their exact undo. An entry
  * whose rule is already gone (someone removed it) is marked undone with a note. With `check`, only lists.
  */
-export async function closeHostFirewall(o: {
-  target: string;
-  store: JournalStore;
-  check: boolean;
-  firewall: HostFirewallPort;
-  now?: () => Date;
-}): Promise<{ actions: JourneyAction[]; notes: string[] }> {
+export async function closeHostFirewall(
+  o: StepOptions & { target: string },
+): Promise<{ actions: JourneyAction[]; notes: string[] }> {
   const now = o.now ?? (() => new Date());
   const journal = await o.store.load(o.target);
   const entries = hostEntries(journal);

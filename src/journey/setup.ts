@@ -140,7 +140,7 @@ export async function runSetup(
   if (!check) await recordJourneyFacts(deps.store, target, { port, ...(hostIp ? { hostIp } : {}) });
   // the host firewall opens first (host-only, journaled): a later failure on the target closes it again
   const fw: HostFirewallResult | undefined = request.hostFirewall
-    ? await openHostFirewall({ target, port, store: deps.store, check, firewall: deps.firewall, now })
+    ? await openHostFirewall({ ...deps, target, port, check })
     : undefined;
   const progress = ui.progress ?? noDisplay;
   let out: DriverSetupResult;

@@ -50,12 +50,6 @@ export async function runTeardown(
   // the driver sees the target's entries only
   const driverDeps: DriverDeps = { ...deps, store: targetView(store) };
   const os = await deps.drivers[target.os].teardown(target, request, driverDeps, ui.progress ?? noDisplay);
-  const host = await closeHostFirewall({
-    target: target.name,
-    store,
-    check,
-    firewall: deps.firewall,
-    ...(deps.now ? { now: deps.now } : {}),
-  });
+  const host = await closeHostFirewall({ ...deps, target: target.name, check });
   return { target: os, host };
 }
