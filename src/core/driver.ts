@@ -53,13 +53,18 @@ export interface WindowsLink {
   winrm?: { file: string } | { user: string; password: string };
 }
 
-/** The setup request, parsed once from the command's flags (src/cli/options.ts). */
-export interface SetupRequest {
+/** What setup and teardown requests share: check mode, and how the target is reached. */
+export interface LinkRequest {
   check: boolean;
+  acceptNewHostKey: boolean;
+  windows: WindowsLink;
+}
+
+/** The setup request, parsed once from the command's flags (src/cli/options.ts). */
+export interface SetupRequest extends LinkRequest {
   port?: number;
   hostIp?: string;
   nic?: string;
-  acceptNewHostKey: boolean;
   force: boolean;
   /** false: leave this host's firewall alone; `hostFirewallReason` says why (default: the flag). */
   hostFirewall: boolean;
@@ -76,12 +81,9 @@ export interface SetupRequest {
 }
 
 /** The teardown request. */
-export interface TeardownRequest {
-  check: boolean;
-  acceptNewHostKey: boolean;
+export interface TeardownRequest extends LinkRequest {
   /** Windows: restore this exported BCD store instead of replaying the journal. */
   restoreExport?: string;
-  windows: WindowsLink;
 }
 
 /** What the sequence has settled before the driver runs. */

@@ -9,6 +9,7 @@ import type {
   DriverSetupInput,
   DriverSetupResult,
   JourneyAction,
+  LinkRequest,
   OsDriver,
   Progress,
   ProgressHooks,
@@ -75,7 +76,7 @@ const hooksOf = (progress: ProgressHooks, target: string) => ({
  */
 async function overSsh<T>(
   target: Target,
-  o: { acceptNewHostKey: boolean; check: boolean },
+  o: LinkRequest,
   deps: DriverDeps,
   progress: Progress,
   title: string,

@@ -9,11 +9,11 @@ import type {
   DriverSetupInput,
   DriverSetupResult,
   JourneyAction,
+  LinkRequest,
   OsDriver,
   Progress,
   TargetTeardownResult,
   TeardownRequest,
-  WindowsLink,
 } from "../../core/driver.js";
 import { netdbgError } from "../../core/error.js";
 import type { Target } from "../../core/inventory.js";
@@ -44,12 +44,7 @@ interface Link {
   close(): Promise<void>;
 }
 
-async function openLink(
-  target: Target,
-  request: { windows: WindowsLink; acceptNewHostKey: boolean; check: boolean },
-  deps: DriverDeps,
-  ports: WindowsDriverPorts,
-): Promise<Link> {
+async function openLink(target: Target, request: LinkRequest, deps: DriverDeps, ports: WindowsDriverPorts): Promise<Link> {
   const via = request.windows;
   if (via.via === "winrm") {
     if (!ports.powershell) throw netdbgError("E223", { platform: process.platform, executable: "pwsh" });
