@@ -9,7 +9,7 @@ import { netdbgError } from "../core/error.js";
 import type { Target } from "../core/inventory.js";
 import { ipVersion } from "../core/ip.js";
 import type { JournalStore } from "../core/journal.js";
-import { type Clock, type PowerShellRunner, type RemoteSession, systemClock } from "../core/interfaces.js";
+import { type PowerShellRunner, type RemoteSession, systemClock } from "../core/interfaces.js";
 import { probeSudo } from "../core/remote.js";
 import type { DatagramTransport } from "../engine/kdnet/transport.js";
 import { openUdp } from "../engine/kdnet/udp.js";
@@ -28,37 +28,32 @@ import type { JourneyDeps } from "../journey/setup.js";
 import { linuxDriver } from "../targets/linux/driver.js";
 import { DEFAULT_KGDBOE_GIT } from "../targets/linux/paths.js";
 import type { RspCheckResult } from "../targets/linux/setup.js";
-import { windowsDriver } from "../targets/windows/driver.js";
+import { type WindowsDriverPorts, windowsDriver } from "../targets/windows/driver.js";
 import type { Context } from "./context.js";
 import { askPassword, confirmHostKey } from "./prompts.js";
 
-/** Seams for tests and the demo: where sessions, the journal, the firewall, the clock and the watch come from. */
-export interface CliDeps {
-  openSession?: SessionOpener;
+/**
+ * Seams for tests and the demo: where sessions, the journal, the firewall, the clock and the watch come from.
+ * The sequence's own (openSession, now, clock — for --reboot's waiting, tests pass one whose sleep returns at
+ * once —, firewall — tests run its commands inside a network namespace —, isPortFree) and the Windows driver's
+ * (powershell for --via winrm, pokeGraceMs for --reboot) keep their types; each defaults to the real one.
+ */
+export interface CliDeps
+  extends Partial<Pick<JourneyDeps, "openSession" | "now" | "clock" | "firewall" | "isPortFree">>,
+    Pick<WindowsDriverPorts, "powershell" | "pokeGraceMs"> {
   journalStore?: (ctx: Context) => JournalStore;
   /** listr2 renderer; default: the context's (silent under --json or in a fleet, simple without a terminal). */
   renderer?: "default" | "simple" | "verbose" | "silent";
-  now?: () => Date;
-  /** Clock for --reboot's waiting (tests pass one whose sleep returns at once). */
-  clock?: Clock;
   /** The host address when neither --host-ip nor transport.hostIp says (default: the route's local end). */
   discoverHostIp?: (ctx: Context, target: Target, port: number) => Promise<string | undefined>;
   /** --winrm-user's password (tests); default: asked on the terminal. */
   askPassword?: (user: string) => Promise<string>;
   /** Bind the host debug port for --reboot's poke watch (default: UDP on the host IP). E506 falls back to SSH only. */
   openKdnetPort?: (port: number, hostIp: string) => Promise<DatagramTransport>;
-  /** --reboot: how long to still wait for a poke once SSH is back in the debug entry (default 30 s). */
-  pokeGraceMs?: number;
-  /** --via winrm: the local PowerShell that runs Invoke-Command. */
-  powershell?: () => Promise<PowerShellRunner>;
-  /** This machine's firewall (default: the real one). Tests run its commands inside a network namespace. */
-  firewall?: HostFirewallPort;
   /** The hand-off after setup (default: `netdbg connect`). */
   connect?: (ctx: Context, target: Target, opts: Record<string, unknown>) => Promise<void>;
   /** Linux: the RSP check after loading (default: rspCheckUdp from this host). */
   rspCheck?: (ep: { host: string; port: number }) => Promise<RspCheckResult>;
-  /** Whether a UDP port is free on this host (the port step). */
-  isPortFree?: (port: number) => Promise<boolean>;
 }
 
 /** This machine's firewall: execa runner, root = uid 0 (Linux); PowerShell on Windows. */
@@ -175,7 +170,6 @@ const journalStoreOf = (ctx: Context, deps: CliDeps): JournalStore =>
 /** The sequence's deps for this context. */
 export function journeyDeps(ctx: Context, deps: CliDeps = {}): JourneyDeps {
   const openKdnetPort = deps.openKdnetPort ?? defaultOpenKdnetPort;
-  const rspCheck = deps.rspCheck;
   return {
     inventory: ctx.inventory,
     secrets: ctx.secrets,
@@ -199,7 +193,7 @@ export function journeyDeps(ctx: Context, deps: CliDeps = {}): JourneyDeps {
         resolveSource: (spec) => resolveKgdboeSource(spec, DEFAULT_KGDBOE_GIT),
         hostFetch: hostClone,
         templates: loadTemplates,
-        rspCheck: rspCheck ? (ep) => rspCheck(ep) : (ep, localPort) => rspCheckUdp(ep, { localPort }),
+        rspCheck: deps.rspCheck ?? ((ep, localPort) => rspCheckUdp(ep, { localPort })),
       }),
     },
   };

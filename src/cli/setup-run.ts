@@ -5,7 +5,7 @@
  * then attach the debugger when asked. Nothing here decides what happens to a target.
  */
 import { Listr } from "listr2";
-import type { ProgressHooks, SetupRequest, TeardownRequest } from "../core/driver.js";
+import type { CommandEvent, JourneyAction, ProgressHooks, WindowsLink } from "../core/driver.js";
 import { netdbgError } from "../core/error.js";
 import type { Target } from "../core/inventory.js";
 import { runSetup, type SetupResult, setupJson } from "../journey/setup.js";
@@ -19,8 +19,7 @@ import { askPassword } from "./prompts.js";
 /** One progress display for every driver: a listr2 task whose title follows the phase (none when silent). */
 function progressOf(ctx: Context, deps: CliDeps) {
   const renderer = deps.renderer ?? ctx.renderer;
-  const command = (e: { step: string; command: string; readOnly: boolean }) =>
-    ctx.log.debug(`${e.readOnly ? "read" : "run"} [${e.step}] ${e.command}`);
+  const command = (e: CommandEvent) => ctx.log.debug(`${e.readOnly ? "read" : "run"} [${e.step}] ${e.command}`);
   return async <T>(title: string, run: (hooks: ProgressHooks) => Promise<T>): Promise<T> => {
     if (renderer === "silent") return run({ phase() {}, line() {}, command });
     let result: T | undefined;
@@ -49,15 +48,18 @@ function progressOf(ctx: Context, deps: CliDeps) {
 }
 
 /**
- * The account for Invoke-Command: --winrm-credential <file> (a PSCredential from Export-Clixml), or --winrm-user
- * with its password asked on the terminal before any progress display (and added to the secrets every output is
- * scrubbed of); neither: this host's own logon (a domain).
+ * --via winrm on a Windows target: the account for Invoke-Command, set on the request's link. --winrm-credential
+ * <file> (a PSCredential from Export-Clixml), or --winrm-user with its password asked on the terminal before any
+ * progress display (and added to the secrets every output is scrubbed of); neither: this host's own logon (a domain).
  */
-async function winrmAccount(
+async function askWinrmAccount(
   ctx: Context,
+  target: Target,
   opts: Record<string, unknown>,
   deps: CliDeps,
-): Promise<{ file: string } | { user: string; password: string } | undefined> {
+  link: WindowsLink,
+): Promise<void> {
+  if (target.os !== "windows" || link.via !== "winrm") return;
   const file = typeof opts.winrmCredential === "string" ? opts.winrmCredential : undefined;
   const user = typeof opts.winrmUser === "string" ? opts.winrmUser : undefined;
   if (file && user) {
@@ -68,15 +70,18 @@ async function winrmAccount(
       fix: "Pass one of them: the credential file holds its user name and password.",
     });
   }
-  if (file) return { file };
-  if (!user) return undefined;
-  if (deps.askPassword) return { user, password: await deps.askPassword(user) };
+  if (file) link.winrm = { file };
+  if (!user) return;
+  if (deps.askPassword) {
+    link.winrm = { user, password: await deps.askPassword(user) };
+    return;
+  }
   if (!ctx.isTTY || ctx.opts.json) {
     throw netdbgError("E228", { user, why: ctx.opts.json ? "--json runs never ask" : "there is no terminal to ask on" });
   }
-  const pw = await askPassword(`WinRM password for ${user}:`, "winrm-credential");
-  ctx.secretsSeen.push(pw);
-  return { user, password: pw };
+  const password = await askPassword(`WinRM password for ${user}:`, "winrm-credential");
+  ctx.secretsSeen.push(password);
+  link.winrm = { user, password };
 }
 
 /** Run the sequence for one target and return its result, rendering nothing (the fleet renders a table). */
@@ -85,17 +90,12 @@ export async function setupResultOf(
   target: Target,
   opts: Record<string, unknown>,
   deps: CliDeps = {},
-  portsSettled = false,
 ): Promise<SetupResult> {
-  const request: SetupRequest = parseSetupRequest(opts);
-  if (target.os === "windows" && request.windows.via === "winrm") {
-    const account = await winrmAccount(ctx, opts, deps);
-    if (account) request.windows.winrm = account;
-  }
+  const request = parseSetupRequest(opts);
+  await askWinrmAccount(ctx, target, opts, deps, request.windows);
   return runSetup(target, request, journeyDeps(ctx, deps), {
     progress: progressOf(ctx, deps),
     showSecrets: Boolean(ctx.opts.showSecrets),
-    portsSettled,
   });
 }
 
@@ -108,7 +108,7 @@ export async function setupTarget(
 ): Promise<SetupResult> {
   const r = await setupResultOf(ctx, target, opts, deps);
   if (r.keyNote) ctx.log.info(r.keyNote);
-  if (r.os === "windows") for (const w of r.warnings) ctx.log.warn(w);
+  for (const w of r.warnings) ctx.log.warn(w);
   if (ctx.opts.json) {
     ctx.json(setupJson(r));
     return r;
@@ -118,36 +118,43 @@ export async function setupTarget(
   const attach = !r.check && opts.connect === true && ctx.isTTY && r.attachable;
   if (r.os === "windows") renderWindows(ctx, r);
   else renderLinux(ctx, r);
+  for (const a of r.advice ?? []) ctx.out(`advice: ${a}`);
   if (r.check) return r;
+  const name = r.target.name;
   if (attach) {
-    ctx.out(`Attaching: netdbg connect ${r.target.name}`);
-    if (deps.connect) await deps.connect(ctx, r.target, r.os === "windows" ? { port: String(r.port) } : {});
-    else if (r.os === "windows")
-      await (await import("./debugger/windows-connect.js")).connectWindows(ctx, r.target, { port: String(r.port) });
-    else await (await import("./debugger/linux-connect.js")).runLinuxConnect(ctx, r.target, {});
+    ctx.out(`Attaching: netdbg connect ${name}`);
+    const connectOpts = r.os === "windows" ? { port: String(r.port) } : {};
+    if (deps.connect) await deps.connect(ctx, r.target, connectOpts);
+    else if (r.os === "windows") await (await import("./debugger/windows-connect.js")).connectWindows(ctx, r.target, connectOpts);
+    else await (await import("./debugger/linux-connect.js")).runLinuxConnect(ctx, r.target, connectOpts);
     return r;
   }
-  ctx.out(`Then attach:  netdbg connect ${r.target.name}`);
-  if (r.os === "windows") {
+  ctx.out(`Then attach:  netdbg connect ${name}`);
+  if (r.os === "linux") ctx.out(`     or gdb:  ${r.handoff.gdb}`);
+  else {
     ctx.out(`   or WinDbg:  ${r.handoff.windbg}`);
-    if (!ctx.opts.showSecrets) ctx.out(showKeyHint(r.target.name));
-  } else ctx.out(`     or gdb:  ${r.handoff.gdb}`);
+    if (!ctx.opts.showSecrets)
+      ctx.out(
+        `The key is shown redacted: 'netdbg keys show ${name} --show-secrets' (or setup --show-secrets) prints it in full.`,
+      );
+  }
   return r;
-}
-
-/** The hint printed under a redacted key. */
-function showKeyHint(target: string): string {
-  return `The key is shown redacted: 'netdbg keys show ${target} --show-secrets' (or setup --show-secrets) prints it in full.`;
 }
 
 const word = (check: boolean, outcome: string) => (check ? (outcome === "unchanged" ? "already done" : "would run") : outcome);
 
-function renderHost(ctx: Context, r: SetupResult): void {
-  ctx.out(r.hostFirewall.text);
-  for (const a of r.actions.filter((x) => x.where === "host")) {
-    ctx.out(`${word(r.check, a.outcome)}: ${a.command}  (host)`);
+/** The action lines of a report (with --check: each change's undo under it). */
+function renderActions(ctx: Context, r: SetupResult, actions: readonly JourneyAction[], suffix = ""): void {
+  for (const a of actions) {
+    ctx.out(`${word(r.check, a.outcome)}: ${a.command}${suffix}`);
     if (r.check && a.undo && a.outcome !== "unchanged") ctx.out(`    undo: ${a.undo}`);
   }
+}
+
+function renderHost(ctx: Context, r: SetupResult): void {
+  ctx.out(r.hostFirewall.text);
+  const host = r.actions.filter((x) => x.where === "host");
+  renderActions(ctx, r, host, "  (host)");
 }
 
 interface WindowsDetails {
@@ -164,10 +171,7 @@ interface WindowsDetails {
 function renderWindows(ctx: Context, r: SetupResult): void {
   renderHost(ctx, r);
   const targetActions = r.actions.filter((x) => x.where !== "host");
-  for (const a of targetActions) {
-    ctx.out(`${word(r.check, a.outcome)}: ${a.command}`);
-    if (r.check && a.undo && a.outcome !== "unchanged") ctx.out(`    undo: ${a.undo}`);
-  }
+  renderActions(ctx, r, targetActions);
   if (r.check) {
     ctx.out("Nothing was changed (--check).");
     return;
@@ -196,46 +200,42 @@ function renderWindows(ctx: Context, r: SetupResult): void {
     );
 }
 
+/** The Linux fields of a setup's result the text report reads. */
+type LinuxDetails = Pick<
+  LinuxSetupResult,
+  "kernel" | "nic" | "udpPort" | "forceSingleCore" | "source" | "commit" | "commands" | "verified"
+>;
+
 function renderLinux(ctx: Context, r: SetupResult): void {
   renderHost(ctx, r);
-  const targetActions = r.actions.filter((x) => x.where !== "host");
-  const lr = {
-    ...(r.details as unknown as Omit<LinuxSetupResult, "actions" | "changed" | "target" | "check">),
-    target: r.target.name,
-    check: r.check,
-    changed: targetActions.some((a) => a.outcome === "changed"),
-    actions: targetActions.map((a) => ({ ...a, undo: a.undo ?? undefined })),
-  } as LinuxSetupResult;
-  const notes = () => {
-    for (const w of lr.warnings) ctx.log.warn(w);
-    for (const a of lr.advice) ctx.out(`advice: ${a}`);
-  };
+  const d = r.details as unknown as LinuxDetails;
+  const name = r.target.name;
+  const actions = r.actions.filter((x) => x.where !== "host");
   if (r.check) {
-    ctx.out(`Read-only probe commands sent to ${lr.target} (they change nothing):`);
-    for (const c of lr.commands) ctx.out(`  # ${c.step}\n  ${c.command.split("\n").join("\n  ")}`);
+    ctx.out(`Read-only probe commands sent to ${name} (they change nothing):`);
+    for (const c of d.commands) ctx.out(`  # ${c.step}\n  ${c.command.split("\n").join("\n  ")}`);
     ctx.out("");
-    ctx.out(`Plan for ${lr.target} (kernel ${lr.kernel}, NIC ${lr.nic}, UDP ${lr.udpPort}) — nothing below was run:`);
-    for (const a of lr.actions) {
+    ctx.out(`Plan for ${name} (kernel ${d.kernel}, NIC ${d.nic}, UDP ${d.udpPort}) — nothing below was run:`);
+    for (const a of actions) {
       ctx.out(`  [${a.outcome === "unchanged" ? "unchanged" : "would run"}] ${a.title}`);
       ctx.out(`    ${a.command.split("\n").join("\n    ")}`);
       if (a.undo) ctx.out(`    undo: ${a.undo}`);
     }
-    notes();
     return;
   }
-  for (const line of setupHeadline(lr.target, lr)) ctx.out(line);
-  ctx.out(`  kernel ${lr.kernel}, NIC ${lr.nic}, UDP port ${lr.udpPort}, force_single_core=${lr.forceSingleCore}`);
-  if (lr.verified?.udpTarget)
-    ctx.out(`  kgdboe says: target remote udp:${lr.verified.udpTarget.host}:${lr.verified.udpTarget.port}`);
-  const rsp = lr.verified?.rsp;
+  const changed = actions.some((a) => a.outcome === "changed");
+  for (const line of setupHeadline(name, { actions, changed, ...(d.verified ? { verified: d.verified } : {}) })) ctx.out(line);
+  ctx.out(`  kernel ${d.kernel}, NIC ${d.nic}, UDP port ${d.udpPort}, force_single_core=${d.forceSingleCore}`);
+  if (d.verified?.udpTarget)
+    ctx.out(`  kgdboe says: target remote udp:${d.verified.udpTarget.host}:${d.verified.udpTarget.port}`);
+  const rsp = d.verified?.rsp;
   if (rsp?.outcome === "verified")
     ctx.out(
       `  verified by RSP: ${rsp.endpoint} answered the break-in (stop ${rsp.stop}${rsp.pc ? `, pc ${rsp.pc}` : ""}${rsp.roundTripMs !== undefined ? `, round trip ${rsp.roundTripMs} ms` : ""}) and detached; the kernel runs on`,
     );
   else if (rsp?.outcome === "skipped") ctx.out(`  RSP check skipped (${rsp.reason})`);
-  // no-answer / not-detached: a coded warning in the warnings (printed below)
-  if (lr.commit) ctx.out(`  kgdboe source ${lr.source} (commit ${lr.commit})`);
-  notes();
+  // no-answer / not-detached: a coded warning in the warnings (logged with the others)
+  if (d.commit) ctx.out(`  kgdboe source ${d.source} (commit ${d.commit})`);
 }
 
 /** Tear down one target (the caller holds its lock) and render the result. */
@@ -245,11 +245,8 @@ export async function teardownTarget(
   opts: Record<string, unknown>,
   deps: CliDeps = {},
 ): Promise<TeardownResult> {
-  const request: TeardownRequest = parseTeardownRequest(opts);
-  if (target.os === "windows" && request.windows.via === "winrm") {
-    const account = await winrmAccount(ctx, opts, deps);
-    if (account) request.windows.winrm = account;
-  }
+  const request = parseTeardownRequest(opts);
+  await askWinrmAccount(ctx, target, opts, deps, request.windows);
   const r = await runTeardown(target, request, journeyDeps(ctx, deps), { progress: progressOf(ctx, deps) });
   for (const n of r.host.notes) ctx.log.warn(n);
   if (ctx.opts.json) {

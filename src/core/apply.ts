@@ -5,7 +5,7 @@
  */
 import { netdbgError } from "./error.js";
 import { interruptRequested } from "./interrupt.js";
-import { type Journal, type JournalStore, newEntry } from "./journal.js";
+import { type Journal, type JournalEntry, type JournalStore, newEntry } from "./journal.js";
 import type { Clock } from "./interfaces.js";
 import type { Action, ActionReport, StepReport } from "./step.js";
 
@@ -41,9 +41,23 @@ export class ApplyFailed extends Error {
   }
 }
 
+/** What an apply leaves behind: the report, and the handle that undoes exactly this run's changes. */
+export interface Applied {
+  report: StepReport;
+  /** The journal entries this run applied, oldest first (a caller may refine their undo before a rollback). */
+  entries: JournalEntry[];
+  /** Undo this run's changes newest first, with their entries' current undo; entries already undone are left. */
+  rollback(): Promise<string[]>;
+}
+
 export async function applyActions(o: ApplyOptions): Promise<StepReport> {
+  return (await applyJournaled(o)).report;
+}
+
+/** applyActions, keeping the rollback handle (a later step of the same run that fails undoes this run's changes). */
+export async function applyJournaled(o: ApplyOptions): Promise<Applied> {
   const report: StepReport = { changed: false, actions: [] };
-  const done: Action[] = [];
+  const done: Done[] = [];
   for (const action of o.actions) {
     const signal = o.check ? undefined : interruptRequested();
     if (signal && !action.satisfied) {
@@ -62,7 +76,7 @@ export async function applyActions(o: ApplyOptions): Promise<StepReport> {
                 : `undoing this run's changes failed (${rollbackErrors.join("; ")}); the journal records what is left`,
           next: "Run the same command again to finish; 'netdbg teardown' undoes whatever the journal still records.",
         },
-        { details: { rolledBack: done.map((a) => a.id), rollbackErrors } },
+        { details: { rolledBack: done.map((d) => d.action.id), rollbackErrors } },
       );
     }
     if (action.satisfied) {
@@ -87,7 +101,7 @@ export async function applyActions(o: ApplyOptions): Promise<StepReport> {
       entry.status = "applied";
       entry.finishedAt = o.clock.now().toISOString();
       await o.store.save(o.journal);
-      done.push({ ...action, ...(entry.undoData ? { undoData: entry.undoData } : {}) });
+      done.push({ action, entry });
       report.changed = true;
       const r: ActionReport = { id: action.id, title: action.title, outcome: "changed", command: action.command };
       report.actions.push(r);
@@ -106,25 +120,30 @@ export async function applyActions(o: ApplyOptions): Promise<StepReport> {
       };
       report.actions.push(failed);
       o.hooks.onDone?.(action, failed);
-      const rollbackErrors = await rollback(o, [...done, { ...action, ...(entry.undoData ? { undoData: entry.undoData } : {}) }]);
+      const rollbackErrors = await rollback(o, [...done, { action, entry }]);
       throw new ApplyFailed(failed, report, rollbackErrors, { cause: err });
     }
   }
-  return report;
+  return { report, entries: done.map((d) => d.entry), rollback: () => rollback(o, done) };
 }
 
-/** Undo `actions` newest first, marking their journal entries undone. Returns the undo errors (never throws). */
-async function rollback(o: ApplyOptions, actions: Action[]): Promise<string[]> {
+/** An action this run applied (or tried to) and its journal entry. */
+interface Done {
+  action: Action;
+  entry: JournalEntry;
+}
+
+/** Undo `done` newest first, marking their journal entries undone. Returns the undo errors (never throws). */
+async function rollback(o: ApplyOptions, done: readonly Done[]): Promise<string[]> {
   const errors: string[] = [];
-  for (const a of [...actions].reverse()) {
-    if (a.undo === undefined) continue;
-    const entry = o.journal.entries.findLast((e) => e.id === a.id && e.step === o.step);
+  for (const { action, entry } of [...done].reverse()) {
+    if (entry.undo === undefined || entry.status === "undone") continue;
+    const { undo: _u, undoData: _d, ...rest } = action;
+    const a: Action = { ...rest, undo: entry.undo, ...(entry.undoData ? { undoData: entry.undoData } : {}) };
     try {
       await o.hooks.undo(a);
-      if (entry) {
-        entry.status = "undone";
-        entry.finishedAt = o.clock.now().toISOString();
-      }
+      entry.status = "undone";
+      entry.finishedAt = o.clock.now().toISOString();
     } catch (err) {
       errors.push(`undo of '${a.title}' failed: ${err instanceof Error ? err.message : String(err)}`);
     }

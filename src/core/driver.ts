@@ -19,6 +19,13 @@ export interface JourneyAction {
   undo?: string | null;
 }
 
+/** One command sent to a target (read-only probes included). */
+export interface CommandEvent {
+  step: string;
+  command: string;
+  readOnly: boolean;
+}
+
 /** The one hook set of a driver's progress: the current phase's title, and one line per action or wait. */
 export interface ProgressHooks {
   /** The phase now running ("Probe lab", "Restart 'win' into the debug entry…"). */
@@ -26,7 +33,7 @@ export interface ProgressHooks {
   /** A line under the phase ("<action>…", "<action>: changed", "waiting for SSH…"). */
   line(text: string): void;
   /** Every command sent to the target (debug log). */
-  command?(e: { step: string; command: string; readOnly: boolean }): void;
+  command?(e: CommandEvent): void;
 }
 
 /**
@@ -39,26 +46,30 @@ export type Progress = <T>(title: string, run: (hooks: ProgressHooks) => Promise
 /** Why a test or the demo opens sessions differently: the opener every driver uses for SSH. */
 export type SessionOpener = (target: Target, o: { acceptNewHostKey: boolean; check: boolean }) => Promise<RemoteSession>;
 
-/** The setup request, parsed once from the command's flags (src/cli/options.ts). */
-export interface SetupRequest {
+/** How netdbg reaches a Windows target: SSH, or Invoke-Command (--via winrm) with its account (a PSCredential
+ * file, or a user and the password asked before the run; none: this host's own logon). */
+export interface WindowsLink {
+  via: "ssh" | "winrm";
+  winrm?: { file: string } | { user: string; password: string };
+}
+
+/** What setup and teardown requests share: check mode, and how the target is reached. */
+export interface LinkRequest {
   check: boolean;
+  acceptNewHostKey: boolean;
+  windows: WindowsLink;
+}
+
+/** The setup request, parsed once from the command's flags (src/cli/options.ts). */
+export interface SetupRequest extends LinkRequest {
   port?: number;
   hostIp?: string;
   nic?: string;
-  acceptNewHostKey: boolean;
   force: boolean;
   /** false: leave this host's firewall alone; `hostFirewallReason` says why (default: the flag). */
   hostFirewall: boolean;
   hostFirewallReason?: string;
-  windows: {
-    kdnic: boolean;
-    makeDefault: boolean;
-    reboot: boolean;
-    bitlockerUnknownOk: boolean;
-    via: "ssh" | "winrm";
-    /** --via winrm: the account (a PSCredential file, or a user and the password asked before the run). */
-    winrm?: { file: string } | { user: string; password: string };
-  };
+  windows: WindowsLink & { kdnic: boolean; makeDefault: boolean; reboot: boolean; bitlockerUnknownOk: boolean };
   linux: {
     kgdboeSource?: string;
     installDeps: boolean;
@@ -70,12 +81,9 @@ export interface SetupRequest {
 }
 
 /** The teardown request. */
-export interface TeardownRequest {
-  check: boolean;
-  acceptNewHostKey: boolean;
+export interface TeardownRequest extends LinkRequest {
   /** Windows: restore this exported BCD store instead of replaying the journal. */
   restoreExport?: string;
-  windows: { via: "ssh" | "winrm"; winrm?: { file: string } | { user: string; password: string } };
 }
 
 /** What the sequence has settled before the driver runs. */
@@ -116,9 +124,11 @@ export interface DriverSetupResult {
   handoff: { windbg?: string; gdb?: string };
   /** The driver may attach right away (Windows: --reboot saw the poke; Linux: not a check). */
   attachable: boolean;
-  /** Warnings and notes for the log. */
+  /** Warnings: logged once, and the `--json` object's `warnings`. */
   warnings: string[];
-  /** The OS's own result fields (they follow the common ones in `--json`). */
+  /** Advice lines (Linux: the kernel command line), printed after the report and in `--json` as `advice`. */
+  advice?: string[];
+  /** The OS's own result fields (they follow the common ones in `--json`; never warnings or advice). */
   details: Record<string, unknown>;
 }
 
@@ -130,7 +140,7 @@ export interface TargetTeardownResult {
   changed: boolean;
   actions: readonly object[];
   /** Linux: every command sent to the target. */
-  commands?: readonly { step: string; command: string; readOnly: boolean }[];
+  commands?: readonly CommandEvent[];
   /** The lines a text report prints (never part of `--json`). */
   text?: string[];
 }

@@ -4,21 +4,14 @@
  * a `where: "host"` entry with its exact undo (argv, never a shell) through core/apply's journal-first loop;
  * rolled back when the target part fails; closed by teardown after the target's own undos ran.
  */
-import { ApplyFailed, applyActions } from "../core/apply.js";
+import { ApplyFailed, applyJournaled } from "../core/apply.js";
 import { isNetdbgError, netdbgError } from "../core/error.js";
 import type { JourneyAction } from "../core/driver.js";
 import type { Target } from "../core/inventory.js";
 import { classifyAddress } from "../core/ip.js";
 import type { Journal, JournalEntry, JournalStore } from "../core/journal.js";
 import type { Action, ActionOutcome } from "../core/step.js";
-import type {
-  Exec,
-  FirewallAction,
-  FirewallFacts,
-  FirewallPlan,
-  FirewallRequest,
-  HostFirewallStep,
-} from "../host/firewall/index.js";
+import type { Exec, FirewallAction, FirewallFacts, FirewallRequest, HostFirewallStep } from "../host/firewall/index.js";
 
 /** The journal step name of host firewall entries. */
 const HOST_FIREWALL_STEP = "host-firewall";
@@ -33,7 +26,8 @@ export interface HostFirewallPort {
 
 export interface HostFirewallResult {
   req: FirewallRequest;
-  plan: FirewallPlan;
+  /** The firewalls in charge (none when not involved). */
+  frontEnds: string[];
   /** One line per planned action (none when no firewall is in charge). */
   actions: JourneyAction[];
   /** What happened, for humans (the plan's summary, or why nothing was done). */
@@ -42,59 +36,49 @@ export interface HostFirewallResult {
   rollback(): Promise<string[]>;
 }
 
-interface OpenOptions {
-  target: Target;
-  port: number;
+/** What opening and closing both take: the target's journal, check mode, this machine's firewall, the clock. */
+interface StepOptions {
   store: JournalStore;
   check: boolean;
   firewall: HostFirewallPort;
   now?: () => Date;
 }
 
-const undoPlan = (a: { id: string; title: string; undo?: string }, exec: readonly Exec[]): FirewallPlan => ({
-  frontEnds: [],
-  summary: "",
-  actions: [{ id: a.id, title: a.title, where: "host", command: a.undo ?? "", exec: [...exec], undoExec: [] }],
-  warnings: [],
-  blockers: [],
-});
+const nothing = async (): Promise<string[]> => [];
 
 /**
  * Open inbound UDP `port` from the target through the host firewall in charge, each change journaled first
  * (pending → applied, with the exact undo re-read after apply so nft handles are real). With `check`, only
  * plans. Refuses before any change when a blocker exists or a change is needed without root (E740).
  */
-export async function openHostFirewall(o: OpenOptions): Promise<HostFirewallResult> {
+export async function openHostFirewall(o: StepOptions & { target: Target; port: number }): Promise<HostFirewallResult> {
   const now = o.now ?? (() => new Date());
   const req = await o.firewall.request(o.target, o.port);
-  const nothing = async () => [] as string[];
-  if (classifyAddress(req.address) === "loopback") {
-    // the target is this machine (the demo, tests): its datagrams arrive on lo, which host firewalls accept
-    const plan: FirewallPlan = { frontEnds: [], summary: "", actions: [], warnings: [], blockers: [] };
-    return {
-      req,
-      plan,
-      actions: [],
-      summary: `Host firewall: not involved (the target ${req.address} is on this machine's loopback).`,
-      rollback: nothing,
-    };
-  }
+  const result = (summary: string, frontEnds: string[] = [], actions: JourneyAction[] = [], rollback = nothing) => ({
+    req,
+    frontEnds,
+    actions,
+    summary: `Host firewall: ${summary}`,
+    rollback,
+  });
+  // the target is this machine (the demo, tests): its datagrams arrive on lo, which host firewalls accept
+  if (classifyAddress(req.address) === "loopback")
+    return result(`not involved (the target ${req.address} is on this machine's loopback).`);
   const { step, elevated } = o.firewall.step(req);
   const facts = await step.probe();
   const plan = step.plan(facts, "open");
-  const line = (a: FirewallAction, outcome: ActionOutcome): JourneyAction => ({
-    id: a.id,
-    title: a.title,
-    where: "host",
-    outcome,
-    command: a.command,
-    undo: a.undo ?? null,
-  });
-  const actions = plan.actions.map((a) => line(a, a.satisfied ? "unchanged" : "skipped"));
-  if (plan.actions.length === 0 && plan.blockers.length === 0) {
-    return { req, plan, actions, summary: `Host firewall: ${plan.summary}`, rollback: nothing };
-  }
-  if (o.check) return { req, plan, actions, summary: `Host firewall: ${plan.summary}`, rollback: nothing };
+  const actions = plan.actions.map(
+    (a): JourneyAction => ({
+      id: a.id,
+      title: a.title,
+      where: "host",
+      outcome: a.satisfied ? "unchanged" : "skipped",
+      command: a.command,
+      undo: a.undo ?? null,
+    }),
+  );
+  const said = (summary: string) => result(summary, plan.frontEnds, actions);
+  if (o.check || (plan.actions.length === 0 && plan.blockers.length === 0)) return said(plan.summary);
   if (
     !elevated &&
     plan.actions.length === 0 &&
@@ -103,18 +87,13 @@ export async function openHostFirewall(o: OpenOptions): Promise<HostFirewallResu
   ) {
     // without root the rules cannot even be read: say so and go on (a firewall that drops the traffic shows up
     // as a debugger that never connects, which 'netdbg doctor' names)
-    return {
-      req,
-      plan,
-      actions,
-      summary: `Host firewall: ${plan.summary} If it drops the debug traffic, open it as root: 'sudo netdbg host firewall open ${o.target.name}' (or run setup with sudo).`,
-      rollback: nothing,
-    };
+    return said(
+      `${plan.summary} If it drops the debug traffic, open it as root: 'sudo netdbg host firewall open ${o.target.name}' (or run setup with sudo).`,
+    );
   }
   if (plan.blockers.length) throw plan.blockers[0];
   const todo = plan.actions.filter((a) => !a.satisfied);
-  if (todo.length === 0)
-    return { req, plan, actions, summary: `Host firewall: already open (${plan.frontEnds.join(", ")}).`, rollback: nothing };
+  if (todo.length === 0) return said(`already open (${plan.frontEnds.join(", ")}).`);
   if (!elevated) {
     throw netdbgError("E740", {
       frontEnds: plan.frontEnds.join(", "),
@@ -138,7 +117,11 @@ export async function openHostFirewall(o: OpenOptions): Promise<HostFirewallResu
     undoData: { request: { ...req }, exec: a.undoExec },
   });
   const byId = new Map(todo.map((a) => [a.id, a]));
-  const report = await applyActions({
+  const {
+    report,
+    entries: opened,
+    rollback,
+  } = await applyJournaled({
     step: HOST_FIREWALL_STEP,
     actions: todo.map(asAction),
     journal,
@@ -149,31 +132,15 @@ export async function openHostFirewall(o: OpenOptions): Promise<HostFirewallResu
         await step.apply({ ...plan, actions: [byId.get(a.id)!] }, facts);
         return undefined;
       },
-      undo: (a) => undoOne(step, facts, a.id, a.title, a.undo, a.undoData),
+      undo: (a) => undoOne(step, facts, a),
     },
   }).catch((e: unknown) => {
     throw e instanceof ApplyFailed ? withRollback(e) : e;
   });
   for (const r of report.actions)
     if (r.outcome === "changed") actions[plan.actions.findIndex((x) => x.id === r.id)]!.outcome = "changed";
-  const opened = journal.entries.filter((e) => isHost(e) && e.status === "applied" && byId.has(e.id)).slice(-todo.length);
-  const rollback = async (): Promise<string[]> => {
-    const errors: string[] = [];
-    for (const entry of [...opened].reverse()) {
-      if (entry.status === "undone") continue;
-      try {
-        await undoOne(step, facts, entry.id, entry.title, entry.undo, entry.undoData);
-        entry.status = "undone";
-        entry.finishedAt = now().toISOString();
-      } catch (e) {
-        errors.push(`undo of '${entry.title}' failed: ${(e as Error).message}`);
-      }
-    }
-    await o.store.save(journal);
-    return errors;
-  };
   try {
-    // read back: every rule in place; the fresh plan's undo carries the real handles
+    // read back: every rule in place; the fresh plan's undo carries the real handles (the rollback uses them)
     const after = await step.verify("open");
     for (const entry of opened) {
       const again = after.actions.find((x) => x.id === entry.id);
@@ -187,7 +154,7 @@ export async function openHostFirewall(o: OpenOptions): Promise<HostFirewallResu
     if (errors.length && e instanceof Error) e.message += ` (rollback: ${errors.join("; ")})`;
     throw e;
   }
-  return { req, plan, actions, summary: `Host firewall: ${plan.summary}`, rollback };
+  return result(plan.summary, plan.frontEnds, actions, rollback);
 }
 
 /** The host entries of a journal that may still be in effect, newest first. */
@@ -199,13 +166,9 @@ function hostEntries(journal: Journal): JournalEntry[] {
  * Teardown's host half: undo the journal's host firewall entries newest first, with their exact undo. An entry
  * whose rule is already gone (someone removed it) is marked undone with a note. With `check`, only lists.
  */
-export async function closeHostFirewall(o: {
-  target: string;
-  store: JournalStore;
-  check: boolean;
-  firewall: HostFirewallPort;
-  now?: () => Date;
-}): Promise<{ actions: JourneyAction[]; notes: string[] }> {
+export async function closeHostFirewall(
+  o: StepOptions & { target: string },
+): Promise<{ actions: JourneyAction[]; notes: string[] }> {
   const now = o.now ?? (() => new Date());
   const journal = await o.store.load(o.target);
   const entries = hostEntries(journal);
@@ -226,21 +189,18 @@ export async function closeHostFirewall(o: {
     const req = e.undoData?.request as FirewallRequest | undefined;
     if (!req) throw netdbgError("E015", { file: o.store.locate(o.target), problem: `host entry '${e.key}' has no request` });
     const { step, elevated } = o.firewall.step(req);
-    let facts: FirewallFacts;
+    let outcome: ActionOutcome = "changed";
     try {
-      facts = await step.probe();
+      const facts = await step.probe();
       const close = step.plan(facts, "close");
       if (close.actions.length === 0 && close.blockers.length === 0) {
         notes.push(`The host firewall rule '${e.title}' was already gone; nothing to remove.`);
-        e.status = "undone";
-        e.finishedAt = now().toISOString();
-        await o.store.save(journal);
-        actions.push(line("unchanged"));
-        continue;
+        outcome = "unchanged";
+      } else {
+        if (close.blockers.length) throw close.blockers[0];
+        if (!elevated) throw netdbgError("E120", { what: e.undo ?? e.title });
+        await undoOne(step, facts, e);
       }
-      if (close.blockers.length) throw close.blockers[0];
-      if (!elevated) throw netdbgError("E120", { what: e.undo ?? e.title });
-      await undoOne(step, facts, e.id, e.title, e.undo, e.undoData);
     } catch (err) {
       const detail = isNetdbgError(err) ? `${err.message} ${err.fix}` : (err as Error).message;
       throw netdbgError(
@@ -252,7 +212,7 @@ export async function closeHostFirewall(o: {
     e.status = "undone";
     e.finishedAt = now().toISOString();
     await o.store.save(journal);
-    actions.push(line("changed"));
+    actions.push(line(outcome));
   }
   if (!o.check && entries.length && journal.entries.every((x) => x.status === "undone")) await o.store.remove(o.target);
   return { actions, notes };
@@ -289,14 +249,12 @@ export function targetView(inner: JournalStore): JournalStore {
 async function undoOne(
   step: HostFirewallStep,
   facts: FirewallFacts,
-  id: string,
-  title: string,
-  undo: string | undefined,
-  undoData: Record<string, unknown> | undefined,
+  e: Pick<JournalEntry, "id" | "title" | "undo" | "undoData">,
 ): Promise<void> {
-  const exec = (undoData?.exec as Exec[] | undefined) ?? [];
-  if (exec.length) await step.apply(undoPlan({ id, title, undo: undo ?? "" }, exec), facts);
-  else await step.run("close");
+  const exec = (e.undoData?.exec as Exec[] | undefined) ?? [];
+  const action = { id: e.id, title: e.title, where: "host" as const, command: e.undo ?? "", exec: [...exec], undoExec: [] };
+  if (exec.length === 0) await step.run("close");
+  else await step.apply({ frontEnds: [], summary: "", actions: [action], warnings: [], blockers: [] }, facts);
 }
 
 /** A failed open: the rule's own error, with the rollback's errors appended. */

@@ -8,12 +8,11 @@
  * own apply rolls back its own changes (core/apply.ts). The result is data: src/cli renders it as text,
  * progress or the one `--json` object, and attaches the debugger when asked.
  */
-import type { DriverDeps, JourneyAction, OsDriver, Progress, SessionOpener, SetupRequest } from "../core/driver.js";
+import type { DriverDeps, DriverSetupResult, OsDriver, Progress, SetupRequest } from "../core/driver.js";
 import { netdbgError } from "../core/error.js";
 import type { Target } from "../core/inventory.js";
-import type { JournalStore } from "../core/journal.js";
 import { generateKdnetKey, parseKdnetKey } from "../core/kdnet-key.js";
-import type { Clock, InventoryPort, Logger, RemoteSession, SecretStore } from "../core/interfaces.js";
+import type { SecretStore } from "../core/interfaces.js";
 import { redactSecret } from "../core/redact.js";
 import type { FirewallRequest } from "../host/firewall/index.js";
 import type { PortProbe } from "../host/port-alloc.js";
@@ -21,20 +20,15 @@ import { recordJourneyFacts } from "./facts.js";
 import { type HostFirewallPort, type HostFirewallResult, openHostFirewall } from "./host-firewall.js";
 import { ensurePort } from "./port.js";
 
-/** Everything the sequence reaches the world through (src/cli/journey-deps.ts builds the real ones). */
-export interface JourneyDeps {
-  inventory: InventoryPort;
+/** Everything the sequence reaches the world through (src/cli/journey-deps.ts builds the real ones): what every
+ * driver gets, and the sequence's own. */
+export interface JourneyDeps extends DriverDeps {
   secrets: SecretStore;
   /** Secrets seen in this run: every output is scrubbed of them. */
   secretsSeen: string[];
-  log: Logger;
-  store: JournalStore;
-  clock: Clock;
   firewall: HostFirewallPort;
   isPortFree: PortProbe;
   drivers: Record<Target["os"], OsDriver>;
-  openSession: SessionOpener;
-  sudoPassword?: (session: RemoteSession) => Promise<(() => Promise<string>) | undefined>;
   /** The host address on the route to the target (drivers that need one, when no flag or inventory says). */
   discoverHostIp?: (target: Target, port: number) => Promise<string | undefined>;
   now?: () => Date;
@@ -45,28 +39,21 @@ export interface JourneyUi {
   progress?: Progress;
   /** Print the key and every secret in full (`--show-secrets`). */
   showSecrets?: boolean;
-  /** Skip the port step (the fleet settled every port first, in one inventory write). */
-  portsSettled?: boolean;
 }
 
-/** The one result of a setup, both OSes. `json()` gives the `--json` object (shape fixed by the tests). */
-export interface SetupResult {
+/** The one result of a setup, both OSes: the driver's, with what the sequence settled (`setupJson`: `--json`). */
+export interface SetupResult extends DriverSetupResult {
   target: Target;
   os: Target["os"];
   check: boolean;
-  changed: boolean;
   hostIp: string | null;
   port: number;
   /** The key as it may be shown (redacted unless showSecrets); null for OSes without one. */
   key: string | null;
   keyNote?: string;
   /** Host firewall lines first, then the target's. */
-  actions: JourneyAction[];
   hostFirewall: { frontEnds: string[]; summary: string; request: FirewallRequest | null; text: string };
-  handoff: { windbg?: string; gdb?: string; connect: boolean };
-  attachable: boolean;
-  warnings: string[];
-  details: Record<string, unknown>;
+  handoff: DriverSetupResult["handoff"] & { connect: boolean };
 }
 
 /** The `--json` object of a setup: the common fields, then the OS's own. */
@@ -83,6 +70,8 @@ export function setupJson(r: SetupResult): Record<string, unknown> {
     hostFirewall: { frontEnds: r.hostFirewall.frontEnds, summary: r.hostFirewall.summary, request: r.hostFirewall.request },
     handoff: r.handoff,
     ...r.details,
+    warnings: r.warnings,
+    ...(r.advice ? { advice: r.advice } : {}),
   };
 }
 
@@ -124,17 +113,11 @@ export async function runSetup(
 ): Promise<SetupResult> {
   const check = request.check;
   const driver = deps.drivers[target0.os];
-  const target = ui.portsSettled
-    ? target0
-    : await ensurePort(
-        target0,
-        { ...(request.port !== undefined ? { port: request.port } : {}), check },
-        {
-          inventory: deps.inventory,
-          log: deps.log,
-          isFree: deps.isPortFree,
-        },
-      );
+  const target = await ensurePort(
+    target0,
+    { ...(request.port !== undefined ? { port: request.port } : {}), check },
+    { inventory: deps.inventory, log: deps.log, isFree: deps.isPortFree },
+  );
   const port = target.port!;
   const prepared = await driver.prepare(target, request);
 
@@ -157,22 +140,14 @@ export async function runSetup(
   if (!check) await recordJourneyFacts(deps.store, target, { port, ...(hostIp ? { hostIp } : {}) });
   // the host firewall opens first (host-only, journaled): a later failure on the target closes it again
   const fw: HostFirewallResult | undefined = request.hostFirewall
-    ? await openHostFirewall({ target, port, store: deps.store, check, firewall: deps.firewall, now })
+    ? await openHostFirewall({ ...deps, target, port, check })
     : undefined;
-  const driverDeps: DriverDeps = {
-    store: deps.store,
-    clock: deps.clock,
-    log: deps.log,
-    inventory: deps.inventory,
-    openSession: deps.openSession,
-    ...(deps.sudoPassword ? { sudoPassword: deps.sudoPassword } : {}),
-  };
   const progress = ui.progress ?? noDisplay;
-  let out: Awaited<ReturnType<OsDriver["setup"]>>;
+  let out: DriverSetupResult;
   try {
     out = await driver.setup(
       { target, request, port, ...(hostIp ? { hostIp } : {}), ...(key ? { key } : {}), now: now(), prepared },
-      driverDeps,
+      deps,
       progress,
     );
   } catch (e) {
@@ -184,6 +159,7 @@ export async function runSetup(
 
   const why = request.hostFirewallReason ?? "--no-host-firewall";
   const result: SetupResult = {
+    ...out,
     target,
     os: target.os,
     check,
@@ -194,12 +170,9 @@ export async function runSetup(
     ...(keyNote ? { keyNote } : {}),
     actions: [...(fw?.actions ?? []), ...out.actions],
     hostFirewall: fw
-      ? { frontEnds: fw.plan.frontEnds, summary: fw.summary, request: fw.req, text: fw.summary }
+      ? { frontEnds: fw.frontEnds, summary: fw.summary, request: fw.req, text: fw.summary }
       : { frontEnds: [], summary: `left alone (${why})`, request: null, text: `Host firewall: left alone (${why}).` },
     handoff: { ...out.handoff, connect: false },
-    attachable: out.attachable,
-    warnings: out.warnings,
-    details: out.details,
   };
   return ui.showSecrets || key === undefined ? result : scrubDeep(result, [key]);
 }

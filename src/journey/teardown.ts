@@ -33,10 +33,7 @@ export function teardownJson(r: TeardownResult, t: Target): Record<string, unkno
 export async function runTeardown(
   target: Target,
   request: TeardownRequest,
-  deps: Pick<
-    JourneyDeps,
-    "store" | "clock" | "log" | "inventory" | "openSession" | "sudoPassword" | "firewall" | "drivers" | "now"
-  >,
+  deps: DriverDeps & Pick<JourneyDeps, "firewall" | "drivers" | "now">,
   ui: JourneyUi = {},
 ): Promise<TeardownResult> {
   const { check } = request;
@@ -50,21 +47,9 @@ export async function runTeardown(
     };
   }
   await checkJournalMatches(store, target);
-  const driverDeps: DriverDeps = {
-    store: targetView(store),
-    clock: deps.clock,
-    log: deps.log,
-    inventory: deps.inventory,
-    openSession: deps.openSession,
-    ...(deps.sudoPassword ? { sudoPassword: deps.sudoPassword } : {}),
-  };
+  // the driver sees the target's entries only
+  const driverDeps: DriverDeps = { ...deps, store: targetView(store) };
   const os = await deps.drivers[target.os].teardown(target, request, driverDeps, ui.progress ?? noDisplay);
-  const host = await closeHostFirewall({
-    target: target.name,
-    store,
-    check,
-    firewall: deps.firewall,
-    ...(deps.now ? { now: deps.now } : {}),
-  });
+  const host = await closeHostFirewall({ ...deps, target: target.name, check });
   return { target: os, host };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ApplyFailed, applyActions, undoJournal } from "../../src/core/apply.js";
+import { ApplyFailed, applyActions, applyJournaled, undoJournal } from "../../src/core/apply.js";
 import { emptyJournal } from "../../src/core/journal.js";
 import { systemClock } from "../../src/core/interfaces.js";
 import type { Action } from "../../src/core/step.js";
@@ -69,6 +69,56 @@ describe("applyActions", () => {
     expect(undone).toEqual(["c", "b", "a"]);
     const saved = await store.load("t");
     expect(saved.entries.map((e) => e.status)).toEqual(["undone", "undone", "undone"]);
+  });
+
+  it("the rollback handle undoes exactly this run's entries, newest first, with their refined undo, once", async () => {
+    const store = new MemoryJournalStore();
+    const journal = emptyJournal("t");
+    // an earlier run's change of the same step: not this run's to undo
+    const earlier = await applyJournaled({
+      step: "s",
+      actions: [act("a")],
+      journal,
+      store,
+      clock: systemClock,
+      hooks: { execute: async () => undefined, undo: async () => {} },
+    });
+    expect(earlier.entries.map((e) => e.id)).toEqual(["a"]);
+    const undone: { id: string; undo?: string; undoData?: Record<string, unknown> }[] = [];
+    const run = await applyJournaled({
+      step: "s",
+      actions: [act("b"), act("c", { satisfied: true }), act("d")],
+      journal,
+      store,
+      clock: systemClock,
+      hooks: {
+        execute: async () => undefined,
+        undo: async (a) => {
+          undone.push({
+            id: a.id,
+            ...(a.undo !== undefined ? { undo: a.undo } : {}),
+            ...(a.undoData ? { undoData: a.undoData } : {}),
+          });
+        },
+      },
+    });
+    expect(run.entries.map((e) => e.id)).toEqual(["b", "d"]);
+    // a later read-back refines d's undo (real handles): the rollback uses it
+    run.entries[1]!.undo = "unrun d #7";
+    run.entries[1]!.undoData = { handle: 7 };
+    expect(await run.rollback()).toEqual([]);
+    expect(undone).toEqual([
+      { id: "d", undo: "unrun d #7", undoData: { handle: 7 } },
+      { id: "b", undo: "unrun b" },
+    ]);
+    expect((await store.load("t")).entries.map((e) => [e.id, e.status])).toEqual([
+      ["a", "applied"],
+      ["b", "undone"],
+      ["d", "undone"],
+    ]);
+    // a second rollback finds nothing left to undo
+    expect(await run.rollback()).toEqual([]);
+    expect(undone).toHaveLength(2);
   });
 
   it("check mode runs nothing and writes no journal", async () => {

@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { netdbgError } from "../../core/error.js";
 import type { Target } from "../../core/inventory.js";
 import type { Context } from "../context.js";
+import type { SetupResult } from "../../journey/setup.js";
 import type { FleetOutcome } from "../fleet.js";
 import { table } from "../output.js";
 import { createPrompter, requireFlags } from "../prompts.js";
@@ -15,21 +16,35 @@ export async function setupOne(ctx: Context, target: Target, opts: Record<string
   });
 }
 
+/** The options setup and teardown share: how the target is reached, and the wait for its lock. */
+export function linkOptions(cmd: Command): Command {
+  return cmd
+    .option("--accept-new-host-key", "trust an SSH host key seen for the first time")
+    .option("--via <transport>", "Windows: reach the target over ssh (default) or winrm (Invoke-Command; netdbg on Windows)")
+    .option(
+      "--winrm-credential <file>",
+      "Windows, --via winrm: log on with the PSCredential saved by 'Get-Credential | Export-Clixml <file>' (needed outside a domain)",
+    )
+    .option("--winrm-user <user>", "Windows, --via winrm: log on as this account; its password is asked on the terminal")
+    .option(
+      "--wait <seconds>",
+      "when another netdbg is setting up or tearing down the target, wait this long for it (default: stop at once, E016)",
+    );
+}
+
 /**
  * `netdbg setup [targets…]`: one target, several (a fleet, in parallel), `--all`, `--group <g>`, or none (the
  * wizard, only on a TTY). Flags for both OS kinds are declared here once; each OS module reads the ones it
  * understands.
  */
 export function register(program: Command, ctx: () => Context): void {
-  program
-    .command("setup")
+  linkOptions(program.command("setup"))
     .description("provision targets for network kernel debugging, then hand off to the debugger")
     .argument("[targets...]", "inventory target names (none: the wizard)")
     .option("--all", "every target in the inventory (a fleet)")
     .option("--group <group>", "every target of an inventory group (a fleet)")
     .option("--concurrency <n>", "fleets: how many targets at once", "8")
     .option("--check", "plan only: print every command byte for byte, change nothing")
-    .option("--accept-new-host-key", "trust an SSH host key seen for the first time")
     .option("--nic <name>", "the target NIC to debug through (name, alias or PCI bus.dev.fn)")
     .option("--port <port>", "host UDP port (49152–65535)")
     .option("--host-ip <ip>", "host address the target sends to (default: discovered)")
@@ -46,21 +61,11 @@ export function register(program: Command, ctx: () => Context): void {
       "--bitlocker-unknown-ok",
       "Windows: go on when BitLocker's state cannot be read (the next boot may ask for the recovery key)",
     )
-    .option("--via <transport>", "Windows: reach the target over ssh (default) or winrm (Invoke-Command; netdbg on Windows)")
-    .option(
-      "--winrm-credential <file>",
-      "Windows, --via winrm: log on with the PSCredential saved by 'Get-Credential | Export-Clixml <file>' (needed outside a domain)",
-    )
-    .option("--winrm-user <user>", "Windows, --via winrm: log on as this account; its password is asked on the terminal")
     .option("--kgdboe-source <src>", "Linux: git URL, local directory or tarball of kgdboe")
     .option("--install-deps", "Linux: install missing headers and toolchain without asking")
     .option("--persist", "Linux: load kgdboe at every boot (systemd unit)")
     .option("--apply-cmdline", "Linux: apply the kernel command-line advice (nokaslr, …)")
     .option("--force-single-core <0|1>", "Linux: kgdboe force_single_core (default 1)")
-    .option(
-      "--wait <seconds>",
-      "when another netdbg is setting up or tearing down a target, wait this long for it (default: stop at once, E016)",
-    )
     .option("--no-rsp-verify", "Linux: skip the RSP exchange (break in, registers, detach) that verifies kgdboe from this host")
     .action(async (names: string[], opts: Record<string, unknown>, cmd: Command) => {
       const c = ctx();
@@ -119,11 +124,7 @@ export async function setupFleet(
   const ready = await ensurePorts(
     targets,
     { check: Boolean(opts.check) },
-    {
-      inventory: c.inventory,
-      log: c.log,
-      isFree: deps.isPortFree ?? isUdpPortFree,
-    },
+    { inventory: c.inventory, log: c.log, isFree: deps.isPortFree ?? isUdpPortFree },
   );
   const { fleetExitCode, runFleet } = await import("../fleet.js");
   const { withTargetLock } = await import("../target-lock.js");
@@ -133,19 +134,19 @@ export async function setupFleet(
   const outcomes = await runFleet(
     c,
     ready,
-    (child, t) =>
-      withTargetLock(child, t.name, "setup", opts, async () =>
-        setupJson(await setupResultOf(child, t, { ...opts, connect: false }, deps)),
-      ),
+    (child, t) => withTargetLock(child, t.name, "setup", opts, () => setupResultOf(child, t, { ...opts, connect: false }, deps)),
     { concurrency, title: "setup" },
   );
+  const resultOf = (o: FleetOutcome) => o.result as SetupResult | undefined;
   if (c.opts.json) {
     c.json({
       fleet: outcomes.map((o) => ({
         target: o.target,
         os: o.os,
         ok: o.ok,
-        ...(o.ok ? { result: o.result } : { error: { code: o.code ?? "NETDBG-E000", message: o.message, fix: o.fix ?? "" } }),
+        ...(o.ok
+          ? { result: setupJson(resultOf(o)!) }
+          : { error: { code: o.code ?? "NETDBG-E000", message: o.message, fix: o.fix ?? "" } }),
       })),
     });
   } else {
@@ -154,8 +155,8 @@ export async function setupFleet(
       table(
         ["target", "os", "port", "key", "result", "detail"],
         outcomes.map((o) => {
-          const r = o.result as Partial<FleetRow> | undefined;
-          const changes = r?.actions?.filter((a) => a.outcome === "changed").length ?? 0;
+          const r = resultOf(o);
+          const changes = r?.actions.filter((a) => a.outcome === "changed").length ?? 0;
           return [
             o.target,
             o.os,
@@ -163,25 +164,16 @@ export async function setupFleet(
             r?.key ?? "",
             o.ok ? (r?.check ? "planned" : r?.changed ? `changed (${changes})` : "unchanged") : "FAILED",
             o.ok
-              ? (r?.handoff?.windbg ?? r?.handoff?.gdb ?? o.message)
+              ? (r?.handoff.windbg ?? r?.handoff.gdb ?? o.message)
               : `${o.message} ${o.fix ?? ""} ${o.code ? `[${o.code}]` : ""}`.trim(),
           ];
         }),
         c.color,
       ),
     );
-    if (!c.opts.showSecrets && outcomes.some((o) => (o.result as Partial<FleetRow> | undefined)?.key))
+    if (!c.opts.showSecrets && outcomes.some((o) => resultOf(o)?.key))
       c.out("Keys are shown redacted: 'netdbg keys show <target> --show-secrets' prints one in full.");
   }
   process.exitCode = fleetExitCode(outcomes);
   return outcomes;
-}
-
-/** The fields of a setup's `--json` object the fleet's table reads. */
-interface FleetRow {
-  key: string | null;
-  check: boolean;
-  changed: boolean;
-  actions: { outcome: string }[];
-  handoff: { windbg?: string; gdb?: string };
 }

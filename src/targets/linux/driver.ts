@@ -4,10 +4,12 @@
  * journal's undo (setup.ts). It returns data; src/cli renders it.
  */
 import type {
+  CommandEvent,
   DriverDeps,
   DriverSetupInput,
   DriverSetupResult,
   JourneyAction,
+  LinkRequest,
   OsDriver,
   Progress,
   ProgressHooks,
@@ -17,10 +19,9 @@ import type {
 } from "../../core/driver.js";
 import { netdbgError } from "../../core/error.js";
 import type { Target } from "../../core/inventory.js";
-import type { RemoteSession } from "../../core/interfaces.js";
 import { DEFAULT_UDP_PORT } from "./paths.js";
 import type { LinuxTemplates } from "./plan.js";
-import { type RspCheckResult, setupLinuxTarget, teardownLinuxTarget } from "./setup.js";
+import { type LinuxSetupDeps, type RspCheckResult, setupLinuxTarget, teardownLinuxTarget } from "./setup.js";
 import type { KgdboeSource } from "./source.js";
 
 /** The ports only Linux needs, given by the composition root. */
@@ -66,11 +67,38 @@ const hooksOf = (progress: ProgressHooks, target: string) => ({
     const title = a.title.replace(/^undo: /, "undo ");
     progress.line(rep ? `${title}: ${rep.outcome === "skipped" ? "would run" : rep.outcome}` : `${title}…`);
   },
-  onCommand: (e: { step: string; command: string; readOnly: boolean }) => progress.command?.(e),
+  onCommand: (e: CommandEvent) => progress.command?.(e),
 });
 
-async function sudoOf(deps: DriverDeps, session: RemoteSession) {
-  return deps.sudoPassword ? deps.sudoPassword(session) : undefined;
+/**
+ * One SSH session for a setup or teardown: the sudo password asked before the display starts (a question inside
+ * it would be invisible), then `run` inside the display with the session, the journal and the progress hooks.
+ */
+async function overSsh<T>(
+  target: Target,
+  o: LinkRequest,
+  deps: DriverDeps,
+  progress: Progress,
+  title: string,
+  run: (base: Omit<LinuxSetupDeps, "hostFetch" | "rspCheck">) => Promise<T>,
+): Promise<T> {
+  const session = await deps.openSession(target, { acceptNewHostKey: o.acceptNewHostKey, check: o.check });
+  try {
+    const sudoPassword = await deps.sudoPassword?.(session);
+    return await progress(title, async (hooks) => {
+      const r = await run({
+        session,
+        store: deps.store,
+        clock: deps.clock,
+        ...(sudoPassword ? { sudoPassword } : {}),
+        ...hooksOf(hooks, target.name),
+      });
+      hooks.phase(`${title}: done`);
+      return r;
+    });
+  } finally {
+    await session.close();
+  }
 }
 
 export function linuxDriver(ports: LinuxDriverPorts): OsDriver {
@@ -87,59 +115,46 @@ export function linuxDriver(ports: LinuxDriverPorts): OsDriver {
     async setup(input: DriverSetupInput, deps: DriverDeps, progress: Progress): Promise<DriverSetupResult> {
       const { target, request, port, hostIp } = input;
       const l = request.linux;
-      const source = input.prepared as KgdboeSource;
-      const session = await deps.openSession(target, { acceptNewHostKey: request.acceptNewHostKey, check: request.check });
-      try {
-        const nic = request.nic ?? target.transport?.nic;
-        // asked before the display starts (a question inside it would be invisible)
-        const sudoPassword = await sudoOf(deps, session);
-        const rspCheck = ports.rspCheck;
-        const result = await progress(`Set up ${target.name}`, async (hooks) => {
-          const r = await setupLinuxTarget(
-            {
-              target: target.name,
-              address: target.address,
-              check: request.check,
-              ...(hostIp ? { hostIp } : {}),
-              ...(l.rspVerify === false ? { rspVerify: false } : {}),
-              config: {
-                ...(nic ? { nic } : {}),
-                udpPort: target.transport?.targetPort ?? DEFAULT_UDP_PORT,
-                forceSingleCore: l.forceSingleCore,
-                installDeps: l.installDeps,
-                persist: l.persist,
-                applyCmdline: l.applyCmdline,
-                source,
-                ...(l.persist ? { templates: ports.templates() } : {}),
-              },
+      const nic = request.nic ?? target.transport?.nic;
+      const rspCheck = ports.rspCheck;
+      const result = await overSsh(target, request, deps, progress, `Set up ${target.name}`, (base) =>
+        setupLinuxTarget(
+          {
+            target: target.name,
+            address: target.address,
+            check: request.check,
+            ...(hostIp ? { hostIp } : {}),
+            ...(l.rspVerify === false ? { rspVerify: false } : {}),
+            config: {
+              ...(nic ? { nic } : {}),
+              udpPort: target.transport?.targetPort ?? DEFAULT_UDP_PORT,
+              forceSingleCore: l.forceSingleCore,
+              installDeps: l.installDeps,
+              persist: l.persist,
+              applyCmdline: l.applyCmdline,
+              source: input.prepared as KgdboeSource,
+              ...(l.persist ? { templates: ports.templates() } : {}),
             },
-            {
-              session,
-              store: deps.store,
-              clock: deps.clock,
-              ...(ports.hostFetch ? { hostFetch: ports.hostFetch } : {}),
-              // the RSP check binds the target's host port, so the host firewall rule opened for it admits the replies
-              ...(rspCheck ? { rspCheck: (ep) => rspCheck(ep, port) } : {}),
-              ...(sudoPassword ? { sudoPassword } : {}),
-              ...hooksOf(hooks, target.name),
-            },
-          );
-          hooks.phase(`Set up ${target.name}: done`);
-          return r;
-        });
-        const { actions, changed, target: _t, check: _c, ...rest } = result;
-        const gdb = `target remote udp:${target.address}:${result.udpPort}`;
-        return {
-          changed,
-          actions: actions.map((a): JourneyAction => ({ ...a, where: "target", outcome: a.outcome as JourneyAction["outcome"] })),
-          handoff: { gdb: `gdb vmlinux -ex '${gdb}'` },
-          attachable: !request.check,
-          warnings: [],
-          details: { ...rest, gdb: request.check ? undefined : gdb },
-        };
-      } finally {
-        await session.close();
-      }
+          },
+          {
+            ...base,
+            ...(ports.hostFetch ? { hostFetch: ports.hostFetch } : {}),
+            // the RSP check binds the target's host port, so the host firewall rule opened for it admits the replies
+            ...(rspCheck ? { rspCheck: (ep) => rspCheck(ep, port) } : {}),
+          },
+        ),
+      );
+      const { actions, changed, target: _t, check: _c, warnings, advice, ...rest } = result;
+      const gdb = `target remote udp:${target.address}:${result.udpPort}`;
+      return {
+        changed,
+        actions: actions.map((a): JourneyAction => ({ ...a, where: "target", outcome: a.outcome as JourneyAction["outcome"] })),
+        handoff: { gdb: `gdb vmlinux -ex '${gdb}'` },
+        attachable: !request.check,
+        warnings,
+        advice,
+        details: { ...rest, gdb: request.check ? undefined : gdb },
+      };
     },
 
     async teardown(
@@ -155,37 +170,20 @@ export function linuxDriver(ports: LinuxDriverPorts): OsDriver {
           reason: "it applies to Windows targets only",
           fix: "Drop --restore-export.",
         });
-      const session = await deps.openSession(target, { acceptNewHostKey: request.acceptNewHostKey, check: request.check });
-      try {
-        const sudoPassword = await sudoOf(deps, session);
-        const result = await progress(`Tear down ${target.name}`, async (hooks) => {
-          const r = await teardownLinuxTarget(
-            { target: target.name, check: request.check },
-            {
-              session,
-              store: deps.store,
-              clock: deps.clock,
-              ...(sudoPassword ? { sudoPassword } : {}),
-              ...hooksOf(hooks, target.name),
-            },
-          );
-          hooks.phase(`Tear down ${target.name}: done`);
-          return r;
-        });
-        const text = request.check
-          ? [
-              `Undo plan for ${target.name}, newest first — nothing below was run:`,
-              ...result.actions.map((a) => `  [would run] ${a.title}\n    ${a.command}`),
-            ]
-          : [
-              result.actions.length
-                ? `${target.name}: ${result.actions.length} recorded change${result.actions.length === 1 ? "" : "s"} undone; the journal is removed.`
-                : `${target.name}: nothing to undo (no recorded changes).`,
-            ];
-        return { ...result, text };
-      } finally {
-        await session.close();
-      }
+      const result = await overSsh(target, request, deps, progress, `Tear down ${target.name}`, (base) =>
+        teardownLinuxTarget({ target: target.name, check: request.check }, base),
+      );
+      const text = request.check
+        ? [
+            `Undo plan for ${target.name}, newest first — nothing below was run:`,
+            ...result.actions.map((a) => `  [would run] ${a.title}\n    ${a.command}`),
+          ]
+        : [
+            result.actions.length
+              ? `${target.name}: ${result.actions.length} recorded change${result.actions.length === 1 ? "" : "s"} undone; the journal is removed.`
+              : `${target.name}: nothing to undo (no recorded changes).`,
+          ];
+      return { ...result, text };
     },
   };
 }

@@ -453,7 +453,10 @@ async function becomeRoot(remote: LinuxRemote, sudoPassword?: () => Promise<stri
  * The first line setup prints. "loaded and verified" only when the RSP exchange confirmed a break-in and a
  * detach; without an answer the kernel may be stopped in the debugger right now, so say so and how to get back.
  */
-export function setupHeadline(target: string, r: LinuxSetupResult): string[] {
+export function setupHeadline(
+  target: string,
+  r: { actions: readonly { outcome: string }[]; changed: boolean } & Pick<LinuxSetupResult, "verified">,
+): string[] {
   const changed = r.actions.filter((a) => a.outcome === "changed").length;
   const what = r.changed
     ? `(${changed} change${changed === 1 ? "" : "s"}; undo with 'netdbg teardown ${target}')`

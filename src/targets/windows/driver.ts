@@ -9,6 +9,7 @@ import type {
   DriverSetupInput,
   DriverSetupResult,
   JourneyAction,
+  LinkRequest,
   OsDriver,
   Progress,
   TargetTeardownResult,
@@ -17,14 +18,14 @@ import type {
 import { netdbgError } from "../../core/error.js";
 import type { Target } from "../../core/inventory.js";
 import type { PowerShellRunner } from "../../core/interfaces.js";
-import type { Action, ActionReport, StepReport } from "../../core/step.js";
-import { displayCall, type WindowsPlan } from "./plan.js";
+import type { Action, ActionReport } from "../../core/step.js";
+import { displayCall } from "./plan.js";
 import { checkElevation, DEFAULT_EXPORT_DIR, probeWindows } from "./probe.js";
 import { type ScriptRunner, sessionRunner } from "./ps.js";
 import { type KdnetPoke, kdnetSourceToRecord, type PokeWatch, type RebootResult, rebootAndWait } from "./reboot.js";
 import { restoreExport, restoreExportCall, teardownWindows } from "./run.js";
-import { setupWindows } from "./setup.js";
-import { type WinrmCredential, winrmRunner } from "./winrm.js";
+import { type SetupWindowsResult, setupWindows } from "./setup.js";
+import { winrmRunner } from "./winrm.js";
 
 /** The ports only Windows needs, given by the composition root. */
 export interface WindowsDriverPorts {
@@ -43,14 +44,8 @@ interface Link {
   close(): Promise<void>;
 }
 
-async function openLink(
-  target: Target,
-  via: { via: "ssh" | "winrm"; winrm?: WinrmCredential },
-  acceptNewHostKey: boolean,
-  check: boolean,
-  deps: DriverDeps,
-  ports: WindowsDriverPorts,
-): Promise<Link> {
+async function openLink(target: Target, request: LinkRequest, deps: DriverDeps, ports: WindowsDriverPorts): Promise<Link> {
+  const via = request.windows;
   if (via.via === "winrm") {
     if (!ports.powershell) throw netdbgError("E223", { platform: process.platform, executable: "pwsh" });
     const ps = await ports.powershell();
@@ -60,16 +55,12 @@ async function openLink(
       close: () => ps.dispose(),
     };
   }
-  const session = await deps.openSession(target, { acceptNewHostKey, check });
+  const session = await deps.openSession(target, { acceptNewHostKey: request.acceptNewHostKey, check: request.check });
   return { run: sessionRunner(session, target.name), description: session.description, close: () => session.close() };
 }
 
-function stamp(d: Date): string {
-  return d
-    .toISOString()
-    .replace(/[-:]/g, "")
-    .replace(/\.\d+Z$/, "Z");
-}
+/** A file-name time stamp: 2026-11-21T06:00:00.000Z → 20261121T060000Z. */
+const stamp = (d: Date) => d.toISOString().replace(/[-:]|\.\d+/g, "");
 
 const outcomeWord = (o: string) => (o === "skipped" ? "would run" : o);
 
@@ -103,13 +94,12 @@ export function windowsDriver(ports: WindowsDriverPorts = {}): OsDriver {
       const w = request.windows;
       const nic = request.nic ?? target.transport?.nic;
       // the link opens before the display starts: SSH may ask about a new host key
-      let link = await openLink(target, w, request.acceptNewHostKey, check, deps, ports);
+      let link = await openLink(target, request, deps, ports);
       let run = link.run;
-      let plan: WindowsPlan | undefined;
-      let report: StepReport | undefined;
+      let provisioned: SetupWindowsResult | undefined;
       let rebooted: RebootResult | undefined;
       try {
-        const r = await progress(`Provision KDNET on '${target.name}' over ${link.description}`, async (hooks) => {
+        provisioned = await progress(`Provision KDNET on '${target.name}' over ${link.description}`, async (hooks) => {
           const done = await setupWindows({
             run,
             store: deps.store,
@@ -128,12 +118,10 @@ export function windowsDriver(ports: WindowsDriverPorts = {}): OsDriver {
               ...(request.force ? { force: true } : {}),
               ...(w.bitlockerUnknownOk ? { bitlockerUnknownOk: true } : {}),
             },
-            onPlan: (p) => {
-              plan = p;
+            onPlan: (p) =>
               hooks.line(
                 `NIC '${p.nic.name}'${p.nic.busparams ? ` at PCI ${p.nic.busparams}` : ""}; ${p.actions.length} actions`,
-              );
-            },
+              ),
             onStart: (a) => hooks.line(`${a.title}…`),
             onDone: (a, o) => hooks.line(`${a.title}: ${outcomeWord(o)}`),
           });
@@ -144,7 +132,6 @@ export function windowsDriver(ports: WindowsDriverPorts = {}): OsDriver {
           );
           return done;
         });
-        report = r.report;
         if (w.reboot && !check) {
           // the host debug port is watched before the reboot so the first poke cannot be missed
           let watch: (PokeWatch & { close(): Promise<void> }) | undefined;
@@ -167,7 +154,7 @@ export function windowsDriver(ports: WindowsDriverPorts = {}): OsDriver {
                 close: () => link.close(),
                 reconnect: async () => {
                   hooks.line(`waiting for the target to answer over ${link.description}…`);
-                  link = await openLink(target, w, false, check, deps, ports);
+                  link = await openLink(target, { ...request, acceptNewHostKey: false }, deps, ports);
                   run = link.run;
                   return { run, close: () => link.close() };
                 },
@@ -187,8 +174,7 @@ export function windowsDriver(ports: WindowsDriverPorts = {}): OsDriver {
       } finally {
         await link.close();
       }
-      const p = plan!;
-      const rep = report!;
+      const { plan: p, report: rep } = provisioned;
       if (rebooted?.poke) await recordKdnetSource(deps, target, rebooted.poke);
       const actions: JourneyAction[] = p.actions.map((a: Action) => {
         const r = rep.actions.find((x: ActionReport) => x.id === a.id);
@@ -213,7 +199,6 @@ export function windowsDriver(ports: WindowsDriverPorts = {}): OsDriver {
           entry: p.entryGuid ?? null,
           export: p.exportPath,
           expected: p.expected,
-          warnings: p.warnings,
           debugger: windbg,
           reboot: rebooted
             ? {
@@ -242,8 +227,16 @@ export function windowsDriver(ports: WindowsDriverPorts = {}): OsDriver {
       const journal = await store.load(target.name);
       const pending = journal.entries.filter((e) => e.status !== "undone");
       const restore = request.restoreExport;
-      const link = await openLink(target, request.windows, request.acceptNewHostKey, check, deps, ports);
+      const link = await openLink(target, request, deps, ports);
       const run = link.run;
+      const result = (changed: boolean, actions: readonly object[], text: string[]): TargetTeardownResult => ({
+        target: target.name,
+        os: "windows",
+        check,
+        changed,
+        actions,
+        text,
+      });
       try {
         await checkElevation(run, target.name);
         if (restore) {
@@ -252,28 +245,17 @@ export function windowsDriver(ports: WindowsDriverPorts = {}): OsDriver {
             await restoreExport(run, restore, target.name);
             await store.remove(target.name);
           }
-          return {
-            target: target.name,
-            os: "windows",
-            check,
-            changed: !check,
-            actions: [{ id: "bcd.import", outcome: check ? "skipped" : "changed", command: cmd }],
-            text: [`${check ? "would run" : "changed"}: ${cmd}`],
-          };
+          return result(
+            !check,
+            [{ id: "bcd.import", outcome: check ? "skipped" : "changed", command: cmd }],
+            [`${check ? "would run" : "changed"}: ${cmd}`],
+          );
         }
         if (pending.length === 0) {
           const facts = await probeWindows(run, { exportDir: DEFAULT_EXPORT_DIR });
           const exports = [...new Set([...((journal.facts.exports as string[] | undefined) ?? []), ...facts.exports])];
-          if (facts.netdbgEntries.length === 0 && journal.entries.length > 0) {
-            return {
-              target: target.name,
-              os: "windows",
-              check,
-              changed: false,
-              actions: [],
-              text: [`Nothing to undo on '${target.name}': every recorded change is already undone.`],
-            };
-          }
+          if (facts.netdbgEntries.length === 0 && journal.entries.length > 0)
+            return result(false, [], [`Nothing to undo on '${target.name}': every recorded change is already undone.`]);
           throw netdbgError("E216", { target: target.name, exports: exports.join(", ") });
         }
         const rep = await progress(`Undo netdbg's changes on '${target.name}' over ${link.description}`, async (hooks) => {
@@ -300,7 +282,7 @@ export function windowsDriver(ports: WindowsDriverPorts = {}): OsDriver {
           if (exports.length) text.push(`The store exports netdbg took stay on the target: ${exports.join(", ")}`);
           text.push("If the target is running the debug entry now, KDNET stays active until it restarts (shutdown /r /t 0).");
         }
-        return { target: target.name, os: "windows", check, changed: rep.changed, actions: rep.actions, text };
+        return result(rep.changed, rep.actions, text);
       } finally {
         await link.close();
       }
