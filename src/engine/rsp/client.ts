@@ -97,6 +97,8 @@ interface Exchange {
   trips: RoundTrips;
   /** Reply bytes it asks for, where the request says (`m`, `x`); 0 when unknown. */
   replyBytes: number;
+  /** Its first wait came from measured round trips (not the default timeout). */
+  learnt: boolean;
   sentAt: number;
   /** When the stub acked the current transmission. */
   ackAt: number;
@@ -182,6 +184,7 @@ const REPEATABLE = /^[mgpqH?T]/;
  * granularity (and the first-timer-fires-late habit) would be several round trips of a 0.15 ms link.
  */
 const SPIN_BELOW_MS = 2;
+
 
 /** A gap this long (ms) between turns of a sub-millisecond wait is a stall of this process (see noteStall). */
 const STALL_MS = 1;
@@ -436,6 +439,7 @@ export class RspClient {
         rto: this.firstTimeout(trips, replyBytes),
         trips,
         replyBytes,
+        learnt: this.srtt !== undefined,
         sentAt: 0,
         ackAt: 0,
         lastTxAt: 0,
@@ -546,8 +550,11 @@ export class RspClient {
       // the wait counts the time this process ran: after a stall (on a busy machine the kernel's loopback delivery
       // stalls with it) the reply gets the whole wait again
       if (this.noteStall(ex, now)) deadline = now + ms;
-      if (now >= deadline && ex.turns >= turns) this.expire(ex, 1);
-      else ex.spin = setImmediate(turn);
+      if (now >= deadline && ex.turns >= turns) {
+        this.expire(ex, 1);
+        return;
+      }
+      ex.spin = setImmediate(turn);
     };
     ex.spin = setImmediate(turn);
   }
@@ -935,11 +942,12 @@ export class RspClient {
       this.sample(trips, Math.max(trips.minRtt, elapsed - ex.stalled), ex.replyBytes);
       if (ex.ackSeen) this.sampleGap(performance.now() - ex.ackAt);
       if (ex.turns > 0) this.minTurns = Math.min(this.minTurns ?? ex.turns, ex.turns);
-    } else if (ex.kind === "request" && trips.srtt === undefined) {
+    } else if (ex.kind === "request" && trips.srtt === undefined && ex.learnt) {
       // the first exchange of its kind, resent because the shared timeout (learnt on other kinds) fired first:
       // Karn's rule would leave this kind unlearnt for good, each of its exchanges resent in turn. Its time from
       // the first transmission is an upper bound (the reply answers one of the copies): a timeout from it fires
-      // late at worst, and the clean exchanges that follow bring it down
+      // late at worst, and the clean exchanges that follow bring it down. Not before anything was learnt: a loss
+      // then costs the default timeout (300 ms over UDP), which would stay in this kind's timeout for long
       this.sample(trips, Math.max(0, performance.now() - ex.startedAt - ex.stalled), undefined);
     }
     this.finish(ex, ex.raw ? raw.toString("latin1") : text);

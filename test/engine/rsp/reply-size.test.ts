@@ -23,7 +23,8 @@ describe("RSP timeout per kind of request", () => {
     expect(relay.stats.dropped).toBe(0);
     const reads = client.stats.requests - before.requests;
     expect(reads).toBeGreaterThan(90);
-    // before: most long reads were resent (the timeout sat at the short exchanges' few ms)
-    expect(client.stats.retransmits - before.retransmits + (client.stats.naksSent - before.naksSent)).toBeLessThanOrEqual(2);
+    // before: 800 resends and naks, most long reads resent (the timeout sat at the short exchanges' few ms); 0–1
+    // on a quiet machine, a few where a loaded one stalls the stub's timers (it runs in this process)
+    expect(client.stats.retransmits - before.retransmits + (client.stats.naksSent - before.naksSent)).toBeLessThanOrEqual(5);
   }, 60_000);
 });
