@@ -25,11 +25,11 @@ import type { LinuxFacts } from "../../src/targets/linux/types.js";
 import { factsFromProbe, type WindowsFacts } from "../../src/targets/windows/probe.js";
 import { KGDB_CONFIG } from "../../src/peers/linux-target.js";
 import { linuxFacts as sharedLinuxFacts } from "../helpers/linux-facts.js";
+import { KEY } from "../helpers/windows-config.js";
 
 const shared = (rel: string) => readFileSync(new URL(`../fixtures/${rel}`, import.meta.url), "utf8");
 const own = (rel: string) => readFileSync(new URL(`../fixtures-own/${rel}`, import.meta.url), "utf8");
 
-const KEY = "2steg4fzbj2sz.23418vzkd4ko3.1g34ou07z4pev.1sp3yo9yz874p"; // the key in the bcdedit fixtures
 const OTHER_KEY = "1a.2b.3c.4d";
 
 const linuxTarget: Target = { name: "lx", os: "linux", address: "10.0.2.15", port: 50020 };

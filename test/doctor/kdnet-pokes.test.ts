@@ -13,8 +13,8 @@ import { defaultState, WindowsTargetModel } from "../../src/peers/windows-target
 import { runMain } from "../helpers/main.js";
 import { freeUdpPort } from "../helpers/ports.js";
 import { windowsPeerHome } from "../helpers/netdbg-home.js";
+import { KEY } from "../helpers/windows-config.js";
 
-const KEY = "2steg4fzbj2sz.23418vzkd4ko3.1g34ou07z4pev.1sp3yo9yz874p";
 let model: WindowsTargetModel;
 const home = windowsPeerHome({ label: "doctor-kdnet", key: KEY, model: () => model, hostIp: "127.0.0.1" });
 const cleanups: (() => Promise<void>)[] = [];

@@ -1,6 +1,6 @@
 /**
  * The Windows CLI rigs: `setup` / `teardown` in this process against the Windows target model. `windowsCliRigs`
- * gives a temporary state dir, a context holding the target's KDNET key, the model behind an SSH session seam and
+ * gives a temporary state dir, a context holding the target's KDNET key (KEY, test/helpers/windows-config.ts), the model behind an SSH session seam and
  * the captured output. `windowsRebootRigs` adds what `setup --reboot` waits for: a loopback target on a free
  * KDNET port, and a KDNET target peer (src/peers/kdnet-target) that the model's reboot into the debug entry starts,
  * poking hostip:port from the model's {dbgsettings} with its key over real UDP, and a clock whose sleep returns at
@@ -21,9 +21,7 @@ import { ModelSession } from "../../src/peers/windows-target/session.js";
 import { parseDbgSettings } from "../../src/targets/windows/index.js";
 import { captureOutput } from "./output.js";
 import { freeUdpPort } from "./ports.js";
-
-/** The KDNET key the rigs store for target "win" (the key in the bcdedit fixtures). */
-export const KEY = "2steg4fzbj2sz.23418vzkd4ko3.1g34ou07z4pev.1sp3yo9yz874p";
+import { KEY } from "./windows-config.js";
 
 export interface WindowsCliOptions {
   /** The temporary state dir's name prefix. */

@@ -8,7 +8,8 @@ import { setupTarget as windowsSetup } from "../../../src/cli/setup-run.js";
 import { isNetdbgError } from "../../../src/core/error.js";
 import { generateKdnetKey } from "../../../src/core/kdnet-key.js";
 import { openUdp } from "../../../src/engine/kdnet/udp.js";
-import { KEY, windowsRebootRigs } from "../../helpers/windows-cli.js";
+import { windowsRebootRigs } from "../../helpers/windows-cli.js";
+import { KEY } from "../../helpers/windows-config.js";
 
 afterEach(() => vi.restoreAllMocks());
 

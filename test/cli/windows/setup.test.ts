@@ -12,7 +12,8 @@ import type { Target } from "../../../src/core/inventory.js";
 import type { Context } from "../../../src/cli/context.js";
 import { setupTarget as windowsSetup, teardownTarget as windowsTeardown } from "../../../src/cli/setup-run.js";
 import { parseDbgSettings } from "../../../src/targets/windows/index.js";
-import { KEY, windowsCliRigs } from "../../helpers/windows-cli.js";
+import { windowsCliRigs } from "../../helpers/windows-cli.js";
+import { KEY } from "../../helpers/windows-config.js";
 
 afterEach(() => vi.restoreAllMocks());
 

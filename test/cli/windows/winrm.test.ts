@@ -20,7 +20,8 @@ import { parseDbgSettings, winrmParams, winrmWrapperText } from "../../../src/ta
 import { renderScript, wireCommand } from "../../../src/targets/windows/ps.js";
 import { psSyntax } from "../../fakes/ps-syntax.js";
 import { defaultState, WindowsTargetModel } from "../../../src/peers/windows-target/model.js";
-import { KEY, windowsCliRigs } from "../../helpers/windows-cli.js";
+import { windowsCliRigs } from "../../helpers/windows-cli.js";
+import { KEY } from "../../helpers/windows-config.js";
 
 const FAKE = fileURLToPath(new URL("../../fakes/fake-pwsh.mjs", import.meta.url));
 const PS_EXE = "powershell.exe -NoProfile -NonInteractive -ExecutionPolicy Bypass";

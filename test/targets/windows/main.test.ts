@@ -8,8 +8,8 @@ import { parseDbgSettings } from "../../../src/targets/windows/index.js";
 import { defaultState, WindowsTargetModel } from "../../../src/peers/windows-target/model.js";
 import { runMain } from "../../helpers/main.js";
 import { windowsPeerHome } from "../../helpers/netdbg-home.js";
+import { KEY } from "../../helpers/windows-config.js";
 
-const KEY = "2steg4fzbj2sz.23418vzkd4ko3.1g34ou07z4pev.1sp3yo9yz874p";
 const model = new WindowsTargetModel(defaultState());
 windowsPeerHome({ label: "win-main", key: KEY, model: () => model, port: 50007 });
 
