@@ -1,10 +1,11 @@
 /**
  * Facts the Linux probe gathers (src/targets/linux/types.ts), built for the planner and doctor tests: a Debian 12
  * machine on a kgdb kernel (the model's KGDB_CONFIG), root, eth0 with the route, one CPU, nothing of netdbg's yet.
- * Each test changes what it is about through `over`.
+ * Each test changes what it is about through `over`. And the input of setupLinuxTarget for such a target.
  */
 import { KGDB_CONFIG } from "../../src/peers/linux-target.js";
 import { parseKernelConfig } from "../../src/targets/linux/kconfig.js";
+import type { LinuxSetupInput } from "../../src/targets/linux/setup.js";
 import type { LinuxFacts, Nic } from "../../src/targets/linux/types.js";
 
 export function linuxFacts(over: Partial<LinuxFacts> = {}): LinuxFacts {
@@ -52,4 +53,35 @@ export function linuxFactsWithNics(nics: Nic[], pollCtl?: LinuxFacts["pollCtl"])
     route: { to: "10.0.2.2", dev: nics[0]!.name, src: nics[0]!.ipv4! },
     cpusOnline: [0, 1],
   });
+}
+
+/** A kgdboe source of two small files, as the bundled compat module is read (assets/kgdboe-compat). */
+export const COMPAT_SOURCE = {
+  kind: "files" as const,
+  label: "assets/kgdboe-compat",
+  files: [
+    { path: "Makefile", content: "obj-m := kgdboe.o\n" },
+    { path: "kgdboe.c", content: "/* kgdboe-compat */\n" },
+  ],
+};
+
+/**
+ * setupLinuxTarget's input for target "lab" on 127.0.0.1 (or `target`): kgdboe on UDP 31337, one CPU forced,
+ * no package installs, nothing persisted, the command line left alone, COMPAT_SOURCE; `over` changes the config.
+ */
+export function linuxSetupInput(over: Partial<LinuxSetupInput["config"]> = {}, check = false, target = "lab"): LinuxSetupInput {
+  return {
+    target,
+    address: "127.0.0.1",
+    check,
+    config: {
+      udpPort: 31337,
+      forceSingleCore: 1,
+      installDeps: false,
+      persist: false,
+      applyCmdline: false,
+      source: COMPAT_SOURCE,
+      ...over,
+    },
+  };
 }

@@ -14,6 +14,7 @@ import { parseCpuList, probeLinuxTarget } from "../../../src/targets/linux/probe
 import { LinuxRemote } from "../../../src/targets/linux/remote.js";
 import { setupLinuxTarget } from "../../../src/targets/linux/setup.js";
 import { elevate } from "../../../src/core/remote.js";
+import { linuxSetupInput } from "../../helpers/linux-facts.js";
 import { sshdLogin } from "../../helpers/sshd.js";
 
 const PASSWORD = "nd-linux-pw-1";
@@ -77,19 +78,7 @@ describe("probe a real Linux over real sshd as a sudo user", () => {
     try {
       const store = new MemoryJournalStore();
       const err = await setupLinuxTarget(
-        {
-          target: "self",
-          address: "127.0.0.1",
-          check: false,
-          config: {
-            udpPort: 31337,
-            forceSingleCore: 1,
-            installDeps: false,
-            persist: false,
-            applyCmdline: false,
-            source: { kind: "files", label: "x", files: [{ path: "Makefile", content: "" }] },
-          },
-        },
+        linuxSetupInput({ source: { kind: "files", label: "x", files: [{ path: "Makefile", content: "" }] } }, false, "self"),
         { session: s, store, clock: systemClock, sudoPassword: async () => PASSWORD },
       ).catch((e: unknown) => e);
       expect(isNetdbgError(err)).toBe(true);
