@@ -15,17 +15,28 @@ import type { Target } from "../../src/core/inventory.js";
 import type { CommandResult, RemoteSession } from "../../src/core/interfaces.js";
 import { UdpKgdbStub } from "../../src/peers/rsp-stub.js";
 import { codeOf } from "../helpers/errors.js";
+import { captureOutput } from "../helpers/output.js";
 
-const dirs: string[] = [];
-afterEach(() => {
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
   vi.restoreAllMocks();
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-/** A stub that behaves like kgdb on a serial line: bytes sent while the kernel runs are lost in the tty. */
-async function serialStub() {
+/**
+ * A stub that behaves like kgdb on a serial line: bytes sent while the kernel runs are lost in the tty. Stopped
+ * after the test. `target`: "serial" on loopback with the stub's endpoint and the given transport fields.
+ */
+async function serialStub(transport: NonNullable<Target["transport"]> = {}) {
   const udp = new UdpKgdbStub({ flushSize: 30 });
   const port = await udp.start();
+  cleanups.push(() => udp.stop());
+  const target: Target = {
+    name: "serial",
+    os: "linux",
+    address: "127.0.0.1",
+    transport: { endpoint: `udp:127.0.0.1:${port}`, ...transport },
+  };
   const stub = udp.stub;
   stub.running = true;
   let bytesBeforeSysrq = 0;
@@ -44,7 +55,7 @@ async function serialStub() {
     stopped = true;
     stub.running = false;
   };
-  return { udp, port, stub, sysrq, counts: () => ({ bytesBeforeSysrq, bytesSeen }) };
+  return { target, stub, sysrq, counts: () => ({ bytesBeforeSysrq, bytesSeen }) };
 }
 
 class SysrqSession implements RemoteSession {
@@ -77,82 +88,52 @@ class SysrqSession implements RemoteSession {
   }
 }
 
-function quiet() {
-  const out: string[] = [];
-  vi.spyOn(process.stdout, "write").mockImplementation((s: string | Uint8Array) => {
-    out.push(String(s));
-    return true;
-  });
-  vi.spyOn(process.stderr, "write").mockImplementation(() => true);
-  return out;
-}
-
 function ctx() {
   const dir = mkdtempSync(join(tmpdir(), "nd-breakin-"));
-  dirs.push(dir);
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   return createContext({ stateDir: dir, color: false });
 }
 
 describe("connect --break-in sysrq-ssh", () => {
   it("stops the kernel over SSH before the first packet, attaches, detaches, then collects the SysRq command", async () => {
-    const s = await serialStub();
-    try {
-      const target: Target = {
-        name: "serial",
-        os: "linux",
-        address: "127.0.0.1",
-        transport: { endpoint: `udp:127.0.0.1:${s.port}`, breakIn: "sysrq-ssh" },
-      };
-      const session = new SysrqSession(() => ({
-        stop: () => {
-          expect(s.counts().bytesSeen).toBe(0); // nothing reached the target before SysRq-g
-          s.sysrq();
-        },
-        resumed: () => s.stub.running,
-      }));
-      const out = quiet();
-      await runLinuxConnect(ctx(), target, { exec: "regs; detach" }, { openSession: async () => session });
-      expect(session.commands).toEqual([SYSRQ_G_COMMAND]);
-      expect(out.join("")).toMatch(/^rip\s+0xffffffff81001234\s+0xffffffff81001234$/m);
-      expect(s.counts().bytesBeforeSysrq).toBe(0);
-      expect(s.stub.running).toBe(true); // detached: the kernel runs on
-      expect(session.resumedAfterSession).toBe(true);
-      expect(session.closed).toBe(true);
-    } finally {
-      await s.udp.stop();
-    }
+    const s = await serialStub({ breakIn: "sysrq-ssh" });
+    const session = new SysrqSession(() => ({
+      stop: () => {
+        expect(s.counts().bytesSeen).toBe(0); // nothing reached the target before SysRq-g
+        s.sysrq();
+      },
+      resumed: () => s.stub.running,
+    }));
+    const { out } = captureOutput();
+    await runLinuxConnect(ctx(), s.target, { exec: "regs; detach" }, { openSession: async () => session });
+    expect(session.commands).toEqual([SYSRQ_G_COMMAND]);
+    expect(out.join("")).toMatch(/^rip\s+0xffffffff81001234\s+0xffffffff81001234$/m);
+    expect(s.counts().bytesBeforeSysrq).toBe(0);
+    expect(s.stub.running).toBe(true); // detached: the kernel runs on
+    expect(session.resumedAfterSession).toBe(true);
+    expect(session.closed).toBe(true);
   });
 
   it("a SysRq command that fails (sudo wants a password) is E450, and no packet is sent", async () => {
     const s = await serialStub();
-    try {
-      const target: Target = {
-        name: "serial",
-        os: "linux",
-        address: "127.0.0.1",
-        transport: { endpoint: `udp:127.0.0.1:${s.port}` },
-      };
-      const session = new SysrqSession(() => ({ stop: () => {}, resumed: () => true }), {
-        exitCode: 1,
-        stdout: "",
-        stderr: "sudo: a password is required\n",
-      });
-      quiet();
-      const e = await codeOf(
-        runLinuxConnect(ctx(), target, { exec: "regs", breakIn: "sysrq-ssh" }, { openSession: async () => session }),
-      );
-      expect(e.code).toBe("NETDBG-E450");
-      expect(e.message).toContain("sudo: a password is required");
-      expect(s.counts().bytesSeen).toBe(0);
-      expect(session.closed).toBe(true);
-    } finally {
-      await s.udp.stop();
-    }
+    const session = new SysrqSession(() => ({ stop: () => {}, resumed: () => true }), {
+      exitCode: 1,
+      stdout: "",
+      stderr: "sudo: a password is required\n",
+    });
+    captureOutput();
+    const e = await codeOf(
+      runLinuxConnect(ctx(), s.target, { exec: "regs", breakIn: "sysrq-ssh" }, { openSession: async () => session }),
+    );
+    expect(e.code).toBe("NETDBG-E450");
+    expect(e.message).toContain("sudo: a password is required");
+    expect(s.counts().bytesSeen).toBe(0);
+    expect(session.closed).toBe(true);
   });
 
   it("an unknown --break-in method is a usage error", async () => {
     const target: Target = { name: "t", os: "linux", address: "127.0.0.1" };
-    quiet();
+    captureOutput();
     const e = await codeOf(runLinuxConnect(ctx(), target, { exec: "regs", breakIn: "nmi" }));
     expect(e.code).toBe("NETDBG-E003");
   });

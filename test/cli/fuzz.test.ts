@@ -11,21 +11,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main.js";
+import { seededRandom as rng } from "../helpers/rng.js";
 
 const FUZZ_CASES = 520;
 const SEED = 0x5eed1234;
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 0x100000000;
-  };
-}
 
 const canary = join(tmpdir(), `netdbg-fuzz-canary-${process.pid}`);
 const NAMES = [

@@ -4,78 +4,30 @@
  * `--no-connect` prints the lines instead and never attaches. The loopback target also shows the host firewall
  * step standing aside for a target on this machine.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { type Context, createContext } from "../../src/cli/context.js";
+import type { Context } from "../../src/cli/context.js";
 import { connectWindows } from "../../src/cli/debugger/windows-connect.js";
 import { setupTarget as windowsSetup } from "../../src/cli/setup-run.js";
 import type { Target } from "../../src/core/inventory.js";
-import { parseKdnetKey } from "../../src/core/kdnet-key.js";
-import type { DatagramTransport } from "../../src/engine/kdnet/transport.js";
-import { openUdp } from "../../src/engine/kdnet/udp.js";
-import { parseDbgSettings } from "../../src/targets/windows/index.js";
-import { KdnetTargetPeer } from "../../src/peers/kdnet-target/index.js";
-import { defaultState, WindowsTargetModel } from "../../src/peers/windows-target/model.js";
-import { ModelSession } from "../../src/peers/windows-target/session.js";
-import { freeUdpPort } from "../helpers/ports.js";
+import { windowsRebootRigs } from "../helpers/windows-cli.js";
 
-const KEY = "2steg4fzbj2sz.23418vzkd4ko3.1g34ou07z4pev.1sp3yo9yz874p";
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  vi.restoreAllMocks();
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+afterEach(() => vi.restoreAllMocks());
+
+const rebootRig = windowsRebootRigs();
 
 async function rig() {
-  const dir = mkdtempSync(join(tmpdir(), "nd-handoff-"));
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   // a terminal to type at: setup attaches only then
-  const ctx: Context = { ...createContext({ stateDir: dir, color: false }), isTTY: true };
-  await ctx.secrets.set("win", KEY);
-  const port = await freeUdpPort({ debug: true });
-  const target: Target = { name: "win", os: "windows", address: "127.0.0.1", port, transport: { hostIp: "127.0.0.1" } };
-  const model = new WindowsTargetModel(defaultState());
-  const peerTransport = await openUdp({ port: 0, address: "127.0.0.1" });
-  const peers: KdnetTargetPeer[] = [];
-  cleanups.push(async () => {
-    for (const p of peers) await p.close();
-    await peerTransport.close();
-  });
-  model.onBoot = ({ debugging }) => {
-    if (!debugging) return;
-    const d = parseDbgSettings(model.bcd(["/dbgsettings"]).output);
-    const peer = new KdnetTargetPeer({
-      transport: peerTransport,
-      key: parseKdnetKey(d.key!),
-      host: { address: d.hostip!, port: Number(d.port) },
-      pokeIntervalMs: 100,
-    });
-    peers.push(peer);
-    peer.start();
-  };
-  const out: string[] = [];
-  vi.spyOn(process.stdout, "write").mockImplementation((s: string | Uint8Array) => {
-    out.push(String(s));
-    return true;
-  });
-  vi.spyOn(process.stderr, "write").mockImplementation(() => true);
-  let t = 0;
+  const r = await rebootRig({ prefix: "nd-handoff-", isTTY: true, pokeIntervalMs: 100 });
   const attached: Record<string, unknown>[] = [];
   const deps = {
-    openSession: async () => new ModelSession(model),
-    renderer: "silent" as const,
-    clock: { now: () => new Date(t), sleep: async (ms: number) => void (t += ms) },
-    openKdnetPort: (p: number): Promise<DatagramTransport> => openUdp({ port: p, address: "127.0.0.1" }),
-    pokeGraceMs: 5_000,
+    ...r.deps,
     // the real connect, with a command instead of the REPL
     connect: async (c: Context, tt: Target, o: Record<string, unknown>) => {
       attached.push(o);
       await connectWindows(c, tt, { ...o, exec: "version", timeout: "10" });
     },
   };
-  return { ctx, out, deps, target, port, peers, attached };
+  return { ...r, deps, attached };
 }
 
 describe("hand-off after setup", () => {

@@ -4,45 +4,36 @@
  * flight): the step finishes, this run's changes are undone, the journal stays valid, and the BCD store is byte
  * for byte what it was; the rerun and teardown converge to the same end state.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startWindowsPeer, type WindowsPeer } from "../../src/peers/windows.js";
+import { describe, expect, it } from "vitest";
+import { startWindowsPeer } from "../../src/peers/windows.js";
 import { runCliSource as runCli } from "../helpers/cli.js";
+import { peerHome } from "../helpers/peer-home.js";
 import { interruptAt, journalEntries } from "../helpers/interrupt.js";
 
 /** Off (no command matches) while the steps are listed; every command during the interrupted runs. */
 const slow = { re: /$^/, ms: 300 };
-let peer: WindowsPeer;
-let home: string;
 let original: string;
-
-beforeAll(async () => {
-  peer = await startWindowsPeer({ slow });
-  original = peer.model.storeBytes();
-  home = mkdtempSync(join(tmpdir(), "nd-int-win-"));
-  writeFileSync(join(home, "known_hosts"), `${peer.ssh.knownHostsLine()}\n`);
-  const key = join(home, "id");
-  writeFileSync(key, peer.ssh.clientKey.private, { mode: 0o600 });
-  const t = {
+const lab = peerHome(
+  "nd-int-win-",
+  async () => {
+    const peer = await startWindowsPeer({ slow });
+    original = peer.model.storeBytes();
+    return peer;
+  },
+  (_peer, ssh) => ({
     name: "win",
     os: "windows",
     address: "127.0.0.1",
     port: 50000 + Math.floor(Math.random() * 15000),
-    ssh: { user: peer.user, port: peer.ssh.port, identityFile: key, knownHostsFile: join(home, "known_hosts") },
+    ssh,
     transport: { hostIp: "127.0.0.1" },
-  };
-  writeFileSync(join(home, "targets.yaml"), `version: 1\ntargets:\n  - ${JSON.stringify(t)}\n`);
-});
-afterAll(async () => {
-  await peer?.close();
-  if (home) rmSync(home, { recursive: true, force: true });
-});
+  }),
+);
 
 const ARGS = ["--json", "setup", "win", "--no-connect", "--no-host-firewall"];
-const env = () => ({ NETDBG_HOME: home });
-const journalFile = () => join(home, "state", "journals", "win.json");
+const env = () => ({ NETDBG_HOME: lab.home });
+const journalFile = () => join(lab.home, "state", "journals", "win.json");
 const journal = () => journalEntries(journalFile(), "win");
 
 const interruptedAt = (step: string) => interruptAt({ args: ARGS, env: env(), journalFile: journalFile(), target: "win", step });
@@ -58,7 +49,7 @@ describe("Ctrl-C at every step of a Windows setup", () => {
     expect(steps.length).toBeGreaterThanOrEqual(6);
     const down = await runCli(["--json", "teardown", "win"], { env: env(), timeoutMs: 120_000 });
     expect(down.code, down.stderr).toBe(0);
-    expect(peer.model.storeBytes()).toBe(original);
+    expect(lab.peer.model.storeBytes()).toBe(original);
   }, 240_000);
 
   it("at each step but the last: exit 130, every change undone, the BCD store byte for byte; the rerun and teardown converge", async () => {
@@ -80,7 +71,7 @@ describe("Ctrl-C at every step of a Windows setup", () => {
           .map((e) => `${e.id}${e.undo ? " (has an undo)" : ""}`),
         step,
       ).toEqual(journal().some((e) => e.id === "bcd.export" && e.status === "applied") ? ["bcd.export"] : []);
-      expect(peer.model.storeBytes(), `after an interrupt during ${step}`).toBe(original);
+      expect(lab.peer.model.storeBytes(), `after an interrupt during ${step}`).toBe(original);
       const again = await runCli(ARGS, { env: env(), timeoutMs: 120_000 });
       expect(again.code, `${step}: ${again.stderr}`).toBe(0);
       expect(JSON.parse(again.stdout).actions.filter((a: { outcome: string }) => a.outcome === "changed").length).toBeGreaterThan(
@@ -88,7 +79,7 @@ describe("Ctrl-C at every step of a Windows setup", () => {
       );
       const down = await runCli(["--json", "teardown", "win"], { env: env(), timeoutMs: 120_000 });
       expect(down.code, `${step}: ${down.stderr}`).toBe(0);
-      expect(peer.model.storeBytes(), `after teardown (${step})`).toBe(original);
+      expect(lab.peer.model.storeBytes(), `after teardown (${step})`).toBe(original);
     }
   }, 600_000);
 });

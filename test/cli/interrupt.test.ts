@@ -4,50 +4,37 @@
  * changes are undone (host firewall included), the journal stays valid, the outcome is printed as NETDBG-E019
  * with exit 130 (JSON under --json); the rerun converges and teardown restores. A second Ctrl-C aborts at once.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type LinuxPeer, startLinuxPeer } from "../../src/peers/linux.js";
+import { describe, expect, it } from "vitest";
+import { startLinuxPeer } from "../../src/peers/linux.js";
 import { runCliSource as runCli } from "../helpers/cli.js";
+import { peerHome } from "../helpers/peer-home.js";
 import { interruptAt, journalEntries as entriesOf } from "../helpers/interrupt.js";
 
 const COMPAT = fileURLToPath(new URL("../../assets/kgdboe-compat", import.meta.url));
-let peer: LinuxPeer;
-let home: string;
-
 /** The peer's slow command (mutable: the every-step test points it at one step's command at a time). */
 const slow = { re: /make -C/, ms: 2500 };
-
-beforeAll(async () => {
-  peer = await startLinuxPeer({ slow });
-  home = mkdtempSync(join(tmpdir(), "nd-int-"));
-  writeFileSync(join(home, "known_hosts"), `${peer.ssh.knownHostsLine()}\n`);
-  const key = join(home, "id");
-  writeFileSync(key, peer.ssh.clientKey.private, { mode: 0o600 });
-  const t = {
+const lab = peerHome(
+  "nd-int-",
+  () => startLinuxPeer({ slow }),
+  (peer, ssh) => ({
     name: "lin",
     os: "linux",
     address: "127.0.0.1",
-    ssh: { user: peer.user, port: peer.ssh.port, identityFile: key, knownHostsFile: join(home, "known_hosts") },
+    ssh,
     transport: { hostIp: "127.0.0.1", targetPort: peer.udpPort, kgdboeSource: COMPAT },
-  };
-  writeFileSync(join(home, "targets.yaml"), `version: 1\ntargets:\n  - ${JSON.stringify(t)}\n`);
-});
-afterAll(async () => {
-  await peer?.close();
-  if (home) rmSync(home, { recursive: true, force: true });
-});
+  }),
+);
 
 const ARGS = ["--json", "setup", "lin", "--no-connect", "--no-host-firewall"];
-const journalFile = () => join(home, "state", "journals", "lin.json");
+const journalFile = () => join(lab.home, "state", "journals", "lin.json");
 
 /** Run setup and send `signals` SIGINTs (50 ms apart) once the journal shows step `step` in flight. */
 const interrupted = (signals: number, step = "module.build") =>
   interruptAt({
     args: ARGS,
-    env: { NETDBG_HOME: home },
+    env: { NETDBG_HOME: lab.home },
     journalFile: journalFile(),
     target: "lin",
     step,
@@ -69,15 +56,15 @@ describe("Ctrl-C during setup", () => {
     expect(r.stderr).toContain("stopping after the current step");
     // the build finished (it was in flight), then everything this run did was undone: nothing stays applied
     expect(journalEntries().filter((e) => e.status === "applied")).toEqual([]);
-    expect(peer.model.state.loaded).toBeNull();
-    expect(peer.model.log.some((c) => c.startsWith("insmod"))).toBe(false);
+    expect(lab.peer.model.state.loaded).toBeNull();
+    expect(lab.peer.model.log.some((c) => c.startsWith("insmod"))).toBe(false);
 
-    const again = await runCli(ARGS, { env: { NETDBG_HOME: home }, timeoutMs: 120_000 });
+    const again = await runCli(ARGS, { env: { NETDBG_HOME: lab.home }, timeoutMs: 120_000 });
     expect(again.code, again.stderr).toBe(0);
-    expect(peer.model.state.loaded).not.toBeNull();
-    const down = await runCli(["--json", "teardown", "lin"], { env: { NETDBG_HOME: home }, timeoutMs: 120_000 });
+    expect(lab.peer.model.state.loaded).not.toBeNull();
+    const down = await runCli(["--json", "teardown", "lin"], { env: { NETDBG_HOME: lab.home }, timeoutMs: 120_000 });
     expect(down.code, down.stderr).toBe(0);
-    expect(peer.model.state.loaded).toBeNull();
+    expect(lab.peer.model.state.loaded).toBeNull();
   }, 240_000);
 
   it("a second Ctrl-C aborts at once (exit 130); the journal is still valid and the rerun converges", async () => {
@@ -85,11 +72,11 @@ describe("Ctrl-C during setup", () => {
     expect(r.code).toBe(130);
     expect(r.stderr).toContain("aborting now");
     expect(() => journalEntries()).not.toThrow();
-    const again = await runCli(ARGS, { env: { NETDBG_HOME: home }, timeoutMs: 120_000 });
+    const again = await runCli(ARGS, { env: { NETDBG_HOME: lab.home }, timeoutMs: 120_000 });
     expect(again.code, again.stderr).toBe(0);
-    const down = await runCli(["--json", "teardown", "lin"], { env: { NETDBG_HOME: home }, timeoutMs: 120_000 });
+    const down = await runCli(["--json", "teardown", "lin"], { env: { NETDBG_HOME: lab.home }, timeoutMs: 120_000 });
     expect(down.code, down.stderr).toBe(0);
-    expect(peer.model.state.loaded).toBeNull();
+    expect(lab.peer.model.state.loaded).toBeNull();
   }, 240_000);
 });
 
@@ -112,21 +99,21 @@ describe("Ctrl-C at every step of a Linux setup", () => {
           expect(r.code, r.stderr).toBe(0);
           expect(r.stderr).toContain("SIGINT arrived after the last change: the run completed.");
           expect(JSON.parse(r.stdout).changed).toBe(true);
-          expect(peer.model.state.loaded).not.toBeNull();
+          expect(lab.peer.model.state.loaded).not.toBeNull();
         } else {
           expect(r.code, r.stderr).toBe(130);
           expect(JSON.parse(r.stdout).error.code).toBe("NETDBG-E019");
           expect(journalEntries().filter((e) => e.status === "applied")).toEqual([]);
-          expect(peer.model.state.loaded).toBeNull();
-          expect(peer.model.leftovers()).toEqual([]);
+          expect(lab.peer.model.state.loaded).toBeNull();
+          expect(lab.peer.model.leftovers()).toEqual([]);
         }
-        const again = await runCli(ARGS, { env: { NETDBG_HOME: home }, timeoutMs: 120_000 });
+        const again = await runCli(ARGS, { env: { NETDBG_HOME: lab.home }, timeoutMs: 120_000 });
         expect(again.code, again.stderr).toBe(0);
-        expect(peer.model.state.loaded).not.toBeNull();
-        const down = await runCli(["--json", "teardown", "lin"], { env: { NETDBG_HOME: home }, timeoutMs: 120_000 });
+        expect(lab.peer.model.state.loaded).not.toBeNull();
+        const down = await runCli(["--json", "teardown", "lin"], { env: { NETDBG_HOME: lab.home }, timeoutMs: 120_000 });
         expect(down.code, down.stderr).toBe(0);
-        expect(peer.model.state.loaded).toBeNull();
-        expect(peer.model.leftovers()).toEqual([]);
+        expect(lab.peer.model.state.loaded).toBeNull();
+        expect(lab.peer.model.leftovers()).toEqual([]);
       } finally {
         slow.re = /make -C/;
         slow.ms = 2500;

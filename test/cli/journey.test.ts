@@ -22,8 +22,8 @@ import { LinuxTargetModel } from "../../src/peers/linux-target.js";
 import { NetnsPair, requireTool } from "../fakes/netns.js";
 import { type SshPeer, startSshPeer } from "../../src/peers/ssh-server.js";
 import { defaultState, WindowsTargetModel } from "../../src/peers/windows-target/model.js";
+import { KEY } from "../helpers/windows-config.js";
 
-const KEY = "2steg4fzbj2sz.23418vzkd4ko3.1g34ou07z4pev.1sp3yo9yz874p";
 const COMPAT = new URL("../../assets/kgdboe-compat", import.meta.url).pathname;
 const WINDOW = { windowMs: 800 };
 

@@ -4,14 +4,14 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawn } from "node:child_process";
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { main } from "../../src/cli/main.js";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { parseKdnetKey } from "../../src/core/kdnet-key.js";
 import { openUdp } from "../../src/engine/kdnet/udp.js";
 import { InventoryStore } from "../../src/io/inventory-store.js";
 import { resolvePaths } from "../../src/io/paths.js";
 import { FileSecretStore } from "../../src/io/secret-store.js";
 import { BULK_BASE, bulkByte, KERNEL_BASE, KdnetTargetPeer } from "../../src/peers/kdnet-target/index.js";
+import { runMain } from "../helpers/main.js";
 import { freeUdpPort } from "../helpers/ports.js";
 
 const FIX = fileURLToPath(new URL("../fixtures/kdnet", import.meta.url));
@@ -20,26 +20,8 @@ let dir: string;
 let port: number;
 
 async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const o = vi.spyOn(process.stdout, "write").mockImplementation((s: string | Uint8Array) => {
-    out += String(s);
-    return true;
-  });
-  const e = vi.spyOn(process.stderr, "write").mockImplementation((s: string | Uint8Array) => {
-    err += String(s);
-    return true;
-  });
-  const before = process.exitCode;
-  process.exitCode = undefined;
-  try {
-    const code = await main(["node", "netdbg", "--state-dir", dir, ...args]);
-    return { code, out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-    process.exitCode = before;
-  }
+  const { code, stdout: out, stderr: err } = await runMain(["--state-dir", dir, ...args]);
+  return { code, out, err };
 }
 
 beforeAll(async () => {

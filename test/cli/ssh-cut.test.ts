@@ -4,41 +4,33 @@
  * restores. The target is the built-in Linux peer (a real ssh2 server on 127.0.0.1) that cuts its TCP
  * connection, as a pulled cable would, right after the kgdboe build ran.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { checkJournal } from "../../src/core/journal.js";
-import { type LinuxPeer, startLinuxPeer } from "../../src/peers/linux.js";
+import { startLinuxPeer } from "../../src/peers/linux.js";
 import { runCliSource as runCli } from "../helpers/cli.js";
+import { peerHome } from "../helpers/peer-home.js";
 
 const COMPAT = fileURLToPath(new URL("../../assets/kgdboe-compat", import.meta.url));
-let peer: LinuxPeer;
-let home: string;
-
-beforeAll(async () => {
-  peer = await startLinuxPeer({ cutOn: /make -C/ });
-  home = mkdtempSync(join(tmpdir(), "nd-cut-"));
-  writeFileSync(join(home, "known_hosts"), `${peer.ssh.knownHostsLine()}\n`);
-  const key = join(home, "id");
-  writeFileSync(key, peer.ssh.clientKey.private, { mode: 0o600 });
-  const t = {
+const lab = peerHome(
+  "nd-cut-",
+  () => startLinuxPeer({ cutOn: /make -C/ }),
+  (peer, ssh) => ({
     name: "lin",
     os: "linux",
     address: "127.0.0.1",
-    ssh: { user: peer.user, port: peer.ssh.port, identityFile: key, knownHostsFile: join(home, "known_hosts") },
+    ssh,
     transport: { hostIp: "127.0.0.1", targetPort: peer.udpPort, kgdboeSource: COMPAT },
-  };
-  writeFileSync(join(home, "targets.yaml"), `version: 1\ntargets:\n  - ${JSON.stringify(t)}\n`);
-});
-afterAll(async () => {
-  await peer?.close();
-  if (home) rmSync(home, { recursive: true, force: true });
-});
+  }),
+);
 
 const setup = () =>
-  runCli(["setup", "lin", "--no-connect", "--no-host-firewall", "--json"], { env: { NETDBG_HOME: home }, timeoutMs: 120_000 });
+  runCli(["setup", "lin", "--no-connect", "--no-host-firewall", "--json"], {
+    env: { NETDBG_HOME: lab.home },
+    timeoutMs: 120_000,
+  });
 
 describe("the SSH connection cut during apply", () => {
   it("is exit 3 with E808 naming the step; the journal stays valid; a rerun converges and teardown restores", async () => {
@@ -48,7 +40,7 @@ describe("the SSH connection cut during apply", () => {
     expect(err.code).toBe("NETDBG-E808");
     expect(err.message).toMatch(/broke during step '.*[Bb]uild/);
     expect(err.fix).toMatch(/setup converges from where it stopped/);
-    const journalFile = join(home, "state", "journals", "lin.json");
+    const journalFile = join(lab.home, "state", "journals", "lin.json");
     const checked = checkJournal(JSON.parse(readFileSync(journalFile, "utf8")), "lin");
     if (!("journal" in checked)) throw new Error(`journal invalid: ${checked.problem}`);
     // the build ran on the target but its answer never came: not "applied"
@@ -56,9 +48,9 @@ describe("the SSH connection cut during apply", () => {
 
     const again = await setup();
     expect(again.code, again.stderr).toBe(0);
-    expect(peer.model.state.loaded).not.toBeNull();
-    const down = await runCli(["teardown", "lin", "--json"], { env: { NETDBG_HOME: home }, timeoutMs: 120_000 });
+    expect(lab.peer.model.state.loaded).not.toBeNull();
+    const down = await runCli(["teardown", "lin", "--json"], { env: { NETDBG_HOME: lab.home }, timeoutMs: 120_000 });
     expect(down.code, down.stderr).toBe(0);
-    expect(peer.model.state.loaded).toBeNull();
+    expect(lab.peer.model.state.loaded).toBeNull();
   }, 240_000);
 });

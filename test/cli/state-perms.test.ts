@@ -5,8 +5,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { runCliSource as runCli, stateDirWith } from "../helpers/cli.js";
+import { KEY } from "../helpers/windows-config.js";
 
-const KEY = "2steg4fzbj2sz.23418vzkd4ko3.1g34ou07z4pev.1sp3yo9yz874p";
 const CAPTURE = fileURLToPath(new URL("../fixtures/kdnet/windbg-uncut.pcapng.gz", import.meta.url));
 
 function home(): string {

@@ -24,50 +24,33 @@ import { lockdownMode, parseNics } from "../../src/targets/linux/probe.js";
 import type { LinuxFacts } from "../../src/targets/linux/types.js";
 import { factsFromProbe, type WindowsFacts } from "../../src/targets/windows/probe.js";
 import { KGDB_CONFIG } from "../../src/peers/linux-target.js";
+import { linuxFacts as sharedLinuxFacts } from "../helpers/linux-facts.js";
+import { KEY } from "../helpers/windows-config.js";
 
 const shared = (rel: string) => readFileSync(new URL(`../fixtures/${rel}`, import.meta.url), "utf8");
 const own = (rel: string) => readFileSync(new URL(`../fixtures-own/${rel}`, import.meta.url), "utf8");
 
-const KEY = "2steg4fzbj2sz.23418vzkd4ko3.1g34ou07z4pev.1sp3yo9yz874p"; // the key in the bcdedit fixtures
 const OTHER_KEY = "1a.2b.3c.4d";
 
 const linuxTarget: Target = { name: "lx", os: "linux", address: "10.0.2.15", port: 50020 };
 const winTarget: Target = { name: "win", os: "windows", address: "169.168.1.2", port: 50000 };
 
+/** The shared Linux facts with the names of Debian 12's stock kernel, and its NICs parsed from `ip` output. */
 function linuxFacts(over: Partial<LinuxFacts> = {}): LinuxFacts {
-  return {
-    user: { uid: 0, name: "root" },
-    sudo: "root",
+  return sharedLinuxFacts({
     os: { id: "debian", idLike: [], pretty: "Debian GNU/Linux 12 (bookworm)", family: "debian" },
     kernel: { release: "6.1.0-56-amd64", arch: "x86_64" },
     config: { source: "/boot/config-6.1.0-56-amd64", cfg: parseKernelConfig(KGDB_CONFIG) },
-    lockdown: "none",
     secureBoot: "disabled",
-    sigEnforce: false,
     cmdline: "root=/dev/vda1 nokaslr",
-    ibtCpu: false,
     tools: { headers: true, systemd: true, have: ["gcc", "make", "apt-get"] },
     nics: parseNics(
       "nic\teth0\te1000\tup\t\nnic\twlan0\tiwlwifi\tup\twireless\n2: eth0    inet 10.0.2.15/24 brd 10.0.2.255 scope global eth0\n",
     ),
-    route: { to: "10.0.2.2", dev: "eth0", src: "10.0.2.15" },
     kallsyms: { address: "0xffffffff8113d2a0", kptrRestrict: "0" },
-    kgdboc: "",
     cpusOnline: [0, 1],
-    nmiWatchdog: "0",
-    watchdogDevices: [],
-    state: {
-      loaded: false,
-      params: {},
-      workdir: false,
-      sourceId: "",
-      builtId: "",
-      commit: "",
-      persistSum: "",
-      unitEnabled: false,
-    },
     ...over,
-  };
+  });
 }
 
 const rawNic = (over: Record<string, unknown>) => ({

@@ -4,85 +4,23 @@
  * (src/peers/kdnet-target) sending real pokes over loopback UDP to the target's port. The faults are real: the
  * peer pokes with another key, or the model's dbgsettings name another port or host, or debugging is off.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { main } from "../../src/cli/main.js";
+import { afterEach, describe, expect, it } from "vitest";
 import { generateKdnetKey, parseKdnetKey } from "../../src/core/kdnet-key.js";
 import type { DatagramTransport } from "../../src/engine/kdnet/transport.js";
 import { openUdp } from "../../src/engine/kdnet/udp.js";
 import { KdnetTargetPeer } from "../../src/peers/kdnet-target/index.js";
-import { type SshPeer, startSshPeer } from "../../src/peers/ssh-server.js";
 import { defaultState, WindowsTargetModel } from "../../src/peers/windows-target/model.js";
-import { tempDir } from "../helpers/sshd.js";
+import { runMain } from "../helpers/main.js";
+import { freeUdpPort } from "../helpers/ports.js";
+import { windowsPeerHome } from "../helpers/netdbg-home.js";
+import { KEY } from "../helpers/windows-config.js";
 
-const KEY = "2steg4fzbj2sz.23418vzkd4ko3.1g34ou07z4pev.1sp3yo9yz874p";
-let srv: SshPeer;
-let home: string;
-let port: number;
 let model: WindowsTargetModel;
-const saved = { HOME: process.env.HOME, NETDBG_HOME: process.env.NETDBG_HOME, SSH_AUTH_SOCK: process.env.SSH_AUTH_SOCK };
+const home = windowsPeerHome({ label: "doctor-kdnet", key: KEY, model: () => model, hostIp: "127.0.0.1" });
 const cleanups: (() => Promise<void>)[] = [];
-
-async function freePort(): Promise<number> {
-  for (;;) {
-    const p = 49152 + Math.floor(Math.random() * (60999 - 49152));
-    try {
-      const t = await openUdp({ port: p, address: "127.0.0.1" });
-      await t.close();
-      return p;
-    } catch {
-      // taken: try another
-    }
-  }
-}
-
-beforeAll(async () => {
-  home = tempDir("doctor-kdnet");
-  port = await freePort();
-  srv = await startSshPeer({
-    users: ["admin"],
-    noSftp: true,
-    exec: ({ command, stdin }) => {
-      const r = model.exec(command, stdin === "" ? undefined : stdin);
-      return { stdout: r.stdout, stderr: r.stderr, code: r.exitCode };
-    },
-  });
-  mkdirSync(join(home, ".ssh"), { mode: 0o700 });
-  writeFileSync(join(home, ".ssh", "known_hosts"), `${srv.knownHostsLine()}\n`);
-  writeFileSync(join(home, ".ssh", "id_ed25519"), srv.clientKey.private, { mode: 0o600 });
-  const nd = join(home, "netdbg");
-  mkdirSync(join(nd, "keys"), { recursive: true, mode: 0o700 });
-  writeFileSync(join(nd, "keys", "win.key"), `${KEY}\n`, { mode: 0o600 });
-  writeFileSync(
-    join(nd, "targets.yaml"),
-    [
-      "version: 1",
-      "targets:",
-      "  - name: win",
-      "    os: windows",
-      "    address: 127.0.0.1",
-      `    ssh: { user: admin, port: ${srv.port}, identityFile: ${join(home, ".ssh", "id_ed25519")} }`,
-      `    port: ${port}`,
-      "    transport: { hostIp: 127.0.0.1 }",
-      "",
-    ].join("\n"),
-  );
-  process.env.HOME = home;
-  process.env.NETDBG_HOME = nd;
-  delete process.env.SSH_AUTH_SOCK;
-});
 
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-afterAll(async () => {
-  for (const [k, v] of Object.entries(saved)) {
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
-  }
-  await srv?.stop();
 });
 
 /** A model configured the way setup leaves it: dbgsettings NET to host:port with `key`, debugging on. */
@@ -92,7 +30,7 @@ function configuredModel(o: { key?: string; hostip?: string; port?: number; debu
     "/dbgsettings",
     "net",
     `hostip:${o.hostip ?? "127.0.0.1"}`,
-    `port:${o.port ?? port}`,
+    `port:${o.port ?? home.port}`,
     `key:${o.key ?? KEY}`,
   ]);
   expect(set.exitCode).toBe(0);
@@ -101,7 +39,7 @@ function configuredModel(o: { key?: string; hostip?: string; port?: number; debu
 }
 
 /** What a booted KDNET target does: poke 127.0.0.1:`to` every 200 ms with `key`. */
-async function startPeer(key: string, to = port): Promise<KdnetTargetPeer> {
+async function startPeer(key: string, to = home.port): Promise<KdnetTargetPeer> {
   const transport: DatagramTransport = await openUdp({ port: 0, address: "127.0.0.1" });
   const peer = new KdnetTargetPeer({
     transport,
@@ -126,20 +64,8 @@ interface Report {
 }
 
 async function doctor(...extra: string[]): Promise<{ code: number; out: Report; raw: string }> {
-  const out: string[] = [];
-  const o = vi.spyOn(process.stdout, "write").mockImplementation((s: string | Uint8Array) => {
-    out.push(String(s));
-    return true;
-  });
-  const e = vi.spyOn(process.stderr, "write").mockImplementation(() => true);
-  try {
-    const code = await main(["node", "netdbg", "--json", "doctor", "win", "--listen-seconds", "3", ...extra]);
-    const raw = out.join("");
-    return { code, out: JSON.parse(raw) as Report, raw };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
+  const { code, stdout: raw } = await runMain(["--json", "doctor", "win", "--listen-seconds", "3", ...extra]);
+  return { code, out: JSON.parse(raw) as Report, raw };
 }
 
 const check = (r: Report, id: string) => r.reports[0]!.checks.find((c) => c.id === id)!;
@@ -153,7 +79,7 @@ describe("doctor names KDNET faults from real pokes", () => {
     expect(r.code).toBe(1);
     const c = check(r.out, "kdnet.pokes");
     expect(c).toMatchObject({ status: "fail", code: "NETDBG-E704", doc: "docs/doctor/kdnet.pokes.md" });
-    expect(c.message).toContain(`reach UDP port ${port}`);
+    expect(c.message).toContain(`reach UDP port ${home.port}`);
     expect(c.message).toContain("do not authenticate");
     expect(c.fix).toContain("netdbg keys show win");
     expect(c.fix).toContain("netdbg setup win");
@@ -182,11 +108,11 @@ describe("doctor names KDNET faults from real pokes", () => {
   });
 
   it("no pokes, dbgsettings name another port: both the BCD check and kdnet.pokes name the port", async () => {
-    const other = port === 65000 ? 65001 : 65000;
+    const other = home.port === 65000 ? 65001 : 65000;
     model = configuredModel({ port: other });
     const r = await doctor("--listen-seconds", "0.5");
     expect(check(r.out, "windows.bcd")).toMatchObject({ status: "fail", code: "NETDBG-E709" });
-    expect(check(r.out, "windows.bcd").message).toContain(`port is ${other} (inventory: ${port})`);
+    expect(check(r.out, "windows.bcd").message).toContain(`port is ${other} (inventory: ${home.port})`);
     expect(check(r.out, "kdnet.pokes")).toMatchObject({ status: "fail", code: "NETDBG-E705" });
   });
 
@@ -204,7 +130,7 @@ describe("doctor names KDNET faults from real pokes", () => {
   });
 
   it("pokes with the right key to another port than the inventory's: named as the wrong port", async () => {
-    const other = await freePort();
+    const other = await freeUdpPort({ debug: true });
     model = configuredModel({ port: other });
     await startPeer(KEY, other);
     const r = await doctor();

@@ -7,11 +7,11 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { connect, createServer, type Server } from "node:net";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { main } from "../../src/cli/main.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LinuxTargetModel, KGDB_CONFIG } from "../../src/peers/linux-target.js";
 import { UdpKgdbStub } from "../../src/peers/rsp-stub.js";
 import { type SshPeer, startSshPeer } from "../../src/peers/ssh-server.js";
+import { runMain } from "../helpers/main.js";
 import { tempDir } from "../helpers/sshd.js";
 
 const DEBIAN_CONFIG = readFileSync(
@@ -97,20 +97,9 @@ interface Check {
 }
 
 async function doctor(): Promise<{ code: number; checks: Check[] }> {
-  const out: string[] = [];
-  const o = vi.spyOn(process.stdout, "write").mockImplementation((s: string | Uint8Array) => {
-    out.push(String(s));
-    return true;
-  });
-  const e = vi.spyOn(process.stderr, "write").mockImplementation(() => true);
-  try {
-    const code = await main(["node", "netdbg", "--json", "doctor", "box"]);
-    const r = JSON.parse(out.join("")) as { reports: { checks: Check[] }[] };
-    return { code, checks: r.reports[0]!.checks };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
+  const { code, stdout } = await runMain(["--json", "doctor", "box"]);
+  const r = JSON.parse(stdout) as { reports: { checks: Check[] }[] };
+  return { code, checks: r.reports[0]!.checks };
 }
 
 const byId = (checks: Check[], id: string) => checks.find((c) => c.id === id)!;

@@ -1,4 +1,5 @@
 import dgram from "node:dgram";
+import { seededRandom } from "./rng.js";
 
 /**
  * A UDP relay on loopback that damages traffic on purpose: each datagram, in either direction, is dropped,
@@ -35,15 +36,7 @@ export class LossyRelay {
   port = 0;
 
   constructor(private readonly options: LossyRelayOptions) {
-    let s = (options.seed ?? 1) >>> 0 || 1;
-    this.rng = () => {
-      s ^= s << 13;
-      s >>>= 0;
-      s ^= s >>> 17;
-      s ^= s << 5;
-      s >>>= 0;
-      return s / 0x100000000;
-    };
+    this.rng = seededRandom(options.seed ?? 1);
   }
 
   async start(): Promise<number> {

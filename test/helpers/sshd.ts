@@ -10,6 +10,8 @@ import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll } from "vitest";
+import { connectSsh, type SshSession } from "../../src/io/ssh.js";
 import { freeTcpPort } from "./ports.js";
 
 const SSHD = "/usr/sbin/sshd";
@@ -230,4 +232,57 @@ export async function startSshd(opts: SshdOptions): Promise<Sshd> {
   const log = existsSync(logFile) ? readFileSync(logFile, "utf8") : "";
   rmSync(dir, { recursive: true, force: true });
   throw new Error(`sshd did not start on loopback: ${log.slice(-2000)}`);
+}
+
+export interface SshdLogin {
+  /** The test user (testUserName(role)). */
+  readonly user: string;
+  /** The file's temp dir (the client key, known_hosts; the test may put its own files there). */
+  readonly dir: string;
+  /** Log in as the user with its key, the host key pinned; no ssh config, no agent. */
+  open(): Promise<SshSession>;
+}
+
+/**
+ * For the tests of one file: a test user (`user` options: a password, a sudo rule) whose ed25519 key a real sshd
+ * on 127.0.0.1 accepts, made before the file's tests and removed after them with the sshd and the temp dir.
+ */
+export function sshdLogin(role: string, userOptions: TestUserOptions = {}): SshdLogin {
+  const user = testUserName(role);
+  let dir: string | undefined;
+  let sshd: Sshd | undefined;
+  let key: KeyPair | undefined;
+  beforeAll(async () => {
+    dir = tempDir(role);
+    key = makeKeyPair(dir, "id_ed25519");
+    createTestUser(user, userOptions);
+    sshd = await startSshd({ authorizedKeys: { [user]: [key.publicKey] } });
+  });
+  afterAll(async () => {
+    await sshd?.stop();
+    removeTestUser(user);
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+  const started = () => {
+    if (!dir || !sshd || !key) throw new Error("sshdLogin: the sshd starts in beforeAll; use it inside a test");
+    return { dir, sshd, key };
+  };
+  return {
+    user,
+    get dir() {
+      return started().dir;
+    },
+    open: async () => {
+      const { dir, sshd, key } = started();
+      const knownHostsPath = join(dir, "known_hosts");
+      writeFileSync(knownHostsPath, `[127.0.0.1]:${sshd.port} ${sshd.hostPublicKey}\n`);
+      return connectSsh({
+        target: { name: "self", address: "127.0.0.1", ssh: { user, port: sshd.port, identityFile: key.privateKeyPath } },
+        sshConfigPath: null,
+        knownHostsPath,
+        agentSocket: null,
+        homeDir: dir,
+      });
+    },
+  };
 }

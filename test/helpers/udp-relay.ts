@@ -4,6 +4,7 @@
  * host-side socket to the real host, and the host's replies back to the target.
  */
 import { createSocket, type Socket } from "node:dgram";
+import { seededRandom as rng } from "./rng.js";
 
 export interface RelayOptions {
   /** Where the host listens. */
@@ -23,18 +24,6 @@ export interface UdpRelay {
   targetSide: { address: string; port: number };
   stats: { forwarded: number; dropped: number; duplicated: number; reordered: number };
   close(): Promise<void>;
-}
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 2 ** 32;
-  };
 }
 
 function bind(sock: Socket, port = 0): Promise<number> {

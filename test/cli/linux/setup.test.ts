@@ -17,6 +17,7 @@ import { renderTemplate } from "../../../src/targets/linux/template.js";
 import { LinuxTargetModel } from "../../../src/peers/linux-target.js";
 import { UdpKgdbStub } from "../../../src/peers/rsp-stub.js";
 import { type SshPeer, startSshPeer } from "../../../src/peers/ssh-server.js";
+import { captureOutput } from "../../helpers/output.js";
 
 const COMPAT = new URL("../../../assets/kgdboe-compat", import.meta.url).pathname;
 
@@ -42,16 +43,6 @@ afterAll(async () => {
 });
 afterEach(() => vi.restoreAllMocks());
 
-function capture() {
-  const out: string[] = [];
-  vi.spyOn(process.stdout, "write").mockImplementation((s: string | Uint8Array) => {
-    out.push(String(s));
-    return true;
-  });
-  vi.spyOn(process.stderr, "write").mockImplementation(() => true);
-  return out;
-}
-
 const lab: Target = { name: "lab", os: "linux", address: "127.0.0.1" };
 const open = async () => connectSsh(srv.connectOptions(dir));
 
@@ -59,7 +50,7 @@ describe("netdbg setup/teardown <linux target> (CLI glue over real ssh2)", () =>
   it("--check prints every command, sends only read-only ones, uploads nothing", async () => {
     target = new LinuxTargetModel();
     srv.files.clear();
-    const out = capture();
+    const out = captureOutput().out;
     const ctx = createContext({ stateDir: join(dir, "state1") });
     await linuxSetup(ctx, lab, { check: true, kgdboeSource: COMPAT }, { openSession: open });
     const text = out.join("");
@@ -83,7 +74,7 @@ describe("netdbg setup/teardown <linux target> (CLI glue over real ssh2)", () =>
     stub.stub.running = true;
     const labS: Target = { ...lab, transport: { targetPort: port } };
     const stateDir = join(dir, "state2");
-    let out = capture();
+    let out = captureOutput().out;
     try {
       await linuxSetup(createContext({ stateDir }), labS, { kgdboeSource: COMPAT }, { openSession: open });
     } finally {
@@ -99,7 +90,7 @@ describe("netdbg setup/teardown <linux target> (CLI glue over real ssh2)", () =>
     expect(srv.files.has("/var/lib/netdbg/kgdboe/src/kgdboe.c")).toBe(true);
 
     vi.restoreAllMocks();
-    out = capture();
+    out = captureOutput().out;
     await linuxSetup(
       createContext({ stateDir, json: true }),
       labS,
@@ -118,7 +109,7 @@ describe("netdbg setup/teardown <linux target> (CLI glue over real ssh2)", () =>
     await stub.stop();
 
     vi.restoreAllMocks();
-    out = capture();
+    out = captureOutput().out;
     await linuxTeardown(createContext({ stateDir }), labS, {}, { openSession: open });
     expect(out.join("")).toContain("4 recorded changes undone");
     expect(target.state.loaded).toBeNull();

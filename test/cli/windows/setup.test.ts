@@ -4,46 +4,24 @@
  * The host firewall step is left out (--no-host-firewall): test/cli/journey.test.ts covers it in a namespace, so
  * these tests never touch this machine's firewall.
  */
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { isNetdbgError, netdbgError } from "../../../src/core/error.js";
 import type { Target } from "../../../src/core/inventory.js";
-import { type Context, createContext } from "../../../src/cli/context.js";
+import type { Context } from "../../../src/cli/context.js";
 import { setupTarget as windowsSetup, teardownTarget as windowsTeardown } from "../../../src/cli/setup-run.js";
 import { parseDbgSettings } from "../../../src/targets/windows/index.js";
-import { defaultState, WindowsTargetModel } from "../../../src/peers/windows-target/model.js";
-import { ModelSession } from "../../../src/peers/windows-target/session.js";
+import { windowsCliRigs } from "../../helpers/windows-cli.js";
+import { KEY } from "../../helpers/windows-config.js";
 
-const KEY = "2steg4fzbj2sz.23418vzkd4ko3.1g34ou07z4pev.1sp3yo9yz874p";
-const dirs: string[] = [];
-afterEach(() => {
-  vi.restoreAllMocks();
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+afterEach(() => vi.restoreAllMocks());
 
 const target: Target = { name: "win", os: "windows", address: "192.0.2.50", port: 50005, transport: { hostIp: "192.0.2.10" } };
 
-async function rig(json = false, withKey = true) {
-  const dir = mkdtempSync(join(tmpdir(), "nd-windows-cli-"));
-  dirs.push(dir);
-  const ctx: Context = createContext({ stateDir: dir, json, color: false });
-  if (withKey) await ctx.secrets.set("win", KEY);
-  const model = new WindowsTargetModel(defaultState());
-  const out: string[] = [];
-  vi.spyOn(process.stdout, "write").mockImplementation((s: string | Uint8Array) => {
-    out.push(String(s));
-    return true;
-  });
-  vi.spyOn(process.stderr, "write").mockImplementation(() => true);
-  const deps = {
-    openSession: async () => new ModelSession(model),
-    renderer: "silent" as const,
-    now: () => new Date("2026-11-21T06:00:00Z"),
-  };
-  return { dir, ctx, model, out, deps };
-}
+const cli = windowsCliRigs();
+/** The Windows CLI rig (test/helpers/windows-cli.ts): `--json` or not, the key stored or not. */
+const rig = (json = false, withKey = true) => cli({ json, withKey });
 
 describe("netdbg setup / teardown for a windows target (CLI glue)", () => {
   it("--check prints every command byte for byte (key redacted) with its undo, and changes nothing", async () => {

@@ -11,7 +11,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { type Context, createContext } from "../../../src/cli/context.js";
 import { setupTarget as windowsSetup, teardownTarget as windowsTeardown } from "../../../src/cli/setup-run.js";
 import { isNetdbgError } from "../../../src/core/error.js";
 import type { Target } from "../../../src/core/inventory.js";
@@ -21,8 +20,9 @@ import { parseDbgSettings, winrmParams, winrmWrapperText } from "../../../src/ta
 import { renderScript, wireCommand } from "../../../src/targets/windows/ps.js";
 import { psSyntax } from "../../fakes/ps-syntax.js";
 import { defaultState, WindowsTargetModel } from "../../../src/peers/windows-target/model.js";
+import { windowsCliRigs } from "../../helpers/windows-cli.js";
+import { KEY } from "../../helpers/windows-config.js";
 
-const KEY = "2steg4fzbj2sz.23418vzkd4ko3.1g34ou07z4pev.1sp3yo9yz874p";
 const FAKE = fileURLToPath(new URL("../../fakes/fake-pwsh.mjs", import.meta.url));
 const PS_EXE = "powershell.exe -NoProfile -NonInteractive -ExecutionPolicy Bypass";
 const dirs: string[] = [];
@@ -85,26 +85,17 @@ const target: Target = {
   transport: { hostIp: "192.0.2.10" },
 };
 
+const cli = windowsCliRigs();
+
 async function rig() {
-  const dir = mkdtempSync(join(tmpdir(), "nd-windows-winrm-"));
-  dirs.push(dir);
-  const ctx: Context = createContext({ stateDir: dir, json: true, color: false });
-  await ctx.secrets.set("win", KEY);
-  const model = new WindowsTargetModel(defaultState());
+  const { ctx, model, out, deps: base } = await cli({ prefix: "nd-windows-winrm-", json: true });
   const ps = new ModelWinrm(model, target.address);
-  const out: string[] = [];
-  vi.spyOn(process.stdout, "write").mockImplementation((s: string | Uint8Array) => {
-    out.push(String(s));
-    return true;
-  });
-  vi.spyOn(process.stderr, "write").mockImplementation(() => true);
   const deps = {
+    ...base,
     openSession: async () => {
       throw new Error("--via winrm must not open SSH");
     },
     powershell: async () => ps,
-    renderer: "silent" as const,
-    now: () => new Date("2026-11-21T06:00:00Z"),
   };
   return { ctx, model, ps, out, deps };
 }

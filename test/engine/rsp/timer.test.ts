@@ -94,32 +94,49 @@ function frame(body: string): Buffer {
   return Buffer.from(`$${body}#${sum.toString(16).padStart(2, "0")}`, "latin1");
 }
 
+/** The reply a kgdb-like peer gives `body`: an `m` request's body in hex (the test's "memory"), else `OK`. */
+function reply(body: string): Buffer {
+  return frame(body.startsWith("m") ? Buffer.from(body).toString("hex") : "OK");
+}
+
+/**
+ * A scripted RSP peer on loopback: it counts the copies of each request body it gets and lets `answer` reply
+ * (`send` goes back to the sender). And an RspClient to it after 50 clean exchanges (`answer` must reply `+` and
+ * `reply(body)` while the test's flag is off), so the round trip is measured. Both are closed after the test.
+ */
+async function scriptedPeer(answer: (body: string, copy: number, send: (d: string | Buffer) => void) => void) {
+  const peer = dgram.createSocket("udp4");
+  const copies = new Map<string, number>();
+  peer.on("message", (msg, from) => {
+    const m = /\$([^#]*)#[0-9a-f]{2}/.exec(msg.toString("latin1"));
+    if (!m) return;
+    const body = m[1]!;
+    const n = (copies.get(body) ?? 0) + 1;
+    copies.set(body, n);
+    answer(body, n, (d) => peer.send(d, from.port, from.address));
+  });
+  await new Promise<void>((r) => peer.bind(0, "127.0.0.1", () => r()));
+  cleanups.push(() => new Promise<void>((r) => peer.close(() => r())));
+  const client = new RspClient(await UdpTransport.open({ kind: "udp", host: "127.0.0.1", port: peer.address().port }));
+  cleanups.push(() => client.close());
+  for (let i = 0; i < 50; i++) await client.request(`m${i.toString(16)},1`);
+  return { client, copies };
+}
+
 describe("a `-` from the stub (sub-millisecond)", () => {
   it("resends the request once its ack is overdue, before the retransmission timer fires", async () => {
     // a peer that answers `-` to the first copy of every `m` request (as kgdb does to a request with a bad
     // checksum) and `+` plus a reply to the second
-    const peer = dgram.createSocket("udp4");
-    const copies = new Map<string, number>();
     let naking = false;
-    peer.on("message", (msg, from) => {
-      const m = /\$([^#]*)#[0-9a-f]{2}/.exec(msg.toString("latin1"));
-      if (!m) return;
-      const body = m[1]!;
-      const n = (copies.get(body) ?? 0) + 1;
-      copies.set(body, n);
+    const { client, copies } = await scriptedPeer((body, n, send) => {
       if (naking && body.startsWith("m") && n === 1) {
-        peer.send("-", from.port, from.address);
+        send("-");
         return;
       }
-      peer.send("+", from.port, from.address);
-      peer.send(frame(body.startsWith("m") ? Buffer.from(body).toString("hex") : "OK"), from.port, from.address);
+      send("+");
+      send(reply(body));
     });
-    await new Promise<void>((r) => peer.bind(0, "127.0.0.1", () => r()));
-    cleanups.push(() => new Promise<void>((r) => peer.close(() => r())));
-    const client = new RspClient(await UdpTransport.open({ kind: "udp", host: "127.0.0.1", port: peer.address().port }));
-    cleanups.push(() => client.close());
-    // clean exchanges first: the ack round trip is measured
-    for (let i = 0; i < 50; i++) await client.request(`m${i.toString(16)},1`);
+    // scriptedPeer's clean exchanges measured the ack round trip
     naking = true;
     const timeoutsBefore = client.stats.timeouts;
     const times: number[] = [];
@@ -145,27 +162,14 @@ describe("copies of a reply after a resend", () => {
     // the first copy of every `m` request is lost; the resend is answered and its reply arrives twice (the network
     // duplicating it, or a held first copy released behind the resend). The accepted reply came a round trip after
     // the resend, so the timer did not fire early: the second copy says nothing about the timer
-    const peer = dgram.createSocket("udp4");
-    const copies = new Map<string, number>();
     let losing = false;
-    peer.on("message", (msg, from) => {
-      const m = /\$([^#]*)#[0-9a-f]{2}/.exec(msg.toString("latin1"));
-      if (!m) return;
-      const body = m[1]!;
-      const n = (copies.get(body) ?? 0) + 1;
-      copies.set(body, n);
+    const { client } = await scriptedPeer((body, n, send) => {
       const lose = losing && body.startsWith("m");
       if (lose && n === 1) return;
-      const reply = frame(body.startsWith("m") ? Buffer.from(body).toString("hex") : "OK");
-      peer.send("+", from.port, from.address);
-      peer.send(reply, from.port, from.address);
-      if (lose) peer.send(reply, from.port, from.address);
+      send("+");
+      send(reply(body));
+      if (lose) send(reply(body));
     });
-    await new Promise<void>((r) => peer.bind(0, "127.0.0.1", () => r()));
-    cleanups.push(() => new Promise<void>((r) => peer.close(() => r())));
-    const client = new RspClient(await UdpTransport.open({ kind: "udp", host: "127.0.0.1", port: peer.address().port }));
-    cleanups.push(() => client.close());
-    for (let i = 0; i < 50; i++) await client.request(`m${i.toString(16)},1`);
     const before = client.timeout;
     expect(before).toBeLessThan(1);
     losing = true;

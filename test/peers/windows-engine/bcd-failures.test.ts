@@ -13,9 +13,9 @@ import { ModelSession } from "../../../src/peers/windows-target/session.js";
 import { stubFaults } from "../../../src/peers/windows-target/stubs.js";
 import { sessionRunner, setupWindows } from "../../../src/targets/windows/index.js";
 import { noPwsh, useEngine } from "../../helpers/pwsh.js";
+import { setupConfig } from "../../helpers/windows-config.js";
 
-const KEY = "2steg4fzbj2sz.23418vzkd4ko3.1g34ou07z4pev.1sp3yo9yz874p";
-const config = { target: "win", hostIp: "192.0.2.10", port: 50005, key: KEY, exportDir: "C:\\ProgramData\\netdbg", stamp: "S" };
+const config = setupConfig();
 const engine = useEngine();
 
 describe.skipIf(noPwsh())("localized bcdedit failures during setup (real pwsh)", () => {

@@ -17,9 +17,9 @@ import { runChecks } from "../../../src/doctor/run.js";
 import { rebootAndWait, sessionRunner, setupWindows, teardownWindows } from "../../../src/targets/windows/index.js";
 import { probeWindows } from "../../../src/targets/windows/probe.js";
 import { noPwsh, useEngine } from "../../helpers/pwsh.js";
+import { KEY, setupConfig } from "../../helpers/windows-config.js";
 
-const KEY = "2steg4fzbj2sz.23418vzkd4ko3.1g34ou07z4pev.1sp3yo9yz874p";
-const config = { target: "win", hostIp: "192.0.2.10", port: 50005, key: KEY, exportDir: "C:\\ProgramData\\netdbg", stamp: "S" };
+const config = setupConfig();
 const engine = useEngine();
 
 function machine(locale: "pl-PL" | "de-DE" | "zh-CN" | "en-US") {

@@ -18,17 +18,10 @@ import { serveEngine } from "../../fakes/windows-target/engine-server.js";
 import type { ForcedState } from "../../fakes/windows-target/forced-command.js";
 import { noPwsh, useEngine } from "../../helpers/pwsh.js";
 import { createTestUser, makeKeyPair, removeTestUser, type Sshd, startSshd, tempDir, testUserName } from "../../helpers/sshd.js";
+import { setupConfig } from "../../helpers/windows-config.js";
 
 const KEY = "1a2b3c4d5e6f7.2b3c4d5e6f7g8.3c4d5e6f7g8h9.4d5e6f7g8h9i0";
-const config = {
-  target: "win",
-  hostIp: "127.0.0.1",
-  port: 50005,
-  key: KEY,
-  exportDir: "C:\\ProgramData\\netdbg",
-  stamp: "S",
-  bitlockerUnknownOk: true,
-}; // neither BitLocker cmdlets nor its WMI provider below: knowingly (E226 is tested in bitlocker.test.ts)
+const config = setupConfig({ hostIp: "127.0.0.1", key: KEY, bitlockerUnknownOk: true }); // neither BitLocker cmdlets nor its WMI provider below: knowingly (E226 is tested in bitlocker.test.ts)
 const engine = useEngine();
 
 describe.skipIf(noPwsh())("real OpenSSH sshd → forced command → real PowerShell", () => {

@@ -12,10 +12,10 @@ import { PROFILES } from "../../../src/peers/windows-target/profiles.js";
 import { ModelSession } from "../../../src/peers/windows-target/session.js";
 import { sessionRunner, setupWindows, teardownWindows, twoPfConfiguration } from "../../../src/targets/windows/index.js";
 import { noPwsh, useEngine } from "../../helpers/pwsh.js";
+import { setupConfig } from "../../helpers/windows-config.js";
 
-const KEY = "2steg4fzbj2sz.23418vzkd4ko3.1g34ou07z4pev.1sp3yo9yz874p";
 const OLD_KEY = "1abcdefghijkl.2abcdefghijkl.3abcdefghijkl.4abcdefghijkl";
-const config = { target: "win", hostIp: "192.0.2.10", port: 50005, key: KEY, exportDir: "C:\\ProgramData\\netdbg", stamp: "S" };
+const config = setupConfig();
 const engine = useEngine();
 
 /** The pro profile after 'kdnet.exe … -b' set up 2PF on its NIC: KDNET on function 1 of the NIC's bus and device. */

@@ -12,16 +12,9 @@ import { setupWindows, teardownWindows, winrmRunner } from "../../../src/targets
 import { CRED_PASSWORD, CRED_USER } from "../../fakes/windows-target/winrm-rig.js";
 import { noPwsh, PWSH, useEngine } from "../../helpers/pwsh.js";
 import { withWinrmRig } from "../../helpers/winrm.js";
+import { setupConfig } from "../../helpers/windows-config.js";
 
-const KEY = "2steg4fzbj2sz.23418vzkd4ko3.1g34ou07z4pev.1sp3yo9yz874p";
-const config = {
-  target: "win",
-  hostIp: "192.0.2.10",
-  port: 50005,
-  key: KEY,
-  exportDir: "C:\\ProgramData\\netdbg",
-  stamp: "S",
-};
+const config = setupConfig();
 const engine = useEngine();
 
 describe.skipIf(noPwsh())("--via winrm: node-powershell → real pwsh → the target's powershell.exe in the engine", () => {

@@ -12,8 +12,9 @@ import {
 } from "../../../src/targets/linux/cmdline.js";
 import { pollProbe } from "../../../src/targets/linux/pollctl.js";
 import { PROBE } from "../../../src/targets/linux/probe.js";
-import { type LinuxSetupInput, setupLinuxTarget, teardownLinuxTarget } from "../../../src/targets/linux/setup.js";
+import { setupLinuxTarget, teardownLinuxTarget } from "../../../src/targets/linux/setup.js";
 import { LinuxTargetModel, KGDB_CONFIG } from "../../../src/peers/linux-target.js";
+import { linuxSetupInput } from "../../helpers/linux-facts.js";
 
 const KASLR_CONFIG = KGDB_CONFIG.replace("# CONFIG_RANDOMIZE_BASE is not set", "CONFIG_RANDOMIZE_BASE=y");
 
@@ -30,26 +31,21 @@ GRUB_CMDLINE_LINUX_DEFAULT="quiet"
 GRUB_CMDLINE_LINUX=""
 `;
 
-const input = (check = false): LinuxSetupInput => ({
-  target: "lab",
-  address: "127.0.0.1",
-  check,
-  config: {
-    udpPort: 31337,
-    forceSingleCore: 1,
-    installDeps: false,
-    persist: false,
-    applyCmdline: true,
-    source: {
-      kind: "files",
-      label: "compat",
-      files: [
-        { path: "Makefile", content: "obj-m := kgdboe.o\n" },
-        { path: "kgdboe.c", content: "/* compat */\n" },
-      ],
+const input = (check = false) =>
+  linuxSetupInput(
+    {
+      applyCmdline: true,
+      source: {
+        kind: "files",
+        label: "compat",
+        files: [
+          { path: "Makefile", content: "obj-m := kgdboe.o\n" },
+          { path: "kgdboe.c", content: "/* compat */\n" },
+        ],
+      },
     },
-  },
-});
+    check,
+  );
 
 const deps = (t: LinuxTargetModel, store: MemoryJournalStore) => ({ session: t, store, clock: systemClock });
 

@@ -14,43 +14,7 @@ import {
 } from "../../../src/targets/linux/plan.js";
 import type { DistroFamily, LinuxFacts } from "../../../src/targets/linux/types.js";
 import { KGDB_CONFIG } from "../../../src/peers/linux-target.js";
-
-function facts(over: Partial<LinuxFacts> = {}): LinuxFacts {
-  return {
-    user: { uid: 0, name: "root" },
-    sudo: "root",
-    os: { id: "debian", idLike: [], pretty: "Debian 12", family: "debian" },
-    kernel: { release: "6.1.192-kgdb", arch: "x86_64" },
-    config: { source: "/boot/config-6.1.192-kgdb", cfg: parseKernelConfig(KGDB_CONFIG) },
-    lockdown: "none",
-    secureBoot: "legacy",
-    sigEnforce: false,
-    cmdline: "nokaslr",
-    ibtCpu: false,
-    tools: { headers: true, systemd: true, have: ["gcc", "make"] },
-    nics: [
-      { name: "eth0", driver: "e1000", state: "up", flags: [], ipv4: "10.0.2.15" },
-      { name: "lo", driver: "-", state: "unknown", flags: ["virtual", "loopback"], ipv4: "127.0.0.1" },
-    ],
-    route: { to: "10.0.2.2", dev: "eth0", src: "10.0.2.15" },
-    kallsyms: { address: "0xffffffff8111c170", kptrRestrict: "0" },
-    kgdboc: "",
-    cpusOnline: [0],
-    nmiWatchdog: "0",
-    watchdogDevices: [],
-    state: {
-      loaded: false,
-      params: {},
-      workdir: false,
-      sourceId: "",
-      builtId: "",
-      commit: "",
-      persistSum: "",
-      unitEnabled: false,
-    },
-    ...over,
-  };
-}
+import { linuxFacts } from "../../helpers/linux-facts.js";
 
 const config: LinuxSetupConfig = {
   udpPort: 31337,
@@ -89,7 +53,7 @@ describe("planLinuxSetup", () => {
       ["arch", "pacman -S --needed --noconfirm linux-headers gcc", "pacman -R --noconfirm"],
     ];
     for (const [family, install, undo] of cases) {
-      const f = facts({
+      const f = linuxFacts({
         os: { id: family, idLike: [], pretty: family, family },
         tools: { headers: false, systemd: true, have: ["make"] },
       });
@@ -98,7 +62,7 @@ describe("planLinuxSetup", () => {
       expect(a.id).toBe("deps.install");
       expect(a.undo).toContain(undo);
     }
-    const unknown = facts({
+    const unknown = linuxFacts({
       os: { id: "x", idLike: [], pretty: "Gentoo", family: "unknown" },
       tools: { headers: false, systemd: true, have: [] },
     });
@@ -108,7 +72,7 @@ describe("planLinuxSetup", () => {
   it("the headers package follows the kernel's flavour on SUSE and Arch", () => {
     const pkgs = (family: DistroFamily, release: string) =>
       depsInstall(
-        facts({
+        linuxFacts({
           os: { id: family, idLike: [], pretty: family, family },
           kernel: { release, arch: "x86_64" },
           tools: { headers: false, systemd: true, have: ["gcc", "make"] },
@@ -127,7 +91,7 @@ describe("planLinuxSetup", () => {
       readFileSync(new URL("../../fixtures/linux/debian12-6.1.0-50-amd64-config-compiler.txt", import.meta.url), "utf8"),
     );
     expect(kernelGccMajor(debian)).toBe(12);
-    const onDebian = facts({
+    const onDebian = linuxFacts({
       config: { source: "/boot/config", cfg: parseKernelConfig(`${KGDB_CONFIG}\nCONFIG_GCC_VERSION=120200`) },
       tools: { headers: true, systemd: true, have: ["gcc", "make"], gccVersion: "12.2.0" },
     });
@@ -140,7 +104,7 @@ describe("planLinuxSetup", () => {
     );
     expect(kernelGccMajor(hwe)).toBe(12);
     const ubuntu = (have: string[]) =>
-      facts({
+      linuxFacts({
         os: { id: "ubuntu", idLike: ["debian"], pretty: "Ubuntu 22.04", family: "debian" },
         config: { source: "/boot/config", cfg: hwe },
         tools: { headers: true, systemd: true, have, gccVersion: "11.4.0" },
@@ -153,13 +117,13 @@ describe("planLinuxSetup", () => {
     expect(make(missing)).toContain(" CC=gcc-12 ");
     expect(codeOf(() => planLinuxSetup(missing, { ...config, installDeps: false }))).toBe("NETDBG-E304");
     // Fedora ships one gcc: a mismatch is a warning, never a CC= that does not exist
-    const fedora = facts({
+    const fedora = linuxFacts({
       os: { id: "fedora", idLike: [], pretty: "Fedora 40", family: "fedora" },
       config: { source: "/boot/config", cfg: parseKernelConfig(`${KGDB_CONFIG}\nCONFIG_GCC_VERSION=140100`) },
       tools: { headers: true, systemd: true, have: ["gcc", "make"], gccVersion: "14.2.1" },
     });
     expect(buildCompiler(fedora)).toEqual({});
-    const f13 = facts({ ...fedora, tools: { ...fedora.tools, gccVersion: "13.3.1" } });
+    const f13 = linuxFacts({ ...fedora, tools: { ...fedora.tools, gccVersion: "13.3.1" } });
     expect(make(f13)).not.toContain("CC=");
     expect(planLinuxSetup(f13, config).warnings.join(" ")).toMatch(/built with gcc 14 and the target's gcc is 13\.3\.1/);
     // clang-built kernels are left to kbuild
@@ -169,39 +133,41 @@ describe("planLinuxSetup", () => {
   });
 
   it("picks the NIC that routes to the host; refuses bond slaves, bridge ports, Wi-Fi and NICs without IPv4", () => {
-    expect(pickNic(facts()).name).toBe("eth0");
+    expect(pickNic(linuxFacts()).name).toBe("eth0");
     for (const flags of [["bond-slave", "enslaved"], ["bridge-port", "enslaved"], ["wireless"], ["usb"]]) {
-      const f = facts({ nics: [{ name: "eth0", driver: "x", state: "up", flags, ipv4: "10.0.2.15" }] });
+      const f = linuxFacts({ nics: [{ name: "eth0", driver: "x", state: "up", flags, ipv4: "10.0.2.15" }] });
       expect(codeOf(() => pickNic(f))).toBe("NETDBG-E307");
       expect(codeOf(() => pickNic(f, "eth0"))).toBe("NETDBG-E307");
     }
-    expect(codeOf(() => pickNic(facts({ nics: [{ name: "eth0", driver: "e1000", state: "up", flags: [] }] }), "eth0"))).toBe(
+    expect(codeOf(() => pickNic(linuxFacts({ nics: [{ name: "eth0", driver: "e1000", state: "up", flags: [] }] }), "eth0"))).toBe(
       "NETDBG-E307",
     );
-    expect(codeOf(() => pickNic(facts(), "eth9"))).toBe("NETDBG-E306");
+    expect(codeOf(() => pickNic(linuxFacts(), "eth9"))).toBe("NETDBG-E306");
   });
 
   it("stops before changes: no config, missing options, lockdown, kptr_restrict, module loaded by someone else, --apply-cmdline", () => {
-    expect(codeOf(() => planLinuxSetup(facts({ config: { source: null, cfg: { options: {} } } }), config))).toBe("NETDBG-E302");
+    expect(codeOf(() => planLinuxSetup(linuxFacts({ config: { source: null, cfg: { options: {} } } }), config))).toBe(
+      "NETDBG-E302",
+    );
     expect(
       codeOf(() =>
         planLinuxSetup(
-          facts({ config: { source: "/proc/config.gz", cfg: parseKernelConfig("CONFIG_KGDB=y\nCONFIG_MODULES=y") } }),
+          linuxFacts({ config: { source: "/proc/config.gz", cfg: parseKernelConfig("CONFIG_KGDB=y\nCONFIG_MODULES=y") } }),
           config,
         ),
       ),
     ).toBe("NETDBG-E301");
-    expect(codeOf(() => planLinuxSetup(facts({ lockdown: "integrity" }), config))).toBe("NETDBG-E303");
-    expect(codeOf(() => planLinuxSetup(facts({ kallsyms: { kptrRestrict: "2" } }), config))).toBe("NETDBG-E308");
-    const loaded = facts({ state: { ...facts().state, loaded: true, params: { device_name: "eth0" } } });
+    expect(codeOf(() => planLinuxSetup(linuxFacts({ lockdown: "integrity" }), config))).toBe("NETDBG-E303");
+    expect(codeOf(() => planLinuxSetup(linuxFacts({ kallsyms: { kptrRestrict: "2" } }), config))).toBe("NETDBG-E308");
+    const loaded = linuxFacts({ state: { ...linuxFacts().state, loaded: true, params: { device_name: "eth0" } } });
     expect(codeOf(() => planLinuxSetup(loaded, config))).toBe("NETDBG-E312");
     const kaslr = parseKernelConfig(`${KGDB_CONFIG}\nCONFIG_RANDOMIZE_BASE=y`);
-    const sdboot = facts({
+    const sdboot = linuxFacts({
       config: { source: "/proc/config.gz", cfg: kaslr },
       boot: { tools: ["bootctl"], files: ["/etc/kernel/cmdline"], systemdBoot: true, grubby: [] },
     });
     expect(codeOf(() => planLinuxSetup(sdboot, { ...config, applyCmdline: true }))).toBe("NETDBG-E356");
-    const expanding = facts({
+    const expanding = linuxFacts({
       config: { source: "/proc/config.gz", cfg: kaslr },
       boot: {
         tools: ["update-grub"],
@@ -215,7 +181,7 @@ describe("planLinuxSetup", () => {
   });
 
   it("adds KCFLAGS=-Wno-error on CONFIG_WERROR kernels and re-onlines offlined CPUs on undo", () => {
-    const f = facts({
+    const f = linuxFacts({
       config: { source: "/boot/x", cfg: parseKernelConfig(`${KGDB_CONFIG}\nCONFIG_WERROR=y`) },
       cpusOnline: [0, 1, 2, 3],
     });
@@ -232,7 +198,7 @@ describe("planLinuxSetup", () => {
       fc.property(
         fc.string({ minLength: 1, maxLength: 15 }).filter((s) => !s.includes("\0")),
         (name) => {
-          const f = facts({
+          const f = linuxFacts({
             nics: [{ name, driver: "e1000", state: "up", flags: [], ipv4: "10.0.2.15" }],
             route: { to: "x", dev: name },
           });

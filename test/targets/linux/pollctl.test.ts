@@ -7,40 +7,7 @@ import { parsePollProbe, pollProbe, pollVerdict } from "../../../src/targets/lin
 import type { LinuxFacts, Nic } from "../../../src/targets/linux/types.js";
 import { type LinuxSetupResult, setupHeadline } from "../../../src/targets/linux/setup.js";
 import { KGDB_CONFIG } from "../../../src/peers/linux-target.js";
-
-function facts(nics: Nic[], pollCtl?: LinuxFacts["pollCtl"]): LinuxFacts {
-  return {
-    user: { uid: 0, name: "root" },
-    sudo: "root",
-    os: { id: "debian", idLike: [], pretty: "Debian 12", family: "debian" },
-    kernel: { release: "6.1.192-kgdb", arch: "x86_64" },
-    config: { source: "/boot/config-6.1.192-kgdb", cfg: parseKernelConfig(KGDB_CONFIG) },
-    lockdown: "none",
-    secureBoot: "legacy",
-    sigEnforce: false,
-    cmdline: "nokaslr",
-    ibtCpu: false,
-    tools: { headers: true, systemd: true, have: ["gcc", "make"] },
-    nics,
-    ...(pollCtl ? { pollCtl } : {}),
-    route: { to: "10.0.2.2", dev: nics[0]!.name, src: nics[0]!.ipv4! },
-    kallsyms: { address: "0xffffffff8111c170", kptrRestrict: "0" },
-    kgdboc: "",
-    cpusOnline: [0, 1],
-    nmiWatchdog: "0",
-    watchdogDevices: [],
-    state: {
-      loaded: false,
-      params: {},
-      workdir: false,
-      sourceId: "",
-      builtId: "",
-      commit: "",
-      persistSum: "",
-      unitEnabled: false,
-    },
-  };
-}
+import { linuxFactsWithNics } from "../../helpers/linux-facts.js";
 
 const cfg = (source: LinuxSetupConfig["source"]): LinuxSetupConfig => ({
   udpPort: 31337,
@@ -103,7 +70,7 @@ describe("poll controller probe and refusal (#16)", () => {
   });
 
   it("upstream kgdboe on virtio_net is refused with E315 naming the driver, the NICs that work, and the bundled module", () => {
-    const e = thrown(() => planLinuxSetup(facts([virtio, e1000]), cfg(UPSTREAM)));
+    const e = thrown(() => planLinuxSetup(linuxFactsWithNics([virtio, e1000]), cfg(UPSTREAM)));
     expect(isNetdbgError(e) && e.code).toBe("NETDBG-E315");
     if (!isNetdbgError(e)) return;
     expect(e.message).toContain("virtio_net");
@@ -115,14 +82,14 @@ describe("poll controller probe and refusal (#16)", () => {
 
   it("kallsyms wins over the table, and a NIC with a poll controller passes", () => {
     const p = parsePollProbe("mod=virtio_net\nmod=e1000\npoll=e1000\te1000_netpoll\n");
-    expect(() => planLinuxSetup(facts([e1000, virtio], p), { ...cfg(UPSTREAM), nic: "enp0s8" })).not.toThrow();
-    const e = thrown(() => planLinuxSetup(facts([virtio], p), cfg(UPSTREAM)));
+    expect(() => planLinuxSetup(linuxFactsWithNics([e1000, virtio], p), { ...cfg(UPSTREAM), nic: "enp0s8" })).not.toThrow();
+    const e = thrown(() => planLinuxSetup(linuxFactsWithNics([virtio], p), cfg(UPSTREAM)));
     expect(isNetdbgError(e) && e.message).toMatch(/symbols in \/proc\/kallsyms have none/);
     expect(isNetdbgError(e) && e.fix).not.toContain("--nic");
   });
 
   it("the bundled module is allowed on virtio_net (it polls NAPI itself)", () => {
-    const plan = planLinuxSetup(facts([virtio]), cfg(BUNDLED));
+    const plan = planLinuxSetup(linuxFactsWithNics([virtio]), cfg(BUNDLED));
     expect(plan.nic.driver).toBe("virtio_net");
     expect(plan.warnings.join(" ")).not.toMatch(/poll controller/);
   });
@@ -181,17 +148,17 @@ describe("upstream quirk guards (#16)", () => {
   it("force_single_core=0 with a built-in NIC driver is refused for upstream (E313), allowed for the bundled module", () => {
     // e1000 built in: kallsyms has no [e1000] symbols, only the other driver's
     const p = parsePollProbe("mod=virtio_net\n");
-    const e = thrown(() => planLinuxSetup(facts([e1000], p), { ...cfg(UPSTREAM), forceSingleCore: 0 }));
+    const e = thrown(() => planLinuxSetup(linuxFactsWithNics([e1000], p), { ...cfg(UPSTREAM), forceSingleCore: 0 }));
     expect(isNetdbgError(e) && e.code).toBe("NETDBG-E313");
     expect(isNetdbgError(e) && e.message).toMatch(/built into the kernel/);
-    expect(() => planLinuxSetup(facts([e1000], p), { ...cfg(BUNDLED), forceSingleCore: 0 })).not.toThrow();
+    expect(() => planLinuxSetup(linuxFactsWithNics([e1000], p), { ...cfg(BUNDLED), forceSingleCore: 0 })).not.toThrow();
     // as a module it is allowed
     const m = parsePollProbe("mod=e1000\npoll=e1000\te1000_netpoll\n");
-    expect(() => planLinuxSetup(facts([e1000], m), { ...cfg(UPSTREAM), forceSingleCore: 0 })).not.toThrow();
+    expect(() => planLinuxSetup(linuxFactsWithNics([e1000], m), { ...cfg(UPSTREAM), forceSingleCore: 0 })).not.toThrow();
   });
 
   it("IBT warning names the first debugger poll, not the load", () => {
-    const plan = planLinuxSetup({ ...facts([e1000]), ibtCpu: true }, cfg(UPSTREAM));
+    const plan = planLinuxSetup({ ...linuxFactsWithNics([e1000]), ibtCpu: true }, cfg(UPSTREAM));
     const w = plan.warnings.join("\n");
     expect(w).toMatch(/first debugger poll/);
     expect(w).not.toMatch(/oops at load/);
@@ -200,7 +167,7 @@ describe("upstream quirk guards (#16)", () => {
 
 describe("Intel IBT (#16)", () => {
   const ibt = (cmdline: string, ibtCpu = true, kernelIbt = true): LinuxFacts => {
-    const f = facts([e1000]);
+    const f = linuxFactsWithNics([e1000]);
     f.ibtCpu = ibtCpu;
     f.cmdline = cmdline;
     f.config = {

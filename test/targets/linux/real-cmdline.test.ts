@@ -4,22 +4,18 @@
  * (never this machine's /etc/default/grub) with a harmless regenerate command in place of update-grub.
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { elevate } from "../../../src/core/remote.js";
-import { connectSsh, type SshSession } from "../../../src/io/ssh.js";
 import { bootProbe, parseBootProbe, planCmdline } from "../../../src/targets/linux/cmdline.js";
 import { LinuxRemote } from "../../../src/targets/linux/remote.js";
 import { execute } from "../../../src/targets/linux/setup.js";
 import type { LinuxFacts } from "../../../src/targets/linux/types.js";
-import { createTestUser, makeKeyPair, removeTestUser, type Sshd, startSshd, tempDir, testUserName } from "../../helpers/sshd.js";
+import { sshdLogin } from "../../helpers/sshd.js";
 
-const USER = testUserName("lxcmd");
 const PASSWORD = "nd-linux-cmd-pw-1";
-let sshd: Sshd;
-let dir: string;
-let key: ReturnType<typeof makeKeyPair>;
+const login = sshdLogin("lxcmd", { password: PASSWORD, sudo: "password" });
 
 // Ubuntu 22.04's stock /etc/default/grub (head), with a comment line and no trailing newline quirks
 const ORIGINAL = `# If you change this file, run 'update-grub' afterwards to update
@@ -32,40 +28,14 @@ GRUB_CMDLINE_LINUX="console=ttyS0"
 # GRUB_TERMINAL=console
 `;
 
-beforeAll(async () => {
-  dir = tempDir("linux-cmdline");
-  key = makeKeyPair(dir, "id_ed25519");
-  createTestUser(USER, { password: PASSWORD, sudo: "password" });
-  sshd = await startSshd({ authorizedKeys: { [USER]: [key.publicKey] } });
-});
-
-afterAll(async () => {
-  await sshd?.stop();
-  removeTestUser(USER);
-  if (dir) rmSync(dir, { recursive: true, force: true });
-  if (sshd?.dir) rmSync(sshd.dir, { recursive: true, force: true });
-});
-
-async function open(): Promise<SshSession> {
-  const knownHostsPath = join(dir, "known_hosts");
-  writeFileSync(knownHostsPath, `[127.0.0.1]:${sshd.port} ${sshd.hostPublicKey}\n`);
-  return connectSsh({
-    target: { name: "self", address: "127.0.0.1", ssh: { user: USER, port: sshd.port, identityFile: key.privateKeyPath } },
-    sshConfigPath: null,
-    knownHostsPath,
-    agentSocket: null,
-    homeDir: dir,
-  });
-}
-
 describe("GRUB defaults edit over real sshd (temp copy)", () => {
   it("adds the missing words, keeps mode and every other byte, is idempotent, and undo restores byte for byte", async () => {
-    const grub = join(dir, "default grub"); // a space: the path must be quoted to work at all
-    const backupDir = join(dir, "backup");
-    const regen = join(dir, "regenerated");
+    const grub = join(login.dir, "default grub"); // a space: the path must be quoted to work at all
+    const backupDir = join(login.dir, "backup");
+    const regen = join(login.dir, "regenerated");
     writeFileSync(grub, ORIGINAL);
     execFileSync("chmod", ["640", grub]);
-    const s = await open();
+    const s = await login.open();
     try {
       const remote = new LinuxRemote(s, false);
       remote.rootSession = (await elevate(s, { askPassword: async () => PASSWORD })).session;

@@ -4,57 +4,28 @@
  * is compared with what this machine says directly, so the parsers meet real output, not only fixtures.
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, rmSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { release } from "node:os";
-import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { isNetdbgError } from "../../../src/core/error.js";
 import { systemClock } from "../../../src/core/interfaces.js";
 import { MemoryJournalStore } from "../../../src/io/journal-store.js";
-import { connectSsh, type SshSession } from "../../../src/io/ssh.js";
 import { parseCpuList, probeLinuxTarget } from "../../../src/targets/linux/probe.js";
 import { LinuxRemote } from "../../../src/targets/linux/remote.js";
 import { setupLinuxTarget } from "../../../src/targets/linux/setup.js";
 import { elevate } from "../../../src/core/remote.js";
-import { createTestUser, makeKeyPair, removeTestUser, type Sshd, startSshd, tempDir, testUserName } from "../../helpers/sshd.js";
+import { linuxSetupInput } from "../../helpers/linux-facts.js";
+import { sshdLogin } from "../../helpers/sshd.js";
 
-const USER = testUserName("linux");
 const PASSWORD = "nd-linux-pw-1";
-let sshd: Sshd;
-let dir: string;
-let key: ReturnType<typeof makeKeyPair>;
-
-async function open(): Promise<SshSession> {
-  const knownHostsPath = join(dir, "known_hosts");
-  execFileSync("sh", ["-c", `printf '%s\\n' "[127.0.0.1]:${sshd.port} ${sshd.hostPublicKey}" > ${knownHostsPath}`]);
-  return connectSsh({
-    target: { name: "self", address: "127.0.0.1", ssh: { user: USER, port: sshd.port, identityFile: key.privateKeyPath } },
-    sshConfigPath: null,
-    knownHostsPath,
-    agentSocket: null,
-    homeDir: dir,
-  });
-}
-
-beforeAll(async () => {
-  dir = tempDir("linux");
-  key = makeKeyPair(dir, "id_ed25519");
-  createTestUser(USER, { password: PASSWORD, sudo: "password" });
-  sshd = await startSshd({ authorizedKeys: { [USER]: [key.publicKey] } });
-});
-
-afterAll(async () => {
-  await sshd?.stop();
-  removeTestUser(USER);
-  if (dir) rmSync(dir, { recursive: true, force: true });
-  if (sshd?.dir) rmSync(sshd.dir, { recursive: true, force: true });
-});
+const login = sshdLogin("linux", { password: PASSWORD, sudo: "password" });
+const USER = login.user;
 
 const sh = (c: string) => execFileSync("sh", ["-c", c], { encoding: "utf8" });
 
 describe("probe a real Linux over real sshd as a sudo user", () => {
   it("reads the same facts this machine reports directly", async () => {
-    const s = await open();
+    const s = await login.open();
     try {
       const remote = new LinuxRemote(s, true);
       let asked = 0;
@@ -103,23 +74,11 @@ describe("probe a real Linux over real sshd as a sudo user", () => {
     const kgdb = sh(
       `(cat /boot/config-${release()} 2>/dev/null || zcat /proc/config.gz) | grep -c '^CONFIG_KGDB=y' || true`,
     ).trim();
-    const s = await open();
+    const s = await login.open();
     try {
       const store = new MemoryJournalStore();
       const err = await setupLinuxTarget(
-        {
-          target: "self",
-          address: "127.0.0.1",
-          check: false,
-          config: {
-            udpPort: 31337,
-            forceSingleCore: 1,
-            installDeps: false,
-            persist: false,
-            applyCmdline: false,
-            source: { kind: "files", label: "x", files: [{ path: "Makefile", content: "" }] },
-          },
-        },
+        linuxSetupInput({ source: { kind: "files", label: "x", files: [{ path: "Makefile", content: "" }] } }, false, "self"),
         { session: s, store, clock: systemClock, sudoPassword: async () => PASSWORD },
       ).catch((e: unknown) => e);
       expect(isNetdbgError(err)).toBe(true);

@@ -8,30 +8,10 @@ import { PROBE } from "../../../src/targets/linux/probe.js";
 import { type LinuxSetupInput, setupLinuxTarget, teardownLinuxTarget } from "../../../src/targets/linux/setup.js";
 import { loadTemplates } from "../../../src/io/kgdboe-source.js";
 import { LinuxTargetModel } from "../../../src/peers/linux-target.js";
+import { COMPAT_SOURCE, linuxSetupInput } from "../../helpers/linux-facts.js";
 
-const SOURCE = {
-  kind: "files" as const,
-  label: "assets/kgdboe-compat",
-  files: [
-    { path: "Makefile", content: "obj-m := kgdboe.o\n" },
-    { path: "kgdboe.c", content: "/* kgdboe-compat */\n" },
-  ],
-};
-
-const input = (over: Partial<LinuxSetupInput["config"]> = {}, check = false): LinuxSetupInput => ({
-  target: "lab",
-  address: "127.0.0.1",
-  check,
-  config: {
-    udpPort: 31337,
-    forceSingleCore: 1,
-    installDeps: false,
-    persist: false,
-    applyCmdline: false,
-    source: SOURCE,
-    ...over,
-  },
-});
+const SOURCE = COMPAT_SOURCE;
+const input = (over: Partial<LinuxSetupInput["config"]> = {}, check = false) => linuxSetupInput(over, check);
 
 const READ_ONLY = new Set<string>([
   SUDO_PROBE,

@@ -7,8 +7,8 @@ import {
   parseKdnetList,
 } from "../../../src/targets/windows/index.js";
 import { fixture } from "./fixtures.js";
+import { KEY } from "../../helpers/windows-config.js";
 
-const KEY = "2steg4fzbj2sz.23418vzkd4ko3.1g34ou07z4pev.1sp3yo9yz874p";
 const crlf = (s: string) => s.replace(/\r?\n/g, "\r\n");
 
 describe("parseDbgSettings on the real fixtures", () => {

@@ -6,9 +6,9 @@ import { MemoryJournalStore } from "../../../src/io/journal-store.js";
 import { probeWindows, rebootAndWait, sessionRunner, setupWindows, teardownWindows } from "../../../src/targets/windows/index.js";
 import { defaultState, WindowsTargetModel } from "../../../src/peers/windows-target/model.js";
 import { ModelSession } from "../../../src/peers/windows-target/session.js";
+import { setupConfig } from "../../helpers/windows-config.js";
 
-const KEY = "2steg4fzbj2sz.23418vzkd4ko3.1g34ou07z4pev.1sp3yo9yz874p";
-const config = { target: "win", hostIp: "192.0.2.10", port: 50005, key: KEY, exportDir: "C:\\ProgramData\\netdbg", stamp: "S" };
+const config = setupConfig();
 
 /** Virtual time: sleep advances the clock at once. */
 function fakeClock(): Clock & { slept: number[] } {

@@ -13,6 +13,7 @@ import {
 import { defaultState, WindowsTargetModel, type WindowsTargetState } from "../../../src/peers/windows-target/model.js";
 import { ModelSession } from "../../../src/peers/windows-target/session.js";
 import { fixture } from "./fixtures.js";
+import { setupConfig } from "../../helpers/windows-config.js";
 
 const KEY = "1a2b3c4d5e6f7.2b3c4d5e6f7g8.3c4d5e6f7g8h9.4d5e6f7g8h9i0";
 
@@ -21,14 +22,7 @@ function rig(over: Partial<WindowsTargetState> = {}) {
   const session = new ModelSession(model);
   const run = sessionRunner(session, "win");
   const store = new MemoryJournalStore();
-  const config: WindowsSetupConfig = {
-    target: "win",
-    hostIp: "192.0.2.10",
-    port: 50005,
-    key: KEY,
-    exportDir: "C:\\ProgramData\\netdbg",
-    stamp: "20261121T060000Z",
-  };
+  const config = setupConfig({ key: KEY, stamp: "20261121T060000Z" });
   return { model, session, run, store, config };
 }
 

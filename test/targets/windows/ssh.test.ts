@@ -18,23 +18,16 @@ import {
   sessionRunner,
   setupWindows,
   teardownWindows,
-  type WindowsSetupConfig,
 } from "../../../src/targets/windows/index.js";
 import { startSshPeer, type SshPeer } from "../../../src/peers/ssh-server.js";
 import type { ForcedState } from "../../fakes/windows-target/forced-command.js";
 import { defaultState, WindowsTargetModel } from "../../../src/peers/windows-target/model.js";
 import { createTestUser, makeKeyPair, removeTestUser, type Sshd, startSshd, tempDir, testUserName } from "../../helpers/sshd.js";
 import { serializeStore } from "../../../src/peers/windows-target/bcd.js";
+import { setupConfig } from "../../helpers/windows-config.js";
 
 const KEY = "1a2b3c4d5e6f7.2b3c4d5e6f7g8.3c4d5e6f7g8h9.4d5e6f7g8h9i0";
-const config: WindowsSetupConfig = {
-  target: "win",
-  hostIp: "127.0.0.1",
-  port: 50005,
-  key: KEY,
-  exportDir: "C:\\ProgramData\\netdbg",
-  stamp: "20261121T060000Z",
-};
+const config = setupConfig({ hostIp: "127.0.0.1", key: KEY, stamp: "20261121T060000Z" });
 
 /** The pipeline the CLI runs: setup, a second setup (unchanged), teardown (byte-exact). */
 async function pipeline(run: ScriptRunner, storeBytes: () => string, dbgsettingsText: () => string) {
