@@ -245,8 +245,6 @@ export class RspClient {
    * the next request, so "before any ack" alone does not catch it.
    */
   private staleCopies = 0;
-  /** The round trips of the exchange those copies answer: the target may be busy sending them. */
-  private staleTrips: RoundTrips | undefined;
   private packetWhole = false;
   private replyWhole = false;
   /** What a late rerun of the previous request would answer (see RequestOptions.rerunReply). */
@@ -513,11 +511,8 @@ export class RspClient {
    */
   private arm(ex: Exchange): void {
     this.disarm(ex);
-    // copies of the previous reply the target may still be sending (it answers each resend in full, one at a time)
-    // come before this request's ack and reply: wait for them too, or each needless copy breeds the next
-    const busy = this.staleCopies * (this.staleTrips?.srtt ?? 0);
-    let wait = ex.rto + busy;
-    if (this.transport.kind === "udp" && !ex.ackSeen && ex.naksSinceTx === 0 && this.ackRtt !== undefined && busy === 0) {
+    let wait = ex.rto;
+    if (this.transport.kind === "udp" && !ex.ackSeen && ex.naksSinceTx === 0 && this.ackRtt !== undefined) {
       // backed off like the full timeout: a target that is merely slow (a starved VM) must not be fed a
       // resent request every few ms, each of which it answers in full
       const backoff = ex.rto / Math.max(1, ex.trips.rto);
@@ -923,7 +918,6 @@ export class RspClient {
     this.lastReplyRaw = raw;
     this.replyWhole = this.packetWhole;
     this.staleCopies = ex.extra;
-    this.staleTrips = ex.trips;
     this.staleRerun = ex.extra > 0 ? ex.rerunReply : undefined;
     // a reply that began to arrive sooner after our last resend (or `-`) than any answer comes back answers an
     // earlier copy: it was late, not lost, and the timer fired early. A second copy of a reply alone says nothing
