@@ -264,6 +264,7 @@ export class GdbRemote {
       ? [{ start: off, bytes: Buffer.from(out.subarray(off, off + n)) }]
       : [];
     const maxReads = n > 16 ? 6 : 12;
+    const splits = new Set<number>();
     let extra = 0;
     // halves are checked because the whole block's reads disagreed
     let mismatched = first ? 0 : 1;
@@ -275,18 +276,18 @@ export class GdbRemote {
         // start before the block
         start = off - extra;
         again = (await this.readBlock(addr + BigInt(start), n + extra)).subarray(extra);
-      } else if (n >= 2 && !this.recentLengths.includes(1) && !this.recentLengths.includes(n - 1)) {
-        // the range starts here (or no longer read fits): its first byte alone, then the rest from another start
-        const head = await this.readBlock(addr + BigInt(off), 1);
-        const tail = await this.readBlock(addr + BigInt(off + 1), n - 1);
-        start = off + 1 + k * 0.5; // its own shape each time
-        again = Buffer.concat([head, tail]);
       } else {
-        // no fresh shape fits: put a harmless request in between (`qC`; never `?`, which removes kgdb's
-        // breakpoints) so that a late copy of an earlier reply is not the last one, and count it as its own shape
-        await this.request("qC").catch(() => undefined);
-        start = off + 0.25 + k;
-        again = await this.readBlock(addr + BigInt(off), n);
+        // the range starts here (or no longer read fits): the block in two reads split where neither length was
+        // asked for lately, a split not used for this block yet (each split is its own shape). Never the block's
+        // own shape again: a late copy of its first, damaged, reply (a resend answered twice) passes for a
+        // second read and agrees with it (seen: 257 wrong bytes, two datagrams swapped, "verified")
+        const split = this.freshSplit(n, splits);
+        if (split === 0) break;
+        splits.add(split);
+        const head = await this.readBlock(addr + BigInt(off), split);
+        const tail = await this.readBlock(addr + BigInt(off + split), n - split);
+        start = off + split / (n + 1);
+        again = Buffer.concat([head, tail]);
       }
       // two reads that agree are enough on a link that has not damaged this block; once two of its reads
       // disagreed, the link damages it often and two damaged reads can agree by chance (the same swap at the
@@ -316,6 +317,22 @@ export class GdbRemote {
       return;
     }
     throw netdbgError("E411", { address: `0x${(addr + BigInt(off)).toString(16)}`, length: n, reads: seen.length });
+  }
+
+  /**
+   * Where to split an n-byte block into two reads, near its middle: both lengths fresh (not asked for in the last
+   * RECENT_LENGTHS requests), unequal (the first read's late copy must not fit the second), and a split not in
+   * `used`; 0 if none.
+   */
+  private freshSplit(n: number, used: Set<number>): number {
+    const mid = n >> 1;
+    for (let d = 0; d < n; d++) {
+      for (const s of [mid - d, mid + d + 1]) {
+        if (s < 1 || s >= n || used.has(s) || 2 * s === n) continue;
+        if (!this.recentLengths.includes(s) && !this.recentLengths.includes(n - s)) return s;
+      }
+    }
+    return 0;
   }
 
   /** The next start offset before the block (> after) whose read length is fresh and fits; 0 if none. */
