@@ -97,8 +97,6 @@ interface Exchange {
   trips: RoundTrips;
   /** Reply bytes it asks for, where the request says (`m`, `x`); 0 when unknown. */
   replyBytes: number;
-  /** Its first wait came from measured round trips (not the default timeout). */
-  learnt: boolean;
   sentAt: number;
   /** When the stub acked the current transmission. */
   ackAt: number;
@@ -437,7 +435,6 @@ export class RspClient {
         rto: this.firstTimeout(trips, replyBytes),
         trips,
         replyBytes,
-        learnt: this.srtt !== undefined,
         sentAt: 0,
         ackAt: 0,
         lastTxAt: 0,
@@ -936,13 +933,6 @@ export class RspClient {
       this.sample(trips, Math.max(trips.minRtt, elapsed - ex.stalled), ex.replyBytes);
       if (ex.ackSeen) this.sampleGap(performance.now() - ex.ackAt);
       if (ex.turns > 0) this.minTurns = Math.min(this.minTurns ?? ex.turns, ex.turns);
-    } else if (ex.kind === "request" && trips.srtt === undefined && ex.learnt) {
-      // the first exchange of its kind, resent because the shared timeout (learnt on other kinds) fired first:
-      // Karn's rule would leave this kind unlearnt for good, each of its exchanges resent in turn. Its time from
-      // the first transmission is an upper bound (the reply answers one of the copies): a timeout from it fires
-      // late at worst, and the clean exchanges that follow bring it down. Not before anything was learnt: a loss
-      // then costs the default timeout (300 ms over UDP), which would stay in this kind's timeout for long
-      this.sample(trips, Math.max(0, performance.now() - ex.startedAt - ex.stalled), undefined);
     }
     this.finish(ex, ex.raw ? raw.toString("latin1") : text);
   }
@@ -997,10 +987,9 @@ export class RspClient {
    * Measured on the lab's kgdb at 20 % loss (64 KiB, 3 runs each): 4·rttvar waited ~60 ms per loss with
    * srtt ~15 ms; 2·rttvar halved the pull time. Spurious resends stay rare (backoff ×1.5 per timeout).
    */
-  private sample(trips: RoundTrips, ms: number, replyBytes: number | undefined): void {
+  private sample(trips: RoundTrips, ms: number, replyBytes: number): void {
     smooth(trips, ms, this.minRto, this.maxRto);
-    // the shared estimate (settling, pokes, a new kind's first wait) from clean exchanges only
-    if (replyBytes === undefined) return;
+    // the shared estimate (settling, pokes, a new kind's first wait)
     const all = { srtt: this.srtt, rttvar: this.rttvar, rto: this.rto };
     smooth(all, ms, this.minRto, this.maxRto);
     this.srtt = all.srtt;
