@@ -413,7 +413,13 @@ async function measureKgdb(dir: string, k: KgdbLink): Promise<Record<string, unk
     await c.close();
     const raw = await rawPull(k.host, k.port, text, size, remote.maxMemory);
     const gdb = await gdbPull([k.vmlinux], `udp:${k.host}:${k.port}`, text, size, dir, 1, "disconnect");
-    perRound.push({ netdbg: pull.bytesPerSecond, gdb: gdb.bytesPerSecond, raw, retransmits, ...(gdb.note ? { gdbNote: gdb.note } : {}) });
+    perRound.push({
+      netdbg: pull.bytesPerSecond,
+      gdb: gdb.bytesPerSecond,
+      raw,
+      retransmits,
+      ...(gdb.note ? { gdbNote: gdb.note } : {}),
+    });
   }
   const ratios = spread(perRound.map((p) => Number((p.netdbg / p.gdb).toFixed(2))));
   const rawRounds = perRound.filter((p) => p.raw !== undefined);

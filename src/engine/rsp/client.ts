@@ -183,7 +183,6 @@ const REPEATABLE = /^[mgpqH?T]/;
  */
 const SPIN_BELOW_MS = 2;
 
-
 /** A gap this long (ms) between turns of a sub-millisecond wait is a stall of this process (see noteStall). */
 const STALL_MS = 1;
 
