@@ -29,6 +29,7 @@ import { linuxDriver } from "../targets/linux/driver.js";
 import { DEFAULT_KGDBOE_GIT } from "../targets/linux/paths.js";
 import type { RspCheckResult } from "../targets/linux/setup.js";
 import { type WindowsDriverPorts, windowsDriver } from "../targets/windows/driver.js";
+import type { ConnectRequest } from "./connect-options.js";
 import type { Context } from "./context.js";
 import { askPassword, confirmHostKey } from "./prompts.js";
 
@@ -51,7 +52,7 @@ export interface CliDeps
   /** Bind the host debug port for --reboot's poke watch (default: UDP on the host IP). E506 falls back to SSH only. */
   openKdnetPort?: (port: number, hostIp: string) => Promise<DatagramTransport>;
   /** The hand-off after setup (default: `netdbg connect`). */
-  connect?: (ctx: Context, target: Target, opts: Record<string, unknown>) => Promise<void>;
+  connect?: (ctx: Context, target: Target, request: ConnectRequest) => Promise<void>;
   /** Linux: the RSP check after loading (default: rspCheckUdp from this host). */
   rspCheck?: (ep: { host: string; port: number }) => Promise<RspCheckResult>;
 }

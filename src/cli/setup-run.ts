@@ -5,7 +5,7 @@
  * then attach the debugger when asked. Nothing here decides what happens to a target.
  */
 import { Listr } from "listr2";
-import type { CommandEvent, JourneyAction, ProgressHooks, WindowsLink } from "../core/driver.js";
+import type { CommandEvent, JourneyAction, LinkRequest, ProgressHooks } from "../core/driver.js";
 import { netdbgError } from "../core/error.js";
 import type { Target } from "../core/inventory.js";
 import { runSetup, type SetupResult, setupJson } from "../journey/setup.js";
@@ -13,7 +13,8 @@ import { runTeardown, type TeardownResult, teardownJson } from "../journey/teard
 import { setupHeadline, type LinuxSetupResult } from "../targets/linux/setup.js";
 import type { Context } from "./context.js";
 import { type CliDeps, journeyDeps } from "./journey-deps.js";
-import { parseSetupRequest, parseTeardownRequest } from "./options.js";
+import type { ConnectRequest } from "./connect-options.js";
+import { type LinkCommand, parseSetupRequest, type SetupCommand, type TeardownCommand } from "./options.js";
 import { askPassword } from "./prompts.js";
 
 /** One progress display for every driver: a listr2 task whose title follows the phase (none when silent). */
@@ -52,16 +53,10 @@ function progressOf(ctx: Context, deps: CliDeps) {
  * <file> (a PSCredential from Export-Clixml), or --winrm-user with its password asked on the terminal before any
  * progress display (and added to the secrets every output is scrubbed of); neither: this host's own logon (a domain).
  */
-async function askWinrmAccount(
-  ctx: Context,
-  target: Target,
-  opts: Record<string, unknown>,
-  deps: CliDeps,
-  link: WindowsLink,
-): Promise<void> {
+async function askWinrmAccount(ctx: Context, target: Target, request: LinkCommand & LinkRequest, deps: CliDeps): Promise<void> {
+  const link = request.windows;
   if (target.os !== "windows" || link.via !== "winrm") return;
-  const file = typeof opts.winrmCredential === "string" ? opts.winrmCredential : undefined;
-  const user = typeof opts.winrmUser === "string" ? opts.winrmUser : undefined;
+  const { winrmCredential: file, winrmUser: user } = request;
   if (file && user) {
     throw netdbgError("E003", {
       option: "--winrm-user",
@@ -85,28 +80,27 @@ async function askWinrmAccount(
 }
 
 /** Run the sequence for one target and return its result, rendering nothing (the fleet renders a table). */
-export async function setupResultOf(
-  ctx: Context,
-  target: Target,
-  opts: Record<string, unknown>,
-  deps: CliDeps = {},
-): Promise<SetupResult> {
-  const request = parseSetupRequest(opts);
-  await askWinrmAccount(ctx, target, opts, deps, request.windows);
+export async function setupResult(ctx: Context, target: Target, request: SetupCommand, deps: CliDeps = {}): Promise<SetupResult> {
+  await askWinrmAccount(ctx, target, request, deps);
   return runSetup(target, request, journeyDeps(ctx, deps), {
     progress: progressOf(ctx, deps),
     showSecrets: Boolean(ctx.opts.showSecrets),
   });
 }
 
-/** Set up one target (the port step included; the caller holds the target's lock), render, hand off. */
-export async function setupTarget(
+/** {@link setupResult} from raw flags: only for bench/fleet.ts (outside the CLI), which should move to setupResult. */
+export async function setupResultOf(
   ctx: Context,
   target: Target,
-  opts: Record<string, unknown>,
+  flags: Record<string, unknown>,
   deps: CliDeps = {},
 ): Promise<SetupResult> {
-  const r = await setupResultOf(ctx, target, opts, deps);
+  return setupResult(ctx, target, parseSetupRequest(flags), deps);
+}
+
+/** Set up one target (the port step included; the caller holds the target's lock), render, hand off. */
+export async function setupTarget(ctx: Context, target: Target, request: SetupCommand, deps: CliDeps = {}): Promise<SetupResult> {
+  const r = await setupResult(ctx, target, request, deps);
   if (r.keyNote) ctx.log.info(r.keyNote);
   for (const w of r.warnings) ctx.log.warn(w);
   if (ctx.opts.json) {
@@ -115,7 +109,7 @@ export async function setupTarget(
   }
   // attach only with a terminal to type at (a script or CI gets the lines), and (Windows) only when the target
   // is known to be in the debug entry
-  const attach = !r.check && opts.connect === true && ctx.isTTY && r.attachable;
+  const attach = !r.check && request.connect && ctx.isTTY && r.attachable;
   if (r.os === "windows") renderWindows(ctx, r);
   else renderLinux(ctx, r);
   for (const a of r.advice ?? []) ctx.out(`advice: ${a}`);
@@ -123,10 +117,14 @@ export async function setupTarget(
   const name = r.target.name;
   if (attach) {
     ctx.out(`Attaching: netdbg connect ${name}`);
-    const connectOpts = r.os === "windows" ? { port: String(r.port) } : {};
-    if (deps.connect) await deps.connect(ctx, r.target, connectOpts);
-    else if (r.os === "windows") await (await import("./debugger/windows-connect.js")).connectWindows(ctx, r.target, connectOpts);
-    else await (await import("./debugger/linux-connect.js")).runLinuxConnect(ctx, r.target, connectOpts);
+    const connect: ConnectRequest = {
+      ...(r.os === "windows" ? { port: r.port } : {}),
+      setupCheck: true,
+      acceptNewHostKey: false,
+    };
+    if (deps.connect) await deps.connect(ctx, r.target, connect);
+    else if (r.os === "windows") await (await import("./debugger/windows-connect.js")).attachWindows(ctx, r.target, connect);
+    else await (await import("./debugger/linux-connect.js")).attachLinux(ctx, r.target, connect);
     return r;
   }
   ctx.out(`Then attach:  netdbg connect ${name}`);
@@ -242,11 +240,10 @@ function renderLinux(ctx: Context, r: SetupResult): void {
 export async function teardownTarget(
   ctx: Context,
   target: Target,
-  opts: Record<string, unknown>,
+  request: TeardownCommand,
   deps: CliDeps = {},
 ): Promise<TeardownResult> {
-  const request = parseTeardownRequest(opts);
-  await askWinrmAccount(ctx, target, opts, deps, request.windows);
+  await askWinrmAccount(ctx, target, request, deps);
   const r = await runTeardown(target, request, journeyDeps(ctx, deps), { progress: progressOf(ctx, deps) });
   for (const n of r.host.notes) ctx.log.warn(n);
   if (ctx.opts.json) {
