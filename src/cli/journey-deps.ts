@@ -14,7 +14,7 @@ import { probeSudo } from "../core/remote.js";
 import type { DatagramTransport } from "../engine/kdnet/transport.js";
 import { openUdp } from "../engine/kdnet/udp.js";
 import { type FirewallRequest, HostFirewallStep } from "../host/firewall/index.js";
-import { routeToAddress } from "../host/route.js";
+import { hostRoute, type RouteDeps, routeToAddress } from "../host/route.js";
 import { ExecaCommandRunner } from "../io/command-runner.js";
 import { FileJournalStore } from "../io/journal-store.js";
 import { hostClone, loadTemplates, resolveKgdboeSource } from "../io/kgdboe-source.js";
@@ -29,6 +29,7 @@ import { linuxDriver } from "../targets/linux/driver.js";
 import { DEFAULT_KGDBOE_GIT } from "../targets/linux/paths.js";
 import type { RspCheckResult } from "../targets/linux/setup.js";
 import { type WindowsDriverPorts, windowsDriver } from "../targets/windows/driver.js";
+import type { ConnectRequest } from "./connect-options.js";
 import type { Context } from "./context.js";
 import { askPassword, confirmHostKey } from "./prompts.js";
 
@@ -51,10 +52,17 @@ export interface CliDeps
   /** Bind the host debug port for --reboot's poke watch (default: UDP on the host IP). E506 falls back to SSH only. */
   openKdnetPort?: (port: number, hostIp: string) => Promise<DatagramTransport>;
   /** The hand-off after setup (default: `netdbg connect`). */
-  connect?: (ctx: Context, target: Target, opts: Record<string, unknown>) => Promise<void>;
+  connect?: (ctx: Context, target: Target, request: ConnectRequest) => Promise<void>;
   /** Linux: the RSP check after loading (default: rspCheckUdp from this host). */
   rspCheck?: (ep: { host: string; port: number }) => Promise<RspCheckResult>;
 }
+
+/** This machine's network, where the route to a target is looked up. */
+const systemRoute = (): RouteDeps => ({
+  net: new SystemNetProbe(),
+  platform: process.platform,
+  runner: new ExecaCommandRunner(),
+});
 
 /** This machine's firewall: execa runner, root = uid 0 (Linux); PowerShell on Windows. */
 export function systemHostFirewall(): HostFirewallPort {
@@ -71,11 +79,7 @@ export function systemHostFirewall(): HostFirewallPort {
       const req: FirewallRequest = { address, port };
       if (process.platform === "linux") {
         try {
-          const r = await routeToAddress(
-            address,
-            { net: new SystemNetProbe(), platform: "linux", runner: new ExecaCommandRunner() },
-            port,
-          );
+          const r = await routeToAddress(address, systemRoute(), port);
           if (r.interface) req.interface = r.interface;
         } catch {
           // no route: firewalld falls back to its default zone
@@ -117,12 +121,7 @@ async function defaultPowerShell(): Promise<PowerShellRunner> {
 
 /** The host address on the route to the target (src/host/route.ts: UDP connect, no packet leaves, refined by `ip route get`). */
 async function defaultDiscoverHostIp(ctx: Context, target: Target, port: number): Promise<string | undefined> {
-  const { hostRoute } = await import("../host/route.js");
-  const r = await hostRoute(
-    target.address,
-    { net: new SystemNetProbe(), platform: process.platform, runner: new ExecaCommandRunner() },
-    port,
-  );
+  const r = await hostRoute(target.address, systemRoute(), port);
   const best = r.candidates[0];
   if (!best) return undefined;
   for (const w of best.warnings) ctx.log.warn(w.message);

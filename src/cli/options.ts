@@ -11,18 +11,51 @@ export function kdnetPortOption(raw: unknown, target: Target): number {
   return raw !== undefined ? parsePort(String(raw), "--port", ANY_UDP_PORT) : (target.port ?? DEFAULT_KDNET_PORT);
 }
 
+/** What the CLI does around the sequence of `setup` and `teardown`: the WinRM account to ask for, the lock's wait. */
+export interface LinkCommand {
+  /** --winrm-credential <file> / --winrm-user <user> (its password asked before the run). */
+  winrmCredential?: string;
+  winrmUser?: string;
+  /** --wait <seconds>, as given: the lock parses it (parseWait). */
+  wait?: string;
+}
+
+/** `netdbg setup`: the sequence's request, plus the hand-off and the fleet's width. */
+export interface SetupCommand extends SetupRequest, LinkCommand {
+  /** false with --no-connect. */
+  connect: boolean;
+  /** --concurrency, as given: only a fleet reads it. */
+  concurrency?: string;
+}
+
+export interface TeardownCommand extends TeardownRequest, LinkCommand {}
+
+const str = (v: unknown) => (typeof v === "string" && v !== "" ? v : undefined);
+
+function parseLinkCommand(opts: Record<string, unknown>): LinkCommand {
+  const file = typeof opts.winrmCredential === "string" ? opts.winrmCredential : undefined;
+  const user = typeof opts.winrmUser === "string" ? opts.winrmUser : undefined;
+  return {
+    ...(file !== undefined ? { winrmCredential: file } : {}),
+    ...(user !== undefined ? { winrmUser: user } : {}),
+    ...(opts.wait !== undefined && opts.wait !== false ? { wait: String(opts.wait) } : {}),
+  };
+}
+
 /**
- * The flags of `setup` and `teardown`, parsed ONCE into the typed requests the sequence takes (src/core/driver.ts):
- * every later layer reads fields, never `opts.<name>`.
+ * The flags of `setup` and `teardown`, parsed ONCE at the action into the typed requests the sequence takes
+ * (src/core/driver.ts): every later layer reads fields, never `opts.<name>`.
  */
-export function parseSetupRequest(opts: Record<string, unknown>): SetupRequest {
-  const str = (v: unknown) => (typeof v === "string" && v !== "" ? v : undefined);
+export function parseSetupRequest(opts: Record<string, unknown>): SetupCommand {
   const port = opts.port === undefined || opts.port === null || opts.port === "" ? undefined : parsePort(String(opts.port));
   const hostIp = str(opts.hostIp);
   const nic = str(opts.nic);
   const reason = str(opts.hostFirewallReason);
   const source = str(opts.kgdboeSource);
   return {
+    ...parseLinkCommand(opts),
+    connect: opts.connect === true,
+    ...(opts.concurrency !== undefined ? { concurrency: String(opts.concurrency) } : {}),
     check: Boolean(opts.check),
     ...(port !== undefined ? { port } : {}),
     ...(hostIp ? { hostIp } : {}),
@@ -49,9 +82,10 @@ export function parseSetupRequest(opts: Record<string, unknown>): SetupRequest {
   };
 }
 
-export function parseTeardownRequest(opts: Record<string, unknown>): TeardownRequest {
+export function parseTeardownRequest(opts: Record<string, unknown>): TeardownCommand {
   const restore = typeof opts.restoreExport === "string" ? opts.restoreExport : undefined;
   return {
+    ...parseLinkCommand(opts),
     check: Boolean(opts.check),
     acceptNewHostKey: Boolean(opts.acceptNewHostKey),
     ...(restore !== undefined ? { restoreExport: restore } : {}),

@@ -120,6 +120,10 @@ export interface DriverDeps {
 export interface DriverSetupResult {
   changed: boolean;
   actions: JourneyAction[];
+  /** The target's lines of a text report, after the host firewall's (never part of `--json`). */
+  text: string[];
+  /** Warnings a text report logs after its lines (never part of `--json`). */
+  textWarnings?: string[];
   /** The debugger command line (the key in it unredacted: the sequence redacts). */
   handoff: { windbg?: string; gdb?: string };
   /** The driver may attach right away (Windows: --reboot saw the poke; Linux: not a check). */
@@ -130,6 +134,15 @@ export interface DriverSetupResult {
   advice?: string[];
   /** The OS's own result fields (they follow the common ones in `--json`; never warnings or advice). */
   details: Record<string, unknown>;
+}
+
+/** The report lines of actions (with --check: each change's undo under it). */
+export function actionLines(check: boolean, actions: readonly JourneyAction[], suffix = ""): string[] {
+  const word = (o: string) => (check ? (o === "unchanged" ? "already done" : "would run") : o);
+  return actions.flatMap((a) => [
+    `${word(a.outcome)}: ${a.command}${suffix}`,
+    ...(check && a.undo && a.outcome !== "unchanged" ? [`    undo: ${a.undo}`] : []),
+  ]);
 }
 
 /** What a driver's teardown returns (the target's lines, newest journal entry first). */

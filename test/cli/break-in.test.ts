@@ -10,7 +10,8 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createContext } from "../../src/cli/context.js";
 import { SYSRQ_G_COMMAND } from "../../src/cli/debugger/break-in.js";
-import { runLinuxConnect } from "../../src/cli/debugger/linux-connect.js";
+import { parseConnectRequest } from "../../src/cli/connect-options.js";
+import { attachLinux } from "../../src/cli/debugger/linux-connect.js";
 import type { Target } from "../../src/core/inventory.js";
 import type { CommandResult, RemoteSession } from "../../src/core/interfaces.js";
 import { UdpKgdbStub } from "../../src/peers/rsp-stub.js";
@@ -105,7 +106,7 @@ describe("connect --break-in sysrq-ssh", () => {
       resumed: () => s.stub.running,
     }));
     const { out } = captureOutput();
-    await runLinuxConnect(ctx(), s.target, { exec: "regs; detach" }, { openSession: async () => session });
+    await attachLinux(ctx(), s.target, parseConnectRequest({ exec: "regs; detach" }), { openSession: async () => session });
     expect(session.commands).toEqual([SYSRQ_G_COMMAND]);
     expect(out.join("")).toMatch(/^rip\s+0xffffffff81001234\s+0xffffffff81001234$/m);
     expect(s.counts().bytesBeforeSysrq).toBe(0);
@@ -123,7 +124,9 @@ describe("connect --break-in sysrq-ssh", () => {
     });
     captureOutput();
     const e = await codeOf(
-      runLinuxConnect(ctx(), s.target, { exec: "regs", breakIn: "sysrq-ssh" }, { openSession: async () => session }),
+      attachLinux(ctx(), s.target, parseConnectRequest({ exec: "regs", breakIn: "sysrq-ssh" }), {
+        openSession: async () => session,
+      }),
     );
     expect(e.code).toBe("NETDBG-E450");
     expect(e.message).toContain("sudo: a password is required");
@@ -134,7 +137,7 @@ describe("connect --break-in sysrq-ssh", () => {
   it("an unknown --break-in method is a usage error", async () => {
     const target: Target = { name: "t", os: "linux", address: "127.0.0.1" };
     captureOutput();
-    const e = await codeOf(runLinuxConnect(ctx(), target, { exec: "regs", breakIn: "nmi" }));
+    const e = await codeOf((async () => attachLinux(ctx(), target, parseConnectRequest({ exec: "regs", breakIn: "nmi" })))());
     expect(e.code).toBe("NETDBG-E003");
   });
 });

@@ -6,8 +6,9 @@
  */
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { Context } from "../../src/cli/context.js";
-import { connectWindows } from "../../src/cli/debugger/windows-connect.js";
-import { setupTarget as windowsSetup } from "../../src/cli/setup-run.js";
+import type { ConnectRequest } from "../../src/cli/connect-options.js";
+import { attachWindows } from "../../src/cli/debugger/windows-connect.js";
+import { setupFromFlags as windowsSetup } from "../helpers/setup-flags.js";
 import type { Target } from "../../src/core/inventory.js";
 import { windowsRebootRigs } from "../helpers/windows-cli.js";
 
@@ -18,13 +19,13 @@ const rebootRig = windowsRebootRigs();
 async function rig() {
   // a terminal to type at: setup attaches only then
   const r = await rebootRig({ prefix: "nd-handoff-", isTTY: true, pokeIntervalMs: 100 });
-  const attached: Record<string, unknown>[] = [];
+  const attached: ConnectRequest[] = [];
   const deps = {
     ...r.deps,
     // the real connect, with a command instead of the REPL
-    connect: async (c: Context, tt: Target, o: Record<string, unknown>) => {
+    connect: async (c: Context, tt: Target, o: ConnectRequest) => {
       attached.push(o);
-      await connectWindows(c, tt, { ...o, exec: "version", timeout: "10" });
+      await attachWindows(c, tt, { ...o, exec: "version", timeoutS: 10 });
     },
   };
   return { ...r, deps, attached };
@@ -38,7 +39,7 @@ describe("hand-off after setup", () => {
     expect(text).toContain("Host firewall: not involved (the target 127.0.0.1 is on this machine's loopback).");
     expect(text).toContain(`its KDNET pokes (protocol version 5) reach this host on UDP port ${port}`);
     expect(text).toContain("Attaching: netdbg connect win");
-    expect(attached).toEqual([{ port: String(port) }]);
+    expect(attached).toEqual([{ port, setupCheck: true, acceptNewHostKey: false }]);
     expect(peers[0]!.stats.handshakes).toBeGreaterThan(0);
     expect(text.slice(text.indexOf("Attaching"))).toMatch(/kd> version\nWindows kernel build \d+ x64/);
     expect(text).not.toContain("or WinDbg:");

@@ -10,8 +10,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { setupFleet } from "../../src/cli/commands/setup.js";
+import { parseSetupRequest } from "../../src/cli/options.js";
 import { type Context, createContext } from "../../src/cli/context.js";
-import { setupTarget as linuxSetup, teardownTarget, setupTarget as windowsSetup } from "../../src/cli/setup-run.js";
+import {
+  setupFromFlags as linuxSetup,
+  teardownFromFlags as teardownTarget,
+  setupFromFlags as windowsSetup,
+} from "../helpers/setup-flags.js";
 import type { HostFirewallPort } from "../../src/journey/host-firewall.js";
 import { isNetdbgError } from "../../src/core/error.js";
 import type { Target } from "../../src/core/inventory.js";
@@ -380,12 +385,11 @@ describe("a fleet of Windows targets over real SSH, host firewall included", () 
         inv.targets.push(...targets);
       });
       const originals = new Map([...models].map(([n, m]) => [n, m.storeBytes()]));
-      const outcomes = await setupFleet(
-        ctx,
-        targets,
-        { concurrency: "3" },
-        { ...deps, firewall: firewall(), openSession: async (t) => connectSsh(fleetSrv.connectOptions(dir, t.name)) },
-      );
+      const outcomes = await setupFleet(ctx, targets, parseSetupRequest({ concurrency: "3" }), {
+        ...deps,
+        firewall: firewall(),
+        openSession: async (t) => connectSsh(fleetSrv.connectOptions(dir, t.name)),
+      });
       expect(outcomes.map((o) => [o.target, o.ok])).toEqual([
         ["fa", true],
         ["fb", false],

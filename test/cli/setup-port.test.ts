@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { setupFleet } from "../../src/cli/commands/setup.js";
+import { parseSetupRequest } from "../../src/cli/options.js";
 import { createContext } from "../../src/cli/context.js";
 import { isNetdbgError } from "../../src/core/error.js";
 import type { Target } from "../../src/core/inventory.js";
@@ -73,7 +74,7 @@ describe("the port step", () => {
     const ready = await ensurePorts(ctx, inv.targets, {}, async () => true);
     expect(ready.map((x) => x.port)).toEqual([50000, 50001, 50002, 50003]);
     expect((await ctx.inventory.load()).targets.map((x) => x.port)).toEqual([50000, 50001, 50002, 50003]);
-    const err = await setupFleet(ctx, inv.targets, { port: "50100" }).catch((e: unknown) => e);
+    const err = await setupFleet(ctx, inv.targets, parseSetupRequest({ port: "50100" })).catch((e: unknown) => e);
     expect(isNetdbgError(err) && err.code).toBe("NETDBG-E743");
   });
 });

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { captureContext, createContext } from "../../src/cli/context.js";
-import { setupTarget } from "../../src/cli/setup-run.js";
+import { setupFromFlags as setupTarget } from "../helpers/setup-flags.js";
 import type { Target } from "../../src/core/inventory.js";
 import { LinuxTargetModel } from "../../src/peers/linux-target.js";
 

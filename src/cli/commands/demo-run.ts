@@ -22,10 +22,11 @@ import { type LinuxPeer, startLinuxPeer } from "../../peers/linux.js";
 import { startWindowsPeer, type WindowsPeer } from "../../peers/windows.js";
 import { locatePwsh, PwshEngine } from "../../peers/windows-target/engine.js";
 import { type Context, captureContext, createContext } from "../context.js";
-import { runLinuxConnect } from "../debugger/linux-connect.js";
+import { attachLinux } from "../debugger/linux-connect.js";
 import { BUNDLED_KGDBOE_SOURCE, resolveKgdboeSource } from "../../io/kgdboe-source.js";
 import { DEFAULT_KGDBOE_GIT } from "../../targets/linux/paths.js";
-import { connectWindows } from "../debugger/windows-connect.js";
+import { attachWindows } from "../debugger/windows-connect.js";
+import { parseSetupRequest, parseTeardownRequest } from "../options.js";
 import { setupTarget, teardownTarget } from "../setup-run.js";
 
 const WIN = "demo-win";
@@ -188,12 +189,9 @@ export async function runDemo(parent: Context, opts: DemoOptions): Promise<void>
     // engine: a pwsh that is starting meanwhile costs the demo nothing
     step(`setup ${LINUX}: probe over SSH, plan, upload the kgdboe source by SFTP, build it with kbuild, load it, verify`);
     const [linSetupCtx, linSetup] = phase();
-    await setupTarget(
-      linSetupCtx,
-      linTarget,
-      { kgdboeSource: source, connect: false, ...noFirewall },
-      { openSession: (t) => openSession(t) },
-    );
+    await setupTarget(linSetupCtx, linTarget, parseSetupRequest({ kgdboeSource: source, connect: false, ...noFirewall }), {
+      openSession: (t) => openSession(t),
+    });
 
     await started;
     step(`${WIN}: its PowerShell scripts run in ${scriptEngine}`);
@@ -205,17 +203,12 @@ export async function runDemo(parent: Context, opts: DemoOptions): Promise<void>
       `setup ${WIN}: generate and store a KDNET key, probe over SSH, plan, apply (BCD export, entry copy, dbgsettings, busparams, BitLocker suspension, one-time boot), verify, restart, wait for the first poke`,
     );
     const [winSetupCtx, winSetup] = phase();
-    await setupTarget(
-      winSetupCtx,
-      winTarget,
-      { reboot: true, connect: false, ...noFirewall },
-      {
-        openSession: (t) => openSession(t),
-        clock: demoClock,
-        openKdnetPort: (p) => openUdp({ port: p, address: "127.0.0.1" }),
-        pokeGraceMs: 10_000,
-      },
-    );
+    await setupTarget(winSetupCtx, winTarget, parseSetupRequest({ reboot: true, connect: false, ...noFirewall }), {
+      openSession: (t) => openSession(t),
+      clock: demoClock,
+      openKdnetPort: (p) => openUdp({ port: p, address: "127.0.0.1" }),
+      pokeGraceMs: 10_000,
+    });
     const key = await ctx.secrets.get(WIN);
     if (key !== undefined) {
       ctx.secretsSeen.push(key);
@@ -226,33 +219,34 @@ export async function runDemo(parent: Context, opts: DemoOptions): Promise<void>
     const bannerAt = `0x${lin.banner.address.toString(16)}`;
     const winCmds = "version; r";
     const linCmds = `x/s ${bannerAt}; regs`;
+    const linuxDebug = { timeoutS: 10, setupCheck: true, acceptNewHostKey: false };
     let winConnect: Phase | undefined;
     let linConnect: Phase | undefined;
     if (interactive) {
       if (os === "windows") {
         step(`hand-off: 'netdbg connect ${WIN}' — the KD prompt; 'q' leaves (the Linux prompt: netdbg demo --os linux)`);
-        await connectWindows(ctx, winTarget, { timeout: "30", before: "r" });
+        await attachWindows(ctx, winTarget, { timeoutS: 30, before: "r" });
       } else {
         step(`hand-off: 'netdbg connect ${LINUX}' — the GDB-protocol prompt; 'quit' leaves (the Windows prompt: netdbg demo)`);
-        await runLinuxConnect(ctx, linTarget, { timeout: "10", before: linCmds });
+        await attachLinux(ctx, linTarget, { ...linuxDebug, before: linCmds });
       }
     } else {
       step(`hand-off: 'netdbg connect ${WIN} --exec "${winCmds}"' (KDNET + KD over UDP)`);
       const [c1, p1] = phase();
-      await connectWindows(c1, winTarget, { timeout: "30", exec: winCmds });
+      await attachWindows(c1, winTarget, { timeoutS: 30, exec: winCmds });
       winConnect = p1;
       step(`hand-off: 'netdbg connect ${LINUX} --exec "${linCmds}"' (GDB remote protocol over UDP)`);
       const [c2, p2] = phase();
-      await runLinuxConnect(c2, linTarget, { timeout: "10", exec: linCmds });
+      await attachLinux(c2, linTarget, { ...linuxDebug, exec: linCmds });
       linConnect = p2;
     }
 
     // ---- teardown: undo every journaled change, then check the targets look as they did
     step(`teardown ${WIN} and ${LINUX}: replay the change journals' undos in reverse`);
     const [winDownCtx, winDown] = phase();
-    await teardownTarget(winDownCtx, winTarget, {}, { openSession: (t) => openSession(t) });
+    await teardownTarget(winDownCtx, winTarget, parseTeardownRequest({}), { openSession: (t) => openSession(t) });
     const [linDownCtx, linDown] = phase();
-    await teardownTarget(linDownCtx, linTarget, {}, { openSession: (t) => openSession(t) });
+    await teardownTarget(linDownCtx, linTarget, parseTeardownRequest({}), { openSession: (t) => openSession(t) });
     const winAfter = win.model.storeBytes();
     if (winAfter !== winBefore) throw netdbgError("E772", { target: WIN, what: "its BCD store is not the one it had" });
     const left = lin.model.leftovers();

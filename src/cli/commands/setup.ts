@@ -5,14 +5,15 @@ import type { Context } from "../context.js";
 import type { SetupResult } from "../../journey/setup.js";
 import type { FleetOutcome } from "../fleet.js";
 import { table } from "../output.js";
+import { parseSetupRequest, type SetupCommand } from "../options.js";
 import { createPrompter, requireFlags } from "../prompts.js";
 
 /** Set up one target under its lock: the one sequence (src/journey), rendered (src/cli/setup-run.ts). */
-export async function setupOne(ctx: Context, target: Target, opts: Record<string, unknown>): Promise<void> {
+export async function setupOne(ctx: Context, target: Target, request: SetupCommand): Promise<void> {
   const { withTargetLock } = await import("../target-lock.js");
   const { setupTarget } = await import("../setup-run.js");
-  await withTargetLock(ctx, target.name, "setup", opts, async () => {
-    await setupTarget(ctx, target, opts);
+  await withTargetLock(ctx, target.name, "setup", request, async () => {
+    await setupTarget(ctx, target, request);
   });
 }
 
@@ -89,12 +90,14 @@ export function register(program: Command, ctx: () => Context): void {
         if (!ask.interactive) requireFlags(["target (a name, --all or --group)"]);
         const { runWizard } = await import("../wizard.js");
         const w = await runWizard(c, ask, opts, (f) => cmd.getOptionValueSource(f));
-        return setupOne(c, w.target, w.opts);
+        // parsed after the answers are merged into the flags: the one path every setup takes
+        return setupOne(c, w.target, parseSetupRequest(w.opts));
       }
       if (targets.length === 0) throw netdbgError("E005", { name: "(any: the inventory is empty)" });
-      if (targets.length === 1) return setupOne(c, targets[0]!, opts);
+      const request = parseSetupRequest(opts);
+      if (targets.length === 1) return setupOne(c, targets[0]!, request);
 
-      await setupFleet(c, targets, opts);
+      await setupFleet(c, targets, request);
     });
 }
 
@@ -106,35 +109,36 @@ export function register(program: Command, ctx: () => Context): void {
 export async function setupFleet(
   c: Context,
   targets: readonly Target[],
-  opts: Record<string, unknown>,
+  request: SetupCommand,
   deps: import("../journey-deps.js").CliDeps = {},
 ): Promise<FleetOutcome[]> {
-  const concurrency = Number(opts.concurrency ?? 8);
+  const concurrency = Number(request.concurrency ?? 8);
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) {
     throw netdbgError("E003", {
       option: "--concurrency",
-      value: String(opts.concurrency),
+      value: String(request.concurrency),
       reason: "expected 1–64",
       fix: "Pass --concurrency <1-64>.",
     });
   }
-  if (opts.port !== undefined) throw netdbgError("E743", { count: targets.length });
+  if (request.port !== undefined) throw netdbgError("E743", { count: targets.length });
   const { ensurePorts } = await import("../../journey/port.js");
   const { isUdpPortFree } = await import("../../io/port-probe.js");
   const ready = await ensurePorts(
     targets,
-    { check: Boolean(opts.check) },
+    { check: request.check },
     { inventory: c.inventory, log: c.log, isFree: deps.isPortFree ?? isUdpPortFree },
   );
   const { fleetExitCode, runFleet } = await import("../fleet.js");
   const { withTargetLock } = await import("../target-lock.js");
-  const { setupResultOf } = await import("../setup-run.js");
+  const { setupResult } = await import("../setup-run.js");
   const { setupJson } = await import("../../journey/setup.js");
   // each target's sequence returns its result as data (nothing printed): the summary is built from those
   const outcomes = await runFleet(
     c,
     ready,
-    (child, t) => withTargetLock(child, t.name, "setup", opts, () => setupResultOf(child, t, { ...opts, connect: false }, deps)),
+    (child, t) =>
+      withTargetLock(child, t.name, "setup", request, () => setupResult(child, t, { ...request, connect: false }, deps)),
     { concurrency, title: "setup" },
   );
   const resultOf = (o: FleetOutcome) => o.result as SetupResult | undefined;

@@ -11,9 +11,11 @@ export function register(program: Command, ctx: () => Context): void {
     .option("--restore-export <file>", "Windows: restore the BCD store exported before setup (when the journal is lost)")
     .action(async (name: string, opts: Record<string, unknown>) => {
       const c = ctx();
+      const { parseTeardownRequest } = await import("../options.js");
+      const request = parseTeardownRequest(opts);
       const target = await c.inventory.get(name);
       const { withTargetLock } = await import("../target-lock.js");
       const { teardownTarget } = await import("../setup-run.js");
-      await withTargetLock(c, name, "teardown", opts, () => teardownTarget(c, target, opts));
+      await withTargetLock(c, name, "teardown", request, () => teardownTarget(c, target, request));
     });
 }

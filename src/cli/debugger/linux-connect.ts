@@ -8,7 +8,7 @@ import type { Context } from "../context.js";
 import { type CommandResult, COMMANDS, LinuxDebugger } from "./linux-commands.js";
 import { type BreakIn, breakInMethod, sysrqBreakIn } from "./break-in.js";
 import { openRemote } from "./linux-session.js";
-import { type ConnectFlags, type ConnectRequest, parseConnectRequest } from "../connect-options.js";
+import type { ConnectRequest } from "../connect-options.js";
 
 export interface LinuxConnectDeps {
   /** SSH to the target for --break-in sysrq-ssh (default: ssh2 with the inventory and ~/.ssh/config). */
@@ -28,16 +28,6 @@ function progressBar(ctx: Context): ((done: number, total: number, rate: number)
       `\r[${"#".repeat(filled)}${".".repeat(width - filled)}] ${((done / total) * 100).toFixed(0).padStart(3)}% ${done}/${total} bytes ${(rate / 1024).toFixed(1)} KiB/s${done >= total ? "\n" : ""}`,
     );
   };
-}
-
-/** `netdbg connect <linux-target>` from flags (the demo, the setup hand-off): parsed, then {@link attachLinux}. */
-export async function runLinuxConnect(
-  ctx: Context,
-  target: Target,
-  flags: ConnectFlags,
-  deps: LinuxConnectDeps = {},
-): Promise<void> {
-  return attachLinux(ctx, target, parseConnectRequest(flags), deps);
 }
 
 /** `netdbg connect <linux-target>`: attach over kgdboe (or --endpoint), then --exec commands or a REPL. */

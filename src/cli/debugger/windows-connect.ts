@@ -3,7 +3,7 @@ import { netdbgError } from "../../core/error.js";
 import type { Target } from "../../core/inventory.js";
 import { parseKdnetKey } from "../../core/kdnet-key.js";
 import { KdClient } from "../../engine/kdnet/api.js";
-import { type ConnectFlags, type ConnectRequest, parseConnectRequest } from "../connect-options.js";
+import type { ConnectRequest } from "../connect-options.js";
 import { DEFAULT_KDNET_PORT } from "../options.js";
 import type { Context } from "../context.js";
 
@@ -13,11 +13,6 @@ import { openKdnetSession } from "./windows-session.js";
 
 /** How long a Windows attach waits for the first poke when the caller sets no timeout (the setup hand-off). */
 const DEFAULT_WAIT_SECONDS = 60;
-
-/** `netdbg connect <windows-target>` from flags (the demo, the setup hand-off): parsed, then {@link attachWindows}. */
-export async function connectWindows(ctx: Context, target: Target, flags: ConnectFlags): Promise<void> {
-  return attachWindows(ctx, target, parseConnectRequest(flags));
-}
 
 /** `netdbg connect <windows-target>`: KDNET handshake, then --exec commands or the KD prompt. */
 export async function attachWindows(

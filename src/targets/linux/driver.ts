@@ -21,7 +21,14 @@ import { netdbgError } from "../../core/error.js";
 import type { Target } from "../../core/inventory.js";
 import { DEFAULT_UDP_PORT } from "./paths.js";
 import type { LinuxTemplates } from "./plan.js";
-import { type LinuxSetupDeps, type RspCheckResult, setupLinuxTarget, teardownLinuxTarget } from "./setup.js";
+import {
+  type LinuxSetupDeps,
+  type LinuxSetupResult,
+  type RspCheckResult,
+  setupHeadline,
+  setupLinuxTarget,
+  teardownLinuxTarget,
+} from "./setup.js";
 import type { KgdboeSource } from "./source.js";
 
 /** The ports only Linux needs, given by the composition root. */
@@ -101,6 +108,36 @@ async function overSsh<T>(
   }
 }
 
+/** The text report of a Linux setup: with --check the probe commands and the plan, else what runs now. */
+function setupReport(name: string, d: LinuxSetupResult, actions: JourneyAction[]): string[] {
+  if (d.check)
+    return [
+      `Read-only probe commands sent to ${name} (they change nothing):`,
+      ...d.commands.map((c) => `  # ${c.step}\n  ${c.command.split("\n").join("\n  ")}`),
+      "",
+      `Plan for ${name} (kernel ${d.kernel}, NIC ${d.nic}, UDP ${d.udpPort}) — nothing below was run:`,
+      ...actions.flatMap((a) => [
+        `  [${a.outcome === "unchanged" ? "unchanged" : "would run"}] ${a.title}`,
+        `    ${a.command.split("\n").join("\n    ")}`,
+        ...(a.undo ? [`    undo: ${a.undo}`] : []),
+      ]),
+    ];
+  const changed = actions.some((a) => a.outcome === "changed");
+  const text = setupHeadline(name, { actions, changed, ...(d.verified ? { verified: d.verified } : {}) });
+  text.push(`  kernel ${d.kernel}, NIC ${d.nic}, UDP port ${d.udpPort}, force_single_core=${d.forceSingleCore}`);
+  if (d.verified?.udpTarget)
+    text.push(`  kgdboe says: target remote udp:${d.verified.udpTarget.host}:${d.verified.udpTarget.port}`);
+  const rsp = d.verified?.rsp;
+  if (rsp?.outcome === "verified")
+    text.push(
+      `  verified by RSP: ${rsp.endpoint} answered the break-in (stop ${rsp.stop}${rsp.pc ? `, pc ${rsp.pc}` : ""}${rsp.roundTripMs !== undefined ? `, round trip ${rsp.roundTripMs} ms` : ""}) and detached; the kernel runs on`,
+    );
+  else if (rsp?.outcome === "skipped") text.push(`  RSP check skipped (${rsp.reason})`);
+  // no-answer / not-detached: a coded warning in the warnings (logged with the others)
+  if (d.commit) text.push(`  kgdboe source ${d.source} (commit ${d.commit})`);
+  return text;
+}
+
 export function linuxDriver(ports: LinuxDriverPorts): OsDriver {
   return {
     os: "linux",
@@ -146,9 +183,13 @@ export function linuxDriver(ports: LinuxDriverPorts): OsDriver {
       );
       const { actions, changed, target: _t, check: _c, warnings, advice, ...rest } = result;
       const gdb = `target remote udp:${target.address}:${result.udpPort}`;
+      const journeyActions = actions.map(
+        (a): JourneyAction => ({ ...a, where: "target", outcome: a.outcome as JourneyAction["outcome"] }),
+      );
       return {
         changed,
-        actions: actions.map((a): JourneyAction => ({ ...a, where: "target", outcome: a.outcome as JourneyAction["outcome"] })),
+        actions: journeyActions,
+        text: setupReport(target.name, result, journeyActions),
         handoff: { gdb: `gdb vmlinux -ex '${gdb}'` },
         attachable: !request.check,
         warnings,

@@ -4,16 +4,17 @@
  * passive watch for the first KDNET poke, and the journal's undo or an exported store's restore (run.ts).
  * It returns data; src/cli renders it.
  */
-import type {
-  DriverDeps,
-  DriverSetupInput,
-  DriverSetupResult,
-  JourneyAction,
-  LinkRequest,
-  OsDriver,
-  Progress,
-  TargetTeardownResult,
-  TeardownRequest,
+import {
+  actionLines,
+  type DriverDeps,
+  type DriverSetupInput,
+  type DriverSetupResult,
+  type JourneyAction,
+  type LinkRequest,
+  type OsDriver,
+  type Progress,
+  type TargetTeardownResult,
+  type TeardownRequest,
 } from "../../core/driver.js";
 import { netdbgError } from "../../core/error.js";
 import type { Target } from "../../core/inventory.js";
@@ -76,6 +77,44 @@ async function recordKdnetSource(deps: DriverDeps, target: Target, poke: KdnetPo
     deps.log.warn(
       `In the debug boot '${target.name}' sends KDNET from ${rec.address}, not its SSH address ${target.address} (KDNET's own adapter takes an address from DHCP or 169.254.x.x). Recorded as its KDNET address; 'netdbg connect' listens for it.`,
     );
+}
+
+/** The text report of a Windows setup: the target's actions, then where the debug entry stands. */
+function rebootReport(
+  name: string,
+  r: {
+    check: boolean;
+    actions: JourneyAction[];
+    port: number;
+    hostIp: string;
+    entry: string | null;
+    rebooted: RebootResult | undefined;
+  },
+): { text: string[]; textWarnings: string[] } {
+  const text = actionLines(r.check, r.actions);
+  const textWarnings: string[] = [];
+  if (r.check) return { text: [...text, "Nothing was changed (--check)."], textWarnings };
+  text.push("");
+  const rb = r.rebooted;
+  if (rb?.poke) {
+    text.push(
+      `'${name}' restarted into the debug entry: its KDNET pokes (protocol version ${rb.poke.version}) reach this host on UDP port ${r.port} from ${rb.poke.from} and authenticate with the stored key.`,
+    );
+    if (!rb.ssh) textWarnings.push(`SSH to '${name}' did not come back after the reboot: ${rb.sshError ?? "no answer"}`);
+  } else if (rb) {
+    if ((rb.bootedEntry ?? null) === r.entry && rb.debug !== false)
+      text.push(`'${name}' restarted into the debug entry ${r.entry}; KDNET now sends to ${r.hostIp} port ${r.port}.`);
+    else
+      textWarnings.push(
+        `'${name}' restarted into ${rb.bootedEntry ?? "an unknown entry"}, not the debug entry ${r.entry}: check its boot menu, then 'netdbg setup ${name} --reboot' again.`,
+      );
+  } else
+    text.push(
+      r.actions.some((a) => a.id === "bcd.default")
+        ? `'${name}' must boot the debug entry before a debugger can attach: restart it (shutdown /r /t 0, or setup --reboot); it boots the debug entry from now on.`
+        : `'${name}' must boot the debug entry before a debugger can attach: restart it (shutdown /r /t 0, or setup --reboot); it boots the debug entry once, the next restart returns to the normal entry.`,
+    );
+  return { text, textWarnings };
 }
 
 export function windowsDriver(ports: WindowsDriverPorts = {}): OsDriver {
@@ -188,9 +227,11 @@ export function windowsDriver(ports: WindowsDriverPorts = {}): OsDriver {
         };
       });
       const windbg = `windbg -k net:port=${port},key=${key}`;
+      const report = rebootReport(target.name, { check, actions, port, hostIp, entry: p.entryGuid ?? null, rebooted });
       return {
         changed: rep.changed,
         actions,
+        ...report,
         handoff: { windbg },
         attachable: !check && rebooted?.poke !== undefined,
         warnings: p.warnings,

@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest
 import { createContext } from "../../../src/cli/context.js";
 import { loadTemplates, resolveKgdboeSource } from "../../../src/io/kgdboe-source.js";
 import { DEFAULT_KGDBOE_GIT } from "../../../src/targets/linux/paths.js";
-import { setupTarget as linuxSetup, teardownTarget as linuxTeardown } from "../../../src/cli/setup-run.js";
+import { setupFromFlags as linuxSetup, teardownFromFlags as linuxTeardown } from "../../helpers/setup-flags.js";
 import { isNetdbgError } from "../../../src/core/error.js";
 import type { Target } from "../../../src/core/inventory.js";
 import { connectSsh } from "../../../src/io/ssh.js";

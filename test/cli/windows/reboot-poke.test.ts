@@ -4,7 +4,7 @@
  * from the model's {dbgsettings}, to the host address and port from it. The host only listens (never answers).
  */
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { setupTarget as windowsSetup } from "../../../src/cli/setup-run.js";
+import { setupFromFlags as windowsSetup } from "../../helpers/setup-flags.js";
 import { isNetdbgError } from "../../../src/core/error.js";
 import { generateKdnetKey } from "../../../src/core/kdnet-key.js";
 import { openUdp } from "../../../src/engine/kdnet/udp.js";

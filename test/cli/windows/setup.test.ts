@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { isNetdbgError, netdbgError } from "../../../src/core/error.js";
 import type { Target } from "../../../src/core/inventory.js";
 import type { Context } from "../../../src/cli/context.js";
-import { setupTarget as windowsSetup, teardownTarget as windowsTeardown } from "../../../src/cli/setup-run.js";
+import { setupFromFlags as windowsSetup, teardownFromFlags as windowsTeardown } from "../../helpers/setup-flags.js";
 import { parseDbgSettings } from "../../../src/targets/windows/index.js";
 import { windowsCliRigs } from "../../helpers/windows-cli.js";
 import { KEY } from "../../helpers/windows-config.js";

@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { setupTarget as windowsSetup, teardownTarget as windowsTeardown } from "../../../src/cli/setup-run.js";
+import { setupFromFlags as windowsSetup, teardownFromFlags as windowsTeardown } from "../../helpers/setup-flags.js";
 import { isNetdbgError } from "../../../src/core/error.js";
 import type { Target } from "../../../src/core/inventory.js";
 import type { CommandResult, PowerShellRunner } from "../../../src/core/interfaces.js";
