@@ -16,7 +16,8 @@ import { ensurePorts } from "../src/journey/port.js";
 import { isUdpPortFree } from "../src/io/port-probe.js";
 import { type Context, createContext } from "../src/cli/context.js";
 import { runFleet } from "../src/cli/fleet.js";
-import { setupResultOf } from "../src/cli/setup-run.js";
+import { parseSetupRequest } from "../src/cli/options.js";
+import { setupResult } from "../src/cli/setup-run.js";
 import type { Target } from "../src/core/inventory.js";
 import { connectSsh, type SshConnectOptions } from "../src/io/ssh.js";
 
@@ -77,11 +78,12 @@ async function fleetSetup(
     { inventory: r.ctx.inventory, log: r.ctx.log, isFree: isUdpPortFree },
   );
   const portsMs = performance.now() - t0;
+  const request = parseSetupRequest(opts);
   const outcomes = await runFleet(
     r.ctx,
     ready,
     (child, t) =>
-      setupResultOf(child, t, opts, {
+      setupResult(child, t, request, {
         openSession: async () => connectSsh(r.options.get(t.name)!),
         renderer: "silent",
       }),

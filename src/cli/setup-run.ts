@@ -13,7 +13,7 @@ import { runTeardown, type TeardownResult, teardownJson } from "../journey/teard
 import type { Context } from "./context.js";
 import { type CliDeps, journeyDeps } from "./journey-deps.js";
 import type { ConnectRequest } from "./connect-options.js";
-import { type LinkCommand, parseSetupRequest, type SetupCommand, type TeardownCommand } from "./options.js";
+import type { LinkCommand, SetupCommand, TeardownCommand } from "./options.js";
 import { askPassword } from "./prompts.js";
 
 /** One progress display for every driver: a listr2 task whose title follows the phase (none when silent). */
@@ -85,16 +85,6 @@ export async function setupResult(ctx: Context, target: Target, request: SetupCo
     progress: progressOf(ctx, deps),
     showSecrets: Boolean(ctx.opts.showSecrets),
   });
-}
-
-/** {@link setupResult} from raw flags: only for bench/fleet.ts (outside the CLI), which should move to setupResult. */
-export async function setupResultOf(
-  ctx: Context,
-  target: Target,
-  flags: Record<string, unknown>,
-  deps: CliDeps = {},
-): Promise<SetupResult> {
-  return setupResult(ctx, target, parseSetupRequest(flags), deps);
 }
 
 /** Set up one target (the port step included; the caller holds the target's lock), render, hand off. */
