@@ -93,6 +93,8 @@ interface Exchange {
   naksSinceTx: number;
   tries: number;
   rto: number;
+  /** Its first timeout: `rto` over this is how far it has been backed off. */
+  firstRto: number;
   /** The round trips of its kind of request (see RoundTrips). */
   trips: RoundTrips;
   /** Reply bytes it asks for, where the request says (`m`, `x`); 0 when unknown. */
@@ -418,6 +420,7 @@ export class RspClient {
     const label = raw.subarray(0, 40).toString("latin1");
     const { kind: requestKind, replyBytes } = kindOf(raw);
     const trips = this.tripsOf(requestKind);
+    const firstRto = this.firstTimeout(trips, replyBytes);
     return new Promise<string>((resolve, reject) => {
       const ex: Exchange = {
         label,
@@ -431,7 +434,8 @@ export class RspClient {
         ackSeen: false,
         naksSinceTx: 0,
         tries: 0,
-        rto: this.firstTimeout(trips, replyBytes),
+        rto: firstRto,
+        firstRto,
         trips,
         replyBytes,
         sentAt: 0,
@@ -511,7 +515,7 @@ export class RspClient {
     if (this.transport.kind === "udp" && !ex.ackSeen && ex.naksSinceTx === 0 && this.ackRtt !== undefined) {
       // backed off like the full timeout: a target that is merely slow (a starved VM) must not be fed a
       // resent request every few ms, each of which it answers in full
-      const backoff = ex.rto / Math.max(1, ex.trips.rto);
+      const backoff = ex.rto / ex.firstRto;
       wait = Math.min(wait, Math.max(this.minRto, (2 * this.ackRtt + 4 * this.ackVar) * backoff));
     }
     if (!ex.repeatable) wait = Math.max(wait, MIN_RTO_UNSAFE_MS);
