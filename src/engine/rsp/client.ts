@@ -133,30 +133,41 @@ interface Exchange {
   reject: (e: Error) => void;
 }
 
+/** RFC 6298 smoothing of a series of times (ms): the smoothed mean and mean deviation. */
+class Smoothed {
+  srtt: number | undefined;
+  rttvar = 0;
+
+  add(ms: number): void {
+    if (this.srtt === undefined) {
+      this.srtt = ms;
+      this.rttvar = ms / 2;
+    } else {
+      this.rttvar = 0.75 * this.rttvar + 0.25 * Math.abs(this.srtt - ms);
+      this.srtt = 0.875 * this.srtt + 0.125 * ms;
+    }
+  }
+}
+
 /**
  * The measured round trips of one kind of request. A reply's time grows with its length where the target's way out
  * is slow (a TCG guest's emulated NIC: 0.1 ms for `S05`, 0.45 ms for a 496-byte read; a serial line: tens of ms), so
  * one timeout learnt on short exchanges fires before every long reply, and Karn's rule (resent exchanges are not
  * sampled) keeps it from ever learning otherwise. Kinds: the request's letter, and for memory the size class.
  */
-interface RoundTrips {
-  srtt: number | undefined;
-  rttvar: number;
-  rto: number;
+class RoundTrips extends Smoothed {
   /** The fastest clean exchange of this kind (ms): no answer to a resend of it can come back sooner. */
   minRtt: number | undefined;
-}
 
-/** RFC 6298 smoothing of one sample into an estimate (see RspClient.sample for the 2·rttvar). */
-function smooth(t: { srtt: number | undefined; rttvar: number; rto: number }, ms: number, min: number, max: number): void {
-  if (t.srtt === undefined) {
-    t.srtt = ms;
-    t.rttvar = ms / 2;
-  } else {
-    t.rttvar = 0.75 * t.rttvar + 0.25 * Math.abs(t.srtt - ms);
-    t.srtt = 0.875 * t.srtt + 0.125 * ms;
+  constructor(public rto: number) {
+    super();
   }
-  t.rto = Math.min(max, Math.max(min, t.srtt + 2 * t.rttvar));
+
+  /** One clean exchange's time: srtt + 2·rttvar within [min, max] (see RspClient.sample for the 2·rttvar). */
+  sample(ms: number, min: number, max: number): void {
+    this.add(ms);
+    this.rto = Math.min(max, Math.max(min, this.srtt! + 2 * this.rttvar));
+  }
 }
 
 /** The kind of a request (see RoundTrips), and the reply bytes it asks for (0: unknown). */
@@ -263,15 +274,12 @@ export class RspClient {
   private replyWhole = false;
   /** What a late rerun of the previous request would answer (see RequestOptions.rerunReply). */
   private staleRerun: string | undefined;
-  private srtt: number | undefined;
-  private rttvar = 0;
-  /** Smoothed time from sending a request to the stub's `+` (ms). */
-  private ackRtt: number | undefined;
-  private ackVar = 0;
-  /** Smoothed time from the stub's `+` to the whole reply (ms), of clean exchanges. */
-  private replyGap: number | undefined;
-  private gapVar = 0;
-  private rto: number;
+  /** The round trips of all kinds together (settling, pokes, a new kind's first wait). */
+  private readonly all: RoundTrips;
+  /** Time from sending a request to the stub's `+` (ms). */
+  private readonly ack = new Smoothed();
+  /** Time from the stub's `+` to the whole reply (ms), of clean exchanges. */
+  private readonly gap = new Smoothed();
   private readonly minRto: number;
   private readonly maxRto: number;
   private readonly maxTries: number;
@@ -311,9 +319,10 @@ export class RspClient {
     // TCP delivers or fails by itself: no retransmission (a resent request would run twice on a slow peer),
     // just a long wait before declaring the target dead
     const tcp = transport.kind === "tcp";
-    this.rto = options.timeoutMs ?? (udp ? 300 : tcp ? 20_000 : 3000);
-    this.minRto = options.minTimeoutMs ?? (udp ? 0.15 : Math.min(this.rto, 1000));
-    this.maxRto = options.maxTimeoutMs ?? Math.max(4000, this.rto);
+    const rto = options.timeoutMs ?? (udp ? 300 : tcp ? 20_000 : 3000);
+    this.all = new RoundTrips(rto);
+    this.minRto = options.minTimeoutMs ?? (udp ? 0.15 : Math.min(rto, 1000));
+    this.maxRto = options.maxTimeoutMs ?? Math.max(4000, rto);
     this.maxTries = options.maxTries ?? (udp ? 30 : tcp ? 1 : 4);
     this.minGiveUpMs = options.minGiveUpMs ?? (udp ? 2000 : 0);
     transport.onData((chunk) => this.onChunk(chunk));
@@ -335,12 +344,12 @@ export class RspClient {
 
   /** The current retransmission timeout (ms), adapted from measured round trips. */
   get timeout(): number {
-    return this.rto;
+    return this.all.rto;
   }
 
   /** Smoothed round-trip time of clean exchanges (ms), if measured. */
   get roundTrip(): number | undefined {
-    return this.srtt;
+    return this.all.srtt;
   }
 
   /** Recent text seen outside packets (kdb prompt, console), for diagnostics. */
@@ -372,9 +381,9 @@ export class RspClient {
           return;
         }
         this.sendRaw(Buffer.of(INTERRUPT));
-        this.interruptTimer = setTimeout(again, this.rto * 2);
+        this.interruptTimer = setTimeout(again, this.all.rto * 2);
       };
-      this.interruptTimer = setTimeout(again, this.rto * 2);
+      this.interruptTimer = setTimeout(again, this.all.rto * 2);
     }
   }
 
@@ -419,7 +428,7 @@ export class RspClient {
    * them arrive, and be dropped as stray, until the link has been quiet for two round trips.
    */
   private async settle(): Promise<void> {
-    const quiet = Math.min(this.maxRto, Math.max(5, 2 * (this.srtt ?? this.rto) + 4 * this.rttvar));
+    const quiet = Math.min(this.maxRto, Math.max(5, 2 * (this.all.srtt ?? this.all.rto) + 4 * this.all.rttvar));
     const deadline = performance.now() + Math.max(4 * quiet, 50);
     for (;;) {
       const since = performance.now() - this.lastRx;
@@ -540,11 +549,11 @@ export class RspClient {
     let wait = ex.rto;
     // only while the link shows loss (see spinning): on a clean one an ack late behind a long reply is far likelier
     // than a lost request, and each needless copy costs the target a whole reply more
-    if (this.transport.kind === "udp" && !ex.ackSeen && ex.naksSinceTx === 0 && this.ackRtt !== undefined && this.spinning()) {
+    if (this.transport.kind === "udp" && !ex.ackSeen && ex.naksSinceTx === 0 && this.ack.srtt !== undefined && this.spinning()) {
       // backed off like the full timeout: a target that is merely slow (a starved VM) must not be fed a
       // resent request every few ms, each of which it answers in full
       const backoff = ex.rto / ex.firstRto;
-      wait = Math.min(wait, Math.max(this.minRto, (2 * this.ackRtt + 4 * this.ackVar) * backoff));
+      wait = Math.min(wait, Math.max(this.minRto, (2 * this.ack.srtt + 4 * this.ack.rttvar) * backoff));
     }
     if (!ex.repeatable) wait = Math.max(wait, MIN_RTO_UNSAFE_MS);
     this.after(ex, wait);
@@ -683,13 +692,7 @@ export class RspClient {
     }
     const elapsed = performance.now() - ex.sentAt;
     if (!ex.retransmitted) {
-      if (this.ackRtt === undefined) {
-        this.ackRtt = elapsed;
-        this.ackVar = elapsed / 2;
-      } else {
-        this.ackVar = 0.75 * this.ackVar + 0.25 * Math.abs(this.ackRtt - elapsed);
-        this.ackRtt = 0.875 * this.ackRtt + 0.125 * elapsed;
-      }
+      this.ack.add(elapsed);
     }
     if ((ex.timer || ex.check || ex.spin) && ex.naksSinceTx === 0) {
       this.disarm(ex);
@@ -698,8 +701,8 @@ export class RspClient {
       // a late ack only the time a reply takes to follow it is added, not the whole floor again (which cost a lost
       // reply ~0.1 ms more than a lost request on loopback)
       const floor =
-        this.transport.kind === "udp" && ex.repeatable && this.replyGap !== undefined
-          ? Math.min(this.minRto, 2 * this.replyGap + 4 * this.gapVar)
+        this.transport.kind === "udp" && ex.repeatable && this.gap.srtt !== undefined
+          ? Math.min(this.minRto, 2 * this.gap.srtt + 4 * this.gap.rttvar)
           : this.minRto;
       this.after(ex, Math.max(floor, left));
     }
@@ -713,7 +716,7 @@ export class RspClient {
         this.sendRaw(Buffer.of(0x2d));
         this.pokeForStop(ex);
       },
-      Math.max(STOP_POKE_MS, 4 * this.rto),
+      Math.max(STOP_POKE_MS, 4 * this.all.rto),
     );
   }
 
@@ -877,8 +880,8 @@ export class RspClient {
             if (this.exhausted(ex)) this.finish(ex, undefined, this.notAnswering(ex));
             else this.transmit(ex);
           };
-          const cap = Math.min(ex.rto / 2, 2 * (this.srtt ?? 1));
-          const due = this.ackRtt === undefined ? cap : ex.sentAt + this.ackRtt + 2 * this.ackVar - performance.now();
+          const cap = Math.min(ex.rto / 2, 2 * (this.all.srtt ?? 1));
+          const due = this.ack.srtt === undefined ? cap : ex.sentAt + this.ack.srtt + 2 * this.ack.rttvar - performance.now();
           // at least the rest of this turn: the ack may follow in the same chunk or the next datagram read
           ex.nakWait = later(Math.max(0, Math.min(cap, due)), resend);
         }
@@ -1006,7 +1009,7 @@ export class RspClient {
       // timer) leaves the fastest round trip known
       const floor = trips.minRtt ?? this.minRtt ?? elapsed;
       this.sample(trips, ex.stalled === 0 ? elapsed : Math.max(floor, elapsed - ex.stalled), ex.replyBytes);
-      if (ex.ackSeen) this.sampleGap(performance.now() - ex.ackAt);
+      if (ex.ackSeen) this.gap.add(performance.now() - ex.ackAt);
       if (ex.turns > 0) this.minTurns = Math.min(this.minTurns ?? ex.turns, ex.turns);
     }
     this.finish(ex, ex.raw ? raw.toString("latin1") : text);
@@ -1027,7 +1030,7 @@ export class RspClient {
   private tripsOf(kind: string): RoundTrips {
     let t = this.kinds.get(kind);
     if (!t) {
-      t = { srtt: undefined, rttvar: 0, rto: this.rto, minRtt: undefined };
+      t = new RoundTrips(this.all.rto);
       this.kinds.set(kind, t);
     }
     return t;
@@ -1041,19 +1044,9 @@ export class RspClient {
    */
   private firstTimeout(trips: RoundTrips, replyBytes: number): number {
     if (trips.srtt !== undefined) return trips.rto;
-    if (replyBytes === 0 || !this.sized) return this.rto;
+    if (replyBytes === 0 || !this.sized) return this.all.rto;
     // twice the time in proportion: a reply's fixed costs make the proportion an overestimate for a longer one
-    return Math.min(this.maxRto, Math.max(this.rto, (2 * this.sized.ms * replyBytes) / this.sized.bytes));
-  }
-
-  private sampleGap(ms: number): void {
-    if (this.replyGap === undefined) {
-      this.replyGap = ms;
-      this.gapVar = ms / 2;
-    } else {
-      this.gapVar = 0.75 * this.gapVar + 0.25 * Math.abs(this.replyGap - ms);
-      this.replyGap = 0.875 * this.replyGap + 0.125 * ms;
-    }
+    return Math.min(this.maxRto, Math.max(this.all.rto, (2 * this.sized.ms * replyBytes) / this.sized.bytes));
   }
 
   /**
@@ -1063,13 +1056,8 @@ export class RspClient {
    * srtt ~15 ms; 2·rttvar halved the pull time. Spurious resends stay rare (backoff ×1.5 per timeout).
    */
   private sample(trips: RoundTrips, ms: number, replyBytes: number): void {
-    smooth(trips, ms, this.minRto, this.maxRto);
-    // the shared estimate (settling, pokes, a new kind's first wait)
-    const all = { srtt: this.srtt, rttvar: this.rttvar, rto: this.rto };
-    smooth(all, ms, this.minRto, this.maxRto);
-    this.srtt = all.srtt;
-    this.rttvar = all.rttvar;
-    this.rto = all.rto;
+    trips.sample(ms, this.minRto, this.maxRto);
+    this.all.sample(ms, this.minRto, this.maxRto);
     if (replyBytes > 0) {
       this.sized = this.sized
         ? { ms: 0.875 * this.sized.ms + 0.125 * ms, bytes: 0.875 * this.sized.bytes + 0.125 * replyBytes }
