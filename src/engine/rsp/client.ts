@@ -334,12 +334,21 @@ export class RspClient {
   }
 
   /**
-   * A count that grows with every sign of a damaging link: resends, naks either way, timeouts, packets with a
-   * bad checksum, duplicates and stray packets. Text outside packets (a console) does not count.
+   * A count that grows with every sign that the link itself damages what it carries: packets with a bad checksum
+   * and packet tails without their head (a datagram lost or overtaken). A slow target never gives these.
    */
   get damage(): number {
+    return this.stats.badPackets + this.stats.tailNaks;
+  }
+
+  /**
+   * A count that grows with every sign of trouble, the link's damage or a slow target's: besides `damage`, resends,
+   * naks either way, timeouts, duplicates and stray packets (a target that stalls past the timeout gives all of
+   * these on a perfect link). Text outside packets (a console) does not count.
+   */
+  get trouble(): number {
     const s = this.stats;
-    return s.retransmits + s.naksSent + s.naksReceived + s.timeouts + s.badPackets + s.duplicates + s.stray;
+    return this.damage + s.retransmits + s.naksSent + s.naksReceived + s.timeouts + s.duplicates + s.stray;
   }
 
   /** The current retransmission timeout (ms), adapted from measured round trips. */
