@@ -159,14 +159,20 @@ class RoundTrips extends Smoothed {
   /** The fastest clean exchange of this kind (ms): no answer to a resend of it can come back sooner. */
   minRtt: number | undefined;
 
-  constructor(public rto: number) {
+  /** The timeout: the first one given until a sample (a kind's is read only once sampled, see firstTimeout). */
+  constructor(public rto = 0) {
     super();
   }
 
-  /** One clean exchange's time: srtt + 2·rttvar within [min, max] (see RspClient.sample for the 2·rttvar). */
+  /** One clean exchange's time. */
   sample(ms: number, min: number, max: number): void {
     this.add(ms);
-    this.rto = Math.min(max, Math.max(min, this.srtt! + 2 * this.rttvar));
+    this.settle(min, max);
+  }
+
+  /** The timeout from the estimate: srtt + 2·rttvar within [min, max] (see RspClient.sample for the 2·rttvar). */
+  settle(min: number, max: number): void {
+    if (this.srtt !== undefined) this.rto = Math.min(max, Math.max(min, this.srtt + 2 * this.rttvar));
   }
 }
 
@@ -1033,13 +1039,13 @@ export class RspClient {
     if (trips.srtt === undefined) return;
     // in proportion to the link: one round trip more (a fixed millisecond would be ten round trips of a fast link)
     trips.rttvar = Math.min(this.maxRto, trips.rttvar * 1.5 + trips.srtt);
-    trips.rto = Math.min(this.maxRto, Math.max(this.minRto, trips.srtt + 2 * trips.rttvar));
+    trips.settle(this.minRto, this.maxRto);
   }
 
   private tripsOf(kind: string): RoundTrips {
     let t = this.kinds.get(kind);
     if (!t) {
-      t = new RoundTrips(this.all.rto);
+      t = new RoundTrips();
       this.kinds.set(kind, t);
     }
     return t;
