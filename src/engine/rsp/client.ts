@@ -82,6 +82,12 @@ export interface RequestOptions {
 
 interface Exchange {
   label: string;
+  /** Its number (stats.requests when it began). */
+  seq: number;
+  /** When its reply began to arrive (0: not yet). */
+  replyAt: number;
+  /** Timeouts of this exchange counted as signs of loss (see sawLoss), taken back when they prove spurious. */
+  lossTimeouts: number;
   frame: Buffer;
   kind: "request" | "resume";
   accept: ((reply: string) => boolean) | undefined;
@@ -270,6 +276,8 @@ export class RspClient {
   private queue: Promise<unknown> = Promise.resolve();
   private ackOwed = false;
   private lastReplyRaw: Buffer | undefined;
+  /** The exchange lastReplyRaw answered. */
+  private lastReplyEx: Exchange | undefined;
   /**
    * Copies of the last reply the stub may still send: one per resend or `-` of that exchange (each can make
    * the stub run the request again or resend its reply). Such a copy can arrive after the stub's `+` for
@@ -286,6 +294,11 @@ export class RspClient {
   private readonly ack = new Smoothed();
   /** Time from the stub's `+` to the whole reply (ms), of clean exchanges. */
   private readonly gap = new Smoothed();
+  /**
+   * The target's silences: how long after its first transmission a reply began whose timeouts proved spurious (see
+   * takeBack). While the link shows no loss, a read waits this long before it resends (see patient).
+   */
+  private readonly silences = new Smoothed();
   private readonly minRto: number;
   private readonly maxRto: number;
   private readonly maxTries: number;
@@ -461,10 +474,13 @@ export class RspClient {
     const label = raw.subarray(0, 40).toString("latin1");
     const { kind: requestKind, replyBytes } = kindOf(raw);
     const trips = this.tripsOf(requestKind);
-    const firstRto = this.firstTimeout(trips, replyBytes);
+    const firstRto = this.firstTimeout(trips, replyBytes, kind === "request" && REPEATABLE.test(label));
     return new Promise<string>((resolve, reject) => {
       const ex: Exchange = {
         label,
+        seq: this.stats.requests + 1,
+        replyAt: 0,
+        lossTimeouts: 0,
         frame: framePacket(raw),
         kind,
         accept: options.accept,
@@ -593,7 +609,7 @@ export class RspClient {
    * and spinning through such silences takes the core it needs (see SPIN_EVENTS).
    */
   private sawLoss(): void {
-    this.lossAt.push(this.stats.requests);
+    this.lossAt.push(this.pending?.seq ?? this.stats.requests);
     if (this.lossAt.length > SPIN_EVENTS) this.lossAt.shift();
   }
 
@@ -745,6 +761,7 @@ export class RspClient {
     }
     this.stats.timeouts++;
     this.sawLoss();
+    ex.lossTimeouts++;
     if (ex.noReply && ex.ackSeen) {
       this.finish(ex, "");
       return;
@@ -952,9 +969,11 @@ export class RspClient {
       this.options.onConsole?.(Buffer.from(text.slice(1), "hex").toString("latin1"));
       return;
     }
+    const copy = this.lastReplyRaw !== undefined && raw.equals(this.lastReplyRaw);
+    // a second copy of the previous reply: the target answered a resend of it too, so the first copy was late, not lost
+    if (copy && this.lastReplyEx) this.takeBack(this.lastReplyEx);
     if (!ex) {
       this.stats.stray++;
-      const copy = this.lastReplyRaw !== undefined && raw.equals(this.lastReplyRaw);
       // one of the copies the previous exchange's resends could bring: one fewer to expect
       if (this.staleCopies > 0 && (copy || text === this.staleRerun)) this.staleCopies--;
       if (isStopReply(text) && !copy) this.unsolicited.push(text);
@@ -965,10 +984,7 @@ export class RspClient {
     // or while copies of it may still be on their way (that exchange was resent or nakked) and this request
     // was sent once only (after our own resend, an equal reply is taken: two reads of unchanged memory
     // must not stall behind that rule)
-    const dupLike =
-      this.lastReplyRaw !== undefined &&
-      raw.equals(this.lastReplyRaw) &&
-      ((!ex.ackSeen && ex.naksSinceTx === 0) || (this.staleCopies > 0 && ex.tries === 1));
+    const dupLike = copy && ((!ex.ackSeen && ex.naksSinceTx === 0) || (this.staleCopies > 0 && ex.tries === 1));
     // the previous request ran again from one of its copies: its answer differs from the first one (E17 for a
     // second `Z`) and must not be taken for this request's (an `E17` answering `D`)
     const rerunLike =
@@ -1001,6 +1017,8 @@ export class RspClient {
       }
     }
     this.lastReplyRaw = raw;
+    this.lastReplyEx = ex;
+    ex.replyAt = this.packetStart;
     this.replyWhole = this.packetWhole;
     this.staleCopies = ex.extra;
     this.staleRerun = ex.extra > 0 ? ex.rerunReply : undefined;
@@ -1010,7 +1028,7 @@ export class RspClient {
     // twice), and widening the timeout on those copies drove it from its floor to tens of ms on a link that only reorders
     const trips = ex.trips;
     if (ex.retransmitted && ex.kind === "request" && trips.minRtt !== undefined) {
-      if (this.packetStart - ex.lastTxAt < trips.minRtt / 2) this.spurious(trips);
+      if (this.packetStart - ex.lastTxAt < trips.minRtt / 2) this.spurious(ex);
     }
     if (!ex.retransmitted && ex.kind === "request") {
       const now = performance.now();
@@ -1035,11 +1053,27 @@ export class RspClient {
    * was late, not lost; each such copy occupies a slow serial link for a whole reply). Widen the variance so the
    * timeout stops firing early; clean samples shrink it again.
    */
-  private spurious(trips: RoundTrips): void {
+  private spurious(ex: Exchange): void {
+    // its timeouts were the target's silence, not loss: they must not make waits spin (a target that stalls now and
+    // then would be fed ever more needless copies, each a sign of loss again)
+    this.takeBack(ex);
+    const trips = ex.trips;
     if (trips.srtt === undefined) return;
     // in proportion to the link: one round trip more (a fixed millisecond would be ten round trips of a fast link)
     trips.rttvar = Math.min(this.maxRto, trips.rttvar * 1.5 + trips.srtt);
     trips.settle(this.minRto, this.maxRto);
+  }
+
+  /**
+   * The timeouts of `ex` were no loss: the target answered the copy they gave up on (its reply came too soon after the
+   * resend to answer it, or a second copy of it came). They leave the signs of loss (see spinning).
+   */
+  private takeBack(ex: Exchange): void {
+    if (ex.lossTimeouts > 0 && ex.replyAt > 0) this.silences.add(ex.replyAt - ex.startedAt);
+    for (; ex.lossTimeouts > 0; ex.lossTimeouts--) {
+      const k = this.lossAt.lastIndexOf(ex.seq);
+      if (k >= 0) this.lossAt.splice(k, 1);
+    }
   }
 
   private tripsOf(kind: string): RoundTrips {
@@ -1057,11 +1091,23 @@ export class RspClient {
    * in proportion to theirs if that is longer (a reply's time grows with its length on a slow way out; on a fast
    * one the longer wait only matters if this one exchange is lost).
    */
-  private firstTimeout(trips: RoundTrips, replyBytes: number): number {
-    if (trips.srtt !== undefined) return trips.rto;
+  private firstTimeout(trips: RoundTrips, replyBytes: number, repeatable: boolean): number {
+    if (trips.srtt !== undefined) return repeatable ? this.patient(trips.rto) : trips.rto;
     if (replyBytes === 0 || !this.sized) return this.all.rto;
     // twice the time in proportion: a reply's fixed costs make the proportion an overestimate for a longer one
     return Math.min(this.maxRto, Math.max(this.all.rto, (2 * this.sized.ms * replyBytes) / this.sized.bytes));
+  }
+
+  /**
+   * A read's timeout on a link that has lost nothing lately: long enough for the target's measured silences. On the
+   * lab's kgdb over a serial line (a TCG guest), 5 % of reads met a silence of 6-30 ms (median 11) against an 8 ms
+   * timeout; each resend it answered in full, a whole reply more on a slow line. A loss on such a link is rare by
+   * the link's own record, and costs the longer wait only then.
+   */
+  private patient(rto: number): number {
+    const last = this.lossAt[this.lossAt.length - 1];
+    if (this.silences.srtt === undefined || (last !== undefined && this.stats.requests - last < SPIN_WINDOW)) return rto;
+    return Math.min(this.maxRto, Math.max(rto, this.silences.srtt + 2 * this.silences.rttvar));
   }
 
   /**

@@ -34,4 +34,20 @@ describe("RSP memory reads from a target that stalls on a perfect link", () => {
     expect(requests).toBeLessThan(1.5 * reads);
   }, 60_000);
 
+  it("learns the target's silences: once a stall proved no loss, later stalls cost no resend", async () => {
+    const memory = pattern(32 * 1024, 78);
+    const { client, remote } = await link({
+      memory,
+      relay: { stall: { every: 16, ms: 40 } },
+      client: { timeoutMs: 20, minTimeoutMs: 4 },
+    });
+    // the first stalls: the short timeout resends, and the target answers every copy (the proof: a second copy)
+    expect((await remote.readMemory(TEXT_BASE, memory.length)).equals(memory)).toBe(true);
+    const first = client.stats.retransmits;
+    expect(first).toBeGreaterThanOrEqual(1);
+    expect(client.stats.duplicates).toBeGreaterThanOrEqual(1);
+    // as many stalls again (~4): each waited out
+    expect((await remote.readMemory(TEXT_BASE, memory.length)).equals(memory)).toBe(true);
+    expect(client.stats.retransmits - first).toBeLessThanOrEqual(1);
+  }, 60_000);
 });
