@@ -1,42 +1,13 @@
 /**
- * The entry of relay-process.ts's child: argv[2] is `{kind: "serial", qemuLocalPort}` or `{kind: "lossy",
- * options}`. It prints one JSON line with its ports once listening, and, when its stdin says `stop` (or closes),
- * one line with its stats before it exits.
+ * The entry of relay-process.ts's child: a SerialRelay for QEMU's local port argv[2]. It prints its ports as one
+ * JSON line once listening, and stops and exits when its stdin closes.
  */
-import { createInterface } from "node:readline";
-import { LossyRelay } from "./lossy-relay.js";
 import { SerialRelay } from "./serial-relay.js";
 
-const args = JSON.parse(process.argv[2] ?? "{}") as { kind: string; qemuLocalPort?: number; options?: never };
-let stop: () => Promise<Record<string, unknown>>;
-if (args.kind === "serial") {
-  const relay = new SerialRelay();
-  await relay.start(args.qemuLocalPort ?? 0);
-  process.stdout.write(`${JSON.stringify({ port: relay.port, peerPort: relay.peerPort })}\n`);
-  stop = async () => {
-    await relay.stop();
-    return {};
-  };
-} else if (args.kind === "lossy" && args.options) {
-  const relay = new LossyRelay(args.options);
-  const port = await relay.start();
-  process.stdout.write(`${JSON.stringify({ port })}\n`);
-  stop = async () => {
-    await relay.stop();
-    return { stats: relay.stats };
-  };
-} else {
-  throw new Error(`relay-main: unknown relay ${process.argv[2]}`);
-}
-let stopping = false;
-const finish = async () => {
-  if (stopping) return;
-  stopping = true;
-  const last = await stop();
-  process.stdout.write(`${JSON.stringify(last)}\n`, () => process.exit(0));
-};
-const input = createInterface({ input: process.stdin });
-input.on("line", (l) => {
-  if (l.trim() === "stop") void finish();
+const relay = new SerialRelay();
+await relay.start(Number(process.argv[2]));
+process.stdout.write(`${JSON.stringify({ port: relay.port, peerPort: relay.peerPort })}\n`);
+process.stdin.resume();
+process.stdin.on("end", () => {
+  void relay.stop().then(() => process.exit(0));
 });
-input.on("close", () => void finish());
