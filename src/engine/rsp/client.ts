@@ -309,7 +309,10 @@ export class RspClient {
    * that is still on its way through sockets of this process (a relay, a stub in tests and the bench) look lost.
    */
   private minTurns: number | undefined;
-  /** The request counts at the last SPIN_EVENTS signs of loss, oldest first (see sawLoss). */
+  /**
+   * The requests (their numbers) that showed signs of loss within the last SPIN_WINDOW requests, oldest first, less
+   * the timeouts that proved spurious (see sawLoss, takeBack): the link's record of loss.
+   */
   private readonly lossAt: number[] = [];
   private junkTail = "";
   private lastRx = 0;
@@ -600,7 +603,13 @@ export class RspClient {
    * with this rule against 1.3-2.4 spinning, and 0-12 resends per pull against 40-200 (the guest's silences).
    */
   private spinning(): boolean {
-    return this.lossAt.length === SPIN_EVENTS && this.stats.requests - this.lossAt[0]! < SPIN_WINDOW;
+    return this.recentLoss() >= SPIN_EVENTS;
+  }
+
+  /** The signs of loss within the last SPIN_WINDOW requests. */
+  private recentLoss(): number {
+    while (this.lossAt.length && this.stats.requests - this.lossAt[0]! >= SPIN_WINDOW) this.lossAt.shift();
+    return this.lossAt.length;
   }
 
   /**
@@ -610,7 +619,7 @@ export class RspClient {
    */
   private sawLoss(): void {
     this.lossAt.push(this.pending?.seq ?? this.stats.requests);
-    if (this.lossAt.length > SPIN_EVENTS) this.lossAt.shift();
+    this.recentLoss();
   }
 
   /** Call expire(ex) after `ms`: sub-millisecond waits spin on setImmediate (I/O is polled between turns) or sleep. */
@@ -1054,8 +1063,6 @@ export class RspClient {
    * timeout stops firing early; clean samples shrink it again.
    */
   private spurious(ex: Exchange): void {
-    // its timeouts were the target's silence, not loss: they must not make waits spin (a target that stalls now and
-    // then would be fed ever more needless copies, each a sign of loss again)
     this.takeBack(ex);
     const trips = ex.trips;
     if (trips.srtt === undefined) return;
@@ -1066,7 +1073,9 @@ export class RspClient {
 
   /**
    * The timeouts of `ex` were no loss: the target answered the copy they gave up on (its reply came too soon after the
-   * resend to answer it, or a second copy of it came). They leave the signs of loss (see spinning).
+   * resend to answer it, or a second copy of it came). They leave the record of loss, so a target that stalls now and
+   * then is not fed ever more needless copies by spinning waits (each a sign of loss again), and the silence is learnt
+   * (see patient). A link that loses 20 % duplicates some replies too: its record keeps most of its timeouts.
    */
   private takeBack(ex: Exchange): void {
     if (ex.lossTimeouts > 0 && ex.replyAt > 0) this.silences.add(ex.replyAt - ex.startedAt);
@@ -1105,8 +1114,7 @@ export class RspClient {
    * the link's own record, and costs the longer wait only then.
    */
   private patient(rto: number): number {
-    const last = this.lossAt[this.lossAt.length - 1];
-    if (this.silences.srtt === undefined || (last !== undefined && this.stats.requests - last < SPIN_WINDOW)) return rto;
+    if (this.silences.srtt === undefined || this.recentLoss() > 0) return rto;
     return Math.min(this.maxRto, Math.max(rto, this.silences.srtt + 2 * this.silences.rttvar));
   }
 
