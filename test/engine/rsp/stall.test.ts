@@ -25,8 +25,9 @@ describe("RSP memory reads from a target that stalls on a perfect link", () => {
     const got = await remote.readMemory(TEXT_BASE, memory.length);
     expect(got.equals(memory)).toBe(true);
     expect(relay.stats.dropped + relay.stats.duplicated + relay.stats.reordered).toBe(0);
-    // the stalls were there: the client timed out and resent
-    expect(client.stats.timeouts).toBeGreaterThanOrEqual(3);
+    // the stalls were there: the client timed out and resent (at least on the first: later ones it may wait out, see
+    // the next test), and before, the first timeout made every later block be read twice
+    expect(client.stats.timeouts).toBeGreaterThanOrEqual(1);
     const reads = Math.ceil(memory.length / (remote.maxMemory - 15));
     const requests = client.stats.requests - before;
     // each stalled exchange costs a few verifying reads; every block read twice would be ~2 × reads
