@@ -7,7 +7,7 @@ import { isNetdbgError } from "../core/error.js";
 import type { Target } from "../core/inventory.js";
 import { captureContext, type Context } from "./context.js";
 
-export interface FleetOutcome {
+export interface FleetOutcome<R = unknown> {
   target: string;
   os: string;
   ok: boolean;
@@ -15,35 +15,34 @@ export interface FleetOutcome {
   code?: string;
   message: string;
   fix?: string;
-  /** What the per-target operation returned (else the last JSON object it printed). */
-  result?: unknown;
+  /** What the per-target operation returned (when it succeeded). */
+  result?: R;
   output: string[];
 }
 
-export async function runFleet(
+export async function runFleet<R>(
   ctx: Context,
   targets: readonly Target[],
-  op: (child: Context, target: Target) => Promise<unknown>,
+  op: (child: Context, target: Target) => Promise<R>,
   opts: { concurrency: number; title: string },
-): Promise<FleetOutcome[]> {
-  const outcomes: FleetOutcome[] = [];
+): Promise<FleetOutcome<R>[]> {
+  const outcomes: FleetOutcome<R>[] = [];
   const tasks = new Listr(
     targets.map((t) => ({
       title: `${opts.title} ${t.name} (${t.os}, ${t.address})`,
       task: async () => {
         const sink = { out: [] as string[], json: [] as unknown[], log: [] as string[] };
         const child = captureContext(ctx, sink);
-        const base = { target: t.name, os: t.os, output: [...sink.out] };
+        const base = { target: t.name, os: t.os };
         try {
-          const value = await op(child, t);
-          const result = value !== undefined ? value : sink.json.at(-1);
+          const result = await op(child, t);
           outcomes.push({
             ...base,
             ok: true,
             exitCode: 0,
             message: sink.out.at(-1) ?? "done",
             output: [...sink.log, ...sink.out],
-            ...(result !== undefined ? { result } : {}),
+            result,
           });
         } catch (e) {
           const coded = isNetdbgError(e);
@@ -60,7 +59,7 @@ export async function runFleet(
       },
     })),
     {
-      concurrent: Math.max(1, opts.concurrency),
+      concurrent: opts.concurrency,
       exitOnError: false,
       registerSignalListeners: false,
       renderer: ctx.renderer,
