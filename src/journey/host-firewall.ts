@@ -9,7 +9,7 @@ import { isNetdbgError, netdbgError } from "../core/error.js";
 import type { JourneyAction } from "../core/driver.js";
 import type { Target } from "../core/inventory.js";
 import { classifyAddress } from "../core/ip.js";
-import type { Journal, JournalEntry, JournalStore } from "../core/journal.js";
+import type { JournalEntry, JournalStore } from "../core/journal.js";
 import type { Action, ActionOutcome } from "../core/step.js";
 import type { Exec, FirewallAction, FirewallFacts, FirewallRequest, HostFirewallStep } from "../host/firewall/index.js";
 
@@ -52,7 +52,6 @@ const nothing = async (): Promise<string[]> => [];
  * plans. Refuses before any change when a blocker exists or a change is needed without root (E740).
  */
 export async function openHostFirewall(o: StepOptions & { target: Target; port: number }): Promise<HostFirewallResult> {
-  const now = o.now ?? (() => new Date());
   const req = await o.firewall.request(o.target, o.port);
   const result = (summary: string, frontEnds: string[] = [], actions: JourneyAction[] = [], rollback = nothing) => ({
     req,
@@ -107,7 +106,7 @@ export async function openHostFirewall(o: StepOptions & { target: Target; port: 
   const journal = await o.store.load(o.target.name);
   // the journal-first loop of every change netdbg makes (core/apply.ts): pending before, applied after, and a
   // failure (or Ctrl-C between two rules) undoes what this run opened before it rethrows
-  const clock = { now, sleep: async () => {} };
+  const clock = { now: o.now ?? (() => new Date()), sleep: async () => {} };
   const asAction = (a: FirewallAction): Action => ({
     id: a.id,
     title: a.title,
@@ -157,11 +156,6 @@ export async function openHostFirewall(o: StepOptions & { target: Target; port: 
   return result(plan.summary, plan.frontEnds, actions, rollback);
 }
 
-/** The host entries of a journal that may still be in effect, newest first. */
-function hostEntries(journal: Journal): JournalEntry[] {
-  return journal.entries.filter((e) => isHost(e) && e.status !== "undone").reverse();
-}
-
 /**
  * Teardown's host half: undo the journal's host firewall entries newest first, with their exact undo. An entry
  * whose rule is already gone (someone removed it) is marked undone with a note. With `check`, only lists.
@@ -169,9 +163,9 @@ function hostEntries(journal: Journal): JournalEntry[] {
 export async function closeHostFirewall(
   o: StepOptions & { target: string },
 ): Promise<{ actions: JourneyAction[]; notes: string[] }> {
-  const now = o.now ?? (() => new Date());
   const journal = await o.store.load(o.target);
-  const entries = hostEntries(journal);
+  // the host entries that may still be in effect, newest first
+  const entries = journal.entries.filter((e) => isHost(e) && e.status !== "undone").reverse();
   const actions: JourneyAction[] = [];
   const notes: string[] = [];
   for (const e of entries) {
@@ -210,7 +204,7 @@ export async function closeHostFirewall(
       );
     }
     e.status = "undone";
-    e.finishedAt = now().toISOString();
+    e.finishedAt = (o.now?.() ?? new Date()).toISOString();
     await o.store.save(journal);
     actions.push(line(outcome));
   }
