@@ -47,8 +47,6 @@ export interface CliDeps
   renderer?: "default" | "simple" | "verbose" | "silent";
   /** The host address when neither --host-ip nor transport.hostIp says (default: the route's local end). */
   discoverHostIp?: (ctx: Context, target: Target, port: number) => Promise<string | undefined>;
-  /** --winrm-user's password (tests); default: asked on the terminal. */
-  askPassword?: (user: string) => Promise<string>;
   /** Bind the host debug port for --reboot's poke watch (default: UDP on the host IP). E506 falls back to SSH only. */
   openKdnetPort?: (port: number, hostIp: string) => Promise<DatagramTransport>;
   /** The hand-off after setup (default: `netdbg connect`). */
