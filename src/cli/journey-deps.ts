@@ -8,7 +8,6 @@ import type { SessionOpener } from "../core/driver.js";
 import { netdbgError } from "../core/error.js";
 import type { Target } from "../core/inventory.js";
 import { ipVersion } from "../core/ip.js";
-import type { JournalStore } from "../core/journal.js";
 import { type PowerShellRunner, type RemoteSession, systemClock } from "../core/interfaces.js";
 import { probeSudo } from "../core/remote.js";
 import type { DatagramTransport } from "../engine/kdnet/transport.js";
@@ -34,7 +33,7 @@ import type { Context } from "./context.js";
 import { askPassword, confirmHostKey } from "./prompts.js";
 
 /**
- * Seams for tests and the demo: where sessions, the journal, the firewall, the clock and the watch come from.
+ * Seams for tests and the demo: where sessions, the firewall, the clock and the watch come from.
  * The sequence's own (openSession, now, clock — for --reboot's waiting, tests pass one whose sleep returns at
  * once —, firewall — tests run its commands inside a network namespace —, isPortFree) and the Windows driver's
  * (powershell for --via winrm, pokeGraceMs for --reboot) keep their types; each defaults to the real one.
@@ -42,7 +41,6 @@ import { askPassword, confirmHostKey } from "./prompts.js";
 export interface CliDeps
   extends Partial<Pick<JourneyDeps, "openSession" | "now" | "clock" | "firewall" | "isPortFree">>,
     Pick<WindowsDriverPorts, "powershell" | "pokeGraceMs"> {
-  journalStore?: (ctx: Context) => JournalStore;
   /** listr2 renderer; default: the context's (silent under --json or in a fleet, simple without a terminal). */
   renderer?: "default" | "simple" | "verbose" | "silent";
   /** The host address when neither --host-ip nor transport.hostIp says (default: the route's local end). */
@@ -161,9 +159,6 @@ function sudoPrompt(ctx: Context): (session: RemoteSession) => Promise<(() => Pr
 const defaultOpenKdnetPort = (port: number, hostIp: string) =>
   openUdp({ port, address: hostIp, ...(hostIp.includes(":") ? { family: 6 as const } : {}) });
 
-const journalStoreOf = (ctx: Context, deps: CliDeps): JournalStore =>
-  deps.journalStore?.(ctx) ?? new FileJournalStore(ctx.paths.journals);
-
 /** The sequence's deps for this context. */
 export function journeyDeps(ctx: Context, deps: CliDeps = {}): JourneyDeps {
   const openKdnetPort = deps.openKdnetPort ?? defaultOpenKdnetPort;
@@ -172,7 +167,7 @@ export function journeyDeps(ctx: Context, deps: CliDeps = {}): JourneyDeps {
     secrets: ctx.secrets,
     secretsSeen: ctx.secretsSeen,
     log: ctx.log,
-    store: journalStoreOf(ctx, deps),
+    store: new FileJournalStore(ctx.paths.journals),
     clock: deps.clock ?? systemClock,
     firewall: deps.firewall ?? systemHostFirewall(),
     isPortFree: deps.isPortFree ?? isUdpPortFree,
