@@ -7,7 +7,7 @@ import { isNetdbgError } from "../core/error.js";
 import type { Target } from "../core/inventory.js";
 import { captureContext, type Context } from "./context.js";
 
-export interface FleetOutcome<R = unknown> {
+export interface FleetOutcome {
   target: string;
   os: string;
   ok: boolean;
@@ -15,34 +15,35 @@ export interface FleetOutcome<R = unknown> {
   code?: string;
   message: string;
   fix?: string;
-  /** What the per-target operation returned (when it succeeded). */
-  result?: R;
+  /** What the per-target operation returned (else the last JSON object it printed). */
+  result?: unknown;
   output: string[];
 }
 
-export async function runFleet<R>(
+export async function runFleet(
   ctx: Context,
   targets: readonly Target[],
-  op: (child: Context, target: Target) => Promise<R>,
+  op: (child: Context, target: Target) => Promise<unknown>,
   opts: { concurrency: number; title: string },
-): Promise<FleetOutcome<R>[]> {
-  const outcomes: FleetOutcome<R>[] = [];
+): Promise<FleetOutcome[]> {
+  const outcomes: FleetOutcome[] = [];
   const tasks = new Listr(
     targets.map((t) => ({
       title: `${opts.title} ${t.name} (${t.os}, ${t.address})`,
       task: async () => {
         const sink = { out: [] as string[], json: [] as unknown[], log: [] as string[] };
         const child = captureContext(ctx, sink);
-        const base = { target: t.name, os: t.os };
+        const base = { target: t.name, os: t.os, output: [...sink.out] };
         try {
-          const result = await op(child, t);
+          const value = await op(child, t);
+          const result = value !== undefined ? value : sink.json.at(-1);
           outcomes.push({
             ...base,
             ok: true,
             exitCode: 0,
             message: sink.out.at(-1) ?? "done",
             output: [...sink.log, ...sink.out],
-            result,
+            ...(result !== undefined ? { result } : {}),
           });
         } catch (e) {
           const coded = isNetdbgError(e);
@@ -59,7 +60,7 @@ export async function runFleet<R>(
       },
     })),
     {
-      concurrent: opts.concurrency,
+      concurrent: Math.max(1, opts.concurrency),
       exitOnError: false,
       registerSignalListeners: false,
       renderer: ctx.renderer,

@@ -111,7 +111,7 @@ export async function setupFleet(
   targets: readonly Target[],
   request: SetupCommand,
   deps: import("../journey-deps.js").CliDeps = {},
-): Promise<FleetOutcome<SetupResult>[]> {
+): Promise<FleetOutcome[]> {
   const concurrency = Number(request.concurrency ?? 8);
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) {
     throw netdbgError("E003", {
@@ -141,6 +141,7 @@ export async function setupFleet(
       withTargetLock(child, t.name, "setup", request, () => setupResult(child, t, { ...request, connect: false }, deps)),
     { concurrency, title: "setup" },
   );
+  const resultOf = (o: FleetOutcome) => o.result as SetupResult | undefined;
   if (c.opts.json) {
     c.json({
       fleet: outcomes.map((o) => ({
@@ -148,7 +149,7 @@ export async function setupFleet(
         os: o.os,
         ok: o.ok,
         ...(o.ok
-          ? { result: setupJson(o.result!) }
+          ? { result: setupJson(resultOf(o)!) }
           : { error: { code: o.code ?? "NETDBG-E000", message: o.message, fix: o.fix ?? "" } }),
       })),
     });
@@ -158,7 +159,7 @@ export async function setupFleet(
       table(
         ["target", "os", "port", "key", "result", "detail"],
         outcomes.map((o) => {
-          const r = o.result;
+          const r = resultOf(o);
           const changes = r?.actions.filter((a) => a.outcome === "changed").length ?? 0;
           return [
             o.target,
@@ -174,7 +175,7 @@ export async function setupFleet(
         c.color,
       ),
     );
-    if (!c.opts.showSecrets && outcomes.some((o) => o.result?.key))
+    if (!c.opts.showSecrets && outcomes.some((o) => resultOf(o)?.key))
       c.out("Keys are shown redacted: 'netdbg keys show <target> --show-secrets' prints one in full.");
   }
   process.exitCode = fleetExitCode(outcomes);
