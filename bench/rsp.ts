@@ -22,6 +22,7 @@ import { openTransport, parseEndpoint, TcpTransport, UdpTransport } from "../src
 import { pattern, TEXT_BASE, UdpKgdbStub } from "../src/peers/rsp-stub.js";
 import { LossyRelay } from "../test/helpers/lossy-relay.js";
 import { findLabImage, KgdbVm } from "../test/helpers/kgdb-vm.js";
+import { LossyRelayProcess } from "../test/helpers/relay-process.js";
 import { gdbBatch, startGdbServer, TEST_PROGRAM } from "../test/helpers/tools.js";
 
 export const name = "rsp";
@@ -429,7 +430,8 @@ async function measureKgdb(dir: string, k: KgdbLink): Promise<Record<string, unk
   const loss: Record<string, Record<string, unknown>> = {};
   let cleanData: Buffer | undefined;
   for (const drop of [0, 0.2]) {
-    const relay = new LossyRelay({ target: { host: k.host, port: k.port }, ...damage(drop), seed: 5 });
+    // in a process of its own, as the serial relay (relay-process.ts): it must not share netdbg's event loop
+    const relay = new LossyRelayProcess({ target: { host: k.host, port: k.port }, ...damage(drop), seed: 5 });
     const lport = await relay.start();
     const c = new RspClient(await UdpTransport.open({ kind: "udp", host: "127.0.0.1", port: lport }));
     const r = new GdbRemote(c, { arch: "x86_64" });
@@ -439,6 +441,8 @@ async function measureKgdb(dir: string, k: KgdbLink): Promise<Record<string, unk
     const got = await r.readMemory(text, lossBytes);
     const seconds = (performance.now() - t0) / 1000;
     cleanData ??= got;
+    await c.close();
+    await relay.stop(); // a relay in its own process reports its stats when it stops
     loss[drop === 0 ? "clean" : "loss20"] = {
       seconds: Number(seconds.toFixed(2)),
       bytesPerSec: Math.round(lossBytes / seconds),
@@ -452,8 +456,6 @@ async function measureKgdb(dir: string, k: KgdbLink): Promise<Record<string, unk
       relay: { ...relay.stats },
       sameAsClean: compare(`${k.link}: pull at ${drop * 100} % loss vs the clean pull`, got, cleanData),
     };
-    await c.close();
-    await relay.stop();
   }
   const got = cleanData!;
   const dumps = readdirSync(dir).filter((f) => f.startsWith("gdb-"));
@@ -486,7 +488,7 @@ async function measureKgdb(dir: string, k: KgdbLink): Promise<Record<string, unk
 }
 
 async function labKgdb(dir: string): Promise<Record<string, unknown>> {
-  const vm = new KgdbVm(dir);
+  const vm = new KgdbVm(dir, { relayProcess: true });
   await vm.boot();
   try {
     return await measureKgdb(dir, {

@@ -4,6 +4,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import net from "node:net";
 import { homedir } from "node:os";
 import { join } from "node:path";
+import { SerialRelayProcess } from "./relay-process.js";
 import { SerialRelay } from "./serial-relay.js";
 
 /**
@@ -38,13 +39,18 @@ async function freeUdpPort(): Promise<number> {
 }
 
 export class KgdbVm {
-  readonly relay = new SerialRelay();
+  /** In this process, or (`relayProcess`, the benchmark's choice: see relay-process.ts) in a child process. */
+  readonly relay: SerialRelay | SerialRelayProcess;
   private qemu: ChildProcess | undefined;
   vmlinux = "";
   readonly monitor: string;
   readonly consoleLog: string;
 
-  constructor(readonly work: string) {
+  constructor(
+    readonly work: string,
+    options: { relayProcess?: boolean } = {},
+  ) {
+    this.relay = options.relayProcess ? new SerialRelayProcess() : new SerialRelay();
     this.monitor = join(work, "monitor.sock");
     this.consoleLog = join(work, "console.log");
   }

@@ -17,6 +17,11 @@ export interface LossyRelayOptions {
   reorder?: number;
   holdMs?: number;
   seed?: number;
+  /**
+   * A target that stalls now and then (kgdb under TCG when the emulator's thread is off the CPU): every `every`-th
+   * datagram from the client holds everything on its way back for `ms`, in order. No loss, no reordering.
+   */
+  stall?: { every: number; ms: number };
 }
 
 export interface RelayStats {
@@ -33,6 +38,9 @@ export class LossyRelay {
   private client: { address: string; port: number } | undefined;
   private rng: () => number;
   private held: Record<"up" | "down", { msg: Buffer; timer: NodeJS.Timeout } | undefined> = { up: undefined, down: undefined };
+  private ups = 0;
+  private stalledUntil = 0;
+  private readonly stalled: Buffer[] = [];
   port = 0;
 
   constructor(private readonly options: LossyRelayOptions) {
@@ -61,9 +69,31 @@ export class LossyRelay {
   }
 
   private out(dir: "up" | "down", msg: Buffer): void {
+    const stall = this.options.stall;
+    if (dir === "up" && stall && ++this.ups % stall.every === 0) {
+      this.stalledUntil = performance.now() + stall.ms;
+      setTimeout(() => this.unstall(), stall.ms);
+    }
+    if (dir === "down" && (this.stalled.length || performance.now() < this.stalledUntil)) {
+      this.stalled.push(msg);
+      return;
+    }
     this.stats.forwarded++;
     if (dir === "up") this.back?.send(msg, this.options.target.port, this.options.target.host);
     else if (this.client) this.front?.send(msg, this.client.port, this.client.address);
+  }
+
+  private unstall(): void {
+    const left = this.stalledUntil - performance.now();
+    if (left > 0) {
+      // a timer can fire a little early, and a later stall extends the wait
+      setTimeout(() => this.unstall(), Math.ceil(left));
+      return;
+    }
+    for (const msg of this.stalled.splice(0)) {
+      this.stats.forwarded++;
+      if (this.client) this.front?.send(msg, this.client.port, this.client.address);
+    }
   }
 
   private pass(dir: "up" | "down", msg: Buffer): void {

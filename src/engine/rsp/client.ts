@@ -133,30 +133,47 @@ interface Exchange {
   reject: (e: Error) => void;
 }
 
+/** RFC 6298 smoothing of a series of times (ms): the smoothed mean and mean deviation. */
+class Smoothed {
+  srtt: number | undefined;
+  rttvar = 0;
+
+  add(ms: number): void {
+    if (this.srtt === undefined) {
+      this.srtt = ms;
+      this.rttvar = ms / 2;
+    } else {
+      this.rttvar = 0.75 * this.rttvar + 0.25 * Math.abs(this.srtt - ms);
+      this.srtt = 0.875 * this.srtt + 0.125 * ms;
+    }
+  }
+}
+
 /**
  * The measured round trips of one kind of request. A reply's time grows with its length where the target's way out
  * is slow (a TCG guest's emulated NIC: 0.1 ms for `S05`, 0.45 ms for a 496-byte read; a serial line: tens of ms), so
  * one timeout learnt on short exchanges fires before every long reply, and Karn's rule (resent exchanges are not
  * sampled) keeps it from ever learning otherwise. Kinds: the request's letter, and for memory the size class.
  */
-interface RoundTrips {
-  srtt: number | undefined;
-  rttvar: number;
-  rto: number;
+class RoundTrips extends Smoothed {
   /** The fastest clean exchange of this kind (ms): no answer to a resend of it can come back sooner. */
   minRtt: number | undefined;
-}
 
-/** RFC 6298 smoothing of one sample into an estimate (see RspClient.sample for the 2·rttvar). */
-function smooth(t: { srtt: number | undefined; rttvar: number; rto: number }, ms: number, min: number, max: number): void {
-  if (t.srtt === undefined) {
-    t.srtt = ms;
-    t.rttvar = ms / 2;
-  } else {
-    t.rttvar = 0.75 * t.rttvar + 0.25 * Math.abs(t.srtt - ms);
-    t.srtt = 0.875 * t.srtt + 0.125 * ms;
+  /** The timeout: the first one given until a sample (a kind's is read only once sampled, see firstTimeout). */
+  constructor(public rto = 0) {
+    super();
   }
-  t.rto = Math.min(max, Math.max(min, t.srtt + 2 * t.rttvar));
+
+  /** One clean exchange's time. */
+  sample(ms: number, min: number, max: number): void {
+    this.add(ms);
+    this.settle(min, max);
+  }
+
+  /** The timeout from the estimate: srtt + 2·rttvar within [min, max] (see RspClient.sample for the 2·rttvar). */
+  settle(min: number, max: number): void {
+    if (this.srtt !== undefined) this.rto = Math.min(max, Math.max(min, this.srtt + 2 * this.rttvar));
+  }
 }
 
 /** The kind of a request (see RoundTrips), and the reply bytes it asks for (0: unknown). */
@@ -181,9 +198,24 @@ const REPEATABLE = /^[mgpqH?T]/;
 
 /**
  * Below this (ms), a wait runs on setImmediate against performance.now() instead of setTimeout, whose 1 ms
- * granularity (and the first-timer-fires-late habit) would be several round trips of a 0.15 ms link.
+ * granularity (and the first-timer-fires-late habit) would be several round trips of a 0.15 ms link, while the link
+ * shows loss (see RspClient.spinning).
  */
 const SPIN_BELOW_MS = 2;
+
+/**
+ * Event-loop turns a sleeping sub-millisecond wait looks at the sockets for before it acts (see after()): a reply
+ * crossing sockets of this process (client -> relay -> stub -> relay -> client in tests and the bench) takes one a hop.
+ */
+const LOOK_TURNS = 4;
+
+/**
+ * Sub-millisecond waits spin while SPIN_EVENTS signs of loss fell within the last SPIN_WINDOW requests (see
+ * RspClient.sawLoss): a link losing 20 % each way shows ~23 in 64; the lab's kgdboe, a TCG guest that falls
+ * silent for milliseconds now and then, 0-2 with sleeping waits (whose timer rides out most silences).
+ */
+const SPIN_WINDOW = 64;
+const SPIN_EVENTS = 8;
 
 /** A gap this long (ms) between turns of a sub-millisecond wait is a stall of this process (see noteStall). */
 const STALL_MS = 1;
@@ -248,15 +280,12 @@ export class RspClient {
   private replyWhole = false;
   /** What a late rerun of the previous request would answer (see RequestOptions.rerunReply). */
   private staleRerun: string | undefined;
-  private srtt: number | undefined;
-  private rttvar = 0;
-  /** Smoothed time from sending a request to the stub's `+` (ms). */
-  private ackRtt: number | undefined;
-  private ackVar = 0;
-  /** Smoothed time from the stub's `+` to the whole reply (ms), of clean exchanges. */
-  private replyGap: number | undefined;
-  private gapVar = 0;
-  private rto: number;
+  /** The round trips of all kinds together (settling, pokes, a new kind's first wait). */
+  private readonly all: RoundTrips;
+  /** Time from sending a request to the stub's `+` (ms). */
+  private readonly ack = new Smoothed();
+  /** Time from the stub's `+` to the whole reply (ms), of clean exchanges. */
+  private readonly gap = new Smoothed();
   private readonly minRto: number;
   private readonly maxRto: number;
   private readonly maxTries: number;
@@ -267,6 +296,8 @@ export class RspClient {
    * that is still on its way through sockets of this process (a relay, a stub in tests and the bench) look lost.
    */
   private minTurns: number | undefined;
+  /** The request counts at the last SPIN_EVENTS signs of loss, oldest first (see sawLoss). */
+  private readonly lossAt: number[] = [];
   private junkTail = "";
   private lastRx = 0;
   /** When the packet the parser is inside began to arrive. */
@@ -294,9 +325,10 @@ export class RspClient {
     // TCP delivers or fails by itself: no retransmission (a resent request would run twice on a slow peer),
     // just a long wait before declaring the target dead
     const tcp = transport.kind === "tcp";
-    this.rto = options.timeoutMs ?? (udp ? 300 : tcp ? 20_000 : 3000);
-    this.minRto = options.minTimeoutMs ?? (udp ? 0.15 : Math.min(this.rto, 1000));
-    this.maxRto = options.maxTimeoutMs ?? Math.max(4000, this.rto);
+    const rto = options.timeoutMs ?? (udp ? 300 : tcp ? 20_000 : 3000);
+    this.all = new RoundTrips(rto);
+    this.minRto = options.minTimeoutMs ?? (udp ? 0.15 : Math.min(rto, 1000));
+    this.maxRto = options.maxTimeoutMs ?? Math.max(4000, rto);
     this.maxTries = options.maxTries ?? (udp ? 30 : tcp ? 1 : 4);
     this.minGiveUpMs = options.minGiveUpMs ?? (udp ? 2000 : 0);
     transport.onData((chunk) => this.onChunk(chunk));
@@ -308,22 +340,31 @@ export class RspClient {
   }
 
   /**
-   * A count that grows with every sign of a damaging link: resends, naks either way, timeouts, packets with a
-   * bad checksum, duplicates and stray packets. Text outside packets (a console) does not count.
+   * A count that grows with every sign that the link itself damages what it carries: packets with a bad checksum
+   * and packet tails without their head (a datagram lost or overtaken). A slow target never gives these.
    */
   get damage(): number {
+    return this.stats.badPackets + this.stats.tailNaks;
+  }
+
+  /**
+   * A count that grows with every sign of trouble, the link's damage or a slow target's: besides `damage`, resends,
+   * naks either way, timeouts, duplicates and stray packets (a target that stalls past the timeout gives all of
+   * these on a perfect link). Text outside packets (a console) does not count.
+   */
+  get trouble(): number {
     const s = this.stats;
-    return s.retransmits + s.naksSent + s.naksReceived + s.timeouts + s.badPackets + s.duplicates + s.stray;
+    return this.damage + s.retransmits + s.naksSent + s.naksReceived + s.timeouts + s.duplicates + s.stray;
   }
 
   /** The current retransmission timeout (ms), adapted from measured round trips. */
   get timeout(): number {
-    return this.rto;
+    return this.all.rto;
   }
 
   /** Smoothed round-trip time of clean exchanges (ms), if measured. */
   get roundTrip(): number | undefined {
-    return this.srtt;
+    return this.all.srtt;
   }
 
   /** Recent text seen outside packets (kdb prompt, console), for diagnostics. */
@@ -355,9 +396,9 @@ export class RspClient {
           return;
         }
         this.sendRaw(Buffer.of(INTERRUPT));
-        this.interruptTimer = setTimeout(again, this.rto * 2);
+        this.interruptTimer = setTimeout(again, this.all.rto * 2);
       };
-      this.interruptTimer = setTimeout(again, this.rto * 2);
+      this.interruptTimer = setTimeout(again, this.all.rto * 2);
     }
   }
 
@@ -402,7 +443,7 @@ export class RspClient {
    * them arrive, and be dropped as stray, until the link has been quiet for two round trips.
    */
   private async settle(): Promise<void> {
-    const quiet = Math.min(this.maxRto, Math.max(5, 2 * (this.srtt ?? this.rto) + 4 * this.rttvar));
+    const quiet = Math.min(this.maxRto, Math.max(5, 2 * (this.all.srtt ?? this.all.rto) + 4 * this.all.rttvar));
     const deadline = performance.now() + Math.max(4 * quiet, 50);
     for (;;) {
       const since = performance.now() - this.lastRx;
@@ -499,6 +540,15 @@ export class RspClient {
     this.options.trace?.(`-> ${frame.subarray(0, 80).toString("latin1")}`);
     this.transport.write(frame);
     this.arm(ex);
+    // a stall of this process right after the send (GC, a busy machine) is not the link's time where the timeout is
+    // sub-millisecond: the event loop's first turn after it tells (a spinning wait sees later ones, see noteStall)
+    if (ex.rto < SPIN_BELOW_MS) {
+      const sentAt = ex.sentAt;
+      setImmediate(() => {
+        const gap = performance.now() - sentAt;
+        if (this.pending === ex && ex.sentAt === sentAt && gap > STALL_MS) ex.stalled += gap;
+      });
+    }
     // no acks will come: the stub has the request once it is written (and a reply equal to the previous
     // one is this request's answer, not a duplicate)
     if (this.noAck) this.onAck(ex);
@@ -512,25 +562,62 @@ export class RspClient {
   private arm(ex: Exchange): void {
     this.disarm(ex);
     let wait = ex.rto;
-    if (this.transport.kind === "udp" && !ex.ackSeen && ex.naksSinceTx === 0 && this.ackRtt !== undefined) {
+    // only while the link shows loss (see spinning): on a clean one an ack late behind a long reply is far likelier
+    // than a lost request, and each needless copy costs the target a whole reply more
+    if (this.transport.kind === "udp" && !ex.ackSeen && ex.naksSinceTx === 0 && this.ack.srtt !== undefined && this.spinning()) {
       // backed off like the full timeout: a target that is merely slow (a starved VM) must not be fed a
       // resent request every few ms, each of which it answers in full
       const backoff = ex.rto / ex.firstRto;
-      wait = Math.min(wait, Math.max(this.minRto, (2 * this.ackRtt + 4 * this.ackVar) * backoff));
+      wait = Math.min(wait, Math.max(this.minRto, (2 * this.ack.srtt + 4 * this.ack.rttvar) * backoff));
     }
     if (!ex.repeatable) wait = Math.max(wait, MIN_RTO_UNSAFE_MS);
     this.after(ex, wait);
   }
 
-  /** Call expire(ex) after `ms`: sub-millisecond waits spin on setImmediate (I/O is polled between turns). */
+  /**
+   * Sub-millisecond waits spin while the link shows loss: a loss then costs a fraction of a millisecond, not the
+   * timer's whole one. On a clean link a wait sleeps in the event loop's poll, where a reply wakes it at once: a
+   * spinning wait keeps a core busy for as long as a request is outstanding, which is most of a memory pull, and on
+   * a machine shared with the target (the lab's TCG guest takes one of two cores) that is the core the guest's network
+   * path needs. Measured on the lab's kgdboe, 256 KiB pulls, rounds 3-8 of one process: quiet, 3.0-3.4 MB/s with
+   * every wait on a timer against 2.55-2.95 spinning (the raw client 3.6-3.9); with tests running alongside, 2.0-2.9
+   * with this rule against 1.3-2.4 spinning, and 0-12 resends per pull against 40-200 (the guest's silences).
+   */
+  private spinning(): boolean {
+    return this.lossAt.length === SPIN_EVENTS && this.stats.requests - this.lossAt[0]! < SPIN_WINDOW;
+  }
+
+  /**
+   * A sign of loss: a timeout, a `-` either way, a packet's tail without its head, a bad checksum. One alone does
+   * not make waits spin: a TCG guest falls silent for milliseconds now and then and answers every copy afterwards,
+   * and spinning through such silences takes the core it needs (see SPIN_EVENTS).
+   */
+  private sawLoss(): void {
+    this.lossAt.push(this.stats.requests);
+    if (this.lossAt.length > SPIN_EVENTS) this.lossAt.shift();
+  }
+
+  /** Call expire(ex) after `ms`: sub-millisecond waits spin on setImmediate (I/O is polled between turns) or sleep. */
   private after(ex: Exchange, ms: number): void {
-    if (ms >= SPIN_BELOW_MS) {
+    if (ms >= SPIN_BELOW_MS || !this.spinning()) {
       // a timer counts from the event loop's cached clock, which is behind by the time this turn has run so far:
       // it can fire up to a millisecond early, which is a whole timeout of a fast link. Wait out the rest.
-      const deadline = performance.now() + ms;
+      const start = performance.now();
+      const deadline = start + ms;
       ex.timer = setTimeout(() => {
-        const left = deadline - performance.now();
-        if (left > 0.01) this.after(ex, left);
+        ex.timer = undefined;
+        const now = performance.now();
+        const left = deadline - now;
+        if (ms < SPIN_BELOW_MS) {
+          // a sleeping sub-millisecond wait: a timer runs a millisecond at least. Later than that this process
+          // stalled (as a spinning wait sees it): the reply gets the whole wait again. Else look at the sockets for
+          // the turns a reply crossing sockets of this process takes (a spinning wait counts them as it goes)
+          const late = now - start - Math.max(1, ms);
+          if (late > STALL_MS) {
+            ex.stalled += late;
+            this.after(ex, ms);
+          } else this.expire(ex, Math.max(LOOK_TURNS, 2 * (this.minTurns ?? 0)));
+        } else if (left > 0.01) this.after(ex, left);
         else this.expire(ex);
       }, ms);
       return;
@@ -620,13 +707,7 @@ export class RspClient {
     }
     const elapsed = performance.now() - ex.sentAt;
     if (!ex.retransmitted) {
-      if (this.ackRtt === undefined) {
-        this.ackRtt = elapsed;
-        this.ackVar = elapsed / 2;
-      } else {
-        this.ackVar = 0.75 * this.ackVar + 0.25 * Math.abs(this.ackRtt - elapsed);
-        this.ackRtt = 0.875 * this.ackRtt + 0.125 * elapsed;
-      }
+      this.ack.add(elapsed);
     }
     if ((ex.timer || ex.check || ex.spin) && ex.naksSinceTx === 0) {
       this.disarm(ex);
@@ -635,8 +716,8 @@ export class RspClient {
       // a late ack only the time a reply takes to follow it is added, not the whole floor again (which cost a lost
       // reply ~0.1 ms more than a lost request on loopback)
       const floor =
-        this.transport.kind === "udp" && ex.repeatable && this.replyGap !== undefined
-          ? Math.min(this.minRto, 2 * this.replyGap + 4 * this.gapVar)
+        this.transport.kind === "udp" && ex.repeatable && this.gap.srtt !== undefined
+          ? Math.min(this.minRto, 2 * this.gap.srtt + 4 * this.gap.rttvar)
           : this.minRto;
       this.after(ex, Math.max(floor, left));
     }
@@ -650,7 +731,7 @@ export class RspClient {
         this.sendRaw(Buffer.of(0x2d));
         this.pokeForStop(ex);
       },
-      Math.max(STOP_POKE_MS, 4 * this.rto),
+      Math.max(STOP_POKE_MS, 4 * this.all.rto),
     );
   }
 
@@ -663,6 +744,7 @@ export class RspClient {
       return;
     }
     this.stats.timeouts++;
+    this.sawLoss();
     if (ex.noReply && ex.ackSeen) {
       this.finish(ex, "");
       return;
@@ -805,6 +887,7 @@ export class RspClient {
         // measured ack round trip after the transmission): a `-` later than that answers this transmission, and
         // the request is resent at once. Sub-millisecond: a 1 ms timer would be several round trips of a fast link.
         this.stats.naksReceived++;
+        this.sawLoss();
         if (ex && !ex.ackSeen && ex.nakWait === undefined) {
           const resend = () => {
             ex.nakWait = undefined;
@@ -812,8 +895,8 @@ export class RspClient {
             if (this.exhausted(ex)) this.finish(ex, undefined, this.notAnswering(ex));
             else this.transmit(ex);
           };
-          const cap = Math.min(ex.rto / 2, 2 * (this.srtt ?? 1));
-          const due = this.ackRtt === undefined ? cap : ex.sentAt + this.ackRtt + 2 * this.ackVar - performance.now();
+          const cap = Math.min(ex.rto / 2, 2 * (this.all.srtt ?? 1));
+          const due = this.ack.srtt === undefined ? cap : ex.sentAt + this.ack.srtt + 2 * this.ack.rttvar - performance.now();
           // at least the rest of this turn: the ack may follow in the same chunk or the next datagram read
           ex.nakWait = later(Math.max(0, Math.min(cap, due)), resend);
         }
@@ -832,6 +915,7 @@ export class RspClient {
           ex.retransmitted = true;
           this.stats.naksSent++;
           this.stats.tailNaks++;
+          this.sawLoss();
           this.sendRaw(Buffer.of(0x2d));
           ex.lastTxAt = performance.now();
           this.arm(ex);
@@ -843,6 +927,7 @@ export class RspClient {
       }
       case "bad-packet":
         this.stats.badPackets++;
+        this.sawLoss();
         this.stats.naksSent++;
         this.sendRaw(Buffer.of(0x2d));
         if (ex) {
@@ -931,10 +1016,15 @@ export class RspClient {
       const now = performance.now();
       if (ex.spin) this.noteStall(ex, now);
       const elapsed = now - ex.sentAt;
-      this.minRtt = Math.min(this.minRtt ?? elapsed, elapsed);
-      trips.minRtt = Math.min(trips.minRtt ?? elapsed, elapsed);
-      this.sample(trips, Math.max(trips.minRtt, elapsed - ex.stalled), ex.replyBytes);
-      if (ex.ackSeen) this.sampleGap(performance.now() - ex.ackAt);
+      if (ex.stalled === 0) {
+        this.minRtt = Math.min(this.minRtt ?? elapsed, elapsed);
+        trips.minRtt = Math.min(trips.minRtt ?? elapsed, elapsed);
+      }
+      // a stall of this process is not the link's time; a stall seen twice (right after the send and by a late
+      // timer) leaves the fastest round trip known
+      const floor = trips.minRtt ?? this.minRtt ?? elapsed;
+      this.sample(trips, ex.stalled === 0 ? elapsed : Math.max(floor, elapsed - ex.stalled), ex.replyBytes);
+      if (ex.ackSeen) this.gap.add(performance.now() - ex.ackAt);
       if (ex.turns > 0) this.minTurns = Math.min(this.minTurns ?? ex.turns, ex.turns);
     }
     this.finish(ex, ex.raw ? raw.toString("latin1") : text);
@@ -949,13 +1039,13 @@ export class RspClient {
     if (trips.srtt === undefined) return;
     // in proportion to the link: one round trip more (a fixed millisecond would be ten round trips of a fast link)
     trips.rttvar = Math.min(this.maxRto, trips.rttvar * 1.5 + trips.srtt);
-    trips.rto = Math.min(this.maxRto, Math.max(this.minRto, trips.srtt + 2 * trips.rttvar));
+    trips.settle(this.minRto, this.maxRto);
   }
 
   private tripsOf(kind: string): RoundTrips {
     let t = this.kinds.get(kind);
     if (!t) {
-      t = { srtt: undefined, rttvar: 0, rto: this.rto, minRtt: undefined };
+      t = new RoundTrips();
       this.kinds.set(kind, t);
     }
     return t;
@@ -969,19 +1059,9 @@ export class RspClient {
    */
   private firstTimeout(trips: RoundTrips, replyBytes: number): number {
     if (trips.srtt !== undefined) return trips.rto;
-    if (replyBytes === 0 || !this.sized) return this.rto;
+    if (replyBytes === 0 || !this.sized) return this.all.rto;
     // twice the time in proportion: a reply's fixed costs make the proportion an overestimate for a longer one
-    return Math.min(this.maxRto, Math.max(this.rto, (2 * this.sized.ms * replyBytes) / this.sized.bytes));
-  }
-
-  private sampleGap(ms: number): void {
-    if (this.replyGap === undefined) {
-      this.replyGap = ms;
-      this.gapVar = ms / 2;
-    } else {
-      this.gapVar = 0.75 * this.gapVar + 0.25 * Math.abs(this.replyGap - ms);
-      this.replyGap = 0.875 * this.replyGap + 0.125 * ms;
-    }
+    return Math.min(this.maxRto, Math.max(this.all.rto, (2 * this.sized.ms * replyBytes) / this.sized.bytes));
   }
 
   /**
@@ -991,13 +1071,8 @@ export class RspClient {
    * srtt ~15 ms; 2·rttvar halved the pull time. Spurious resends stay rare (backoff ×1.5 per timeout).
    */
   private sample(trips: RoundTrips, ms: number, replyBytes: number): void {
-    smooth(trips, ms, this.minRto, this.maxRto);
-    // the shared estimate (settling, pokes, a new kind's first wait)
-    const all = { srtt: this.srtt, rttvar: this.rttvar, rto: this.rto };
-    smooth(all, ms, this.minRto, this.maxRto);
-    this.srtt = all.srtt;
-    this.rttvar = all.rttvar;
-    this.rto = all.rto;
+    trips.sample(ms, this.minRto, this.maxRto);
+    this.all.sample(ms, this.minRto, this.maxRto);
     if (replyBytes > 0) {
       this.sized = this.sized
         ? { ms: 0.875 * this.sized.ms + 0.125 * ms, bytes: 0.875 * this.sized.bytes + 0.125 * replyBytes }

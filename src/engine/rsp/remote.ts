@@ -190,12 +190,16 @@ export class GdbRemote {
    *
    * The checksum is a byte sum modulo 256: a reply whose datagrams were reordered (kgdb over a serial line
    * bridged to UDP sends one reply as many datagrams), or that lost a byte and gained a duplicate of the same
-   * value, passes it with the right length. Such damage never comes alone on a real link: it shows as
-   * resends, naks, bad checksums or duplicates. So once the link has shown damage (during this read, or in
-   * the last VERIFY_WINDOW requests), every block whose reply was carried by more than one datagram is read
-   * again in another shape and kept only when reads agree (see verifyBlock); blocks of this read taken before
-   * the first sign of damage are checked then, too. A clean link pays nothing, and neither does a link whose
-   * replies each fit in one datagram (a datagram arrives whole or not at all).
+   * value, passes it with the right length. Such damage never comes alone on a real link: a link that reorders
+   * or loses datagrams also delivers packets with a bad checksum and tails without their head. So once the link
+   * has shown such damage (during this read, or in the last VERIFY_WINDOW requests), every block whose reply was
+   * carried by more than one datagram is read again in another shape and kept only when reads agree (see
+   * verifyBlock); blocks of this read taken before the first sign of damage are checked then, too. A block whose
+   * own exchange met trouble (a timeout, a resend, a nak, a duplicate or a stray reply: a resent request can be
+   * answered twice, and two copies can mix on a link that reorders) is checked at once, on any link. Timeouts
+   * alone do not mark the link: a target that stalls now and then (kgdb under an emulator) gives them on a perfect
+   * link, and reading its every block twice would halve the pull. A clean link pays nothing, and neither does a
+   * link whose replies each fit in one datagram (a datagram arrives whole or not at all).
    */
   async readMemory(addr: bigint, length: number, progress?: ProgressFn): Promise<Buffer> {
     const out = Buffer.allocUnsafe(length);
@@ -208,10 +212,14 @@ export class GdbRemote {
       let n = Math.min(Math.max(1, max - (i % LENGTH_CYCLE)), length - done);
       if (n === prev && n > 1) n--;
       prev = n;
+      const trouble = this.client.trouble;
       const bytes = await this.readBlock(addr + BigInt(done), n);
       bytes.copy(out, done);
       // a reply carried by one datagram arrived whole or not at all: nothing to check
-      if (!this.client.lastReplyWhole) unchecked.push([done, n]);
+      if (!this.client.lastReplyWhole) {
+        if (this.client.trouble !== trouble) await this.verifyBlock(addr, out, done, n);
+        else unchecked.push([done, n]);
+      }
       if (this.suspect()) {
         for (const [off, len] of unchecked) await this.verifyBlock(addr, out, off, len);
         unchecked = [];

@@ -171,7 +171,9 @@ describe("copies of a reply after a resend", () => {
       if (lose) send(reply(body));
     });
     const before = client.timeout;
-    expect(before).toBeLessThan(1);
+    // the sub-millisecond regime (below 2 ms a wait is not a plain setTimeout): a clean exchange's wait sleeps in the
+    // event loop's poll, so on a busy machine the timeout learnt here can exceed 1 ms
+    expect(before).toBeLessThan(2);
     losing = true;
     for (let i = 0; i < 20; i++) {
       const body = `m${(0x100 + i).toString(16)},1`;
