@@ -4,13 +4,14 @@
  * a `where: "host"` entry with its exact undo (argv, never a shell) through core/apply's journal-first loop;
  * rolled back when the target part fails; closed by teardown after the target's own undos ran.
  */
-import { ApplyFailed, applyJournaled } from "../core/apply.js";
+import { ApplyFailed, applyJournaled, undoJournal } from "../core/apply.js";
 import { isNetdbgError, netdbgError } from "../core/error.js";
 import type { JourneyAction } from "../core/driver.js";
 import type { Target } from "../core/inventory.js";
 import { classifyAddress } from "../core/ip.js";
+import type { Clock } from "../core/interfaces.js";
 import type { JournalEntry, JournalStore } from "../core/journal.js";
-import type { Action, ActionOutcome } from "../core/step.js";
+import type { Action } from "../core/step.js";
 import type { Exec, FirewallAction, FirewallFacts, FirewallRequest, HostFirewallStep } from "../host/firewall/index.js";
 
 /** The journal step name of host firewall entries. */
@@ -45,6 +46,7 @@ interface StepOptions {
 }
 
 const nothing = async (): Promise<string[]> => [];
+const clockOf = (o: StepOptions): Clock => ({ now: o.now ?? (() => new Date()), sleep: async () => {} });
 
 /**
  * Open inbound UDP `port` from the target through the host firewall in charge, each change journaled first
@@ -106,7 +108,6 @@ export async function openHostFirewall(o: StepOptions & { target: Target; port: 
   const journal = await o.store.load(o.target.name);
   // the journal-first loop of every change netdbg makes (core/apply.ts): pending before, applied after, and a
   // failure (or Ctrl-C between two rules) undoes what this run opened before it rethrows
-  const clock = { now: o.now ?? (() => new Date()), sleep: async () => {} };
   const asAction = (a: FirewallAction): Action => ({
     id: a.id,
     title: a.title,
@@ -125,7 +126,7 @@ export async function openHostFirewall(o: StepOptions & { target: Target; port: 
     actions: todo.map(asAction),
     journal,
     store: o.store,
-    clock,
+    clock: clockOf(o),
     hooks: {
       execute: async (a) => {
         await step.apply({ ...plan, actions: [byId.get(a.id)!] }, facts);
@@ -157,58 +158,51 @@ export async function openHostFirewall(o: StepOptions & { target: Target; port: 
 }
 
 /**
- * Teardown's host half: undo the journal's host firewall entries newest first, with their exact undo. An entry
- * whose rule is already gone (someone removed it) is marked undone with a note. With `check`, only lists.
+ * Teardown's host half: undo the journal's host firewall entries newest first, with their exact undo, through
+ * core/apply's undoJournal. An entry whose rule is already gone (someone removed it) is marked undone with a
+ * note. With `check`, only lists.
  */
 export async function closeHostFirewall(
   o: StepOptions & { target: string },
 ): Promise<{ actions: JourneyAction[]; notes: string[] }> {
   const journal = await o.store.load(o.target);
-  // the host entries that may still be in effect, newest first
-  const entries = journal.entries.filter((e) => isHost(e) && e.status !== "undone").reverse();
+  const bad = journal.entries.find((e) => isHost(e) && e.status !== "undone" && !e.undoData?.request);
+  if (bad && !o.check)
+    throw netdbgError("E015", { file: o.store.locate(o.target), problem: `host entry '${bad.key}' has no request` });
   const actions: JourneyAction[] = [];
   const notes: string[] = [];
-  for (const e of entries) {
-    const line = (outcome: ActionOutcome): JourneyAction => ({
-      id: e.id,
-      title: `undo: ${e.title}`,
-      where: "host",
-      outcome,
-      command: e.undo ?? "(remove the rules named for this port)",
-    });
-    if (o.check) {
-      actions.push(line("skipped"));
-      continue;
-    }
-    const req = e.undoData?.request as FirewallRequest | undefined;
-    if (!req) throw netdbgError("E015", { file: o.store.locate(o.target), problem: `host entry '${e.key}' has no request` });
-    const { step, elevated } = o.firewall.step(req);
-    let outcome: ActionOutcome = "changed";
-    try {
+  await undoJournal({
+    journal,
+    store: o.store,
+    clock: clockOf(o),
+    check: o.check,
+    only: isHost,
+    undo: async (e) => {
+      const { step, elevated } = o.firewall.step(e.undoData!.request as FirewallRequest);
       const facts = await step.probe();
       const close = step.plan(facts, "close");
       if (close.actions.length === 0 && close.blockers.length === 0) {
         notes.push(`The host firewall rule '${e.title}' was already gone; nothing to remove.`);
-        outcome = "unchanged";
-      } else {
-        if (close.blockers.length) throw close.blockers[0];
-        if (!elevated) throw netdbgError("E120", { what: e.undo ?? e.title });
-        await undoOne(step, facts, e);
+        return "unchanged";
       }
-    } catch (err) {
+      if (close.blockers.length) throw close.blockers[0];
+      if (!elevated) throw netdbgError("E120", { what: e.undo ?? e.title });
+      await undoOne(step, facts, e);
+    },
+    fail: (e, err) => {
       const detail = isNetdbgError(err) ? `${err.message} ${err.fix}` : (err as Error).message;
-      throw netdbgError(
+      return netdbgError(
         "E742",
         { title: e.title, detail, undo: e.undo ?? "the rule commented netdbg-udp-<port>" },
         { cause: err },
       );
-    }
-    e.status = "undone";
-    e.finishedAt = (o.now?.() ?? new Date()).toISOString();
-    await o.store.save(journal);
-    actions.push(line(outcome));
-  }
-  if (!o.check && entries.length && journal.entries.every((x) => x.status === "undone")) await o.store.remove(o.target);
+    },
+    onDone: (e, outcome) => {
+      const command = e.undo ?? "(remove the rules named for this port)";
+      actions.push({ id: e.id, title: `undo: ${e.title}`, where: "host", outcome, command });
+    },
+  });
+  if (!o.check && actions.length && journal.entries.every((x) => x.status === "undone")) await o.store.remove(o.target);
   return { actions, notes };
 }
 
