@@ -163,6 +163,7 @@ export async function undoJournal(o: {
   clock: Clock;
   check?: boolean;
   only?: (entry: JournalEntry) => boolean;
+  // biome-ignore lint/suspicious/noConfusingVoidType: an undo returns nothing, or says nothing was left to undo
   undo: (entry: JournalEntry) => Promise<void | "unchanged">;
   fail?: (entry: JournalEntry, err: unknown) => Error;
   onDone?: (entry: JournalEntry, outcome: "changed" | "unchanged" | "skipped" | "failed", error?: string) => void;
