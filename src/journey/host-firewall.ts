@@ -11,7 +11,6 @@ import type { Target } from "../core/inventory.js";
 import { classifyAddress } from "../core/ip.js";
 import type { Clock } from "../core/interfaces.js";
 import type { JournalEntry, JournalStore } from "../core/journal.js";
-import type { Action } from "../core/step.js";
 import type { Exec, FirewallAction, FirewallFacts, FirewallRequest, HostFirewallStep } from "../host/firewall/index.js";
 
 /** The journal step name of host firewall entries. */
@@ -108,28 +107,20 @@ export async function openHostFirewall(o: StepOptions & { target: Target; port: 
   const journal = await o.store.load(o.target.name);
   // the journal-first loop of every change netdbg makes (core/apply.ts): pending before, applied after, and a
   // failure (or Ctrl-C between two rules) undoes what this run opened before it rethrows
-  const asAction = (a: FirewallAction): Action => ({
-    id: a.id,
-    title: a.title,
-    where: "host",
-    command: a.command,
-    ...(a.undo !== undefined ? { undo: a.undo } : {}),
-    undoData: { request: { ...req }, exec: a.undoExec },
-  });
-  const byId = new Map(todo.map((a) => [a.id, a]));
   const {
     report,
     entries: opened,
     rollback,
   } = await applyJournaled({
     step: HOST_FIREWALL_STEP,
-    actions: todo.map(asAction),
+    // the journal keeps each rule's request and exact undo (argv) for teardown
+    actions: todo.map((a) => ({ ...a, undoData: { request: { ...req }, exec: a.undoExec } })),
     journal,
     store: o.store,
     clock: clockOf(o),
     hooks: {
       execute: async (a) => {
-        await step.apply({ ...plan, actions: [byId.get(a.id)!] }, facts);
+        await step.apply({ ...plan, actions: [a as FirewallAction] }, facts);
         return undefined;
       },
       undo: (a) => undoOne(step, facts, a),
