@@ -129,12 +129,8 @@ export async function runSetup(
     if (!hostIp) throw netdbgError("E215", { target: target.name });
   }
 
-  let key: string | undefined;
-  let keyNote: string | undefined;
-  if (driver.usesKey) {
-    ({ key, note: keyNote } = await keyStep(target, check, deps));
-    deps.secretsSeen.push(key);
-  }
+  const { key, note: keyNote } = driver.usesKey ? await keyStep(target, check, deps) : {};
+  if (key !== undefined) deps.secretsSeen.push(key);
 
   const now = deps.now ?? (() => new Date());
   if (!check) await recordJourneyFacts(deps.store, target, { port, ...(hostIp ? { hostIp } : {}) });
