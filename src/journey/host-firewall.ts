@@ -67,16 +67,10 @@ export async function openHostFirewall(o: StepOptions & { target: Target; port: 
   const { step, elevated } = o.firewall.step(req);
   const facts = await step.probe();
   const plan = step.plan(facts, "open");
-  const actions = plan.actions.map(
-    (a): JourneyAction => ({
-      id: a.id,
-      title: a.title,
-      where: "host",
-      outcome: a.satisfied ? "unchanged" : "skipped",
-      command: a.command,
-      undo: a.undo ?? null,
-    }),
-  );
+  const actions = plan.actions.map((a): JourneyAction => {
+    const outcome = a.satisfied ? "unchanged" : "skipped";
+    return { id: a.id, title: a.title, where: "host", outcome, command: a.command, undo: a.undo ?? null };
+  });
   const said = (summary: string) => result(summary, plan.frontEnds, actions);
   if (o.check || (plan.actions.length === 0 && plan.blockers.length === 0)) return said(plan.summary);
   if (
