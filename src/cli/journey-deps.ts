@@ -12,8 +12,8 @@ import { type PowerShellRunner, type RemoteSession, systemClock } from "../core/
 import { probeSudo } from "../core/remote.js";
 import type { DatagramTransport } from "../engine/kdnet/transport.js";
 import { openUdp } from "../engine/kdnet/udp.js";
-import { type FirewallRequest, HostFirewallStep } from "../host/firewall/index.js";
-import { hostRoute, type RouteDeps, routeToAddress } from "../host/route.js";
+import { HostFirewallStep } from "../host/firewall/index.js";
+import { hostRoute, type RouteDeps, routeInterface } from "../host/route.js";
 import { ExecaCommandRunner } from "../io/command-runner.js";
 import { FileJournalStore } from "../io/journal-store.js";
 import { hostClone, loadTemplates, resolveKgdboeSource } from "../io/kgdboe-source.js";
@@ -72,16 +72,8 @@ export function systemHostFirewall(): HostFirewallPort {
           throw netdbgError("E100", { name: target.address, reason: (e as Error).message });
         }
       }
-      const req: FirewallRequest = { address, port };
-      if (process.platform === "linux") {
-        try {
-          const r = await routeToAddress(address, systemRoute(), port);
-          if (r.interface) req.interface = r.interface;
-        } catch {
-          // no route: firewalld falls back to its default zone
-        }
-      }
-      return req;
+      const iface = process.platform === "linux" ? await routeInterface(address, systemRoute(), port) : undefined;
+      return { address, port, ...(iface ? { interface: iface } : {}) };
     },
     step(req) {
       const elevated = process.getuid ? process.getuid() === 0 : true;
