@@ -33,5 +33,4 @@ describe("RSP memory reads from a target that stalls on a perfect link", () => {
     expect(requests).toBeLessThan(reads + 4 * client.stats.timeouts + 8);
     expect(requests).toBeLessThan(1.5 * reads);
   }, 60_000);
-
 });
