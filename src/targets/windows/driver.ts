@@ -293,8 +293,7 @@ export function windowsDriver(ports: WindowsDriverPorts = {}): OsDriver {
           return r;
         });
         // two undos can be the same command (both dbgsettings changes restore {dbgsettings} from the export): one line
-        const lines = rep.actions.map((a) => `${a.outcome === "skipped" ? "would run" : a.outcome}: ${a.command || a.title}`);
-        const text = lines.filter((l, i) => lines.indexOf(l) === i);
+        const text = [...new Set(rep.actions.map((a) => `${outcomeWord(a.outcome)}: ${a.command || a.title}`))];
         if (check) text.push("Nothing was changed (--check).");
         else {
           const exports = (journal.facts.exports as string[] | undefined) ?? [];
