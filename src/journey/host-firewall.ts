@@ -120,7 +120,8 @@ export async function openHostFirewall(o: StepOptions & { target: Target; port: 
       undo: (a) => undoOne(step, facts, a),
     },
   }).catch((e: unknown) => {
-    throw e instanceof ApplyFailed ? withRollback(e) : e;
+    // a failed open: the rule's own error, with the rollback's errors appended
+    throw e instanceof ApplyFailed ? withRollbackErrors(e.cause instanceof Error ? e.cause : e, e.rollbackErrors) : e;
   });
   for (const r of report.actions)
     if (r.outcome === "changed") actions[plan.actions.findIndex((x) => x.id === r.id)]!.outcome = "changed";
@@ -135,9 +136,7 @@ export async function openHostFirewall(o: StepOptions & { target: Target; port: 
     }
     await o.store.save(journal);
   } catch (e) {
-    const errors = await rollback();
-    if (errors.length && e instanceof Error) e.message += ` (rollback: ${errors.join("; ")})`;
-    throw e;
+    throw withRollbackErrors(e, await rollback());
   }
   return result(plan.summary, plan.frontEnds, actions, rollback);
 }
@@ -230,9 +229,8 @@ async function undoOne(
   else await step.apply({ frontEnds: [], summary: "", actions: [action], warnings: [], blockers: [] }, facts);
 }
 
-/** A failed open: the rule's own error, with the rollback's errors appended. */
-function withRollback(e: ApplyFailed): Error {
-  const cause = e.cause instanceof Error ? e.cause : e;
-  if (e.rollbackErrors.length) cause.message += ` (rollback: ${e.rollbackErrors.join("; ")})`;
-  return cause;
+/** `e` with the errors of the rollback that followed it appended to its message. */
+function withRollbackErrors(e: unknown, errors: readonly string[]): unknown {
+  if (errors.length && e instanceof Error) e.message += ` (rollback: ${errors.join("; ")})`;
+  return e;
 }
