@@ -21,7 +21,7 @@ import type { Target } from "../../core/inventory.js";
 import type { PowerShellRunner } from "../../core/interfaces.js";
 import { displayCall } from "./plan.js";
 import { checkElevation, DEFAULT_EXPORT_DIR, probeWindows } from "./probe.js";
-import { type ScriptRunner, sessionRunner } from "./ps.js";
+import { sessionRunner } from "./ps.js";
 import { type KdnetPoke, kdnetSourceToRecord, type PokeWatch, type RebootResult, rebootAndWait } from "./reboot.js";
 import { restoreExport, restoreExportCall, teardownWindows } from "./run.js";
 import { type SetupWindowsResult, setupWindows } from "./setup.js";
@@ -38,13 +38,7 @@ export interface WindowsDriverPorts {
 }
 
 /** How netdbg reaches the target: SSH (default) or, with --via winrm, Invoke-Command in a local PowerShell. */
-interface Link {
-  run: ScriptRunner;
-  description: string;
-  close(): Promise<void>;
-}
-
-async function openLink(target: Target, request: LinkRequest, deps: DriverDeps, ports: WindowsDriverPorts): Promise<Link> {
+async function openLink(target: Target, request: LinkRequest, deps: DriverDeps, ports: WindowsDriverPorts) {
   const via = request.windows;
   if (via.via === "winrm") {
     if (!ports.powershell) throw netdbgError("E223", { platform: process.platform, executable: "pwsh" });
