@@ -17,7 +17,6 @@ export interface FleetOutcome {
   fix?: string;
   /** What the per-target operation returned (else the last JSON object it printed). */
   result?: unknown;
-  output: string[];
 }
 
 export async function runFleet(
@@ -33,7 +32,7 @@ export async function runFleet(
       task: async () => {
         const sink = { out: [] as string[], json: [] as unknown[], log: [] as string[] };
         const child = captureContext(ctx, sink);
-        const base = { target: t.name, os: t.os, output: [...sink.out] };
+        const base = { target: t.name, os: t.os };
         try {
           const value = await op(child, t);
           const result = value !== undefined ? value : sink.json.at(-1);
@@ -42,7 +41,6 @@ export async function runFleet(
             ok: true,
             exitCode: 0,
             message: sink.out.at(-1) ?? "done",
-            output: [...sink.log, ...sink.out],
             ...(result !== undefined ? { result } : {}),
           });
         } catch (e) {
@@ -53,7 +51,6 @@ export async function runFleet(
             exitCode: coded ? e.exitCode : 70,
             message: e instanceof Error ? e.message : String(e),
             ...(coded ? { code: e.code, fix: e.fix } : {}),
-            output: [...sink.log, ...sink.out],
           });
           throw e; // marks the listr task failed; exitOnError:false keeps the others going
         }
@@ -65,7 +62,6 @@ export async function runFleet(
       registerSignalListeners: false,
       renderer: ctx.renderer,
       collectErrors: false,
-      rendererOptions: {},
     },
   );
   await tasks.run().catch(() => {});

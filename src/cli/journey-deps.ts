@@ -8,13 +8,12 @@ import type { SessionOpener } from "../core/driver.js";
 import { netdbgError } from "../core/error.js";
 import type { Target } from "../core/inventory.js";
 import { ipVersion } from "../core/ip.js";
-import type { JournalStore } from "../core/journal.js";
 import { type PowerShellRunner, type RemoteSession, systemClock } from "../core/interfaces.js";
 import { probeSudo } from "../core/remote.js";
 import type { DatagramTransport } from "../engine/kdnet/transport.js";
 import { openUdp } from "../engine/kdnet/udp.js";
-import { type FirewallRequest, HostFirewallStep } from "../host/firewall/index.js";
-import { hostRoute, type RouteDeps, routeToAddress } from "../host/route.js";
+import { HostFirewallStep } from "../host/firewall/index.js";
+import { hostRoute, type RouteDeps, routeInterface } from "../host/route.js";
 import { ExecaCommandRunner } from "../io/command-runner.js";
 import { FileJournalStore } from "../io/journal-store.js";
 import { hostClone, loadTemplates, resolveKgdboeSource } from "../io/kgdboe-source.js";
@@ -34,7 +33,7 @@ import type { Context } from "./context.js";
 import { askPassword, confirmHostKey } from "./prompts.js";
 
 /**
- * Seams for tests and the demo: where sessions, the journal, the firewall, the clock and the watch come from.
+ * Seams for tests and the demo: where sessions, the firewall, the clock and the watch come from.
  * The sequence's own (openSession, now, clock — for --reboot's waiting, tests pass one whose sleep returns at
  * once —, firewall — tests run its commands inside a network namespace —, isPortFree) and the Windows driver's
  * (powershell for --via winrm, pokeGraceMs for --reboot) keep their types; each defaults to the real one.
@@ -42,13 +41,10 @@ import { askPassword, confirmHostKey } from "./prompts.js";
 export interface CliDeps
   extends Partial<Pick<JourneyDeps, "openSession" | "now" | "clock" | "firewall" | "isPortFree">>,
     Pick<WindowsDriverPorts, "powershell" | "pokeGraceMs"> {
-  journalStore?: (ctx: Context) => JournalStore;
   /** listr2 renderer; default: the context's (silent under --json or in a fleet, simple without a terminal). */
   renderer?: "default" | "simple" | "verbose" | "silent";
   /** The host address when neither --host-ip nor transport.hostIp says (default: the route's local end). */
   discoverHostIp?: (ctx: Context, target: Target, port: number) => Promise<string | undefined>;
-  /** --winrm-user's password (tests); default: asked on the terminal. */
-  askPassword?: (user: string) => Promise<string>;
   /** Bind the host debug port for --reboot's poke watch (default: UDP on the host IP). E506 falls back to SSH only. */
   openKdnetPort?: (port: number, hostIp: string) => Promise<DatagramTransport>;
   /** The hand-off after setup (default: `netdbg connect`). */
@@ -76,16 +72,8 @@ export function systemHostFirewall(): HostFirewallPort {
           throw netdbgError("E100", { name: target.address, reason: (e as Error).message });
         }
       }
-      const req: FirewallRequest = { address, port };
-      if (process.platform === "linux") {
-        try {
-          const r = await routeToAddress(address, systemRoute(), port);
-          if (r.interface) req.interface = r.interface;
-        } catch {
-          // no route: firewalld falls back to its default zone
-        }
-      }
-      return req;
+      const iface = process.platform === "linux" ? await routeInterface(address, systemRoute(), port) : undefined;
+      return { address, port, ...(iface ? { interface: iface } : {}) };
     },
     step(req) {
       const elevated = process.getuid ? process.getuid() === 0 : true;
@@ -163,9 +151,6 @@ function sudoPrompt(ctx: Context): (session: RemoteSession) => Promise<(() => Pr
 const defaultOpenKdnetPort = (port: number, hostIp: string) =>
   openUdp({ port, address: hostIp, ...(hostIp.includes(":") ? { family: 6 as const } : {}) });
 
-const journalStoreOf = (ctx: Context, deps: CliDeps): JournalStore =>
-  deps.journalStore?.(ctx) ?? new FileJournalStore(ctx.paths.journals);
-
 /** The sequence's deps for this context. */
 export function journeyDeps(ctx: Context, deps: CliDeps = {}): JourneyDeps {
   const openKdnetPort = deps.openKdnetPort ?? defaultOpenKdnetPort;
@@ -174,7 +159,7 @@ export function journeyDeps(ctx: Context, deps: CliDeps = {}): JourneyDeps {
     secrets: ctx.secrets,
     secretsSeen: ctx.secretsSeen,
     log: ctx.log,
-    store: journalStoreOf(ctx, deps),
+    store: new FileJournalStore(ctx.paths.journals),
     clock: deps.clock ?? systemClock,
     firewall: deps.firewall ?? systemHostFirewall(),
     isPortFree: deps.isPortFree ?? isUdpPortFree,

@@ -30,14 +30,14 @@ export interface SetupCommand extends SetupRequest, LinkCommand {
 
 export interface TeardownCommand extends TeardownRequest, LinkCommand {}
 
-const str = (v: unknown) => (typeof v === "string" && v !== "" ? v : undefined);
+/** `{ [key]: value }` for a flag given as a non-empty string, else nothing (the optional field stays absent). */
+const given = <K extends string>(key: K, v: unknown): Partial<Record<K, string>> =>
+  typeof v === "string" && v !== "" ? ({ [key]: v } as Record<K, string>) : {};
 
 function parseLinkCommand(opts: Record<string, unknown>): LinkCommand {
-  const file = typeof opts.winrmCredential === "string" ? opts.winrmCredential : undefined;
-  const user = typeof opts.winrmUser === "string" ? opts.winrmUser : undefined;
   return {
-    ...(file !== undefined ? { winrmCredential: file } : {}),
-    ...(user !== undefined ? { winrmUser: user } : {}),
+    ...given("winrmCredential", opts.winrmCredential),
+    ...given("winrmUser", opts.winrmUser),
     ...(opts.wait !== undefined && opts.wait !== false ? { wait: String(opts.wait) } : {}),
   };
 }
@@ -48,22 +48,18 @@ function parseLinkCommand(opts: Record<string, unknown>): LinkCommand {
  */
 export function parseSetupRequest(opts: Record<string, unknown>): SetupCommand {
   const port = opts.port === undefined || opts.port === null || opts.port === "" ? undefined : parsePort(String(opts.port));
-  const hostIp = str(opts.hostIp);
-  const nic = str(opts.nic);
-  const reason = str(opts.hostFirewallReason);
-  const source = str(opts.kgdboeSource);
   return {
     ...parseLinkCommand(opts),
     connect: opts.connect === true,
     ...(opts.concurrency !== undefined ? { concurrency: String(opts.concurrency) } : {}),
     check: Boolean(opts.check),
     ...(port !== undefined ? { port } : {}),
-    ...(hostIp ? { hostIp } : {}),
-    ...(nic ? { nic } : {}),
+    ...given("hostIp", opts.hostIp),
+    ...given("nic", opts.nic),
     acceptNewHostKey: Boolean(opts.acceptNewHostKey),
     force: Boolean(opts.force),
     hostFirewall: opts.hostFirewall !== false,
-    ...(reason ? { hostFirewallReason: reason } : {}),
+    ...given("hostFirewallReason", opts.hostFirewallReason),
     windows: {
       kdnic: opts.kdnic !== false,
       makeDefault: Boolean(opts.makeDefault),
@@ -72,7 +68,7 @@ export function parseSetupRequest(opts: Record<string, unknown>): SetupCommand {
       via: parseVia(opts.via),
     },
     linux: {
-      ...(source ? { kgdboeSource: source } : {}),
+      ...given("kgdboeSource", opts.kgdboeSource),
       installDeps: Boolean(opts.installDeps),
       persist: Boolean(opts.persist),
       applyCmdline: Boolean(opts.applyCmdline),
@@ -83,12 +79,11 @@ export function parseSetupRequest(opts: Record<string, unknown>): SetupCommand {
 }
 
 export function parseTeardownRequest(opts: Record<string, unknown>): TeardownCommand {
-  const restore = typeof opts.restoreExport === "string" ? opts.restoreExport : undefined;
   return {
     ...parseLinkCommand(opts),
     check: Boolean(opts.check),
     acceptNewHostKey: Boolean(opts.acceptNewHostKey),
-    ...(restore !== undefined ? { restoreExport: restore } : {}),
+    ...(typeof opts.restoreExport === "string" ? { restoreExport: opts.restoreExport } : {}),
     windows: { via: parseVia(opts.via) },
   };
 }

@@ -52,7 +52,7 @@ function progressOf(ctx: Context, deps: CliDeps) {
  * <file> (a PSCredential from Export-Clixml), or --winrm-user with its password asked on the terminal before any
  * progress display (and added to the secrets every output is scrubbed of); neither: this host's own logon (a domain).
  */
-async function askWinrmAccount(ctx: Context, target: Target, request: LinkCommand & LinkRequest, deps: CliDeps): Promise<void> {
+async function askWinrmAccount(ctx: Context, target: Target, request: LinkCommand & LinkRequest): Promise<void> {
   const link = request.windows;
   if (target.os !== "windows" || link.via !== "winrm") return;
   const { winrmCredential: file, winrmUser: user } = request;
@@ -66,10 +66,6 @@ async function askWinrmAccount(ctx: Context, target: Target, request: LinkComman
   }
   if (file) link.winrm = { file };
   if (!user) return;
-  if (deps.askPassword) {
-    link.winrm = { user, password: await deps.askPassword(user) };
-    return;
-  }
   if (!ctx.isTTY || ctx.opts.json) {
     throw netdbgError("E228", { user, why: ctx.opts.json ? "--json runs never ask" : "there is no terminal to ask on" });
   }
@@ -80,7 +76,7 @@ async function askWinrmAccount(ctx: Context, target: Target, request: LinkComman
 
 /** Run the sequence for one target and return its result, rendering nothing (the fleet renders a table). */
 export async function setupResult(ctx: Context, target: Target, request: SetupCommand, deps: CliDeps = {}): Promise<SetupResult> {
-  await askWinrmAccount(ctx, target, request, deps);
+  await askWinrmAccount(ctx, target, request);
   return runSetup(target, request, journeyDeps(ctx, deps), {
     progress: progressOf(ctx, deps),
     showSecrets: Boolean(ctx.opts.showSecrets),
@@ -137,7 +133,7 @@ export async function teardownTarget(
   request: TeardownCommand,
   deps: CliDeps = {},
 ): Promise<TeardownResult> {
-  await askWinrmAccount(ctx, target, request, deps);
+  await askWinrmAccount(ctx, target, request);
   const r = await runTeardown(target, request, journeyDeps(ctx, deps), { progress: progressOf(ctx, deps) });
   for (const n of r.host.notes) ctx.log.warn(n);
   if (ctx.opts.json) {

@@ -152,17 +152,24 @@ async function rollback(o: ApplyOptions, done: readonly Done[]): Promise<string[
   return errors;
 }
 
-/** Replay the journal's undos newest first (teardown). Entries without an undo are marked undone. */
+/**
+ * Replay the journal's undos newest first (teardown). Entries without an undo are marked undone. `only` picks the
+ * entries to replay (the rest stay as they are); an undo that finds nothing left to undo returns "unchanged"; a
+ * failed undo throws `fail`'s error (default NETDBG-E017).
+ */
 export async function undoJournal(o: {
   journal: Journal;
   store: JournalStore;
   clock: Clock;
   check?: boolean;
-  undo: (entry: import("./journal.js").JournalEntry) => Promise<void>;
-  onDone?: (entry: import("./journal.js").JournalEntry, outcome: "changed" | "skipped" | "failed", error?: string) => void;
+  only?: (entry: JournalEntry) => boolean;
+  // biome-ignore lint/suspicious/noConfusingVoidType: an undo returns nothing, or says nothing was left to undo
+  undo: (entry: JournalEntry) => Promise<void | "unchanged">;
+  fail?: (entry: JournalEntry, err: unknown) => Error;
+  onDone?: (entry: JournalEntry, outcome: "changed" | "unchanged" | "skipped" | "failed", error?: string) => void;
 }): Promise<StepReport> {
   const report: StepReport = { changed: false, actions: [] };
-  const pending = o.journal.entries.filter((e) => e.status !== "undone").reverse();
+  const pending = o.journal.entries.filter((e) => e.status !== "undone" && (o.only?.(e) ?? true)).reverse();
   for (const [i, e] of pending.entries()) {
     const signal = o.check ? undefined : interruptRequested();
     if (signal) {
@@ -184,17 +191,18 @@ export async function undoJournal(o: {
       continue;
     }
     try {
-      if (e.undo !== undefined) await o.undo(e);
+      const outcome = (e.undo !== undefined ? await o.undo(e) : undefined) ?? "changed";
       e.status = "undone";
       e.finishedAt = o.clock.now().toISOString();
       await o.store.save(o.journal);
-      report.changed = true;
-      report.actions.push({ id: e.id, title: `undo: ${e.title}`, outcome: "changed", command: e.undo ?? "" });
-      o.onDone?.(e, "changed");
+      if (outcome === "changed") report.changed = true;
+      report.actions.push({ id: e.id, title: `undo: ${e.title}`, outcome, command: e.undo ?? "" });
+      o.onDone?.(e, outcome);
     } catch (err) {
       const msg = err instanceof Error ? err.message : String(err);
       report.actions.push({ id: e.id, title: `undo: ${e.title}`, outcome: "failed", command: e.undo ?? "", error: msg });
       o.onDone?.(e, "failed", msg);
+      if (o.fail) throw o.fail(e, err);
       throw netdbgError(
         "E017",
         {

@@ -107,6 +107,15 @@ export async function hostRoute(query: string, deps: RouteDeps, port = 50000): P
   return { query, candidates };
 }
 
+/** The interface of the route to `address` (firewalld picks its zone by it); undefined when there is no route. */
+export async function routeInterface(address: string, deps: RouteDeps, port?: number): Promise<string | undefined> {
+  try {
+    return (await routeToAddress(address, deps, port)).interface;
+  } catch {
+    return undefined; // no route: firewalld falls back to its default zone
+  }
+}
+
 /** One address: the UDP-connect answer, refined by the OS's own routing tool where there is one. */
 export async function routeToAddress(address: string, deps: RouteDeps, port = 50000): Promise<HostRoute> {
   const kind = classifyAddress(bare(address));

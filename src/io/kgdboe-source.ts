@@ -19,12 +19,8 @@ const MAX_SOURCE_BYTES = 32 * 1024 * 1024;
  */
 export const BUNDLED_KGDBOE_SOURCE = new URL("../../assets/kgdboe-compat", import.meta.url).pathname;
 
-function templatesDir(): string {
-  return new URL("../../templates/linux/", import.meta.url).pathname;
-}
-
 export function loadTemplates(): { unit: string; env: string; loader: string } {
-  const d = templatesDir();
+  const d = new URL("../../templates/linux/", import.meta.url).pathname;
   return {
     unit: readFileSync(join(d, "netdbg-kgdboe.service"), "utf8"),
     env: readFileSync(join(d, "kgdboe.env"), "utf8"),

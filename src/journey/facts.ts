@@ -2,6 +2,7 @@
  * The journal's identity facts: which OS and address the changes were made on (recorded before anything
  * changes), and the teardown check that refuses when the inventory no longer matches them.
  */
+import { isDeepStrictEqual } from "node:util";
 import { netdbgError } from "../core/error.js";
 import type { Target } from "../core/inventory.js";
 import type { JournalStore } from "../core/journal.js";
@@ -21,16 +22,9 @@ export async function recordJourneyFacts(
   facts: Omit<JourneyFacts, "os" | "address">,
 ): Promise<void> {
   const j = await store.load(target.name);
-  const prev = j.facts.journey as JourneyFacts | undefined;
-  if (
-    prev &&
-    prev.address === target.address &&
-    prev.os === target.os &&
-    prev.port === facts.port &&
-    prev.hostIp === facts.hostIp
-  )
-    return;
-  j.facts.journey = { os: target.os, address: target.address, ...facts } satisfies JourneyFacts;
+  const next: JourneyFacts = { os: target.os, address: target.address, ...facts };
+  if (isDeepStrictEqual(j.facts.journey, next)) return;
+  j.facts.journey = next;
   await store.save(j);
 }
 

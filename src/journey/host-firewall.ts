@@ -4,13 +4,13 @@
  * a `where: "host"` entry with its exact undo (argv, never a shell) through core/apply's journal-first loop;
  * rolled back when the target part fails; closed by teardown after the target's own undos ran.
  */
-import { ApplyFailed, applyJournaled } from "../core/apply.js";
+import { ApplyFailed, applyJournaled, undoJournal } from "../core/apply.js";
 import { isNetdbgError, netdbgError } from "../core/error.js";
 import type { JourneyAction } from "../core/driver.js";
 import type { Target } from "../core/inventory.js";
 import { classifyAddress } from "../core/ip.js";
-import type { Journal, JournalEntry, JournalStore } from "../core/journal.js";
-import type { Action, ActionOutcome } from "../core/step.js";
+import type { Clock } from "../core/interfaces.js";
+import type { JournalEntry, JournalStore } from "../core/journal.js";
 import type { Exec, FirewallAction, FirewallFacts, FirewallRequest, HostFirewallStep } from "../host/firewall/index.js";
 
 /** The journal step name of host firewall entries. */
@@ -45,6 +45,7 @@ interface StepOptions {
 }
 
 const nothing = async (): Promise<string[]> => [];
+const clockOf = (o: StepOptions): Clock => ({ now: o.now ?? (() => new Date()), sleep: async () => {} });
 
 /**
  * Open inbound UDP `port` from the target through the host firewall in charge, each change journaled first
@@ -52,7 +53,6 @@ const nothing = async (): Promise<string[]> => [];
  * plans. Refuses before any change when a blocker exists or a change is needed without root (E740).
  */
 export async function openHostFirewall(o: StepOptions & { target: Target; port: number }): Promise<HostFirewallResult> {
-  const now = o.now ?? (() => new Date());
   const req = await o.firewall.request(o.target, o.port);
   const result = (summary: string, frontEnds: string[] = [], actions: JourneyAction[] = [], rollback = nothing) => ({
     req,
@@ -67,16 +67,10 @@ export async function openHostFirewall(o: StepOptions & { target: Target; port: 
   const { step, elevated } = o.firewall.step(req);
   const facts = await step.probe();
   const plan = step.plan(facts, "open");
-  const actions = plan.actions.map(
-    (a): JourneyAction => ({
-      id: a.id,
-      title: a.title,
-      where: "host",
-      outcome: a.satisfied ? "unchanged" : "skipped",
-      command: a.command,
-      undo: a.undo ?? null,
-    }),
-  );
+  const actions = plan.actions.map((a): JourneyAction => {
+    const outcome = a.satisfied ? "unchanged" : "skipped";
+    return { id: a.id, title: a.title, where: "host", outcome, command: a.command, undo: a.undo ?? null };
+  });
   const said = (summary: string) => result(summary, plan.frontEnds, actions);
   if (o.check || (plan.actions.length === 0 && plan.blockers.length === 0)) return said(plan.summary);
   if (
@@ -107,35 +101,27 @@ export async function openHostFirewall(o: StepOptions & { target: Target; port: 
   const journal = await o.store.load(o.target.name);
   // the journal-first loop of every change netdbg makes (core/apply.ts): pending before, applied after, and a
   // failure (or Ctrl-C between two rules) undoes what this run opened before it rethrows
-  const clock = { now, sleep: async () => {} };
-  const asAction = (a: FirewallAction): Action => ({
-    id: a.id,
-    title: a.title,
-    where: "host",
-    command: a.command,
-    ...(a.undo !== undefined ? { undo: a.undo } : {}),
-    undoData: { request: { ...req }, exec: a.undoExec },
-  });
-  const byId = new Map(todo.map((a) => [a.id, a]));
   const {
     report,
     entries: opened,
     rollback,
   } = await applyJournaled({
     step: HOST_FIREWALL_STEP,
-    actions: todo.map(asAction),
+    // the journal keeps each rule's request and exact undo (argv) for teardown
+    actions: todo.map((a) => ({ ...a, undoData: { request: { ...req }, exec: a.undoExec } })),
     journal,
     store: o.store,
-    clock,
+    clock: clockOf(o),
     hooks: {
       execute: async (a) => {
-        await step.apply({ ...plan, actions: [byId.get(a.id)!] }, facts);
+        await step.apply({ ...plan, actions: [a as FirewallAction] }, facts);
         return undefined;
       },
       undo: (a) => undoOne(step, facts, a),
     },
   }).catch((e: unknown) => {
-    throw e instanceof ApplyFailed ? withRollback(e) : e;
+    // a failed open: the rule's own error, with the rollback's errors appended
+    throw e instanceof ApplyFailed ? withRollbackErrors(e.cause instanceof Error ? e.cause : e, e.rollbackErrors) : e;
   });
   for (const r of report.actions)
     if (r.outcome === "changed") actions[plan.actions.findIndex((x) => x.id === r.id)]!.outcome = "changed";
@@ -150,71 +136,57 @@ export async function openHostFirewall(o: StepOptions & { target: Target; port: 
     }
     await o.store.save(journal);
   } catch (e) {
-    const errors = await rollback();
-    if (errors.length && e instanceof Error) e.message += ` (rollback: ${errors.join("; ")})`;
-    throw e;
+    throw withRollbackErrors(e, await rollback());
   }
   return result(plan.summary, plan.frontEnds, actions, rollback);
 }
 
-/** The host entries of a journal that may still be in effect, newest first. */
-function hostEntries(journal: Journal): JournalEntry[] {
-  return journal.entries.filter((e) => isHost(e) && e.status !== "undone").reverse();
-}
-
 /**
- * Teardown's host half: undo the journal's host firewall entries newest first, with their exact undo. An entry
- * whose rule is already gone (someone removed it) is marked undone with a note. With `check`, only lists.
+ * Teardown's host half: undo the journal's host firewall entries newest first, with their exact undo, through
+ * core/apply's undoJournal. An entry whose rule is already gone (someone removed it) is marked undone with a
+ * note. With `check`, only lists.
  */
 export async function closeHostFirewall(
   o: StepOptions & { target: string },
 ): Promise<{ actions: JourneyAction[]; notes: string[] }> {
-  const now = o.now ?? (() => new Date());
   const journal = await o.store.load(o.target);
-  const entries = hostEntries(journal);
+  const bad = journal.entries.find((e) => isHost(e) && e.status !== "undone" && !e.undoData?.request);
+  if (bad && !o.check)
+    throw netdbgError("E015", { file: o.store.locate(o.target), problem: `host entry '${bad.key}' has no request` });
   const actions: JourneyAction[] = [];
   const notes: string[] = [];
-  for (const e of entries) {
-    const line = (outcome: ActionOutcome): JourneyAction => ({
-      id: e.id,
-      title: `undo: ${e.title}`,
-      where: "host",
-      outcome,
-      command: e.undo ?? "(remove the rules named for this port)",
-    });
-    if (o.check) {
-      actions.push(line("skipped"));
-      continue;
-    }
-    const req = e.undoData?.request as FirewallRequest | undefined;
-    if (!req) throw netdbgError("E015", { file: o.store.locate(o.target), problem: `host entry '${e.key}' has no request` });
-    const { step, elevated } = o.firewall.step(req);
-    let outcome: ActionOutcome = "changed";
-    try {
+  await undoJournal({
+    journal,
+    store: o.store,
+    clock: clockOf(o),
+    check: o.check,
+    only: isHost,
+    undo: async (e) => {
+      const { step, elevated } = o.firewall.step(e.undoData!.request as FirewallRequest);
       const facts = await step.probe();
       const close = step.plan(facts, "close");
       if (close.actions.length === 0 && close.blockers.length === 0) {
         notes.push(`The host firewall rule '${e.title}' was already gone; nothing to remove.`);
-        outcome = "unchanged";
-      } else {
-        if (close.blockers.length) throw close.blockers[0];
-        if (!elevated) throw netdbgError("E120", { what: e.undo ?? e.title });
-        await undoOne(step, facts, e);
+        return "unchanged";
       }
-    } catch (err) {
+      if (close.blockers.length) throw close.blockers[0];
+      if (!elevated) throw netdbgError("E120", { what: e.undo ?? e.title });
+      await undoOne(step, facts, e);
+    },
+    fail: (e, err) => {
       const detail = isNetdbgError(err) ? `${err.message} ${err.fix}` : (err as Error).message;
-      throw netdbgError(
+      return netdbgError(
         "E742",
         { title: e.title, detail, undo: e.undo ?? "the rule commented netdbg-udp-<port>" },
         { cause: err },
       );
-    }
-    e.status = "undone";
-    e.finishedAt = now().toISOString();
-    await o.store.save(journal);
-    actions.push(line(outcome));
-  }
-  if (!o.check && entries.length && journal.entries.every((x) => x.status === "undone")) await o.store.remove(o.target);
+    },
+    onDone: (e, outcome) => {
+      const command = e.undo ?? "(remove the rules named for this port)";
+      actions.push({ id: e.id, title: `undo: ${e.title}`, where: "host", outcome, command });
+    },
+  });
+  if (!o.check && actions.length && journal.entries.every((x) => x.status === "undone")) await o.store.remove(o.target);
   return { actions, notes };
 }
 
@@ -257,9 +229,8 @@ async function undoOne(
   else await step.apply({ frontEnds: [], summary: "", actions: [action], warnings: [], blockers: [] }, facts);
 }
 
-/** A failed open: the rule's own error, with the rollback's errors appended. */
-function withRollback(e: ApplyFailed): Error {
-  const cause = e.cause instanceof Error ? e.cause : e;
-  if (e.rollbackErrors.length) cause.message += ` (rollback: ${e.rollbackErrors.join("; ")})`;
-  return cause;
+/** `e` with the errors of the rollback that followed it appended to its message. */
+function withRollbackErrors(e: unknown, errors: readonly string[]): unknown {
+  if (errors.length && e instanceof Error) e.message += ` (rollback: ${errors.join("; ")})`;
+  return e;
 }

@@ -110,7 +110,7 @@ export async function rspCheckUdp(target: { host: string; port: number }, o: Rsp
         diagnosis: `it reported a stop (${stop}) but no registers: ${regsError} It was detached`,
         ...counts(),
       };
-    const info = {
+    return {
       outcome: "verified" as const,
       endpoint,
       stop,
@@ -120,7 +120,6 @@ export async function rspCheckUdp(target: { host: string; port: number }, o: Rsp
       ...(client.roundTrip !== undefined ? { roundTripMs: Math.round(client.roundTrip * 10) / 10 } : {}),
       ...counts(),
     };
-    return info;
   } finally {
     await client.close();
   }

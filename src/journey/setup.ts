@@ -17,7 +17,7 @@ import { redactSecret } from "../core/redact.js";
 import type { FirewallRequest } from "../host/firewall/index.js";
 import type { PortProbe } from "../host/port-alloc.js";
 import { recordJourneyFacts } from "./facts.js";
-import { type HostFirewallPort, type HostFirewallResult, openHostFirewall } from "./host-firewall.js";
+import { type HostFirewallPort, openHostFirewall } from "./host-firewall.js";
 import { ensurePort } from "./port.js";
 
 /** Everything the sequence reaches the world through (src/cli/journey-deps.ts builds the real ones): what every
@@ -129,26 +129,19 @@ export async function runSetup(
     if (!hostIp) throw netdbgError("E215", { target: target.name });
   }
 
-  let key: string | undefined;
-  let keyNote: string | undefined;
-  if (driver.usesKey) {
-    ({ key, note: keyNote } = await keyStep(target, check, deps));
-    deps.secretsSeen.push(key);
-  }
+  const { key, note: keyNote } = driver.usesKey ? await keyStep(target, check, deps) : {};
+  if (key !== undefined) deps.secretsSeen.push(key);
 
   const now = deps.now ?? (() => new Date());
   if (!check) await recordJourneyFacts(deps.store, target, { port, ...(hostIp ? { hostIp } : {}) });
   // the host firewall opens first (host-only, journaled): a later failure on the target closes it again
-  const fw: HostFirewallResult | undefined = request.hostFirewall
-    ? await openHostFirewall({ ...deps, target, port, check })
-    : undefined;
-  const progress = ui.progress ?? noDisplay;
+  const fw = request.hostFirewall ? await openHostFirewall({ ...deps, target, port, check }) : undefined;
   let out: DriverSetupResult;
   try {
     out = await driver.setup(
       { target, request, port, ...(hostIp ? { hostIp } : {}), ...(key ? { key } : {}), now: now(), prepared },
       deps,
-      progress,
+      ui.progress ?? noDisplay,
     );
   } catch (e) {
     for (const m of (await fw?.rollback()) ?? []) deps.log.error(m);

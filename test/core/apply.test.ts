@@ -163,4 +163,38 @@ describe("applyActions", () => {
     await undoJournal({ journal: await store.load("t"), store, clock: systemClock, undo });
     expect(order).toEqual(["b", "a"]);
   });
+
+  it("teardown: `only` picks the entries, an undo may say nothing was left, `fail` names the error", async () => {
+    const store = new MemoryJournalStore();
+    const journal = emptyJournal("t");
+    await applyActions({
+      step: "s",
+      actions: [act("a"), act("b", { where: "host" }), act("c", { where: "host" })],
+      journal,
+      store,
+      clock: systemClock,
+      hooks: { execute: async () => undefined, undo: async () => {} },
+    });
+    const only = (e: { where: string }) => e.where === "host";
+    const report = await undoJournal({
+      journal,
+      store,
+      clock: systemClock,
+      only,
+      undo: async (e) => (e.id === "c" ? "unchanged" : undefined),
+    });
+    expect(report.actions.map((a) => [a.id, a.outcome])).toEqual([
+      ["c", "unchanged"],
+      ["b", "changed"],
+    ]);
+    expect(journal.entries.map((e) => e.status)).toEqual(["applied", "undone", "undone"]);
+    const err = await undoJournal({
+      journal,
+      store,
+      clock: systemClock,
+      undo: async () => Promise.reject(new Error("boom")),
+      fail: (e, cause) => new Error(`closing ${e.id}: ${(cause as Error).message}`),
+    }).catch((e: unknown) => e);
+    expect((err as Error).message).toBe("closing a: boom");
+  });
 });

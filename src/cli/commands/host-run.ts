@@ -5,7 +5,7 @@ import { netdbgError } from "../../core/error.js";
 import { parsePort } from "../../core/udp-port.js";
 import { type FirewallPlan, type FirewallRequest, HostFirewallStep } from "../../host/firewall/index.js";
 import { probeIpsec } from "../../host/ipsec.js";
-import { candidatesFor, type HostRoute, type HostRouteReport, hostRoute, routeToAddress } from "../../host/route.js";
+import { candidatesFor, type HostRoute, type HostRouteReport, hostRoute, routeInterface } from "../../host/route.js";
 import { ExecaCommandRunner } from "../../io/command-runner.js";
 import { SystemNetProbe } from "../../io/net-probe.js";
 import { NodePowerShellRunner } from "../../io/powershell.js";
@@ -72,16 +72,11 @@ async function firewallRequest(c: Context, query: string, opts: FirewallFlags): 
   const ip = addrs.find((a) => ipVersion(a) === 4) ?? addrs[0]!;
   const port = opts.port ?? target?.port;
   if (port === undefined) throw netdbgError("E124", { target: query });
-  const req: FirewallRequest = { address: ip, port };
-  if (process.platform === "linux") {
-    try {
-      const r = await routeToAddress(ip, { net, platform: "linux", runner: new ExecaCommandRunner() }, port);
-      if (r.interface) req.interface = r.interface;
-    } catch {
-      // no route: firewalld falls back to its default zone
-    }
-  }
-  return req;
+  const iface =
+    process.platform === "linux"
+      ? await routeInterface(ip, { net, platform: "linux", runner: new ExecaCommandRunner() }, port)
+      : undefined;
+  return { address: ip, port, ...(iface ? { interface: iface } : {}) };
 }
 
 function planJson(plan: FirewallPlan) {

@@ -12,9 +12,7 @@ import { createPrompter, requireFlags } from "../prompts.js";
 export async function setupOne(ctx: Context, target: Target, request: SetupCommand): Promise<void> {
   const { withTargetLock } = await import("../target-lock.js");
   const { setupTarget } = await import("../setup-run.js");
-  await withTargetLock(ctx, target.name, "setup", request, async () => {
-    await setupTarget(ctx, target, request);
-  });
+  await withTargetLock(ctx, target.name, "setup", request, () => setupTarget(ctx, target, request));
 }
 
 /** The options setup and teardown share: how the target is reached, and the wait for its lock. */

@@ -50,22 +50,9 @@ const PHASES: Record<string, (t: string) => string> = {
   verify: (t) => `Verify kgdboe on ${t}`,
 };
 
-function refuseWindowsOnly(request: SetupRequest): void {
-  const w = request.windows;
-  for (const [flag, set] of [
-    ["--no-kdnic", w.kdnic === false],
-    ["--make-default", w.makeDefault],
-    ["--reboot", w.reboot],
-  ] as const) {
-    if (set)
-      throw netdbgError("E313", {
-        option: flag,
-        value: "set",
-        reason: "it applies to Windows targets only",
-        fix: `Drop ${flag}.`,
-      });
-  }
-}
+/** A Windows-only flag given for a Linux target (E313). */
+const windowsOnly = (flag: string, value = "set") =>
+  netdbgError("E313", { option: flag, value, reason: "it applies to Windows targets only", fix: `Drop ${flag}.` });
 
 const hooksOf = (progress: ProgressHooks, target: string) => ({
   onPhase: (p: string) => progress.phase(PHASES[p]!(target)),
@@ -145,7 +132,9 @@ export function linuxDriver(ports: LinuxDriverPorts): OsDriver {
     needsHostIp: false,
 
     async prepare(target: Target, request: SetupRequest): Promise<KgdboeSource> {
-      refuseWindowsOnly(request);
+      const w = request.windows;
+      const flag = w.kdnic === false ? "--no-kdnic" : w.makeDefault ? "--make-default" : w.reboot ? "--reboot" : undefined;
+      if (flag) throw windowsOnly(flag);
       return ports.resolveSource(request.linux.kgdboeSource ?? target.transport?.kgdboeSource);
     },
 
@@ -204,13 +193,7 @@ export function linuxDriver(ports: LinuxDriverPorts): OsDriver {
       deps: DriverDeps,
       progress: Progress,
     ): Promise<TargetTeardownResult> {
-      if (request.restoreExport !== undefined)
-        throw netdbgError("E313", {
-          option: "--restore-export",
-          value: request.restoreExport,
-          reason: "it applies to Windows targets only",
-          fix: "Drop --restore-export.",
-        });
+      if (request.restoreExport !== undefined) throw windowsOnly("--restore-export", request.restoreExport);
       const result = await overSsh(target, request, deps, progress, `Tear down ${target.name}`, (base) =>
         teardownLinuxTarget({ target: target.name, check: request.check }, base),
       );

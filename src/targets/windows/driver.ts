@@ -19,10 +19,9 @@ import {
 import { netdbgError } from "../../core/error.js";
 import type { Target } from "../../core/inventory.js";
 import type { PowerShellRunner } from "../../core/interfaces.js";
-import type { Action, ActionReport } from "../../core/step.js";
 import { displayCall } from "./plan.js";
 import { checkElevation, DEFAULT_EXPORT_DIR, probeWindows } from "./probe.js";
-import { type ScriptRunner, sessionRunner } from "./ps.js";
+import { sessionRunner } from "./ps.js";
 import { type KdnetPoke, kdnetSourceToRecord, type PokeWatch, type RebootResult, rebootAndWait } from "./reboot.js";
 import { restoreExport, restoreExportCall, teardownWindows } from "./run.js";
 import { type SetupWindowsResult, setupWindows } from "./setup.js";
@@ -39,13 +38,7 @@ export interface WindowsDriverPorts {
 }
 
 /** How netdbg reaches the target: SSH (default) or, with --via winrm, Invoke-Command in a local PowerShell. */
-interface Link {
-  run: ScriptRunner;
-  description: string;
-  close(): Promise<void>;
-}
-
-async function openLink(target: Target, request: LinkRequest, deps: DriverDeps, ports: WindowsDriverPorts): Promise<Link> {
+async function openLink(target: Target, request: LinkRequest, deps: DriverDeps, ports: WindowsDriverPorts) {
   const via = request.windows;
   if (via.via === "winrm") {
     if (!ports.powershell) throw netdbgError("E223", { platform: process.platform, executable: "pwsh" });
@@ -59,9 +52,6 @@ async function openLink(target: Target, request: LinkRequest, deps: DriverDeps, 
   const session = await deps.openSession(target, { acceptNewHostKey: request.acceptNewHostKey, check: request.check });
   return { run: sessionRunner(session, target.name), description: session.description, close: () => session.close() };
 }
-
-/** A file-name time stamp: 2026-11-21T06:00:00.000Z → 20261121T060000Z. */
-const stamp = (d: Date) => d.toISOString().replace(/[-:]|\.\d+/g, "");
 
 const outcomeWord = (o: string) => (o === "skipped" ? "would run" : o);
 
@@ -77,44 +67,6 @@ async function recordKdnetSource(deps: DriverDeps, target: Target, poke: KdnetPo
     deps.log.warn(
       `In the debug boot '${target.name}' sends KDNET from ${rec.address}, not its SSH address ${target.address} (KDNET's own adapter takes an address from DHCP or 169.254.x.x). Recorded as its KDNET address; 'netdbg connect' listens for it.`,
     );
-}
-
-/** The text report of a Windows setup: the target's actions, then where the debug entry stands. */
-function rebootReport(
-  name: string,
-  r: {
-    check: boolean;
-    actions: JourneyAction[];
-    port: number;
-    hostIp: string;
-    entry: string | null;
-    rebooted: RebootResult | undefined;
-  },
-): { text: string[]; textWarnings: string[] } {
-  const text = actionLines(r.check, r.actions);
-  const textWarnings: string[] = [];
-  if (r.check) return { text: [...text, "Nothing was changed (--check)."], textWarnings };
-  text.push("");
-  const rb = r.rebooted;
-  if (rb?.poke) {
-    text.push(
-      `'${name}' restarted into the debug entry: its KDNET pokes (protocol version ${rb.poke.version}) reach this host on UDP port ${r.port} from ${rb.poke.from} and authenticate with the stored key.`,
-    );
-    if (!rb.ssh) textWarnings.push(`SSH to '${name}' did not come back after the reboot: ${rb.sshError ?? "no answer"}`);
-  } else if (rb) {
-    if ((rb.bootedEntry ?? null) === r.entry && rb.debug !== false)
-      text.push(`'${name}' restarted into the debug entry ${r.entry}; KDNET now sends to ${r.hostIp} port ${r.port}.`);
-    else
-      textWarnings.push(
-        `'${name}' restarted into ${rb.bootedEntry ?? "an unknown entry"}, not the debug entry ${r.entry}: check its boot menu, then 'netdbg setup ${name} --reboot' again.`,
-      );
-  } else
-    text.push(
-      r.actions.some((a) => a.id === "bcd.default")
-        ? `'${name}' must boot the debug entry before a debugger can attach: restart it (shutdown /r /t 0, or setup --reboot); it boots the debug entry from now on.`
-        : `'${name}' must boot the debug entry before a debugger can attach: restart it (shutdown /r /t 0, or setup --reboot); it boots the debug entry once, the next restart returns to the normal entry.`,
-    );
-  return { text, textWarnings };
 }
 
 export function windowsDriver(ports: WindowsDriverPorts = {}): OsDriver {
@@ -134,13 +86,12 @@ export function windowsDriver(ports: WindowsDriverPorts = {}): OsDriver {
       const nic = request.nic ?? target.transport?.nic;
       // the link opens before the display starts: SSH may ask about a new host key
       let link = await openLink(target, request, deps, ports);
-      let run = link.run;
       let provisioned: SetupWindowsResult | undefined;
       let rebooted: RebootResult | undefined;
       try {
         provisioned = await progress(`Provision KDNET on '${target.name}' over ${link.description}`, async (hooks) => {
           const done = await setupWindows({
-            run,
+            run: link.run,
             store: deps.store,
             clock: deps.clock,
             check,
@@ -150,7 +101,8 @@ export function windowsDriver(ports: WindowsDriverPorts = {}): OsDriver {
               port,
               key,
               exportDir: DEFAULT_EXPORT_DIR,
-              stamp: stamp(input.now),
+              // a file-name time stamp: 2026-11-21T06:00:00.000Z → 20261121T060000Z
+              stamp: input.now.toISOString().replace(/[-:]|\.\d+/g, ""),
               ...(nic ? { nic } : {}),
               ...(w.kdnic === false ? { noKdnic: true } : {}),
               ...(w.makeDefault ? { makeDefault: true } : {}),
@@ -189,13 +141,12 @@ export function windowsDriver(ports: WindowsDriverPorts = {}): OsDriver {
                 ...(watch ? { poke: watch } : {}),
                 ...(ports.pokeGraceMs !== undefined ? { pokeGraceMs: ports.pokeGraceMs } : {}),
                 target: target.name,
-                run,
+                run: link.run,
                 close: () => link.close(),
                 reconnect: async () => {
                   hooks.line(`waiting for the target to answer over ${link.description}…`);
                   link = await openLink(target, { ...request, acceptNewHostKey: false }, deps, ports);
-                  run = link.run;
-                  return { run, close: () => link.close() };
+                  return { run: link.run, close: () => link.close() };
                 },
                 clock: deps.clock,
               });
@@ -215,23 +166,44 @@ export function windowsDriver(ports: WindowsDriverPorts = {}): OsDriver {
       }
       const { plan: p, report: rep } = provisioned;
       if (rebooted?.poke) await recordKdnetSource(deps, target, rebooted.poke);
-      const actions: JourneyAction[] = p.actions.map((a: Action) => {
-        const r = rep.actions.find((x: ActionReport) => x.id === a.id);
-        return {
-          id: a.id,
-          title: a.title,
-          where: a.where,
-          outcome: r?.outcome ?? "skipped",
-          command: a.command,
-          undo: a.undo === undefined ? null : a.undo,
-        };
+      const actions = p.actions.map((a): JourneyAction => {
+        const outcome = rep.actions.find((x) => x.id === a.id)?.outcome ?? "skipped";
+        return { id: a.id, title: a.title, where: a.where, outcome, command: a.command, undo: a.undo ?? null };
       });
       const windbg = `windbg -k net:port=${port},key=${key}`;
-      const report = rebootReport(target.name, { check, actions, port, hostIp, entry: p.entryGuid ?? null, rebooted });
+      // the text report: the target's actions, then where the debug entry stands
+      const name = target.name;
+      const entry = p.entryGuid ?? null;
+      const text = actionLines(check, actions);
+      const textWarnings: string[] = [];
+      if (check) text.push("Nothing was changed (--check).");
+      else if (rebooted?.poke) {
+        text.push(
+          "",
+          `'${name}' restarted into the debug entry: its KDNET pokes (protocol version ${rebooted.poke.version}) reach this host on UDP port ${port} from ${rebooted.poke.from} and authenticate with the stored key.`,
+        );
+        if (!rebooted.ssh)
+          textWarnings.push(`SSH to '${name}' did not come back after the reboot: ${rebooted.sshError ?? "no answer"}`);
+      } else if (rebooted) {
+        text.push("");
+        if ((rebooted.bootedEntry ?? null) === entry && rebooted.debug !== false)
+          text.push(`'${name}' restarted into the debug entry ${entry}; KDNET now sends to ${hostIp} port ${port}.`);
+        else
+          textWarnings.push(
+            `'${name}' restarted into ${rebooted.bootedEntry ?? "an unknown entry"}, not the debug entry ${entry}: check its boot menu, then 'netdbg setup ${name} --reboot' again.`,
+          );
+      } else
+        text.push(
+          "",
+          actions.some((a) => a.id === "bcd.default")
+            ? `'${name}' must boot the debug entry before a debugger can attach: restart it (shutdown /r /t 0, or setup --reboot); it boots the debug entry from now on.`
+            : `'${name}' must boot the debug entry before a debugger can attach: restart it (shutdown /r /t 0, or setup --reboot); it boots the debug entry once, the next restart returns to the normal entry.`,
+        );
       return {
         changed: rep.changed,
         actions,
-        ...report,
+        text,
+        textWarnings,
         handoff: { windbg },
         attachable: !check && rebooted?.poke !== undefined,
         warnings: p.warnings,
@@ -315,8 +287,7 @@ export function windowsDriver(ports: WindowsDriverPorts = {}): OsDriver {
           return r;
         });
         // two undos can be the same command (both dbgsettings changes restore {dbgsettings} from the export): one line
-        const lines = rep.actions.map((a) => `${a.outcome === "skipped" ? "would run" : a.outcome}: ${a.command || a.title}`);
-        const text = lines.filter((l, i) => lines.indexOf(l) === i);
+        const text = [...new Set(rep.actions.map((a) => `${outcomeWord(a.outcome)}: ${a.command || a.title}`))];
         if (check) text.push("Nothing was changed (--check).");
         else {
           const exports = (journal.facts.exports as string[] | undefined) ?? [];
