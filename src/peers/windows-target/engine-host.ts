@@ -89,6 +89,7 @@ function New-Prepared {
   }
   return @{ h = $ph; rs = $prs }
 }
+$baseEnv = [Environment]::GetEnvironmentVariables()
 $proto = [Console]::Out
 $protoErr = [Console]::Error
 $stdin = [Console]::In
@@ -117,6 +118,11 @@ while ($true) {
   if ($null -eq $line) { break }
   if ($line -eq '') { continue }
   $req = ConvertFrom-Json -AsHashtable -InputObject $line
+  # the environment is the process's: back to what pwsh started with (a script's $env: changes end with it, as
+  # its powershell.exe would), then the request's
+  $now = [Environment]::GetEnvironmentVariables()
+  foreach ($k in @($now.Keys)) { if (-not $baseEnv.Contains($k)) { [Environment]::SetEnvironmentVariable($k, $null) } }
+  foreach ($k in $baseEnv.Keys) { if ($now[$k] -cne $baseEnv[$k]) { [Environment]::SetEnvironmentVariable($k, $baseEnv[$k]) } }
   foreach ($k in $req.env.Keys) { [Environment]::SetEnvironmentVariable($k, [string]$req.env[$k]) }
   $enc = [Text.Encoding]::GetEncoding([int]$req.codePage)
   $outW = [IO.StringWriter]::new(); $errW = [IO.StringWriter]::new()
