@@ -118,13 +118,14 @@ describe.skipIf(noPwsh())("PowerShell engine", () => {
       const check = [
         "[bool](Get-Variable -Name leak, leak2 -ErrorAction SilentlyContinue)",
         "[bool](Get-Command -Name Leak-Me, leakalias -ErrorAction SilentlyContinue)",
-        "\"env=$env:NETDBG_LEAK drive=$env:SystemDrive\"",
+        '"env=$env:NETDBG_LEAK drive=$env:SystemDrive"',
         "(Get-Location).Path -replace '/', '\\'",
         "[bool](Get-Command -Name Get-VMSwitch -ErrorAction SilentlyContinue)",
         "$ErrorActionPreference; $PSDefaultParameterValues.Count",
         "[bool](Get-PSDrive -Name Q -ErrorAction SilentlyContinue)",
       ].join("; ");
-      const clean = (user: string) => `False\r\nFalse\r\nenv= drive=C:\r\nC:\\Users\\${user}\r\nTrue\r\nContinue\r\n0\r\nFalse\r\n`;
+      const clean = (user: string) =>
+        `False\r\nFalse\r\nenv= drive=C:\r\nC:\\Users\\${user}\r\nTrue\r\nContinue\r\n0\r\nFalse\r\n`;
       expect(await run(leave)).toBe("left\r\n");
       expect(await run(leave)).toBe("left\r\n");
       expect(await run(check)).toBe(clean("alice"));
