@@ -255,6 +255,9 @@ export class PwshEngine {
         POWERSHELL_UPDATECHECK: "Off",
         DOTNET_CLI_TELEMETRY_OPTOUT: "1",
         DOTNET_NOLOGO: "1",
+        // no tier-0 instrumentation for dynamic PGO: pwsh starts in some 0.7 s instead of 1.1 s on a busy
+        // 2-core machine (medians of five alternating starts); what the scripts do is not affected
+        DOTNET_TieredPGO: "0",
         NETDBG_STUB_SOCKET: this.socketPath,
         ...(process.env.DOTNET_ROOT ? { DOTNET_ROOT: process.env.DOTNET_ROOT } : {}),
       },
