@@ -289,6 +289,10 @@ export class PwshEngine {
         // no tier-0 instrumentation for dynamic PGO: pwsh starts in some 0.7 s instead of 1.1 s on a busy
         // 2-core machine (medians of five alternating starts); what the scripts do is not affected
         DOTNET_TieredPGO: "0",
+        // tier-1 recompilation waits for 10 s without new tier-0 code instead of 100 ms: otherwise the runtime
+        // recompiles in the background for some 2 s of CPU right after the first requests, which on a busy
+        // 2-core machine is taken from netdbg itself (the scripts run the same, from tier-0 and ReadyToRun code)
+        DOTNET_TC_CallCountingDelayMs: "10000",
         NETDBG_STUB_SOCKET: this.socketPath,
         ...(process.env.DOTNET_ROOT ? { DOTNET_ROOT: process.env.DOTNET_ROOT } : {}),
       },
