@@ -72,27 +72,43 @@ Add-Type -Path $Assembly
 $acc = [psobject].Assembly.GetType('System.Management.Automation.TypeAccelerators')
 foreach ($n in @('Security.Principal.WindowsIdentity', 'System.Security.Principal.WindowsIdentity')) { $null = $acc::Remove($n); $acc::Add($n, [NetdbgEngine.WindowsIdentity]) }
 foreach ($n in @('Security.Principal.WindowsPrincipal', 'System.Security.Principal.WindowsPrincipal')) { $null = $acc::Remove($n); $acc::Add($n, [NetdbgEngine.WindowsPrincipal]) }
-$iss = [System.Management.Automation.Runspaces.InitialSessionState]::CreateDefault2()
+# CreateDefault, not CreateDefault2: the built-in cmdlets (Management, Utility) come with the runspace when it is
+# opened ahead of the request, instead of being imported as modules on their first use inside every request's
+# fresh runspace (tens of milliseconds each, in the request's time).
+$iss = [System.Management.Automation.Runspaces.InitialSessionState]::CreateDefault()
 $CRLF = [string][char]13 + [char]10
 $setupText = if ($Setup) { [IO.File]::ReadAllText($Setup) } else { '' }
 # A runspace is opened and given the static stub definitions while the engine waits for the next request, so a
-# request pays only for its own prelude (drive, modules) and its script.
-function New-Prepared {
+# request pays only for its own script. The previous request's prelude (its target's C: drive and profile) is
+# applied to it too, ahead of time: the next request is almost always for the same target. A request whose
+# prelude differs gets a runspace that never saw another prelude. Nothing in a prepared runspace has run a
+# request's script: every request still starts in a runspace of its own.
+function New-Prepared([string]$Prelude) {
   $ph = [NetdbgEngine.Host]::new()
   $prs = [runspacefactory]::CreateRunspace($ph, $iss)
   $prs.Open()
-  if ($setupText) {
-    $p = [powershell]::Create(); $p.Runspace = $prs
-    $null = $p.AddScript($setupText).Invoke()
-    if ($p.Streams.Error.Count) { throw "engine setup failed: $($p.Streams.Error[0])" }
-    $p.Dispose()
-  }
-  return @{ h = $ph; rs = $prs }
+  $o = [Console]::Out; $e = [Console]::Error
+  # whatever the definitions might write to the console goes nowhere (not into the protocol or a request's output)
+  [Console]::SetOut([IO.TextWriter]::Null); [Console]::SetError([IO.TextWriter]::Null)
+  try {
+    foreach ($text in @($setupText, $Prelude)) {
+      if (-not $text) { continue }
+      $p = [powershell]::Create(); $p.Runspace = $prs
+      $null = $p.AddScript($text).Invoke()
+      $failed = if ($p.Streams.Error.Count) { "$($p.Streams.Error[0])" } else { '' }
+      $p.Dispose()
+      if ($failed -and $text -ceq $Prelude) { $prs.Dispose(); return (New-Prepared '') }
+      if ($failed) { throw "engine setup failed: $failed" }
+    }
+  } finally { [Console]::SetOut($o); [Console]::SetError($e) }
+  return @{ h = $ph; rs = $prs; prelude = $Prelude }
 }
+$baseEnv = [Environment]::GetEnvironmentVariables()
 $proto = [Console]::Out
 $protoErr = [Console]::Error
 $stdin = [Console]::In
-$next = New-Prepared
+$next = New-Prepared ''
+$lastPrelude = $null
 $proto.WriteLine('{"ready":true,"version":"' + $PSVersionTable.PSVersion.ToString() + '"}')
 $proto.Flush()
 
@@ -117,6 +133,11 @@ while ($true) {
   if ($null -eq $line) { break }
   if ($line -eq '') { continue }
   $req = ConvertFrom-Json -AsHashtable -InputObject $line
+  # the environment is the process's: back to what pwsh started with (a script's $env: changes end with it, as
+  # its powershell.exe would), then the request's
+  $now = [Environment]::GetEnvironmentVariables()
+  foreach ($k in @($now.Keys)) { if (-not $baseEnv.Contains($k)) { [Environment]::SetEnvironmentVariable($k, $null) } }
+  foreach ($k in $baseEnv.Keys) { if ($now[$k] -cne $baseEnv[$k]) { [Environment]::SetEnvironmentVariable($k, $baseEnv[$k]) } }
   foreach ($k in $req.env.Keys) { [Environment]::SetEnvironmentVariable($k, [string]$req.env[$k]) }
   $enc = [Text.Encoding]::GetEncoding([int]$req.codePage)
   $outW = [IO.StringWriter]::new(); $errW = [IO.StringWriter]::new()
@@ -125,15 +146,19 @@ while ($true) {
   $out = [Text.StringBuilder]::new()
   $err = [Text.StringBuilder]::new()
   try {
-    $cur = if ($next) { $next } else { New-Prepared }
+    $cur = $next
     $next = $null
+    if ($cur -and $cur.prelude -and $cur.prelude -cne [string]$req.prelude) { $cur.rs.Dispose(); $cur = $null }
+    if (-not $cur) { $cur = New-Prepared '' }
     $h = $cur.h; $rs = $cur.rs
     [Console]::SetOut($outW); [Console]::SetError($errW)
-    $pre = [powershell]::Create(); $pre.Runspace = $rs
-    $null = $pre.AddScript([string]$req.prelude)
-    $null = $pre.Invoke()
-    if ($pre.Streams.Error.Count) { throw "engine prelude failed: $($pre.Streams.Error[0])" }
-    $pre.Dispose()
+    if (-not $cur.prelude) {
+      $pre = [powershell]::Create(); $pre.Runspace = $rs
+      $null = $pre.AddScript([string]$req.prelude)
+      $null = $pre.Invoke()
+      if ($pre.Streams.Error.Count) { throw "engine prelude failed: $($pre.Streams.Error[0])" }
+      $pre.Dispose()
+    }
     $units = if ($req.mode -eq 'stdin') { @($req.lines) } else { @([string]$req.script) }
     $last = 0
     foreach ($u in $units) {
@@ -168,6 +193,9 @@ while ($true) {
   $ans = [ordered]@{ id = $req.id; exitCode = $exit; stdout = [Convert]::ToBase64String($enc.GetBytes($stdoutText)); stderr = [Convert]::ToBase64String($enc.GetBytes($stderrText)); fatal = $fatal }
   $proto.WriteLine(($ans | ConvertTo-Json -Compress))
   $proto.Flush()
-  try { $next = New-Prepared } catch { $next = $null }
+  # speculate only when the target did not change since the request before (a mismatch costs a fresh runspace)
+  $spec = if ([string]$req.prelude -ceq $lastPrelude) { [string]$req.prelude } else { '' }
+  $lastPrelude = [string]$req.prelude
+  try { $next = New-Prepared $spec } catch { $next = $null }
 }
 `;

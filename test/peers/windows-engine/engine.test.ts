@@ -98,6 +98,45 @@ describe.skipIf(noPwsh())("PowerShell engine", () => {
     expect(r.out).toBe("SRV\\ops\r\nFalse\r\nC:\r\n");
   });
 
+  it("every request starts clean: nothing one script leaves behind reaches the next, on the same target or another", async () => {
+    // one pwsh process, so every request lands in it; the same target again and again, so the engine's prepared
+    // runspaces (the target's drive set up ahead of the request) are the ones used
+    const e = new PwshEngine(PWSH!, 1);
+    try {
+      const model = new WindowsTargetModel(defaultState({ user: "WIN11\\alice" }));
+      const run = (script: string, m = model) =>
+        runInEngine(m, e, { name: "t", params: {}, script, inj: undefined, commandLine: "t" }).then((r) =>
+          Buffer.from(r.raw!.stdout).toString(),
+        );
+      const leave = [
+        "$global:leak = 'x'; $script:leak2 = 'x'; function global:Leak-Me { 'leaked' }",
+        "Set-Alias -Name leakalias -Value Get-Date -Scope Global; $env:NETDBG_LEAK = 'x'; $env:SystemDrive = 'D:'",
+        "Set-Location -LiteralPath 'C:\\Windows'; Remove-Item -LiteralPath 'function:\\Get-VMSwitch'",
+        "$global:ErrorActionPreference = 'Stop'; $global:PSDefaultParameterValues['Out-String:Width'] = 10",
+        "$null = New-PSDrive -Name Q -PSProvider FileSystem -Root '/' -Scope Global; 'left'",
+      ].join("; ");
+      const check = [
+        "[bool](Get-Variable -Name leak, leak2 -ErrorAction SilentlyContinue)",
+        "[bool](Get-Command -Name Leak-Me, leakalias -ErrorAction SilentlyContinue)",
+        '"env=$env:NETDBG_LEAK drive=$env:SystemDrive"',
+        "(Get-Location).Path -replace '/', '\\'",
+        "[bool](Get-Command -Name Get-VMSwitch -ErrorAction SilentlyContinue)",
+        "$ErrorActionPreference; $PSDefaultParameterValues.Count",
+        "[bool](Get-PSDrive -Name Q -ErrorAction SilentlyContinue)",
+      ].join("; ");
+      const clean = (user: string) =>
+        `False\r\nFalse\r\nenv= drive=C:\r\nC:\\Users\\${user}\r\nTrue\r\nContinue\r\n0\r\nFalse\r\n`;
+      expect(await run(leave)).toBe("left\r\n");
+      expect(await run(leave)).toBe("left\r\n");
+      expect(await run(check)).toBe(clean("alice"));
+      expect(await run(leave)).toBe("left\r\n");
+      const other = new WindowsTargetModel(defaultState({ user: "SRV\\bob" }));
+      expect(await run(check, other)).toBe(clean("bob"));
+    } finally {
+      await e.close();
+    }
+  }, 60_000);
+
   it("a script that runs too long fails and its pwsh is replaced", async () => {
     const e = new PwshEngine(PWSH!, 1, 3000);
     try {
