@@ -41,6 +41,8 @@ export class LossyRelay {
   private ups = 0;
   private stalledUntil = 0;
   private readonly stalled: Buffer[] = [];
+  /** The one timer that releases the stalled datagrams (a later stall only moves stalledUntil). */
+  private unstallTimer: NodeJS.Timeout | undefined;
   port = 0;
 
   constructor(private readonly options: LossyRelayOptions) {
@@ -72,12 +74,16 @@ export class LossyRelay {
     const stall = this.options.stall;
     if (dir === "up" && stall && ++this.ups % stall.every === 0) {
       this.stalledUntil = performance.now() + stall.ms;
-      setTimeout(() => this.unstall(), stall.ms);
+      this.unstallTimer ??= setTimeout(() => this.unstall(), stall.ms);
     }
     if (dir === "down" && (this.stalled.length || performance.now() < this.stalledUntil)) {
       this.stalled.push(msg);
       return;
     }
+    this.send(dir, msg);
+  }
+
+  private send(dir: "up" | "down", msg: Buffer): void {
     this.stats.forwarded++;
     if (dir === "up") this.back?.send(msg, this.options.target.port, this.options.target.host);
     else if (this.client) this.front?.send(msg, this.client.port, this.client.address);
@@ -85,15 +91,13 @@ export class LossyRelay {
 
   private unstall(): void {
     const left = this.stalledUntil - performance.now();
+    // a timer can fire a little early, and a later stall extends the wait
     if (left > 0) {
-      // a timer can fire a little early, and a later stall extends the wait
-      setTimeout(() => this.unstall(), Math.ceil(left));
+      this.unstallTimer = setTimeout(() => this.unstall(), Math.ceil(left));
       return;
     }
-    for (const msg of this.stalled.splice(0)) {
-      this.stats.forwarded++;
-      if (this.client) this.front?.send(msg, this.client.port, this.client.address);
-    }
+    this.unstallTimer = undefined;
+    for (const msg of this.stalled.splice(0)) this.send("down", msg);
   }
 
   private pass(dir: "up" | "down", msg: Buffer): void {
@@ -126,6 +130,7 @@ export class LossyRelay {
   }
 
   async stop(): Promise<void> {
+    clearTimeout(this.unstallTimer);
     for (const dir of ["up", "down"] as const) {
       const h = this.held[dir];
       if (h) clearTimeout(h.timer);
