@@ -990,10 +990,11 @@ export class RspClient {
     }
     // equal to the previous reply, and either before any ack of this request and not an answer to our `-`
     // (kgdb resending its previous reply because our ack of it was lost, or the network duplicating it),
-    // or while copies of it may still be on their way (that exchange was resent or nakked) and this request
-    // was sent once only (after our own resend, an equal reply is taken: two reads of unchanged memory
-    // must not stall behind that rule)
-    const dupLike = copy && ((!ex.ackSeen && ex.naksSinceTx === 0) || (this.staleCopies > 0 && ex.tries === 1));
+    // or while copies of it may still be on their way (that exchange was resent or nakked), however often this
+    // request was sent: a copy late behind this request's resend and the `+` of that resend passed for its answer
+    // (the lab's kgdb: a string read 64 bytes a call returned the previous 64 bytes). Each copy dropped is one
+    // fewer to expect, so two reads of unchanged memory cost at most that many more waits, never a stall
+    const dupLike = copy && ((!ex.ackSeen && ex.naksSinceTx === 0) || this.staleCopies > 0);
     // the previous request ran again from one of its copies: its answer differs from the first one (E17 for a
     // second `Z`) and must not be taken for this request's (an `E17` answering `D`)
     const rerunLike =
@@ -1098,13 +1099,17 @@ export class RspClient {
    * The timeout of an exchange's first transmission: its kind's, once measured. A kind not yet measured takes the
    * shared timeout, or where its reply's length is known, twice the time the measured replies of known length took
    * in proportion to theirs if that is longer (a reply's time grows with its length on a slow way out; on a fast
-   * one the longer wait only matters if this one exchange is lost).
+   * one the longer wait only matters if this one exchange is lost). A read of any kind waits out the target's
+   * measured silences (see patient).
    */
   private firstTimeout(trips: RoundTrips, replyBytes: number, repeatable: boolean): number {
-    if (trips.srtt !== undefined) return repeatable ? this.patient(trips.rto) : trips.rto;
-    if (replyBytes === 0 || !this.sized) return this.all.rto;
+    let rto: number;
+    if (trips.srtt !== undefined) rto = trips.rto;
+    else if (replyBytes === 0 || !this.sized) rto = this.all.rto;
     // twice the time in proportion: a reply's fixed costs make the proportion an overestimate for a longer one
-    return Math.min(this.maxRto, Math.max(this.all.rto, (2 * this.sized.ms * replyBytes) / this.sized.bytes));
+    else rto = Math.min(this.maxRto, Math.max(this.all.rto, (2 * this.sized.ms * replyBytes) / this.sized.bytes));
+    // the target's silences do not depend on the kind: a pull's short last read met one 5 times over
+    return repeatable ? this.patient(rto) : rto;
   }
 
   /**

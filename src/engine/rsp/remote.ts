@@ -204,14 +204,11 @@ export class GdbRemote {
   async readMemory(addr: bigint, length: number, progress?: ProgressFn): Promise<Buffer> {
     const out = Buffer.allocUnsafe(length);
     let done = 0;
-    let prev = -1;
     let unchecked: [number, number][] = [];
     for (let i = 0; done < length; i++) {
       // leave room for verifying reads a few bytes longer
       const max = this.suspect() ? Math.max(1, this.maxMemory - 8) : this.maxMemory;
-      let n = Math.min(Math.max(1, max - (i % LENGTH_CYCLE)), length - done);
-      if (n === prev && n > 1) n--;
-      prev = n;
+      const n = this.freshLength(Math.min(Math.max(1, max - (i % LENGTH_CYCLE)), length - done));
       const trouble = this.client.trouble;
       const bytes = await this.readBlock(addr + BigInt(done), n);
       bytes.copy(out, done);
@@ -228,6 +225,16 @@ export class GdbRemote {
       progress?.(done, length);
     }
     return out;
+  }
+
+  /**
+   * The longest read of at most `n` bytes whose length none of the last LENGTH_CYCLE - 1 requests asked for, across
+   * calls as within one (`x/s` reads a string 64 bytes a call); `n` itself when every shorter length was asked for.
+   */
+  private freshLength(n: number): number {
+    const recent = this.recentLengths.slice(1 - LENGTH_CYCLE);
+    for (let m = n; m >= 1; m--) if (!recent.includes(m)) return m;
+    return n;
   }
 
   /** Damage seen recently on the link (see RspClient.damage)? */

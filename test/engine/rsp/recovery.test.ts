@@ -163,6 +163,56 @@ describe("RSP loss recovery (kgdb put_packet semantics)", () => {
     expect(client.stats.duplicates + remote.verifyMismatches).toBeGreaterThanOrEqual(1);
   });
 
+  it("a copy of the previous reply that arrives after the next read was resent is not taken for its answer", async () => {
+    // seen on the lab's kgdb (CI): `x/s` reads a string 64 bytes a call, and one read returned the previous read's
+    // bytes. Here: the first read's reply is lost once (its copies may still come); the next read's first `$m`
+    // is lost, and behind its resend come a `+` and a late copy of the first reply
+    const { a, b, client, dropDown } = setup({ flushSize: 4096 });
+    const expected = pattern(128);
+    dropDown((x) => x[0] === 0x24);
+    const first = await client.request(`m${TEXT_BASE.toString(16)},40`);
+    expect(first).toBe(expected.subarray(0, 64).toString("hex"));
+    const write = a.write.bind(a);
+    let sent = 0;
+    a.write = (bytes: Uint8Array) => {
+      if (!Buffer.from(bytes).includes(Buffer.from("$m"))) return write(bytes);
+      if (++sent === 1) return; // lost
+      if (sent === 2) {
+        b.write(Buffer.from("+"));
+        b.write(framePacket(expected.subarray(0, 64).toString("hex")));
+      }
+      write(bytes);
+    };
+    const second = await client.request(`m${(TEXT_BASE + 64n).toString(16)},40`);
+    expect(sent).toBeGreaterThanOrEqual(2);
+    expect(second).toBe(expected.subarray(64, 128).toString("hex"));
+    expect(client.stats.duplicates).toBeGreaterThanOrEqual(1);
+  });
+
+  it("reads of one length in separate calls (x/s, 64 bytes a call) never repeat a length within 16 requests", async () => {
+    // a copy the client cannot know of (the network duplicated a reply and held it back) is told from the next
+    // read's answer only by its length, across calls as within one
+    const { a, client, remote } = setup({ flushSize: 4096 });
+    await remote.attach();
+    const lengths: number[] = [];
+    const write = a.write.bind(a);
+    a.write = (bytes: Uint8Array) => {
+      const m = /\$m[0-9a-f]+,([0-9a-f]+)#/.exec(Buffer.from(bytes).toString("latin1"));
+      if (m) lengths.push(Number.parseInt(m[1]!, 16));
+      write(bytes);
+    };
+    const expected = pattern(64 * 40);
+    for (let k = 0; k < 40; k++) {
+      const got = await remote.readMemory(TEXT_BASE + BigInt(64 * k), 64);
+      expect(got.equals(expected.subarray(64 * k, 64 * (k + 1))), `read ${k}`).toBe(true);
+    }
+    for (let i = 0; i < lengths.length; i++) {
+      const window = lengths.slice(Math.max(0, i - 15), i);
+      expect(window, `request ${i} (${lengths[i]}) in ${lengths.join(",")}`).not.toContain(lengths[i]);
+    }
+    expect(client.stats.retransmits).toBe(0);
+  });
+
   it("over UDP, a stop reply lost after the `c` was acked is fetched by a `-` poke (kgdb never resends it alone)", async () => {
     const udp = new UdpKgdbStub({ flushSize: 4096 });
     const port = await udp.start();
