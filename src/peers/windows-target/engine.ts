@@ -22,7 +22,7 @@ import { homedir, tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { createInterface } from "node:readline";
 import { HOST_CSHARP, HOST_PS1 } from "./engine-host.js";
-import { STATIC_PRELUDE } from "./stubs.js";
+import { drivePrelude, STATIC_PRELUDE } from "./stubs.js";
 
 /** What one run returns: the bytes the target's SSH channel would carry, and powershell.exe's exit code. */
 export interface EngineResult {
@@ -378,11 +378,10 @@ export class PwshEngine {
     mkdirSync(sys, { recursive: true });
     const native = join(sys, "warm.exe");
     if (!this.stubs.has(native)) this.writeNativeStub(native);
-    const q = (s: string) => `'${s.replace(/'/g, "''")}'`;
     await this.run({
       mode: "encoded",
       script: WARM_UP_SCRIPT,
-      prelude: `$null = New-PSDrive -Name C -PSProvider FileSystem -Root ${q(root)} -Scope Global\nSet-Location -LiteralPath 'C:\\Windows'`,
+      prelude: drivePrelude(root, "C:\\Windows").join("\n"),
       env: { NETDBG_WARM_NATIVE: native, SSH_CONNECTION: "192.0.2.10 50022 127.0.0.1 22" },
       codePage: 437,
       handler: (call) => {

@@ -21,6 +21,7 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { psQuote } from "../../core/quote.js";
 import { bcdFailureText } from "./bcd.js";
 import type { EngineRequest, PwshEngine, StubAnswer, StubCall } from "./engine.js";
 import { type Accepted, ALL_MODULES, type ExecResult, type WindowsModule, type WindowsTargetModel } from "./model.js";
@@ -188,16 +189,22 @@ export const STATIC_PRELUDE = [
   "",
 ].join("\n");
 
+/** The lines that give a fresh runspace a C: drive rooted at `root` (a folder of this machine) and `location` on it. */
+export function drivePrelude(root: string, location: string): string[] {
+  return [
+    `$null = New-PSDrive -Name C -PSProvider FileSystem -Root ${psQuote(root)} -Scope Global`,
+    `Set-Location -LiteralPath ${psQuote(location)}`,
+  ];
+}
+
 /** The per-request part: this model's C: drive and profile folder; the cmdlets of modules it lacks removed. */
 function prelude(model: WindowsTargetModel, root: string): string {
   const mods = new Set<string>(model.state.modules ?? ALL_MODULES);
   const user = model.state.user.replace(/^.*\\/, "");
-  const q = (s: string) => `'${s.replace(/'/g, "''")}'`;
   const absent = CMDLETS.filter((c) => c.module !== "always" && !mods.has(c.module)).map((c) => c.name);
   return [
-    `$null = New-PSDrive -Name C -PSProvider FileSystem -Root ${q(root)} -Scope Global`,
-    `Set-Location -LiteralPath ${q(`C:\\Users\\${user}`)}`,
-    ...absent.map((n) => `Remove-Item -LiteralPath ${q(`function:\\${n}`)}`),
+    ...drivePrelude(root, `C:\\Users\\${user}`),
+    ...absent.map((n) => `Remove-Item -LiteralPath ${psQuote(`function:\\${n}`)}`),
   ].join("\n");
 }
 
