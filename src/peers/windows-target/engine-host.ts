@@ -83,6 +83,15 @@ $setupText = if ($Setup) { [IO.File]::ReadAllText($Setup) } else { '' }
 # applied to it too, ahead of time: the next request is almost always for the same target. A request whose
 # prelude differs gets a runspace that never saw another prelude. Nothing in a prepared runspace has run a
 # request's script: every request still starts in a runspace of its own.
+# Run one script in a runspace: '' or the text of its first error (a terminating one throws)
+function Invoke-In($Runspace, [string]$Text) {
+  $p = [powershell]::Create(); $p.Runspace = $Runspace
+  try {
+    $null = $p.AddScript($Text).Invoke()
+    if ($p.Streams.Error.Count) { return "$($p.Streams.Error[0])" }
+    return ''
+  } finally { $p.Dispose() }
+}
 function New-Prepared([string]$Prelude) {
   $ph = [NetdbgEngine.Host]::new()
   $prs = [runspacefactory]::CreateRunspace($ph, $iss)
@@ -93,10 +102,7 @@ function New-Prepared([string]$Prelude) {
   try {
     foreach ($text in @($setupText, $Prelude)) {
       if (-not $text) { continue }
-      $p = [powershell]::Create(); $p.Runspace = $prs
-      $null = $p.AddScript($text).Invoke()
-      $failed = if ($p.Streams.Error.Count) { "$($p.Streams.Error[0])" } else { '' }
-      $p.Dispose()
+      $failed = Invoke-In $prs $text
       if ($failed -and $text -ceq $Prelude) { $prs.Dispose(); return (New-Prepared '') }
       if ($failed) { throw "engine setup failed: $failed" }
     }
@@ -153,11 +159,8 @@ while ($true) {
     $h = $cur.h; $rs = $cur.rs
     [Console]::SetOut($outW); [Console]::SetError($errW)
     if (-not $cur.prelude) {
-      $pre = [powershell]::Create(); $pre.Runspace = $rs
-      $null = $pre.AddScript([string]$req.prelude)
-      $null = $pre.Invoke()
-      if ($pre.Streams.Error.Count) { throw "engine prelude failed: $($pre.Streams.Error[0])" }
-      $pre.Dispose()
+      $preludeError = Invoke-In $rs ([string]$req.prelude)
+      if ($preludeError) { throw "engine prelude failed: $preludeError" }
     }
     $units = if ($req.mode -eq 'stdin') { @($req.lines) } else { @([string]$req.script) }
     $last = 0
