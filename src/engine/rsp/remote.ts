@@ -205,10 +205,11 @@ export class GdbRemote {
     const out = Buffer.allocUnsafe(length);
     let done = 0;
     let unchecked: [number, number][] = [];
-    for (let i = 0; done < length; i++) {
+    while (done < length) {
       // leave room for verifying reads a few bytes longer
       const max = this.suspect() ? Math.max(1, this.maxMemory - 8) : this.maxMemory;
-      const n = this.freshLength(Math.min(Math.max(1, max - (i % LENGTH_CYCLE)), length - done));
+      // the longest fresh length: on a clean pull it cycles max, max-1 … max-15 by itself
+      const n = this.freshLength(Math.min(max, length - done));
       const trouble = this.client.trouble;
       const bytes = await this.readBlock(addr + BigInt(done), n);
       bytes.copy(out, done);
