@@ -286,6 +286,7 @@ export class RspClient {
   private staleCopies = 0;
   private packetWhole = false;
   private replyWhole = false;
+  private replyCuts: number[] = [];
   /** What a late rerun of the previous request would answer (see RequestOptions.rerunReply). */
   private staleRerun: string | undefined;
   /** The round trips of all kinds together (settling, pokes, a new kind's first wait). */
@@ -899,6 +900,11 @@ export class RspClient {
     return this.replyWhole;
   }
 
+  /** Where in the last reply's body (offsets as on the wire) one datagram ended and the next began. */
+  get lastReplyCuts(): readonly number[] {
+    return this.replyCuts;
+  }
+
   private onEvent(ev: RspEvent): void {
     const ex = this.pending;
     switch (ev.type) {
@@ -962,12 +968,12 @@ export class RspClient {
         }
         return;
       case "packet":
-        this.onPacket(ev.raw);
+        this.onPacket(ev.raw, ev.cuts);
         return;
     }
   }
 
-  private onPacket(raw: Buffer): void {
+  private onPacket(raw: Buffer, cuts: number[]): void {
     this.everReceived = true;
     this.options.trace?.(`<- $${raw.subarray(0, 80).toString("latin1")}`);
     this.owe();
@@ -1030,6 +1036,7 @@ export class RspClient {
     this.lastReplyEx = ex;
     ex.replyAt = this.packetStart;
     this.replyWhole = this.packetWhole;
+    this.replyCuts = cuts;
     this.staleCopies = ex.extra;
     this.staleRerun = ex.extra > 0 ? ex.rerunReply : undefined;
     // a reply that began to arrive sooner after our last resend (or `-`) than any answer comes back answers an

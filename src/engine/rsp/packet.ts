@@ -101,8 +101,12 @@ export type RspEvent =
   | { type: "ack" }
   | { type: "nak" }
   | { type: "interrupt" }
-  /** A packet with a good checksum; `raw` is the body as on the wire (escapes and runs not yet decoded). */
-  | { type: "packet"; raw: Buffer }
+  /**
+   * A packet with a good checksum; `raw` is the body as on the wire (escapes and runs not yet decoded); `cuts` the
+   * offsets in `raw` where a chunk fed to the parser (a UDP datagram) ended and the next began: empty when one
+   * chunk carried the whole body.
+   */
+  | { type: "packet"; raw: Buffer; cuts: number[] }
   /** A complete packet whose checksum did not match (answer `-`). */
   | { type: "bad-packet"; raw: Buffer }
   /** Bytes outside any packet (console/kdb text, garbage). */
@@ -124,6 +128,8 @@ export class PacketParser {
   private state: "idle" | "body" | "cs1" | "cs2" = "idle";
   private parts: Buffer[] = [];
   private bodyLen = 0;
+  /** Where chunks met inside the open packet's body (see RspEvent). */
+  private cuts: number[] = [];
   private cs1 = 0;
   private junk: number[] = [];
   private readonly maxPacket: number;
@@ -138,12 +144,15 @@ export class PacketParser {
     this.state = "body";
     this.parts = [];
     this.bodyLen = 0;
+    this.cuts = [];
   }
 
   feed(chunk: Uint8Array): RspEvent[] {
     const buf = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     const n = buf.length;
     const events: RspEvent[] = [];
+    // this chunk goes on with a packet an earlier one began
+    if (this.state !== "idle") this.cuts.push(this.bodyLen);
     const flushJunk = () => {
       if (this.junk.length > 0) {
         events.push({ type: "junk", bytes: Buffer.from(this.junk) });
@@ -215,7 +224,9 @@ export class PacketParser {
           this.parts = [];
           this.bodyLen = 0;
           const want = parseHexByte(this.cs1, b);
-          events.push(want !== undefined && want === checksum(raw) ? { type: "packet", raw } : { type: "bad-packet", raw });
+          const cuts = this.cuts;
+          this.cuts = [];
+          events.push(want !== undefined && want === checksum(raw) ? { type: "packet", raw, cuts } : { type: "bad-packet", raw });
           break;
         }
       }

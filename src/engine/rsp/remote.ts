@@ -88,6 +88,8 @@ export class GdbRemote {
   private readonly recentLengths: number[] = [];
   private damageSeen = 0;
   private damageAt: number | undefined;
+  /** Where the last `m` reply's datagrams met, as offsets in its body (hex digits: two per byte). */
+  private lastCuts: readonly number[] = [];
   /** Software breakpoints we inserted (for the x86 pc fix-up after a hit). */
   private readonly swBreakpoints = new Set<bigint>();
 
@@ -204,7 +206,7 @@ export class GdbRemote {
   async readMemory(addr: bigint, length: number, progress?: ProgressFn): Promise<Buffer> {
     const out = Buffer.allocUnsafe(length);
     let done = 0;
-    let unchecked: [number, number][] = [];
+    let unchecked: [number, number, string[]][] = [];
     while (done < length) {
       // leave room for verifying reads a few bytes longer
       const max = this.suspect() ? Math.max(1, this.maxMemory - 8) : this.maxMemory;
@@ -215,11 +217,12 @@ export class GdbRemote {
       bytes.copy(out, done);
       // a reply carried by one datagram arrived whole or not at all: nothing to check
       if (!this.client.lastReplyWhole) {
-        if (this.client.trouble !== trouble) await this.verifyBlock(addr, out, done, n);
-        else unchecked.push([done, n]);
+        const shape = this.shapeOf(done, n, done, n);
+        if (this.client.trouble !== trouble) await this.verifyBlock(addr, out, done, n, shape);
+        else unchecked.push([done, n, shape]);
       }
       if (this.suspect()) {
-        for (const [off, len] of unchecked) await this.verifyBlock(addr, out, off, len);
+        for (const [off, len, shape] of unchecked) await this.verifyBlock(addr, out, off, len, shape);
         unchecked = [];
       }
       done += n;
@@ -254,6 +257,7 @@ export class GdbRemote {
     if (this.recentLengths.length > RECENT_LENGTHS) this.recentLengths.shift();
     const req = `m${a.toString(16)},${n.toString(16)}`;
     const r = await this.request(req, (x) => x.length === 2 * n || isErrorReply(x) || x === "");
+    this.lastCuts = this.client.lastReplyCuts;
     if (r === "" || isErrorReply(r)) {
       throw netdbgError("E402", {
         request: req,
@@ -267,17 +271,36 @@ export class GdbRemote {
   }
 
   /**
-   * Read `out[off, off+n)` again and keep it only when two reads of different shapes agree. A shape is where
-   * the read starts: the block's bytes then sit at other positions in the reply and so in other datagrams,
-   * and one reordering of datagrams cannot damage both copies alike (two reads of one shape can: the same
-   * swap of the same two datagrams). No read repeats a length asked for in the last RECENT_LENGTHS requests,
-   * so a late copy of an earlier reply — of a neighbouring block, whose bytes a shifted read would line up
+   * The shape of the last reply, of a read of `len` bytes from `start`, as far as block [off, off+n) goes: the pairs
+   * of neighbouring datagrams that carried some of the block, neither of them the reply's first (it holds the `$`)
+   * nor its last (the `#`), each pair as its edges in bytes from `off` (.5 between a byte's two hex digits). Such a
+   * pair is what a link can swap, or patch a loss in with a duplicate of the same length, and leave a packet with the
+   * right length and checksum; moving the first or the last datagram breaks the packet. Two reads that share no pair
+   * cannot be damaged alike; two that share one can (seen: a read 16 bytes earlier, over 16-digit datagrams, agreed
+   * with the first read's wrong bytes). A reply in three datagrams or fewer has no such pair.
+   */
+  private shapeOf(start: number, len: number, off: number, n: number): string[] {
+    const edges = [start - off, ...this.lastCuts.map((c) => start + c / 2 - off), start + len - off];
+    const pairs: string[] = [];
+    // datagram i spans edges[i]..edges[i+1]; the pairs (i, i+1) with 1 <= i and i + 1 <= last - 1
+    for (let i = 1; i + 3 < edges.length; i++) {
+      if (edges[i + 2]! > 0 && edges[i]! < n) pairs.push(`${edges[i]}:${edges[i + 1]}:${edges[i + 2]}`);
+    }
+    return pairs;
+  }
+
+  /**
+   * Read `out[off, off+n)` again and keep it only when two reads of different shapes (see shapeOf) agree: where a
+   * read starts moves the block's bytes to other positions in the reply and so, mostly, into other datagrams, and
+   * one reordering of datagrams cannot damage two shapes alike. No read repeats a length asked for in the last
+   * RECENT_LENGTHS requests, so a late copy of an earlier reply — of a neighbouring block, whose bytes a shifted read would line up
    * with — can never pass the exact-length check. When reads keep disagreeing the replies are too long for
    * the link: the block is checked in halves, down to 16 bytes.
    */
-  private async verifyBlock(addr: bigint, out: Buffer, off: number, n: number, first = true): Promise<void> {
-    const seen: { start: number; bytes: Buffer }[] = first
-      ? [{ start: off, bytes: Buffer.from(out.subarray(off, off + n)) }]
+  private async verifyBlock(addr: bigint, out: Buffer, off: number, n: number, firstShape?: string[]): Promise<void> {
+    const first = firstShape !== undefined;
+    const seen: { shape: string[]; bytes: Buffer }[] = first
+      ? [{ shape: firstShape, bytes: Buffer.from(out.subarray(off, off + n)) }]
       : [];
     const maxReads = n > 16 ? 6 : 12;
     const splits = new Set<number>();
@@ -287,22 +310,23 @@ export class GdbRemote {
     for (let k = 0; k < maxReads; k++) {
       extra = this.nextExtra(extra, n, off);
       let again: Buffer;
-      let start: number;
+      let shape: string[];
       if (extra > 0) {
         // start before the block
-        start = off - extra;
-        again = (await this.readBlock(addr + BigInt(start), n + extra)).subarray(extra);
+        again = (await this.readBlock(addr + BigInt(off - extra), n + extra)).subarray(extra);
+        shape = this.shapeOf(off - extra, n + extra, off, n);
       } else {
         // the range starts here (or no longer read fits): the block in two reads split where neither length was
-        // asked for lately, a split not used for this block yet (each split is its own shape). Never the block's
+        // asked for lately, a split not used for this block yet (each split is another shape). Never the block's
         // own shape again: a late copy of its first, damaged, reply (a resend answered twice) passes for a
         // second read and agrees with it (seen: 257 wrong bytes, two datagrams swapped, "verified")
         const split = this.freshSplit(n, splits);
         if (split === 0) break;
         splits.add(split);
         const head = await this.readBlock(addr + BigInt(off), split);
+        const headShape = this.shapeOf(off, split, off, n);
         const tail = await this.readBlock(addr + BigInt(off + split), n - split);
-        start = off + split / (n + 1);
+        shape = [...headShape, ...this.shapeOf(off + split, n - split, off, n)];
         again = Buffer.concat([head, tail]);
       }
       // two reads that agree are enough on a link that has not damaged this block; once two of its reads
@@ -314,7 +338,14 @@ export class GdbRemote {
         return;
       }
       const agreeing = seen.filter((r) => r.bytes.equals(again));
-      const shapes = new Set([start, ...agreeing.map((r) => r.start)]).size;
+      // reads that agree and share no pair of datagrams with each other (greedily, from this one)
+      const spans = new Set(shape);
+      let shapes = 1;
+      for (const r of agreeing) {
+        if (r.shape.some((x) => spans.has(x))) continue;
+        for (const x of r.shape) spans.add(x);
+        shapes++;
+      }
       const need = mismatched === 0 ? 2 : 3;
       if (shapes >= need) {
         again.copy(out, off);
@@ -324,12 +355,12 @@ export class GdbRemote {
         mismatched++;
         this.verifyMismatches++;
       }
-      seen.push({ start, bytes: Buffer.from(again) });
+      seen.push({ shape, bytes: Buffer.from(again) });
     }
     if (n > 16) {
       const half = Math.ceil(n / 2);
-      await this.verifyBlock(addr, out, off, half, false);
-      await this.verifyBlock(addr, out, off + half, n - half, false);
+      await this.verifyBlock(addr, out, off, half);
+      await this.verifyBlock(addr, out, off + half, n - half);
       return;
     }
     throw netdbgError("E411", { address: `0x${(addr + BigInt(off)).toString(16)}`, length: n, reads: seen.length });

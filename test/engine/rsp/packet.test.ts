@@ -104,6 +104,26 @@ describe("RSP framing (GDB manual 'Overview')", () => {
   });
 });
 
+describe("where datagrams met inside a packet", () => {
+  it("reports the body offsets at which each later chunk went on, and none for a packet in one chunk", () => {
+    const p = new PacketParser();
+    const wire = framePacket("0011223344");
+    expect(p.feed(wire)).toEqual([{ type: "packet", raw: Buffer.from("0011223344"), cuts: [] }]);
+    // "$00" | "1122" | "33" | "44#" | checksum: cuts after 2, 6, 8 and 10 body digits
+    const parts = [wire.subarray(0, 3), wire.subarray(3, 7), wire.subarray(7, 9), wire.subarray(9, 12), wire.subarray(12)];
+    const events = parts.flatMap((c) => p.feed(c));
+    expect(events).toEqual([{ type: "packet", raw: Buffer.from("0011223344"), cuts: [2, 6, 8, 10] }]);
+    // a `$` inside a packet restarts it, and its cuts with it
+    const restarted = [
+      Buffer.from("$00"),
+      Buffer.from("11$22"),
+      Buffer.from("33#"),
+      Buffer.from(framePacket("2233").subarray(-2)),
+    ];
+    expect(restarted.flatMap((c) => p.feed(c))).toEqual([{ type: "packet", raw: Buffer.from("2233"), cuts: [2, 4] }]);
+  });
+});
+
 describe("packet parser fuzz", () => {
   it("survives 10^5 mutated inputs with bounded buffers", () => {
     const seeds = ["$S05#b8", "+$OK#9a", "$T05thread:fffffffe;#4a", `$${"ab".repeat(300)}#00`, "}$#*-+\x03", "$0*!#4b"].map((s) =>

@@ -46,6 +46,24 @@ describe("RSP memory reads on a link that reorders inside packets", () => {
     expect(wrong).toBe(0);
   }, 120_000);
 
+  it("two reads agree only when no pair of datagrams carried the block in both: 124-byte reads over 16-digit datagrams", async () => {
+    // 124-byte reads in ~16 datagrams each: verifying reads start 1, 2 … 16 bytes before the block as lengths allow,
+    // and a start 8 or 16 bytes earlier puts the block on the same datagram edges, where the same swap of the same
+    // two datagrams damages both reads alike. Before, shapes were told apart by where a read starts, and 16-33 wrong
+    // bytes were returned "verified" (two runs in three)
+    const memory = pattern(64 * 1024, 1007);
+    const { relay, remote } = await link({
+      memory,
+      flushSize: 16,
+      relay: { drop: 0, duplicate: 0, reorder: 0.05, holdMs: 2, seed: 7 },
+      client: { timeoutMs: 20, minTimeoutMs: 4 },
+    });
+    remote.maxMemory = 124;
+    const got = await remote.readMemory(TEXT_BASE, memory.length);
+    expect(relay.stats.reordered).toBeGreaterThan(50);
+    expect([...got].filter((b, i) => b !== memory[i]).length).toBe(0);
+  }, 120_000);
+
   it("a block whose verifying reads find no fresh longer shape is read split, never in its own shape again", async () => {
     // seed 13: a 480-byte block came back with two datagrams swapped (right length and checksum); every longer read
     // (481-496 bytes) had been asked lately, so the check read the block in its own shape again, and a late copy
