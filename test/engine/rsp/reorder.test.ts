@@ -15,6 +15,7 @@ async function pull(
   damage: { drop: number; duplicate: number; reorder: number },
   bytes: number,
   flushSize: number,
+  maxMemory?: number,
 ) {
   const memory = pattern(bytes, 1000 + seed);
   const { relay, client, remote } = await link({
@@ -23,6 +24,7 @@ async function pull(
     relay: { ...damage, holdMs: 2, seed },
     client: { timeoutMs: 20, minTimeoutMs: 4 },
   });
+  if (maxMemory) remote.maxMemory = maxMemory;
   const got = await remote.readMemory(TEXT_BASE, bytes);
   return { got, memory, relay, client, remote };
 }
@@ -51,15 +53,7 @@ describe("RSP memory reads on a link that reorders inside packets", () => {
     // and a start 8 or 16 bytes earlier puts the block on the same datagram edges, where the same swap of the same
     // two datagrams damages both reads alike. Before, shapes were told apart by where a read starts, and 16-33 wrong
     // bytes were returned "verified" (two runs in three)
-    const memory = pattern(64 * 1024, 1007);
-    const { relay, remote } = await link({
-      memory,
-      flushSize: 16,
-      relay: { drop: 0, duplicate: 0, reorder: 0.05, holdMs: 2, seed: 7 },
-      client: { timeoutMs: 20, minTimeoutMs: 4 },
-    });
-    remote.maxMemory = 124;
-    const got = await remote.readMemory(TEXT_BASE, memory.length);
+    const { got, memory, relay } = await pull(7, { drop: 0, duplicate: 0, reorder: 0.05 }, 64 * 1024, 16, 124);
     expect(relay.stats.reordered).toBeGreaterThan(50);
     expect([...got].filter((b, i) => b !== memory[i]).length).toBe(0);
   }, 120_000);
