@@ -102,8 +102,6 @@ export class GdbRemote {
   private readonly recentLengths: number[] = [];
   private damageSeen = 0;
   private damageAt: number | undefined;
-  /** Where the last `m` reply's datagrams met, as offsets in its body (hex digits: two per byte). */
-  private lastCuts: readonly number[] = [];
   /** The largest read while the link shows damage (see CAP_GROW); unset on a clean link. */
   private cap: number | undefined;
   /** Software breakpoints we inserted (for the x86 pc fix-up after a hit). */
@@ -273,7 +271,6 @@ export class GdbRemote {
     if (this.recentLengths.length > RECENT_LENGTHS) this.recentLengths.shift();
     const req = `m${a.toString(16)},${n.toString(16)}`;
     const r = await this.request(req, (x) => x.length === 2 * n || isErrorReply(x) || x === "");
-    this.lastCuts = this.client.lastReplyCuts;
     if (r === "" || isErrorReply(r)) {
       throw netdbgError("E402", {
         request: req,
@@ -312,7 +309,9 @@ export class GdbRemote {
    * with the first read's wrong bytes). A reply in three datagrams or fewer has no such pair.
    */
   private shapeOf(start: number, len: number, off: number, n: number): string[] {
-    const edges = [start - off, ...this.lastCuts.map((c) => start + c / 2 - off), start + len - off];
+    // where its datagrams met, as offsets in its body (hex digits: two per byte)
+    const cuts = this.client.lastReplyCuts;
+    const edges = [start - off, ...cuts.map((c) => start + c / 2 - off), start + len - off];
     const pairs: string[] = [];
     // datagram i spans edges[i]..edges[i+1]; the pairs (i, i+1) with 1 <= i and i + 1 <= last - 1
     for (let i = 1; i + 3 < edges.length; i++) {
@@ -325,8 +324,8 @@ export class GdbRemote {
    * Read `out[off, off+n)` again and keep it only when two reads of different shapes (see shapeOf) agree: where a
    * read starts moves the block's bytes to other positions in the reply and so, mostly, into other datagrams, and
    * one reordering of datagrams cannot damage two shapes alike. No read repeats a length asked for in the last
-   * RECENT_LENGTHS requests, so a late copy of an earlier reply — of a neighbouring block, whose bytes a shifted read would line up
-   * with — can never pass the exact-length check. When reads keep disagreeing the replies are too long for
+   * RECENT_LENGTHS requests, so a late copy of an earlier reply — of a neighbouring block, whose bytes a shifted
+   * read would line up with — can never pass the exact-length check. When reads keep disagreeing the replies are too long for
    * the link: the block is checked in halves, down to 16 bytes.
    */
   private async verifyBlock(addr: bigint, out: Buffer, off: number, n: number, firstShape?: string[]): Promise<void> {
@@ -371,11 +370,11 @@ export class GdbRemote {
       }
       const agreeing = seen.filter((r) => r.bytes.equals(again));
       // reads that agree and share no pair of datagrams with each other (greedily, from this one)
-      const spans = new Set(shape);
+      const pairs = new Set(shape);
       let shapes = 1;
       for (const r of agreeing) {
-        if (r.shape.some((x) => spans.has(x))) continue;
-        for (const x of r.shape) spans.add(x);
+        if (r.shape.some((x) => pairs.has(x))) continue;
+        for (const x of r.shape) pairs.add(x);
         shapes++;
       }
       const need = mismatched === 0 ? 2 : 3;
