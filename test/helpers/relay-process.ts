@@ -13,10 +13,17 @@ export class SerialRelayProcess {
   port = 0;
   peerPort = 0;
 
+  /** `loader`: the node flags that run a TypeScript entry; by default the parent's (tsx runs the benchmark). */
+  constructor(private readonly loader: string[] = process.execArgv) {}
+
+  /** The relay's process (tests stop it for a while, as a busy machine does). */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   async start(qemuLocalPort: number): Promise<void> {
     const main = fileURLToPath(new URL("./relay-main.ts", import.meta.url));
-    // the parent's loader flags (tsx) run the TypeScript entry as they run this file
-    const child = spawn(process.execPath, [...process.execArgv, main, String(qemuLocalPort)], {
+    const child = spawn(process.execPath, [...this.loader, main, String(qemuLocalPort)], {
       stdio: ["pipe", "pipe", "inherit"],
     });
     this.child = child;

@@ -1,4 +1,5 @@
 import dgram from "node:dgram";
+import { coalescer, MAX } from "../../templates/lab/serial-relay.mjs";
 
 /**
  * Loopback relay for QEMU's `-serial udp:127.0.0.1:PEER@127.0.0.1:LOCAL` (QEMU sends to PEER, accepts only
@@ -6,15 +7,14 @@ import dgram from "node:dgram";
  * starts (QEMU's UDP chardev stops reading after one failed read such as ECONNREFUSED: udp_chr_read in
  * https://gitlab.com/qemu-project/qemu/-/blob/master/chardev/char-udp.c), lets any client talk through `port`,
  * answers the last client, and coalesces QEMU's one-datagram-per-byte output (the emulated 16550 writes one
- * byte at a time: serial_xmit in https://gitlab.com/qemu-project/qemu/-/blob/master/hw/char/serial.c), flushing
- * after 1 ms idle or 1400 bytes.
+ * byte at a time: serial_xmit in https://gitlab.com/qemu-project/qemu/-/blob/master/hw/char/serial.c) as the
+ * lab's relay does (its coalescer: after 1 ms idle, measured, or 1400 bytes).
  */
 export class SerialRelay {
   private qemuSide: dgram.Socket | undefined;
   private clientSide: dgram.Socket | undefined;
   private client: { address: string; port: number } | undefined;
-  private pending: Buffer[] = [];
-  private timer: NodeJS.Timeout | undefined;
+  private output: ReturnType<typeof coalescer> | undefined;
   peerPort = 0;
   port = 0;
 
@@ -23,18 +23,12 @@ export class SerialRelay {
     const c = dgram.createSocket({ type: "udp4", recvBufferSize: 4 << 20 });
     q.on("error", () => {});
     c.on("error", () => {});
-    const flush = () => {
-      this.timer = undefined;
-      const data = Buffer.concat(this.pending);
-      this.pending = [];
-      if (!this.client) return;
-      for (let i = 0; i < data.length; i += 1400) c.send(data.subarray(i, i + 1400), this.client.port, this.client.address);
-    };
-    q.on("message", (m) => {
-      this.pending.push(m);
-      if (this.timer) clearTimeout(this.timer);
-      this.timer = setTimeout(flush, 1);
+    const output = coalescer((data) => {
+      const to = this.client;
+      if (to) for (let i = 0; i < data.length; i += MAX) c.send(data.subarray(i, i + MAX), to.port, to.address);
     });
+    this.output = output;
+    q.on("message", (m) => output.push(m));
     c.on("message", (m, r) => {
       this.client = { address: r.address, port: r.port };
       q.send(m, qemuLocalPort, "127.0.0.1");
@@ -48,7 +42,7 @@ export class SerialRelay {
   }
 
   async stop(): Promise<void> {
-    if (this.timer) clearTimeout(this.timer);
+    this.output?.drop();
     for (const s of [this.qemuSide, this.clientSide]) if (s) await new Promise<void>((r) => s.close(() => r()));
   }
 }
