@@ -96,6 +96,7 @@ export function locatePwsh(env: NodeJS.ProcessEnv = process.env): string | undef
 const BASH_CLIENT = [
   "#!/bin/bash",
   'exec 3<>"/dev/tcp/127.0.0.1/$NETDBG_STUB_PORT" || exit 255',
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell's parameter expansion, expanded by the remote bash
   'printf \'%s\\0\' "$NETDBG_STUB_TOKEN" "${0##*/}" "$#" "$@" >&3',
   "IFS= read -r code <&3 || exit 255",
   "line=''",

@@ -42,13 +42,16 @@ export const PROBE = {
     "if [ -d /run/systemd/system ]; then echo systemd=yes; fi",
   ].join(" "),
   nics: [
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell's parameter expansion, expanded by the remote bash
     "for d in /sys/class/net/*; do n=${d##*/}; f=;",
     'if [ -d "$d/wireless" ] || [ -e "$d/phy80211" ]; then f="$f,wireless"; fi;',
     'if [ -e "$d/master" ]; then f="$f,enslaved"; fi; if [ -d "$d/brport" ]; then f="$f,bridge-port"; fi;',
     'if [ -d "$d/bonding_slave" ]; then f="$f,bond-slave"; fi; if [ -d "$d/bridge" ]; then f="$f,bridge"; fi;',
     'if [ -d "$d/bonding" ]; then f="$f,bond"; fi; if [ ! -e "$d/device" ]; then f="$f,virtual"; fi;',
     'case "$(readlink -f "$d/device" 2>/dev/null)" in */usb*) f="$f,usb";; esac;',
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell's parameter expansion, expanded by the remote bash
     'drv=$(readlink "$d/device/driver" 2>/dev/null); drv=${drv##*/};',
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell's parameter expansion, expanded by the remote bash
     'printf \'nic\\t%s\\t%s\\t%s\\t%s\\n\' "$n" "${drv:--}" "$(cat "$d/operstate" 2>/dev/null)" "${f#,}"; done;',
     "ip -4 -o addr show",
   ].join(" "),
@@ -61,6 +64,7 @@ export const PROBE = {
     "printf 'nmi_watchdog=%s\\n' \"$(cat /proc/sys/kernel/nmi_watchdog 2>/dev/null)\";",
     "printf 'watchdogs=%s\\n' \"$(ls /dev/watchdog* 2>/dev/null | tr '\\n' ' ')\";",
     "if [ -d /sys/module/kgdboe ]; then echo kgdboe=loaded;",
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell's parameter expansion, expanded by the remote bash
     'for p in /sys/module/kgdboe/parameters/*; do printf \'param.%s=%s\\n\' "${p##*/}" "$(cat "$p")"; done;',
     "printf 'refcnt=%s\\n' \"$(cat /sys/module/kgdboe/refcnt 2>/dev/null)\"; fi;",
     `if [ -d ${REMOTE_DIR} ]; then echo workdir=yes; fi;`,
