@@ -654,7 +654,7 @@ async function labKgdboe(dir: string): Promise<Record<string, unknown>> {
     };
     netdbg(["--json", "setup", "lab", "--no-rsp-verify"]);
     const r = await measureKgdb(dir, {
-      link: "kgdboe (lab KGDB kernel, QEMU TCG, kgdboe-compat over virtio-net, the lab's namespace)",
+      link: "kgdboe (lab KGDB kernel, QEMU TCG, kgdboe-compat over the lab's default e1000 NIC, its namespace)",
       host: e.ssh.host,
       port: e.kgdboe.port,
       vmlinux: e.vmlinux,
