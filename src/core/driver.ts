@@ -154,6 +154,8 @@ export interface TargetTeardownResult {
   actions: readonly object[];
   /** Linux: every command sent to the target. */
   commands?: readonly CommandEvent[];
+  /** Linux: SSH got no answer but kgdboe did, so the kernel sat stopped in the debugger; teardown detached it first. */
+  resumed?: string;
   /** The lines a text report prints (never part of `--json`). */
   text?: string[];
 }

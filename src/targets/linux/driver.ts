@@ -17,7 +17,7 @@ import type {
   TargetTeardownResult,
   TeardownRequest,
 } from "../../core/driver.js";
-import { netdbgError } from "../../core/error.js";
+import { isNetdbgError, netdbgError } from "../../core/error.js";
 import type { Target } from "../../core/inventory.js";
 import { DEFAULT_UDP_PORT } from "./paths.js";
 import type { LinuxTemplates } from "./plan.js";
@@ -194,9 +194,18 @@ export function linuxDriver(ports: LinuxDriverPorts): OsDriver {
       progress: Progress,
     ): Promise<TargetTeardownResult> {
       if (request.restoreExport !== undefined) throw windowsOnly("--restore-export", request.restoreExport);
-      const result = await overSsh(target, request, deps, progress, `Tear down ${target.name}`, (base) =>
-        teardownLinuxTarget({ target: target.name, check: request.check }, base),
-      );
+      const run = () =>
+        overSsh(target, request, deps, progress, `Tear down ${target.name}`, (base) =>
+          teardownLinuxTarget({ target: target.name, check: request.check }, base),
+        );
+      let resumed: string | undefined;
+      let result: Awaited<ReturnType<typeof run>>;
+      try {
+        result = await run();
+      } catch (err) {
+        resumed = await resumeIfStopped(target, request, deps, ports, err);
+        result = await run();
+      }
       const text = request.check
         ? [
             `Undo plan for ${target.name}, newest first — nothing below was run:`,
@@ -207,7 +216,39 @@ export function linuxDriver(ports: LinuxDriverPorts): OsDriver {
               ? `${target.name}: ${result.actions.length} recorded change${result.actions.length === 1 ? "" : "s"} undone; the journal is removed.`
               : `${target.name}: nothing to undo (no recorded changes).`,
           ];
-      return { ...result, text };
+      if (resumed) text.unshift(resumed);
+      return { ...result, ...(resumed ? { resumed } : {}), text };
     },
   };
+}
+
+/** SSH failures a kernel stopped in the debugger causes: nothing answers, not even ARP (never a refusal). */
+function silentTarget(err: unknown): boolean {
+  if (!isNetdbgError(err)) return false;
+  if (err.code === "NETDBG-E803") return true;
+  const errno = (err.cause as { code?: unknown } | undefined)?.code;
+  return err.code === "NETDBG-E801" && (errno === "EHOSTUNREACH" || errno === "ETIMEDOUT");
+}
+
+/**
+ * Teardown's SSH got no answer at all. A kernel stopped in the debugger answers nothing but its debugger: when the
+ * journal records kgdboe loaded, ask kgdboe. The RSP check breaks in (a no-op on a stopped kernel; kgdboe would
+ * stop a running one on the first packet anyway) and detaches, so the kernel runs afterwards either way. Returns
+ * the note to report when kgdboe answered (teardown then connects again); otherwise rethrows `err`. Never with
+ * --check, which changes nothing: not even a stopped kernel's state.
+ */
+async function resumeIfStopped(
+  target: Target,
+  request: TeardownRequest,
+  deps: DriverDeps,
+  ports: LinuxDriverPorts,
+  err: unknown,
+): Promise<string> {
+  if (request.check || !ports.rspCheck || !silentTarget(err)) throw err;
+  const journal = await deps.store.load(target.name);
+  if (!journal.entries.some((e) => e.id === "module.load" && e.status !== "undone")) throw err;
+  const port = target.transport?.targetPort ?? DEFAULT_UDP_PORT;
+  const r = await ports.rspCheck({ host: target.address, port }, target.port ?? 0);
+  if (r.outcome !== "verified") throw err;
+  return `${target.name}: SSH got no answer, but kgdboe at ${r.endpoint} did (stop ${r.stop}): the kernel was stopped in the debugger. netdbg detached it (the kernel runs on) and connected again.`;
 }

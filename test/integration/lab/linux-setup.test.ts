@@ -159,9 +159,13 @@ describe("setup lab, KGDB kernel", () => {
     expect(after.exitCode, after.stderr).toBe(0);
   });
 
-  it("teardown leaves the target as it found it", async () => {
-    const r = await netdbg(["teardown", "lab", "--accept-new-host-key"]);
+  it("teardown of a kernel left stopped in the debugger detaches it over kgdboe, then leaves the target as it found it", async () => {
+    // a break-in nobody resumed: the guest's network stack stops with the kernel, so SSH gets no answer at all
+    const stop = await netdbg(["connect", "lab", "--exec", "disconnect"], 300_000);
+    expect(stop.exitCode, stop.all).toBe(0);
+    const r = await netdbg(["--json", "teardown", "lab", "--accept-new-host-key"], 600_000);
     expect(r.exitCode, r.all).toBe(0);
+    expect((JSON.parse(r.stdout) as { resumed?: string }).resumed).toMatch(/kernel was stopped in the debugger/);
     expect(await snapshot(e)).toBe(pristine);
     expect(existsSync(journalFile)).toBe(false);
   });
