@@ -94,6 +94,47 @@ describe("netdbg connect <linux target>", () => {
     }
   });
 
+  it("x/2s shows each string at its own address and reads each 64-byte piece with one request", async () => {
+    const stub = new UdpKgdbStub({ flushSize: 30 });
+    const port = await stub.start();
+    try {
+      const r = await cli([
+        "--json",
+        "connect",
+        "box",
+        "--endpoint",
+        `udp:127.0.0.1:${port}`,
+        "--exec",
+        `x/2s 0x${BANNER_ADDR.toString(16)}; detach`,
+      ]);
+      expect(r.code, r.stderr).toBe(0);
+      const j = JSON.parse(r.stdout) as { results: { command: string; data: Record<string, unknown> }[] };
+      const x = j.results.find((c) => c.command.startsWith("x/2s"))!;
+      // the banner, its NUL, then the empty string that the NUL after it ends
+      const second = BANNER_ADDR + BigInt(BANNER.length + 1);
+      expect(x.data).toMatchObject({
+        strings: [BANNER, ""],
+        addresses: [`0x${BANNER_ADDR.toString(16)}`, `0x${second.toString(16)}`],
+      });
+      // 66 bytes and a NUL in two pieces, the empty string in one: three requests, never a piece split in two
+      const reads = stub.stub.stats.commands.filter(
+        (c) => c.startsWith("m") && BigInt(`0x${c.slice(1).split(",")[0]}`) >= BANNER_ADDR,
+      );
+      expect(reads).toHaveLength(3);
+      const human = await cli([
+        "connect",
+        "box",
+        "--endpoint",
+        `udp:127.0.0.1:${port}`,
+        "--exec",
+        `x/2s 0x${BANNER_ADDR.toString(16)}`,
+      ]);
+      expect(human.stdout).toMatch(new RegExp(`^0x${second.toString(16)}:\\s+""$`, "m"));
+    } finally {
+      await stub.stop();
+    }
+  });
+
   it("the REPL reads commands from stdin and reports a bad command with its code without ending", async () => {
     const stub = new UdpKgdbStub();
     const port = await stub.start();

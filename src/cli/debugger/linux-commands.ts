@@ -277,23 +277,29 @@ export class LinuxDebugger {
     if (count < 1 || count > 65536) this.bad(input, "count must be 1..65536");
     const addr = await this.address(args, input);
     if (format === "s") {
+      // gdb's x/Ns: N strings one after another, each shown at its own address
       const strings: string[] = [];
+      const addresses: bigint[] = [];
       let at = addr;
       for (let i = 0; i < count; i++) {
-        let bytes = Buffer.alloc(0);
-        while (bytes.length < 4096) {
-          const chunk = await this.remote.readMemory(at + BigInt(bytes.length), 64);
+        const parts: Buffer[] = [];
+        let length = 0;
+        while (length < 4096) {
+          // one `m` request per piece, whatever lengths the last requests asked for (see GdbRemote.readUpTo)
+          const chunk = await this.remote.readUpTo(at + BigInt(length), 64);
           const nul = chunk.indexOf(0);
-          bytes = Buffer.concat([bytes, nul >= 0 ? chunk.subarray(0, nul) : chunk]);
+          parts.push(nul >= 0 ? chunk.subarray(0, nul) : chunk);
+          length += nul >= 0 ? nul : chunk.length;
           if (nul >= 0) break;
         }
-        strings.push(bytes.toString("latin1"));
-        at += BigInt(bytes.length + 1);
+        strings.push(Buffer.concat(parts).toString("latin1"));
+        addresses.push(at);
+        at += BigInt(length + 1);
       }
       return {
         command: input,
-        text: strings.map((s, i) => `${this.fmt(i === 0 ? addr : addr)}:\t${JSON.stringify(s)}`).join("\n"),
-        data: { address: `0x${addr.toString(16)}`, strings },
+        text: strings.map((s, i) => `${this.fmt(addresses[i]!)}:\t${JSON.stringify(s)}`).join("\n"),
+        data: { address: `0x${addr.toString(16)}`, strings, addresses: addresses.map((a) => `0x${a.toString(16)}`) },
       };
     }
     const unit = UNIT[unitLetter ?? (format === "c" ? "b" : "w")]!;

@@ -246,6 +246,14 @@ export class GdbRemote {
   }
 
   /**
+   * Up to `max` bytes at `addr` in one `m` request: the longest length the last requests did not ask for (see
+   * freshLength), so a caller that reads a little at a time (`x/s`, 64 bytes a call) never splits a call in two.
+   */
+  async readUpTo(addr: bigint, max: number): Promise<Buffer> {
+    return this.readMemory(addr, this.freshLength(Math.max(1, Math.min(max, this.maxMemory - 8))));
+  }
+
+  /**
    * The longest read of at most `n` bytes whose length none of the last LENGTH_CYCLE - 1 requests asked for, across
    * calls as within one (`x/s` reads a string 64 bytes a call); `n` itself when every shorter length was asked for.
    */
