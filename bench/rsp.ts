@@ -518,6 +518,8 @@ async function measureKgdb(dir: string, k: KgdbLink): Promise<Record<string, unk
   const ratios = spread(perRound.map((p) => Number((p.netdbg / p.gdb).toFixed(2))));
   const rawRounds = perRound.filter((p) => p.raw !== undefined);
   const rawRatios = rawRounds.length ? spread(rawRounds.map((p) => Number((p.netdbg / p.raw!).toFixed(2)))) : undefined;
+  // the minimal client against gdb: the most netdbg's own ratio can reach with the same requests, one in flight
+  const ceilings = rawRounds.length ? spread(rawRounds.map((p) => Number((p.raw! / p.gdb).toFixed(2)))) : undefined;
   const nodeRounds = perRound.filter((p) => p.rawNode !== undefined);
   const nodeRatios = nodeRounds.length ? spread(nodeRounds.map((p) => Number((p.netdbg / p.rawNode!).toFixed(2)))) : undefined;
   // loss: the same pull through a relay at 0 % and then at 20 % (+ duplicates, reordering), fresh clients, in
@@ -581,6 +583,8 @@ async function measureKgdb(dir: string, k: KgdbLink): Promise<Record<string, unk
     rawBytesPerSec: rawRounds.length ? spread(rawRounds.map((p) => p.raw!)) : undefined,
     rawRatio: rawRatios?.median,
     rawRatioSpread: rawRatios ? { min: rawRatios.min, max: rawRatios.max, runs: rawRatios.runs } : undefined,
+    rawOverGdb: ceilings?.median,
+    rawOverGdbSpread: ceilings ? { min: ceilings.min, max: ceilings.max, runs: ceilings.runs } : undefined,
     // the first pull, before the warm-up, against the rounds' medians
     netdbgColdBytesPerSec: cold.bytesPerSecond,
     coldRatio: Number((cold.bytesPerSecond / median(perRound.map((p) => p.gdb))).toFixed(2)),
@@ -696,7 +700,12 @@ export async function run(): Promise<Record<string, unknown>> {
     // the stable keys (rsp.kgdboe.ratio, rsp.kgdboe.rawRatio, rsp.loss.kgdboe, rsp.loss.kgdb, …) beside the detail;
     // rsp.stub.rawRatio exercises the raw-socket baseline without the lab (the stub shares netdbg's event loop, not
     // the minimal client's, so it reads low)
-    const headline = (l: Record<string, unknown>) => ({ ratio: l.ratio, rawRatio: l.rawRatio, rawNodeRatio: l.rawNodeRatio });
+    const headline = (l: Record<string, unknown>) => ({
+      ratio: l.ratio,
+      rawRatio: l.rawRatio,
+      rawNodeRatio: l.rawNodeRatio,
+      rawOverGdb: l.rawOverGdb,
+    });
     const slowdown = (l: Record<string, unknown>) => (l.loss as { slowdown?: number } | undefined)?.slowdown;
     const out = {
       ...(stub ? { stub: headline(stub) } : {}),
