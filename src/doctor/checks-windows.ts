@@ -121,7 +121,10 @@ export const bcdCheck: Check = {
 
 /** Default listening time: pokes come every ~3 s, so two chances. */
 export const DEFAULT_POKE_LISTEN_MS = 6000;
-/** Listening time when nothing points to a target that was set up (no journal, dbgsettings not NET). */
+/**
+ * Listening time when nothing points to a target that was set up (no journal, dbgsettings not NET) and its settings
+ * could not be read (when they could, and say no poke can come, kdnet.pokes does not listen at all).
+ */
 export const SHORT_POKE_LISTEN_MS = 1500;
 
 function describeSources(s: readonly PokeSource[]): string {
@@ -146,6 +149,12 @@ export const pokesCheck: Check = {
     if (bcdPort !== undefined && bcdPort !== port) ports.push(bcdPort);
     const setUp = d.setUp ? await d.setUp().catch(() => true) : true;
     const debugsOverNet = (facts?.dbgsettings.debugtype ?? "").toUpperCase() === "NET";
+    // never set up from this host, and the target's own settings (read over SSH) say no poke can come: dbgsettings
+    // are not NET and the running entry does not debug. Listening would only add its budget to doctor's time
+    if (!setUp && facts && !debugsOverNet && currentDebug(facts).debug !== true && d.pokeListenMs === undefined) {
+      const e = netdbgError("E714", { target: t.name, detail: ", and its dbgsettings do not debug over the network" });
+      return { ...fromError(e), message: `${e.message} (Not listened for pokes: with these settings none can come.)` };
+    }
     const ms = d.pokeListenMs ?? (setUp || debugsOverNet ? DEFAULT_POKE_LISTEN_MS : SHORT_POKE_LISTEN_MS);
     const seconds = Math.round(ms / 100) / 10;
     const watches = await d.listenPokes!(ports, ms);

@@ -11,7 +11,13 @@ import { headersCheck, kconfigCheck, kgdboeCheck, lockdownCheck } from "../../sr
 import { firewallCheck, ipsecCheck } from "../../src/doctor/checks-host.js";
 import { hopsCheck, rttCheck } from "../../src/doctor/checks-route.js";
 import { nicCheck, sshCheck } from "../../src/doctor/checks-target.js";
-import { bcdCheck, bitlockerCheck, pokesCheck, secureBootCheck } from "../../src/doctor/checks-windows.js";
+import {
+  bcdCheck,
+  bitlockerCheck,
+  DEFAULT_POKE_LISTEN_MS,
+  pokesCheck,
+  secureBootCheck,
+} from "../../src/doctor/checks-windows.js";
 import { hopsFromTtl, parsePingTtl } from "../../src/doctor/probes.js";
 import { runChecks } from "../../src/doctor/run.js";
 import type { Check, DoctorDeps } from "../../src/doctor/types.js";
@@ -273,6 +279,39 @@ describe("Windows checks over probe facts", () => {
     expect((await run(pokesCheck, d([src({ authenticated: true })]))).status).toBe("ok");
     const none = await run(pokesCheck, d([]));
     expect(none).toMatchObject({ status: "fail", code: "NETDBG-E708" });
+  });
+
+  it("kdnet.pokes does not listen when the target was never set up and its settings say no poke can come", async () => {
+    // Windows' default {dbgsettings}: serial debugging on COM1; the running entry has no debug element
+    const serial = [
+      "Debugger Settings",
+      "-----------------",
+      "identifier              {dbgsettings}",
+      "debugtype               Serial",
+      "debugport               1",
+      "baudrate                115200",
+      "",
+    ].join("\r\n");
+    const listened: number[] = [];
+    const d = (dbgsettings: string, over: Partial<DoctorDeps> = {}): DoctorDeps => ({
+      target: winTarget,
+      storedKey: async () => KEY,
+      setUp: async () => false,
+      windowsFacts: async () => windowsFacts({ dbgsettings }),
+      listenPokes: async (ports, ms) => {
+        listened.push(ms);
+        return ports.map((port) => ({ port, sources: [] }));
+      },
+      ...over,
+    });
+    const r = await run(pokesCheck, d(serial));
+    expect(r).toMatchObject({ status: "fail", code: "NETDBG-E714" });
+    expect(r.message).toContain("Not listened for pokes");
+    expect(listened).toEqual([]);
+    // NET dbgsettings (set by hand, say) could poke: it listens the full time; so it does when the user asks (--listen)
+    await run(pokesCheck, d(shared("bcdedit/docs-dbgsettings-net-echo-lab.txt")));
+    await run(pokesCheck, d(serial, { pokeListenMs: 10 }));
+    expect(listened).toEqual([DEFAULT_POKE_LISTEN_MS, 10]);
   });
 });
 
