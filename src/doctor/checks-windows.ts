@@ -149,11 +149,18 @@ export const pokesCheck: Check = {
     if (bcdPort !== undefined && bcdPort !== port) ports.push(bcdPort);
     const setUp = d.setUp ? await d.setUp().catch(() => true) : true;
     const debugsOverNet = (facts?.dbgsettings.debugtype ?? "").toUpperCase() === "NET";
-    // never set up from this host, and the target's own settings (read over SSH) say no poke can come: dbgsettings
-    // are not NET and the running entry does not debug. Listening would only add its budget to doctor's time
+    // never set up from this host and dbgsettings not NET (when SSH could read them): E714, with what was done about pokes
+    const neverSetUp = (pokes: string): CheckOutcome => {
+      const e = netdbgError("E714", {
+        target: t.name,
+        detail: facts ? ", and its dbgsettings do not debug over the network" : "",
+      });
+      return { ...fromError(e), message: `${e.message} (${pokes})` };
+    };
+    // the target's own settings say no poke can come (the running entry does not debug either): listening would
+    // only add its budget to doctor's time
     if (!setUp && facts && !debugsOverNet && currentDebug(facts).debug !== true && d.pokeListenMs === undefined) {
-      const e = netdbgError("E714", { target: t.name, detail: ", and its dbgsettings do not debug over the network" });
-      return { ...fromError(e), message: `${e.message} (Not listened for pokes: with these settings none can come.)` };
+      return neverSetUp("Not listened for pokes: with these settings none can come.");
     }
     const ms = d.pokeListenMs ?? (setUp || debugsOverNet ? DEFAULT_POKE_LISTEN_MS : SHORT_POKE_LISTEN_MS);
     const seconds = Math.round(ms / 100) / 10;
@@ -193,13 +200,7 @@ export const pokesCheck: Check = {
     const other = watches.find((w) => w.port !== port && w.sources.some((s) => s.pokes > 0));
     if (other) return fromError(netdbgError("E705", { target: t.name, port, other: other.port }));
     // Nothing arrived: name the cause the target's own settings show, when SSH could read them.
-    if (!setUp && !debugsOverNet) {
-      const e = netdbgError("E714", {
-        target: t.name,
-        detail: facts ? ", and its dbgsettings do not debug over the network" : "",
-      });
-      return { ...fromError(e), message: `${e.message} (Listened ${seconds} s for pokes: none.)` };
-    }
+    if (!setUp && !debugsOverNet) return neverSetUp(`Listened ${seconds} s for pokes: none.`);
     if (facts) {
       const expected = d.hostAddress ? await d.hostAddress().catch(() => undefined) : undefined;
       const ds = facts.dbgsettings;
