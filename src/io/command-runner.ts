@@ -1,6 +1,13 @@
-import { execa } from "execa";
 import { netdbgError } from "../core/error.js";
 import type { CommandResult, CommandRunner, RunOptions } from "../core/interfaces.js";
+
+/**
+ * execa, loaded on first use: it is some 120 ES modules (~130 ms of a 2-core machine's start-up), and most commands
+ * (the demo, connect, a Windows setup over SSH) never run a program on this host.
+ */
+export async function loadExeca(): Promise<typeof import("execa").execa> {
+  return (await import("execa")).execa;
+}
 
 /**
  * The real CommandRunner: execa with an argument vector, never a shell. A non-zero exit is a result, not a
@@ -11,6 +18,7 @@ export class ExecaCommandRunner implements CommandRunner {
 
   async run(file: string, args: readonly string[], options: RunOptions = {}): Promise<CommandResult> {
     const env = { ...this.defaults.env, ...options.env };
+    const execa = await loadExeca();
     const r = await execa(file, [...args], {
       shell: false,
       reject: false,
@@ -43,6 +51,7 @@ export class ExecaCommandRunner implements CommandRunner {
 
 /** Run a program on this terminal (stdin, stdout and stderr inherited, as `netdbg lab ssh` does); its exit code. */
 export async function runOnTerminal(file: string, args: readonly string[]): Promise<number> {
+  const execa = await loadExeca();
   const r = await execa(file, args, { stdio: "inherit", reject: false });
   return r.exitCode ?? 255;
 }

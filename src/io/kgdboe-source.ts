@@ -3,13 +3,13 @@
  * git), a tarball, a git URL, or netdbg's own bundled module (assets/kgdboe-compat); the host-side clone when
  * the target cannot fetch; the --persist templates (templates/linux).
  */
-import { execa } from "execa";
 import { existsSync, readFileSync } from "node:fs";
 import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, join, relative, sep } from "node:path";
 import { netdbgError } from "../core/error.js";
 import type { KgdboeSource, SourceFile } from "../core/kgdboe-source.js";
+import { loadExeca } from "./command-runner.js";
 
 const MAX_SOURCE_BYTES = 32 * 1024 * 1024;
 
@@ -87,6 +87,7 @@ export async function resolveKgdboeSource(spec: string | undefined, defaultGit: 
 /** Host-side fallback: clone on this machine, then upload the files. */
 export async function hostClone(url: string): Promise<KgdboeSource> {
   const dir = await mkdtemp(join(tmpdir(), "netdbg-kgdboe-"));
+  const execa = await loadExeca();
   try {
     const r = await execa("git", ["clone", "--depth", "1", "--", url, join(dir, "src")], { reject: false, timeout: 120_000 });
     if (r.exitCode !== 0) throw new Error((r.stderr || r.message || "git clone failed").toString());
