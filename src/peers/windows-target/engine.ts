@@ -16,10 +16,21 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
 import { homedir, tmpdir } from "node:os";
-import { delimiter, join } from "node:path";
+import { delimiter, dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { HOST_CSHARP, HOST_PS1 } from "./engine-host.js";
 import { drivePrelude, STATIC_PRELUDE } from "./stubs.js";
@@ -86,6 +97,54 @@ export function locatePwsh(env: NodeJS.ProcessEnv = process.env): string | undef
     }
   }
   return undefined;
+}
+
+/** The DLL a .NET global tool's apphost is bound to, as the SDK writes it: relative to the apphost, under `.store/`. */
+const TOOL_SHIM = /\.store[\\/][\x20-\x7e]{1,900}?[\\/]Microsoft\.PowerShell\.GlobalTool\.Shim\.dll/;
+
+/**
+ * How to start `pwsh`: the program and the arguments in front of pwsh's own. PowerShell installed as a .NET global
+ * tool (`dotnet tool install --global PowerShell`, what .ci/run does) is an apphost bound to PowerShell's
+ * GlobalTool.Shim.dll, a .NET program whose only work is to start `dotnet <its folder>/unix/pwsh.dll` with the same
+ * arguments and wait for it (github.com/PowerShell/PowerShell, src/Microsoft.PowerShell.GlobalTool.Shim). That is a
+ * second .NET start for every pwsh (0.1-0.2 s of wall time on a 2-core machine, `pwsh -c exit` against
+ * `dotnet pwsh.dll -c exit`), and a process between netdbg and PowerShell: a kill of the one netdbg started leaves
+ * PowerShell running. So the DLL the shim would start is run by the muxer directly when both are there; anything
+ * else is started as it is.
+ */
+export function pwshLaunch(
+  pwsh: string,
+  env: NodeJS.ProcessEnv = process.env,
+): { file: string; args: string[]; direct: boolean } {
+  const asIs = { file: pwsh, args: [], direct: false };
+  if (process.platform === "win32") return asIs;
+  try {
+    if (statSync(pwsh).size > 4 << 20) return asIs; // an apphost is some 80 KB; pwsh itself is no shim
+    const bound = TOOL_SHIM.exec(readFileSync(pwsh).toString("latin1"))?.[0];
+    if (!bound) return asIs;
+    const dll = join(dirname(realpathSync(pwsh)), dirname(bound), "unix", "pwsh.dll");
+    const dotnet = dotnetMuxer(env);
+    return existsSync(dll) && dotnet ? { file: dotnet, args: [dll], direct: true } : asIs;
+  } catch {
+    return asIs;
+  }
+}
+
+/** The `dotnet` muxer: on PATH, else under $DOTNET_ROOT, else the installer's recorded or default location. */
+function dotnetMuxer(env: NodeJS.ProcessEnv): string | undefined {
+  const onPath = findOnPath("dotnet", env);
+  if (onPath) return realpathSync(onPath);
+  const roots = [env.DOTNET_ROOT, readInstallLocation(), "/usr/share/dotnet", "/usr/lib/dotnet", "/usr/local/share/dotnet"];
+  for (const r of roots) if (r && existsSync(join(r, "dotnet"))) return join(r, "dotnet");
+  return undefined;
+}
+
+function readInstallLocation(): string | undefined {
+  try {
+    return readFileSync("/etc/dotnet/install_location", "utf8").split("\n")[0]!.trim() || undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -217,12 +276,16 @@ export class PwshEngine {
     return this.stubs.has(path);
   }
 
+  /** How pwsh is started (see pwshLaunch). */
+  private readonly launch: { file: string; args: string[]; direct: boolean };
+
   constructor(
     readonly pwsh: string,
     readonly size = 2,
     /** A run that takes longer ends its pwsh process (the run fails; the pool starts another). */
     readonly runTimeoutMs = 120_000,
   ) {
+    this.launch = pwshLaunch(pwsh);
     this.dir = mkdtempSync(join(tmpdir(), "netdbg-pwsh-"));
     this.binDir = join(this.dir, "bin");
     mkdirSync(this.binDir);
@@ -275,29 +338,33 @@ export class PwshEngine {
     writeFileSync(src, HOST_CSHARP);
     writeFileSync(script, HOST_PS1);
     writeFileSync(setup, STATIC_PRELUDE);
-    const proc = spawn(this.pwsh, ["-NoProfile", "-NonInteractive", "-NoLogo", "-File", script, asm, src, setup], {
-      stdio: ["pipe", "pipe", "pipe"],
-      env: {
-        PATH: this.binDir,
-        HOME: process.env.HOME ?? this.dir,
-        TMPDIR: this.dir,
-        TERM: "dumb",
-        NO_COLOR: "1",
-        POWERSHELL_TELEMETRY_OPTOUT: "1",
-        POWERSHELL_UPDATECHECK: "Off",
-        DOTNET_CLI_TELEMETRY_OPTOUT: "1",
-        DOTNET_NOLOGO: "1",
-        // no tier-0 instrumentation for dynamic PGO: pwsh starts in some 0.7 s instead of 1.1 s on a busy
-        // 2-core machine (medians of five alternating starts); what the scripts do is not affected
-        DOTNET_TieredPGO: "0",
-        // tier-1 recompilation waits for 10 s without new tier-0 code instead of 100 ms: otherwise the runtime
-        // recompiles in the background for some 2 s of CPU right after the first requests, which on a busy
-        // 2-core machine is taken from netdbg itself (the scripts run the same, from tier-0 and ReadyToRun code)
-        DOTNET_TC_CallCountingDelayMs: "10000",
-        NETDBG_STUB_SOCKET: this.socketPath,
-        ...(process.env.DOTNET_ROOT ? { DOTNET_ROOT: process.env.DOTNET_ROOT } : {}),
+    const proc = spawn(
+      this.launch.file,
+      [...this.launch.args, "-NoProfile", "-NonInteractive", "-NoLogo", "-File", script, asm, src, setup],
+      {
+        stdio: ["pipe", "pipe", "pipe"],
+        env: {
+          PATH: this.binDir,
+          HOME: process.env.HOME ?? this.dir,
+          TMPDIR: this.dir,
+          TERM: "dumb",
+          NO_COLOR: "1",
+          POWERSHELL_TELEMETRY_OPTOUT: "1",
+          POWERSHELL_UPDATECHECK: "Off",
+          DOTNET_CLI_TELEMETRY_OPTOUT: "1",
+          DOTNET_NOLOGO: "1",
+          // no tier-0 instrumentation for dynamic PGO: pwsh starts in some 0.7 s instead of 1.1 s on a busy
+          // 2-core machine (medians of five alternating starts); what the scripts do is not affected
+          DOTNET_TieredPGO: "0",
+          // tier-1 recompilation waits for 10 s without new tier-0 code instead of 100 ms: otherwise the runtime
+          // recompiles in the background for some 2 s of CPU right after the first requests, which on a busy
+          // 2-core machine is taken from netdbg itself (the scripts run the same, from tier-0 and ReadyToRun code)
+          DOTNET_TC_CallCountingDelayMs: "10000",
+          NETDBG_STUB_SOCKET: this.socketPath,
+          ...(process.env.DOTNET_ROOT ? { DOTNET_ROOT: process.env.DOTNET_ROOT } : {}),
+        },
       },
-    });
+    );
     const w: Worker = { proc, busy: true };
     refWorker(w, true);
     this.workers.push(w);
@@ -533,8 +600,13 @@ export class PwshEngine {
           new Promise<void>((resolve) => {
             if (w.dead) return resolve();
             w.proc.once("exit", () => resolve());
+            w.proc.ref(); // an idle worker is unreferenced (see refWorker): its exit must still be waited for
             w.proc.stdin!.end();
-            setTimeout(() => w.proc.kill("SIGKILL"), 3000).unref();
+            // Nothing of an idle worker needs an orderly end (its files are in this.dir, removed below): a kill ends
+            // it at once, where its exit on end of input took 0.13 s of the demo's end. Only when pwsh is the
+            // process started: a kill of the global tool's shim would leave PowerShell running (see pwshLaunch)
+            if (this.launch.direct) w.proc.kill("SIGKILL");
+            else setTimeout(() => w.proc.kill("SIGKILL"), 3000).unref();
           }),
       ),
     );
