@@ -43,6 +43,12 @@ export interface Context {
   isTTY: boolean;
   /** The listr2 renderer long-running commands use: silent under --json or inside a fleet, simple when not a TTY. */
   renderer: "default" | "simple" | "silent";
+  /**
+   * Where a silent renderer's progress goes as the lines the simple renderer prints (`❯ title`, `› line`,
+   * `✔ title`): a captured context keeps them in its log, so a run held back (the demo's side-by-side teardown)
+   * can show them afterwards. None: dropped.
+   */
+  progress?: (line: string) => void;
 }
 
 /**
@@ -58,6 +64,7 @@ export function captureContext(parent: Context, sink: { out: string[]; json: unk
     ...parent,
     renderer: "silent",
     log: { debug: line("debug: "), info: line(""), warn: line("warning: "), error: line("error: ") },
+    progress: line(""),
     out: (text) => {
       sink.out.push(scrub(text));
     },

@@ -21,7 +21,19 @@ function progressOf(ctx: Context, deps: CliDeps) {
   const renderer = deps.renderer ?? ctx.renderer;
   const command = (e: CommandEvent) => ctx.log.debug(`${e.readOnly ? "read" : "run"} [${e.step}] ${e.command}`);
   return async <T>(title: string, run: (hooks: ProgressHooks) => Promise<T>): Promise<T> => {
-    if (renderer === "silent") return run({ phase() {}, line() {}, command });
+    if (renderer === "silent") {
+      const show = ctx.progress;
+      if (!show) return run({ phase() {}, line() {}, command });
+      let now = title;
+      show(`❯ ${title}`);
+      const hooks: ProgressHooks = { phase: (t) => void (now = t), line: (l) => show(`› ${l}`), command };
+      const r = await run(hooks).catch((e: unknown) => {
+        show(`✖ ${now}`);
+        throw e;
+      });
+      show(`✔ ${now}`);
+      return r;
+    }
     let result: T | undefined;
     const list = new Listr(
       [

@@ -41,16 +41,27 @@ async function freeDebugPort(): Promise<number> {
   throw netdbgError("E770", { what: "KDNET host port", reason: "no free UDP port in 49152–65535 after 200 tries" });
 }
 
-/** Real time, except that waits are capped: the model restarts at once, so a 10 s "give it time to reboot" is 0.2 s. */
+/** Real time, except that waits are capped: the model restarts at once, so a 10 s "give it time to reboot" is 0.05 s. */
 const demoClock: Clock = {
   now: () => new Date(),
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, Math.min(ms, 200))),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, Math.min(ms, 50))),
 };
 
 interface Phase {
   out: string[];
   json: unknown[];
   log: string[];
+}
+
+/** Show a captured phase's output and log lines (already redacted by captureContext) on the demo's own context. */
+function replay(ctx: Context, p: Phase): void {
+  for (const l of p.log) {
+    if (l.startsWith("debug: ")) ctx.log.debug(l.slice(7));
+    else if (l.startsWith("warning: ")) ctx.log.warn(l.slice(9));
+    else if (l.startsWith("error: ")) ctx.log.error(l.slice(7));
+    else ctx.log.info(l);
+  }
+  for (const o of p.out) ctx.out(o);
 }
 
 export interface DemoOptions {
@@ -95,9 +106,7 @@ export async function runDemo(parent: Context, opts: DemoOptions): Promise<void>
   const cleanup = async () => {
     if (cleaned) return;
     cleaned = true;
-    await win?.close().catch(() => undefined);
-    await engineStarting?.close().catch(() => undefined);
-    await lin?.close().catch(() => undefined);
+    await Promise.all([win?.close(), engineStarting?.close(), lin?.close()].map((p) => p?.catch(() => undefined)));
     if (!opts.keep) await rm(dir, { recursive: true, force: true });
   };
   const onSigint = () => {
@@ -242,11 +251,22 @@ export async function runDemo(parent: Context, opts: DemoOptions): Promise<void>
     }
 
     // ---- teardown: undo every journaled change, then check the targets look as they did
-    step(`teardown ${WIN} and ${LINUX}: replay the change journals' undos in reverse`);
+    // both at once, as two `netdbg teardown` in two terminals would: the Windows one waits on PowerShell, the Linux
+    // one on SSH round trips. The Linux one's output is held and shown after the Windows one's, so neither interleaves
+    step(`teardown ${WIN} and ${LINUX}, side by side: replay the change journals' undos in reverse`);
     const [winDownCtx, winDown] = phase();
-    await teardownTarget(winDownCtx, winTarget, parseTeardownRequest({}), { openSession: (t) => openSession(t) });
-    const [linDownCtx, linDown] = phase();
-    await teardownTarget(linDownCtx, linTarget, parseTeardownRequest({}), { openSession: (t) => openSession(t) });
+    const linDown: Phase = { out: [], json: [], log: [] };
+    const linDownDone = teardownTarget(captureContext(ctx, linDown), linTarget, parseTeardownRequest({}), {
+      openSession: (t) => openSession(t),
+    });
+    const winDownDone = teardownTarget(winDownCtx, winTarget, parseTeardownRequest({}), { openSession: (t) => openSession(t) });
+    const [winDownResult, linDownResult] = await Promise.allSettled([winDownDone, linDownDone]);
+    if (!json) {
+      step(`teardown ${LINUX} ran alongside: its output follows`);
+      replay(ctx, linDown);
+    }
+    if (winDownResult.status === "rejected") throw winDownResult.reason;
+    if (linDownResult.status === "rejected") throw linDownResult.reason;
     const winAfter = win.model.storeBytes();
     if (winAfter !== winBefore) throw netdbgError("E772", { target: WIN, what: "its BCD store is not the one it had" });
     const left = lin.model.leftovers();
