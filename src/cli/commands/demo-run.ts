@@ -91,10 +91,13 @@ export async function runDemo(parent: Context, opts: DemoOptions): Promise<void>
   const ctx = createContext({ ...parent.opts, stateDir: dir });
   ctx.secretsSeen.push(...parent.secretsSeen);
   const step = (text: string) => ctx.log.info(`demo: ${text}`);
-  /** In --json mode each phase's one JSON object (and its output) is captured and folded into the demo's object. */
-  const phase = (): [Context, Phase] => {
+  /**
+   * In --json mode each phase's one JSON object (and its output) is captured and folded into the demo's object;
+   * `capture` holds a phase's output in any mode (one run beside another, shown after it).
+   */
+  const phase = (capture = json): [Context, Phase] => {
     const sink: Phase = { out: [], json: [], log: [] };
-    return [json ? captureContext(ctx, sink) : ctx, sink];
+    return [capture ? captureContext(ctx, sink) : ctx, sink];
   };
 
   let win: WindowsPeer | undefined;
@@ -255,10 +258,8 @@ export async function runDemo(parent: Context, opts: DemoOptions): Promise<void>
     // one on SSH round trips. The Linux one's output is held and shown after the Windows one's, so neither interleaves
     step(`teardown ${WIN} and ${LINUX}, side by side: replay the change journals' undos in reverse`);
     const [winDownCtx, winDown] = phase();
-    const linDown: Phase = { out: [], json: [], log: [] };
-    const linDownDone = teardownTarget(captureContext(ctx, linDown), linTarget, parseTeardownRequest({}), {
-      openSession: (t) => openSession(t),
-    });
+    const [linDownCtx, linDown] = phase(true);
+    const linDownDone = teardownTarget(linDownCtx, linTarget, parseTeardownRequest({}), { openSession: (t) => openSession(t) });
     const winDownDone = teardownTarget(winDownCtx, winTarget, parseTeardownRequest({}), { openSession: (t) => openSession(t) });
     const [winDownResult, linDownResult] = await Promise.allSettled([winDownDone, linDownDone]);
     if (!json) {
