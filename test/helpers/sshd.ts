@@ -5,11 +5,10 @@
  * and client keys made by ssh-keygen. Needs root (useradd, sshd) — we are root here and in CI.
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { afterAll, beforeAll } from "vitest";
 import { connectSsh, type SshSession } from "../../src/io/ssh.js";
 import { freeTcpPort } from "./ports.js";
@@ -141,28 +140,7 @@ export interface Sshd {
   stop(): Promise<void>;
 }
 
-/**
- * A ForceCommand runs as the throwaway test user, often `node` from this clone: every directory above the clone
- * must let other users through (o+x). A clone under a private directory (mode 0700, as `mktemp -d` makes) fails
- * with ERR_MODULE_NOT_FOUND deep inside the session; say why up front instead.
- */
-function requireTraversableClone(): void {
-  let dir = fileURLToPath(new URL("../..", import.meta.url));
-  for (;;) {
-    const mode = statSync(dir).mode;
-    if ((mode & 0o001) === 0) {
-      throw new Error(
-        `the SSH tests run commands from this clone as a throwaway user, but ${dir} (mode ${(mode & 0o777).toString(8)}) does not let other users through: clone into a directory with mode 755 (chmod o+x ${dir})`,
-      );
-    }
-    const up = dirname(dir);
-    if (up === dir) return;
-    dir = up;
-  }
-}
-
 export async function startSshd(opts: SshdOptions): Promise<Sshd> {
-  if (opts.forceCommand) requireTraversableClone();
   requireTool(SSHD, "openssh-server");
   requireTool("/usr/bin/ssh-keygen", "openssh-client");
   mkdirSync("/run/sshd", { recursive: true, mode: 0o755 });

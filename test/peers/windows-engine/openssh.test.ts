@@ -1,12 +1,10 @@
 /**
  * Behind a REAL OpenSSH sshd, the scripts run in a real PowerShell: sshd's ForceCommand hands each command line
- * (and stdin) to the model, which runs it in the test's engine (engine-server.ts) and returns the exact bytes.
+ * (and stdin) to the model, which runs it in the test's engine (forced-model.ts) and returns the exact bytes.
  * setup, a rerun (unchanged) and teardown on Windows Server 2022 without the BitLocker feature, German, CP850.
  */
-import { chmodSync, readFileSync, writeFileSync } from "node:fs";
-import type { Server } from "node:net";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { systemClock } from "../../../src/core/interfaces.js";
 import { MemoryJournalStore } from "../../../src/io/journal-store.js";
@@ -14,8 +12,7 @@ import { connectSsh } from "../../../src/io/ssh.js";
 import { serializeStore } from "../../../src/peers/windows-target/bcd.js";
 import { defaultState } from "../../../src/peers/windows-target/model.js";
 import { sessionRunner, setupWindows, teardownWindows } from "../../../src/targets/windows/index.js";
-import { serveEngine } from "../../fakes/windows-target/engine-server.js";
-import type { ForcedState } from "../../fakes/windows-target/forced-command.js";
+import { type ForcedModel, type ForcedState, serveForcedModel } from "../../fakes/windows-target/forced-model.js";
 import { noPwsh, useEngine } from "../../helpers/pwsh.js";
 import { createTestUser, makeKeyPair, removeTestUser, type Sshd, startSshd, tempDir, testUserName } from "../../helpers/sshd.js";
 import { setupConfig } from "../../helpers/windows-config.js";
@@ -27,7 +24,7 @@ const engine = useEngine();
 describe.skipIf(noPwsh())("real OpenSSH sshd → forced command → real PowerShell", () => {
   const user = testUserName("wps");
   let sshd: Sshd | undefined;
-  let srv: Server | undefined;
+  let forced: ForcedModel | undefined;
   let dir: string;
   let stateFile: string;
   let keyPath: string;
@@ -49,25 +46,17 @@ describe.skipIf(noPwsh())("real OpenSSH sshd → forced command → real PowerSh
         received: [],
       }),
     );
-    chmodSync(stateFile, 0o666);
-    const sock = join(dir, "engine.sock");
-    srv = await serveEngine(engine(), sock);
+    forced = await serveForcedModel(dir, stateFile, engine());
     createTestUser(user);
     const key = makeKeyPair(dir, "client");
     keyPath = key.privateKeyPath;
-    const root = fileURLToPath(new URL("../../../", import.meta.url));
-    const loader = join(root, "node_modules/tsx/dist/loader.mjs");
-    const script = join(root, "test/fakes/windows-target/forced-command.ts");
-    sshd = await startSshd({
-      authorizedKeys: { [user]: [key.publicKey] },
-      forceCommand: `${process.execPath} --import file://${loader} ${script} ${stateFile} ${sock}`,
-    });
+    sshd = await startSshd({ authorizedKeys: { [user]: [key.publicKey] }, forceCommand: forced.command });
     writeFileSync(join(dir, "known_hosts"), `[127.0.0.1]:${sshd.port} ${sshd.hostPublicKey}\n`);
   }, 90_000);
   afterAll(async () => {
     await sshd?.stop();
     removeTestUser(user);
-    await new Promise<void>((r) => (srv ? srv.close(() => r()) : r()));
+    await forced?.close();
   });
 
   it("setup, rerun unchanged, teardown byte for byte; the probe went on stdin", async () => {

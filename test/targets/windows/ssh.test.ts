@@ -1,10 +1,12 @@
 /**
  * The Windows setup pipeline over real SSH: the target model behind (1) the in-process ssh2 Server fake and
- * (2) a real OpenSSH sshd whose ForceCommand hands each command line to the model (forced-command.ts).
+ * (2) a real OpenSSH sshd whose ForceCommand hands each command line to the model (forced-model.ts).
  * Both carry the exact bytes netdbg sends: powershell.exe … -EncodedCommand <base64>, or -Command - with the
  * script on stdin when it is long.
  */
-import { chmodSync, readFileSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -20,7 +22,7 @@ import {
   teardownWindows,
 } from "../../../src/targets/windows/index.js";
 import { startSshPeer, type SshPeer } from "../../../src/peers/ssh-server.js";
-import type { ForcedState } from "../../fakes/windows-target/forced-command.js";
+import { type ForcedModel, type ForcedState, serveForcedModel } from "../../fakes/windows-target/forced-model.js";
 import { defaultState, WindowsTargetModel } from "../../../src/peers/windows-target/model.js";
 import { createTestUser, makeKeyPair, removeTestUser, type Sshd, startSshd, tempDir, testUserName } from "../../helpers/sshd.js";
 import { serializeStore } from "../../../src/peers/windows-target/bcd.js";
@@ -111,6 +113,7 @@ describe("over a real OpenSSH sshd with a ForceCommand into the model", () => {
   let sshd: Sshd;
   let dir: string;
   let stateFile: string;
+  let forced: ForcedModel | undefined;
   let session: SshSession;
   let connect: () => Promise<SshSession>;
   const load = () => JSON.parse(readFileSync(stateFile, "utf8")) as ForcedState;
@@ -120,16 +123,10 @@ describe("over a real OpenSSH sshd with a ForceCommand into the model", () => {
     dir = tempDir("win-sshd");
     stateFile = join(dir, "state.json");
     save({ state: defaultState({ locale: "zh-CN" }), injections: [], received: [] });
-    chmodSync(stateFile, 0o666);
+    forced = await serveForcedModel(dir, stateFile);
     createTestUser(user);
     const key = makeKeyPair(dir, "client");
-    const root = fileURLToPath(new URL("../../../", import.meta.url));
-    const loader = join(root, "node_modules/tsx/dist/loader.mjs");
-    const script = join(root, "test/fakes/windows-target/forced-command.ts");
-    sshd = await startSshd({
-      authorizedKeys: { [user]: [key.publicKey] },
-      forceCommand: `${process.execPath} --import file://${loader} ${script} ${stateFile}`,
-    });
+    sshd = await startSshd({ authorizedKeys: { [user]: [key.publicKey] }, forceCommand: forced.command });
     writeFileSync(join(dir, "known_hosts"), `[127.0.0.1]:${sshd.port} ${sshd.hostPublicKey}\n`);
     connect = () =>
       connectSsh({
@@ -151,6 +148,30 @@ describe("over a real OpenSSH sshd with a ForceCommand into the model", () => {
   afterAll(async () => {
     await sshd?.stop();
     removeTestUser(user);
+    await forced?.close();
+  });
+
+  it("the forced command runs as the test user without this clone (as when it is under a mode-0700 directory)", async () => {
+    // hide the clone behind an empty tmpfs in a mount namespace of its own; sshd's user runs the forced command there
+    const root = fileURLToPath(new URL("../../../", import.meta.url));
+    const child = spawn(
+      "unshare",
+      ["--mount", "sh", "-c", 'mount -t tmpfs none "$ROOT" && exec runuser -u "$U" -- sh -c "$CMD"'],
+      {
+        env: { ...process.env, ROOT: root, U: user, CMD: forced!.command, SSH_ORIGINAL_COMMAND: "whoami" },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    const [code] = (await once(child, "close")) as [number | null];
+    expect({ stdout, stderr, code }).toEqual({
+      stdout: "",
+      stderr: "'whoami' is not recognized as an internal or external command.\r\n",
+      code: 1,
+    });
   });
 
   it("setup, rerun unchanged, teardown byte for byte (zh-CN output, CRLF) through sshd", async () => {
