@@ -29,10 +29,12 @@ export interface RelayStats {
   dropped: number;
   duplicated: number;
   reordered: number;
+  /** Stalls begun (see LossyRelayOptions.stall). */
+  stalls: number;
 }
 
 export class LossyRelay {
-  readonly stats: RelayStats = { forwarded: 0, dropped: 0, duplicated: 0, reordered: 0 };
+  readonly stats: RelayStats = { forwarded: 0, dropped: 0, duplicated: 0, reordered: 0, stalls: 0 };
   private front: dgram.Socket | undefined;
   private back: dgram.Socket | undefined;
   private client: { address: string; port: number } | undefined;
@@ -74,6 +76,7 @@ export class LossyRelay {
     const stall = this.options.stall;
     if (dir === "up" && stall && ++this.ups % stall.every === 0) {
       this.stalledUntil = performance.now() + stall.ms;
+      this.stats.stalls++;
       this.unstallTimer ??= setTimeout(() => this.unstall(), stall.ms);
     }
     if (dir === "down" && (this.stalled.length || performance.now() < this.stalledUntil)) {

@@ -226,6 +226,14 @@ const SPIN_EVENTS = 8;
 /** A gap this long (ms) between turns of a sub-millisecond wait is a stall of this process (see noteStall). */
 const STALL_MS = 1;
 
+/**
+ * How long (ms) a read waits before it resends while the session has lost nothing at all: a target's silences are
+ * not known until one proved no loss (see RspClient.patient). The lab's kgdb (a TCG guest) fell silent for 6-30 ms
+ * (median 11) in 5 % of reads, and each fresh session resent its first 2-3 reads at 5 ms, before any silence was
+ * learnt. A real loss pays this once a session.
+ */
+const UNPROVEN_SILENCE_MS = 50;
+
 /** The shortest wait before a request that must not run twice (`Z`, `M`, `D`, resumes) is resent. */
 const MIN_RTO_UNSAFE_MS = 5;
 
@@ -315,6 +323,8 @@ export class RspClient {
    * the timeouts that proved spurious (see sawLoss, takeBack): the link's record of loss.
    */
   private readonly lossAt: number[] = [];
+  /** A sign of loss stayed on the record for a whole window: the link has lost something (see patient). */
+  private lostOnce = false;
   private junkTail = "";
   private lastRx = 0;
   /** When the packet the parser is inside began to arrive. */
@@ -560,9 +570,11 @@ export class RspClient {
     this.options.trace?.(`-> ${frame.subarray(0, 80).toString("latin1")}`);
     this.transport.write(frame);
     this.arm(ex);
-    // a stall of this process right after the send (GC, a busy machine) is not the link's time where the timeout is
-    // sub-millisecond: the event loop's first turn after it tells (a spinning wait sees later ones, see noteStall)
-    if (ex.rto < SPIN_BELOW_MS) {
+    // a stall of this process right after the send (GC, a busy machine) is not the link's time where the timeouts are
+    // sub-millisecond: the event loop's first turn after it tells (a spinning wait sees later ones, see noteStall).
+    // The link's, not this exchange's: a read on a link that has lost nothing waits far longer (see patient), and a
+    // stall in its sample would raise the timeout every loss later waits out
+    if (Math.min(ex.rto, this.all.rto) < SPIN_BELOW_MS) {
       const sentAt = ex.sentAt;
       setImmediate(() => {
         const gap = performance.now() - sentAt;
@@ -609,7 +621,10 @@ export class RspClient {
 
   /** The signs of loss within the last SPIN_WINDOW requests. */
   private recentLoss(): number {
-    while (this.lossAt.length && this.stats.requests - this.lossAt[0]! >= SPIN_WINDOW) this.lossAt.shift();
+    while (this.lossAt.length && this.stats.requests - this.lossAt[0]! >= SPIN_WINDOW) {
+      this.lossAt.shift();
+      this.lostOnce = true;
+    }
     return this.lossAt.length;
   }
 
@@ -1123,11 +1138,15 @@ export class RspClient {
    * A read's timeout on a link that has lost nothing lately: long enough for the target's measured silences. On the
    * lab's kgdb over a serial line (a TCG guest), 5 % of reads met a silence of 6-30 ms (median 11) against an 8 ms
    * timeout; each resend it answered in full, a whole reply more on a slow line. A loss on such a link is rare by
-   * the link's own record, and costs the longer wait only then.
+   * the link's own record, and costs the longer wait only then. Until the link has lost anything at all, a read
+   * waits UNPROVEN_SILENCE_MS at least: the learnt silences trail the longest ones (a long session's needless
+   * resends came at 13-29 ms against an estimate of 6-11), and a fresh session has learnt none.
    */
   private patient(rto: number): number {
-    if (this.silences.srtt === undefined || this.recentLoss() > 0) return rto;
-    return Math.min(this.maxRto, Math.max(rto, this.silences.srtt + 2 * this.silences.rttvar));
+    if (this.recentLoss() > 0) return rto;
+    const floor = this.lostOnce ? rto : Math.max(rto, UNPROVEN_SILENCE_MS);
+    if (this.silences.srtt === undefined) return Math.min(this.maxRto, floor);
+    return Math.min(this.maxRto, Math.max(floor, this.silences.srtt + 2 * this.silences.rttvar));
   }
 
   /**
