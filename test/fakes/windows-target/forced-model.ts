@@ -9,7 +9,6 @@
  * The relay is copied beside the state, so sshd's user never needs to reach this clone.
  */
 import { chmodSync, copyFileSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { PwshEngine } from "../../../src/peers/windows-target/engine.js";
@@ -20,6 +19,7 @@ import {
   type WindowsTargetState,
 } from "../../../src/peers/windows-target/model.js";
 import { execWith } from "../../../src/peers/windows-target/stubs.js";
+import { serveJsonLines } from "./json-line-server.js";
 
 export interface ForcedState {
   state: WindowsTargetState;
@@ -80,26 +80,11 @@ export async function serveForcedModel(dir: string, stateFile: string, engine?: 
       writeFileSync(stateFile, JSON.stringify(next));
     }
   };
-  const srv = createServer((s) => {
-    let buf = "";
-    s.setEncoding("utf8");
-    s.on("error", () => undefined);
-    s.on("data", (d: string) => {
-      buf += d;
-      const nl = buf.indexOf("\n");
-      if (nl < 0) return;
-      const call = JSON.parse(buf.slice(0, nl)) as Call;
-      buf = "";
-      const reply = turn.then(() => run(call));
-      turn = reply.catch(() => undefined);
-      void reply.then((r) => s.end(`${JSON.stringify(r)}\n`));
-    });
+  const srv = await serveJsonLines(sock, (call: Call) => {
+    const reply = turn.then(() => run(call));
+    turn = reply.catch(() => undefined);
+    return reply;
   });
-  await new Promise<void>((resolve, reject) => {
-    srv.once("error", reject);
-    srv.listen(sock, () => resolve());
-  });
-  chmodSync(sock, 0o777); // sshd runs the relay as the test user
   return {
     command: `${process.execPath} ${relay} ${sock}`,
     close: () => new Promise<void>((r) => srv.close(() => r())),

@@ -7,11 +7,11 @@
  * (model.accept + the engine, as the SSH peers do) and answers with the bytes, stderr and exit code.
  */
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
-import { createServer, type Server } from "node:net";
 import { join } from "node:path";
 import type { PwshEngine } from "../../../src/peers/windows-target/engine.js";
 import type { WindowsTargetModel } from "../../../src/peers/windows-target/model.js";
 import { execWith } from "../../../src/peers/windows-target/stubs.js";
+import { serveJsonLines } from "./json-line-server.js";
 
 /** The account CRED-HOST accepts (and nothing else logs on there). */
 export const CRED_USER = "WIN11\\netdbg";
@@ -25,32 +25,16 @@ export interface WinrmRig {
 
 export async function startWinrmRig(dir: string, pwsh: string, model: WindowsTargetModel, engine: PwshEngine): Promise<WinrmRig> {
   const sock = join(dir, "winrm.sock");
-  const srv: Server = createServer((s) => {
-    let buf = "";
-    s.setEncoding("utf8");
-    s.on("error", () => undefined);
-    s.on("data", (d: string) => {
-      buf += d;
-      const nl = buf.indexOf("\n");
-      if (nl < 0) return;
-      const call = JSON.parse(buf.slice(0, nl)) as { args: string[]; input: string };
-      buf = "";
-      void (async () => {
-        const r = await execWith(
-          model,
-          engine,
-          `powershell.exe ${call.args.join(" ")}`,
-          call.input === "" ? undefined : call.input,
-        );
-        const out = r.raw?.stdout ?? Buffer.from(r.stdout);
-        const err = r.raw?.stderr ?? Buffer.from(r.stderr);
-        s.end(
-          `${JSON.stringify({ stdout: Buffer.from(out).toString("base64"), stderr: Buffer.from(err).toString("base64"), exitCode: r.dropped ? 255 : r.exitCode })}\n`,
-        );
-      })();
-    });
+  const srv = await serveJsonLines(sock, async (call: { args: string[]; input: string }) => {
+    const r = await execWith(model, engine, `powershell.exe ${call.args.join(" ")}`, call.input === "" ? undefined : call.input);
+    const out = r.raw?.stdout ?? Buffer.from(r.stdout);
+    const err = r.raw?.stderr ?? Buffer.from(r.stderr);
+    return {
+      stdout: Buffer.from(out).toString("base64"),
+      stderr: Buffer.from(err).toString("base64"),
+      exitCode: r.dropped ? 255 : r.exitCode,
+    };
   });
-  await new Promise<void>((resolve) => srv.listen(sock, () => resolve()));
 
   // the target's powershell.exe: argv and stdin to the rig, its answer out
   const root = join(dir, "Windows");
