@@ -99,6 +99,19 @@ export function locatePwsh(env: NodeJS.ProcessEnv = process.env): string | undef
   return undefined;
 }
 
+/**
+ * Kill a worker and everything it started: its process group (it leads one, see start). Started through a .NET
+ * global tool's shim, PowerShell is the shim's child, which a kill of the shim alone leaves running.
+ */
+function stop(proc: ChildProcess): void {
+  try {
+    if (proc.pid !== undefined && process.platform !== "win32") process.kill(-proc.pid, "SIGKILL");
+    else proc.kill("SIGKILL");
+  } catch {
+    proc.kill("SIGKILL"); // the group is gone already
+  }
+}
+
 /** The DLL a .NET global tool's apphost is bound to, as the SDK writes it: relative to the apphost, under `.store/`. */
 const TOOL_SHIM = /\.store[\\/][\x20-\x7e]{1,900}?[\\/]Microsoft\.PowerShell\.GlobalTool\.Shim\.dll/;
 
@@ -108,8 +121,8 @@ const TOOL_SHIM = /\.store[\\/][\x20-\x7e]{1,900}?[\\/]Microsoft\.PowerShell\.Gl
  * GlobalTool.Shim.dll, a .NET program whose only work is to start `dotnet <its folder>/unix/pwsh.dll` with the same
  * arguments and wait for it (github.com/PowerShell/PowerShell, src/Microsoft.PowerShell.GlobalTool.Shim). That is a
  * second .NET start for every pwsh (0.1-0.2 s of wall time on a 2-core machine, `pwsh -c exit` against
- * `dotnet pwsh.dll -c exit`), and a process between netdbg and PowerShell: a kill of the one netdbg started leaves
- * PowerShell running. So the DLL the shim would start is run by the muxer directly when both are there; anything
+ * `dotnet pwsh.dll -c exit`), and a process between netdbg and PowerShell (a kill of the one netdbg started leaves
+ * PowerShell running, hence stop's group kill). So the DLL the shim would start is run by the muxer directly when both are there; anything
  * else is started as it is.
  */
 export function pwshLaunch(
@@ -343,6 +356,8 @@ export class PwshEngine {
       [...this.launch.args, "-NoProfile", "-NonInteractive", "-NoLogo", "-File", script, asm, src, setup],
       {
         stdio: ["pipe", "pipe", "pipe"],
+        // a process group of its own: a kill reaches every process of it (see stop), the shim's child too
+        detached: process.platform !== "win32",
         env: {
           PATH: this.binDir,
           HOME: process.env.HOME ?? this.dir,
@@ -510,7 +525,7 @@ export class PwshEngine {
         if (!p) return;
         free.pending = undefined;
         p.reject(new Error(`PowerShell engine: the script ran longer than ${this.runTimeoutMs} ms; its pwsh was stopped`));
-        free.proc.kill("SIGKILL");
+        stop(free.proc);
       }, this.runTimeoutMs);
       timer.unref();
       free.pending = { resolve: item.resolve, reject: item.reject, token, timer };
@@ -603,10 +618,8 @@ export class PwshEngine {
             w.proc.ref(); // an idle worker is unreferenced (see refWorker): its exit must still be waited for
             w.proc.stdin!.end();
             // Nothing of an idle worker needs an orderly end (its files are in this.dir, removed below): a kill ends
-            // it at once, where its exit on end of input took 0.13 s of the demo's end. Only when pwsh is the
-            // process started: a kill of the global tool's shim would leave PowerShell running (see pwshLaunch)
-            if (this.launch.direct) w.proc.kill("SIGKILL");
-            else setTimeout(() => w.proc.kill("SIGKILL"), 3000).unref();
+            // it at once, where its exit on end of input took 0.13 s of the demo's end
+            stop(w.proc);
           }),
       ),
     );

@@ -91,27 +91,37 @@ describe.skipIf(noPwsh())("the engine's pwsh", () => {
     expect(readdirSync(spaced).filter((f) => f.startsWith("netdbg-pwsh-") && !f.startsWith("netdbg-pwsh-cache"))).toEqual([]);
   }, 60_000);
 
-  it("a script that runs past its time is stopped: no PowerShell keeps running it", async () => {
-    const engine = new PwshEngine(PWSH!, 1, 1500);
-    const dir = (engine as unknown as { dir: string }).dir;
-    try {
-      await engine.start();
-      const model = new WindowsTargetModel(defaultState());
-      const script = "while ($true) { $null = 1 }";
-      await expect(
-        runInEngine(model, engine, { name: "t", params: {}, script, inj: undefined, commandLine: "t" }),
-      ).rejects.toThrow(/ran longer than 1500 ms/);
-      // the kill reaches the process running the script, so within a moment none runs from the engine's folder
-      let left: string[] = [];
-      for (let i = 0; i < 40; i++) {
-        left = running(dir);
-        if (left.length <= 1) break; // the pool's next worker may be starting
-        await new Promise((r) => setTimeout(r, 50));
+  it.each([
+    ["run directly", false],
+    ["started through the global tool's shim", true],
+  ])(
+    "a script that runs past its time is stopped: no PowerShell keeps running it (%s)",
+    async (_how, shim) => {
+      const engine = new PwshEngine(PWSH!, 1, 1500);
+      const dir = (engine as unknown as { dir: string }).dir;
+      // as where pwsh.dll or dotnet cannot be found: the shim starts PowerShell as its child
+      if (shim)
+        (engine as unknown as { launch: ReturnType<typeof pwshLaunch> }).launch = { file: PWSH!, args: [], direct: false };
+      try {
+        await engine.start();
+        const model = new WindowsTargetModel(defaultState());
+        const script = "while ($true) { $null = 1 }";
+        await expect(
+          runInEngine(model, engine, { name: "t", params: {}, script, inj: undefined, commandLine: "t" }),
+        ).rejects.toThrow(/ran longer than 1500 ms/);
+        // the kill reaches the process running the script, so within a moment none runs from the engine's folder
+        let left: string[] = [];
+        for (let i = 0; i < 40; i++) {
+          left = running(dir);
+          if (left.length <= 1) break; // the pool's next worker may be starting
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        expect(left.length).toBeLessThanOrEqual(1);
+      } finally {
+        await engine.close();
       }
-      expect(left.length).toBeLessThanOrEqual(1);
-    } finally {
-      await engine.close();
-    }
-    expect(running(dir)).toEqual([]);
-  }, 60_000);
+      expect(running(dir)).toEqual([]);
+    },
+    60_000,
+  );
 });
