@@ -112,6 +112,24 @@ function stop(proc: ChildProcess): void {
   }
 }
 
+/**
+ * The stubs' framing on one connection: the first line in goes to `answer`, whose value goes back as one JSON line,
+ * then the connection ends.
+ */
+export function answerLine(s: Socket, answer: (line: string) => Promise<unknown>): void {
+  let buf = "";
+  s.setEncoding("utf8");
+  s.on("error", () => undefined);
+  s.on("data", (d: string) => {
+    buf += d;
+    const nl = buf.indexOf("\n");
+    if (nl < 0) return;
+    const line = buf.slice(0, nl);
+    buf = "";
+    void answer(line).then((r) => s.end(`${JSON.stringify(r)}\n`));
+  });
+}
+
 /** The DLL a .NET global tool's apphost is bound to, as the SDK writes it: relative to the apphost, under `.store/`. */
 const TOOL_SHIM = /\.store[\\/][\x20-\x7e]{1,900}?[\\/]Microsoft\.PowerShell\.GlobalTool\.Shim\.dll/;
 
@@ -122,8 +140,8 @@ const TOOL_SHIM = /\.store[\\/][\x20-\x7e]{1,900}?[\\/]Microsoft\.PowerShell\.Gl
  * arguments and wait for it (github.com/PowerShell/PowerShell, src/Microsoft.PowerShell.GlobalTool.Shim). That is a
  * second .NET start for every pwsh (0.1-0.2 s of wall time on a 2-core machine, `pwsh -c exit` against
  * `dotnet pwsh.dll -c exit`), and a process between netdbg and PowerShell (a kill of the one netdbg started leaves
- * PowerShell running, hence stop's group kill). So the DLL the shim would start is run by the muxer directly when both are there; anything
- * else is started as it is.
+ * PowerShell running, hence stop's group kill). So the DLL the shim would start is run by the muxer directly when
+ * both are there; anything else is started as it is.
  */
 export function pwshLaunch(
   pwsh: string,
@@ -548,27 +566,15 @@ export class PwshEngine {
   }
 
   private serveStub(s: Socket): void {
-    let buf = "";
-    s.setEncoding("utf8");
-    s.on("error", () => undefined);
-    s.on("data", (d: string) => {
-      buf += d;
-      const nl = buf.indexOf("\n");
-      if (nl < 0) return;
-      const line = buf.slice(0, nl);
-      buf = "";
-      void (async () => {
-        let answer: StubAnswer;
-        try {
-          const req = JSON.parse(line) as StubCall & { token: string };
-          const h = this.handlers.get(req.token);
-          if (!h) throw new Error("no run with this token");
-          answer = await h({ kind: req.kind, name: req.name, args: req.args });
-        } catch (e) {
-          answer = { error: { message: `engine stub: ${(e as Error).message}`, terminating: true }, exitCode: 255 };
-        }
-        s.end(`${JSON.stringify(answer)}\n`);
-      })();
+    answerLine(s, async (line): Promise<StubAnswer> => {
+      try {
+        const req = JSON.parse(line) as StubCall & { token: string };
+        const h = this.handlers.get(req.token);
+        if (!h) throw new Error("no run with this token");
+        return await h({ kind: req.kind, name: req.name, args: req.args });
+      } catch (e) {
+        return { error: { message: `engine stub: ${(e as Error).message}`, terminating: true }, exitCode: 255 };
+      }
     });
   }
 

@@ -5,21 +5,10 @@
  */
 import { chmodSync } from "node:fs";
 import { createServer, type Server } from "node:net";
+import { answerLine } from "../../../src/peers/windows-target/engine.js";
 
 export async function serveJsonLines<C, R>(socketPath: string, answer: (call: C) => Promise<R>): Promise<Server> {
-  const srv = createServer((s) => {
-    let buf = "";
-    s.setEncoding("utf8");
-    s.on("error", () => undefined);
-    s.on("data", (d: string) => {
-      buf += d;
-      const nl = buf.indexOf("\n");
-      if (nl < 0) return;
-      const call = JSON.parse(buf.slice(0, nl)) as C;
-      buf = "";
-      void answer(call).then((r) => s.end(`${JSON.stringify(r)}\n`));
-    });
-  });
+  const srv = createServer((s) => answerLine(s, async (line) => answer(JSON.parse(line) as C)));
   await new Promise<void>((resolve, reject) => {
     srv.once("error", reject);
     srv.listen(socketPath, () => resolve());
