@@ -143,11 +143,8 @@ const TOOL_SHIM = /\.store[\\/][\x20-\x7e]{1,900}?[\\/]Microsoft\.PowerShell\.Gl
  * PowerShell running, hence stop's group kill). So the DLL the shim would start is run by the muxer directly when
  * both are there; anything else is started as it is.
  */
-export function pwshLaunch(
-  pwsh: string,
-  env: NodeJS.ProcessEnv = process.env,
-): { file: string; args: string[]; direct: boolean } {
-  const asIs = { file: pwsh, args: [], direct: false };
+export function pwshLaunch(pwsh: string, env: NodeJS.ProcessEnv = process.env): { file: string; args: string[] } {
+  const asIs = { file: pwsh, args: [] };
   if (process.platform === "win32") return asIs;
   try {
     if (statSync(pwsh).size > 4 << 20) return asIs; // an apphost is some 80 KB; pwsh itself is no shim
@@ -155,7 +152,7 @@ export function pwshLaunch(
     if (!bound) return asIs;
     const dll = join(dirname(realpathSync(pwsh)), dirname(bound), "unix", "pwsh.dll");
     const dotnet = dotnetMuxer(env);
-    return existsSync(dll) && dotnet ? { file: dotnet, args: [dll], direct: true } : asIs;
+    return existsSync(dll) && dotnet ? { file: dotnet, args: [dll] } : asIs;
   } catch {
     return asIs;
   }
@@ -308,7 +305,7 @@ export class PwshEngine {
   }
 
   /** How pwsh is started (see pwshLaunch). */
-  private readonly launch: { file: string; args: string[]; direct: boolean };
+  private readonly launch: { file: string; args: string[] };
 
   constructor(
     readonly pwsh: string,

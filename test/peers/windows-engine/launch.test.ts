@@ -46,16 +46,16 @@ function toolLayout(opts: { dll?: boolean; bound?: string } = {}) {
 describe.skipIf(process.platform === "win32")("pwshLaunch", () => {
   it("runs a global tool's pwsh.dll with the dotnet muxer, skipping the shim", () => {
     const t = toolLayout();
-    expect(pwshLaunch(t.pwsh, t.env)).toEqual({ file: t.dotnet, args: [t.dll], direct: true });
+    expect(pwshLaunch(t.pwsh, t.env)).toEqual({ file: t.dotnet, args: [t.dll] });
   });
 
   it("starts anything else as it is: no bound shim, no pwsh.dll beside it, no such file", () => {
     const plain = toolLayout({ bound: "pwsh.dll" });
-    expect(pwshLaunch(plain.pwsh, plain.env)).toEqual({ file: plain.pwsh, args: [], direct: false });
+    expect(pwshLaunch(plain.pwsh, plain.env)).toEqual({ file: plain.pwsh, args: [] });
     const noDll = toolLayout({ dll: false });
-    expect(pwshLaunch(noDll.pwsh, noDll.env)).toEqual({ file: noDll.pwsh, args: [], direct: false });
+    expect(pwshLaunch(noDll.pwsh, noDll.env)).toEqual({ file: noDll.pwsh, args: [] });
     const gone = join(dirs[0]!, "missing");
-    expect(pwshLaunch(gone, plain.env)).toEqual({ file: gone, args: [], direct: false });
+    expect(pwshLaunch(gone, plain.env)).toEqual({ file: gone, args: [] });
   });
 });
 
@@ -100,8 +100,7 @@ describe.skipIf(noPwsh())("the engine's pwsh", () => {
       const engine = new PwshEngine(PWSH!, 1, 1500);
       const dir = (engine as unknown as { dir: string }).dir;
       // as where pwsh.dll or dotnet cannot be found: the shim starts PowerShell as its child
-      if (shim)
-        (engine as unknown as { launch: ReturnType<typeof pwshLaunch> }).launch = { file: PWSH!, args: [], direct: false };
+      if (shim) (engine as unknown as { launch: ReturnType<typeof pwshLaunch> }).launch = { file: PWSH!, args: [] };
       try {
         await engine.start();
         const model = new WindowsTargetModel(defaultState());
