@@ -1144,9 +1144,9 @@ export class RspClient {
    */
   private patient(rto: number): number {
     if (this.recentLoss() > 0) return rto;
-    const floor = this.lostOnce ? rto : Math.max(rto, UNPROVEN_SILENCE_MS);
-    if (this.silences.srtt === undefined) return Math.min(this.maxRto, floor);
-    return Math.min(this.maxRto, Math.max(floor, this.silences.srtt + 2 * this.silences.rttvar));
+    const s = this.silences;
+    const silence = s.srtt === undefined ? 0 : s.srtt + 2 * s.rttvar;
+    return Math.min(this.maxRto, Math.max(rto, this.lostOnce ? 0 : UNPROVEN_SILENCE_MS, silence));
   }
 
   /**

@@ -38,10 +38,9 @@ describe("RSP memory reads from a target that stalls on a perfect link", () => {
     const reads = Math.ceil(memory.length / (remote.maxMemory - 15));
     const requests = client.stats.requests - before;
     // each block whose exchange met trouble is verified: on this link of 64-byte datagrams up to ~17 reads for an
-    // exchange that met 3 troubles (a timeout, a resend, a duplicate reply), as a
-    // split read's datagrams mostly break where the first read's did and so count as the same shape (a busy machine
-    // adds troubles of its own: the stub and relay share this process); before, the first timeout made every later
-    // block be read twice (322 of ~137)
+    // exchange that met 3 troubles (a timeout, a resend, a duplicate reply), as a split read's datagrams mostly break
+    // where the first read's did and so count as the same shape (a busy machine adds troubles of its own: the stub
+    // and relay share this process); before, the first timeout made every later block be read twice (322 of ~137)
     expect(requests - reads).toBeLessThan(6 * (trouble(client.stats) - troubleBefore) + 8);
     expect(requests).toBeLessThan(1.8 * reads);
   }, 60_000);
@@ -64,7 +63,7 @@ describe("RSP memory reads from a target that stalls on a perfect link", () => {
   }, 60_000);
 
   it("a session that has lost nothing waits out the target's silences from its first read: no resend", async () => {
-    // the lab's kgdb: silences of 6-30 ms against a 5 ms timeout; a fresh session resent its first reads' before
+    // the lab's kgdb: silences of 6-30 ms against a 5 ms timeout; a fresh session resent its first reads before
     // it had learnt any silence
     const memory = pattern(32 * 1024, 79);
     const { client, remote, relay } = await link({
