@@ -8,6 +8,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { INITIAL_RIP, KERNEL_BASE } from "../../src/peers/kdnet-target/index.js";
 import { BANNER, stubRegisters } from "../../src/peers/rsp-stub.js";
@@ -174,6 +175,23 @@ describe("netdbg demo (built CLI, no TTY)", { timeout: 90_000 }, () => {
     child.kill("SIGINT");
     expect(await code).toBe(130);
     expect(existsSync(dir)).toBe(false);
+    expect(processesMentioning(dir)).toEqual([]);
+  });
+
+  it("Ctrl-C as setup writes its journal, the state's removal slow: the steps stop first, nothing writes it back", async () => {
+    const preload = fileURLToPath(new URL("../helpers/interrupt-in-journal.mjs", import.meta.url));
+    const child = spawnCli(["demo"], "dist", {
+      home: tempHome("nd-demo-home-"),
+      env: { NODE_OPTIONS: `--import ${preload}` },
+    });
+    child.stdin.end();
+    let stderr = "";
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    const code = new Promise<number | null>((r) => child.once("exit", (c) => r(c)));
+    expect(await code, stderr).toBe(130);
+    expect(stderr).toContain("demo: interrupted"); // the preload's Ctrl-C, at the journal
+    const dir = /demo: state directory (\S+)/.exec(stderr)![1]!;
+    expect(existsSync(dir) ? readdirSync(dir, { recursive: true }) : "removed").toBe("removed");
     expect(processesMentioning(dir)).toEqual([]);
   });
 

@@ -41,6 +41,9 @@ async function freeDebugPort(): Promise<number> {
   throw netdbgError("E770", { what: "KDNET host port", reason: "no free UDP port in 49152–65535 after 200 tries" });
 }
 
+/** How long a Ctrl-C waits for the demo's steps to stop (they fail at once when their targets stop) before it removes the state. */
+const INTERRUPT_GRACE_MS = 5000;
+
 /** Real time, except that waits are capped: the model restarts at once, so a 10 s "give it time to reboot" is 0.05 s. */
 const demoClock: Clock = {
   now: () => new Date(),
@@ -105,16 +108,29 @@ export async function runDemo(parent: Context, opts: DemoOptions): Promise<void>
   let engine: PwshEngine | undefined;
   /** The engine from the moment it is created: an interrupt while it starts must stop its pwsh too. */
   let engineStarting: PwshEngine | undefined;
-  let cleaned = false;
-  const cleanup = async () => {
-    if (cleaned) return;
-    cleaned = true;
-    await Promise.all([win?.close(), engineStarting?.close(), lin?.close()].map((p) => p?.catch(() => undefined)));
-    if (!opts.keep) await rm(dir, { recursive: true, force: true });
-  };
+  const stopTargets = () =>
+    Promise.all([win?.close(), engineStarting?.close(), lin?.close()].map((p) => p?.catch(() => undefined)));
+  const removeState = () => (opts.keep ? undefined : rm(dir, { recursive: true, force: true }));
+  /** Settles when the demo's own steps have stopped (the `finally` below): after it nothing of theirs writes to `dir`. */
+  let stepsStopped!: () => void;
+  const stopped = new Promise<void>((resolve) => (stepsStopped = resolve));
+  /**
+   * Ctrl-C: stop the targets, so that the step in flight fails at once, and wait for the steps to stop before the
+   * state directory goes. A step still running would write into it again (a setup's journal, as it records its
+   * undo), recreating the directory the demo had just removed; so the removal waits for them, a bounded time.
+   */
+  let interrupted: Promise<void> | undefined;
   const onSigint = () => {
     process.stderr.write("\ndemo: interrupted: stopping the built-in targets and removing the demo state\n");
-    void cleanup().finally(() => process.exit(130));
+    interrupted = (async () => {
+      await stopTargets();
+      let grace: NodeJS.Timeout | undefined;
+      await Promise.race([stopped, new Promise((resolve) => (grace = setTimeout(resolve, INTERRUPT_GRACE_MS)))]);
+      clearTimeout(grace);
+      await removeState();
+    })()
+      .catch(() => undefined)
+      .finally(() => process.exit(130));
   };
   process.once("SIGINT", onSigint);
 
@@ -299,8 +315,12 @@ export async function runDemo(parent: Context, opts: DemoOptions): Promise<void>
     }
   } finally {
     process.removeListener("SIGINT", onSigint);
+    stepsStopped();
+    // interrupted: the handler removes the state and exits 130; the step's own error must not end the run first
+    if (interrupted) await new Promise<never>(() => {});
     // the key generated in the demo's context must stay redacted in an error reported by the caller's context
     for (const sec of ctx.secretsSeen) if (!parent.secretsSeen.includes(sec)) parent.secretsSeen.push(sec);
-    await cleanup();
+    await stopTargets();
+    await removeState();
   }
 }
