@@ -11,6 +11,7 @@ import { existsSync } from "node:fs";
 import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { setTimeout as delay } from "node:timers/promises";
 import { netdbgError } from "../../core/error.js";
 import type { Target } from "../../core/inventory.js";
 import type { Clock } from "../../core/interfaces.js";
@@ -119,14 +120,13 @@ export async function runDemo(parent: Context, opts: DemoOptions): Promise<void>
    * state directory goes. A step still running would write into it again (a setup's journal, as it records its
    * undo), recreating the directory the demo had just removed; so the removal waits for them, a bounded time.
    */
-  let interrupted: Promise<void> | undefined;
+  let interrupted = false;
   const onSigint = () => {
     process.stderr.write("\ndemo: interrupted: stopping the built-in targets and removing the demo state\n");
-    interrupted = (async () => {
+    interrupted = true;
+    void (async () => {
       await stopTargets();
-      let grace: NodeJS.Timeout | undefined;
-      await Promise.race([stopped, new Promise((resolve) => (grace = setTimeout(resolve, INTERRUPT_GRACE_MS)))]);
-      clearTimeout(grace);
+      await Promise.race([stopped, delay(INTERRUPT_GRACE_MS)]); // the exit below ends the timer
       await removeState();
     })()
       .catch(() => undefined)
