@@ -12,7 +12,7 @@ import { KdnetTargetPeer } from "./kdnet-target/index.js";
 import { isLoopback } from "./loopback.js";
 import { type SshPeer, startSshPeer } from "./ssh-server.js";
 import type { PwshEngine } from "./windows-target/engine.js";
-import { defaultState, WindowsTargetModel, type WindowsTargetState } from "./windows-target/model.js";
+import { channelBytes, defaultState, WindowsTargetModel, type WindowsTargetState } from "./windows-target/model.js";
 import { execWith } from "./windows-target/stubs.js";
 
 export interface WindowsPeerOptions {
@@ -97,7 +97,7 @@ export async function startWindowsPeer(opts: WindowsPeerOptions = {}): Promise<W
       await starting; // a restart's KDNET start is part of the reboot command's effect
       if (r.dropped) return { code: 255 };
       // a real engine's bytes go out as they are (OEM code page), as OpenSSH for Windows passes them
-      return { stdout: r.raw?.stdout ?? r.stdout, stderr: r.raw?.stderr ?? r.stderr, code: r.exitCode };
+      return { ...channelBytes(r), code: r.exitCode };
     },
   });
 

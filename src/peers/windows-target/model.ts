@@ -158,6 +158,11 @@ export interface ExecResult {
   raw?: { stdout: Uint8Array; stderr: Uint8Array };
 }
 
+/** What the SSH channel carries for a result: a real engine's exact bytes (OEM code page), else the model's text. */
+export function channelBytes(r: ExecResult): { stdout: Uint8Array; stderr: Uint8Array } {
+  return r.raw ?? { stdout: Buffer.from(r.stdout), stderr: Buffer.from(r.stderr) };
+}
+
 const CURRENT = "{6e3c4a52-1f05-11ef-9c1b-c85b76a1b2c3}";
 
 /** A typical Windows 11 workstation with one supported Intel NIC (e1000e, 8086:10D3) and Wi-Fi. */

@@ -13,6 +13,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { PwshEngine } from "../../../src/peers/windows-target/engine.js";
 import {
+  channelBytes,
   type Injection,
   type Received,
   WindowsTargetModel,
@@ -63,9 +64,10 @@ export async function serveForcedModel(dir: string, stateFile: string, engine?: 
     model.injections = saved.injections;
     try {
       const r = await execWith(model, engine, call.commandLine, call.input);
+      const { stdout, stderr } = channelBytes(r);
       return {
-        stdout: Buffer.from(r.raw?.stdout ?? Buffer.from(r.stdout)).toString("base64"),
-        stderr: Buffer.from(r.raw?.stderr ?? Buffer.from(r.stderr)).toString("base64"),
+        stdout: Buffer.from(stdout).toString("base64"),
+        stderr: Buffer.from(stderr).toString("base64"),
         exitCode: r.exitCode,
         dropped: Boolean(r.dropped),
       };

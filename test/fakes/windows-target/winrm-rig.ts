@@ -9,7 +9,7 @@
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { PwshEngine } from "../../../src/peers/windows-target/engine.js";
-import type { WindowsTargetModel } from "../../../src/peers/windows-target/model.js";
+import { channelBytes, type WindowsTargetModel } from "../../../src/peers/windows-target/model.js";
 import { execWith } from "../../../src/peers/windows-target/stubs.js";
 import { serveJsonLines } from "./json-line-server.js";
 
@@ -27,11 +27,10 @@ export async function startWinrmRig(dir: string, pwsh: string, model: WindowsTar
   const sock = join(dir, "winrm.sock");
   const srv = await serveJsonLines(sock, async (call: { args: string[]; input: string }) => {
     const r = await execWith(model, engine, `powershell.exe ${call.args.join(" ")}`, call.input === "" ? undefined : call.input);
-    const out = r.raw?.stdout ?? Buffer.from(r.stdout);
-    const err = r.raw?.stderr ?? Buffer.from(r.stderr);
+    const { stdout, stderr } = channelBytes(r);
     return {
-      stdout: Buffer.from(out).toString("base64"),
-      stderr: Buffer.from(err).toString("base64"),
+      stdout: Buffer.from(stdout).toString("base64"),
+      stderr: Buffer.from(stderr).toString("base64"),
       exitCode: r.dropped ? 255 : r.exitCode,
     };
   });
