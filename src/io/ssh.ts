@@ -409,6 +409,10 @@ async function connectHop(hop: SshHop, ctx: HopContext, sock: Duplex | undefined
     ctx.logger.debug(`ssh: connecting to ${describeHop(hop)}${via ? ` via ${via}` : ""}`);
     startDeadline();
     client.connect(config);
+    // No Nagle: a command's small packets (its input, its EOF) leave at once instead of waiting for the server's
+    // delayed ack of the one before. Against OpenSSH's sshd on loopback a command took a median 52 ms (88 with input)
+    // instead of 7 (10). A forwarded channel under ProxyJump has no socket of its own: its hop's socket counts.
+    client.setNoDelay(true);
   });
 }
 

@@ -217,6 +217,9 @@ export async function startSshPeer(opts: SshPeerOptions = {}): Promise<SshPeer> 
 
   const server = new Server({ hostKeys: [hostKey.private] }, (client) => {
     connections.add(client);
+    // Nagle's algorithm held a reply's exit status, EOF and close (small packets written together) until the client
+    // acked its data: a delayed ack, ~40 ms on every command. ssh2's Connection has setNoDelay, its types do not.
+    (client as Connection & { setNoDelay(on: boolean): Connection }).setNoDelay(true);
     let user = "";
     client.on("close", () => connections.delete(client));
     client.on("error", () => {});
