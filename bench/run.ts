@@ -2,7 +2,8 @@
  * `npm run bench [-- --json] [-- names…]`: runs every bench/<name>.ts that exports `name` and `run()`, prints a
  * table (or one JSON object keyed by benchmark name). Benchmarks measure; they never fail the test suite.
  * Stable keys: rsp.kgdb.ratio, rsp.kgdboe.ratio, rsp.kgdboe.rawRatio, rsp.loss.kgdb, rsp.loss.kgdboe (the lab's
- * links, when its image is built; rsp.<link>.rawOverGdb is the minimal client's own ratio to gdb, the ceiling of netdbg's), rsp.stub.rawRatio and rsp.loss.stub (no lab needed), startup.ratio, demo.seconds, doctor.seconds; every result has `load`.
+ * links, when its image is built; rsp.<link>.rawOverGdb is the minimal client's own ratio to gdb, the ceiling of netdbg's), rsp.stub.rawRatio and rsp.loss.stub (no lab needed), startup.ratio, demo.seconds, doctor.seconds,
+ * ssh.execMs and ssh.execInputMs (one command against OpenSSH's sshd, as root); every result has `load`.
  */
 import { readdirSync } from "node:fs";
 import { availableParallelism, loadavg } from "node:os";
