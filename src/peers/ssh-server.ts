@@ -242,6 +242,7 @@ export async function startSshPeer(opts: SshPeerOptions = {}): Promise<SshPeer> 
         forwards.push({ host: info.destIP, port: info.destPort });
         if (!/^(127\.|::1$|localhost$)/.test(info.destIP)) return reject();
         const sock = connect({ host: info.destIP, port: info.destPort });
+        sock.setNoDelay(true); // the inner connection's packets pass as they come (see the server's own socket)
         sock.once("connect", () => {
           const ch = accept();
           sock.pipe(ch).pipe(sock);

@@ -5,6 +5,7 @@
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { codeOf } from "../helpers/errors.js";
 import { existsSync, mkdirSync, writeFileSync, rmSync } from "node:fs";
+import { Socket } from "node:net";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
@@ -225,12 +226,18 @@ describe("against real sshd: alias, ProxyJump, agent", () => {
     await vi.waitFor(() => expect(jump.log()).toMatch(new RegExp(`target 127\\.0\\.0\\.1 port ${target.port}`)));
   });
 
-  it("goes through the in-process fake as a ProxyJump hop", async () => {
+  it("goes through the in-process fake as a ProxyJump hop, its forward without Nagle's algorithm", async () => {
     const before = fake.forwards.length;
+    const noDelay = vi.spyOn(Socket.prototype, "setNoDelay");
     const s = await connectSsh(base("ndlab-fakejump"));
     try {
       expect((await s.exec("id -un")).stdout.trim()).toBe(TGT);
+      // the fake's connection to the target carries the inner SSH connection: its small packets pass at once
+      const forward = noDelay.mock.instances.findIndex((x) => (x as unknown as Socket).remotePort === target.port);
+      expect(forward).toBeGreaterThanOrEqual(0);
+      expect(noDelay.mock.calls[forward]![0]).not.toBe(false);
     } finally {
+      noDelay.mockRestore();
       await s.close();
     }
     expect(fake.forwards.slice(before)).toEqual([{ host: "127.0.0.1", port: target.port }]);
