@@ -8,14 +8,9 @@
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { median } from "./_median.js";
 
 export const name = "demo";
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
 
 /**
  * CPU time (user + system, ms) of this process's finished children and theirs (Linux: /proc/self/stat cutime and

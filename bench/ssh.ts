@@ -12,6 +12,7 @@ import { userInfo } from "node:os";
 import { join } from "node:path";
 import ssh2 from "ssh2";
 import { connectSsh } from "../src/io/ssh.js";
+import { median } from "./_median.js";
 import {
   createTestUser,
   makeKeyPair,
@@ -28,11 +29,6 @@ const SSHD = "/usr/sbin/sshd";
 const RUNS = 30;
 const INPUT = "x".repeat(300);
 
-function median(xs: number[]): number {
-  const v = [...xs].sort((a, b) => a - b);
-  return Number(v[Math.floor(v.length / 2)]!.toFixed(2));
-}
-
 async function timed(n: number, f: () => Promise<unknown>): Promise<number> {
   const ts: number[] = [];
   await f(); // the first channel's costs (JIT) are not a command's
@@ -41,7 +37,7 @@ async function timed(n: number, f: () => Promise<unknown>): Promise<number> {
     await f();
     ts.push(performance.now() - t0);
   }
-  return median(ts);
+  return Number(median(ts).toFixed(2));
 }
 
 /** One command on a bare ssh2 client: resolves once its channel closes. */

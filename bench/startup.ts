@@ -1,14 +1,9 @@
 /** `startup`: cold start of `netdbg --help` against `node -e 0`, median of runs (compile cache as users get it). */
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { median } from "./_median.js";
 
 export const name = "startup";
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
 
 function time(args: string[]): number {
   const t0 = process.hrtime.bigint();
