@@ -4,11 +4,11 @@
  */
 import { readFileSync, writeFileSync, rmSync } from "node:fs";
 import { codeOf } from "../helpers/errors.js";
-import { Socket } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { psEncodedCommand } from "../../src/core/quote.js";
 import { connectSsh } from "../../src/io/ssh.js";
+import { watchNoDelay } from "../helpers/no-delay.js";
 import { tempDir } from "../helpers/sshd.js";
 import { type SshPeer, startSshPeer } from "../../src/peers/ssh-server.js";
 
@@ -66,22 +66,19 @@ describe("adapter against the in-process fake", () => {
   it("both ends of the connection send without Nagle's algorithm", async () => {
     // With Nagle, small packets written together (a command's input and EOF; a reply's exit status, EOF and close)
     // wait for the other side's delayed ack: some 40 ms a command here, 50-90 ms against OpenSSH's sshd.
-    const spy = vi.spyOn(Socket.prototype, "setNoDelay");
+    const noDelay = watchNoDelay();
     try {
       const s = await connectSsh(srv.connectOptions(dir));
       try {
         expect((await s.exec("rev", { input: "ab" })).stdout).toBe("ba");
-        const off = spy.mock.instances
-          .map((sock, i) => ({ sock: sock as unknown as Socket, on: spy.mock.calls[i]![0] !== false }))
-          .filter((c) => c.on);
         // the client's socket (to the server's port) and the server's (from it)
-        expect(off.some((c) => c.sock.remotePort === srv.port)).toBe(true);
-        expect(off.some((c) => c.sock.localPort === srv.port)).toBe(true);
+        expect(noDelay.sockets().some((sock) => sock.remotePort === srv.port)).toBe(true);
+        expect(noDelay.sockets().some((sock) => sock.localPort === srv.port)).toBe(true);
       } finally {
         await s.close();
       }
     } finally {
-      spy.mockRestore();
+      noDelay.restore();
     }
   });
 
